@@ -1,0 +1,1 @@
+"""``ember.backends``: the built-in backend plugins (``cpu``, ``cuda``)."""

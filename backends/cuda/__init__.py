@@ -1,0 +1,107 @@
+"""The ``cuda`` backend plugin: CuPy arrays on NVIDIA GPUs.
+
+CuPy is imported lazily, on the first question that needs it, so ``import ember``
+stays fast and works on machines without CuPy or a GPU; there the backend reports
+itself unavailable with the reason.
+"""
+
+from ember.hookspecs import hookimpl
+
+
+class CUDABackend:
+    """GPU memory through CuPy; one random generator per device."""
+
+    name = "cuda"
+
+    def __init__(self):
+        self._cupy = None
+        self._reason = None
+        self._seed = 67280421310721
+        self._generators = {}
+
+    def _load(self):
+        if self._cupy is not None or self._reason is not None:
+            return self._cupy
+        try:
+            import cupy
+        except ImportError as exc:
+            self._reason = (f"CuPy is not installed ({exc}); install it with "
+                            "`pip install ember[cuda]` (cupy-cuda12x) on a machine with an NVIDIA GPU")
+            return None
+        try:
+            if not cupy.cuda.is_available():
+                self._reason = ("CuPy found no usable NVIDIA GPU (no device or no driver); run on a "
+                                "machine with a GPU and a working CUDA driver")
+                return None
+        except Exception as exc:
+            self._reason = f"CuPy could not query the GPU: {exc}"
+            return None
+        self._cupy = cupy
+        return cupy
+
+    @property
+    def xp(self):
+        cupy = self._load()
+        if cupy is None:
+            raise RuntimeError(f"the 'cuda' backend is not available: {self._reason}")
+        return cupy
+
+    @property
+    def version(self):
+        cupy = self._load()
+        return "cupy " + cupy.__version__ if cupy is not None else "unavailable"
+
+    def is_available(self):
+        return self._load() is not None
+
+    def unavailable_reason(self):
+        self._load()
+        return self._reason or ""
+
+    def device_count(self):
+        cupy = self._load()
+        return cupy.cuda.runtime.getDeviceCount() if cupy is not None else 0
+
+    def device_index(self, array):
+        return array.device.id
+
+    def _device(self, index):
+        return self.xp.cuda.Device(0 if index is None else index)
+
+    def from_host(self, array, index):
+        with self._device(index):
+            return self.xp.asarray(array)
+
+    def to_host(self, array):
+        return array.get()  # synchronises with the device
+
+    def full(self, shape, fill, dtype, index):
+        with self._device(index):
+            return self.xp.full(shape, fill, dtype=dtype)
+
+    def data_ptr(self, array):
+        return array.data.ptr
+
+    def generator(self, index):
+        index = 0 if index is None else index
+        gen = self._generators.get(index)
+        if gen is None:
+            with self._device(index):
+                gen = self._generators[index] = self.xp.random.default_rng(self._seed)
+        return gen
+
+    def manual_seed(self, seed):
+        self._seed = seed
+        self._generators.clear()
+
+    def synchronize(self, index=None):
+        with self._device(index):
+            self.xp.cuda.Device().synchronize()
+
+
+BACKEND = CUDABackend()
+
+
+@hookimpl
+def ember_register_backends():
+    return [BACKEND]

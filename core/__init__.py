@@ -1,0 +1,58 @@
+"""ember: the torch.nn API of PyTorch 1.0 on a minimal core with plugins.
+
+``import ember as torch`` gives tensors with autograd, ``ember.nn`` and
+``ember.nn.functional`` filled by layer-family plugins, and backends (``cpu``:
+NumPy + Cython; ``cuda``: CuPy) that are plugins too.
+"""
+
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
+                     int, int8, int16, int32, int64, long, promote_types, result_type, can_cast,
+                     set_default_dtype, short, uint8)
+from ._size import Size
+from ._device import device
+from ._tensor import Tensor, is_tensor
+from .hookspecs import hookimpl, hookspec
+from . import _methods
+
+_methods.install()
+
+from . import autograd  # noqa: E402
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full,  # noqa: E402
+                        full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)
+from ._random import (bernoulli, initial_seed, manual_seed, multinomial, normal, rand, rand_like,  # noqa: E402
+                      randint, randint_like, randn, randn_like, randperm, seed)
+from ._ops.binary import (add, atan2, bitwise_and, bitwise_or, bitwise_xor, div, eq, floor_divide,  # noqa: E402
+                          fmod, ge, gt, le, logical_and, logical_or, logical_xor, lt, maximum,
+                          minimum, mul, ne, pow, remainder, sub)
+from ._ops.select import clamp, masked_fill, where  # noqa: E402
+from ._ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean,  # noqa: E402
+                          min, norm, prod, std, sum, var)
+from ._ops.shape import (broadcast_to, clone, expand, flatten, flip, movedim, permute, reshape,  # noqa: E402
+                         squeeze, t, transpose, unflatten, unsqueeze, view)
+from ._ops.index import gather, index_select, masked_select, narrow, nonzero, select, unbind  # noqa: E402
+from ._ops.join import cat, chunk, concat, split, stack  # noqa: E402
+from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402
+from ._ops.unary import UNARY_OPS as _UNARY  # noqa: E402
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+
+globals().update(_UNARY)
+clip = clamp
+divide, multiply, subtract, true_divide = div, mul, sub, div
+isnan = Tensor.isnan
+isinf = Tensor.isinf
+isfinite = Tensor.isfinite
+logical_not = Tensor.logical_not
+square = Tensor.square
+
+from ._plugins import MANAGER as _MANAGER  # noqa: E402
+
+_MANAGER.load_entry_points()
+
+from . import nn  # noqa: E402
+from . import plugins  # noqa: E402
+from .backend import Backend  # noqa: E402
+
+from . import cuda  # noqa: E402

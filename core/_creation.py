@@ -1,0 +1,211 @@
+"""Tensor creation: from data, filled, ranges, random, and the ``*_like`` forms."""
+
+import numpy as np
+
+from . import _dtype
+from ._device import as_device
+from ._tensor import Tensor
+from .backend import REGISTRY
+
+_make = Tensor._make
+
+
+def _backend(device):
+    if device is None:
+        return REGISTRY.get("cpu"), None
+    d = as_device(device)
+    return REGISTRY.usable(d.type), d.index
+
+
+def _place(arr, device, requires_grad=False):
+    be, index = _backend(device)
+    data = arr if be.name == "cpu" else be.from_host(arr, index)
+    t = _make(data, be)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _sizes(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"size must be a sequence of ints, got {type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _np_dtype(dtype, default=None):
+    if dtype is None:
+        return (default or _dtype.get_default_dtype()).np
+    return _dtype.to_dtype(dtype).np
+
+
+def _infer_array(data):
+    """Data as a NumPy array with torch's inferred dtype (Python floats -> default dtype)."""
+    if isinstance(data, Tensor):
+        return data._be.to_host(data._data).copy()
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data, copy=True)
+        _dtype.from_numpy_dtype(arr.dtype)
+        return arr
+    try:
+        arr = np.array(data)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
+    if arr.dtype.kind == "f":
+        return arr.astype(_dtype.get_default_dtype().np)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind == "O" or arr.dtype.kind in "USV":
+        raise TypeError(f"could not infer a numeric dtype from {data!r:.80}")
+    return arr.astype(_dtype.get_default_dtype().np)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors).
+
+    The dtype is inferred as torch does (Python floats give the default dtype, ints
+    give int64) unless ``dtype`` is given.
+    """
+    arr = _infer_array(data)
+    if dtype is not None:
+        arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
+    return _place(arr, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing memory where possible (tensors, NumPy arrays)."""
+    if isinstance(data, Tensor):
+        out = data
+        if device is not None:
+            out = out.to(device)
+        return out if dtype is None else out.to(_dtype.to_dtype(dtype))
+    if isinstance(data, np.ndarray) and device in (None, "cpu"):
+        t = from_numpy(data)
+        return t if dtype is None else t.to(_dtype.to_dtype(dtype))
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(ndarray):
+    """A CPU tensor sharing memory with ``ndarray`` (changes show up in both)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    _dtype.from_numpy_dtype(ndarray.dtype)
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order")
+    return _make(ndarray, REGISTRY.get("cpu"))
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any object that implements the DLPack protocol."""
+    dev_type, dev_id = ext_tensor.__dlpack_device__()
+    if dev_type == 1:
+        return from_numpy(np.from_dlpack(ext_tensor))
+    be = REGISTRY.usable("cuda")
+    return _make(be.xp.from_dlpack(ext_tensor), be)
+
+
+def _filled(fill, size, dtype, device, requires_grad, default=None):
+    shape = _sizes(size)
+    be, index = _backend(device)
+    data = be.full(shape, fill, _np_dtype(dtype, default), index)
+    t = _make(data, be)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of zeros with shape ``size``."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of ones with shape ``size``."""
+    return _filled(1, size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    """An uninitialised tensor with shape ``size`` (ember fills it with zeros)."""
+    return _filled(0, size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of shape ``size`` filled with ``fill_value`` (dtype inferred from it)."""
+    if dtype is None:
+        dtype = _dtype.scalar_dtype(fill_value)
+    return _filled(fill_value, (tuple(size),), dtype, device, requires_grad)
+
+
+def _like(input, dtype, device):
+    return (input.dtype if dtype is None else dtype,
+            input.device if device is None else device)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    """Zeros with the shape (and by default dtype and device) of ``input``."""
+    dtype, device = _like(input, dtype, device)
+    return _filled(0, (tuple(input.shape),), dtype, device, requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    """Ones with the shape (and by default dtype and device) of ``input``."""
+    dtype, device = _like(input, dtype, device)
+    return _filled(1, (tuple(input.shape),), dtype, device, requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    """An uninitialised tensor like ``input`` (ember fills it with zeros)."""
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+    """``fill_value`` everywhere, with the shape, dtype and device of ``input``."""
+    dtype, device = _like(input, dtype, device)
+    return _filled(fill_value, (tuple(input.shape),), dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """Values ``start, start+step, ...`` below ``end`` (int64 unless a bound is a float)."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
+    dt = _dtype.to_dtype(dtype)
+    n = int(np.ceil((end - start) / step))
+    arr = (start + np.arange(n, dtype=np.float64 if dt.category == 2 else np.int64) * step).astype(dt.np)
+    return _place(arr, device, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    arr = np.linspace(start, end, int(steps)).astype(_np_dtype(dtype))
+    return _place(arr, device, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A 2-D tensor with ones on the diagonal and zeros elsewhere."""
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
+    return _place(np.eye(n, m, dtype=_np_dtype(dtype)), device, requires_grad)
+
+
+def _rebuild(array, requires_grad):
+    return tensor(array, requires_grad=requires_grad)

@@ -1,0 +1,234 @@
+"""Attach the ops to ``Tensor`` as methods, operators and in-place ``*_`` variants."""
+
+from . import _random
+from ._ops import binary, convert, index, join, linalg, reduce, select, shape, unary
+from ._ops.inplace import apply_inplace, check_inplace
+from ._tensor import Tensor
+from .autograd.grad_mode import MODE
+
+UNARY = unary.UNARY_OPS
+
+# name -> function(self, ...): the ordinary methods
+METHODS = dict(UNARY)
+METHODS.update(
+    add=binary.add, sub=binary.sub, subtract=binary.sub, mul=binary.mul, multiply=binary.mul,
+    div=binary.div, divide=binary.div, true_divide=binary.div, floor_divide=binary.floor_divide,
+    pow=binary.pow, remainder=binary.remainder, fmod=binary.fmod, atan2=binary.atan2,
+    maximum=binary.maximum, minimum=binary.minimum,
+    eq=binary.eq, ne=binary.ne, lt=binary.lt, le=binary.le, gt=binary.gt, ge=binary.ge,
+    logical_and=binary.logical_and, logical_or=binary.logical_or, logical_xor=binary.logical_xor,
+    bitwise_and=binary.bitwise_and, bitwise_or=binary.bitwise_or, bitwise_xor=binary.bitwise_xor,
+    clamp=select.clamp, clip=select.clamp, masked_fill=select.masked_fill,
+    sum=reduce.sum, mean=reduce.mean, prod=reduce.prod, max=reduce.max, min=reduce.min,
+    amax=reduce.amax, amin=reduce.amin, argmax=reduce.argmax, argmin=reduce.argmin,
+    var=reduce.var, std=reduce.std, norm=reduce.norm, logsumexp=reduce.logsumexp,
+    all=reduce.all, any=reduce.any, cumsum=reduce.cumsum,
+    view=shape.view, reshape=shape.reshape, flatten=shape.flatten, unflatten=shape.unflatten,
+    permute=shape.permute, transpose=shape.transpose, t=shape.t, squeeze=shape.squeeze,
+    unsqueeze=shape.unsqueeze, expand=shape.expand, expand_as=shape.expand_as,
+    broadcast_to=shape.broadcast_to, contiguous=shape.contiguous, clone=shape.clone,
+    repeat=shape.repeat, flip=shape.flip, movedim=shape.movedim,
+    index_select=index.index_select, gather=index.gather, narrow=index.narrow,
+    select=index.select, unbind=index.unbind, nonzero=index.nonzero,
+    masked_select=index.masked_select,
+    split=join.split, chunk=join.chunk,
+    matmul=linalg.matmul, mm=linalg.mm, bmm=linalg.bmm, dot=linalg.dot, outer=linalg.outer,
+    to=convert.to, type=convert.type_, cpu=convert.cpu, cuda=convert.cuda,
+)
+
+
+def _view_as(self, other):
+    """``self.view(other.size())``."""
+    return shape.view(self, other._data.shape)
+
+
+def _reshape_as(self, other):
+    """``self.reshape(other.size())``."""
+    return shape.reshape(self, other._data.shape)
+
+
+def _type_as(self, other):
+    """``self`` cast to the dtype of ``other``."""
+    return convert.to_dtype(self, other.dtype)
+
+
+def _caster(dt_name):
+    def cast(self, memory_format=None):
+        from . import _dtype
+
+        return convert.to_dtype(self, getattr(_dtype, dt_name))
+
+    cast.__name__ = dt_name
+    cast.__doc__ = f"``self.to(ember.{dt_name})``."
+    return cast
+
+
+def _where(self, condition, other):
+    """``ember.where(condition, self, other)``."""
+    return select.where(condition, self, other)
+
+
+def _is_nan(self):
+    """True where an element is NaN."""
+    return self._make(self._be.xp.isnan(self._data), self._be)
+
+
+def _is_inf(self):
+    """True where an element is +inf or -inf."""
+    return self._make(self._be.xp.isinf(self._data), self._be)
+
+
+def _is_finite(self):
+    """True where an element is neither inf nor NaN."""
+    return self._make(self._be.xp.isfinite(self._data), self._be)
+
+
+def _logical_not(self):
+    """Elementwise logical negation (bool result)."""
+    return self._make(self._be.xp.logical_not(self._data), self._be)
+
+
+def _invert(self):
+    if self._data.dtype.kind == "f":
+        raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
+    return self._make(self._be.xp.invert(self._data), self._be)
+
+
+def _square(self):
+    """``self * self``."""
+    return binary.mul(self, self)
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A new tensor from ``data``, with this tensor's dtype and device by default."""
+    from ._creation import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+def _new_filler(name):
+    def make(self, *size, dtype=None, device=None, requires_grad=False):
+        from . import _creation
+
+        fn = getattr(_creation, name)
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    make.__doc__ = f"``ember.{name}`` with this tensor's dtype and device by default."
+    return make
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """``ember.full`` with this tensor's dtype and device by default."""
+    from ._creation import full
+
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def _zero_(self):
+    """Fill with zeros in place."""
+    return _fill_(self, 0)
+
+
+def _fill_(self, value):
+    """Fill with ``value`` in place."""
+    if hasattr(value, "_data"):
+        value = value.item()
+    if MODE.enabled and self._rg:
+        return apply_inplace(self, lambda x: x * 0 + value)
+    self._data[...] = value
+    self._bump_version()
+    return self
+
+
+def _copy_(self, src, non_blocking=False):
+    """Copy the values of ``src`` (broadcast, cast, possibly from another device) into self."""
+    from ._ops.common import as_tensor_on
+
+    src = as_tensor_on(src, self._be) if not hasattr(src, "_data") else src
+    if src._be is not self._be:
+        src = convert.to_device(src, self._be, self._be.device_index(self._data))
+
+    def copied(x, s):
+        return shape.expand(convert.to_dtype(s, x.dtype), tuple(x.shape)) + x * 0
+
+    if MODE.enabled and (self._rg or src._rg):
+        return apply_inplace(self, copied, src)
+    self._data[...] = src._data
+    self._bump_version()
+    return self
+
+
+def _random_inplace(fn):
+    def method(self, *args, **kwargs):
+        if MODE.enabled and self._rg:
+            check_inplace(self)
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _inplace(fn):
+    def method(self, *args, **kwargs):
+        return apply_inplace(self, fn, *args, **kwargs)
+
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place version of ``{fn.__name__}``."
+    return method
+
+
+def _reflected(fn):
+    def method(self, other):
+        return fn(other, self)
+
+    return method
+
+
+def _matmul_reflected(self, other):
+    return linalg.matmul(other, self)
+
+
+def install():
+    """Put every op on ``Tensor``; run once at import."""
+    for name, fn in METHODS.items():
+        setattr(Tensor, name, fn)
+    for name in list(UNARY) + ["add", "sub", "mul", "div", "pow", "clamp", "masked_fill",
+                               "remainder", "fmod", "floor_divide", "atan2", "maximum", "minimum"]:
+        setattr(Tensor, name + "_", _inplace(METHODS[name]))
+    extras = dict(
+        view_as=_view_as, reshape_as=_reshape_as, type_as=_type_as, where=_where,
+        float=_caster("float32"), double=_caster("float64"), half=_caster("float16"),
+        long=_caster("int64"), int=_caster("int32"), short=_caster("int16"),
+        char=_caster("int8"), byte=_caster("uint8"), bool=_caster("bool"),
+        isnan=_is_nan, isinf=_is_inf, isfinite=_is_finite, logical_not=_logical_not,
+        square=_square, new_tensor=_new_tensor, new_zeros=_new_filler("zeros"),
+        new_ones=_new_filler("ones"), new_empty=_new_filler("empty"), new_full=_new_full,
+        zero_=_zero_, fill_=_fill_, copy_=_copy_,
+        uniform_=_random_inplace(_random.uniform_), normal_=_random_inplace(_random.normal_),
+        random_=_random_inplace(_random.random_), bernoulli=_random.bernoulli,
+        __getitem__=index.getitem, __setitem__=index.setitem,
+        __add__=binary.add, __radd__=_reflected(binary.add),
+        __sub__=binary.sub, __rsub__=_reflected(binary.sub),
+        __mul__=binary.mul, __rmul__=_reflected(binary.mul),
+        __truediv__=binary.div, __rtruediv__=_reflected(binary.div),
+        __floordiv__=binary.floor_divide, __rfloordiv__=_reflected(binary.floor_divide),
+        __mod__=binary.remainder, __rmod__=_reflected(binary.remainder),
+        __pow__=binary.pow, __rpow__=_reflected(binary.pow),
+        __matmul__=linalg.matmul, __rmatmul__=_matmul_reflected,
+        __neg__=UNARY["neg"], __pos__=lambda self: self, __abs__=UNARY["abs"],
+        __eq__=binary.eq, __ne__=binary.ne, __lt__=binary.lt, __le__=binary.le,
+        __gt__=binary.gt, __ge__=binary.ge,
+        __and__=binary.bitwise_and, __or__=binary.bitwise_or, __xor__=binary.bitwise_xor,
+        __rand__=_reflected(binary.bitwise_and), __ror__=_reflected(binary.bitwise_or),
+        __rxor__=_reflected(binary.bitwise_xor), __invert__=_invert,
+    )
+    for name, fn in extras.items():
+        setattr(Tensor, name, fn)
+    for op, name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
+                     ("div", "__itruediv__"), ("pow", "__ipow__"), ("remainder", "__imod__"),
+                     ("floor_divide", "__ifloordiv__")):
+        setattr(Tensor, name, getattr(Tensor, op + "_"))
+    Tensor.__hash__ = lambda self: id(self)
+    Tensor.T = property(lambda self: shape.permute(self, tuple(range(self.dim() - 1, -1, -1))))

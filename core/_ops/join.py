@@ -1,0 +1,117 @@
+"""Joining and splitting: ``cat``, ``stack``, ``split``, ``chunk``."""
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ..autograd.grad_mode import MODE
+from .common import _make, cast, normalize_dim, record, same_backend
+from .index import getitem
+
+
+class CatBackward0(Node):
+    def backward(self, g):
+        out, start = [], 0
+        for size in self.sizes:
+            if size is None:
+                out.append(None)
+                continue
+            out.append(g.narrow(self.dim, start, size))
+            start += size
+        return tuple(out)
+
+
+def _check_list(tensors, name):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    be = tensors[0]._be
+    for t in tensors[1:]:
+        same_backend(tensors[0], t)
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    return [cast(t, dt) for t in tensors], be
+
+
+def cat(tensors, dim=0):
+    """Concatenate tensors along an existing dim; 1-D empty tensors are skipped as in torch."""
+    tensors, be = _check_list(tensors, "cat")
+    kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    ref = kept[0]
+    if ref._data.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = normalize_dim(dim, ref._data.ndim)
+    for i, t in enumerate(kept):
+        if t._data.ndim != ref._data.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref._data.ndim} and {t._data.ndim}"
+            )
+        for k, (a, b) in enumerate(zip(ref._data.shape, t._data.shape)):
+            if k != d and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {a} but "
+                    f"got size {b} for tensor number {i} in the list."
+                )
+    data = be.xp.concatenate([t._data for t in kept], axis=d)
+    if MODE.enabled and any(t._rg for t in kept):
+        node = CatBackward0()
+        node.dim = d
+        node.sizes = [t._data.shape[d] for t in kept]
+        return record(node, data, be, kept)
+    return _make(data, be)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join tensors of equal shape along a new dim."""
+    tensors, be = _check_list(tensors, "stack")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t.shape)} at entry {i}"
+            )
+    d = normalize_dim(dim, len(shape) + 1)
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Views of equal chunks of ``split_size`` (the last may be smaller), or of the given sizes."""
+    d = normalize_dim(dim, tensor._data.ndim)
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step < 0 or (step == 0 and size != 0):
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        sizes = [min(step, size - s) for s in range(0, size, step)] if step else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                f"dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(getitem(tensor, (slice(None),) * d + (slice(start, start + s),)))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` views of size ``ceil(n / chunks)`` (fewer when n is small)."""
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = normalize_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    step = -(-size // chunks) if size else 0
+    if step == 0:
+        return tuple(split(input, [0] * chunks if size == 0 else [size], d))
+    return split(input, step, d)

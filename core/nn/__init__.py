@@ -1,0 +1,12 @@
+"""``ember.nn``: Module and Parameter from the core, every layer from the plugins.
+
+Layer classes (``ember.nn.Linear``, ``ember.nn.Conv2d``, ...) are registered by
+layer-family plugins and served from the plugin registry.
+"""
+
+from . import functional
+from ._registry_namespace import registry_namespace
+from .module import Module
+from .parameter import Parameter
+
+__getattr__, __dir__ = registry_namespace("module", globals())

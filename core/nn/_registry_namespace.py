@@ -1,0 +1,29 @@
+"""Module-level ``__getattr__``/``__dir__`` that serve names from the plugin registry."""
+
+
+def registry_namespace(kind, module_globals):
+    """Return ``(__getattr__, __dir__)`` for ``ember.nn`` (kind ``"module"``) or
+    ``ember.nn.functional`` (kind ``"function"``)."""
+    from .._plugins import MANAGER
+
+    def table():
+        return MANAGER.modules if kind == "module" else MANAGER.functions
+
+    def __getattr__(name):
+        try:
+            return table()[name]
+        except KeyError:
+            pass
+        where = module_globals["__name__"]
+        provider = MANAGER.provider_of(kind, name)
+        if provider is not None:
+            raise AttributeError(
+                f"module '{where}' has no attribute '{name}': it is provided by plugin "
+                f"'{provider}', which is disabled (ember.plugins.enable('{provider}'))"
+            )
+        raise AttributeError(f"module '{where}' has no attribute '{name}'")
+
+    def __dir__():
+        return sorted(set(module_globals) | set(table()))
+
+    return __getattr__, __dir__
