@@ -47,12 +47,12 @@ isfinite = Tensor.isfinite
 logical_not = Tensor.logical_not
 square = Tensor.square
 
+from . import nn  # noqa: E402
+from . import cuda  # noqa: E402
+from .backend import Backend  # noqa: E402
 from ._plugins import MANAGER as _MANAGER  # noqa: E402
 
+# Last: third-party plugins import ember and subclass ember.nn.Module while loading.
 _MANAGER.load_entry_points()
 
-from . import nn  # noqa: E402
 from . import plugins  # noqa: E402
-from .backend import Backend  # noqa: E402
-
-from . import cuda  # noqa: E402

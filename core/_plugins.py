@@ -200,14 +200,22 @@ class Manager:
             raise ValueError(f"no ember plugin named '{name}' (known: {known})") from None
 
     def provider_of(self, kind, name):
-        """The disabled plugin that would provide ``name`` (module or function), if known."""
+        """The disabled plugin that would provide ``name`` (module or function), if any.
+
+        Only asked on the error path of ``ember.nn`` lookups, so importing a plugin
+        that was skipped at start-up (to read what it registers) costs nothing normally.
+        """
+        from importlib import import_module
+
         hook = "ember_register_modules" if kind == "module" else "ember_register_functions"
         for info in self.plugins.values():
-            mod = info.module
-            if info.enabled or mod is None or isinstance(mod, str):
+            if info.enabled or info.module is None:
                 continue
-            fn = getattr(mod, hook, None)
             try:
+                mod = info.module
+                if isinstance(mod, str):
+                    mod = import_module(mod.split(":")[0])
+                fn = getattr(mod, hook, None)
                 if fn is not None and name in (fn() or {}):
                     return info.name
             except Exception:

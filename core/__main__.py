@@ -1,0 +1,40 @@
+"""``python -m ember``: what this installation found — backends, plugins, modules, kernels."""
+
+import sys
+
+import numpy as np
+import pluggy
+
+import ember
+from ember._plugins import MANAGER
+from ember.backend import REGISTRY
+
+
+def report():
+    """The text that ``python -m ember`` prints."""
+    lines = [f"ember {ember.__version__} (python {sys.version.split()[0]}, numpy {np.__version__}, "
+             f"pluggy {pluggy.__version__})", "", "backends:"]
+    for name, be in sorted(REGISTRY.backends.items()):
+        if be.is_available():
+            state = f"available, {be.device_count()} device(s), {be.version}"
+        else:
+            state = f"unavailable: {be.unavailable_reason()}"
+        lines.append(f"  {name:<8} [{MANAGER.owner.get(('backend', name), '?')}] {state}")
+    lines += ["", "plugins:"]
+    for info in MANAGER.plugins.values():
+        state = "enabled" if info.enabled else (f"failed: {info.error}" if info.error else "disabled")
+        origin = "built-in" if info.builtin else "third-party"
+        lines.append(f"  {info.name:<14} {info.distribution} {info.version} ({origin}) {state}")
+    lines += ["", f"modules ({len(MANAGER.modules)}):"]
+    lines += [f"  ember.nn.{n:<28} [{MANAGER.owner[('module', n)]}]" for n in sorted(MANAGER.modules)]
+    lines += ["", f"functions ({len(MANAGER.functions)}):"]
+    lines += [f"  ember.nn.functional.{n:<20} [{MANAGER.owner[('function', n)]}]"
+              for n in sorted(MANAGER.functions)]
+    lines += ["", f"kernels ({len(REGISTRY.kernels)} specialised, {len(REGISTRY.generic)} generic):"]
+    lines += [f"  {op:<24} {be:<6} [{REGISTRY.kernel_owner.get((op, be), '?')}]"
+              for op, be in sorted(REGISTRY.kernels)]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report())
