@@ -33,12 +33,13 @@ from ._ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumex
 from ._ops.shape import (broadcast_to, clone, expand, flatten, flip, movedim, permute, reshape,  # noqa: E402
                          squeeze, t, transpose, unflatten, unsqueeze, view)
 from ._ops.index import gather, index_select, masked_select, narrow, nonzero, select, unbind  # noqa: E402
-from ._ops.join import cat, chunk, concat, split, stack  # noqa: E402
+from ._ops.join import cat, chunk, concat, concatenate, split, stack  # noqa: E402
 from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402
 from ._ops.unary import UNARY_OPS as _UNARY  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 
 globals().update(_UNARY)
+globals().update(_methods.binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 clip = clamp
 divide, multiply, subtract, true_divide = div, mul, sub, div
 isnan = Tensor.isnan

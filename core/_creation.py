@@ -47,8 +47,9 @@ def _np_dtype(dtype, default=None):
     return _dtype.to_dtype(dtype).np
 
 
-def _infer_array(data):
-    """Data as a NumPy array with torch's inferred dtype (Python floats -> default dtype)."""
+def _infer_array(data, dtype=None):
+    """Data as a NumPy array: of ``dtype`` when given, else with torch's inferred dtype
+    (Python floats -> default dtype, ints -> int64)."""
     if isinstance(data, Tensor):
         return data._be.to_host(data._data).copy()
     if isinstance(data, (np.ndarray, np.generic)):
@@ -58,16 +59,46 @@ def _infer_array(data):
     try:
         arr = np.array(data)
     except (ValueError, TypeError) as e:
-        raise ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
+        raise _ragged_error(data) or ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
+    if dtype is not None and arr.dtype.kind in "fiub":
+        return arr.astype(dtype.np)
     if arr.dtype.kind == "f":
         return arr.astype(_dtype.get_default_dtype().np)
     if arr.dtype.kind in "iu":
+        if arr.dtype == np.uint64:
+            raise ValueError("Overflow when unpacking long long")
         return arr.astype(np.int64)
     if arr.dtype.kind == "b":
         return arr
+    if arr.dtype.kind == "O" and _has_big_int(data):
+        raise ValueError("Overflow when unpacking long long")
     if arr.dtype.kind == "O" or arr.dtype.kind in "USV":
         raise TypeError(f"could not infer a numeric dtype from {data!r:.80}")
     return arr.astype(_dtype.get_default_dtype().np)
+
+
+def _ragged_error(data, dim=0):
+    """torch's message for nested lists of unequal lengths (None when that is not the problem)."""
+    if not isinstance(data, (list, tuple)) or not data:
+        return None
+    lengths = [len(d) if isinstance(d, (list, tuple)) else None for d in data]
+    first = lengths[0]
+    for n in lengths[1:]:
+        if n != first:
+            if first is None or n is None:
+                return TypeError("not a sequence")
+            return ValueError(f"expected sequence of length {first} at dim {dim + 1} (got {n})")
+    for d in data:
+        err = _ragged_error(d, dim + 1)
+        if err is not None:
+            return err
+    return None
+
+
+def _has_big_int(data):
+    if isinstance(data, (list, tuple)):
+        return any(_has_big_int(d) for d in data)
+    return isinstance(data, int) and not -(1 << 63) <= data < (1 << 63)
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -76,9 +107,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     The dtype is inferred as torch does (Python floats give the default dtype, ints
     give int64) unless ``dtype`` is given.
     """
-    arr = _infer_array(data)
-    if dtype is not None:
-        arr = arr.astype(_dtype.to_dtype(dtype).np, copy=False)
+    dt = None if dtype is None else _dtype.to_dtype(dtype)
+    arr = _infer_array(data, dt)
+    if dt is not None:
+        arr = arr.astype(dt.np, copy=False)
     return _place(arr, device, requires_grad)
 
 
@@ -114,8 +146,13 @@ def from_dlpack(ext_tensor):
     return _make(be.xp.from_dlpack(ext_tensor), be)
 
 
-def _filled(fill, size, dtype, device, requires_grad, default=None):
-    shape = _sizes(size)
+def _filled(fill, size, dtype, device, requires_grad, default=None, name=None):
+    try:
+        shape = _sizes(size)
+    except RuntimeError:
+        if name is None:
+            raise
+        raise RuntimeError(f"{name}: Dimension size must be non-negative.") from None
     be, index = _backend(device)
     data = be.full(shape, fill, _np_dtype(dtype, default), index)
     t = _make(data, be)
@@ -126,7 +163,7 @@ def _filled(fill, size, dtype, device, requires_grad, default=None):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """A tensor of zeros with shape ``size``."""
-    return _filled(0, size, dtype, device, requires_grad)
+    return _filled(0, size, dtype, device, requires_grad, name="zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -182,8 +219,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     start, end, step = vals
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in vals) else _dtype.get_default_dtype()
     dt = _dtype.to_dtype(dtype)
@@ -194,16 +233,31 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if isinstance(steps, Tensor):
+        steps = steps.item()
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    arr = np.linspace(start, end, int(steps)).astype(_np_dtype(dtype))
-    return _place(arr, device, requires_grad)
+    dt = _np_dtype(dtype)
+    if np.dtype(dt).kind in "iub":  # torch converts the bounds to the integer type first
+        start, end = int(start), int(end)
+    start, end, steps = float(start), float(end), int(steps)
+    # torch fills the first half from start and the second half back from end, so both
+    # ends are exact and the values are symmetric.
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    i = np.arange(steps, dtype=np.float64)
+    half = steps // 2
+    arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i)) if steps > 1 else i + start
+    if np.dtype(dt).kind in "iub":
+        arr = np.trunc(arr)
+    return _place(arr.astype(dt), device, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """A 2-D tensor with ones on the diagonal and zeros elsewhere."""
-    if n < 0 or (m is not None and m < 0):
-        raise RuntimeError(f"n must be greater or equal to 0, got {n if n < 0 else m}")
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     return _place(np.eye(n, m, dtype=_np_dtype(dtype)), device, requires_grad)
 
 

@@ -13,13 +13,14 @@ class dtype:
     Each dtype wraps the NumPy dtype that stores it; CuPy uses the same dtypes.
     """
 
-    __slots__ = ("name", "np", "category", "itemsize")
+    __slots__ = ("name", "np", "category", "itemsize", "scalar_name")
 
-    def __init__(self, name, np_dtype, category):
+    def __init__(self, name, np_dtype, category, scalar_name):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.category = category
         self.itemsize = self.np.itemsize
+        self.scalar_name = scalar_name  # torch's name in error messages ("Float", "Long")
 
     @property
     def is_floating_point(self):
@@ -38,15 +39,15 @@ class dtype:
         return (_by_name, (self.name,))
 
 
-float16 = half = dtype("float16", np.float16, _FLOAT)
-float32 = float = dtype("float32", np.float32, _FLOAT)
-float64 = double = dtype("float64", np.float64, _FLOAT)
-uint8 = dtype("uint8", np.uint8, _INT)
-int8 = dtype("int8", np.int8, _INT)
-int16 = short = dtype("int16", np.int16, _INT)
-int32 = int = dtype("int32", np.int32, _INT)
-int64 = long = dtype("int64", np.int64, _INT)
-bool = dtype("bool", np.bool_, _BOOL)
+float16 = half = dtype("float16", np.float16, _FLOAT, "Half")
+float32 = float = dtype("float32", np.float32, _FLOAT, "Float")
+float64 = double = dtype("float64", np.float64, _FLOAT, "Double")
+uint8 = dtype("uint8", np.uint8, _INT, "Byte")
+int8 = dtype("int8", np.int8, _INT, "Char")
+int16 = short = dtype("int16", np.int16, _INT, "Short")
+int32 = int = dtype("int32", np.int32, _INT, "Int")
+int64 = long = dtype("int64", np.int64, _INT, "Long")
+bool = dtype("bool", np.bool_, _BOOL, "Bool")
 
 ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
 _FROM_NP = {d.np: d for d in ALL}

@@ -5,6 +5,7 @@ from ._ops import binary, convert, index, join, linalg, reduce, select, shape, u
 from ._ops.inplace import apply_inplace, check_inplace
 from ._tensor import Tensor
 from .autograd.grad_mode import MODE
+from .autograd.graph import Node, edge_of
 
 UNARY = unary.UNARY_OPS
 
@@ -35,6 +36,7 @@ METHODS.update(
     matmul=linalg.matmul, mm=linalg.mm, bmm=linalg.bmm, dot=linalg.dot, outer=linalg.outer,
     to=convert.to, type=convert.type_, cpu=convert.cpu, cuda=convert.cuda,
 )
+METHODS.update(binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 
 
 def _view_as(self, other):
@@ -125,19 +127,47 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
                 requires_grad=requires_grad)
 
 
+class _OverwrittenBackward(Node):
+    """History of a tensor whose every element an in-place op replaced with values that
+    don't depend on the old ones (fill_, zero_, uniform_, ...): zero gradient flows back."""
+
+    def backward(self, g):
+        from ._creation import zeros_like
+
+        return (zeros_like(g),)
+
+
+def _overwritten_node(name):
+    return type(name, (_OverwrittenBackward,), {"__module__": __name__})
+
+
+_FILL_NODE = _overwritten_node("FillBackward2")
+_ZERO_NODE = _overwritten_node("ZeroBackward0")
+
+
+def _rebase_overwritten(self, node_cls):
+    node = node_cls()
+    node.next_edges = (edge_of(self),)
+    self.grad_fn = node
+    self._out_idx = 0
+
+
 def _zero_(self):
     """Fill with zeros in place."""
-    return _fill_(self, 0)
+    return _fill_(self, 0, _ZERO_NODE)
 
 
-def _fill_(self, value):
+def _fill_(self, value, _node=_FILL_NODE):
     """Fill with ``value`` in place."""
     if hasattr(value, "_data"):
         value = value.item()
-    if MODE.enabled and self._rg:
-        return apply_inplace(self, lambda x: x * 0 + value)
+    recording = MODE.enabled and self._rg
+    if recording:
+        check_inplace(self)
     self._data[...] = value
     self._bump_version()
+    if recording:
+        _rebase_overwritten(self, _node)
     return self
 
 
@@ -160,10 +190,16 @@ def _copy_(self, src, non_blocking=False):
 
 
 def _random_inplace(fn):
+    node_cls = _overwritten_node(fn.__name__.strip("_").capitalize() + "Backward0")
+
     def method(self, *args, **kwargs):
-        if MODE.enabled and self._rg:
+        recording = MODE.enabled and self._rg
+        if recording:
             check_inplace(self)
-        return fn(self, *args, **kwargs)
+        out = fn(self, *args, **kwargs)
+        if recording:
+            _rebase_overwritten(self, node_cls)
+        return out
 
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
@@ -179,6 +215,32 @@ def _inplace(fn):
     return method
 
 
+def _inplace_view(fn, name):
+    """``t_``, ``squeeze_``, ...: change this tensor's shape/strides in place (a view of
+    its own data), recorded like the out-of-place view."""
+
+    def method(self, *args, **kwargs):
+        if MODE.enabled and self._rg:
+            check_inplace(self)
+        try:
+            r = fn(self, *args, **kwargs)
+        except RuntimeError as e:
+            msg = str(e)
+            if msg.startswith(fn.__name__ + "()"):   # name the method the user called
+                raise RuntimeError(name + msg[len(fn.__name__):]) from None
+            raise
+        self._data = r._data
+        if r.grad_fn is not None:
+            self.grad_fn = r.grad_fn
+            self._out_idx = r._out_idx
+        self._bump_version()
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In-place version of ``{fn.__name__}`` (changes only the shape and strides)."
+    return method
+
+
 def _reflected(fn):
     def method(self, other):
         return fn(other, self)
@@ -188,6 +250,54 @@ def _reflected(fn):
 
 def _matmul_reflected(self, other):
     return linalg.matmul(other, self)
+
+
+def _T(self):
+    n = self._data.ndim
+    if n != 2:
+        import warnings
+
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+            if n == 0 else
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*ember.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
+    return shape.permute(self, tuple(range(n - 1, -1, -1)))
+
+
+def _mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(
+            f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor."
+        )
+    return shape.transpose(self, -2, -1)
+
+
+def _warn_0d(attr):
+    import warnings
+
+    warnings.warn(f"Tensor.{attr} is deprecated on 0-D tensors. Consider using x.conj().",
+                  UserWarning, stacklevel=3)
+
+
+def _mH(self):
+    if self._data.ndim == 0:
+        _warn_0d("mH")
+        return shape.permute(self, ())
+    return _mT(self)
+
+
+def _H(self):
+    if self._data.ndim == 0:
+        _warn_0d("H")
+    elif self._data.ndim != 2:
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if self._data.ndim > 2 else "")
+        )
+    return shape.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
 
 def install():
@@ -206,6 +316,11 @@ def install():
         square=_square, new_tensor=_new_tensor, new_zeros=_new_filler("zeros"),
         new_ones=_new_filler("ones"), new_empty=_new_filler("empty"), new_full=_new_full,
         zero_=_zero_, fill_=_fill_, copy_=_copy_,
+        t_=_inplace_view(shape.t, "t_"), transpose_=_inplace_view(shape.transpose, "transpose_"),
+        swapdims_=_inplace_view(shape.transpose, "swapdims_"),
+        swapaxes_=_inplace_view(shape.transpose, "swapaxes_"),
+        squeeze_=_inplace_view(shape.squeeze, "squeeze_"),
+        unsqueeze_=_inplace_view(shape.unsqueeze, "unsqueeze_"),
         uniform_=_random_inplace(_random.uniform_), normal_=_random_inplace(_random.normal_),
         random_=_random_inplace(_random.random_), bernoulli=_random.bernoulli,
         __getitem__=index.getitem, __setitem__=index.setitem,
@@ -231,4 +346,7 @@ def install():
                      ("floor_divide", "__ifloordiv__")):
         setattr(Tensor, name, getattr(Tensor, op + "_"))
     Tensor.__hash__ = lambda self: id(self)
-    Tensor.T = property(lambda self: shape.permute(self, tuple(range(self.dim() - 1, -1, -1))))
+    Tensor.T = property(_T, doc="The tensor with its dimensions reversed (a matrix transposed).")
+    Tensor.mT = property(_mT, doc="The last two dimensions transposed (batches of matrices).")
+    Tensor.H = property(_H, doc="The conjugate transpose of a matrix (the transpose for real dtypes).")
+    Tensor.mH = property(_mH, doc="The conjugate transpose of the last two dimensions.")

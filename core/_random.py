@@ -31,10 +31,14 @@ def initial_seed():
     return _initial_seed[0]
 
 
-def _floating(dtype, name):
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte", "bool": "Bool"}
+
+
+def _floating(dtype, kernel):
     dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
     if dt.category != 2:
-        raise RuntimeError(f"\"{name}\" not implemented for '{dt.name}'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR_NAMES[dt.name]}'")
     return dt
 
 
@@ -59,23 +63,39 @@ def _sample(kind, shape, dt, device, requires_grad, *args):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """Uniform samples from ``[0, 1)`` with shape ``size``."""
-    return _sample("uniform", _sizes(size), _floating(dtype, "uniform"), device, requires_grad)
+    return _sample("uniform", _sizes(size), _floating(dtype, "check_uniform_bounds"), device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """Standard normal samples with shape ``size``."""
-    return _sample("normal", _sizes(size), _floating(dtype, "normal"), device, requires_grad)
+    return _sample("normal", _sizes(size), _floating(dtype, "normal_kernel_cpu"), device, requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    """Integers drawn uniformly from ``[low, high)``; ``randint(high, size)`` also works."""
-    if size is None:
-        low, high, size = 0, low, high
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad=False, out=None, layout=None):
+    """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
+    ``randint(low, high, size)`` (``low`` defaults to 0; any argument may be a keyword)."""
+    args = list(args)
+    if size is None and args:
+        size = args.pop()
+    if len(args) == 2:
+        low, high = args
+    elif len(args) == 1:
+        if high is None:
+            high = args[0]
+        else:
+            low = args[0]
+    elif args:
+        raise TypeError("randint() takes at most 3 positional arguments (low, high, size)")
+    if low is None:
+        low = 0
     if high is None or size is None:
         raise TypeError("randint() missing required arguments 'high' and 'size'")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
+    if dt is _dtype.bool and (low < 0 or high > 2):
+        raise RuntimeError(f"{'from' if low < 0 else 'to - 1'} is out of bounds for bool")
     return _sample("int", _sizes((tuple(size),)), dt, device, requires_grad, int(low), int(high))
 
 
@@ -93,7 +113,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     """Integers from ``[low, high)`` shaped like ``input``."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
+                   requires_grad=requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):

@@ -5,6 +5,8 @@ Math lives in ``ember._ops``; the methods that expose it are attached by
 leaf/grad handling, hooks, versions, conversions and printing.
 """
 
+import warnings
+
 import numpy as np
 
 from . import _dtype
@@ -21,7 +23,7 @@ class Tensor:
     friends, or ``ember.from_numpy`` to share a NumPy array's memory.
     """
 
-    __slots__ = ("_data", "_be", "_rg", "grad", "grad_fn", "_out_idx", "_vc", "_extra", "__weakref__")
+    __slots__ = ("_data", "_be", "_rg", "_grad", "grad_fn", "_out_idx", "_vc", "_extra", "__weakref__")
     __array_priority__ = 1000
 
     @staticmethod
@@ -30,18 +32,26 @@ class Tensor:
         t._data = data
         t._be = be
         t._rg = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._vc = None
         t._extra = None
         return t
 
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args, device=None):
+        """The legacy constructor: ``Tensor(data)`` copies data into the default float
+        dtype, ``Tensor(2, 3)`` or ``Tensor(size)`` makes an uninitialised tensor."""
         from . import _creation
 
-        if args and isinstance(args[0], (list, tuple, np.ndarray)) and len(args) == 1:
-            return _creation.tensor(args[0], dtype=kwargs.get("dtype"))
-        return _creation.empty(*args, **kwargs)
+        if len(args) == 1:
+            data = args[0]
+            if isinstance(data, Tensor):
+                return data.detach()
+            if isinstance(data, (list, tuple, np.ndarray)) and not isinstance(data, Size):
+                return _creation.tensor(data, dtype=_dtype.get_default_dtype(), device=device)
+        if not args:
+            args = (0,)
+        return _creation.empty(*args, device=device)
 
     # ----------------------------------------------------------- attributes
     @property
@@ -82,6 +92,39 @@ class Tensor:
         return self._data.itemsize
 
     @property
+    def itemsize(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes taken by the elements (not counting any gaps of a strided view)."""
+        return self._data.size * self._data.itemsize
+
+    def storage_offset(self):
+        """How many elements into its memory block this tensor's first element is."""
+        arr = self._data
+        base = arr
+        while isinstance(base.base, type(arr)):
+            base = base.base
+        if base is arr:
+            return 0
+        return (self.data_ptr() - self._be.data_ptr(base)) // arr.itemsize
+
+    def get_device(self):
+        """The CUDA device index, or -1 for CPU tensors."""
+        index = self._be.device_index(self._data)
+        return -1 if index is None else index
+
+    def is_complex(self):
+        """False: ember has no complex dtypes."""
+        return False
+
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+
+    @property
     def device(self):
         """The device holding the data."""
         return _device_cls(self._be.name, self._be.device_index(self._data))
@@ -93,13 +136,17 @@ class Tensor:
 
     @property
     def data(self):
-        """A tensor sharing this one's data, detached from the graph."""
-        return self.detach()
+        """A tensor sharing this one's data, detached from the graph.
+
+        Unlike ``detach()`` it has its own version counter, so changes made through
+        it are invisible to autograd's in-place checks (as in torch).
+        """
+        return Tensor._make(self._data, self._be)
 
     @data.setter
     def data(self, value):
         if not isinstance(value, Tensor):
-            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
         self._data = value._data
         self._be = value._be
 
@@ -132,12 +179,56 @@ class Tensor:
 
     # ----------------------------------------------------------- autograd state
     @property
+    def grad(self):
+        """The accumulated gradient (leaves, or non-leaves after ``retain_grad()``), or None."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._be is not self._be:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with device type '{value._be.name}' to a "
+                    f"tensor with device type '{self._be.name}'. Please ensure that the gradient "
+                    f"and the tensor are on the same device"
+                )
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                    f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                    f"the same size"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
+                    f"with dtype '{self.dtype.name}'. Please ensure that the gradient and the "
+                    f"tensor have the same dtype"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
     def requires_grad(self):
         """Whether operations on this tensor are recorded for backward."""
         return self._rg
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if value and self._data.dtype.kind != "f" and self.grad_fn is None:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -206,7 +297,12 @@ class Tensor:
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         hooks = self._extras().setdefault("grad", [])
-        hooks.append(hook)
+        keep = self._extra.get("retain_hook")
+        if keep is not None and keep in hooks:
+            # torch runs the retain_grad hook last, so .grad sees every hook's change
+            hooks.insert(hooks.index(keep), hook)
+        else:
+            hooks.append(hook)
         if self.grad_fn is None:
             self._accumulator()._pre_hooks = {0: hooks}
         else:
@@ -232,15 +328,17 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self.retains_grad:
             return
-        self._extras()["retains_grad"] = True
+        extra = self._extras()
+        extra["retains_grad"] = True
         ref = _weakref(self)
 
         def keep(grad):
             t = ref()
             if t is not None:
-                g = grad.detach()._owned_copy() if t.grad is None else t.grad + grad.detach()
-                t.grad = g
+                old = t._grad
+                t._grad = grad.detach()._owned_copy() if old is None else old + grad.detach()
 
+        extra["retain_hook"] = keep
         self.register_hook(keep)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -309,15 +407,31 @@ class Tensor:
 
     def __dlpack__(self, stream=None, **kwargs):
         if self._rg:
-            raise RuntimeError(
-                "Can't export tensors that require gradient, use tensor.detach()"
-            )
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         if stream is None:
             return self._data.__dlpack__(**kwargs)
         return self._data.__dlpack__(stream=stream, **kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
+
+    def __reversed__(self):
+        if self._data.ndim == 0:
+            return self
+        return self.flip(0)
+
+    def __contains__(self, element):
+        if not isinstance(element, (Tensor, int, float, bool, np.number, np.bool_)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool((self == element).any().item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -338,9 +452,17 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        if self._rg:
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
@@ -376,21 +498,55 @@ class Tensor:
 
         return (_rebuild, (self._be.to_host(self._data), self._rg))
 
+    def __copy__(self):
+        # as torch: a new leaf sharing the data, keeping requires_grad but not .grad
+        t = Tensor._make(self._data, self._be)
+        t._rg = self._rg
+        return t
+
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
-                "protocol at the moment"
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                "because of a weight_norm usage."
             )
-        t = Tensor._make(self._be.xp.array(self._data, copy=True), self._be)
+        t = Tensor._make(_deepcopy_data(self._data, self._be, memo), self._be)
         t._rg = self._rg
-        if self.grad is not None:
-            t.grad = self.grad.__deepcopy__(memo)
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = t
         return t
 
 
 _new = object.__new__
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead."
+)
+
+
+def _deepcopy_data(arr, be, memo):
+    """A copy of ``arr``; views of one NumPy buffer copied in the same ``deepcopy`` call
+    stay views of one new buffer (torch keeps shared storage shared)."""
+    base = arr
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if be.name != "cpu" or not base.flags.c_contiguous:
+        return be.xp.array(arr, copy=True)
+    key = ("ember.storage", id(base))
+    pair = memo.get(key)
+    if pair is None:
+        pair = memo[key] = (base, base.copy())  # holding base keeps its id unique
+    new_base = pair[1]
+    offset = arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    out = np.ndarray(arr.shape, arr.dtype, buffer=new_base, offset=offset, strides=arr.strides)
+    if not arr.flags.writeable:
+        out.flags.writeable = False
+    return out
 
 
 def _weakref(obj):

@@ -43,7 +43,7 @@ def to_torch(x, requires_grad):
 def as_numpy(t):
     if isinstance(t, ember.Tensor):
         return t.detach().cpu().numpy()
-    return t.detach().numpy()
+    return t.detach().numpy(force=True)
 
 
 def assert_same(e, t, what="output"):

@@ -49,7 +49,7 @@ def tanh_backward(g, y):
 
 def threshold_backward(g, x, threshold):
     if not _fast(g, x):
-        return np.where(x > threshold, g, 0).astype(np.result_type(g, x), copy=False)
+        return np.where(x <= threshold, 0, g).astype(np.result_type(g, x), copy=False)
     out = np.empty_like(g)
     _kernels.threshold_backward(g.reshape(-1), x.reshape(-1), float(threshold), out.reshape(-1))
     return out

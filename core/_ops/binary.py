@@ -1,24 +1,34 @@
 """Elementwise functions of two operands with broadcasting and torch's type promotion."""
 
+import math
+import numbers
+
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
-from .common import _make, promote, record, sum_to
+from .common import (broadcast_error, cast, is_scalar, promote, promote_float, python_scalar, record,
+                     shape_of, sum_to, wrap)
 from .select import where
 
 
+def _is_tensor(x):
+    return x.__class__ is Tensor or isinstance(x, Tensor)
+
+
 class BinaryBackward(Node):
-    """Gradient of a two-operand op. ``grads(g, a, b)`` returns the unreduced gradients;
+    """Gradient of a two-operand op. ``grads(g)`` returns the unreduced gradients;
     this base sums them back to each operand's shape. Numbers get no gradient."""
 
     def __init__(self, a, b, save):
-        self.shapes = (a.shape if a.__class__ is Tensor else None,
-                       b.shape if b.__class__ is Tensor else None)
-        self.consts = (None if a.__class__ is Tensor else a, None if b.__class__ is Tensor else b)
+        ta, tb = _is_tensor(a), _is_tensor(b)
+        self.shapes = (a.shape if ta else None, b.shape if tb else None)
+        self.consts = (None if ta else a, None if tb else b)
         if save:
-            self.save(*(t for t in (a, b) if t.__class__ is Tensor))
+            self.save(*(t for t, is_t in ((a, ta), (b, tb)) if is_t))
 
     def operands(self):
         saved = iter(self.saved())
@@ -33,12 +43,12 @@ class BinaryBackward(Node):
 
 class AddBackward0(BinaryBackward):
     def grads(self, g):
-        return g, (g if self.alpha == 1 else g * self.alpha)
+        return g, g
 
 
 class SubBackward0(BinaryBackward):
     def grads(self, g):
-        return g, (-g if self.alpha == 1 else g * -self.alpha)
+        return g, -g
 
 
 class MulBackward0(BinaryBackward):
@@ -54,30 +64,44 @@ class DivBackward0(BinaryBackward):
         return ga, (-ga * a / b if self.shapes[1] is not None else None)
 
 
+class DivBackward2(BinaryBackward):
+    """Division with a rounding mode: a step function, so both gradients are zero."""
+
+    def grads(self, g):
+        zero = g * 0
+        return zero, zero
+
+
+class FloorDivideBackward0(BinaryBackward):
+    def grads(self, g):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
 class PowBackward0(BinaryBackward):
     def grads(self, g):
         a, b = self.operands()
+        a_is_t, b_is_t = self.shapes[0] is not None, self.shapes[1] is not None
         ga = gb = None
-        if self.shapes[0] is not None:
-            if self.shapes[1] is None and b == 0:
-                ga = g * 0
+        if a_is_t:
+            if not b_is_t:
+                ga = g * 0 if b == 0 else g * b * a ** (b - 1)
             else:
-                ga = where(b == 0, 0.0, g * b * a ** (b - 1)) if self.shapes[1] else g * b * a ** (b - 1)
-        if self.shapes[1] is not None:
+                ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        if b_is_t:
             y = a ** b
-            log_a = a.log() if isinstance(a, Tensor) else _log_scalar(a)
-            gb = g * y * log_a
-            if isinstance(a, Tensor):
-                gb = where((a == 0) & (b >= 0), 0.0, gb)
-            elif a == 0:
-                gb = where(b >= 0, 0.0, gb)
+            if a_is_t:
+                gb = where((a == 0) & (b >= 0), 0.0, g * y * a.log())
+            else:
+                gb = g * y * _log_scalar(a)
+                if a == 0:
+                    gb = where(b >= 0, 0.0, gb)
         return ga, gb
 
 
 def _log_scalar(a):
-    import math
-
-    return math.log(a) if a > 0 else float("nan")
+    if a > 0:
+        return math.log(a)
+    return -math.inf if a == 0 else math.nan
 
 
 class MaximumBackward0(BinaryBackward):
@@ -105,46 +129,115 @@ class Atan2Backward0(BinaryBackward):
 class RemainderBackward0(BinaryBackward):
     def grads(self, g):
         a, b = self.operands()
-        return g, (-g * floor_divide(a, b) if self.shapes[1] else None)
+        return g, (-g * div(a, b, rounding_mode="floor") if self.shapes[1] is not None else None)
+
+
+class RemainderBackward1(BinaryBackward):
+    """``number % tensor``: torch has no derivative for it."""
+
+    def grads(self, g):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
 class FmodBackward0(BinaryBackward):
     def grads(self, g):
         a, b = self.operands()
-        return g, (-g * (a / b).trunc() if self.shapes[1] else None)
+        return g, (-g * (a / b).trunc() if self.shapes[1] is not None else None)
 
 
-def _apply(kernel, node_cls, a, b, save=True, **extra):
+def _run(kernel, node_cls, a, b, be, save=True):
+    """Apply ``kernel`` to already-promoted operands and record ``node_cls`` if needed."""
+    da = a._data if a.__class__ is Tensor or isinstance(a, Tensor) else a
+    db = b._data if b.__class__ is Tensor or isinstance(b, Tensor) else b
+    try:
+        data = be.kernels[kernel](da, db)
+    except ValueError:
+        err = broadcast_error(shape_of(a), shape_of(b))
+        if err is None:
+            raise
+        raise err from None
+    if node_cls is not None and MODE.enabled and (
+        (_is_tensor(a) and a._rg) or (_is_tensor(b) and b._rg)
+    ):
+        return record(node_cls(a, b, save), data, be, (a, b))
+    return wrap(data, be)
+
+
+def _apply(kernel, node_cls, a, b, save=True):
+    """Promote ``a`` and ``b``, apply ``kernel``, record ``node_cls`` if needed (``_run``
+    inlined: this is the path of every ``x + y``)."""
     a, b, be = promote(a, b)
-    da = a._data if a.__class__ is Tensor else a
-    db = b._data if b.__class__ is Tensor else b
-    data = be.kernels[kernel](da, db)
-    if node_cls is not None and MODE.enabled and ((a.__class__ is Tensor and a._rg) or (b.__class__ is Tensor and b._rg)):
-        node = node_cls(a, b, save)
-        node.__dict__.update(extra)
-        return record(node, data, be, (a, b))
-    return _make(data, be)
+    ta = a.__class__ is Tensor or isinstance(a, Tensor)
+    tb = b.__class__ is Tensor or isinstance(b, Tensor)
+    try:
+        data = be.kernels[kernel](a._data if ta else a, b._data if tb else b)
+    except ValueError:
+        err = broadcast_error(shape_of(a), shape_of(b))
+        if err is None:
+            raise
+        raise err from None
+    if node_cls is not None and MODE.enabled and ((ta and a._rg) or (tb and b._rg)):
+        return record(node_cls(a, b, save), data, be, (a, b))
+    return wrap(data, be)
+
+
+def _result_dtype(a, b):
+    """The dtype of the promoted operands ``a`` and ``b`` (at least one is a tensor)."""
+    return (a if _is_tensor(a) else b)._data.dtype
+
+
+def _require_tensor(fn, x, position):
+    if not _is_tensor(x):
+        arg = "input" if position == 1 else "other"
+        raise TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, "
+                        f"not {type(x).__name__}")
+
+
+def _is_bool(x):
+    if x.__class__ is Tensor or isinstance(x, Tensor):
+        return x._data.dtype.kind == "b"
+    return isinstance(x, (bool, np.bool_))
+
+
+def _scale_by_alpha(input, other, alpha):
+    """``other * alpha`` in the dtype of ``input + other``, with torch's checks on alpha."""
+    dt = _dtype.result_type(input, other)
+    if isinstance(alpha, (bool, np.bool_)):
+        if dt is not _dtype.bool:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif not isinstance(alpha, numbers.Number) or isinstance(alpha, Tensor):
+        raise TypeError(f"alpha must be a number, not {type(alpha).__name__}")
+    elif dt.category != 2 and not isinstance(alpha, numbers.Integral):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    alpha = python_scalar(alpha, dt)
+    if _is_tensor(other):
+        return mul(cast(other, dt), alpha)
+    if not is_scalar(other):
+        return other
+    return python_scalar(python_scalar(other, dt) * alpha, dt)
 
 
 def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    return _apply("add", AddBackward0, input, other, save=False, alpha=1)
+    if alpha != 1 or alpha.__class__ is not int:
+        other = _scale_by_alpha(input, other, alpha)
+    return _apply("add", AddBackward0, input, other, save=False)
+
+
+_BOOL_SUB = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+_TWO_BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                 "Use the `^` or `logical_xor()` operator instead.")
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other`` with broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b" or (
-        isinstance(other, Tensor) and other._data.dtype.kind == "b"
-    ):
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
-            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
-        )
-    return _apply("subtract", SubBackward0, input, other, save=False, alpha=1)
+    a_bool, b_bool = _is_bool(input), _is_bool(other)
+    if a_bool or b_bool:
+        raise RuntimeError(_TWO_BOOL_SUB if a_bool and b_bool else _BOOL_SUB)
+    if alpha != 1 or alpha.__class__ is not int:
+        other = _scale_by_alpha(input, other, alpha)
+    return _apply("subtract", SubBackward0, input, other, save=False)
 
 
 def mul(input, other):
@@ -152,134 +245,218 @@ def mul(input, other):
     return _apply("multiply", MulBackward0, input, other)
 
 
-def _to_floating(x):
-    if isinstance(x, Tensor) and x._data.dtype.kind != "f":
-        from .common import cast
-
-        return cast(x, _dtype.get_default_dtype())
-    return x
+def _check_divisor(name, kind, b, be):
+    """Integer division by zero raises, as in torch (floats give inf/nan instead); bool
+    operands have no integer division at all."""
+    if kind == "b":
+        raise NotImplementedError(f"\"{name}_{be.name}\" not implemented for 'Bool'")
+    if _is_tensor(b):
+        zero = bool(be.xp.any(b._data == 0))
+    else:
+        zero = b == 0
+    if zero:
+        raise RuntimeError("ZeroDivisionError")
 
 
 def div(input, other, *, rounding_mode=None):
     """``input / other``: true division (integers give floats), or with
-    ``rounding_mode`` ``'trunc'`` / ``'floor'``."""
+    ``rounding_mode`` ``'trunc'`` / ``'floor'`` (the result keeps the promoted dtype)."""
     if rounding_mode is None:
-        if not (isinstance(input, Tensor) and input._data.dtype.kind == "f") and not (
-            isinstance(other, Tensor) and other._data.dtype.kind == "f"
-        ):
-            input = _to_floating(input) if isinstance(input, Tensor) else float(input)
-            other = _to_floating(other) if isinstance(other, Tensor) else float(other)
-        return _apply("true_divide", DivBackward0, input, other)
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    if rounding_mode == "trunc":
-        a, b, be = promote(input, other)
-        if (a._data.dtype if isinstance(a, Tensor) else b._data.dtype).kind == "f":
-            return div(a, b).trunc()
-        return _apply("trunc_divide", None, a, b)
-    raise ValueError(
-        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
-    )
+        a, b, be = promote_float(input, other)
+        return _run("true_divide", DivBackward0, a, b, be)
+    a, b, be = promote(input, other)
+    kind = _result_dtype(a, b).kind
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
+    kernel = "trunc_divide" if rounding_mode == "trunc" else "floor_divide"
+    if kind != "f":
+        _check_divisor("div_" + rounding_mode, kind, b, be)
+        return _run(kernel, None, a, b, be)
+    return _run(kernel, DivBackward2, a, b, be, save=False)
 
 
 def floor_divide(input, other):
-    """``floor(input / other)`` (no gradient)."""
-    return _apply("floor_divide", None, input, other)
+    """``floor(input / other)``, as ``//`` (integer division by zero raises)."""
+    a, b, be = promote(input, other)
+    kind = _result_dtype(a, b).kind
+    if kind != "f":
+        _check_divisor("div_floor", kind, b, be)
+        return _run("floor_divide", None, a, b, be)
+    return _run("floor_divide", FloorDivideBackward0, a, b, be, save=False)
+
+
+_NEGATIVE_POWER = "Integers to negative integer powers are not allowed."
 
 
 def pow(input, exponent):
-    """``input ** exponent`` elementwise (either may be a number)."""
-    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        if input._data.dtype.kind in "iub" and isinstance(exponent, int) and exponent < 0:
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _apply("power", PowBackward0, input, exponent)
+    """``input ** exponent`` elementwise (either may be a number).
+
+    Integer tensors raised to a negative number raise an error; a negative integer
+    exponent *tensor* gives 0 (1 and -1 for bases 1 and -1), as in torch.
+    """
+    a, b, be = promote(input, exponent)
+    kind = _result_dtype(a, b).kind
+    if kind == "f":
+        return _run("power", PowBackward0, a, b, be)
+    b_is_t = _is_tensor(b)
+    if kind == "b":
+        if b_is_t:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return _run("bool_power", None, a, b, be)
+    if not b_is_t and exponent < 0:
+        raise RuntimeError(_NEGATIVE_POWER)
+    return _run("int_power" if b_is_t else "power", None, a, b, be)
 
 
 def maximum(input, other):
     """Elementwise maximum of two tensors (ties split the gradient evenly)."""
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _require_tensor("maximum", input, 1)
+        _require_tensor("maximum", other, 2)
     return _apply("maximum", MaximumBackward0, input, other)
 
 
 def minimum(input, other):
     """Elementwise minimum of two tensors (ties split the gradient evenly)."""
+    if input.__class__ is not Tensor or other.__class__ is not Tensor:
+        _require_tensor("minimum", input, 1)
+        _require_tensor("minimum", other, 2)
     return _apply("minimum", MinimumBackward0, input, other)
 
 
 def atan2(input, other):
     """Elementwise arctangent of ``input / other`` choosing the quadrant."""
-    return _apply("arctan2", Atan2Backward0, _to_floating(input), _to_floating(other))
+    _require_tensor("atan2", input, 1)
+    _require_tensor("atan2", other, 2)
+    a, b, be = promote_float(input, other)
+    return _run("arctan2", Atan2Backward0, a, b, be)
 
 
 def remainder(input, other):
     """Python-style modulus: the result has the sign of ``other``."""
-    return _apply("remainder", RemainderBackward0, input, other)
+    a, b, be = promote(input, other)
+    kind = _result_dtype(a, b).kind
+    if kind != "f":
+        _check_divisor("remainder", kind, b, be)
+        return _run("remainder", None, a, b, be)
+    if _is_tensor(a):
+        return _run("remainder", RemainderBackward0, a, b, be)
+    return _run("remainder", RemainderBackward1, a, b, be, save=False)
 
 
 def fmod(input, other):
     """C-style modulus: the result has the sign of ``input``."""
-    return _apply("fmod", FmodBackward0, input, other)
+    _require_tensor("fmod", input, 1)
+    a, b, be = promote(input, other)
+    kind = a._data.dtype.kind
+    if kind != "f":
+        _check_divisor("fmod", kind, b, be)
+        return _run("fmod", None, a, b, be)
+    return _run("fmod", FmodBackward0, a, b, be)
 
 
-def _compare(kernel):
+def _compare(kernel, name, tensors_only=False):
     def op(input, other):
+        if input.__class__ is not Tensor:
+            _require_tensor(name, input, 1)
+        if tensors_only and other.__class__ is not Tensor:
+            _require_tensor(name, other, 2)
         return _apply(kernel, None, input, other)
 
-    op.__name__ = kernel
+    op.__name__ = op.__qualname__ = name
     return op
 
 
-eq = _compare("equal")
-ne = _compare("not_equal")
-lt = _compare("less")
-le = _compare("less_equal")
-gt = _compare("greater")
-ge = _compare("greater_equal")
-logical_and = _compare("logical_and")
-logical_or = _compare("logical_or")
-logical_xor = _compare("logical_xor")
-bitwise_and = _compare("bitwise_and")
-bitwise_or = _compare("bitwise_or")
-bitwise_xor = _compare("bitwise_xor")
+eq = _compare("equal", "eq")
+ne = _compare("not_equal", "ne")
+lt = _compare("less", "lt")
+le = _compare("less_equal", "le")
+gt = _compare("greater", "gt")
+ge = _compare("greater_equal", "ge")
+logical_and = _compare("logical_and", "logical_and", tensors_only=True)
+logical_or = _compare("logical_or", "logical_or", tensors_only=True)
+logical_xor = _compare("logical_xor", "logical_xor", tensors_only=True)
 for _f, _doc in ((eq, "=="), (ne, "!="), (lt, "<"), (le, "<="), (gt, ">"), (ge, ">=")):
     _f.__doc__ = f"Elementwise ``input {_doc} other`` as a bool tensor."
 for _f in (logical_and, logical_or, logical_xor):
     _f.__doc__ = f"Elementwise {_f.__name__.replace('_', ' ')} of the truth values (bool result)."
-for _f in (bitwise_and, bitwise_or, bitwise_xor):
-    _f.__doc__ = f"Elementwise {_f.__name__.replace('_', ' ')} of integer or bool tensors."
 
 
-def _bitwise_check(kernel):
-    def k(xp):
-        fn = getattr(xp, kernel)
+def _bitwise(kernel):
+    def op(input, other):
+        a, b, be = promote(input, other)
+        dt = _result_dtype(a, b)
+        if dt.kind == "f":
+            raise NotImplementedError(
+                f"\"{kernel}_{be.name}\" not implemented for '{_dtype.from_numpy_dtype(dt).scalar_name}'"
+            )
+        return _run(kernel, None, a, b, be)
 
-        def run(a, b):
-            for x in (a, b):
-                if getattr(x, "dtype", None) is not None and x.dtype.kind == "f":
-                    raise RuntimeError(f'"{kernel}" not implemented for floating tensors')
-            return fn(a, b)
+    op.__name__ = op.__qualname__ = kernel
+    op.__doc__ = f"Elementwise {kernel.replace('_', ' ')} of integer or bool tensors."
+    return op
 
-        return run
 
-    return k
+bitwise_and = _bitwise("bitwise_and")
+bitwise_or = _bitwise("bitwise_or")
+bitwise_xor = _bitwise("bitwise_xor")
+
+
+def bitwise_not(input):
+    """Elementwise bitwise NOT of an integer tensor (logical NOT of a bool tensor)."""
+    _require_tensor("bitwise_not", input, 1)
+    dt = _dtype._FROM_NP[input._data.dtype]
+    if dt.category == 2:
+        raise NotImplementedError(f"\"bitwise_not_{input._be.name}\" not implemented for '{dt.scalar_name}'")
+    return wrap(input._be.xp.invert(input._data), input._be)
+
+
+# torch's other spellings of the ops above: ember/__init__ and _methods attach them as
+# functions and methods
+ALIASES = {"greater": gt, "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
+           "arctan2": atan2, "bitwise_not": bitwise_not}
+
+
+def _int_power(xp):
+    def power(a, b):
+        negative = b < 0
+        if not xp.any(negative):
+            return xp.power(a, b)
+        out = xp.power(a, xp.where(negative, 0, b))
+        # x ** -n truncates to 0, except for the bases 1 and -1
+        odd = (b % 2) != 0
+        at_negative = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+        return xp.where(negative, at_negative, out).astype(out.dtype, copy=False)
+
+    return power
+
+
+def _trunc_divide(xp):
+    def trunc_divide(a, b):
+        if _result_kind(a, b) == "f":
+            return xp.trunc(xp.true_divide(a, b))
+        q = xp.floor_divide(a, b)
+        fix = (xp.remainder(a, b) != 0) & ((xp.asarray(a) < 0) != (xp.asarray(b) < 0))
+        return q + fix.astype(q.dtype)
+
+    return trunc_divide
+
+
+def _result_kind(a, b):
+    return (a if hasattr(a, "dtype") else b).dtype.kind
 
 
 REGISTRY.add_generic({
     k: (lambda name: lambda xp: getattr(xp, name))(k)
     for k in ("add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum",
-              "arctan2", "remainder", "fmod", "equal", "not_equal", "less", "less_equal",
-              "greater", "greater_equal", "logical_and", "logical_or", "logical_xor")
+              "arctan2", "remainder", "fmod", "floor_divide", "equal", "not_equal", "less",
+              "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+              "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")
 })
-REGISTRY.add_generic({k: _bitwise_check(k) for k in ("bitwise_and", "bitwise_or", "bitwise_xor")})
 REGISTRY.add_generic({
-    "floor_divide": lambda xp: xp.floor_divide,
-    "trunc_divide": lambda xp: lambda a, b: _trunc_int_divide(xp, a, b),
+    "int_power": _int_power,
+    "bool_power": lambda xp: lambda a, b: xp.power(a, b).astype(bool),
+    "trunc_divide": _trunc_divide,
 })
-
-
-def _trunc_int_divide(xp, a, b):
-    if xp.any(xp.asarray(b) == 0):
-        raise RuntimeError("ZeroDivisionError")
-    q = xp.floor_divide(a, b)
-    fix = (xp.remainder(a, b) != 0) & ((xp.asarray(a) < 0) != (xp.asarray(b) < 0))
-    return q + fix.astype(q.dtype)
-

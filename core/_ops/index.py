@@ -2,27 +2,37 @@
 
 import numpy as np
 
-from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
-from .common import _make, as_tensor_on, check_tensor, normalize_dim, record, sum_to
+from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
 from .inplace import check_inplace
 from .shape import _view_of
 
 
+_INDEX_TYPES = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte tensors are "
+                "valid indices (got {})")
+
+
 def _index_part(i, be):
     if isinstance(i, Tensor):
-        if i._data.dtype.kind not in "biu":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return i._data if i._data.dtype.kind == "b" else i._data.astype(np.int64, copy=False)
+        kind = i._data.dtype
+        if kind == np.int64 or kind == np.bool_:
+            return i._data
+        if kind == np.int32:
+            return i._data.astype(np.int64)
+        if kind == np.uint8:  # torch's legacy byte mask
+            return i._data.astype(np.bool_)
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if isinstance(i, (list, np.ndarray)):
         arr = np.asarray(i)
         if arr.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if arr.dtype.kind == "O":
-            raise IndexError("only integers, slices, ellipsis, None and integer or boolean tensors are valid indices")
+            raise IndexError(_INDEX_TYPES.format("list"))
+        if arr.size == 0 and arr.dtype.kind != "b":
+            arr = arr.astype(np.int64)
         return arr if be.name == "cpu" else be.from_host(arr, None)
     if isinstance(i, (bool, np.bool_)):
         return np.bool_(i)
@@ -30,26 +40,93 @@ def _index_part(i, be):
         if isinstance(i, slice) and i.step is not None and i.step <= 0:
             raise ValueError("step must be greater than zero")
         return i
-    raise IndexError(
-        f"only integers, slices (`:`), ellipsis (`...`), None and long or byte tensors are valid "
-        f"indices (got {type(i).__name__})"
-    )
+    raise IndexError(_INDEX_TYPES.format(type(i).__name__))
+
+
+def _is_basic(p):
+    return p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer))
 
 
 def normalize_index(index, be):
     """The index as something the array namespace takes, and whether it is advanced."""
     parts = index if isinstance(index, tuple) else (index,)
     parts = tuple(_index_part(i, be) for i in parts)
-    advanced = any(not (p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)))
-                   for p in parts)
+    advanced = False
+    for p in parts:
+        if not _is_basic(p):
+            advanced = True
+            break
     return parts, advanced
+
+
+def _split_ints(parts):
+    """torch applies integer indices before advanced ones (NumPy mixes them, which moves
+    dims differently): ``x[0, :, [1, 2]]`` is ``x[0][:, [1, 2]]``. Returns the two stages,
+    or None when there is no integer to take out first."""
+    if not any(isinstance(p, (int, np.integer)) for p in parts):
+        return None
+    first, second = [], []
+    for p in parts:
+        if p is Ellipsis:
+            first.append(p)
+            second.append(p)
+        elif p is None or isinstance(p, slice):
+            first.append(p)
+            second.append(slice(None))
+        elif isinstance(p, (int, np.integer)):
+            first.append(p)
+        elif p.ndim == 0 and p.dtype == np.bool_:
+            second.append(p)
+        else:
+            first.extend([slice(None)] * (p.ndim if p.dtype == np.bool_ else 1))
+            second.append(p)
+    return tuple(first), tuple(second)
+
+
+def _index_error(data, parts, err):
+    """torch's wording for a failed index (the NumPy message names axes and arrays)."""
+    msg = str(err)
+    if isinstance(err, IndexError):
+        if "too many indices" in msg:
+            if data.ndim == 0:
+                return IndexError(
+                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+            return IndexError(f"too many indices for tensor of dimension {data.ndim}")
+        if "boolean index did not match" in msg:
+            return IndexError(_mask_mismatch(data, parts) or msg)
+        if "shape mismatch" not in msg:
+            return IndexError(msg.replace(" for axis ", " for dimension "))
+    shapes = ", ".join(str(list(p.shape)) for p in parts if not _is_basic(p))
+    return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")
+
+
+def _mask_mismatch(data, parts):
+    n_used = sum(1 if isinstance(p, (int, np.integer, slice)) else 0 if p is None or p is Ellipsis
+                 else p.ndim if p.dtype == np.bool_ else 1 for p in parts)
+    dim = 0
+    for p in parts:
+        if p is None:
+            continue
+        if p is Ellipsis:
+            dim += data.ndim - n_used
+            continue
+        if isinstance(p, (int, np.integer, slice)) or p.dtype != np.bool_:
+            dim += 1
+            continue
+        for k, size in enumerate(p.shape):
+            if dim + k < data.ndim and data.shape[dim + k] != size:
+                return (f"The shape of the mask {list(p.shape)} at index {k} does not match the shape "
+                        f"of the indexed tensor {list(data.shape)} at index {dim + k}")
+        dim += p.ndim
+    return None
 
 
 def _checked_get(data, idx):
     try:
         return data[idx]
-    except IndexError as e:
-        raise IndexError(str(e)) from None
+    except (IndexError, ValueError) as e:
+        raise _index_error(data, idx, e) from None
 
 
 class IndexBackward0(Node):
@@ -78,8 +155,15 @@ def getitem(x, index):
         idx, advanced = index.index, index.advanced
     else:
         idx, advanced = normalize_index(index, x._be)
+        if advanced:
+            stages = _split_ints(idx)
+            if stages is not None:
+                return getitem(getitem(x, _Raw(stages[0], False)), _Raw(stages[1], True))
     data = _checked_get(x._data, idx)
     if not advanced:
+        if data.__class__ is not x._be.xp.ndarray:
+            # NumPy answers a full integer index with a scalar copy; torch with a 0-d view
+            data = x._data[idx + (Ellipsis,)] if Ellipsis not in idx else x._data[idx][...]
         node = None
         if x._rg:
             node = IndexBackward0()
@@ -104,31 +188,71 @@ def index_into_zeros(g, idx, shape, advanced):
 
 class IndexPutBackward0(Node):
     def backward(self, g):
-        ones = _make(g._be.xp.ones(self.shape, dtype=g._data.dtype), g._be)
-        ones._data[self.index] = 0
+        xp = g._be.xp
+        keep = xp.ones(self.shape, dtype=g._data.dtype)
+        _view_at(keep, self.stages)[self.last] = 0
         gv = None
         if self.value_shape is not None:
-            gv = sum_to(g[_Raw(self.index, self.advanced)], self.value_shape)
-        return g * ones, gv
+            gv = g
+            for idx, advanced in self.stages:
+                gv = getitem(gv, _Raw(idx, advanced))
+            gv = _sum_to_value(gv, self.value_shape)
+        return g * _make(keep, g._be), gv
+
+
+def _view_at(data, stages):
+    """``data`` indexed by every stage but the last (basic stages: a view to write into)."""
+    for idx, _ in stages[:-1]:
+        data = data[idx]
+    return data
+
+
+def _sum_to_value(g, shape):
+    """Reduce the gradient of a broadcast assigned value back to the value's shape."""
+    extra = len(shape) - g.dim()
+    if extra > 0:  # a value may carry leading size-1 dims the target lacks
+        g = g.reshape((1,) * extra + tuple(g.shape))
+    return sum_to(g, shape)
 
 
 def setitem(x, index, value):
     """``x[index] = value`` in place; recorded for backward when needed."""
     idx, advanced = normalize_index(index, x._be)
-    v = as_tensor_on(value, x._be, None if isinstance(value, Tensor) else x.dtype)
+    stages = ((idx, advanced),)
+    if advanced:
+        split = _split_ints(idx)
+        if split is not None:
+            stages = ((split[0], False), (split[1], True))
+    if isinstance(value, Tensor):
+        v = value
+        if v._data.dtype != x._data.dtype:
+            v = cast(v, x.dtype)
+    else:
+        v = as_tensor_on(value, x._be, x.dtype)
     recording = MODE.enabled and (x._rg or v._rg)
     if recording:
         check_inplace(x)
-    vdata = v._data if v._data.dtype == x._data.dtype else v._data.astype(x._data.dtype)
+    target = _view_at(x._data, stages)
+    last = stages[-1][0]
     try:
-        x._data[idx] = vdata
+        target[last] = v._data
     except ValueError as e:
-        raise RuntimeError(f"cannot assign a value of shape {list(v.shape)} to x[index]: {e}") from None
+        if "read-only" in str(e):
+            raise RuntimeError(
+                "unsupported operation: some elements of the input tensor and the written-to tensor "
+                "refer to a single memory location. Please clone() the tensor before performing "
+                "the operation.") from None
+        if "could not broadcast" in str(e):
+            target_shape = _checked_get(target, last).shape
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to "
+                f"indexing result of shape {list(target_shape)}") from None
+        raise _index_error(target, last, e) from None
     except IndexError as e:
-        raise IndexError(str(e)) from None
+        raise _index_error(target, last, e) from None
     if recording:
         node = IndexPutBackward0()
-        node.index, node.advanced, node.shape = idx, advanced, x._data.shape
+        node.stages, node.last, node.shape = stages, last, x._data.shape
         node.value_shape = tuple(v.shape) if v._rg else None
         node.next_edges = (edge_of(x), edge_of(v))
         x.grad_fn, x._out_idx, x._rg = node, 0, True
@@ -149,8 +273,8 @@ def index_add_zeros_dim(g, dim, index, shape):
 
 def _check_index_tensor(index, name, size, allow_ndim=(0, 1)):
     check_tensor(index, "index")
-    if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
     if index._data.ndim not in allow_ndim:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
     if index._data.size:
@@ -189,8 +313,8 @@ class ScatterIntoZerosBackward(Node):
 
 def _gather_index_check(input, d, index, name):
     check_tensor(index, "index")
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
     if index._data.ndim != input._data.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for i, (a, b) in enumerate(zip(index._data.shape, input._data.shape)):
@@ -202,7 +326,7 @@ def _gather_index_check(input, d, index, name):
     size = input._data.shape[d] if input._data.ndim else 1
     if index._data.size:
         lo, hi = int(index._data.min()), int(index._data.max())
-        if lo < -size or hi >= size:
+        if lo < 0 or hi >= size:
             raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
 
 
@@ -263,22 +387,43 @@ def unbind(input, dim=0):
 
 def nonzero(input, *, as_tuple=False):
     """Indices of non-zero elements: an (n, ndim) int64 tensor, or one per dim."""
+    check_tensor(input)
     xp = input._be.xp
-    parts = xp.nonzero(input._data) if input._data.ndim else xp.nonzero(input._data.reshape(1))
+    if not input._data.ndim:  # one entry per non-zero, with no coordinates
+        n = int(bool(input._data))
+        if as_tuple:
+            return (_make(xp.zeros(n, dtype=np.int64), input._be),)
+        return _make(xp.zeros((n, 0), dtype=np.int64), input._be)
+    parts = xp.nonzero(input._data)
     if as_tuple:
         return tuple(_make(p.astype(np.int64), input._be) for p in parts)
-    return _make(xp.stack(parts, axis=1).astype(np.int64) if parts else xp.zeros((0, 0), np.int64), input._be)
+    return _make(xp.stack(parts, axis=1).astype(np.int64), input._be)
 
 
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is true, as a 1-D tensor."""
+    check_tensor(input)
     check_tensor(mask, "mask")
+    shape = _broadcast_shapes(input._data.shape, mask._data.shape)
     if mask._data.dtype.kind != "b":
-        raise RuntimeError(f"masked_select: expected BoolTensor for mask")
-    shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     x = input.expand(shape) if tuple(input.shape) != shape else input
     m = mask._data if mask._data.shape == shape else input._be.xp.broadcast_to(mask._data, shape)
     return getitem(x, _Raw((m,), True))
+
+
+def _broadcast_shapes(a, b):
+    """The broadcast of two shapes, with torch's error naming the first mismatching dim."""
+    n = len(a) if len(a) > len(b) else len(b)
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at "
+                f"non-singleton dimension {i}")
+        out.append(q if p == 1 else p)
+    return tuple(out)
 
 
 def _index_add_zeros(xp):

@@ -5,9 +5,12 @@ share it see the change), the version counter moves on, and when gradients are
 recorded the tensor's history is rebased onto the op's node.
 """
 
+from sys import getrefcount as _refcount
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import MODE
+from ..autograd.graph import AccumulateGrad
 
 
 def check_inplace(x):
@@ -17,6 +20,12 @@ def check_inplace(x):
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
     if x._extra is not None and x._extra.get("view") and x._rg:
+        edges = x.grad_fn.next_edges if x.grad_fn is not None else ()
+        if edges and edges[0] is not None and isinstance(edges[0][0], AccumulateGrad):
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
         raise RuntimeError(
             "in-place operation on a view of a tensor that requires grad is not supported by "
             "ember: the gradient of the view's base would be wrong. Use the out-of-place form "
@@ -24,9 +33,9 @@ def check_inplace(x):
         )
 
 
-def _snapshot(x):
-    """A stand-in for x's value before the change: same history, own copy of the data."""
-    old = Tensor._make(x._be.xp.array(x._data, copy=True), x._be)
+def _stand_in(x):
+    """A stand-in for x's value before the change: same history and (for now) same data."""
+    old = Tensor._make(x._data, x._be)
     old._rg = x._rg
     old.grad_fn = x.grad_fn
     if x.grad_fn is not None:
@@ -45,7 +54,7 @@ def write_result(x, result):
         raise RuntimeError(
             f"output with shape {list(x.shape)} doesn't match the broadcast shape {list(result.shape)}"
         )
-    if not x._data.flags.writeable:
+    if not getattr(x._data.flags, "writeable", True):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
@@ -61,7 +70,12 @@ def apply_inplace(x, fn, *args, **kwargs):
     recording = MODE.enabled and (x._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     if recording:
         check_inplace(x)
-        result = fn(_snapshot(x), *args, **kwargs)
+        old = _stand_in(x)
+        result = fn(old, *args, **kwargs)
+        if _refcount(old) > 2:
+            # The op kept the old value for its backward (exp_ and add_ don't, mul_(y)
+            # and sin_ do): give it its own copy before x's memory is overwritten.
+            old._data = old._be.xp.array(old._data, copy=True)
     else:
         result = fn(x, *args, **kwargs)
     write_result(x, result)

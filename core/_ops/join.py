@@ -12,8 +12,8 @@ class CatBackward0(Node):
     def backward(self, g):
         out, start = [], 0
         for size in self.sizes:
-            if size is None:
-                out.append(None)
+            if size is None:  # a skipped empty 1-D input
+                out.append(_make(g._be.xp.zeros(0, dtype=g._data.dtype), g._be))
                 continue
             out.append(g.narrow(self.dim, start, size))
             start += size
@@ -22,9 +22,12 @@ class CatBackward0(Node):
 
 def _check_list(tensors, name):
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{name}(): argument 'tensors' must be a tuple or list of Tensors, not {type(tensors).__name__}")
+        raise TypeError(
+            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not {type(tensors).__name__}")
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        if name == "stack":
+            raise RuntimeError("stack expects a non-empty TensorList")
+        raise ValueError(f"torch.{name}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -40,12 +43,17 @@ def _check_list(tensors, name):
 def cat(tensors, dim=0):
     """Concatenate tensors along an existing dim; 1-D empty tensors are skipped as in torch."""
     tensors, be = _check_list(tensors, "cat")
-    kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
+    skipped = [t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors]
+    kept = [t for t, skip in zip(tensors, skipped) if not skip]
+    if not kept:
+        kept, skipped = tensors, [False] * len(tensors)
     ref = kept[0]
     if ref._data.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
     d = normalize_dim(dim, ref._data.ndim)
-    for i, t in enumerate(kept):
+    for i, t in enumerate(tensors):
+        if skipped[i]:
+            continue
         if t._data.ndim != ref._data.ndim:
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {ref._data.ndim} and {t._data.ndim}"
@@ -57,11 +65,11 @@ def cat(tensors, dim=0):
                     f"got size {b} for tensor number {i} in the list."
                 )
     data = be.xp.concatenate([t._data for t in kept], axis=d)
-    if MODE.enabled and any(t._rg for t in kept):
+    if MODE.enabled and any(t._rg for t in tensors):
         node = CatBackward0()
         node.dim = d
-        node.sizes = [t._data.shape[d] for t in kept]
-        return record(node, data, be, kept)
+        node.sizes = [None if skip else t._data.shape[d] for t, skip in zip(tensors, skipped)]
+        return record(node, data, be, tensors)
     return _make(data, be)
 
 
@@ -88,8 +96,11 @@ def split(tensor, split_size_or_sections, dim=0):
     size = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
-        if step < 0 or (step == 0 and size != 0):
+        if step < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        if step == 0 and size != 0:
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [min(step, size - s) for s in range(0, size, step)] if step else [0]
     else:
         sizes = list(split_size_or_sections)

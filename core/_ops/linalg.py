@@ -1,6 +1,5 @@
 """Matrix products: ``matmul`` (with torch's broadcasting rules), ``mm``, ``bmm``, ``dot``."""
 
-from .. import _dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
@@ -20,19 +19,36 @@ class MmBackward0(Node):
         return ga, gb
 
 
+# torch's C++ names of the scalar types, as its dtype errors spell them
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 def _check_pair(a, b, name):
     check_tensor(a)
     check_tensor(b, "other")
     be = same_backend(a, b)
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}"
-            if name != "matmul" else
-            f"expected both operands of matmul to have the same dtype, but got {a.dtype.name} and {b.dtype.name}"
-        )
+            f"expected m1 and m2 to have the same dtype, but got: {_C_NAMES[a.dtype.name]} != "
+            f"{_C_NAMES[b.dtype.name]}")
     if a._data.dtype.kind == "b":
-        raise RuntimeError(f"\"{name}\" not implemented for 'Bool'")
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
     return be
+
+
+def _broadcast_batch(a, b):
+    """The broadcast of two batch shapes, with torch's error naming the mismatching dim."""
+    n = len(a) if len(a) > len(b) else len(b)
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    for i, (p, q) in enumerate(zip(a, b)):
+        if p != q and p != 1 and q != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at "
+                f"non-singleton dimension {i}")
 
 
 def matmul(input, other):
@@ -45,14 +61,22 @@ def matmul(input, other):
         )
     squeeze_a = a._data.ndim == 1
     squeeze_b = b._data.ndim == 1
+    if squeeze_a and squeeze_b:
+        _check_dot_sizes(a, b)
     if squeeze_a:
         a = a.unsqueeze(0)
     if squeeze_b:
         b = b.unsqueeze(-1)
     if a._data.shape[-1] != b._data.shape[-2]:
+        if squeeze_b and not squeeze_a and input._data.ndim == 2:
+            raise RuntimeError(
+                f"size mismatch, got input ({input._data.shape[0]}), mat "
+                f"({input._data.shape[0]}x{input._data.shape[1]}), vec ({other._data.shape[0]})")
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_rows(input)} and {_rows(other, True)})"
         )
+    if a._data.ndim > 2 or b._data.ndim > 2:
+        _broadcast_batch(a._data.shape[:-2], b._data.shape[:-2])
     data = be.kernels["matmul"](a._data, b._data)
     if MODE.enabled and (a._rg or b._rg):
         node = MmBackward0()
@@ -92,30 +116,44 @@ def bmm(input, mat2):
         raise RuntimeError(f"batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
         raise RuntimeError(f"batch2 must be a 3D tensor")
-    if input._data.shape[0] != mat2._data.shape[0]:
+    (n, _, k), (n2, k2, _) = input._data.shape, mat2._data.shape
+    if (n2, k2) != (n, k):
         raise RuntimeError(
-            f"batch1 and batch2 must have same number of batches, got {input._data.shape[0]} and {mat2._data.shape[0]}"
-        )
+            f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {k}] but got: [{n2}, {k2}].")
     return matmul(input, mat2)
+
+
+def _check_dot_sizes(a, b):
+    n, m = a._data.shape[0], b._data.shape[0]
+    if n != m:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the same number "
+            f"of elements, but got {n} and {m} elements respectively")
 
 
 def dot(input, other):
     """Inner product of two 1-D tensors of equal length."""
-    if input.dim() != 1 or other.dim() != 1:
+    check_tensor(input)
+    check_tensor(other, "other")
+    if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(
-            f"1D tensors expected, but got {input.dim()}D and {other.dim()}D tensors"
+            f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors"
         )
-    if input.shape[0] != other.shape[0]:
+    if input._data.dtype != other._data.dtype:
         raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
-            "to have the same number of elements, but got "
-            f"{input.shape[0]} and {other.shape[0]} elements respectively"
-        )
+            "dot : expected both vectors to have same dtype, but found "
+            f"{_SCALAR_NAMES[input.dtype.name]} and {_SCALAR_NAMES[other.dtype.name]}")
+    _check_dot_sizes(input, other)
     return matmul(input, other)
 
 
 def outer(input, vec2):
     """Outer product of two 1-D tensors."""
+    check_tensor(input)
+    check_tensor(vec2, "vec2")
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v._data.ndim}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 

@@ -27,26 +27,69 @@ def _expand_back(g, shape, dims, keepdim):
     return g.expand(shape)
 
 
+def _count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
 class _ReduceBackward(Node):
     def __init__(self, x, dims, keepdim):
-        self.shape = tuple(x.shape)
+        self.shape = tuple(x._data.shape)
         self.dims = dims
         self.keepdim = keepdim
 
 
-class SumBackward1(_ReduceBackward):
+def _reduce_args(input, dim, empty_is_all=True):
+    """Wrapped reduction dims; None (and, as in torch, an empty list) means every dim.
+
+    A 0-d tensor accepts dim 0/-1 and reduces over nothing.
+    """
+    check_tensor(input)
+    ndim = input._data.ndim
+    if dim is None:
+        return tuple(range(ndim))
+    if dim.__class__ is int and -ndim <= dim < ndim:  # the common case, without the generic checks
+        return (dim % ndim,)
+    if empty_is_all and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        return tuple(range(ndim))
+    dims = normalize_dims(dim, ndim)
+    return dims if ndim else ()
+
+
+def _array(xp, data):
+    """``data`` as an array: NumPy ufuncs answer 0-d inputs with scalars, which can't be
+    written into in place."""
+    return data if data.__class__ is xp.ndarray else xp.asarray(data)
+
+
+def _record_with_output(node, data, x):
+    node.save(x)
+    out = record(node, data, x._be, (x,))
+    node.save_output(out)
+    return out
+
+
+# ----------------------------------------------------------------- sum / mean
+class SumBackward0(_ReduceBackward):
+    """Gradient of a full sum (``SumBackward1`` when dims were given, as torch names them)."""
+
     def backward(self, g):
         return (_expand_back(g, self.shape, self.dims, self.keepdim),)
 
 
-class MeanBackward1(_ReduceBackward):
+class SumBackward1(SumBackward0):
+    pass
+
+
+class MeanBackward0(_ReduceBackward):
     def backward(self, g):
         return (_expand_back(g, self.shape, self.dims, self.keepdim) / self.count,)
 
 
-def _reduce_args(input, dim):
-    check_tensor(input)
-    return normalize_dims(dim, input._data.ndim)
+class MeanBackward1(MeanBackward0):
+    pass
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
@@ -59,7 +102,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         x = cast(x, _dtype.int64)
     data = x._be.kernels["sum"](x._data, dims, keepdim)
     if MODE.enabled and x._rg:
-        return record(SumBackward1(x, dims, keepdim), data, x._be, (x,))
+        node = (SumBackward0 if dim is None else SumBackward1)(x, dims, keepdim)
+        return record(node, data, x._be, (x,))
     return _make(data, x._be)
 
 
@@ -74,130 +118,159 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         )
     data = x._be.kernels["mean"](x._data, dims, keepdim)
     if MODE.enabled and x._rg:
-        node = MeanBackward1(x, dims, keepdim)
-        node.count = int(np.prod([x._data.shape[d] for d in dims])) if dims else 1
+        node = (MeanBackward0 if dim is None else MeanBackward1)(x, dims, keepdim)
+        node.count = _count(x._data.shape, dims)
         return record(node, data, x._be, (x,))
     return _make(data, x._be)
 
 
-class ProdBackward1(_ReduceBackward):
+# ----------------------------------------------------------------- prod
+class ProdBackward0(_ReduceBackward):
+    """Gradient of a product: ``y / x``, with zeros handled exactly (double backward too)."""
+
     def backward(self, g):
         (x,) = self.saved()
-        y = self.saved_output()
+        y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
         g = _expand_back(g, self.shape, self.dims, self.keepdim)
-        y = _expand_back(y, self.shape, self.dims, self.keepdim)
-        if not bool((x == 0).any()):
+        zero_data = x._data == 0
+        if not zero_data.any():
             return (g * y / x,)
-        others = _product_of_others(x, self.dims)
-        return (g * others,)
+        # Where an input is zero, y / x is undefined; the product of the others is then
+        # the product of the non-zeros when it is the group's only zero, that times the
+        # other zero when there are two, and 0 beyond. Built from differentiable pieces
+        # so that the second derivative (through x and through y) is exact as well.
+        zero = _make(zero_data, x._be)
+        safe = where(zero, 1.0, x)
+        count = _make(x._be.xp.sum(zero_data, axis=self.dims, keepdims=True), x._be)
+        nonzero_prod = _prod(safe, self.dims, True)
+        other_zero = _sum_keep(where(zero, x, 0.0), self.dims) - x
+        at_zero = where(count == 1, nonzero_prod, where(count == 2, other_zero * nonzero_prod, 0.0))
+        return (g * where(zero, at_zero, y / safe),)
 
 
-def _product_of_others(x, dims):
-    """For each element, the product of the other elements in its reduction group."""
-    xp = x._be.xp
-    data = x._data
-    moved = xp.moveaxis(data, dims, range(data.ndim - len(dims), data.ndim))
-    flat = moved.reshape(moved.shape[: data.ndim - len(dims)] + (-1,))
-    ones = xp.ones(flat.shape[:-1] + (1,), dtype=data.dtype)
-    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = xp.flip(xp.cumprod(xp.flip(xp.concatenate([flat[..., 1:], ones], axis=-1), -1), axis=-1), -1)
-    result = (left * right).reshape(moved.shape)
-    return _make(xp.ascontiguousarray(xp.moveaxis(result, range(data.ndim - len(dims), data.ndim), dims)), x._be)
+class ProdBackward1(ProdBackward0):
+    pass
+
+
+def _sum_keep(x, dims):
+    return sum(x, dims, keepdim=True)
+
+
+def _prod(x, dims, keepdim, node_cls=ProdBackward1):
+    data = x._be.kernels["prod"](x._data, dims, keepdim)
+    if MODE.enabled and x._rg:
+        return _record_with_output(node_cls(x, dims, keepdim), data, x)
+    return _make(data, x._be)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of elements over one ``dim`` (or all); integers multiply in int64."""
     if dim is not None and not isinstance(dim, (int, np.integer)):
-        raise TypeError("prod(): argument 'dim' must be int")
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     dims = _reduce_args(input, dim)
     x = input
     if dtype is not None:
         x = cast(x, _dtype.to_dtype(dtype))
     elif x._data.dtype.kind in "biu":
         x = cast(x, _dtype.int64)
-    data = x._be.kernels["prod"](x._data, dims, keepdim)
-    if MODE.enabled and x._rg:
-        node = ProdBackward1(x, dims, keepdim)
-        node.save(x)
-        out = record(node, data, x._be, (x,))
-        node.save_output(out)
-        return out
-    return _make(data, x._be)
+    return _prod(x, dims, keepdim, ProdBackward0 if dim is None else ProdBackward1)
 
 
+# ----------------------------------------------------------------- max / min
 class AmaxBackward0(_ReduceBackward):
     """Gradient of max/min over dims: shared evenly between tied extremes."""
+
+    kernel = "amax"
 
     def backward(self, g):
         (x,) = self.saved()
         y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
         mask = (x == y).to(g.dtype)
-        count = sum(mask, self.dims, keepdim=True)
+        count = _sum_keep(mask, self.dims)
         return (_expand_back(g, self.shape, self.dims, self.keepdim) * mask / count,)
 
 
-def _extreme(kernel, input, dims, keepdim):
+class AminBackward0(AmaxBackward0):
+    kernel = "amin"
+
+
+class MaxBackward1(AmaxBackward0):
+    pass
+
+
+class MinBackward1(AminBackward0):
+    pass
+
+
+def _extreme(name, input, dims, keepdim, node_cls):
     x = input
-    if x._data.size == 0 and any(x._data.shape[d] == 0 for d in dims):
-        raise IndexError(
-            f"{kernel}(): Expected reduction dim to be specified for input.numel() == 0. "
-            "Specify the reduction dim with the 'dim' argument."
-            if len(dims) == x._data.ndim else
-            f"{kernel}(): Expected reduction dim {dims[0]} to have non-zero size."
-        )
-    data = x._be.kernels[kernel](x._data, dims, keepdim)
+    shape = x._data.shape
+    if x._data.size == 0:
+        if len(dims) == len(shape) or not dims:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument.")
+        for d in dims:
+            if shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    data = x._be.kernels[node_cls.kernel](x._data, dims, keepdim)
     if MODE.enabled and x._rg:
-        node = AmaxBackward0(x, dims, keepdim)
-        node.save(x)
-        out = record(node, data, x._be, (x,))
-        node.save_output(out)
-        return out
+        return _record_with_output(node_cls(x, dims, keepdim), data, x)
     return _make(data, x._be)
 
 
 def amax(input, dim=(), keepdim=False):
-    """Largest element over ``dim`` (all dims when empty)."""
-    return _extreme("amax", input, _reduce_args(input, dim if dim != () else None), keepdim)
+    """Largest element over ``dim`` (all dims when empty); ties share the gradient."""
+    return _extreme("amax", input, _reduce_args(input, dim), keepdim, AmaxBackward0)
 
 
 def amin(input, dim=(), keepdim=False):
-    """Smallest element over ``dim`` (all dims when empty)."""
-    return _extreme("amin", input, _reduce_args(input, dim if dim != () else None), keepdim)
+    """Smallest element over ``dim`` (all dims when empty); ties share the gradient."""
+    return _extreme("amin", input, _reduce_args(input, dim), keepdim, AminBackward0)
 
 
 class MaxBackward0(Node):
     """Gradient of max/min along one dim: flows to the returned index."""
 
-    def backward(self, g, *rest):
-        (indices,) = self.saved()
+    n_outputs = 2
+
+    def apply(self, grads):
         from .index import scatter_into_zeros
 
+        g = grads[0]
+        if not self.shape:
+            return (g,)
+        (indices,) = self.saved()
         if not self.keepdim:
             g = g.unsqueeze(self.dim)
             indices = indices.unsqueeze(self.dim)
         return (scatter_into_zeros(g, self.dim, indices, self.shape),)
 
-    def apply(self, grads):
-        return self.backward(grads[0])
+
+class MinBackward0(MaxBackward0):
+    pass
 
 
 def _extreme_dim(name, input, dim, keepdim):
     check_tensor(input)
-    d = normalize_dim(dim, input._data.ndim)
     x = input
-    if x._data.ndim and x._data.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    ndim = x._data.ndim
+    d = normalize_dim(dim, ndim)
     be = x._be
-    idx = be.kernels["arg" + name](x._data, d, True)
-    values = be.xp.take_along_axis(x._data, idx, axis=d) if x._data.ndim else x._data.copy()
-    if not keepdim and x._data.ndim:
-        idx = idx.squeeze(d)
-        values = values.squeeze(d)
+    if not ndim:
+        values, idx = be.xp.array(x._data, copy=True), be.xp.zeros((), dtype=np.int64)
+    else:
+        if x._data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        idx = be.kernels["arg" + name](x._data, d, True)
+        values = be.xp.take_along_axis(x._data, idx, axis=d)
+        if not keepdim:
+            idx = idx.squeeze(d)
+            values = values.squeeze(d)
     indices = _make(idx, be)
     if MODE.enabled and x._rg:
-        node = MaxBackward0()
-        node.n_outputs = 2
-        node.dim, node.keepdim, node.shape = d, keepdim, tuple(x.shape)
+        node = MaxBackward0() if name == "max" else MinBackward0()
+        node.dim, node.keepdim, node.shape = d, keepdim, x._data.shape
         node.save(indices)
         vals = record(node, values, be, (x,))
     else:
@@ -213,7 +286,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
 
         return maximum(input, dim)
     if dim is None:
-        return _extreme("amax", input, _reduce_args(input, None), False)
+        return _extreme("max", input, _reduce_args(input, None), False, MaxBackward1)
     return _extreme_dim("max", input, dim, keepdim)
 
 
@@ -225,7 +298,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 
         return minimum(input, dim)
     if dim is None:
-        return _extreme("amin", input, _reduce_args(input, None), False)
+        return _extreme("min", input, _reduce_args(input, None), False, MinBackward1)
     return _extreme_dim("min", input, dim, keepdim)
 
 
@@ -234,17 +307,16 @@ def _arg(name, input, dim, keepdim):
     x = input
     if dim is None:
         if x._data.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        flat = x._data.reshape(-1)
-        idx = x._be.kernels[name](flat, 0, False)
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        idx = x._be.kernels[name](x._data.reshape(-1), 0, False)
         if keepdim:
             idx = idx.reshape((1,) * x._data.ndim)
         return _make(idx, x._be)
     d = normalize_dim(dim, x._data.ndim)
-    if x._data.ndim and x._data.shape[d] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if not x._data.ndim:
         return _make(x._be.xp.zeros((), dtype=np.int64), x._be)
+    if x._data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     return _make(x._be.kernels[name](x._data, d, keepdim), x._be)
 
 
@@ -258,49 +330,48 @@ def argmin(input, dim=None, keepdim=False):
     return _arg("argmin", input, dim, keepdim)
 
 
+# ----------------------------------------------------------------- var / std
 class VarBackward0(_ReduceBackward):
     def backward(self, g):
         (x,) = self.saved()
         centred = x - mean(x, self.dims, keepdim=True)
         g = _expand_back(g, self.shape, self.dims, self.keepdim)
-        if self.std:
-            y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
-            return (g * centred / (y * self.denom),)
         return (g * centred * (2.0 / self.denom),)
 
 
-def _var_args(dim, unbiased, correction):
+class StdBackward0(_ReduceBackward):
+    def backward(self, g):
+        (x,) = self.saved()
+        centred = x - mean(x, self.dims, keepdim=True)
+        g = _expand_back(g, self.shape, self.dims, self.keepdim)
+        y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
+        zero = y == 0
+        # torch's convention: a zero standard deviation passes no gradient.
+        return (where(zero, 0.0, g / where(zero, 1.0, y)) * centred / self.denom,)
+
+
+def _var(input, dim, unbiased, keepdim, correction, std):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    return dim, correction
-
-
-def _var(input, dim, unbiased, keepdim, correction, std):
-    dim, correction = _var_args(dim, unbiased, correction)
+    elif unbiased is not None:
+        raise TypeError("var()/std(): pass either 'unbiased' or 'correction', not both")
     dims = _reduce_args(input, dim)
     x = input
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f"std and var only support floating point and complex dtypes")
-    n = int(np.prod([x._data.shape[d] for d in dims])) if dims else 1
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     data = x._be.kernels["var"](x._data, dims, keepdim, correction)
     if std:
-        data = x._be.xp.sqrt(data)
+        data = _array(x._be.xp, x._be.xp.sqrt(data))
     if MODE.enabled and x._rg:
-        node = VarBackward0(x, dims, keepdim)
-        node.std, node.denom = std, n - correction
-        node.save(x)
-        out = record(node, data, x._be, (x,))
+        node = (StdBackward0 if std else VarBackward0)(x, dims, keepdim)
+        node.denom = _count(x._data.shape, dims) - correction
         if std:
-            node.save_output(out)
-        out.grad_fn.__class__ = StdBackward0 if std else VarBackward0
-        return out
+            return _record_with_output(node, data, x)
+        node.save(x)
+        return record(node, data, x._be, (x,))
     return _make(data, x._be)
-
-
-class StdBackward0(VarBackward0):
-    pass
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -314,12 +385,48 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return _var(input, dim, unbiased, keepdim, correction, True)
 
 
-class NormBackward1(_ReduceBackward):
+# ----------------------------------------------------------------- norm
+class LinalgVectorNormBackward0(_ReduceBackward):
+    """Gradient of the vector p-norm, from differentiable pieces (double backward works)."""
+
     def backward(self, g):
         (x,) = self.saved()
-        y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
+        p = self.p
         g = _expand_back(g, self.shape, self.dims, self.keepdim)
-        return (where(y == 0, g * 0, g * x / y),)
+        if p == 0:
+            return (g * 0.0,)
+        if p == 1:
+            return (g * x.sign(),)
+        y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
+        if p in (math.inf, -math.inf):
+            mask = (x.abs() == y).to(g.dtype)
+            return (g * x.sign() * mask / _sum_keep(mask, self.dims),)
+        zero = y == 0
+        safe = where(zero, 1.0, y)
+        if p == 2:
+            return (where(zero, 0.0, g / safe) * x,)
+        a = x.abs()
+        scaled = x.sign() * a ** (p - 1)
+        if p < 1:
+            scaled = where(x == 0, 0.0, scaled)
+        return (scaled * where(zero, 0.0, g / safe ** (p - 1)),)
+
+
+def _vector_norm_data(xp, kernels, data, p, dims, keepdim):
+    if p == 2:
+        return xp.sqrt(kernels["sum"](data * data, dims, keepdim))
+    a = xp.abs(data)
+    if p == math.inf or p == -math.inf:
+        if data.size == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
+                "operation does not have an identity")
+        return kernels["amax" if p > 0 else "amin"](a, dims, keepdim)
+    if p == 0:
+        return kernels["sum"]((a != 0).astype(data.dtype), dims, keepdim)
+    if p == 1:
+        return kernels["sum"](a, dims, keepdim)
+    return (kernels["sum"](a ** p, dims, keepdim) ** (1.0 / p)).astype(data.dtype, copy=False)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -328,31 +435,27 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     check_tensor(input)
     x = input if dtype is None else cast(input, _dtype.to_dtype(dtype))
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f"norm(): input dtype should be floating point, but got {x.dtype}")
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.name.capitalize()}")
     if p == "fro" or p is None:
         p = 2
-    if p == "nuc":
-        raise RuntimeError("nuclear norm is not supported")
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): the '{p}' norm is not supported by ember")
     dims = _reduce_args(x, dim)
-    if p == 2:
-        data = x._be.xp.sqrt(x._be.kernels["sum"](x._data * x._data, dims, keepdim))
-        if MODE.enabled and x._rg:
-            node = NormBackward1(x, dims, keepdim)
-            node.save(x)
-            out = record(node, data, x._be, (x,))
-            node.save_output(out)
-            return out
-        return _make(data, x._be)
-    a = x.abs()
-    if p == math.inf:
-        return amax(a, dims, keepdim)
-    if p == -math.inf:
-        return amin(a, dims, keepdim)
-    if p == 0:
-        return sum((a != 0).to(x.dtype), dims, keepdim)
-    if p == 1:
-        return sum(a, dims, keepdim)
-    return sum(a ** p, dims, keepdim) ** (1.0 / p)
+    data = _array(x._be.xp, _vector_norm_data(x._be.xp, x._be.kernels, x._data, p, dims, keepdim))
+    if MODE.enabled and x._rg:
+        node = LinalgVectorNormBackward0(x, dims, keepdim)
+        node.p = p
+        return _record_with_output(node, data, x)
+    return _make(data, x._be)
+
+
+# ----------------------------------------------------------------- logsumexp
+class LogsumexpBackward0(_ReduceBackward):
+    def backward(self, g):
+        (x,) = self.saved()
+        y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
+        return (_expand_back(g, self.shape, self.dims, self.keepdim) * (x - y).exp(),)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -360,24 +463,39 @@ def logsumexp(input, dim, keepdim=False):
     check_tensor(input)
     x = input if input._data.dtype.kind == "f" else cast(input, _dtype.get_default_dtype())
     dims = _reduce_args(x, dim)
-    if x._data.size == 0:
-        return sum(x.exp(), dims, keepdim).log()
-    m = amax(x.detach(), dims, keepdim=True)
-    m = where(m.isinf(), m * 0, m) if bool(m.isinf().any()) else m
-    out = (x - m).exp().sum(dims, keepdim=True).log() + m
-    return out if keepdim else out.squeeze(dims) if dims else out
+    xp, data = x._be.xp, x._data
+    if data.size == 0:
+        out = xp.log(x._be.kernels["sum"](xp.exp(data), dims, keepdim))
+    else:
+        m = x._be.kernels["amax"](data, dims, True)
+        m = xp.where(xp.isinf(m), 0, m).astype(data.dtype, copy=False)
+        with np.errstate(divide="ignore"):
+            out = xp.log(x._be.kernels["sum"](xp.exp(data - m), dims, True)) + m
+        if not keepdim and dims:
+            out = out.reshape(tuple(s for i, s in enumerate(data.shape) if i not in dims))
+    out = _array(xp, out)
+    if MODE.enabled and x._rg:
+        return _record_with_output(LogsumexpBackward0(x, dims, keepdim), out, x)
+    return _make(out, x._be)
+
+
+# ----------------------------------------------------------------- all / any / cumsum
+def _logical_reduce(fn, input, dim, keepdim):
+    dims = _reduce_args(input, dim, empty_is_all=False)
+    data = fn(input._data, axis=dims, keepdims=keepdim)
+    if input._data.dtype == np.uint8:
+        data = data.astype(np.uint8)
+    return _make(input._be.xp.asarray(data), input._be)
 
 
 def all(input, dim=None, keepdim=False):
-    """True where every element (over ``dim``) is non-zero."""
-    dims = _reduce_args(input, dim)
-    return _make(input._be.xp.all(input._data, axis=dims, keepdims=keepdim), input._be)
+    """True where every element (over ``dim``) is non-zero (uint8 in, uint8 out)."""
+    return _logical_reduce(input._be.xp.all, input, dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False):
-    """True where some element (over ``dim``) is non-zero."""
-    dims = _reduce_args(input, dim)
-    return _make(input._be.xp.any(input._data, axis=dims, keepdims=keepdim), input._be)
+    """True where some element (over ``dim``) is non-zero (uint8 in, uint8 out)."""
+    return _logical_reduce(input._be.xp.any, input, dim, keepdim)
 
 
 class CumsumBackward0(Node):
@@ -394,22 +512,41 @@ def cumsum(input, dim, *, dtype=None):
         x = cast(x, _dtype.to_dtype(dtype))
     elif x._data.dtype.kind in "biu":
         x = cast(x, _dtype.int64)
-    data = x._be.xp.cumsum(x._data, axis=d) if x._data.ndim else x._data.copy()
+    data = x._be.xp.cumsum(x._data, axis=d) if x._data.ndim else x._be.xp.array(x._data, copy=True)
     if MODE.enabled and x._rg:
         node = CumsumBackward0()
-        node.dim = d
+        node.dim = d if x._data.ndim else 0
         return record(node, data, x._be, (x,))
     return _make(data, x._be)
 
 
-def _axis_kernel(fn_name):
-    def factory(xp):
-        fn = getattr(xp, fn_name)
+def _mean_kernel(xp):
+    def run(x, dims, keepdim):
+        if x.size == 0:  # NaN, as in torch, without NumPy's empty-slice warning
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return xp.asarray(xp.sum(x, axis=dims, keepdims=keepdim) / 0, dtype=x.dtype)
+        out = xp.mean(x, axis=dims, keepdims=keepdim)
+        return out if out.__class__ is xp.ndarray and out.dtype == x.dtype else xp.asarray(out, dtype=x.dtype)
 
-        def run(x, dims, keepdim, *extra):
-            out = fn(x, axis=dims, keepdims=keepdim, *extra) if not extra else fn(
-                x, axis=dims, keepdims=keepdim, ddof=extra[0])
-            return xp.asarray(out, dtype=x.dtype) if fn_name != "var" else xp.asarray(out, dtype=x.dtype)
+    return run
+
+
+def _axis_kernel(method):
+    """A reduction through the array's own method (cheaper than the module function);
+    a scalar or up-cast result (NumPy sums small ints in int64) becomes an array of the
+    input's dtype."""
+    def factory(xp):
+        nd = xp.ndarray
+        fn = getattr(nd, method)
+        if method == "var":
+            return lambda x, dims, keepdim, ddof: xp.asarray(
+                fn(x, axis=dims, keepdims=keepdim, ddof=ddof), dtype=x.dtype)
+
+        def run(x, dims, keepdim):
+            if x.__class__ is not nd:  # a NumPy scalar standing for a 0-d tensor
+                x = xp.asarray(x)
+            out = fn(x, axis=dims, keepdims=keepdim)
+            return out if out.__class__ is nd and out.dtype == x.dtype else xp.asarray(out, dtype=x.dtype)
 
         return run
 
@@ -426,7 +563,7 @@ def _arg_kernel(fn_name):
 
 REGISTRY.add_generic({
     "sum": _axis_kernel("sum"),
-    "mean": _axis_kernel("mean"),
+    "mean": _mean_kernel,
     "prod": _axis_kernel("prod"),
     "amax": _axis_kernel("max"),
     "amin": _axis_kernel("min"),

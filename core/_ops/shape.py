@@ -50,6 +50,10 @@ def infer_shape(shape, numel):
         if s != -1:
             known *= s
     if unknown:
+        if known == 0 and numel == 0:
+            raise RuntimeError(
+                f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = list(shape)
@@ -65,7 +69,28 @@ class ViewBackward0(Node):
         return (g.reshape(self.shape),)
 
 
-class ReshapeAliasBackward0(ViewBackward0):
+class UnsafeViewBackward0(ViewBackward0):
+    pass
+
+
+class TBackward0(Node):
+    def backward(self, g):
+        return (t(g),)
+
+
+class SqueezeBackward0(ViewBackward0):
+    pass
+
+
+class SqueezeBackward1(ViewBackward0):
+    pass
+
+
+class SqueezeBackward2(ViewBackward0):
+    pass
+
+
+class UnsqueezeBackward0(ViewBackward0):
     pass
 
 
@@ -96,7 +121,7 @@ def reshape(input, *shape):
         return _view_of(input, data, _shape_node(input, ViewBackward0))
     data = input._be.xp.reshape(input._data, shape)
     if MODE.enabled and input._rg:
-        return record(_shape_node(input, ReshapeAliasBackward0), data, input._be, (input,))
+        return record(_shape_node(input, UnsafeViewBackward0), data, input._be, (input,))
     return _make(data, input._be)
 
 
@@ -122,10 +147,21 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
-    """Split dim ``dim`` into ``sizes``."""
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1)."""
+    check_tensor(input)
     d = normalize_dim(dim, input._data.ndim)
     shape = input._data.shape
-    inner = infer_shape(tuple(sizes), shape[d])
+    sizes = sizes_arg((sizes,))
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    try:
+        inner = infer_shape(sizes, shape[d])
+    except RuntimeError as e:
+        if -1 in sizes:
+            raise
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {d} "
+            f"({shape[d]}) in the input tensor") from e
     return view(input, shape[:d] + inner + shape[d + 1:])
 
 
@@ -145,7 +181,9 @@ def permute(input, *dims):
             f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
             f"to len(dims) = {len(dims)}"
         )
-    dims = normalize_dims(dims, n)
+    dims = tuple(normalize_dim(d, n) for d in dims)
+    if len(set(dims)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     node = None
     if input._rg:
         node = PermuteBackward0()
@@ -175,7 +213,7 @@ def t(input):
     check_tensor(input)
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return transpose(input, 0, -1) if input._data.ndim == 2 else _view_of(input, input._data, _shape_node(input, ViewBackward0))
+    return _view_of(input, input._data.T, TBackward0() if input._rg else None)
 
 
 def squeeze(input, dim=None):
@@ -183,11 +221,12 @@ def squeeze(input, dim=None):
     check_tensor(input)
     shape = input._data.shape
     if dim is None:
-        new = tuple(s for s in shape if s != 1)
+        new, cls = tuple(s for s in shape if s != 1), SqueezeBackward0
     else:
+        cls = SqueezeBackward1 if isinstance(dim, (int, np.integer)) else SqueezeBackward2
         dims = normalize_dims(dim, input._data.ndim)
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return _view_of(input, input._data.reshape(new), _shape_node(input, ViewBackward0))
+    return _view_of(input, input._data.reshape(new), _shape_node(input, cls))
 
 
 def unsqueeze(input, dim):
@@ -195,7 +234,7 @@ def unsqueeze(input, dim):
     check_tensor(input)
     d = normalize_dim(dim, input._data.ndim + 1)
     shape = input._data.shape
-    return _view_of(input, input._data.reshape(shape[:d] + (1,) + shape[d:]), _shape_node(input, ViewBackward0))
+    return _view_of(input, input._data.reshape(shape[:d] + (1,) + shape[d:]), _shape_node(input, UnsqueezeBackward0))
 
 
 class ExpandBackward0(Node):
@@ -210,7 +249,7 @@ def expand(input, *sizes):
     shape = input._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError(
-            f"expand(torch.{input.dtype.name.capitalize()}Tensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+            f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
             f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({len(shape)})"
         )
     lead = len(sizes) - len(shape)
@@ -287,9 +326,11 @@ def repeat(input, *sizes):
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
         )
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
     padded = (1,) * (len(sizes) - len(shape)) + tuple(shape)
+    for r, s in zip(sizes, padded):
+        if r < 0:
+            out = [a * b for a, b in zip(sizes, padded)]
+            raise RuntimeError(f"Trying to create tensor with negative dimension {r * s}: {out}")
     data = input._be.xp.tile(input._data.reshape(padded), sizes)
     if MODE.enabled and input._rg:
         node = RepeatBackward0()
@@ -317,15 +358,27 @@ def flip(input, *dims):
 
 def movedim(input, source, destination):
     """Move dims ``source`` to positions ``destination`` (a view)."""
+    check_tensor(input)
     n = input._data.ndim
-    src = normalize_dims(source, n)
-    dst = normalize_dims(destination, n)
+    src = _dim_list(source, n)
+    dst = _dim_list(destination, n)
     if len(src) != len(dst):
-        raise RuntimeError("movedim: Invalid source or destination dims")
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+            f"the same number of dims as destination ({list(dst)} dims)")
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(ds)})")
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
     return permute(input, order)
+
+
+def _dim_list(dims, ndim):
+    if isinstance(dims, (int, np.integer)):
+        dims = (dims,)
+    return tuple(normalize_dim(d, ndim) for d in dims)
 
 
 def _view_kernel(xp):

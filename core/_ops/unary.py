@@ -2,11 +2,13 @@
 
 import math
 
+import numpy as np
+
 from .. import _dtype
 from ..autograd.graph import Node
 from ..backend import REGISTRY
 from ..autograd.grad_mode import MODE
-from .common import _make, cast, check_tensor, record
+from .common import cast, check_tensor, record, wrap
 
 
 class UnaryBackward(Node):
@@ -32,6 +34,16 @@ def _stable_sigmoid(xp):
         return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
     return sigmoid
+
+
+def _sign(xp):
+    def sign(x):
+        out = xp.sign(x)
+        if x.dtype.kind == "f":  # torch: sign(nan) == 0
+            out = xp.where(xp.isnan(out), 0, out).astype(x.dtype, copy=False)
+        return out
+
+    return sign
 
 
 # name: (gradient formula, what it needs: "x", "y" or "", result is floating)
@@ -63,7 +75,7 @@ _SPECS = {
     "ceil": (_zeros, "", False),
     "round": (_zeros, "", False),
     "trunc": (_zeros, "", False),
-    "frac": (lambda g, x, y: g, "", True),
+    "frac": (lambda g, x, y: g, "", False),
 }
 
 _GENERIC = {
@@ -77,11 +89,45 @@ _GENERIC = {
     "sigmoid": _stable_sigmoid,
     "round": lambda xp: xp.rint,
     "frac": lambda xp: lambda x: x - xp.trunc(x),
-    "sign": lambda xp: lambda x: x if x.dtype.kind == "b" else xp.sign(x),
-    "floor": lambda xp: lambda x: x if x.dtype.kind != "f" else xp.floor(x),
-    "ceil": lambda xp: lambda x: x if x.dtype.kind != "f" else xp.ceil(x),
-    "trunc": lambda xp: lambda x: x if x.dtype.kind != "f" else xp.trunc(x),
+    "sign": _sign,
 }
+
+# Integer and bool inputs of the ops that keep their dtype (see ``_non_floating``): torch
+# has no kernel for some on bool (NotImplementedError) and refuses others (RuntimeError);
+# rounding an integer gives a copy of it.
+_BOOL_NOT_IMPLEMENTED = ("abs", "floor", "ceil", "round", "trunc", "frac")
+_BOOL_MESSAGES = {
+    "neg": "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+           "to invert a mask, use the `~` or `logical_not()` operator instead.",
+    "relu": "Boolean inputs not supported for relu",
+}
+_INT_UNCHANGED = ("floor", "ceil", "round", "trunc")
+# float16 is computed in float32 and rounded once, as torch does, where the formula has
+# several steps that would each round in half precision
+_HALF_IN_FLOAT32 = ("sigmoid",)
+
+
+def _not_implemented(name, x):
+    dt = _dtype._FROM_NP[x._data.dtype]
+    return NotImplementedError(f"\"{name}_{x._be.name}\" not implemented for '{dt.scalar_name}'")
+
+
+def _non_floating(name, x):
+    """The result of op ``name`` on an integer or bool tensor, when it is not computed."""
+    kind = x._data.dtype.kind
+    if kind == "b":
+        if name in _BOOL_MESSAGES:
+            raise RuntimeError(_BOOL_MESSAGES[name])
+        if name in _BOOL_NOT_IMPLEMENTED:
+            raise _not_implemented(name, x)
+        if name == "sign":
+            return wrap(x._data.copy(), x._be)
+        return None
+    if name == "frac":
+        raise _not_implemented(name, x)
+    if name in _INT_UNCHANGED:
+        return wrap(x._data.copy(), x._be)
+    return None
 
 
 def _generic_for(name):
@@ -97,15 +143,24 @@ def _make_op(name, formula, needs, floating):
         (UnaryBackward,),
         {"formula": staticmethod(formula), "saves_input": needs == "x", "saves_output": needs == "y"},
     )
+    half_in_float32 = name in _HALF_IN_FLOAT32
 
     def op(input):
         check_tensor(input)
         x = input
-        if floating and x._data.dtype.kind != "f":
-            x = cast(x, _dtype.get_default_dtype())
-        elif x._data.dtype.kind == "b" and name in ("neg", "abs"):
-            raise RuntimeError(f"{name} is not supported for bool tensors")
-        data = x._be.kernels[name](x._data)
+        kind = x._data.dtype.kind
+        if kind != "f":
+            if floating:
+                x = cast(x, _dtype.get_default_dtype())
+            else:
+                out = _non_floating(name, x)
+                if out is not None:
+                    return out
+        data = x._data
+        if half_in_float32 and data.dtype == np.float16:
+            data = x._be.kernels[name](data.astype(np.float32)).astype(np.float16)
+        else:
+            data = x._be.kernels[name](data)
         if MODE.enabled and x._rg:
             node = node_cls()
             if needs == "x":
@@ -114,7 +169,7 @@ def _make_op(name, formula, needs, floating):
             if needs == "y":
                 node.save_output(out)
             return out
-        return _make(data, x._be)
+        return wrap(data, x._be)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of ``input``, as ``torch.{name}``."
@@ -122,6 +177,28 @@ def _make_op(name, formula, needs, floating):
 
 
 UNARY_OPS = {name: _make_op(name, *spec) for name, spec in _SPECS.items()}
+_round0 = UNARY_OPS["round"]
+
+
+def round(input, *, decimals=0):
+    """Round to the nearest integer (halves to even), or to ``decimals`` decimal places."""
+    if not decimals:
+        return _round0(input)
+    check_tensor(input)
+    if input._data.dtype.kind != "f":
+        raise _not_implemented("round", input)
+    if decimals > 0:
+        scale = 10.0 ** decimals
+        return _round0(input * scale) / scale
+    scale = 10.0 ** -decimals
+    return _round0(input / scale) * scale
+
+
+UNARY_OPS["round"] = round
+# torch's other spellings (attached as functions, methods and in-place methods like the rest)
+UNARY_OPS.update({alias: UNARY_OPS[name] for alias, name in (
+    ("negative", "neg"), ("absolute", "abs"), ("arcsin", "asin"), ("arccos", "acos"),
+    ("arctan", "atan"), ("fix", "trunc"))})
 
 
 class _FusedBackwardOp(Node):
@@ -143,7 +220,8 @@ class TanhBackwardBackward(_FusedBackwardOp):
 class ThresholdBackwardBackward(_FusedBackwardOp):
     def backward(self, gg):
         (x,) = self.saved()
-        return threshold_backward(gg, x, self.threshold), None
+        # the input's gradient is zero but defined (torch gives zeros, not None)
+        return threshold_backward(gg, x, self.threshold), gg * 0
 
 
 def _fused(kernel, node_cls, g, y, **extra):
@@ -153,7 +231,7 @@ def _fused(kernel, node_cls, g, y, **extra):
         node.__dict__.update(extra)
         node.save(*((y,) if node_cls is ThresholdBackwardBackward else (g, y)))
         return record(node, data, g._be, (g, y))
-    return _make(data, g._be)
+    return wrap(data, g._be)
 
 
 def sigmoid_backward(grad, output):
@@ -174,5 +252,6 @@ def threshold_backward(grad, input, threshold):
 REGISTRY.add_generic({
     "sigmoid_backward": lambda xp: lambda g, y: g * y * (1 - y),
     "tanh_backward": lambda xp: lambda g, y: g * (1 - y * y),
-    "threshold_backward": lambda xp: lambda g, x, t: xp.where(x > t, g, 0).astype(g.dtype, copy=False),
+    # x <= t rather than not x > t: a NaN input passes its gradient, as in torch
+    "threshold_backward": lambda xp: lambda g, x, t: xp.where(x <= t, 0, g).astype(g.dtype, copy=False),
 })

@@ -27,6 +27,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grad_tensors = _as_tuple(grad_tensors)
     if inputs is not None:
         inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
         grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=inputs,
                              allow_unused=True)
         for t, g in zip(inputs, grads):
@@ -37,16 +39,33 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         only_inputs=True, allow_unused=False, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` w.r.t. ``inputs``, returned (not accumulated).
 
-    Returns a tuple with one gradient per input (None for unused inputs when
-    ``allow_unused=True``).
+    Args:
+        outputs: tensors to differentiate.
+        inputs: tensors to differentiate with respect to.
+        grad_outputs: the gradient w.r.t. each output (None for scalar outputs).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the backward pass, so the result can be differentiated again.
+        allow_unused: return None (instead of raising) for inputs the outputs don't use.
+        materialize_grads: return zeros instead of None for unused inputs.
+
+    Returns a tuple with one gradient per input.
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if is_grads_batched:
+        raise NotImplementedError("ember.autograd.grad does not support is_grads_batched=True")
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grads = run_backward(outputs, _as_tuple(grad_outputs), retain_graph, create_graph,
-                         inputs=inputs, allow_unused=allow_unused or materialize_grads)
+                         inputs=inputs, allow_unused=bool(allow_unused) or materialize_grads)
     if materialize_grads:
         from .._creation import zeros_like
 

@@ -20,9 +20,12 @@ def _check_roots(tensors, grad_tensors):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _creation.ones_like(t)
+            data = t._data
+            g = Tensor._make(t._be.full(data.shape, 1, data.dtype, t._be.device_index(data)), t._be)
         elif not isinstance(g, Tensor):
             g = _creation.tensor(g, dtype=t.dtype, device=t.device)
+        elif g._data.dtype != t._data.dtype and t.is_floating_point():
+            g = g.to(t.dtype)
         if tuple(g.shape) != tuple(t.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
@@ -109,7 +112,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=Fal
         for i, t in enumerate(inputs):
             e = edge_of(t)
             if e is None:
-                raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
             captures.setdefault(e, []).append(i)
         targets = {e[0] for e in captures}
         needed = _reaching(root_nodes, targets)
@@ -141,7 +144,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=Fal
                 if grads[0] is not None:
                     node.accumulate(grads[0], create_graph)
                 continue
-            if all(g is None for g in grads):
+            if grads[0] is None and (len(grads) == 1 or all(g is None for g in grads)):
                 in_grads = (None,) * len(node.next_edges)
             else:
                 in_grads = node.apply(grads)
@@ -155,7 +158,10 @@ def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=Fal
                     buf = buffers.get(nxt)
                     if buf is None:
                         buf = buffers[nxt] = [None] * nxt.n_outputs
-                    buf[idx] = _add(buf[idx], g)
+                        buf[idx] = g
+                    else:
+                        old = buf[idx]
+                        buf[idx] = g if old is None else old + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:
@@ -170,15 +176,16 @@ def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=Fal
         for i, r in enumerate(results):
             if r is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    f"the graph. Set allow_unused=True if this is the desired behavior."
                 )
         return tuple(results)
     return None
 
 
 def _release_children(node, deps, ready, buffers):
-    """A node that received no gradient still counts as done for its inputs."""
+    """A node that received no gradient still counts as done for its inputs; an input
+    left with no pending edges runs if gradient reached it along another path."""
     stack = [node]
     while stack:
         n = stack.pop()
@@ -186,6 +193,10 @@ def _release_children(node, deps, ready, buffers):
             if e is None:
                 continue
             nxt = e[0]
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
-                stack.append(nxt)
+            left = deps[nxt] - 1
+            deps[nxt] = left
+            if left == 0:
+                if nxt in buffers:
+                    ready.append(nxt)
+                else:
+                    stack.append(nxt)

@@ -5,7 +5,14 @@ from .graph import Node, edge_of
 
 
 class FunctionCtx(Node):
-    """The ``ctx`` passed to ``forward``/``backward``; it is also the graph node."""
+    """The ``ctx`` passed to ``forward``/``backward``; it is also the graph node.
+
+    Each ``Function`` subclass gets its own subclass of this one, named like torch's
+    (``MyFnBackward``), so ``grad_fn`` shows which function made a tensor.
+    """
+
+    _tensor_pos = ()
+    _saved_none = ()
 
     def __init__(self, fn_cls, n_inputs):
         self._fn = fn_cls
@@ -15,11 +22,16 @@ class FunctionCtx(Node):
         self.materialize_grads = True
         self.n_inputs = n_inputs
 
-    def name(self):
-        return self._fn.__name__ + "Backward"
-
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back from ``saved_tensors``."""
+        from .._tensor import Tensor
+
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {i} is of type "
+                    f"{type(t).__name__}"
+                )
         self._saved_none = [t is None for t in tensors]
         self.save(*(t for t in tensors if t is not None))
 
@@ -36,7 +48,7 @@ class FunctionCtx(Node):
         self._non_diff.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors):
-        """Declare inputs modified in place by ``forward``."""
+        """Declare inputs modified in place by ``forward`` (and returned by it)."""
         self._dirty = tensors
 
     def set_materialize_grads(self, value):
@@ -49,22 +61,76 @@ class FunctionCtx(Node):
         result = self._fn.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
-        if len(result) != self.n_inputs:
-            if len(result) > self.n_inputs and all(r is None for r in result[self.n_inputs:]):
-                result = result[: self.n_inputs]
+        n = self.n_inputs
+        if len(result) != n:
+            if len(result) > n and all(r is None for r in result[n:]):
+                result = result[:n]
             else:
                 raise RuntimeError(
                     f"function {self.name()} returned an incorrect number of gradients "
-                    f"(expected {self.n_inputs}, got {len(result)})"
+                    f"(expected {n}, got {len(result)})"
                 )
-        return result
+        pos = self._tensor_pos
+        if len(pos) != n:
+            for i, r in enumerate(result):
+                if r is not None and i not in pos:
+                    raise RuntimeError(
+                        f"function {self.name()} returned a gradient different than None at "
+                        f"position {i + 1}, but the corresponding forward input was not a Variable"
+                    )
+        out = []
+        for k, (i, edge) in enumerate(zip(pos, self.next_edges)):
+            g = result[i]
+            if edge is None or g is None:
+                out.append(None)
+                continue
+            out.append(_validate_grad(self, k, g, self._in_meta[k]))
+        return out
+
+
+def _validate_grad(ctx, index, g, meta):
+    """Bring a user-returned gradient to its input's shape and dtype, as torch does."""
+    from .._tensor import Tensor
+    from .._ops.common import sum_to
+
+    shape, dtype = meta
+    if not isinstance(g, Tensor):
+        raise TypeError(
+            f"function {ctx.name()} returned a gradient of type {type(g).__name__} at index "
+            f"{index}; expected a Tensor or None"
+        )
+    if tuple(g._data.shape) != shape:
+        gs = tuple(g._data.shape)
+        lead = len(gs) - len(shape)
+        ok = lead >= 0 and all(s == 1 or s == t for s, t in zip(shape, gs[lead:]))
+        if not ok:
+            raise RuntimeError(
+                f"Function {ctx.name()} returned an invalid gradient at index {index} - got "
+                f"{list(gs)} but expected shape compatible with {list(shape)}"
+            )
+        g = sum_to(g, shape)
+    if g._data.dtype != dtype.np:
+        g = g.to(dtype)
+    return g
 
 
 def _zeros_like_output(ctx, i):
     from .._creation import zeros
 
-    shape, dtype, device = ctx._out_meta[i]
+    meta = ctx._out_meta[i]
+    if meta is None:
+        return None
+    shape, dtype, device = meta
     return zeros(shape, dtype=dtype, device=device)
+
+
+def _node_class(fn_cls):
+    """The ``FunctionCtx`` subclass for ``fn_cls`` (made once, kept on the class)."""
+    node_cls = fn_cls.__dict__.get("_ember_backward_cls")
+    if node_cls is None:
+        node_cls = type(fn_cls.__name__ + "Backward", (FunctionCtx,), {"__module__": fn_cls.__module__})
+        type.__setattr__(fn_cls, "_ember_backward_cls", node_cls)
+    return node_cls
 
 
 class Function:
@@ -73,13 +139,35 @@ class Function:
 
     ``backward`` returns one gradient per ``forward`` argument (None for
     non-tensors). Use ``ctx.save_for_backward`` for tensors and plain attributes
-    of ``ctx`` for everything else.
+    of ``ctx`` for everything else. As in torch, ``forward(*args)`` may instead
+    leave ``ctx`` out when the class defines ``setup_context(ctx, inputs, output)``.
+
+    Examples::
+
+        >>> class Cube(ember.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * 3 * x ** 2
+        >>> x = ember.tensor([2.0], requires_grad=True)
+        >>> Cube.apply(x).backward()
+        >>> x.grad
+        tensor([12.])
     """
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
         """Compute the outputs from the inputs."""
         raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional: fill ``ctx`` from the inputs and output when ``forward`` takes no ``ctx``."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
@@ -91,19 +179,29 @@ class Function:
         """Run ``forward`` and, when gradients are recorded, add a node for ``backward``."""
         from .._tensor import Tensor
 
-        ctx = FunctionCtx(cls, len(args))
-        tensors = [a for a in args if isinstance(a, Tensor)]
+        ctx = _node_class(cls)(cls, len(args))
+        pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-        recording = MODE.enabled and any(t._rg for t in tensors)
+        recording = MODE.enabled and any(args[i]._rg for i in pos)
+        if recording:
+            # edges and metadata before forward: an input changed in place (mark_dirty)
+            # must still send its gradient to its old history
+            ctx._tensor_pos = pos
+            ctx.next_edges = tuple(edge_of(args[i]) for i in pos)
+            ctx._in_meta = tuple((args[i]._data.shape, args[i].dtype) for i in pos)
         with no_grad():
-            raw = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                raw = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, raw)
+            else:
+                raw = cls.forward(ctx, *args, **kwargs)
         if not recording:
             return raw
         single = not isinstance(raw, tuple)
         outputs = (raw,) if single else raw
-        ctx.next_edges = tuple(edge_of(a) if isinstance(a, Tensor) else None for a in args)
         ctx.n_outputs = len(outputs)
         ctx._out_meta = []
+        dirty = {id(t) for t in ctx._dirty}
         wrapped = []
         for i, out in enumerate(outputs):
             if not isinstance(out, Tensor):
@@ -111,8 +209,16 @@ class Function:
                 wrapped.append(out)
                 continue
             ctx._out_meta.append((tuple(out.shape), out.dtype, out.device))
-            t = Tensor._make(out._data, out._be)
-            t._vc = out._version_box()
+            if id(out) in dirty:
+                t = out
+                if t.grad_fn is None and t._rg:
+                    raise RuntimeError(
+                        "a leaf Variable that requires grad has been used in an in-place operation."
+                    )
+                t._bump_version()
+            else:
+                t = Tensor._make(out._data, out._be)
+                t._vc = out._version_box()
             if id(out) not in ctx._non_diff and out.is_floating_point():
                 t._rg = True
                 t.grad_fn = ctx

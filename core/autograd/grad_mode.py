@@ -5,6 +5,8 @@ threads that must see the caller's mode, which a process-wide flag gives for fre
 """
 
 import functools
+import inspect
+import sys
 
 
 class _Mode:
@@ -23,7 +25,8 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    """Base of the grad-mode switches: a context manager that also decorates functions."""
+    """Base of the grad-mode switches: a context manager that also decorates functions
+    (generator functions get the mode around each resumption, as in torch)."""
 
     _target = True
 
@@ -35,26 +38,77 @@ class _GradModeContext:
         MODE.enabled = self._prev
         return False
 
+    def clone(self):
+        """A fresh switch of the same kind (a context manager can't be re-entered safely)."""
+        return self.__class__()
+
     def __call__(self, func):
+        make = self.clone
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(make, func)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with make():
                 return func(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(_GradModeContext):
+def _wrap_generator(make, func):
+    @functools.wraps(func)
+    def generator(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with make():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make():
+                        gen.close()
+                    raise
+                except BaseException:
+                    with make():
+                        response = gen.throw(*sys.exc_info())
+                else:
+                    with make():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
+
+class _BareDecorator(_GradModeContext):
+    """A switch usable as ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_BareDecorator):
     """Context manager and decorator that turns gradient recording off.
 
     Results computed inside have ``requires_grad=False`` even when their inputs
     require grad; use it for inference and parameter updates.
+
+    Examples::
+
+        >>> x = ember.ones(2, requires_grad=True)
+        >>> with ember.no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
     """
 
     _target = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecorator):
     """Context manager and decorator that turns gradient recording on (inside ``no_grad``)."""
 
     _target = True
@@ -75,13 +129,11 @@ class set_grad_enabled(_GradModeContext):
     def __enter__(self):
         pass
 
+    def clone(self):
+        return set_grad_enabled(self._target)
+
     def __call__(self, func):
+        # Used as a decorator: construction switched the mode, which only the
+        # decorated function should see.
         MODE.enabled = self._prev
-        target = self._target
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(target):
-                return func(*args, **kwargs)
-
-        return wrapper
+        return super().__call__(func)

@@ -63,9 +63,9 @@ class Node:
         from .._tensor import Tensor
 
         data, be, idx, box, version = self._saved_out
-        if box[0] != version:
-            raise _modified_error(None, box[0], version, self)
         out = Tensor._make(data, be)
+        if box[0] != version:
+            raise _modified_error(out, box[0], version, self, idx)
         out._rg = True
         out.grad_fn = self
         out._out_idx = idx
@@ -86,21 +86,105 @@ class Node:
         """Gradients for each input, given the gradients of each output."""
         return self.backward(grads[0])
 
+    @property
+    def metadata(self):
+        """A dict for user data attached to this node."""
+        meta = self.__dict__.get("_metadata")
+        if meta is None:
+            meta = self._metadata = {}
+        return meta
+
+    def register_prehook(self, hook):
+        """Register ``hook(grad_outputs) -> tuple or None``, run before this node's backward.
+
+        Returns a handle whose ``remove()`` unregisters it.
+        """
+        from .._tensor import _RemovableHandle
+
+        hooks = self._node_hooks()[0]
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
     def register_hook(self, hook):
-        """Not supported on ember nodes; use ``Tensor.register_hook``."""
-        raise RuntimeError("ember nodes take hooks through Tensor.register_hook")
+        """Register ``hook(grad_inputs, grad_outputs) -> tuple or None``, run after this
+        node's backward; a tuple returned replaces the gradients passed on.
+
+        Returns a handle whose ``remove()`` unregisters it.
+        """
+        from .._tensor import _RemovableHandle
+
+        hooks = self._node_hooks()[1]
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def _node_hooks(self):
+        # Hooks wrap this node's ``apply`` (an instance attribute shadowing the method), so
+        # nodes without hooks cost the engine nothing. The wrapper holds the node weakly:
+        # no reference cycle.
+        hooks = self.__dict__.get("_hooks_pre_post")
+        if hooks is None:
+            hooks = self._hooks_pre_post = ([], [])
+            self.apply = _hooked_apply(weakref.ref(self), type(self).apply)
+        return hooks
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"
 
 
-def _modified_error(tensor, now, then, node):
-    shape = "" if tensor is None else f" of shape {list(tensor.shape)}"
+def _hooked_apply(ref, apply):
+    def hooked(grads):
+        node = ref()
+        pre, post = node._hooks_pre_post
+        for hook in pre:
+            new = hook(tuple(grads))
+            if new is not None:
+                grads = _checked_hook_result(hook, new, len(grads))
+        out = apply(node, list(grads))
+        if post:
+            out = tuple(out)
+            for hook in post:
+                new = hook(out, tuple(grads))
+                if new is not None:
+                    out = _checked_hook_result(hook, new, len(out))
+        return out
+
+    return hooked
+
+
+def _checked_hook_result(hook, values, n):
+    values = tuple(values) if isinstance(values, (tuple, list)) else (values,)
+    if len(values) != n:
+        raise RuntimeError(
+            f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect number of "
+            f"values (got {len(values)}, but expected {n})"
+        )
+    return list(values)
+
+
+def _modified_error(tensor, now, then, node, output_of=None):
+    """torch's message for a saved tensor changed in place; ``output_of`` is the output
+    index when the saved tensor is ``node``'s own output."""
+    desc = f"{tensor.type()} [{', '.join(str(s) for s in tensor.shape)}]]"
+    if output_of is not None:
+        desc += f", which is output {output_of} of {_op_name(node)},"
+    elif tensor.grad_fn is not None:
+        # as torch, name the op that last wrote the tensor
+        desc += f", which is output {tensor._out_idx} of {_op_name(tensor.grad_fn)},"
     return RuntimeError(
         f"one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [tensor{shape}] is at version {now}; expected version {then} "
-        f"instead (saved by {node.name()})."
+        f"inplace operation: [{desc} is at version {now}; expected version {then} instead. "
+        f"Hint: the tensor was saved for backward by {node.name()}; clone it before the "
+        f"in-place change, or use the out-of-place op."
     )
+
+
+def _op_name(node):
+    """``ExpBackward0`` -> ``Exp``: how torch names the op that produced a tensor."""
+    name = node.name()
+    cut = name.rfind("Backward")
+    if cut > 0 and (name[cut + 8:] == "" or name[cut + 8:].isdigit()):
+        return name[:cut]
+    return name
 
 
 class AccumulateGrad(Node):
@@ -108,6 +192,26 @@ class AccumulateGrad(Node):
 
     def __init__(self, tensor):
         self.tensor_ref = weakref.ref(tensor)
+
+    def _node_hooks(self):
+        hooks = self.__dict__.get("_hooks_pre_post")
+        if hooks is None:
+            hooks = self._hooks_pre_post = ([], [])
+            ref, accumulate = weakref.ref(self), AccumulateGrad.accumulate
+
+            def hooked(grad, create_graph):
+                node = ref()
+                pre, post = node._hooks_pre_post
+                for hook in pre:
+                    new = hook((grad,))
+                    if new is not None:
+                        grad = _checked_hook_result(hook, new, 1)[0]
+                accumulate(node, grad, create_graph)
+                for hook in post:
+                    hook((), (grad,))
+
+            self.accumulate = hooked
+        return hooks
 
     @property
     def variable(self):
@@ -118,18 +222,36 @@ class AccumulateGrad(Node):
         tensor = self.tensor_ref()
         if tensor is None:
             return
-        if not create_graph:
-            grad = grad.detach()
-        old = tensor.grad
-        if old is None:
-            tensor.grad = grad if create_graph else grad._owned_copy()
-        elif create_graph or old._rg:
-            tensor.grad = old + grad
+        old = tensor._grad
+        if create_graph:
+            if grad._rg and not _CYCLE_WARNED:
+                _warn_cycle()
+            tensor._grad = grad if old is None else old + grad
+        elif old is None:
+            tensor._grad = grad._owned_copy()   # detached, and shares memory with nothing
+        elif old._rg:
+            tensor._grad = old + grad.detach()
         else:
             old._iadd_data(grad)
         hooks = tensor._hooks("post_accumulate")
         for hook in hooks:
             hook(tensor)
+
+
+_CYCLE_WARNED = False
+
+
+def _warn_cycle():
+    global _CYCLE_WARNED
+    import warnings
+
+    _CYCLE_WARNED = True
+    warnings.warn(
+        "Using backward() with create_graph=True will create a reference cycle between the "
+        "parameter and its gradient which can cause a memory leak. We recommend using "
+        "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+        "make sure to reset the .grad fields of your parameters to None after use to break the "
+        "cycle and avoid the leak.", UserWarning, stacklevel=4)
 
 
 def edge_of(t):

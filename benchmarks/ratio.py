@@ -1,0 +1,133 @@
+"""Time the same workloads in ember and torch in one process and print ember/torch.
+
+Usage: ``python benchmarks/ratio.py [--quick] [--only PATTERN]``. Each time is the
+best of several repeats after a warm-up; rows marked "per op" divide a call of
+``workloads.chain`` by its op count. Without torch installed, only ember is timed.
+
+OpenMP threads wait passively unless ``OMP_WAIT_POLICY`` is already set, as in the
+asv suite. The ratios depend on it: passive waiting spares ember's OpenBLAS threads
+from spinning OpenMP workers, but costs torch's OpenMP-parallel ops a wake-up per
+call; ``OMP_WAIT_POLICY=active python benchmarks/ratio.py`` shows the other side.
+"""
+
+import argparse
+import os
+import re
+import sys
+import timeit
+from pathlib import Path
+
+# Before NumPy, ember or torch load an OpenMP runtime, which reads it once.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
+import workloads  # noqa: E402
+
+import ember  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+#: (label, builder, size, ops per call); times are shown per op when ops > 1.
+ROWS = [
+    ("chain 4x4 fwd+bwd, per op", workloads.chain_backward, 4, workloads.CHAIN_OPS),
+    ("chain 4x4 fwd no_grad, per op", workloads.chain_forward, 4, workloads.CHAIN_OPS),
+    ("sigmoid fwd 1e6", workloads.sigmoid_forward, 10**6, 1),
+    ("sigmoid fwd+bwd 1e6", workloads.sigmoid_backward, 10**6, 1),
+    ("tanh bwd 1e6", workloads.tanh_backward, 10**6, 1),
+    ("matmul 256", workloads.matmul_forward, 256, 1),
+    ("matmul 256 fwd+bwd", workloads.matmul_backward, 256, 1),
+    ("matmul 1024", workloads.matmul_forward, 1024, 1),
+    ("matmul 1024 fwd+bwd", workloads.matmul_backward, 1024, 1),
+]
+
+
+def best_times(runs, repeat, min_time):
+    """Seconds per call of each function in ``runs``, best of ``repeat`` timed loops.
+
+    Each function is warmed up and given a loop of at least ``min_time``; the loops
+    of all functions alternate so that a machine whose speed drifts (shared cores)
+    slows them alike.
+    """
+    timers, numbers = [], []
+    for run in runs:
+        run()
+        timer = timeit.Timer(run)
+        number = 1
+        while timer.timeit(number) < min_time:
+            number *= 2
+        timers.append(timer)
+        numbers.append(number)
+    best = [float("inf")] * len(runs)
+    for _ in range(repeat):
+        for i, (timer, number) in enumerate(zip(timers, numbers)):
+            best[i] = min(best[i], timer.timeit(number) / number)
+    return best
+
+
+def format_time(seconds):
+    """A time with a readable unit, e.g. ``12.3 µs`` or ``4.56 ms``."""
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def sgemm_gflops(repeat, min_time, n=1024):
+    """NumPy float32 n x n matmul throughput, a reference for the machine's BLAS."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(2))
+    (seconds,) = best_times([lambda: a @ b], repeat, min_time)
+    return 2 * n**3 / seconds / 1e9
+
+
+def thread_pools():
+    """The BLAS and OpenMP thread pools loaded in this process, e.g. ``openblas 2, openmp 2``."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl is not installed)"
+    return ", ".join(f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info())
+
+
+def main(argv=None):
+    """Parse the arguments, time every selected row and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
+    parser.add_argument("--only", metavar="PATTERN", help="regex selecting rows by label")
+    args = parser.parse_args(argv)
+    repeat, min_time = (3, 0.02) if args.quick else (7, 0.1)
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    libs = {"ember": ember}
+    header = f"ember {ember.__version__}"
+    if torch is not None:
+        torch.set_num_threads(cores)
+        libs["torch"] = torch
+        header += f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
+    print(f"{header}, numpy {np.__version__}, {cores} cores, "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
+    print(f"thread pools: {thread_pools()}")
+    # Other work on the machine shows up here first: compare with an idle run.
+    print(f"numpy sgemm 1024^3: {sgemm_gflops(repeat, min_time):.0f} GFLOP/s, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+
+    names = list(libs) + (["ember/torch"] if torch is not None else [])
+    print(f"{'workload':32}" + "".join(f"{name:>13}" for name in names))
+    for label, builder, size, ops in ROWS:
+        if args.only and not re.search(args.only, label, re.IGNORECASE):
+            continue
+        runs = [builder(lib, "cpu", size) for lib in libs.values()]
+        times = [t / ops for t in best_times(runs, repeat, min_time)]
+        cells = [format_time(t) for t in times]
+        if torch is not None:
+            cells.append(f"{times[0] / times[1]:.2f}")
+        print(f"{label:32}" + "".join(f"{cell:>13}" for cell in cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()
