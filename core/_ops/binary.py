@@ -21,18 +21,30 @@ def _is_tensor(x):
 
 class BinaryBackward(Node):
     """Gradient of a two-operand op. ``grads(g)`` returns the unreduced gradients;
-    this base sums them back to each operand's shape. Numbers get no gradient."""
+    this base sums them back to each operand's shape. Numbers get no gradient.
+
+    ``uses`` says which operand values each gradient needs: ``((a, b) for a's
+    gradient, (a, b) for b's)``. Only those are saved, so an operand that no gradient
+    needs may be changed in place afterwards, as in torch.
+    """
+
+    uses = ((True, True), (True, True))
 
     def __init__(self, a, b, save):
         ta, tb = _is_tensor(a), _is_tensor(b)
         self.shapes = (a.shape if ta else None, b.shape if tb else None)
         self.consts = (None if ta else a, None if tb else b)
         if save:
-            self.save(*(t for t, is_t in ((a, ta), (b, tb)) if is_t))
+            ra, rb = ta and a._rg, tb and b._rg
+            (aa, ab), (ba, bb) = self.uses
+            keep = (ta and ((ra and aa) or (rb and ba)), tb and ((ra and ab) or (rb and bb)))
+            self.kept = keep
+            self.save(*(t for t, k in zip((a, b), keep) if k))
 
     def operands(self):
         saved = iter(self.saved())
-        return [c if s is None else next(saved) for s, c in zip(self.shapes, self.consts)]
+        return [c if s is None else (next(saved) if k else None)
+                for s, c, k in zip(self.shapes, self.consts, self.kept)]
 
     def backward(self, g):
         ga, gb = self.grads(g)
@@ -52,16 +64,20 @@ class SubBackward0(BinaryBackward):
 
 
 class MulBackward0(BinaryBackward):
+    uses = ((False, True), (True, False))
+
     def grads(self, g):
         a, b = self.operands()
-        return g * b, g * a
+        return (None if b is None else g * b), (None if a is None else g * a)
 
 
 class DivBackward0(BinaryBackward):
+    uses = ((False, True), (True, True))
+
     def grads(self, g):
         a, b = self.operands()
         ga = g / b
-        return ga, (-ga * a / b if self.shapes[1] is not None else None)
+        return ga, (-ga * a / b if a is not None and self.shapes[1] is not None else None)
 
 
 class DivBackward2(BinaryBackward):
@@ -127,9 +143,11 @@ class Atan2Backward0(BinaryBackward):
 
 
 class RemainderBackward0(BinaryBackward):
+    uses = ((False, False), (True, True))
+
     def grads(self, g):
         a, b = self.operands()
-        return g, (-g * div(a, b, rounding_mode="floor") if self.shapes[1] is not None else None)
+        return g, (-g * div(a, b, rounding_mode="floor") if a is not None else None)
 
 
 class RemainderBackward1(BinaryBackward):
@@ -140,9 +158,11 @@ class RemainderBackward1(BinaryBackward):
 
 
 class FmodBackward0(BinaryBackward):
+    uses = ((False, False), (True, True))
+
     def grads(self, g):
         a, b = self.operands()
-        return g, (-g * (a / b).trunc() if self.shapes[1] is not None else None)
+        return g, (-g * (a / b).trunc() if a is not None else None)
 
 
 def _run(kernel, node_cls, a, b, be, save=True):

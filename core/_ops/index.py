@@ -7,7 +7,7 @@ from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
-from .inplace import check_inplace
+from .inplace import check_inplace, set_history
 from .shape import _view_of
 
 
@@ -255,7 +255,9 @@ def setitem(x, index, value):
         node.stages, node.last, node.shape = stages, last, x._data.shape
         node.value_shape = tuple(v.shape) if v._rg else None
         node.next_edges = (edge_of(x), edge_of(v))
-        x.grad_fn, x._out_idx, x._rg = node, 0, True
+        result = _make(x._data, x._be)
+        result.grad_fn, result._out_idx, result._rg = node, 0, True
+        set_history(x, result)
     x._bump_version()
 
 

@@ -7,10 +7,18 @@ recorded the tensor's history is rebased onto the op's node.
 
 from sys import getrefcount as _refcount
 
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import MODE
-from ..autograd.graph import AccumulateGrad
+from ..autograd.graph import Node, edge_of
+
+
+def view_base(x):
+    """The tensor whose memory ``x`` views (None when x is not a view)."""
+    extra = x._extra
+    return None if extra is None else extra.get("base")
 
 
 def check_inplace(x):
@@ -19,18 +27,64 @@ def check_inplace(x):
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if x._extra is not None and x._extra.get("view") and x._rg:
-        edges = x.grad_fn.next_edges if x.grad_fn is not None else ()
-        if edges and edges[0] is not None and isinstance(edges[0][0], AccumulateGrad):
-            raise RuntimeError(
-                "a view of a leaf Variable that requires grad is being used in an in-place "
-                "operation."
-            )
+    base = view_base(x)
+    if base is not None and base.grad_fn is None and base._rg:
         raise RuntimeError(
-            "in-place operation on a view of a tensor that requires grad is not supported by "
-            "ember: the gradient of the view's base would be wrong. Use the out-of-place form "
-            "(e.g. y = x.add(1)) or modify the base tensor."
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
+
+
+class CopySlices(Node):
+    """History of a base tensor after an in-place change through one of its views:
+    the viewed elements come from the change, the others from the old base."""
+
+    def backward(self, g):
+        labels = Tensor._make(self.labels, g._be)
+        from .index import getitem
+
+        flat = g.reshape(-1)
+        keep = g._be.xp.ones(g._data.size, dtype=g._data.dtype)
+        keep[self.labels.reshape(-1)] = 0
+        old = g * Tensor._make(keep.reshape(g._data.shape), g._be)
+        return old, getitem(flat, labels)
+
+
+def _labels_in_base(base, view, xp):
+    """For each element of ``view``, its row-major position in ``base`` (same memory)."""
+    item = base.itemsize
+    lo = sum(min(0, (n - 1) * s) for n, s in zip(base.shape, base.strides) if n)
+    hi = sum(max(0, (n - 1) * s) for n, s in zip(base.shape, base.strides) if n)
+    buf = xp.full((hi - lo) // item + 1, -1, dtype=np.int64)
+    as_strided = xp.lib.stride_tricks.as_strided
+
+    def laid_out(start, shape, strides):
+        return as_strided(buf[start // item:], shape=shape, strides=[s // item * 8 for s in strides])
+
+    laid_out(-lo, base.shape, base.strides)[...] = xp.arange(base.size).reshape(base.shape)
+    offset = _address(view) - _address(base)
+    return laid_out(offset - lo, view.shape, view.strides).copy()
+
+
+def _address(a):
+    return a.__array_interface__["data"][0] if hasattr(a, "__array_interface__") else a.data.ptr
+
+
+def set_history(x, result):
+    """Make ``result``'s node the history of ``x``; when x is a view, the base's history
+    is rewritten too (its viewed elements now come from ``result``)."""
+    base = view_base(x)
+    if base is None:
+        x.grad_fn, x._out_idx, x._rg = result.grad_fn, result._out_idx, True
+        return
+    from .index import getitem
+
+    labels = _labels_in_base(base._data, x._data, x._be.xp)
+    node = CopySlices()
+    node.labels = labels
+    node.next_edges = (edge_of(base), edge_of(result))
+    base.grad_fn, base._out_idx, base._rg = node, 0, True
+    replay = getitem(base.reshape(-1), Tensor._make(labels, x._be))
+    x.grad_fn, x._out_idx, x._rg = replay.grad_fn, replay._out_idx, True
 
 
 def _stand_in(x):
@@ -80,8 +134,6 @@ def apply_inplace(x, fn, *args, **kwargs):
         result = fn(x, *args, **kwargs)
     write_result(x, result)
     if recording and result._rg:
-        x.grad_fn = result.grad_fn
-        x._out_idx = result._out_idx
-        x._rg = True
+        set_history(x, result)
     x._bump_version()
     return x

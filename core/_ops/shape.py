@@ -13,12 +13,15 @@ from .common import _make, check_tensor, normalize_dim, normalize_dims, record, 
 
 
 def _view_of(x, data, node=None):
-    """Wrap ``data`` (a view of x's data) sharing x's version counter."""
+    """Wrap ``data`` (a view of x's data): it shares x's version counter and remembers
+    the base tensor, so an in-place change of the view can rewrite the base's history."""
     if node is not None and MODE.enabled and x._rg:
         out = record(node, data, x._be, (x,))
-        out._extra = {"view": True}
     else:
         out = _make(data, x._be)
+    extra = x._extra
+    base = extra.get("base") if extra is not None else None
+    out._extra = {"base": x if base is None else base}
     out._vc = x._version_box()
     return out
 
