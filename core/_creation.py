@@ -138,12 +138,28 @@ def from_numpy(ndarray):
 
 
 def from_dlpack(ext_tensor):
-    """A tensor sharing memory with any object that implements the DLPack protocol."""
+    """A tensor sharing memory with any object that implements the DLPack protocol
+    (or with a host DLPack capsule, as older libraries hand out)."""
+    if not hasattr(ext_tensor, "__dlpack_device__"):
+        ext_tensor = _HostCapsule(ext_tensor)
     dev_type, dev_id = ext_tensor.__dlpack_device__()
     if dev_type == 1:
         return from_numpy(np.from_dlpack(ext_tensor))
     be = REGISTRY.usable("cuda")
     return _make(be.xp.from_dlpack(ext_tensor), be)
+
+
+class _HostCapsule:
+    """Presents a raw DLPack capsule (assumed to be host memory) through the protocol."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, **kwargs):
+        return self._capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)
 
 
 def _filled(fill, size, dtype, device, requires_grad, default=None, name=None):

@@ -95,9 +95,9 @@ def get_default_dtype():
 
 
 def set_default_dtype(d):
-    """Set the default floating dtype; only float32 and float64 are accepted, as in torch."""
+    """Set the dtype given to tensors made from Python floats (a floating dtype)."""
     d = to_dtype(d)
-    if d not in (float32, float64):
+    if d.category != _FLOAT:
         raise TypeError("only floating-point types are supported as the default type")
     _default_float[0] = d
 

@@ -1,7 +1,12 @@
 """Attach the ops to ``Tensor`` as methods, operators and in-place ``*_`` variants."""
 
+import numbers
+
+import numpy as np
+
 from . import _random
 from ._ops import binary, convert, index, join, linalg, reduce, select, shape, unary
+from ._ops.common import wrap
 from ._ops.inplace import apply_inplace, check_inplace
 from ._tensor import Tensor
 from .autograd.grad_mode import MODE
@@ -72,28 +77,28 @@ def _where(self, condition, other):
 
 def _is_nan(self):
     """True where an element is NaN."""
-    return self._make(self._be.xp.isnan(self._data), self._be)
+    return wrap(self._be.xp.isnan(self._data), self._be)
 
 
 def _is_inf(self):
     """True where an element is +inf or -inf."""
-    return self._make(self._be.xp.isinf(self._data), self._be)
+    return wrap(self._be.xp.isinf(self._data), self._be)
 
 
 def _is_finite(self):
     """True where an element is neither inf nor NaN."""
-    return self._make(self._be.xp.isfinite(self._data), self._be)
+    return wrap(self._be.xp.isfinite(self._data), self._be)
 
 
 def _logical_not(self):
     """Elementwise logical negation (bool result)."""
-    return self._make(self._be.xp.logical_not(self._data), self._be)
+    return wrap(self._be.xp.logical_not(self._data), self._be)
 
 
 def _invert(self):
     if self._data.dtype.kind == "f":
         raise TypeError("~ (bitwise_not) is only supported for integer and bool tensors")
-    return self._make(self._be.xp.invert(self._data), self._be)
+    return wrap(self._be.xp.invert(self._data), self._be)
 
 
 def _square(self):
@@ -241,15 +246,33 @@ def _inplace_view(fn, name):
     return method
 
 
-def _reflected(fn):
-    def method(self, other):
-        return fn(other, self)
+def _operand(other, be):
+    """``other`` as an operator operand: tensors and numbers as they are, NumPy arrays
+    as tensors; None for anything else (the operator then returns NotImplemented)."""
+    if other.__class__ is Tensor or isinstance(other, (Tensor, numbers.Number, np.bool_)):
+        return other
+    if isinstance(other, (np.ndarray, np.generic)):
+        from ._ops.common import as_tensor_on
 
+        return as_tensor_on(np.asarray(other), be)
+    return None
+
+
+def _operator(fn, reflected=False):
+    """A binary dunder method: Python tries the other operand's method on NotImplemented."""
+    def method(self, other):
+        operand = _operand(other, self._be)
+        if operand is None:
+            return NotImplemented
+        return fn(operand, self) if reflected else fn(self, operand)
+
+    method.__name__ = fn.__name__
     return method
 
 
-def _matmul_reflected(self, other):
-    return linalg.matmul(other, self)
+def _clip_(self, min=None, max=None):
+    """In-place ``clip`` (alias of ``clamp_``)."""
+    return self.clamp_(min, max)
 
 
 def _T(self):
@@ -324,21 +347,19 @@ def install():
         uniform_=_random_inplace(_random.uniform_), normal_=_random_inplace(_random.normal_),
         random_=_random_inplace(_random.random_), bernoulli=_random.bernoulli,
         __getitem__=index.getitem, __setitem__=index.setitem,
-        __add__=binary.add, __radd__=_reflected(binary.add),
-        __sub__=binary.sub, __rsub__=_reflected(binary.sub),
-        __mul__=binary.mul, __rmul__=_reflected(binary.mul),
-        __truediv__=binary.div, __rtruediv__=_reflected(binary.div),
-        __floordiv__=binary.floor_divide, __rfloordiv__=_reflected(binary.floor_divide),
-        __mod__=binary.remainder, __rmod__=_reflected(binary.remainder),
-        __pow__=binary.pow, __rpow__=_reflected(binary.pow),
-        __matmul__=linalg.matmul, __rmatmul__=_matmul_reflected,
         __neg__=UNARY["neg"], __pos__=lambda self: self, __abs__=UNARY["abs"],
-        __eq__=binary.eq, __ne__=binary.ne, __lt__=binary.lt, __le__=binary.le,
-        __gt__=binary.gt, __ge__=binary.ge,
-        __and__=binary.bitwise_and, __or__=binary.bitwise_or, __xor__=binary.bitwise_xor,
-        __rand__=_reflected(binary.bitwise_and), __ror__=_reflected(binary.bitwise_or),
-        __rxor__=_reflected(binary.bitwise_xor), __invert__=_invert,
+        __invert__=_invert, clip_=_clip_,
     )
+    for name, fn in (("add", binary.add), ("sub", binary.sub), ("mul", binary.mul),
+                     ("truediv", binary.div), ("floordiv", binary.floor_divide),
+                     ("mod", binary.remainder), ("pow", binary.pow), ("matmul", linalg.matmul),
+                     ("and", binary.bitwise_and), ("or", binary.bitwise_or),
+                     ("xor", binary.bitwise_xor)):
+        extras[f"__{name}__"] = _operator(fn)
+        extras[f"__r{name}__"] = _operator(fn, reflected=True)
+    for name, fn in (("eq", binary.eq), ("ne", binary.ne), ("lt", binary.lt), ("le", binary.le),
+                     ("gt", binary.gt), ("ge", binary.ge)):
+        extras[f"__{name}__"] = _operator(fn)
     for name, fn in extras.items():
         setattr(Tensor, name, fn)
     for op, name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),

@@ -303,7 +303,8 @@ def normalize_dims(dim, ndim):
         dim = (dim,)
     dims = tuple(normalize_dim(d, ndim) for d in dim)
     if len(set(dims)) != len(dims):
-        raise RuntimeError(f"dim {dim} appears multiple times in the list of dims")
+        repeated = next(d for i, d in enumerate(dims) if d in dims[:i])
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     return dims
 
 
