@@ -22,8 +22,15 @@ def _place(arr, device, requires_grad=False):
     data = arr if be.name == "cpu" else be.from_host(arr, index)
     t = _make(data, be)
     if requires_grad:
-        t.requires_grad_(True)
+        _require_grad(t)
     return t
+
+
+def _require_grad(t):
+    """``requires_grad=True`` at creation, with the message torch gives there."""
+    if t._data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    t.requires_grad_(True)
 
 
 def _sizes(size):
@@ -173,7 +180,7 @@ def _filled(fill, size, dtype, device, requires_grad, default=None, name=None):
     data = be.full(shape, fill, _np_dtype(dtype, default), index)
     t = _make(data, be)
     if requires_grad:
-        t.requires_grad_(True)
+        _require_grad(t)
     return t
 
 

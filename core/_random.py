@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import _dtype
-from ._creation import _backend, _sizes
+from ._creation import _require_grad, _backend, _sizes
 from ._tensor import Tensor
 from .backend import REGISTRY
 
@@ -57,7 +57,7 @@ def _sample(kind, shape, dt, device, requires_grad, *args):
         data = data.astype(dt.np)
     t = Tensor._make(data, be)
     if requires_grad:
-        t.requires_grad_(True)
+        _require_grad(t)
     return t
 
 
