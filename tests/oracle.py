@@ -87,18 +87,19 @@ def check(fn, inputs, torch_fn=None, *, grad=True, double=True, gradcheck=True, 
         assert eg is not None, f"grad {i}: ember has none"
         assert_same(eg, tg, f"grad of input {i}")
     if double:
-        _check_double(e_g, t_g, e_wrt + e_go, t_wrt + t_go, rng)
+        _check_double(e_g, t_g, e_wrt + e_go, t_wrt + t_go, rng, device)
     if gradcheck and all(as_numpy(x).dtype == np.float64 for x in e_wrt):
         assert ember.autograd.gradcheck(fn, e_in, eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-def _check_double(e_g, t_g, e_wrt, t_wrt, rng):
+def _check_double(e_g, t_g, e_wrt, t_wrt, rng, device):
     idx = [i for i, (eg, tg) in enumerate(zip(e_g, t_g))
            if tg is not None and tg.requires_grad and eg is not None]
     if not idx:
         return
     vs = [rng.standard_normal(t_g[i].shape).astype(as_numpy(t_g[i]).dtype) for i in idx]
-    e_s = sum(((e_g[i] * ember.tensor(v)).sum() for i, v in zip(idx, vs)), ember.tensor(0.0, dtype=e_g[idx[0]].dtype))
+    e_s = sum(((e_g[i] * ember.tensor(v, device=device)).sum() for i, v in zip(idx, vs)),
+              ember.tensor(0.0, dtype=e_g[idx[0]].dtype, device=device))
     t_s = sum(((t_g[i] * torch.from_numpy(v)).sum() for i, v in zip(idx, vs)), torch.tensor(0.0, dtype=t_g[idx[0]].dtype))
     if not t_s.requires_grad:
         return

@@ -443,7 +443,9 @@ def _index_add_zeros(xp):
 def _scatter_add_zeros(xp):
     def run(g, dim, index, shape):
         out = xp.zeros(shape, dtype=g.dtype)
-        grids = list(xp.indices(index.shape, sparse=True))
+        n = index.ndim
+        grids = [xp.arange(size).reshape((1,) * k + (size,) + (1,) * (n - k - 1))
+                 for k, size in enumerate(index.shape)]
         grids[dim] = index
         xp.add.at(out, tuple(grids), g)
         return out
