@@ -34,18 +34,14 @@ def _require_grad(t):
 
 
 def _sizes(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
-    out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.item()
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"size must be a sequence of ints, got {type(s).__name__}")
+    """A creation function's size arguments as a tuple, refusing negative sizes."""
+    from ._ops.shape import sizes_arg
+
+    shape = sizes_arg(size)
+    for s in shape:
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-        out.append(int(s))
-    return tuple(out)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    return shape
 
 
 def _np_dtype(dtype, default=None):
