@@ -62,12 +62,12 @@ class Tensor:
     @property
     def shape(self):
         """The size of each dimension, as an ``ember.Size``."""
-        return Size(self._data.shape)
+        return _tuple_new(Size, self._data.shape)
 
     def size(self, dim=None):
         """The shape as ``ember.Size``, or the size of dimension ``dim``."""
         if dim is None:
-            return Size(self._data.shape)
+            return _tuple_new(Size, self._data.shape)
         return self._data.shape[self._wrap_dim(dim)]
 
     def dim(self):
@@ -520,6 +520,7 @@ class Tensor:
 
 
 _new = object.__new__
+_tuple_new = tuple.__new__  # array shapes are tuples of ints already: no validation needed
 
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "

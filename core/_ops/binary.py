@@ -32,7 +32,7 @@ class BinaryBackward(Node):
 
     def __init__(self, a, b, save):
         ta, tb = _is_tensor(a), _is_tensor(b)
-        self.shapes = (a.shape if ta else None, b.shape if tb else None)
+        self.shapes = (a._data.shape if ta else None, b._data.shape if tb else None)
         self.consts = (None if ta else a, None if tb else b)
         if save:
             ra, rb = ta and a._rg, tb and b._rg

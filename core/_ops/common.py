@@ -311,12 +311,13 @@ def normalize_dims(dim, ndim):
 def sum_to(g, shape):
     """Sum the broadcast gradient ``g`` back down to ``shape`` (differentiable)."""
     shape = tuple(shape)
-    if tuple(g.shape) == shape:
+    have = g._data.shape
+    if have == shape:
         return g
-    lead = g.dim() - len(shape)
+    lead = len(have) - len(shape)
     dims = list(range(lead))
     for i, s in enumerate(shape):
-        if s == 1 and g.shape[lead + i] != 1:
+        if s == 1 and have[lead + i] != 1:
             dims.append(lead + i)
     if dims:
         g = g.sum(dims, keepdim=True)
