@@ -34,6 +34,7 @@ from ._ops.shape import (broadcast_to, clone, expand, flatten, flip, movedim, pe
                          squeeze, t, transpose, unflatten, unsqueeze, view)
 from ._ops.index import gather, index_select, masked_select, narrow, nonzero, select, unbind  # noqa: E402
 from ._ops.join import cat, chunk, concat, concatenate, split, stack  # noqa: E402
+from ._ops.softmax import log_softmax, softmax  # noqa: E402
 from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402
 from ._ops.unary import UNARY_OPS as _UNARY  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402

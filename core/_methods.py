@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _random
-from ._ops import binary, convert, index, join, linalg, reduce, select, shape, unary
+from ._ops import binary, convert, index, join, linalg, reduce, select, shape, softmax, unary
 from ._ops.common import wrap
 from ._ops.inplace import apply_inplace, check_inplace
 from ._tensor import Tensor
@@ -39,6 +39,7 @@ METHODS.update(
     masked_select=index.masked_select,
     split=join.split, chunk=join.chunk,
     matmul=linalg.matmul, mm=linalg.mm, bmm=linalg.bmm, dot=linalg.dot, outer=linalg.outer,
+    softmax=softmax.softmax, log_softmax=softmax.log_softmax,
     to=convert.to, type=convert.type_, cpu=convert.cpu, cuda=convert.cuda,
 )
 METHODS.update(binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
