@@ -30,6 +30,9 @@ def report():
     lines += ["", f"functions ({len(MANAGER.functions)}):"]
     lines += [f"  ember.nn.functional.{n:<20} [{MANAGER.owner[('function', n)]}]"
               for n in sorted(MANAGER.functions)]
+    utils = MANAGER.tables["util"]
+    lines += ["", f"utils ({len(utils)}):"]
+    lines += [f"  ember.nn.utils.{n:<25} [{MANAGER.owner[('util', n)]}]" for n in sorted(utils)]
     lines += ["", f"kernels ({len(REGISTRY.kernels)} specialised, {len(REGISTRY.generic)} generic):"]
     lines += [f"  {op:<24} {be:<6} [{REGISTRY.kernel_owner.get((op, be), '?')}]"
               for op, be in sorted(REGISTRY.kernels)]

@@ -15,8 +15,9 @@ from .backend import REGISTRY
 
 ENTRY_POINT_GROUP = "ember"
 ESSENTIAL = frozenset({"cpu"})
-_HOOKS = ("ember_register_backends", "ember_register_kernels", "ember_register_modules",
-          "ember_register_functions")
+# the name tables that plugins fill, each served by one namespace of ember.nn
+NAME_HOOKS = {"module": "ember_register_modules", "function": "ember_register_functions",
+              "util": "ember_register_utils"}
 
 
 class PluginConflictError(RuntimeError):
@@ -49,8 +50,7 @@ class Manager:
         self.pm = pluggy.PluginManager("ember")
         self.pm.add_hookspecs(hookspecs)
         self.plugins = {}
-        self.modules = {}
-        self.functions = {}
+        self.tables = {kind: {} for kind in NAME_HOOKS}
         self.owner = {}
 
     # ------------------------------------------------------------ discovery
@@ -133,8 +133,7 @@ class Manager:
     def _merge(self):
         owner = {}
         tables = {}
-        for hook, kind in (("ember_register_modules", "module"), ("ember_register_functions", "function"),
-                           ("ember_register_kernels", "kernel")):
+        for kind, hook in list(NAME_HOOKS.items()) + [("kernel", "ember_register_kernels")]:
             table = tables[kind] = {}
             for plugin, mapping in self._collect(hook):
                 for key, value in dict(mapping).items():
@@ -159,8 +158,7 @@ class Manager:
                     raise err
                 backends[be.name] = be
                 owner[("backend", be.name)] = plugin
-        self.modules = tables["module"]
-        self.functions = tables["function"]
+        self.tables = {kind: tables[kind] for kind in NAME_HOOKS}
         self.owner = owner
         REGISTRY.set_contents(backends, tables["kernel"],
                               {k[1]: p for k, p in owner.items() if k[0] == "kernel"})
@@ -199,15 +197,25 @@ class Manager:
             known = ", ".join(sorted(self.plugins)) or "none"
             raise ValueError(f"no ember plugin named '{name}' (known: {known})") from None
 
+    @property
+    def modules(self):
+        """``ember.nn`` names -> Module classes, from the enabled plugins."""
+        return self.tables["module"]
+
+    @property
+    def functions(self):
+        """``ember.nn.functional`` names -> functions, from the enabled plugins."""
+        return self.tables["function"]
+
     def provider_of(self, kind, name):
-        """The disabled plugin that would provide ``name`` (module or function), if any.
+        """The disabled plugin that would provide ``name`` (of table ``kind``), if any.
 
         Only asked on the error path of ``ember.nn`` lookups, so importing a plugin
         that was skipped at start-up (to read what it registers) costs nothing normally.
         """
         from importlib import import_module
 
-        hook = "ember_register_modules" if kind == "module" else "ember_register_functions"
+        hook = NAME_HOOKS[kind]
         for info in self.plugins.values():
             if info.enabled or info.module is None:
                 continue

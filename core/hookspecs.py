@@ -37,3 +37,9 @@ def ember_register_modules():
 @hookspec
 def ember_register_functions():
     """Return a mapping ``name -> callable``, exported as ``ember.nn.functional.<name>``."""
+
+
+@hookspec
+def ember_register_utils():
+    """Return a mapping ``name -> callable``, exported as ``ember.nn.utils.<name>``
+    (gradient clipping, parameter vectors, weight norm, packed sequences...)."""

@@ -4,7 +4,7 @@ Layer classes (``ember.nn.Linear``, ``ember.nn.Conv2d``, ...) are registered by
 layer-family plugins and served from the plugin registry.
 """
 
-from . import functional
+from . import functional, utils
 from ._registry_namespace import registry_namespace
 from .module import Module
 from .parameter import Parameter

@@ -2,12 +2,12 @@
 
 
 def registry_namespace(kind, module_globals):
-    """Return ``(__getattr__, __dir__)`` for ``ember.nn`` (kind ``"module"``) or
-    ``ember.nn.functional`` (kind ``"function"``)."""
+    """Return ``(__getattr__, __dir__)`` for ``ember.nn`` (kind ``"module"``),
+    ``ember.nn.functional`` (``"function"``) or ``ember.nn.utils`` (``"util"``)."""
     from .._plugins import MANAGER
 
     def table():
-        return MANAGER.modules if kind == "module" else MANAGER.functions
+        return MANAGER.tables[kind]
 
     def __getattr__(name):
         try:
