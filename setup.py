@@ -85,6 +85,12 @@ extensions = [
         extra_compile_args=_OPENMP_COMPILE,
         extra_link_args=_OPENMP_LINK,
     ),
+    Extension(
+        "ember.plugins.losses._ctc",
+        sources=["plugins/losses/_ctc.pyx"],
+        extra_compile_args=_OPENMP_COMPILE,
+        extra_link_args=_OPENMP_LINK,
+    ),
 ]
 
 setup(

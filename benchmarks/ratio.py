@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
 import workloads  # noqa: E402
+import bench_training  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -43,6 +44,7 @@ ROWS = [
     ("matmul 256 fwd+bwd", workloads.matmul_backward, 256, 1),
     ("matmul 1024", workloads.matmul_forward, 1024, 1),
     ("matmul 1024 fwd+bwd", workloads.matmul_backward, 1024, 1),
+    ("MLP 64-128-10 SGD step, b=64", bench_training.mlp_training_step, 64, 1),
 ]
 
 

@@ -38,6 +38,7 @@ from ._ops.softmax import log_softmax, softmax  # noqa: E402
 from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402
 from ._ops.unary import UNARY_OPS as _UNARY  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 globals().update(_UNARY)
 globals().update(_methods.binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
@@ -50,6 +51,7 @@ logical_not = Tensor.logical_not
 square = Tensor.square
 
 from . import nn  # noqa: E402
+from . import optim  # noqa: E402
 from . import cuda  # noqa: E402
 from .backend import Backend  # noqa: E402
 from ._plugins import MANAGER as _MANAGER  # noqa: E402

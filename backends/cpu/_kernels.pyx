@@ -26,7 +26,7 @@ hangs (libgomp is not fork-safe): start workers with ``spawn`` or
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport fabs, fabsf
+from libc.math cimport erf as c_erf, erff, fabs, fabsf
 from libc.stdint cimport uint32_t, uint64_t, uintptr_t
 
 cimport numpy as cnp
@@ -280,6 +280,22 @@ cdef void _threshold_bwd(const floating* g, const floating* x, floating t,
             out[i] = _threshold_bwd1(g[i], x[i], t)
 
 
+cdef inline floating _erf1(floating v) noexcept nogil:
+    if floating is float:
+        return erff(v)
+    return c_erf(v)
+
+
+cdef void _erf(const floating* x, floating* out, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i
+    if n >= _PARALLEL_MIN:
+        for i in prange(n, schedule="static"):
+            out[i] = _erf1(x[i])
+    else:
+        for i in range(n):
+            out[i] = _erf1(x[i])
+
+
 cdef void _mul_add(const floating* a, const floating* b, const floating* c,
                    floating* out, Py_ssize_t n) noexcept nogil:
     cdef Py_ssize_t i
@@ -310,6 +326,19 @@ def sigmoid(x, out):
     else:
         with nogil:
             _sigmoid(<const double*>px, <double*>po, n)
+
+
+def erf(x, out):
+    """out[:] = erf(x), the Gauss error function (C library's erf/erff)."""
+    cdef Py_ssize_t n = _check((x,), ("x",), out)
+    cdef void* px = _ptr(x)
+    cdef void* po = _ptr(out)
+    if _is_f32(out):
+        with nogil:
+            _erf(<const float*>px, <float*>po, n)
+    else:
+        with nogil:
+            _erf(<const double*>px, <double*>po, n)
 
 
 def sigmoid_backward(grad, y, out):

@@ -31,6 +31,15 @@ def sigmoid(x):
     return out
 
 
+def erf(x):
+    if not _fast(x):
+        work = np.ascontiguousarray(x, dtype=np.float32 if x.dtype == np.float16 else None)
+        return erf(work).astype(x.dtype, copy=False)
+    out = np.empty_like(x)
+    _kernels.erf(x.reshape(-1), out.reshape(-1))
+    return out
+
+
 def sigmoid_backward(g, y):
     if not _fast(g, y):
         return g * y * (1 - y)
@@ -56,6 +65,7 @@ def threshold_backward(g, x, threshold):
 
 
 KERNELS = {
+    "erf": erf,
     "sigmoid": sigmoid,
     "sigmoid_backward": sigmoid_backward,
     "tanh_backward": tanh_backward,

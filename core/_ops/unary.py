@@ -46,6 +46,15 @@ def _sign(xp):
     return sign
 
 
+def _erf_elementwise(xp):
+    """Portable (slow) erf from the standard library; backends register fast ones."""
+    def erf(x):
+        host = np.vectorize(math.erf, otypes=[np.float64])(np.asarray(x)).astype(x.dtype)
+        return xp.asarray(host)
+
+    return erf
+
+
 # name: (gradient formula, what it needs: "x", "y" or "", result is floating)
 _SPECS = {
     "exp": (lambda g, x, y: g * y, "y", True),
@@ -76,6 +85,7 @@ _SPECS = {
     "round": (_zeros, "", False),
     "trunc": (_zeros, "", False),
     "frac": (lambda g, x, y: g, "", False),
+    "erf": (lambda g, x, y: g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)), "x", True),
 }
 
 _GENERIC = {
@@ -90,6 +100,7 @@ _GENERIC = {
     "round": lambda xp: xp.rint,
     "frac": lambda xp: lambda x: x - xp.trunc(x),
     "sign": _sign,
+    "erf": _erf_elementwise,
 }
 
 # Integer and bool inputs of the ops that keep their dtype (see ``_non_floating``): torch

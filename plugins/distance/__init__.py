@@ -1,13 +1,17 @@
-"""The ``distance`` layer family."""
+"""The ``distance`` layer family: CosineSimilarity, PairwiseDistance."""
 
 from ember.hookspecs import hookimpl
 
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from .modules import CosineSimilarity, PairwiseDistance
+
+    return {"CosineSimilarity": CosineSimilarity, "PairwiseDistance": PairwiseDistance}
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    from .functional import cosine_similarity, pairwise_distance
+
+    return {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance}

@@ -1,13 +1,20 @@
-"""The ``dropout`` layer family."""
+"""The ``dropout`` layer family: Dropout, Dropout2d, Dropout3d, AlphaDropout,
+FeatureAlphaDropout."""
 
 from ember.hookspecs import hookimpl
 
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from . import modules
+
+    names = ("Dropout", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+    return {name: getattr(modules, name) for name in names}
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    from . import functional
+
+    names = ("dropout", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+    return {name: getattr(functional, name) for name in names}

@@ -5,9 +5,13 @@ from ember.hookspecs import hookimpl
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from .modules import Bilinear, Identity, Linear
+
+    return {"Identity": Identity, "Linear": Linear, "Bilinear": Bilinear}
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    from .functional import bilinear, linear
+
+    return {"linear": linear, "bilinear": bilinear}

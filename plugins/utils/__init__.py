@@ -5,9 +5,17 @@ from ember.hookspecs import hookimpl
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from .modules import Flatten, Unflatten
+
+    return {"Flatten": Flatten, "Unflatten": Unflatten}
 
 
 @hookimpl
 def ember_register_utils():
-    return {}
+    from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+    from .convert_parameters import parameters_to_vector, vector_to_parameters
+
+    return {"clip_grad_norm_": clip_grad_norm_, "clip_grad_value_": clip_grad_value_,
+            "clip_grads_with_norm_": clip_grads_with_norm_, "get_total_norm": get_total_norm,
+            "parameters_to_vector": parameters_to_vector,
+            "vector_to_parameters": vector_to_parameters}

@@ -77,6 +77,15 @@ def test_sigmoid(rng, dtype, n):
     _assert_close(out, _sigmoid_reference(x), dtype)
 
 
+def test_erf_matches_the_standard_library(rng, dtype, n):
+    import math
+
+    x = (rng.standard_normal(n) * 3).astype(dtype)
+    out = np.empty_like(x)
+    _kernels.erf(x, out)
+    _assert_close(out, np.array([math.erf(v) for v in x.astype(np.float64)]).astype(dtype), dtype)
+
+
 def test_sigmoid_matches_naive_formula_on_moderate_inputs(rng, dtype, n):
     x = rng.uniform(-10, 10, n).astype(dtype)
     out = np.empty_like(x)

@@ -119,7 +119,7 @@ UNARY_DOMAIN = {
 }
 UNARY = ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
          "acos", "atan", "sinh", "cosh", "tanh", "sigmoid", "reciprocal", "abs", "neg", "relu", "sign",
-         "floor", "ceil", "round", "trunc", "frac"]
+         "floor", "ceil", "round", "trunc", "frac", "erf"]
 ALIASES = {"negative": "neg", "absolute": "abs", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
            "fix": "trunc"}
 BINARY_ALIASES = ["greater", "greater_equal", "less", "less_equal", "not_equal", "arctan2"]

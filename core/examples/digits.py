@@ -1,0 +1,161 @@
+"""Classify scikit-learn's 8x8 handwritten digits with a small MLP trained by ember.
+
+Run ``python -m ember.examples.digits``: it trains a 64-128-10 ReLU network with
+``ember.nn.CrossEntropyLoss`` and ``ember.optim.SGD`` (momentum) on a stratified
+75/25 split of ``sklearn.datasets.load_digits`` (features standardised on the
+training part), shows a progress bar per epoch, prints the test accuracy, saves
+the loss and accuracy curves to a PNG (``--plot``), and exits with status 1 if
+the test accuracy is below 95%. It needs the ``examples`` extra
+(``pip install "ember[examples]"``: scikit-learn, tqdm, matplotlib).
+"""
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+import ember
+
+#: Below this test accuracy the run counts as failed (exit status 1).
+TARGET_ACCURACY = 0.95
+
+
+def load_data(test_size=0.25, seed=0):
+    """The digits as float32 standardised features and int64 labels: ``(x_train, y_train, x_test, y_test)``."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=seed, stratify=y)
+    scaler = StandardScaler().fit(x_train)
+    prepare = lambda a: scaler.transform(a).astype(np.float32)  # noqa: E731
+    return prepare(x_train), y_train.astype(np.int64), prepare(x_test), y_test.astype(np.int64)
+
+
+def build_model(hidden=128, classes=10, features=64):
+    """The MLP ``features -> hidden -> classes`` with a ReLU in between."""
+    nn = ember.nn
+    return nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, classes))
+
+
+def accuracy(model, x, y):
+    """Fraction of the rows of ``x`` (ember tensor) whose predicted class equals ``y``."""
+    with ember.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+def train(epochs=20, batch_size=64, lr=0.05, momentum=0.9, hidden=128, seed=0, progress=True):
+    """Train the MLP; returns ``(model, history)``.
+
+    ``history`` holds per-epoch lists: ``"loss"`` (mean training loss over the
+    epoch's batches), ``"train_accuracy"`` and ``"test_accuracy"``. ``progress``
+    shows a tqdm bar per epoch with the running loss.
+    """
+    x_train, y_train, x_test, y_test = load_data(seed=seed)
+    ember.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_model(hidden)
+    criterion = ember.nn.CrossEntropyLoss()
+    optimizer = ember.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    xt_train, yt_train = ember.from_numpy(x_train), ember.from_numpy(y_train)
+    xt_test, yt_test = ember.from_numpy(x_test), ember.from_numpy(y_test)
+
+    if progress:
+        from tqdm import tqdm
+    history = {"loss": [], "train_accuracy": [], "test_accuracy": []}
+    batches = range(0, len(x_train), batch_size)
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(x_train))
+        bar = tqdm(batches, desc=f"epoch {epoch:2d}/{epochs}", unit="batch", leave=False,
+                   file=sys.stdout) if progress else batches
+        total = 0.0
+        for start in bar:
+            idx = order[start:start + batch_size]
+            xb, yb = ember.from_numpy(x_train[idx]), ember.from_numpy(y_train[idx])
+            optimizer.zero_grad()
+            loss = criterion(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            total += value * len(idx)
+            if progress:
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+        history["loss"].append(total / len(x_train))
+        history["train_accuracy"].append(accuracy(model, xt_train, yt_train))
+        history["test_accuracy"].append(accuracy(model, xt_test, yt_test))
+        if progress:
+            bar.close()
+            tqdm.write(f"epoch {epoch:2d}/{epochs}  loss {history['loss'][-1]:.4f}  "
+                       f"train acc {history['train_accuracy'][-1]:.4f}  "
+                       f"test acc {history['test_accuracy'][-1]:.4f}", file=sys.stdout)
+    return model, history
+
+
+def plot(history, path):
+    """Save the loss and accuracy curves of ``history`` as a PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = range(1, len(history["loss"]) + 1)
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    ax_loss.plot(epochs, history["loss"], marker="o")
+    ax_loss.set(title="training loss (cross-entropy)", xlabel="epoch", ylabel="loss")
+    ax_loss.set_yscale("log")
+    ax_acc.plot(epochs, history["train_accuracy"], marker="o", label="train")
+    ax_acc.plot(epochs, history["test_accuracy"], marker="s", label="test")
+    ax_acc.axhline(TARGET_ACCURACY, color="grey", linestyle="--", label="target")
+    ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
+    ax_acc.legend()
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle("ember: 64-128-10 MLP on sklearn digits")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    """Command-line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", default="digits_curves.png",
+                        help="where to save the curves (PNG); empty for none")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    args = parser.parse_args(argv)
+    try:
+        import matplotlib  # noqa: F401
+        import sklearn  # noqa: F401
+        import tqdm  # noqa: F401
+    except ImportError as exc:
+        print(f"this example needs the 'examples' extra ({exc.name} is missing): "
+              'pip install "ember[examples]"', file=sys.stderr)
+        return 2
+
+    start = time.perf_counter()
+    _, history = train(args.epochs, args.batch_size, args.lr, args.momentum, args.hidden,
+                       args.seed, progress=not args.no_progress)
+    seconds = time.perf_counter() - start
+    acc = history["test_accuracy"][-1]
+    print(f"test accuracy {acc:.4f} after {args.epochs} epochs in {seconds:.1f} s")
+    if args.plot:
+        plot(history, args.plot)
+        print(f"curves saved to {args.plot}")
+    if acc < TARGET_ACCURACY:
+        print(f"FAILED: test accuracy below {TARGET_ACCURACY:.2f}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

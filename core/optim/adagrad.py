@@ -1,0 +1,80 @@
+"""``ember.optim.Adagrad``: per-coordinate steps scaled by accumulated squared gradients."""
+
+from .. import _creation
+from ..autograd import no_grad
+from .optimizer import Optimizer, _check
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al.): each coordinate's step shrinks with its gradient history.
+
+    Per parameter, with ``g`` the gradient (negated when ``maximize``, plus
+    ``weight_decay * p``) and ``t`` the step count: ``s += g * g``, then
+    ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)``. The accumulator
+    ``s`` starts at ``initial_accumulator_value`` and is created with the optimizer.
+
+    Args:
+        params (iterable): tensors to optimize or dicts defining parameter groups.
+        lr (float): learning rate (default: 1e-2).
+        lr_decay (float): learning-rate decay per step (default: 0).
+        weight_decay (float): L2 penalty (default: 0).
+        initial_accumulator_value (float): starting value of ``s`` (default: 0).
+        eps (float): added to the denominator for stability (default: 1e-10).
+        foreach (bool, optional): accepted for torch compatibility; ignored.
+        maximize (bool): ascend the objective instead (default: False).
+
+    Example:
+        >>> model = ember.nn.Linear(3, 1)
+        >>> optimizer = ember.optim.Adagrad(model.parameters(), lr=0.1)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False):
+        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(initial_accumulator_value >= 0.0,
+               f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = _creation.tensor(0.0)
+                state["sum"] = _creation.full_like(p, group["initial_accumulator_value"])
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+
+    def step(self, closure=None):
+        """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+                weight_decay, maximize = group["weight_decay"], group["maximize"]
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    state = self.state[p]
+                    step_t = state["step"]
+                    step_t += 1
+                    step = step_t.item()
+                    if maximize:
+                        grad = -grad
+                    if weight_decay != 0:
+                        grad = grad.add(p, alpha=weight_decay)
+                    clr = lr / (1 + (step - 1) * lr_decay)
+                    state_sum = state["sum"]
+                    state_sum.add_(grad * grad)
+                    std = state_sum.sqrt().add_(eps)
+                    p.add_(grad / std, alpha=-clr)
+        self._mark_stepped()
+        return loss

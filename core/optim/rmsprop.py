@@ -1,0 +1,95 @@
+"""``ember.optim.RMSprop``: steps divided by a running root mean square of the gradient."""
+
+from .. import _creation
+from ..autograd import no_grad
+from .optimizer import Optimizer, _check
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton's lecture notes), optionally centered and with momentum.
+
+    Per parameter, with ``g`` the gradient (negated when ``maximize``, plus
+    ``weight_decay * p``): ``v = alpha * v + (1 - alpha) * g * g``; the denominator
+    is ``sqrt(v) + eps``, or with ``centered`` ``sqrt(v - m * m) + eps`` where
+    ``m = alpha * m + (1 - alpha) * g`` estimates the mean gradient. Without momentum
+    ``p -= lr * g / denominator``; with it, ``b = momentum * b + g / denominator`` and
+    ``p -= lr * b``.
+
+    Args:
+        params (iterable): tensors to optimize or dicts defining parameter groups.
+        lr (float): learning rate (default: 1e-2).
+        alpha (float): smoothing constant of the running averages (default: 0.99).
+        eps (float): added to the denominator for stability (default: 1e-8).
+        weight_decay (float): L2 penalty (default: 0).
+        momentum (float): momentum factor (default: 0).
+        centered (bool): normalise by the estimated variance instead of the raw
+            second moment (default: False).
+        maximize (bool): ascend the objective instead (default: False).
+        foreach (bool, optional): accepted for torch compatibility; ignored.
+
+    Example:
+        >>> model = ember.nn.Linear(3, 1)
+        >>> optimizer = ember.optim.RMSprop(model.parameters(), lr=1e-3, momentum=0.9)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, *, maximize=False, foreach=None):
+        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
+        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                        weight_decay=weight_decay, maximize=maximize, foreach=foreach)
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+
+    def step(self, closure=None):
+        """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+                weight_decay, momentum = group["weight_decay"], group["momentum"]
+                centered, maximize = group["centered"], group["maximize"]
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        state["step"] = _creation.tensor(0.0)
+                        state["square_avg"] = _creation.zeros_like(p)
+                        if momentum > 0:
+                            state["momentum_buffer"] = _creation.zeros_like(p)
+                        if centered:
+                            state["grad_avg"] = _creation.zeros_like(p)
+                    if maximize:
+                        grad = -grad
+                    state["step"] += 1
+                    if weight_decay != 0:
+                        grad = grad.add(p, alpha=weight_decay)
+                    square_avg = state["square_avg"]
+                    square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+                    if centered:
+                        grad_avg = state["grad_avg"]
+                        grad_avg.mul_(alpha).add_(grad, alpha=1 - alpha)
+                        avg = (square_avg - grad_avg * grad_avg).sqrt_()
+                    else:
+                        avg = square_avg.sqrt()
+                    avg.add_(eps)
+                    if momentum > 0:
+                        buf = state["momentum_buffer"]
+                        buf.mul_(momentum).add_(grad / avg)
+                        p.add_(buf, alpha=-lr)
+                    else:
+                        p.add_(grad / avg, alpha=-lr)
+        self._mark_stepped()
+        return loss

@@ -1,0 +1,83 @@
+"""``ember.optim.SGD``: stochastic gradient descent with optional (Nesterov) momentum."""
+
+from ..autograd import no_grad
+from .optimizer import Optimizer, _check
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with momentum.
+
+    Each step, with ``g`` the gradient (negated when ``maximize``) plus
+    ``weight_decay * p``: with momentum, the buffer ``b`` starts as ``g`` and then
+    becomes ``momentum * b + (1 - dampening) * g``; the update direction is ``b``, or
+    ``g + momentum * b`` with ``nesterov``. Finally ``p -= lr * direction``. This is
+    the formulation of torch (and of Sutskever et al.), where the learning rate
+    multiplies the buffer rather than entering it.
+
+    Args:
+        params (iterable): tensors to optimize or dicts defining parameter groups.
+        lr (float): learning rate (default: 1e-3).
+        momentum (float): momentum factor (default: 0).
+        dampening (float): dampening of the gradient entering the buffer (default: 0).
+        weight_decay (float): L2 penalty (default: 0).
+        nesterov (bool): Nesterov momentum (default: False); needs momentum > 0 and
+            zero dampening.
+        maximize (bool): ascend the objective instead (default: False).
+        foreach (bool, optional): accepted for torch compatibility; ember always
+            updates tensor by tensor.
+
+    Example:
+        >>> model = ember.nn.Linear(3, 1)
+        >>> optimizer = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> optimizer.zero_grad()
+        >>> model(ember.randn(4, 3)).sum().backward()
+        >>> optimizer.step()
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False, foreach=None):
+        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize, foreach=foreach)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+
+    def step(self, closure=None):
+        """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                lr, momentum = group["lr"], group["momentum"]
+                dampening, weight_decay = group["dampening"], group["weight_decay"]
+                nesterov, maximize = group["nesterov"], group["maximize"]
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    if maximize:
+                        grad = -grad
+                    if weight_decay != 0:
+                        grad = grad.add(p, alpha=weight_decay)
+                    if momentum != 0:
+                        state = self.state[p]
+                        buf = state.get("momentum_buffer")
+                        if buf is None:
+                            buf = state["momentum_buffer"] = grad.detach().clone()
+                        elif dampening == 0:
+                            buf.mul_(momentum).add_(grad)  # alpha=1 would cost a multiply
+                        else:
+                            buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                        grad = grad.add(buf, alpha=momentum) if nesterov else buf
+                    p.add_(grad, alpha=-lr)
+        self._mark_stepped()
+        return loss

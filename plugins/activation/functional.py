@@ -1,0 +1,426 @@
+"""Activation functions: the math behind the ``activation`` family's modules.
+
+Most functions are compositions of core Tensor ops, so their gradients (and
+double-backward gradients) come from the core. Two rules keep them exact:
+
+* a branch that ``where`` discards never sees an input that overflows (``exp`` is
+  fed clamped values), otherwise ``0 * inf`` would leak NaN into the gradient;
+* gradients at the kinks follow torch's conventions (e.g. ELU uses its negative
+  branch at exactly 0, Hardtanh passes no gradient at its bounds).
+
+In-place variants either use in-place core ops whose backward needs no overwritten
+data (``masked_fill_``, ``mul_``) or compute on a clone and ``copy_`` the result
+back, so autograd sees a correct history and a leaf that requires grad raises.
+"""
+
+import math
+import warnings
+
+import ember
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _floating(input, kernel):
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
+
+
+def _into(input, result):
+    """Write ``result`` into ``input`` in place and return ``input``."""
+    return input.copy_(result)
+
+
+def _inplace(fn, input, *args):
+    """Apply ``fn`` to ``input`` in place (``fn`` runs on a clone so its saved tensors
+    are not the ones being overwritten)."""
+    return _into(input, fn(input.clone(), *args))
+
+
+# ---------------------------------------------------------------- ReLU family
+def relu(input, inplace=False):
+    """Rectified linear unit, ``max(0, x)``, element-wise.
+
+    Args:
+        input: any tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input):
+    """In-place :func:`relu`."""
+    return input.relu_()
+
+
+def threshold(input, threshold, value, inplace=False):
+    """Keep elements greater than ``threshold``; replace the others with ``value``.
+
+    Args:
+        input: any tensor.
+        threshold: the cut-off.
+        value: what the elements at or below ``threshold`` become.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    mask = input <= threshold
+    return input.masked_fill_(mask, value) if inplace else input.masked_fill(mask, value)
+
+
+def threshold_(input, threshold, value):
+    """In-place :func:`threshold`."""
+    return input.masked_fill_(input <= threshold, value)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """Clip every element to ``[min_val, max_val]``; the gradient is zero outside the
+    open interval ``(min_val, max_val)``.
+
+    Args:
+        input: any tensor.
+        min_val: lower bound. Default: -1.
+        max_val: upper bound. Default: 1.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    if inplace:
+        return hardtanh_(input, min_val, max_val)
+    low, high = input <= min_val, input >= max_val
+    return input.masked_fill(low, min_val).masked_fill(high, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place :func:`hardtanh`."""
+    low, high = input <= min_val, input >= max_val
+    return input.masked_fill_(low, min_val).masked_fill_(high, max_val)
+
+
+def relu6(input, inplace=False):
+    """``min(max(0, x), 6)`` element-wise (:func:`hardtanh` with bounds 0 and 6).
+
+    Args:
+        input: any tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _leaky_factor(input, negative_slope):
+    return ember.where(input > 0, 1.0, float(negative_slope)).to(input.dtype)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` for positive elements, ``negative_slope * x`` for the others.
+
+    Args:
+        input: any tensor.
+        negative_slope: slope of the negative part. Default: 0.01.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    if inplace:
+        return leaky_relu_(input, negative_slope)
+    return ember.where(input > 0, input, input * negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place :func:`leaky_relu`."""
+    if negative_slope < 0 and input.requires_grad and ember.is_grad_enabled():
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead."
+        )
+    return input.mul_(_leaky_factor(input.detach(), negative_slope))
+
+
+def prelu(input, weight):
+    """Leaky ReLU whose negative slope ``weight`` is learned: one value shared by all
+    channels, or one per channel (dim 1 of the input; a 1-D input has one channel).
+
+    Args:
+        input: tensor with the channels along dim 1 (or a 1-D/0-D tensor).
+        weight: 1-D tensor of 1 or ``C`` slopes.
+    """
+    if not isinstance(weight, ember.Tensor):
+        raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
+    n = weight.numel()
+    w = weight
+    if n != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if n != channels:
+            raise RuntimeError(
+                "Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                f"{n} and channel size = {channels}."
+            )
+        w = weight.reshape((n,) + (1,) * (input.dim() - 2))
+    else:
+        w = weight.reshape(())
+    return ember.where(input > 0, input, w * input)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU.
+
+    In training each element at or below zero is multiplied by its own slope drawn
+    uniformly from ``[lower, upper]`` (from ember's random generator); in evaluation
+    the slope is the fixed ``(lower + upper) / 2``.
+
+    Args:
+        input: any tensor.
+        lower: lower bound of the slope. Default: 1/8.
+        upper: upper bound of the slope. Default: 1/3.
+        training: draw random slopes. Default: ``False``.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    if lower > upper:
+        raise RuntimeError(
+            f"Lower bound should be less than or equal to the upper bound, but got lower={lower} upper={upper}"
+        )
+    slopes = ember.empty(input.shape, dtype=input.dtype, device=input.device).uniform_(lower, upper)
+    noise = ember.where(input.detach() > 0, 1.0, slopes).to(input.dtype)
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place :func:`rrelu`."""
+    return rrelu(input, lower, upper, training, True)
+
+
+# ---------------------------------------------------------------- exponential units
+def _elu_core(input, alpha, scale, input_scale):
+    _floating(input, "elu_cpu")
+    # negative branch on clamped input: the discarded exp never overflows
+    neg = (input.clamp(max=0) * input_scale).expm1() * (alpha * scale)
+    pos = input * scale if scale != 1 else input
+    return ember.where(input > 0, pos, neg)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
+
+    Args:
+        input: any tensor.
+        alpha: the value approached for large negative inputs is ``-alpha``. Default: 1.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    if inplace:
+        return _inplace(_elu_core, input, alpha, 1.0, 1.0)
+    return _elu_core(input, alpha, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    """In-place :func:`elu`."""
+    return _inplace(_elu_core, input, alpha, 1.0, 1.0)
+
+
+def selu(input, inplace=False):
+    """Scaled ELU with the fixed constants of self-normalizing networks
+    (``scale ≈ 1.0507``, ``alpha ≈ 1.6733``).
+
+    Args:
+        input: any tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    if inplace:
+        return _inplace(_elu_core, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _elu_core(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def selu_(input):
+    """In-place :func:`selu`."""
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """Continuously differentiable ELU: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Args:
+        input: any tensor.
+        alpha: the scale of the negative part. Default: 1.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    if inplace:
+        return _inplace(_elu_core, input, alpha, 1.0, 1.0 / alpha)
+    return _elu_core(input, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input, alpha=1.0):
+    """In-place :func:`celu`."""
+    return celu(input, alpha, True)
+
+
+# ---------------------------------------------------------------- smooth functions
+def sigmoid(input):
+    """Logistic sigmoid ``1 / (1 + exp(-x))`` element-wise."""
+    return input.sigmoid()
+
+
+def tanh(input):
+    """Hyperbolic tangent element-wise."""
+    return input.tanh()
+
+
+def softsign(input):
+    """``x / (1 + |x|)`` element-wise."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)`` element-wise."""
+    return input - input.tanh()
+
+
+class _LogSigmoid(ember.autograd.Function):
+    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``: finite for any finite ``x``;
+    gradient ``sigmoid(-x)`` (written with Tensor ops, so it is differentiable again)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(max=0) - (-x.abs()).exp().log1p()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (-x).sigmoid()
+
+
+def logsigmoid(input):
+    """``log(1 / (1 + exp(-x)))`` element-wise, without overflow for large ``|x|``."""
+    _floating(input, "log_sigmoid_cpu")
+    return _LogSigmoid.apply(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta`` element-wise; where ``beta * x > threshold``
+    the result is ``x`` itself (the two agree there to working precision).
+
+    Args:
+        input: any tensor.
+        beta: sharpness. Default: 1.
+        threshold: above this value of ``beta * x`` the function is linear. Default: 20.
+    """
+    scaled = input * beta if beta != 1 else input
+    # the smooth branch sees at most ``threshold``: the discarded part never overflows
+    smooth = scaled.clamp(max=threshold).exp().log1p()
+    if beta != 1:
+        smooth = smooth / beta
+    return ember.where(scaled > threshold, input, smooth)
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0.
+
+    Args:
+        input: any tensor.
+        lambd: the half-width of the zeroed band. Default: 0.5.
+    """
+    return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
+
+
+def softshrink(input, lambd=0.5):
+    """Shrink towards zero by ``lambd``: ``x - lambd`` above ``lambd``, ``x + lambd``
+    below ``-lambd``, 0 between.
+
+    Args:
+        input: any tensor.
+        lambd: the shrinkage, at least 0. Default: 0.5.
+    """
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be in range [0, inf) for input dtype {input.dtype.scalar_name}, but found {lambd}")
+    inner = ember.where(input < -lambd, input + lambd, 0.0).to(input.dtype)
+    return ember.where(input > lambd, input - lambd, inner)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit ``x * Phi(x)`` (``Phi`` the standard normal CDF).
+
+    Args:
+        input: any floating tensor.
+        approximate: ``'none'`` (exact, with ``erf``) or ``'tanh'``
+            (``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``). Default: ``'none'``.
+    """
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
+        return input * 0.5 * (inner.tanh() + 1)
+    if approximate != "none":
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return input * 0.5 * (ember.erf(input * (1.0 / math.sqrt(2.0))) + 1)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim`` and return
+    ``a * sigmoid(b)``.
+
+    Args:
+        input: tensor whose size along ``dim`` is even.
+        dim: the dimension to split. Default: -1.
+    """
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim + input.dim() if dim < 0 else dim
+    size = input.shape[d]
+    if size % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {size}")
+    a, b = input.chunk(2, d)
+    return a * b.sigmoid()
+
+
+# ---------------------------------------------------------------- softmax family
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim``: every slice sums to 1.
+
+    Args:
+        input: any tensor.
+        dim: the dimension to normalise. ``None`` picks one as torch does (0 for 0-,
+            1- and 3-D inputs, else 1) and warns that this is deprecated.
+        dtype: cast the input to this dtype first (useful against overflow).
+    """
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return input.softmax(dim, dtype=dtype) if dtype is not None else input.softmax(dim)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-x)`` along ``dim``.
+
+    Args:
+        input: any tensor.
+        dim: the dimension to normalise (``None``: torch's implicit choice, with a warning).
+        dtype: cast the input to this dtype first.
+    """
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    if dtype is not None:
+        input = input.to(dtype)
+    return (-input).softmax(dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``log(softmax(x))`` along ``dim``, computed stably.
+
+    Args:
+        input: any tensor.
+        dim: the dimension to normalise (``None``: torch's implicit choice, with a warning).
+        dtype: cast the input to this dtype first.
+    """
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return input.log_softmax(dim, dtype=dtype) if dtype is not None else input.log_softmax(dim)

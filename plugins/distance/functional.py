@@ -1,0 +1,87 @@
+"""Distances between batches of vectors: cosine similarity and p-norm distance."""
+
+import ember
+
+
+class _ClampMinValue(ember.autograd.Function):
+    """``max(x, eps)`` in value but the identity for the gradient: torch clamps the
+    norms of ``cosine_similarity`` outside autograd, so the gradient flows as if no
+    clamp were there (a zero vector's norm then contributes nothing)."""
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        return x.clamp(min=eps)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+def _broadcast_shape(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for i, (u, v) in enumerate(zip(a, b)):
+        if u != v and u != 1 and v != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({u}) must match the size of tensor b ({v}) at non-singleton dimension {i}")
+        out.append(v if u == 1 else u)
+    return tuple(out)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``x1 . x2 / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
+
+    Each input is divided by its (clamped) norm before the dot product, which keeps
+    the result in ``[-1, 1]``. The inputs broadcast together.
+
+    Args:
+        x1, x2: tensors of broadcastable shapes (floating, or one floating).
+        dim: the dimension of the vectors. Default: 1.
+        eps: lower bound on each norm, against division by zero. Default: 1e-8.
+
+    Returns:
+        the broadcast shape without ``dim``.
+
+    Examples::
+
+        >>> a = ember.tensor([[1.0, 0.0], [1.0, 1.0]])
+        >>> F.cosine_similarity(a, ember.tensor([[1.0, 0.0]]), dim=1)
+        tensor([1.0000, 0.7071])
+    """
+    common = ember.result_type(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(
+            f"expected common dtype to be floating point, yet common dtype is {common.scalar_name}")
+    x1, x2 = x1.to(common), x2.to(common)
+    shape = _broadcast_shape(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    ndim = len(shape)
+    if ndim == 0:
+        n1, n2 = x1.abs(), x2.abs()
+        return (x1 / _ClampMinValue.apply(n1, eps)) * (x2 / _ClampMinValue.apply(n2, eps))
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})")
+    n1 = _ClampMinValue.apply(x1.norm(dim=dim, keepdim=True), eps)
+    n2 = _ClampMinValue.apply(x2.norm(dim=dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of ``x1 - x2 + eps`` over the last dimension.
+
+    Args:
+        x1: ``(N, D)`` or ``(D,)``.
+        x2: broadcastable with ``x1``.
+        p: the norm degree. Default: 2.
+        eps: added to the difference, avoiding a non-differentiable zero. Default: 1e-6.
+        keepdim: keep the reduced dimension. Default: ``False``.
+
+    Returns:
+        ``(N,)`` (``(N, 1)`` with ``keepdim``).
+    """
+    diff = x1 - x2 + eps
+    if diff.dim() == 0:
+        out = diff.norm(p=p)
+        return out
+    return diff.norm(p=p, dim=diff.dim() - 1, keepdim=keepdim)

@@ -1,0 +1,265 @@
+"""Connectionist temporal classification: ``F.ctc_loss`` and ``nn.CTCLoss``.
+
+The dynamic programmes (alpha forward, beta backward) run in the Cython
+kernel ``_ctc`` on the host; tensors on another device make a round trip.
+Argument checks follow PyTorch's, with its messages, and run before the kernel
+is entered, which checks every index it reads once more.
+"""
+
+import warnings
+
+import numpy as np
+
+import ember
+from ember.autograd import Function, once_differentiable
+
+__all__ = ["ctc_loss", "CTCLoss"]
+
+_CHECKED_FROM = "(while checking arguments for ctc_loss_allocate_outputs)"
+_TORCH_TYPE_NAMES = {
+    "float16": "Half", "bfloat16": "BFloat16", "int8": "Char", "uint8": "Byte",
+    "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
+}
+
+
+def _reduction(reduction):
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
+        return "mean"
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _lengths(value, name):
+    """Lengths given as a Tensor, a sequence of ints or an int -> 1-D int64 array."""
+    if isinstance(value, ember.Tensor):
+        if value.is_floating_point() or value.dtype == ember.bool:
+            raise RuntimeError(f"{name} must be integral")
+        return np.ascontiguousarray(value.detach().cpu().numpy(), dtype=np.int64).reshape(-1)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iu" or arr.ndim > 1:
+        raise TypeError(f"ctc_loss(): argument '{name}' must be a tuple of ints or a Tensor, "
+                        f"got {type(value).__name__}")
+    return np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
+
+
+def _targets_layout(targets, target_lengths, batch_size):
+    """Flat int64 labels, each item's start, and the (item, label) pairs that
+    the loss reads; checked as PyTorch checks them."""
+    if targets.dim() not in (1, 2):
+        raise RuntimeError(f"Expected 1 to 2 dimensions, but got {targets.dim()}-dimensional tensor "
+                           f"for argument #2 'targets' {_CHECKED_FROM}")
+    negative = target_lengths[target_lengths < 0]
+    if negative.size:
+        raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value "
+                           f"{int(negative[0])} {_CHECKED_FROM}")
+    flat = np.ascontiguousarray(targets.detach().cpu().numpy(), dtype=np.int64)
+    if targets.dim() == 1:          # concatenated
+        total = int(target_lengths.sum())
+        if flat.shape[0] != total:
+            raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got size "
+                               f"{flat.shape[0]} for argument #2 'targets' {_CHECKED_FROM}")
+        offsets = np.cumsum(target_lengths) - target_lengths
+        items = np.repeat(np.arange(batch_size), target_lengths)
+        return flat, np.ascontiguousarray(offsets, dtype=np.int64), (items, flat)
+    n_rows, width = flat.shape       # padded (N, S)
+    if n_rows != batch_size:
+        raise RuntimeError(f"Expected tensor to have size {batch_size} at dimension 0, but got size "
+                           f"{n_rows} for argument #2 'targets' {_CHECKED_FROM}")
+    longest = int(target_lengths.max(initial=0))
+    if width < longest:
+        raise RuntimeError(f"Expected tensor to have size at least {longest} at dimension 1, but got "
+                           f"size {width} for argument #2 'targets' {_CHECKED_FROM}")
+    read = np.arange(width) < target_lengths[:, None]
+    labels = (np.nonzero(read)[0], flat[read])
+    return flat.reshape(-1), np.arange(batch_size, dtype=np.int64) * width, labels
+
+
+def _check_labels(labels, num_classes, blank):
+    """Every label that the loss reads must be a class index other than blank.
+
+    PyTorch leaves this to the caller (and reads arbitrary memory when it is
+    violated); here it is an error.  ``labels``: (item, label) of each label read.
+    """
+    items, values = labels
+    bad = np.flatnonzero((values < 0) | (values >= num_classes) | (values == blank))
+    if bad.size:
+        b, v = int(items[bad[0]]), int(values[bad[0]])
+        what = "the blank label" if 0 <= v < num_classes else f"a label outside [0, {num_classes})"
+        raise RuntimeError(f"ctc_loss(): target {b} contains {what} ({v}); targets must be class "
+                           f"indices in [0, {num_classes}) other than blank={blank}")
+
+
+class _CTC(Function):
+    """Per-item negative log-likelihood of the targets; backward as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, log_probs, targets, offsets, input_lengths, target_lengths, blank, zero_infinity):
+        from . import _ctc
+
+        lp = np.ascontiguousarray(log_probs.detach().cpu().numpy())
+        T, N, _ = lp.shape
+        width = 2 * int(target_lengths.max(initial=0)) + 1
+        log_alpha = np.empty((N, T, width), dtype=lp.dtype)
+        nll = np.empty(N, dtype=lp.dtype)
+        _ctc.ctc_forward(lp, targets, offsets, input_lengths, target_lengths, blank, log_alpha, nll)
+        # log_probs itself is saved so that changing it in place before
+        # backward is caught (the array ``lp`` may share its memory)
+        ctx.save_for_backward(log_probs)
+        ctx.arrays = (targets, offsets, input_lengths, target_lengths, log_alpha, nll)
+        ctx.blank, ctx.zero_infinity = blank, zero_infinity
+        ctx.device = log_probs.device
+        out = np.where(nll == np.inf, 0, nll).astype(lp.dtype) if zero_infinity else nll
+        out = ember.from_numpy(out)
+        return out if ctx.device.type == "cpu" else out.to(ctx.device)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_nll):
+        from . import _ctc
+
+        (log_probs,) = ctx.saved_tensors
+        lp = np.ascontiguousarray(log_probs.detach().cpu().numpy())
+        targets, offsets, input_lengths, target_lengths, log_alpha, nll = ctx.arrays
+        go = np.ascontiguousarray(grad_nll.detach().cpu().numpy(), dtype=lp.dtype).reshape(-1)
+        grad = np.empty_like(lp)
+        _ctc.ctc_backward(go, lp, targets, offsets, input_lengths, target_lengths, ctx.blank,
+                          log_alpha, nll, ctx.zero_infinity, grad)
+        grad = ember.from_numpy(grad)
+        if ctx.device.type != "cpu":
+            grad = grad.to(ctx.device)
+        return grad, None, None, None, None, None, None
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    r"""The connectionist temporal classification loss.
+
+    Sums the probability of every alignment of each target sequence with its
+    input sequence (labels may repeat over frames and be separated by
+    ``blank``) and returns the negative log of that sum.  See :class:`CTCLoss`.
+
+    Args:
+        log_probs: :math:`(T, N, C)` or :math:`(T, C)` log-probabilities of the
+            classes per frame, e.g. the output of ``log_softmax(dim=2)``.
+        targets: :math:`(N, S)` padded targets, or the :math:`(\sum
+            target\_lengths)` targets of all items one after the other; class
+            indices in ``[0, C)`` other than ``blank``.
+        input_lengths: :math:`(N)` or :math:`()` number of valid frames per
+            item (Tensor or tuple of ints), each at most ``T``.
+        target_lengths: :math:`(N)` or :math:`()` length of each target.
+        blank (int): index of the blank label. Default: 0.
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. ``'mean'`` divides
+            each loss by its target length, then averages over the batch.
+            Default: ``'mean'``.
+        zero_infinity (bool): replace infinite losses (targets that cannot be
+            aligned with their input) and their gradients by zero.
+            Default: ``False``.
+
+    Returns:
+        The loss: :math:`(N)` (or :math:`()` unbatched) for ``'none'``, a
+        scalar otherwise.
+
+    Examples::
+
+        >>> log_probs = ember.randn(50, 16, 20).log_softmax(2).detach().requires_grad_()
+        >>> targets = ember.randint(1, 20, (16, 30), dtype=ember.long)
+        >>> input_lengths = ember.full((16,), 50, dtype=ember.long)
+        >>> target_lengths = ember.randint(10, 30, (16,), dtype=ember.long)
+        >>> loss = ember.nn.functional.ctc_loss(log_probs, targets, input_lengths, target_lengths)
+        >>> loss.backward()
+    """
+    reduction = _reduction(reduction)
+    if not isinstance(log_probs, ember.Tensor) or not isinstance(targets, ember.Tensor):
+        raise TypeError(f"ctc_loss(): log_probs and targets must be Tensors, got "
+                        f"{type(log_probs).__name__} and {type(targets).__name__}")
+    if isinstance(blank, bool) or not isinstance(blank, (int, np.integer)):
+        raise TypeError(f"ctc_loss(): argument 'blank' must be int, not {type(blank).__name__}")
+    batched = log_probs.dim() == 3
+    if not batched:
+        if log_probs.dim() != 2:
+            raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim() + 1}-dimensional "
+                               f"tensor for argument #1 'log_probs' {_CHECKED_FROM}")
+        log_probs = log_probs.unsqueeze(1)
+        if targets.dim() == 1:
+            targets = targets.unsqueeze(0)
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
+    name = str(log_probs.dtype).replace("ember.", "")
+    if name not in ("float32", "float64"):
+        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_TORCH_TYPE_NAMES.get(name, name)}'")
+    T, N, C = log_probs.shape
+    il = _lengths(input_lengths, "input_lengths")
+    tl = _lengths(target_lengths, "target_lengths")
+    if not 0 <= blank < C:
+        raise RuntimeError("blank must be in label range")
+    if il.shape[0] != N:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.shape[0] != N:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    flat, offsets, labels = _targets_layout(targets, tl, N)
+    bad = np.flatnonzero((il < 0) | (il > T))
+    if bad.size:
+        n = int(il[bad[0]])
+        bound = "least 0" if n < 0 else f"most {T}"
+        raise RuntimeError(f"Expected input_lengths to have value at {bound}, but got value {n} "
+                           f"{_CHECKED_FROM}")
+    _check_labels(labels, C, blank)
+    loss = _CTC.apply(log_probs, flat, offsets, il, tl, int(blank), bool(zero_infinity))
+    if reduction == "mean":
+        divisor = ember.from_numpy(np.maximum(tl, 1).astype(np.dtype(name)))
+        if divisor.device != loss.device:
+            divisor = divisor.to(loss.device)
+        return (loss / divisor).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss if batched else loss.squeeze(0)
+
+
+class CTCLoss(ember.nn.Module):
+    r"""The connectionist temporal classification loss (Graves et al., 2006).
+
+    For unsegmented sequence labelling: the loss of an item is the negative
+    log of the total probability of all alignments of its target with its
+    input frames, where an alignment repeats labels over consecutive frames
+    and may put the ``blank`` label between them.  Targets must not be longer
+    than their inputs can hold (else the loss is infinite).
+
+    Args:
+        blank (int): index of the blank label. Default: 0.
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``: no reduction, the
+            batch mean of the losses divided by their target lengths, or the
+            sum. Default: ``'mean'``.
+        zero_infinity (bool): replace infinite losses and their gradients by
+            zero. Default: ``False``.
+
+    Shape:
+        - Log_probs: :math:`(T, N, C)` or :math:`(T, C)`, log-probabilities
+          (e.g. ``log_softmax(dim=2)`` of the network's output).
+        - Targets: :math:`(N, S)` padded, or :math:`(\sum target\_lengths)`
+          concatenated.
+        - Input_lengths: :math:`(N)` or :math:`()`, each at most :math:`T`.
+        - Target_lengths: :math:`(N)` or :math:`()`.
+        - Output: scalar, or :math:`(N)` (:math:`()` unbatched) for ``'none'``.
+
+    Examples::
+
+        >>> ctc = ember.nn.CTCLoss()
+        >>> log_probs = ember.randn(50, 16, 20).log_softmax(2).detach().requires_grad_()
+        >>> targets = ember.randint(1, 20, (16, 30), dtype=ember.long)
+        >>> input_lengths = ember.full((16,), 50, dtype=ember.long)
+        >>> target_lengths = ember.randint(10, 30, (16,), dtype=ember.long)
+        >>> loss = ctc(log_probs, targets, input_lengths, target_lengths)
+        >>> loss.backward()
+    """
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__()
+        self.reduction = reduction
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                        self.reduction, self.zero_infinity)

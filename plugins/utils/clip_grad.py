@@ -1,0 +1,114 @@
+"""Gradient clipping: rescale or clamp the ``.grad`` of parameters in place."""
+
+import types
+import warnings
+
+import ember
+
+
+def _as_list(parameters):
+    if isinstance(parameters, ember.Tensor):
+        return [parameters]
+    was_generator = isinstance(parameters, types.GeneratorType)
+    parameters = list(parameters)
+    if was_generator and not parameters:
+        warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.",
+                      stacklevel=3)
+    return parameters
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    r"""The ``norm_type``-norm of several tensors taken together.
+
+    It equals the norm of the vector made by concatenating all the tensors,
+    computed as the norm of the per-tensor norms.
+
+    Args:
+        tensors (Iterable[Tensor] or Tensor): the tensors (typically gradients).
+        norm_type (float): the order of the norm; ``inf`` for the largest absolute
+            value (default: 2.0).
+        error_if_nonfinite (bool): raise a ``RuntimeError`` when the norm is
+            ``nan`` or ``inf`` (default: False).
+        foreach (bool, optional): accepted for torch compatibility; ignored.
+
+    Returns:
+        Tensor: the total norm, a 0-dim tensor (``tensor(0.)`` for no tensors).
+    """
+    tensors = [tensors] if isinstance(tensors, ember.Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return ember.tensor(0.0)
+    device = tensors[0].device
+    with ember.no_grad():
+        norms = [ember.norm(t, norm_type).to(device) for t in tensors]
+        total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
+    if error_if_nonfinite and not bool(total.isfinite()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+            "so it cannot be clipped. To disable this error and scale the gradients by the "
+            "non-finite norm anyway, set `error_if_nonfinite=False`")
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    r"""Scale the gradients by ``min(max_norm / (total_norm + 1e-6), 1)`` in place.
+
+    Args:
+        parameters (Iterable[Tensor] or Tensor): tensors whose ``.grad`` is scaled.
+        max_norm (float): the largest norm allowed.
+        total_norm (Tensor): the gradients' total norm, e.g. from :func:`get_total_norm`.
+        foreach (bool, optional): accepted for torch compatibility; ignored.
+    """
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    if not grads:
+        return
+    with ember.no_grad():
+        coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.to(g.device))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    r"""Rescale gradients so that their norm, taken all together, is at most ``max_norm``.
+
+    The norm is that of all gradients concatenated into one vector; when it exceeds
+    ``max_norm`` every gradient is multiplied by ``max_norm / (norm + 1e-6)``.
+    Gradients are modified in place.
+
+    Args:
+        parameters (Iterable[Tensor] or Tensor): tensors whose gradients are clipped.
+        max_norm (float): the largest norm allowed.
+        norm_type (float): order of the norm; ``inf`` for the largest absolute value
+            (default: 2.0).
+        error_if_nonfinite (bool): raise a ``RuntimeError`` when the norm is ``nan``
+            or ``inf`` instead of scaling by it (default: False).
+        foreach (bool, optional): accepted for torch compatibility; ignored.
+
+    Returns:
+        Tensor: the total norm of the gradients before clipping.
+
+    Example:
+        >>> model = ember.nn.Linear(4, 2)
+        >>> model(ember.randn(8, 4)).sum().backward()
+        >>> norm = ember.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    """
+    parameters = _as_list(parameters)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    r"""Clamp every gradient into ``[-clip_value, clip_value]``, in place.
+
+    Args:
+        parameters (Iterable[Tensor] or Tensor): tensors whose gradients are clipped.
+        clip_value (float): the largest absolute value allowed.
+        foreach (bool, optional): accepted for torch compatibility; ignored.
+    """
+    clip_value = float(clip_value)
+    with ember.no_grad():
+        for p in _as_list(parameters):
+            if p.grad is not None:
+                p.grad.clamp_(min=-clip_value, max=clip_value)
