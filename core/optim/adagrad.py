@@ -76,5 +76,4 @@ class Adagrad(Optimizer):
                     state_sum.add_(grad * grad)
                     std = state_sum.sqrt().add_(eps)
                     p.add_(grad / std, alpha=-clr)
-        self._mark_stepped()
         return loss

@@ -98,5 +98,4 @@ class Adam(Optimizer):
                     bias_correction2_sqrt = math.sqrt(1 - beta2**step)
                     denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
                     p.add_(exp_avg / denom, alpha=-lr / (1 - beta1**step))
-        self._mark_stepped()
         return loss

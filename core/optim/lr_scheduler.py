@@ -9,6 +9,7 @@ form instead and is deprecated, as in torch.
 
 import math
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -25,6 +26,27 @@ _EPOCH_DEPRECATED = (
 def _check_optimizer(optimizer):
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _track_optimizer_steps(optimizer):
+    """Make ``optimizer.step`` set ``optimizer._opt_called``, once per optimizer.
+
+    The schedulers read the flag to warn when they are stepped before the
+    optimizer. The wrapper holds the optimizer weakly, so it adds no reference cycle.
+    """
+    if getattr(optimizer.step, "_tracked_by_lr_scheduler", False):
+        return
+    func = type(optimizer).step
+    owner = weakref.ref(optimizer)
+
+    def step(*args, **kwargs):
+        opt = owner()
+        opt._opt_called = True
+        return func(opt, *args, **kwargs)
+
+    step._tracked_by_lr_scheduler = True
+    step.__doc__ = func.__doc__
+    optimizer.step = step
 
 
 def _lrs(optimizer):
@@ -61,6 +83,7 @@ class LRScheduler:
                                    "when resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_optimizer_steps(optimizer)
         self._step_count = 0
         self._is_initial = True
         try:
@@ -241,7 +264,7 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * (1 + cos) / 2 for base in self.base_lrs]
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Reduce the learning rates when a monitored metric stops improving.
 
     ``step(metric)`` is called once per epoch with the metric (e.g. validation loss).
@@ -359,14 +382,6 @@ class ReduceLROnPlateau:
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:
                 group["lr"] = new
-
-    def get_last_lr(self):
-        """The learning rates (one per parameter group) after the latest step."""
-        return self._last_lr
-
-    def state_dict(self):
-        """Every attribute of the scheduler except the optimizer, as a dict."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
         """Restore the attributes saved by :meth:`state_dict`."""

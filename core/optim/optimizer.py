@@ -214,10 +214,6 @@ class Optimizer:
         with enable_grad():
             return closure()
 
-    def _mark_stepped(self):
-        # Read by the lr schedulers to warn when they are stepped first.
-        self._opt_called = True
-
 
 def _check(condition, message):
     if not condition:

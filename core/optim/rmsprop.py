@@ -91,5 +91,4 @@ class RMSprop(Optimizer):
                         p.add_(buf, alpha=-lr)
                     else:
                         p.add_(grad / avg, alpha=-lr)
-        self._mark_stepped()
         return loss

@@ -79,5 +79,4 @@ class SGD(Optimizer):
                             buf.mul_(momentum).add_(grad, alpha=1 - dampening)
                         grad = grad.add(buf, alpha=momentum) if nesterov else buf
                     p.add_(grad, alpha=-lr)
-        self._mark_stepped()
         return loss

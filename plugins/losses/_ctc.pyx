@@ -22,7 +22,9 @@ probability, which saves two thirds of the exp/log calls of a log-domain sum.
 
 Every index that the cores read is checked in the ``def`` wrappers, with the
 GIL held; a bad argument raises ``ValueError`` before any C loop starts.
-Compiler directives are set once in setup.py.
+Compiler directives are set once in setup.py.  As with every OpenMP kernel,
+a forked child hangs in a parallel call once the parent has made one: start
+worker processes with ``spawn`` or ``forkserver``.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -119,8 +121,9 @@ cdef void _alpha_one(const floating* lp, Py_ssize_t row, const int64_t* tgt,
         for s in range(S2):
             c = _label(tgt, s, blank)
             a2 = prev[s - 1] if s > 0 else -INFINITY
-            # skipping a blank is allowed only between two different labels
-            if s > 1 and c != blank and tgt[s // 2 - 1] != c:
+            # a blank (even s) may be skipped only between two different labels;
+            # a target label equal to blank counts as a label here, as in torch
+            if s > 1 and (s & 1) and tgt[s // 2 - 1] != c:
                 a3 = prev[s - 2]
             else:
                 a3 = -INFINITY
@@ -183,7 +186,7 @@ cdef void _grad_one(floating gr, const floating* lp, Py_ssize_t row,
             for s in range(S2 - 1, -1, -1):
                 c = _label(tgt, s, blank)
                 b2 = nxt[s + 1] if s < 2 * tl else -INFINITY
-                if s < 2 * tl - 1 and c != blank and tgt[s // 2 + 1] != c:
+                if s < 2 * tl - 1 and (s & 1) and tgt[s // 2 + 1] != c:
                     b3 = nxt[s + 2]
                 else:
                     b3 = -INFINITY
@@ -251,11 +254,11 @@ cdef Py_ssize_t _check(Py_ssize_t T, Py_ssize_t N, Py_ssize_t C,
                 f"input_lengths[{b}] = {n} is outside [0, {T}] (T = log_probs.size(0))")
         n = target_lengths[b]
         o = offsets[b]
-        if n < 0 or 2 * n + 1 > L:
+        if n < 0 or n > (L - 1) // 2:         # 2n + 1 > L without overflow
             raise ValueError(
                 f"target_lengths[{b}] = {n} is negative or exceeds the space "
                 f"of log_alpha ({L} = 2 * max target length + 1)")
-        if o < 0 or o + n > n_tg:
+        if o < 0 or o > n_tg - n:
             raise ValueError(
                 f"target {b} spans targets[{o}:{o + n}], outside the "
                 f"{n_tg} given labels")
@@ -265,10 +268,6 @@ cdef Py_ssize_t _check(Py_ssize_t T, Py_ssize_t N, Py_ssize_t C,
                 raise ValueError(
                     f"target {b} contains label {v}, outside the {C} classes "
                     f"[0, {C})")
-            if v == blank:
-                raise ValueError(
-                    f"target {b} contains the blank label {blank}; targets must "
-                    f"not contain blank")
         cells += input_lengths[b] * (2 * n + 1)
     return cells
 

@@ -331,9 +331,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 # ------------------------------------------------------------------ hinge losses
-def _as_matrix(input, target, name):
-    """View vector / matrix inputs of the hinge losses as ``(N, C)``; return
-    ``(input2d, target, output_shape)``."""
+def _as_matrix(input, target):
+    """Check the input / target of the hinge losses and view the input as ``(N, C)``."""
     if input.dim() > 2 or (input.dim() == 2 and input.shape[1] == 0) or (input.dim() == 1 and input.shape[0] == 0):
         raise RuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {_reduction.sizes(input)}")
@@ -361,7 +360,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
-    x = _as_matrix(input, target, "multi_margin_loss")
+    x = _as_matrix(input, target)
     n, c = x.shape
     if target.numel() != n or (input.dim() == 2 and target.dim() != 1) or target.dim() > 1:
         raise RuntimeError(
@@ -401,7 +400,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
-    x = _as_matrix(input, target, "multilabel_margin_loss")
+    x = _as_matrix(input, target)
     n, c = x.shape
     if (input.dim() <= 1 and target.numel() != c) or (input.dim() == 2 and target.shape != input.shape):
         raise RuntimeError(

@@ -77,18 +77,18 @@ def _targets_layout(targets, target_lengths, batch_size):
 
 
 def _check_labels(labels, num_classes, blank):
-    """Every label that the loss reads must be a class index other than blank.
+    """Every label that the loss reads must be a class index.
 
     PyTorch leaves this to the caller (and reads arbitrary memory when it is
-    violated); here it is an error.  ``labels``: (item, label) of each label read.
+    violated); here it is an error. A label equal to blank is accepted and
+    computed as torch computes it.  ``labels``: (item, label) of each label read.
     """
     items, values = labels
-    bad = np.flatnonzero((values < 0) | (values >= num_classes) | (values == blank))
+    bad = np.flatnonzero((values < 0) | (values >= num_classes))
     if bad.size:
         b, v = int(items[bad[0]]), int(values[bad[0]])
-        what = "the blank label" if 0 <= v < num_classes else f"a label outside [0, {num_classes})"
-        raise RuntimeError(f"ctc_loss(): target {b} contains {what} ({v}); targets must be class "
-                           f"indices in [0, {num_classes}) other than blank={blank}")
+        raise RuntimeError(f"ctc_loss(): target {b} contains a label outside [0, {num_classes}) "
+                           f"({v}); targets must be class indices")
 
 
 class _CTC(Function):

@@ -419,3 +419,34 @@ def test_reduce_lr_on_plateau_matches_torch(kwargs):
     again.load_state_dict(sd)
     assert again.best == t_s.best and again.mode == e_s.mode
     assert math.isfinite(again.best)
+
+
+def test_custom_optimizer_with_scheduler_and_no_spurious_warning():
+    class HalfStep(ember.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def step(self, closure=None):
+            with ember.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        p.sub_(p.grad * (group["lr"] / 2))
+
+    p = ember.nn.Parameter(ember.ones(2))
+    opt = HalfStep([p])
+    sched = ember.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    assert isinstance(sched, ember.optim.lr_scheduler.LRScheduler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(3):
+            p.grad = ember.ones(2)
+            opt.step()
+            sched.step()
+    assert sched.get_last_lr() == [0.1 * 0.5**3]
+    np.testing.assert_allclose(p.detach().numpy(), 1 - (0.05 + 0.025 + 0.0125), rtol=1e-6)
+    # A second scheduler on the same optimizer does not wrap step twice.
+    step = opt.step
+    ember.optim.lr_scheduler.StepLR(opt, 2)
+    assert opt.step is step
+    assert isinstance(ember.optim.lr_scheduler.ReduceLROnPlateau(opt),
+                      ember.optim.lr_scheduler.LRScheduler)

@@ -87,6 +87,7 @@ POINTWISE = {
 CONSTANT_TARGET = {"soft_margin", "hinge_embedding"}
 
 
+@pytest.mark.filterwarnings("ignore:reduction.*mean.*divides:UserWarning")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("name", sorted(POINTWISE))
@@ -188,10 +189,6 @@ def _targets(shape, n_classes, seed=0, ignore=None):
         t.reshape(-1)[::3] = ignore
     return t
 
-
-# nll_loss is linear in its input: ember's double gradient w.r.t. the input is None
-# (input unused), torch's a tensor of zeros, which tests/oracle.py does not accept
-# in its double-backward branch; test_nll_double_backward_is_zero covers it instead.
 
 CLASS_SHAPES = [((4, 5), (4,)), ((5,), ()), ((3, 4, 2), (3, 2)), ((2, 3, 2, 2), (2, 2, 2)),
                 ((2, 3, 2, 1, 2), (2, 2, 1, 2))]
@@ -492,6 +489,7 @@ ERRORS = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_bad_input_raises_torchs_error(name):
     fn, exc, match = ERRORS[name]
@@ -588,3 +586,28 @@ def test_weighted_module_matches_torch():
     t = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(w), ignore_index=1)
     np.testing.assert_allclose(e(ember.tensor(x), ember.tensor(cls)).item(),
                                t(torch.from_numpy(x), torch.from_numpy(cls)).item(), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- backends
+DEVICE_CASES = {
+    "cross_entropy": (lambda a, b: F(a).cross_entropy(a, b, ignore_index=1, label_smoothing=0.1),
+                      lambda: [randn(3, 4, 2), _targets((3, 2), 4)]),
+    "cross_entropy_probs": (lambda a, b: F(a).cross_entropy(a, b), lambda: [randn(3, 4), rand(3, 4, seed=2)]),
+    "nll": (lambda a, b: F(a).nll_loss(a, b, reduction="sum"), lambda: [randn(3, 4), _targets((3,), 4)]),
+    "bce": (lambda a, b: F(a).binary_cross_entropy(a, b), lambda: [rand(3, 4), rand(3, 4, seed=2)]),
+    "bce_logits": (lambda a, b: F(a).binary_cross_entropy_with_logits(a, b), lambda: [randn(3, 4), rand(3, 4, seed=2)]),
+    "smooth_l1": (lambda a, b: F(a).smooth_l1_loss(a, b, beta=0.5), lambda: [randn(3, 4), randn(3, 4, seed=2)]),
+    "kl_div": (lambda a, b: F(a).kl_div(a, b, reduction="batchmean"),
+               lambda: [np.log(rand(3, 4)), rand(3, 4, seed=2)]),
+    "multi_margin": (lambda a, b: F(a).multi_margin_loss(a, b, p=2), lambda: [randn(3, 4), _targets((3,), 4)]),
+    "multilabel_margin": (lambda a, b: F(a).multilabel_margin_loss(a, b),
+                          lambda: [randn(2, 3), np.array([[2, -1, 0], [0, 1, 2]])]),
+    "triplet": (lambda a, b, c: F(a).triplet_margin_loss(a, b, c), lambda: [randn(3, 4), randn(3, 4, seed=2),
+                                                                            randn(3, 4, seed=3)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_CASES))
+def test_losses_on_each_backend(name, device):
+    fn, make = DEVICE_CASES[name]
+    check(fn, make(), device=device, double=name not in ("multi_margin", "multilabel_margin"))
