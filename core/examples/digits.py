@@ -22,7 +22,11 @@ TARGET_ACCURACY = 0.95
 
 
 def load_data(test_size=0.25, seed=0):
-    """The digits as float32 standardised features and int64 labels: ``(x_train, y_train, x_test, y_test)``."""
+    """The digits as standardised float32 features and int64 labels.
+
+    Returns ``(x_train, y_train, x_test, y_test)`` as NumPy arrays; the split is
+    stratified and the scaler is fitted on the training part only.
+    """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler

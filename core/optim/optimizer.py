@@ -6,7 +6,6 @@ from copy import deepcopy
 from itertools import chain
 
 from .._tensor import Tensor
-from ..autograd import no_grad
 
 
 class _RequiredParameter:

@@ -450,3 +450,24 @@ def test_custom_optimizer_with_scheduler_and_no_spurious_warning():
     assert opt.step is step
     assert isinstance(ember.optim.lr_scheduler.ReduceLROnPlateau(opt),
                       ember.optim.lr_scheduler.LRScheduler)
+
+
+@pytest.mark.parametrize("name, kwargs", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+                                          ("Adam", dict(lr=0.01, amsgrad=True)),
+                                          ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                                          ("Adagrad", dict(lr=0.1))])
+def test_float32_keeps_dtype_and_tracks_torch(name, kwargs):
+    rng = np.random.default_rng(0)
+    value = rng.standard_normal((6, 5)).astype(np.float32)
+    e = ember.nn.Parameter(ember.tensor(value.copy()))
+    t = torch.nn.Parameter(torch.from_numpy(value.copy()))
+    e_opt = getattr(ember.optim, name)([e], **kwargs)
+    t_opt = getattr(torch.optim, name)([t], foreach=False, **kwargs)
+    for _ in range(STEPS):
+        g = rng.standard_normal((6, 5)).astype(np.float32)
+        e.grad, t.grad = ember.tensor(g), torch.from_numpy(g.copy())
+        e_opt.step()
+        t_opt.step()
+    assert e.dtype == ember.float32
+    assert all(v.dtype == (ember.float32) for v in e_opt.state[e].values())
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-5)
