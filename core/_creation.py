@@ -64,6 +64,8 @@ def _infer_array(data, dtype=None):
     except (ValueError, TypeError) as e:
         raise _ragged_error(data) or ValueError(f"could not build a tensor from {type(data).__name__}: {e}") from None
     if dtype is not None and arr.dtype.kind in "fiub":
+        if dtype.np.kind in "iu" and arr.dtype.kind in "fiu":
+            _check_integer_range(arr, dtype)
         return arr.astype(dtype.np)
     if arr.dtype.kind == "f":
         return arr.astype(_dtype.get_default_dtype().np)
@@ -75,9 +77,25 @@ def _infer_array(data, dtype=None):
         return arr
     if arr.dtype.kind == "O" and _has_big_int(data):
         raise ValueError("Overflow when unpacking long long")
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
     if arr.dtype.kind == "O" or arr.dtype.kind in "USV":
         raise TypeError(f"could not infer a numeric dtype from {data!r:.80}")
     return arr.astype(_dtype.get_default_dtype().np)
+
+
+def _check_integer_range(arr, dtype):
+    """Python numbers converted to an integer dtype must fit, as torch checks (uint8
+    also takes negatives down to -255, which wrap around)."""
+    info = np.iinfo(dtype.np)
+    lo = -int(info.max) if dtype.np == np.uint8 else int(info.min)
+    values = arr.astype(np.float64) if arr.dtype.kind == "f" else arr
+    with np.errstate(invalid="ignore"):
+        bad = (values < lo) | (values > int(info.max))
+        if arr.dtype.kind == "f":
+            bad |= ~np.isfinite(values)
+    if bad.any():
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def _ragged_error(data, dim=0):

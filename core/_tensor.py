@@ -23,6 +23,8 @@ class Tensor:
     friends, or ``ember.from_numpy`` to share a NumPy array's memory.
     """
 
+    __module__ = "ember"  # shown as ``ember.Tensor``, as torch shows ``torch.Tensor``
+
     __slots__ = ("_data", "_be", "_rg", "_grad", "grad_fn", "_out_idx", "_vc", "_extra", "__weakref__")
     __array_priority__ = 1000
 

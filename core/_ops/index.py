@@ -27,12 +27,12 @@ def _index_part(i, be):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     if isinstance(i, (list, np.ndarray)):
         arr = np.asarray(i)
+        if arr.size == 0 and arr.dtype.kind != "b":   # ``[]`` (float64 to NumPy) selects nothing
+            arr = arr.astype(np.int64)
         if arr.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         if arr.dtype.kind == "O":
             raise IndexError(_INDEX_TYPES.format("list"))
-        if arr.size == 0 and arr.dtype.kind != "b":
-            arr = arr.astype(np.int64)
         return arr if be.name == "cpu" else be.from_host(arr, None)
     if isinstance(i, (bool, np.bool_)):
         return np.bool_(i)
@@ -281,7 +281,7 @@ def _check_index_tensor(index, name, size, allow_ndim=(0, 1)):
         raise IndexError(f"{name}(): Index is supposed to be a vector")
     if index._data.size:
         lo, hi = int(index._data.min()), int(index._data.max())
-        if lo < -size or hi >= size:
+        if lo < 0 or hi >= size:    # torch's index_select takes no negative indices
             bad = hi if hi >= size else lo
             raise IndexError(f"index out of range in self: index {bad} is out of bounds for size {size}")
 
@@ -290,9 +290,14 @@ def index_select(input, dim, index):
     """Slices of ``input`` along ``dim`` at the positions in the 1-D ``index``."""
     check_tensor(input)
     d = normalize_dim(dim, input._data.ndim)
-    size = input._data.shape[d] if input._data.ndim else 1
+    if not input._data.ndim:   # a scalar: one index, a 0-d result
+        check_tensor(index, "index")
+        if index._data.size != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index._data.size} value(s)")
+        return index_select(input.reshape(1), 0, index.reshape(1)).reshape(())
+    size = input._data.shape[d]
     _check_index_tensor(index, "index_select", size)
-    data = input._be.xp.take(input._data, index._data.reshape(-1), axis=d) if input._data.ndim else input._data[index._data.reshape(-1)]
+    data = input._be.xp.take(input._data, index._data.reshape(-1), axis=d)
     if MODE.enabled and input._rg:
         node = IndexSelectBackward0()
         node.dim, node.shape = d, input._data.shape

@@ -101,7 +101,8 @@ def split(tensor, split_size_or_sections, dim=0):
         if step == 0 and size != 0:
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sizes = [min(step, size - s) for s in range(0, size, step)] if step else [0]
+        # an empty dim still gives one (empty) piece, as in torch
+        sizes = [min(step, size - s) for s in range(0, size, step)] if step and size else [0]
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != size or any(s < 0 for s in sizes):

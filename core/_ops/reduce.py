@@ -185,28 +185,39 @@ class AmaxBackward0(_ReduceBackward):
     def backward(self, g):
         (x,) = self.saved()
         y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
-        mask = (x == y).to(g.dtype)
+        mask = self._ties(x, y).to(g.dtype)
         count = _sum_keep(mask, self.dims)
         return (_expand_back(g, self.shape, self.dims, self.keepdim) * mask / count,)
+
+
+    @staticmethod
+    def _ties(x, y):
+        return x == y
 
 
 class AminBackward0(AmaxBackward0):
     kernel = "amin"
 
 
+def _nan_aware_ties(x, y):
+    # max()/min() of everything: a NaN result takes its gradient from the NaN
+    # elements (torch's rule), instead of no element matching it
+    return (x == y) | (x.isnan() & y.isnan())
+
+
 class MaxBackward1(AmaxBackward0):
-    pass
+    _ties = staticmethod(_nan_aware_ties)
 
 
 class MinBackward1(AminBackward0):
-    pass
+    _ties = staticmethod(_nan_aware_ties)
 
 
-def _extreme(name, input, dims, keepdim, node_cls):
+def _extreme(name, input, dims, keepdim, node_cls, explicit=False):
     x = input
     shape = x._data.shape
     if x._data.size == 0:
-        if len(dims) == len(shape) or not dims:
+        if not explicit and (len(dims) == len(shape) or not dims):
             raise RuntimeError(
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument.")
@@ -219,14 +230,18 @@ def _extreme(name, input, dims, keepdim, node_cls):
     return _make(data, x._be)
 
 
+def _given(dim):
+    return dim is not None and not (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
 def amax(input, dim=(), keepdim=False):
     """Largest element over ``dim`` (all dims when empty); ties share the gradient."""
-    return _extreme("amax", input, _reduce_args(input, dim), keepdim, AmaxBackward0)
+    return _extreme("amax", input, _reduce_args(input, dim), keepdim, AmaxBackward0, _given(dim))
 
 
 def amin(input, dim=(), keepdim=False):
     """Smallest element over ``dim`` (all dims when empty); ties share the gradient."""
-    return _extreme("amin", input, _reduce_args(input, dim), keepdim, AminBackward0)
+    return _extreme("amin", input, _reduce_args(input, dim), keepdim, AminBackward0, _given(dim))
 
 
 class MaxBackward0(Node):

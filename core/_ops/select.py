@@ -1,5 +1,9 @@
 """Choosing between values elementwise: ``where``, ``clamp``, ``masked_fill``."""
 
+import warnings
+
+import numpy as np
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
@@ -47,6 +51,10 @@ def where(condition, input=None, other=None):
     ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``.
     """
     check_tensor(condition, "condition")
+    if condition._data.dtype == np.uint8:   # torch 1.0's mask dtype: still accepted, with a warning
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be "
+                      "removed in a future version of PyTorch. Use a boolean condition instead.", UserWarning)
+        condition = cast(condition, _dtype.bool)
     be = condition._be
     if (input.__class__ is Tensor and other.__class__ is Tensor and input._be is be and other._be is be
             and input._data.dtype == other._data.dtype and condition._data.dtype.kind == "b"):

@@ -3,6 +3,8 @@
 Views share data and the version counter with their input, as in torch.
 """
 
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -10,6 +12,8 @@ from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
 from .common import _make, check_tensor, normalize_dim, normalize_dims, record, sum_to
+
+_MAX_NUMEL = 2 ** 63 - 1
 
 
 def _view_of(x, data, node=None):
@@ -141,6 +145,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     check_tensor(input)
     n = input._data.ndim
     if n == 0:
+        normalize_dim(start_dim, 0), normalize_dim(end_dim, 0)   # range checks, as for a 1-d tensor
         return reshape(input, 1)
     s, e = normalize_dim(start_dim, n), normalize_dim(end_dim, n)
     if s > e:
@@ -268,6 +273,8 @@ def expand(input, *sizes):
         have = shape[i - lead]
         if s == -1:
             s = have
+        elif s < 0:
+            raise RuntimeError(f"expand: the size {s} at dimension {i} is negative; only -1 (keep the size) is allowed")
         elif have != 1 and have != s:
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({have}) at "
@@ -275,6 +282,9 @@ def expand(input, *sizes):
             )
         target.append(s)
     target = tuple(target)
+    if math.prod(target) > _MAX_NUMEL:
+        raise RuntimeError(f"expand: {list(target)} has more elements than a tensor can index "
+                           "(numel: integer multiplication overflow)")
     if target == shape:
         return _view_of(input, input._data, _shape_node(input, ViewBackward0))
     return _view_of(input, input._be.xp.broadcast_to(input._data, target), _shape_node(input, ExpandBackward0))

@@ -26,7 +26,7 @@ def _run(kernel, node_cls, input, dim, dtype):
     if dtype is not None:
         x = cast(x, _dtype.to_dtype(dtype))
     elif x._data.dtype.kind != "f":
-        raise RuntimeError(f'"{kernel}_lastdim_kernel_impl" not implemented for \'{x.dtype.scalar_name}\'')
+        raise NotImplementedError(f'"{kernel}_lastdim_kernel_impl" not implemented for \'{x.dtype.scalar_name}\'')
     d = normalize_dim(dim, x._data.ndim)
     data = x._be.kernels[kernel](x._data, d)
     if MODE.enabled and x._rg:

@@ -5,6 +5,7 @@ from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node
 from .gradcheck import gradcheck, gradgradcheck
+from .variable import Variable
 
 
 def _as_tuple(x):
@@ -74,4 +75,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 __all__ = ["Function", "FunctionCtx", "Node", "backward", "enable_grad", "grad", "gradcheck",
-           "gradgradcheck", "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled"]
+           "gradgradcheck", "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled",
+           "Variable"]

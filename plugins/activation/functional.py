@@ -27,6 +27,11 @@ def _floating(input, kernel):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
 
 
+def _no_bool(input, name):
+    if input.dtype == ember.bool:
+        raise RuntimeError(f"Bool inputs not supported for {name}")
+
+
 def _into(input, result):
     """Write ``result`` into ``input`` in place and return ``input``."""
     return input.copy_(result)
@@ -63,6 +68,8 @@ def threshold(input, threshold, value, inplace=False):
         value: what the elements at or below ``threshold`` become.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    if input.dtype == ember.bool:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     mask = input <= threshold
     return input.masked_fill_(mask, value) if inplace else input.masked_fill(mask, value)
 
@@ -82,14 +89,20 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         max_val: upper bound. Default: 1.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     if inplace:
         return hardtanh_(input, min_val, max_val)
+    _no_bool(input, "hardtanh")
     low, high = input <= min_val, input >= max_val
     return input.masked_fill(low, min_val).masked_fill(high, max_val)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     """In-place :func:`hardtanh`."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    _no_bool(input, "hardtanh")
     low, high = input <= min_val, input >= max_val
     return input.masked_fill_(low, min_val).masked_fill_(high, max_val)
 
@@ -118,11 +131,13 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """
     if inplace:
         return leaky_relu_(input, negative_slope)
+    _floating(input, "leaky_relu_cpu")
     return ember.where(input > 0, input, input * negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
     """In-place :func:`leaky_relu`."""
+    _floating(input, "leaky_relu_cpu")
     if negative_slope < 0 and input.requires_grad and ember.is_grad_enabled():
         raise RuntimeError(
             "In-place leakyReLu backward calculation is triggered with a negative slope which "
@@ -142,6 +157,7 @@ def prelu(input, weight):
     """
     if not isinstance(weight, ember.Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    _floating(input, "prelu_cpu")
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     n = weight.numel()
@@ -175,12 +191,13 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         training: draw random slopes. Default: ``False``.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
     if lower > upper:
         raise RuntimeError(
             f"Lower bound should be less than or equal to the upper bound, but got lower={lower} upper={upper}"
         )
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    _floating(input, "rrelu_with_noise_out_cpu")
     slopes = ember.empty(input.shape, dtype=input.dtype, device=input.device).uniform_(lower, upper)
     noise = ember.where(input.detach() > 0, 1.0, slopes).to(input.dtype)
     return input.mul_(noise) if inplace else input * noise
@@ -307,6 +324,7 @@ def softplus(input, beta=1.0, threshold=20.0):
         beta: sharpness. Default: 1.
         threshold: above this value of ``beta * x`` the function is linear. Default: 20.
     """
+    _floating(input, "softplus_cpu")
     scaled = input * beta if beta != 1 else input
     # the smooth branch sees at most ``threshold``: the discarded part never overflows
     smooth = scaled.clamp(max=threshold).exp().log1p()
@@ -322,6 +340,7 @@ def hardshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the half-width of the zeroed band. Default: 0.5.
     """
+    _floating(input, "hardshrink_cpu")
     return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
 
 
@@ -333,9 +352,11 @@ def softshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the shrinkage, at least 0. Default: 0.5.
     """
+    _floating(input, "softshrink_check")
     if lambd < 0:
         raise RuntimeError(f"lambda must be in range [0, inf) for input dtype {input.dtype.scalar_name}, but found {lambd}")
-    inner = ember.where(input < -lambd, input + lambd, 0.0).to(input.dtype)
+    # ``input * 0`` rather than 0: a NaN stays NaN, as in torch
+    inner = ember.where(input < -lambd, input + lambd, input * 0)
     return ember.where(input > lambd, input - lambd, inner)
 
 
@@ -347,6 +368,7 @@ def gelu(input, approximate="none"):
         approximate: ``'none'`` (exact, with ``erf``) or ``'tanh'``
             (``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``). Default: ``'none'``.
     """
+    _floating(input, "GeluKernelImpl")
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
@@ -363,6 +385,7 @@ def glu(input, dim=-1):
         input: tensor whose size along ``dim`` is even.
         dim: the dimension to split. Default: -1.
     """
+    _floating(input, "glu_cpu")
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = dim + input.dim() if dim < 0 else dim

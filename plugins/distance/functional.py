@@ -49,6 +49,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         >>> F.cosine_similarity(a, ember.tensor([[1.0, 0.0]]), dim=1)
         tensor([1.0000, 0.7071])
     """
+    if eps < 0:
+        raise RuntimeError(f"eps must be non-negative, got: {eps}")
     common = ember.result_type(x1, x2)
     if not common.is_floating_point:
         raise RuntimeError(

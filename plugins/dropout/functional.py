@@ -16,6 +16,8 @@ _ALPHA = 1.7580993408473766
 
 
 def _check_p(p):
+    if p != p:   # NaN passes both comparisons below; torch's kernel refuses it
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 

@@ -58,7 +58,20 @@ def _check_class_target(input, target, weight, ignore_index):
         raise RuntimeError(
             f"weight tensor should be defined either for all {n_classes} classes or no classes but got weight "
             f"tensor of shape: {_reduction.sizes(weight)}")
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {_reduction.scalar_name(input.dtype)} but found "
+                           f"{_reduction.scalar_name(weight.dtype)}")
     return class_dim, n_classes
+
+
+def _kept_mean(total, w, kept):
+    """``total / w.sum()``; when every target is ignored: NaN, with a zero gradient
+    (torch's result), rather than the NaN gradient of 0/0."""
+    none_kept = ~kept.any()
+    denom = ember.where(none_kept, ember.ones((), dtype=w.dtype, device=w.device), w.sum())
+    nan = ember.where(none_kept, ember.full((), float("nan"), dtype=total.dtype, device=total.device),
+                      ember.zeros((), dtype=total.dtype, device=total.device))
+    return total / denom + nan
 
 
 def _class_terms(input, target, weight, ignore_index, class_dim, n_classes):
@@ -90,8 +103,8 @@ def _nll(input, target, weight, ignore_index, reduction):
         return loss
     if reduction == "sum":
         return loss.sum()
-    # weighted mean over the kept targets: 0/0 (nan) when every target is ignored
-    return loss.sum() / w.sum()
+    # weighted mean over the kept targets: nan when every target is ignored
+    return _kept_mean(loss.sum(), w, kept)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -176,6 +189,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         tensor(0.2395)
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    if input.dim() == 0 and target.dim() == 0:    # torch reads this as class probabilities
+        if not target.dtype.is_floating_point:
+            raise RuntimeError("Expected floating point type for target with class probabilities, got "
+                               f"{_reduction.scalar_name(target.dtype)}")
+        raise IndexError("Dimension specified as 1 but tensor has no dimensions")
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if label_smoothing > 1.0:
@@ -200,7 +218,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if reduction == "sum":
         smooth = smooth.sum()
     elif reduction == "mean":
-        smooth = smooth.sum() / w.sum()
+        smooth = _kept_mean(smooth.sum(), w, kept)
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
@@ -246,8 +264,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(
             f"Using a target size ({target.size()}) that is different to the input size ({input.size()}) "
             "is not supported; make the two sizes equal.")
-    if input.numel() and bool(((input < 0) | (input > 1)).any()):
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {_reduction.scalar_name(target.dtype)} but expected "
+                           f"{_reduction.scalar_name(input.dtype)}")
+    # written as "not inside" so that NaN is refused too
+    if input.numel() and not bool(((input >= 0) & (input <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if target.numel() and not bool(((target >= 0) & (target <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         ws, ts = tuple(weight.shape), tuple(target.shape)
@@ -280,6 +304,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_reduction.scalar_name(input.dtype)}'")
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"result type {_reduction.scalar_name(input.dtype)} can't be cast to the desired "
+                           f"output type {_reduction.scalar_name(target.dtype)}")
     softplus_neg = _softplus(-input)
     if pos_weight is not None:
         softplus_neg = softplus_neg * ((pos_weight - 1) * target + 1)
@@ -300,7 +329,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
-    return _reduction.apply(_softplus(-target * input), reduction)
+    if not input.dtype.is_floating_point:   # torch writes the result in the input's dtype
+        raise RuntimeError(f"result type {ember.promote_types(input.dtype, ember.float32).scalar_name} can't be "
+                           f"cast to the desired output type {_reduction.scalar_name(input.dtype)}")
+    return _reduction.apply(_softplus(-target * input).to(input.dtype), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -316,6 +348,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """
     if size_average is not None or reduce is not None:
         reduction = _reduction.legacy_get_string(size_average, reduce)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_reduction.scalar_name(input.dtype)}'")
     loss = target * _softplus(-input) + (1 - target) * _softplus(input)
     if weight is not None:
         loss = loss * weight

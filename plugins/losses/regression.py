@@ -29,6 +29,13 @@ def _warn_size(input, target):
         )
 
 
+def _floating_pair(input, target, kernel):
+    """torch has no integer kernel for these losses: both integral is an error."""
+    if not (input.dtype.is_floating_point or target.dtype.is_floating_point):
+        dt = ember.promote_types(input.dtype, target.dtype)
+        raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{dt.scalar_name}'")
+
+
 def _weighted(loss, weight, input, reduction, mean_by_weight):
     if weight.shape != input.shape:
         raise ValueError("Weights and input must have the same size.")
@@ -76,6 +83,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """
     _warn_size(input, target)
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    _floating_pair(input, target, "mse")
     loss = (input - target).square()
     if weight is not None:
         return _weighted(loss, weight, input, reduction, True)
@@ -101,6 +109,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _floating_pair(input, target, "smooth_l1")
     diff = input - target
     dist = diff.abs()
     if beta == 0:
@@ -128,9 +137,13 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     reduction = _reduction.check(reduction)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _floating_pair(input, target, "huber")
+    if not input.dtype.is_floating_point:   # torch writes the result in the input's dtype
+        raise RuntimeError(f"result type {ember.promote_types(input.dtype, target.dtype).scalar_name} can't be "
+                           f"cast to the desired output type {input.dtype.scalar_name}")
     diff = input - target
     dist = diff.abs()
-    loss = ember.where(dist < delta, diff * diff * 0.5, (dist - 0.5 * delta) * delta)
+    loss = ember.where(dist < delta, diff * diff * 0.5, (dist - 0.5 * delta) * delta).to(input.dtype)
     if weight is not None:
         return _weighted(loss, weight, input, reduction, False)
     return _reduction.apply(loss, reduction)
@@ -237,11 +250,14 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             )
         if reduction != "batchmean":
             _reduction.check(reduction)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        # xlogy: 0 * log 0 is 0; log of a safe copy keeps the gradient finite there
-        safe = ember.where(target > 0, target, ember.ones_like(target))
+        # xlogy: 0 * log 0 is 0 (log of a safe copy keeps the gradient finite
+        # there); a negative target gives NaN, as in torch
+        safe = ember.where(target == 0, ember.ones_like(target), target)
         loss = target * (safe.log() - input)
     if reduction == "batchmean":
         total = loss.sum()
