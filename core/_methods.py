@@ -7,7 +7,7 @@ import numpy as np
 from . import _random
 from ._ops import binary, convert, index, join, linalg, reduce, select, shape, softmax, unary
 from ._ops.common import wrap
-from ._ops.inplace import apply_inplace, check_inplace
+from ._ops.inplace import apply_inplace, arithmetic_into, check_inplace
 from ._tensor import Tensor
 from .autograd.grad_mode import MODE
 from .autograd.graph import Node, edge_of
@@ -212,8 +212,16 @@ def _random_inplace(fn):
     return method
 
 
+_INTO_KERNELS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+
+
 def _inplace(fn):
+    kernel = _INTO_KERNELS.get(fn.__name__)
+
     def method(self, *args, **kwargs):
+        if kernel is not None and len(args) == 1 and set(kwargs) <= {"alpha"}:
+            if arithmetic_into(self, kernel, args[0], kwargs.get("alpha", 1)):
+                return self
         return apply_inplace(self, fn, *args, **kwargs)
 
     method.__name__ = fn.__name__ + "_"

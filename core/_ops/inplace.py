@@ -101,8 +101,8 @@ def write_result(x, result):
     """Store ``result`` into x's memory, checking dtype and shape as torch does."""
     if not _dtype.can_cast(result.dtype, x.dtype):
         raise RuntimeError(
-            f"result type {result.dtype.name.capitalize()} can't be cast to the desired output "
-            f"type {x.dtype.name.capitalize()}"
+            f"result type {result.dtype.scalar_name} can't be cast to the desired output "
+            f"type {x.dtype.scalar_name}"
         )
     if result._data.shape != x._data.shape:
         raise RuntimeError(
@@ -137,3 +137,42 @@ def apply_inplace(x, fn, *args, **kwargs):
         set_history(x, result)
     x._bump_version()
     return x
+
+
+def arithmetic_into(x, kernel_name, other, alpha=1):
+    """``x (op)= alpha * other`` computed straight into x's memory; True when done.
+
+    The common optimizer case (nothing recorded, same dtype, ``other`` broadcasting
+    to x's shape) needs no temporary result and no copy. Anything else returns False
+    and takes the general path of ``apply_inplace``.
+    """
+    if MODE.enabled and (x._rg or (other.__class__ is Tensor and other._rg)):
+        return False
+    data = x._data
+    kind = data.dtype.kind
+    if kind == "b" or (kernel_name == "true_divide" and kind != "f"):
+        return False
+    if other.__class__ is Tensor:
+        operand = other._data
+        if other._be is not x._be or operand.dtype != data.dtype or operand.ndim > data.ndim:
+            return False
+        if any(o != 1 and o != d for o, d in zip(operand.shape[::-1], data.shape[::-1])):
+            return False
+    elif isinstance(other, (int, float)) and (kind == "f" or isinstance(other, int)):
+        operand = other
+    else:
+        return False
+    if not getattr(data.flags, "writeable", True):
+        return False
+    kernel = x._be.kernels[kernel_name]
+    if getattr(kernel, "nin", None) != 2:  # only array ufuncs take ``out=``
+        return False
+    if alpha != 1:
+        if not isinstance(alpha, (int, float)) or (kind != "f" and not isinstance(alpha, int)):
+            return False
+        operand = x._be.kernels["multiply"](operand, alpha)
+        if getattr(operand, "dtype", data.dtype) != data.dtype:
+            return False
+    kernel(data, operand, out=data)
+    x._bump_version()
+    return True
