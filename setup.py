@@ -13,6 +13,7 @@ editable rebuild never keeps a ``.so`` built in the other mode):
     that builds and wheels stay portable (SSE2 baseline).
 """
 import os
+import platform
 
 import numpy as np
 from Cython.Build import cythonize
@@ -76,15 +77,24 @@ def _build_mode_changed():
     return True
 
 
+# The elementwise kernels are built once portable and, on x86-64, once per wider
+# instruction set; backends/cpu/kernels.py picks the widest the running CPU has.
+_KERNEL_VARIANTS = {"_kernels": []}
+if platform.machine() in ("x86_64", "AMD64") and not _NATIVE:
+    _KERNEL_VARIANTS["_kernels_avx2"] = ["-march=x86-64-v3"]
+    _KERNEL_VARIANTS["_kernels_avx512"] = ["-march=x86-64-v4", "-mprefer-vector-width=512"]
+
 extensions = [
     Extension(
-        "ember.backends.cpu._kernels",
-        sources=["backends/cpu/_kernels.pyx"],
+        f"ember.backends.cpu.{name}",
+        sources=[f"backends/cpu/{name}.pyx"],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=_OPENMP_COMPILE,
+        extra_compile_args=_OPENMP_COMPILE + flags,
         extra_link_args=_OPENMP_LINK,
-    ),
+    )
+    for name, flags in _KERNEL_VARIANTS.items()
+] + [
     Extension(
         "ember.plugins.losses._ctc",
         sources=["plugins/losses/_ctc.pyx"],

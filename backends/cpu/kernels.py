@@ -6,7 +6,27 @@ dtypes, broadcasting, strided views) goes through the NumPy formula instead.
 
 import numpy as np
 
-from . import _kernels
+from importlib import import_module
+
+
+def _widest_kernels():
+    """The kernel build for the widest instruction set this CPU runs (AVX-512, AVX2),
+    else the portable one. NumPy's own CPU-feature detection answers the question."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as cpu
+    except ImportError:
+        cpu = {}
+    for name, needs in (("_kernels_avx512", ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")),
+                        ("_kernels_avx2", ("AVX2", "FMA3", "BMI2", "F16C"))):
+        if all(cpu.get(flag) for flag in needs):
+            try:
+                return import_module(f"{__package__}.{name}")
+            except ImportError:
+                continue
+    return import_module(f"{__package__}._kernels")
+
+
+_kernels = _widest_kernels()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

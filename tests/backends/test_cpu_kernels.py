@@ -275,3 +275,43 @@ def test_failed_call_leaves_out_untouched(dtype):
     with pytest.raises(ValueError):
         _kernels.mul_add(x, x, x[:9], out)
     np.testing.assert_array_equal(out, 7)
+
+
+# --------------------------------------------------------------------------
+# Builds for wider instruction sets (chosen at run time) agree with the portable one
+
+
+def _variants():
+    from numpy._core._multiarray_umath import __cpu_features__ as cpu
+    import importlib
+
+    found = []
+    for name, flag in (("_kernels_avx2", "AVX2"), ("_kernels_avx512", "AVX512_SKX")):
+        try:
+            module = importlib.import_module(f"ember.backends.cpu.{name}")
+        except ImportError:
+            continue
+        if cpu.get(flag):
+            found.append(pytest.param(module, id=name))
+    return found or [pytest.param(None, marks=pytest.mark.skip(reason="no wider build for this CPU"))]
+
+
+@pytest.mark.parametrize("variant", _variants())
+@pytest.mark.parametrize("n", [7, 100_003])
+def test_wide_builds_match_portable(variant, dtype, n):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(n) * 6).astype(dtype)
+    g = rng.standard_normal(n).astype(dtype)
+    y = 1 / (1 + np.exp(-x.astype(np.float64)))
+    y = y.astype(dtype)
+    for fn, args in (("sigmoid", (x,)), ("erf", (x,)), ("sigmoid_backward", (g, y)),
+                     ("tanh_backward", (g, y))):
+        want, got = np.empty_like(x), np.empty_like(x)
+        getattr(_kernels, fn)(*args, want)
+        getattr(variant, fn)(*args, got)
+        _assert_close(got, want, dtype)
+    want, got = np.empty_like(x), np.empty_like(x)
+    _kernels.threshold_backward(g, x, 0.5, want)
+    variant.threshold_backward(g, x, 0.5, got)
+    np.testing.assert_array_equal(got, want)
+    assert variant.has_openmp() == _kernels.has_openmp()
