@@ -58,17 +58,12 @@ class Adagrad(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-                weight_decay, maximize = group["weight_decay"], group["maximize"]
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:
-                        continue
+                weight_decay = group["weight_decay"]
+                for p, grad in self._gradients(group):
                     state = self.state[p]
                     step_t = state["step"]
                     step_t += 1
                     step = step_t.item()
-                    if maximize:
-                        grad = -grad
                     if weight_decay != 0:
                         grad = grad.add(p, alpha=weight_decay)
                     clr = lr / (1 + (step - 1) * lr_decay)

@@ -65,11 +65,8 @@ class Adam(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-                weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:
-                        continue
+                weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+                for p, grad in self._gradients(group):
                     state = self.state[p]
                     if not state:
                         state["step"] = _creation.tensor(0.0)
@@ -77,8 +74,6 @@ class Adam(Optimizer):
                         state["exp_avg_sq"] = _creation.zeros_like(p)
                         if amsgrad:
                             state["max_exp_avg_sq"] = _creation.zeros_like(p)
-                    if maximize:
-                        grad = -grad
                     step_t = state["step"]
                     step_t += 1
                     step = step_t.item()

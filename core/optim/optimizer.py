@@ -109,6 +109,16 @@ class Optimizer:
                 raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    @staticmethod
+    def _gradients(group):
+        """``(parameter, gradient)`` for each parameter of ``group`` that has a gradient,
+        the gradient negated when the group maximizes its objective."""
+        maximize = group.get("maximize", False)
+        for p in group["params"]:
+            grad = p.grad
+            if grad is not None:
+                yield p, (-grad if maximize else grad)
+
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors.
 

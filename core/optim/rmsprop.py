@@ -58,11 +58,8 @@ class RMSprop(Optimizer):
             for group in self.param_groups:
                 lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
                 weight_decay, momentum = group["weight_decay"], group["momentum"]
-                centered, maximize = group["centered"], group["maximize"]
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:
-                        continue
+                centered = group["centered"]
+                for p, grad in self._gradients(group):
                     state = self.state[p]
                     if not state:
                         state["step"] = _creation.tensor(0.0)
@@ -71,8 +68,6 @@ class RMSprop(Optimizer):
                             state["momentum_buffer"] = _creation.zeros_like(p)
                         if centered:
                             state["grad_avg"] = _creation.zeros_like(p)
-                    if maximize:
-                        grad = -grad
                     state["step"] += 1
                     if weight_decay != 0:
                         grad = grad.add(p, alpha=weight_decay)

@@ -59,13 +59,8 @@ class SGD(Optimizer):
             for group in self.param_groups:
                 lr, momentum = group["lr"], group["momentum"]
                 dampening, weight_decay = group["dampening"], group["weight_decay"]
-                nesterov, maximize = group["nesterov"], group["maximize"]
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:
-                        continue
-                    if maximize:
-                        grad = -grad
+                nesterov = group["nesterov"]
+                for p, grad in self._gradients(group):
                     if weight_decay != 0:
                         grad = grad.add(p, alpha=weight_decay)
                     if momentum != 0:
