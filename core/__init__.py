@@ -60,3 +60,4 @@ from ._plugins import MANAGER as _MANAGER  # noqa: E402
 _MANAGER.load_entry_points()
 
 from . import plugins  # noqa: E402
+from . import utils  # noqa: E402
