@@ -18,6 +18,8 @@ _INDEX_TYPES = ("only integers, slices (`:`), ellipsis (`...`), None and long or
 def _index_part(i, be):
     if isinstance(i, Tensor):
         kind = i._data.dtype
+        if i._data.ndim == 0 and kind.kind in "iu" and kind != np.uint8:
+            return int(i._data)   # a 0-d integer tensor selects, as an int does (a view)
         if kind == np.int64 or kind == np.bool_:
             return i._data
         if kind == np.int32:
@@ -134,6 +136,62 @@ class IndexBackward0(Node):
         return (index_into_zeros(g, self.index, self.shape, self.advanced),)
 
 
+# One node covers a whole basic index; torch applies it dim by dim (select, slice,
+# unsqueeze), so ``grad_fn`` is named after the last step torch would take.
+class SelectBackward0(IndexBackward0):
+    pass
+
+
+class SliceBackward0(IndexBackward0):
+    pass
+
+
+class AliasBackward0(IndexBackward0):
+    pass
+
+
+class UnbindBackward0(IndexBackward0):
+    pass
+
+
+class _UnsqueezeIndexBackward(IndexBackward0):
+    pass
+
+
+_UnsqueezeIndexBackward.__name__ = _UnsqueezeIndexBackward.__qualname__ = "UnsqueezeBackward0"
+
+
+def _basic_node_class(index, idx, shape):
+    """The node class named as torch's outermost node for the basic index ``idx``."""
+    if index.__class__ is not tuple and index.__class__ is not _Raw:
+        p = idx[0]   # a lone index: torch keeps even a full slice
+        if p is None:
+            return _UnsqueezeIndexBackward
+        if p is Ellipsis:
+            return AliasBackward0
+        return SliceBackward0 if p.__class__ is slice else SelectBackward0
+    n_used = 0
+    for p in idx:
+        if p is not None and p is not Ellipsis:
+            n_used += 1
+    cls, dim = AliasBackward0, 0
+    for p in idx:
+        if p is None:
+            cls = _UnsqueezeIndexBackward
+        elif p is Ellipsis:
+            dim += len(shape) - n_used
+        elif p.__class__ is slice:
+            # torch skips a slice that starts at 0, steps by 1 and reaches the end
+            if ((p.start or 0) != 0 or (p.step or 1) != 1
+                    or (p.stop is not None and p.stop < shape[dim])):
+                cls = SliceBackward0
+            dim += 1
+        else:
+            cls = SelectBackward0
+            dim += 1
+    return cls
+
+
 class IndexIntoZerosBackward(Node):
     def backward(self, g):
         return (g[_Raw(self.index, self.advanced)],)
@@ -149,8 +207,10 @@ class _Raw:
         self.advanced = advanced
 
 
-def getitem(x, index):
-    """``x[index]``: basic indexing gives a view, advanced indexing a copy."""
+def getitem(x, index, node_cls=None):
+    """``x[index]``: basic indexing gives a view, advanced indexing a copy.
+
+    ``node_cls`` (internal) names the node of a basic index, e.g. for ``narrow``."""
     if isinstance(index, _Raw):
         idx, advanced = index.index, index.advanced
     else:
@@ -166,7 +226,7 @@ def getitem(x, index):
             data = x._data[idx + (Ellipsis,)] if Ellipsis not in idx else x._data[idx][...]
         node = None
         if x._rg:
-            node = IndexBackward0()
+            node = (node_cls or _basic_node_class(index, idx, x._data.shape))()
             node.index, node.shape, node.advanced = idx, x._data.shape, False
         return _view_of(x, data, node)
     if MODE.enabled and x._rg:
@@ -374,22 +434,26 @@ def narrow(input, dim, start, length):
     start = start % size if start < 0 else start
     if length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),), SliceBackward0)
 
 
 def select(input, dim, index):
     """The slice at ``index`` along ``dim``, with that dim removed (a view)."""
+    return _select(input, dim, index, SelectBackward0)
+
+
+def _select(input, dim, index, node_cls):
     d = normalize_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {d}")
-    return getitem(input, (slice(None),) * d + (int(index),))
+    return getitem(input, (slice(None),) * d + (int(index),), node_cls)
 
 
 def unbind(input, dim=0):
     """The slices along ``dim``, as a tuple of views."""
     d = normalize_dim(dim, input._data.ndim)
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    return tuple(_select(input, d, i, UnbindBackward0) for i in range(input._data.shape[d]))
 
 
 def nonzero(input, *, as_tuple=False):

@@ -5,7 +5,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
 from .common import _make, cast, normalize_dim, record, same_backend
-from .index import getitem
+from .index import IndexBackward0, getitem
 
 
 class CatBackward0(Node):
@@ -18,6 +18,24 @@ class CatBackward0(Node):
             out.append(g.narrow(self.dim, start, size))
             start += size
         return tuple(out)
+
+
+class StackBackward0(Node):
+    def backward(self, g):
+        out = []
+        for i, dtype in enumerate(self.dtypes):
+            piece = g.select(self.dim, i)
+            out.append(piece if dtype is None else piece.to(dtype))
+        return tuple(out)
+
+
+# a piece of ``split``/``chunk`` is a basic index of the input, named as torch names it
+class SplitBackward0(IndexBackward0):
+    pass
+
+
+class SplitWithSizesBackward0(IndexBackward0):
+    pass
 
 
 def _check_list(tensors, name):
@@ -78,6 +96,7 @@ concat = concatenate = cat
 
 def stack(tensors, dim=0):
     """Join tensors of equal shape along a new dim."""
+    given = tensors
     tensors, be = _check_list(tensors, "stack")
     shape = tensors[0]._data.shape
     for i, t in enumerate(tensors):
@@ -87,7 +106,14 @@ def stack(tensors, dim=0):
                 f"{list(t.shape)} at entry {i}"
             )
     d = normalize_dim(dim, len(shape) + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d)
+    data = be.xp.stack([t._data for t in tensors], axis=d)
+    if MODE.enabled and any(t._rg for t in given):
+        node = StackBackward0()
+        node.dim = d
+        # the gradient of an input that was promoted goes back in the input's own dtype
+        node.dtypes = [None if t._data.dtype == c._data.dtype else t.dtype for t, c in zip(given, tensors)]
+        return record(node, data, be, given)
+    return _make(data, be)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -110,9 +136,10 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
                 f"dimension {d}), but got split_sizes={sizes}"
             )
+    node_cls = SplitBackward0 if isinstance(split_size_or_sections, int) else SplitWithSizesBackward0
     out, start = [], 0
     for s in sizes:
-        out.append(getitem(tensor, (slice(None),) * d + (slice(start, start + s),)))
+        out.append(getitem(tensor, (slice(None),) * d + (slice(start, start + s),), node_cls))
         start += s
     return tuple(out)
 

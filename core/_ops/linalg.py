@@ -7,16 +7,65 @@ from .common import _make, check_tensor, record, same_backend, sum_to
 
 
 class MmBackward0(Node):
-    """Gradient of a (batched, broadcast) matrix product of operands with >= 2 dims."""
+    """Gradient of a (batched, broadcast) matrix product; a 1-D operand counts as a
+    row (first) or a column (second) vector whose extra dim the output lacks."""
 
     def backward(self, g):
         a, b = self.saved()
+        vec_a, vec_b = self.vectors
+        if vec_b:
+            g = g.unsqueeze(-1)
+            b = b.unsqueeze(-1)
+        if vec_a:
+            g = g.unsqueeze(-2)
+            a = a.unsqueeze(0)
         ga = gb = None
         if self.needs[0]:
             ga = sum_to(matmul(g, b.transpose(-1, -2)), a.shape)
+            if vec_a:
+                ga = ga.squeeze(0)
         if self.needs[1]:
             gb = sum_to(matmul(a.transpose(-1, -2), g), b.shape)
+            if vec_b:
+                gb = gb.squeeze(-1)
         return ga, gb
+
+
+# One node computes every matmul; it carries the name of the node torch's matmul
+# leaves outermost for the operands' dims (mm, mv, dot, or the view/copy that
+# reshapes a batched or folded product).
+def _named(name):
+    return type(name, (MmBackward0,), {"__module__": __name__, "__qualname__": name})
+
+
+DotBackward0 = _named("DotBackward0")
+MvBackward0 = _named("MvBackward0")
+BmmBackward0 = _named("BmmBackward0")
+_MM_SQUEEZE = _named("SqueezeBackward4")
+_MM_UNSAFE_VIEW = _named("UnsafeViewBackward0")
+_MM_CLONE = _named("CloneBackward0")
+_MM_TRANSPOSE = _named("TransposeBackward0")
+_SMALL = {(1, 1): DotBackward0, (2, 1): MvBackward0, (1, 2): _MM_SQUEEZE, (2, 2): MmBackward0}
+
+
+def _node_class(a, b):
+    """torch's outermost node for ``matmul(a, b)``: only a 2-D ``a`` (or a 3-D one with
+    a batch of 1 against another batch) that requires grad, times an operand with
+    batch dims, makes torch fold the product and transpose it back (a copy unless the
+    result is a vector or empty); every other batched case ends in a view."""
+    na, nb = a._data.ndim, b._data.ndim
+    cls = _SMALL.get((na, nb))
+    if cls is not None:
+        return cls
+    sa, sb = a._data.shape, b._data.shape
+    if na == 3 and nb == 3 and sa[0] != sb[0] and sa[0] == 1 and a._rg:
+        na, sa = 2, sa[1:]
+    if na == 2 and nb >= 3 and a._rg:
+        n, p = sa[0], sb[-1]
+        if n == 1 or p == 1 or n * p == 0 or 0 in sb[:-2]:
+            return _MM_TRANSPOSE
+        return _MM_CLONE
+    return _MM_UNSAFE_VIEW
 
 
 # torch's C++ names of the scalar types, as its dtype errors spell them
@@ -53,43 +102,37 @@ def _broadcast_batch(a, b):
 
 def matmul(input, other):
     """Matrix product with torch's rules: 1-D operands are vectors, leading dims broadcast."""
+    return _matmul(input, other, None)
+
+
+def _matmul(input, other, node_cls):
     be = _check_pair(input, other, "matmul")
-    a, b = input, other
-    if a._data.ndim == 0 or b._data.ndim == 0:
+    sa, sb = input._data.shape, other._data.shape
+    if not sa or not sb:
         raise RuntimeError(
-            f"both arguments to matmul need to be at least 1D, but they are {a._data.ndim}D and {b._data.ndim}D"
+            f"both arguments to matmul need to be at least 1D, but they are {len(sa)}D and {len(sb)}D"
         )
-    squeeze_a = a._data.ndim == 1
-    squeeze_b = b._data.ndim == 1
+    squeeze_a = len(sa) == 1
+    squeeze_b = len(sb) == 1
     if squeeze_a and squeeze_b:
-        _check_dot_sizes(a, b)
-    if squeeze_a:
-        a = a.unsqueeze(0)
-    if squeeze_b:
-        b = b.unsqueeze(-1)
-    if a._data.shape[-1] != b._data.shape[-2]:
-        if squeeze_b and not squeeze_a and input._data.ndim == 2:
+        _check_dot_sizes(input, other)
+    if sa[-1] != (sb[0] if squeeze_b else sb[-2]):
+        if squeeze_b and len(sa) == 2:
             raise RuntimeError(
-                f"size mismatch, got input ({input._data.shape[0]}), mat "
-                f"({input._data.shape[0]}x{input._data.shape[1]}), vec ({other._data.shape[0]})")
+                f"size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), vec ({sb[0]})")
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_rows(input)} and {_rows(other, True)})"
         )
-    if a._data.ndim > 2 or b._data.ndim > 2:
-        _broadcast_batch(a._data.shape[:-2], b._data.shape[:-2])
-    data = be.kernels["matmul"](a._data, b._data)
-    if MODE.enabled and (a._rg or b._rg):
-        node = MmBackward0()
-        node.needs = (a._rg, b._rg)
-        node.save(a, b)
-        out = record(node, data, be, (a, b))
-    else:
-        out = _make(data, be)
-    if squeeze_a:
-        out = out.squeeze(-2)
-    if squeeze_b:
-        out = out.squeeze(-1)
-    return out
+    if len(sa) > 2 or len(sb) > 2:
+        _broadcast_batch(sa[:-2], sb[:-2])
+    data = be.kernels["matmul"](input._data, other._data)   # 1-D operands as matmul takes them
+    if MODE.enabled and (input._rg or other._rg):
+        node = (node_cls or _node_class(input, other))()
+        node.needs = (input._rg, other._rg)
+        node.vectors = (squeeze_a, squeeze_b)
+        node.save(input, other)
+        return record(node, data, be, (input, other))
+    return _make(data, be)
 
 
 def _rows(t, second=False):
@@ -120,7 +163,7 @@ def bmm(input, mat2):
     if (n2, k2) != (n, k):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {k}] but got: [{n2}, {k2}].")
-    return matmul(input, mat2)
+    return _matmul(input, mat2, BmmBackward0)
 
 
 def _check_dot_sizes(a, b):

@@ -209,12 +209,38 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 # ---------------------------------------------------------------- exponential units
+class _Elu(ember.autograd.Function):
+    """``scale * x`` for ``x > 0``, else ``scale * alpha * (exp(input_scale * x) - 1)``.
+
+    The derivative takes the negative branch at exactly 0 (as torch does), but its own
+    derivative (the second derivative) is 0 there, as torch's double backward of ELU
+    only counts inputs strictly below 0. The backward is written with Tensor ops, so it
+    is differentiable again.
+    """
+
+    @staticmethod
+    def forward(ctx, x, alpha, scale, input_scale):
+        ctx.save_for_backward(x)
+        ctx.consts = (alpha, scale, input_scale)
+        # negative branch on clamped input: the discarded exp never overflows
+        neg = (x.clamp(max=0) * input_scale).expm1() * (alpha * scale)
+        pos = x * scale if scale != 1 else x
+        return ember.where(x > 0, pos, neg)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        alpha, scale, input_scale = ctx.consts
+        # zero (not x) at x == 0, so the second derivative vanishes there
+        below = ember.where(x < 0, x, ember.zeros_like(x))
+        slope_neg = (below * input_scale).exp() * (alpha * scale * input_scale)
+        slope = ember.where(x <= 0, slope_neg, ember.full_like(x, scale))
+        return grad * slope, None, None, None
+
+
 def _elu_core(input, alpha, scale, input_scale):
     _floating(input, "elu_cpu")
-    # negative branch on clamped input: the discarded exp never overflows
-    neg = (input.clamp(max=0) * input_scale).expm1() * (alpha * scale)
-    pos = input * scale if scale != 1 else input
-    return ember.where(input > 0, pos, neg)
+    return _Elu.apply(input, alpha, scale, input_scale)
 
 
 def elu(input, alpha=1.0, inplace=False):
