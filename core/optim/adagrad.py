@@ -28,6 +28,8 @@ class Adagrad(Optimizer):
         >>> optimizer = ember.optim.Adagrad(model.parameters(), lr=0.1)
     """
 
+    _GROUP_DEFAULTS = {"foreach": None, "maximize": False}
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")
@@ -45,12 +47,6 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 state["step"] = _creation.tensor(0.0)
                 state["sum"] = _creation.full_like(p, group["initial_accumulator_value"])
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
 
     def step(self, closure=None):
         """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""

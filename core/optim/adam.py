@@ -44,19 +44,14 @@ class Adam(Optimizer):
 
     _decoupled = False
 
+    _GROUP_DEFAULTS = {"amsgrad": False, "maximize": False, "foreach": None}
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, foreach=None):
         _check_adam_args(lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
 
     def step(self, closure=None):
         """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""

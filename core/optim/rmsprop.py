@@ -32,6 +32,8 @@ class RMSprop(Optimizer):
         >>> optimizer = ember.optim.RMSprop(model.parameters(), lr=1e-3, momentum=0.9)
     """
 
+    _GROUP_DEFAULTS = {"momentum": 0, "centered": False, "maximize": False, "foreach": None}
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, *, maximize=False, foreach=None):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")
@@ -42,14 +44,6 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
 
     def step(self, closure=None):
         """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""

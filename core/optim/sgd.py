@@ -34,6 +34,8 @@ class SGD(Optimizer):
         >>> optimizer.step()
     """
 
+    _GROUP_DEFAULTS = {"nesterov": False, "maximize": False, "foreach": None}
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")
@@ -44,13 +46,6 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
 
     def step(self, closure=None):
         """Perform one update; ``closure`` (optional) re-evaluates and returns the loss."""
