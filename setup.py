@@ -6,6 +6,9 @@ editable rebuild never keeps a ``.so`` built in the other mode):
 
 ``EMBER_CYTHON_DEBUG=1``
     compile the kernels with bounds and negative-index checks back on.
+``EMBER_BUILD_ONLY=name``
+    build only the extensions whose module name contains ``name`` (for
+    ``python setup.py build_ext --inplace`` while working on one family).
 ``EMBER_NATIVE=1``
     add ``-march=native``: the vectorised loops then use AVX2/AVX-512 where
     the building machine has them (sigmoid about 4x faster on an AVX-512
@@ -13,6 +16,7 @@ editable rebuild never keeps a ``.so`` built in the other mode):
     that builds and wheels stay portable (SSE2 baseline).
 """
 import os
+import pathlib
 import platform
 
 import numpy as np
@@ -95,13 +99,23 @@ extensions = [
     )
     for name, flags in _KERNEL_VARIANTS.items()
 ] + [
+    # every Cython file of a layer family: plugins/<family>/<name>.pyx
     Extension(
-        "ember.plugins.losses._ctc",
-        sources=["plugins/losses/_ctc.pyx"],
+        f"ember.plugins.{path.parent.name}.{path.stem}",
+        sources=[path.as_posix()],
+        include_dirs=[np.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=_OPENMP_COMPILE,
         extra_link_args=_OPENMP_LINK,
-    ),
+    )
+    for path in sorted(pathlib.Path("plugins").glob("*/*.pyx"))
 ]
+
+# Development switch: EMBER_BUILD_ONLY=conv builds only the extensions whose
+# module name contains "conv" (with ``setup.py build_ext --inplace``).
+_ONLY = os.environ.get("EMBER_BUILD_ONLY", "")
+if _ONLY:
+    extensions = [ext for ext in extensions if _ONLY in ext.name]
 
 setup(
     package_dir=PACKAGE_ROOTS,

@@ -118,3 +118,32 @@ class Registry:
 
 
 REGISTRY = Registry()
+
+
+# --- what a layer family needs to run its own kernels on a tensor's backend ---
+
+def data_of(tensor):
+    """The array (NumPy, CuPy, ...) that ``tensor`` holds, shared, not copied."""
+    return tensor._data
+
+
+def kernel_for(op, tensor):
+    """The kernel registered for ``op`` on ``tensor``'s backend (else the generic one)."""
+    return tensor._be.kernels[op]
+
+
+def xp_of(tensor):
+    """The array namespace (``numpy``, ``cupy``) of ``tensor``'s backend."""
+    return tensor._be.xp
+
+
+def tensor_like(array, like):
+    """A new tensor without history holding ``array``, on the backend of ``like``."""
+    from ._ops.common import wrap
+
+    return wrap(array, like._be)
+
+
+def run_kernel(op, tensor, *args):
+    """``op``'s kernel applied to ``tensor``'s array and ``args``, as a new tensor."""
+    return tensor_like(tensor._be.kernels[op](tensor._data, *args), tensor)

@@ -5,6 +5,7 @@ from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node
 from .gradcheck import gradcheck, gradgradcheck
+from .linear_map import linear_map
 from .variable import Variable
 
 

@@ -1,0 +1,55 @@
+"""Linear maps computed by a kernel pair: the map and its adjoint.
+
+Convolution's unfold/fold, pooling's gather/scatter, padding and upsampling
+are all linear in their input. Given a kernel for the map and one for its
+adjoint (the transposed map), :func:`linear_map` records a node whose gradient
+is the adjoint applied to the incoming gradient, itself recorded the same way
+with the roles swapped; so these ops are differentiable to any order.
+"""
+
+from .. import backend
+from .function import Function, _node_class
+
+__all__ = ["linear_map"]
+
+
+def _named(name):
+    """The Function subclass whose backward node is called ``name`` (made once)."""
+    cls = _CLASSES.get(name)
+    if cls is None:
+        cls = type("LinearMap", (_LinearMap,), {"__module__": __name__})
+        node_cls = _node_class(cls)
+        node_cls.__name__ = node_cls.__qualname__ = name
+        _CLASSES[name] = cls
+    return cls
+
+
+class _LinearMap(Function):
+    @staticmethod
+    def forward(ctx, x, op, adjoint, args, adjoint_name):
+        ctx.spec = (adjoint, op, args, adjoint_name, type(ctx).__name__)
+        return backend.run_kernel(op, x, *args)
+
+    @staticmethod
+    def backward(ctx, grad):
+        adjoint, op, args, adjoint_name, name = ctx.spec
+        return _named(adjoint_name).apply(grad, adjoint, op, args, name), None, None, None, None
+
+
+_CLASSES = {}
+
+
+def linear_map(x, op, adjoint, args=(), name="LinearMapBackward", adjoint_name=None):
+    """``op``'s kernel applied to ``x``: a linear map whose gradient is ``adjoint``.
+
+    Both kernels are looked up by op name on ``x``'s backend and called as
+    ``kernel(array, *args)``; ``adjoint`` must compute the transposed map with
+    the same ``args`` (so it knows both shapes). ``name`` names the node in
+    ``grad_fn`` (torch's name, e.g. ``"AvgPool2DBackward0"``); ``adjoint_name``
+    names the node of the gradient's own graph (double backward).
+
+    Examples::
+
+        >>> y = linear_map(x, "pad.constant_nd", "pad.crop_nd", (pads,), "ConstantPadNdBackward0")
+    """
+    return _named(name).apply(x, op, adjoint, tuple(args), adjoint_name or name + "Backward")
