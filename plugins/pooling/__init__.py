@@ -1,14 +1,37 @@
 """The ``pooling`` layer family: max, average, power-average, fractional and
-adaptive pooling, max unpooling, and their functional forms."""
+adaptive pooling, max unpooling, and their functional forms.
+
+Each topic file (``modules``/``functional`` for the windowed poolings,
+``adaptive``, ``fractional``) exports its public names in ``MODULES`` and
+``FUNCTIONS`` tables and its Cython kernels in ``CPU_KERNELS``; the hooks merge them.
+"""
 
 from ember.hookspecs import hookimpl
 
 
+def _topics():
+    from . import adaptive, fractional, functional, modules
+
+    return modules, functional, adaptive, fractional
+
+
+def _merged(table):
+    merged = {}
+    for topic in _topics():
+        merged.update(getattr(topic, table, {}))
+    return merged
+
+
 @hookimpl
 def ember_register_modules():
-    return {}
+    return _merged("MODULES")
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    return _merged("FUNCTIONS")
+
+
+@hookimpl
+def ember_register_kernels():
+    return {(op, "cpu"): fn for op, fn in _merged("CPU_KERNELS").items()}

@@ -1,0 +1,5 @@
+"""(being written)"""
+
+MODULES = {}
+FUNCTIONS = {}
+CPU_KERNELS = {}
