@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
 import workloads  # noqa: E402
 import bench_training  # noqa: E402
+import spatial_workloads as sw  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -45,7 +46,18 @@ ROWS = [
     ("matmul 1024", workloads.matmul_forward, 1024, 1),
     ("matmul 1024 fwd+bwd", workloads.matmul_backward, 1024, 1),
     ("MLP 64-128-10 SGD step, b=64", bench_training.mlp_training_step, 64, 1),
+    ("Conv2d 64-64 3x3 32x64x32x32 f+b", sw.conv2d_3x3, 32, 1),
+    ("LeNet-5 SGD step, b=64, 28x28", sw.lenet5_training_step, 64, 1),
+    ("MaxPool2d 2 32x64x32x32 f+b", sw.max_pool2d, 32, 1),
+    ("AvgPool2d 2 32x64x32x32 f+b", sw.avg_pool2d, 32, 1),
+    ("ReflectionPad2d 1 32x64x32x32 f+b", sw.reflection_pad2d, 32, 1),
+    ("Upsample x2 bilinear 32x64x32x32 f+b", sw.upsample_bilinear, 32, 1),
+    ("Upsample x2 nearest 32x64x32x32 f+b", sw.upsample_nearest, 32, 1),
 ]
+
+#: Rows whose throughput is also printed: label -> floating-point operations per
+#: forward (a forward + backward does about three times as many).
+FLOPS = {"Conv2d 64-64 3x3 32x64x32x32 f+b": sw.conv2d_3x3_flops(32)}
 
 
 def best_times(runs, repeat, min_time):
@@ -119,7 +131,7 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.1f}\n")
 
     names = list(libs) + (["ember/torch"] if torch is not None else [])
-    print(f"{'workload':32}" + "".join(f"{name:>13}" for name in names))
+    print(f"{'workload':38}" + "".join(f"{name:>13}" for name in names))
     for label, builder, size, ops in ROWS:
         if args.only and not re.search(args.only, label, re.IGNORECASE):
             continue
@@ -128,7 +140,11 @@ def main(argv=None):
         cells = [format_time(t) for t in times]
         if torch is not None:
             cells.append(f"{times[0] / times[1]:.2f}")
-        print(f"{label:32}" + "".join(f"{cell:>13}" for cell in cells), flush=True)
+        line = f"{label:38}" + "".join(f"{cell:>13}" for cell in cells)
+        if label in FLOPS:
+            rates = [3 * FLOPS[label] / t / 1e9 for t in times]
+            line += "   GFLOP/s " + " / ".join(f"{r:.0f}" for r in rates)
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """Module-level ``__getattr__``/``__dir__`` that serve names from the plugin registry."""
 
 
-def registry_namespace(kind, module_globals):
+def registry_namespace(kind, module_globals, prefix=""):
     """Return ``(__getattr__, __dir__)`` for ``ember.nn`` (kind ``"module"``),
-    ``ember.nn.functional`` (``"function"``) or ``ember.nn.utils`` (``"util"``)."""
+    ``ember.nn.functional`` (``"function"``) or ``ember.nn.utils`` (``"util"``).
+
+    Registered names with a dotted ``prefix`` (``"rnn."``) belong to the
+    submodule that passes that prefix (``ember.nn.utils.rnn``), not to the parent.
+    """
     from .._plugins import MANAGER
 
     def table():
@@ -11,11 +15,11 @@ def registry_namespace(kind, module_globals):
 
     def __getattr__(name):
         try:
-            return table()[name]
+            return table()[prefix + name]
         except KeyError:
             pass
         where = module_globals["__name__"]
-        provider = MANAGER.provider_of(kind, name)
+        provider = MANAGER.provider_of(kind, prefix + name)
         if provider is not None:
             raise AttributeError(
                 f"module '{where}' has no attribute '{name}': it is provided by plugin "
@@ -24,6 +28,7 @@ def registry_namespace(kind, module_globals):
         raise AttributeError(f"module '{where}' has no attribute '{name}'")
 
     def __dir__():
-        return sorted(set(module_globals) | set(table()))
+        names = {key[len(prefix):] for key in table() if key.startswith(prefix)}
+        return sorted(set(module_globals) | {name for name in names if "." not in name})
 
     return __getattr__, __dir__

@@ -16,8 +16,9 @@ def test_fit_sine_loss_goes_down():
 @pytest.fixture
 def digits():
     pytest.importorskip("sklearn")
-    if not (hasattr(ember.nn, "Linear") and hasattr(ember.nn, "CrossEntropyLoss")):
-        pytest.skip("the linear and losses plugins are not available")
+    needed = ("Linear", "CrossEntropyLoss", "Conv2d", "MaxPool2d", "Flatten")
+    if not all(hasattr(ember.nn, name) for name in needed):
+        pytest.skip("the linear, losses, conv, pooling and utils plugins are needed")
     from ember.examples import digits
 
     return digits
@@ -43,6 +44,17 @@ def test_digits_main_writes_plot_and_reports(digits, tmp_path, capsys):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_digits_mlp_option_learns(digits):
+    model, history = digits.train(epochs=3, progress=False, model="mlp")
+    assert isinstance(model[0], ember.nn.Linear)
+    assert history["test_accuracy"][-1] > 0.9
+
+
+def test_digits_unknown_model_is_refused(digits):
+    with pytest.raises(ValueError, match="unknown model 'rnn'"):
+        digits.build_model("rnn")
+
+
 def test_digits_exit_status_when_below_target(digits, tmp_path):
-    # One epoch at a tiny learning rate cannot reach 95%: the run must report failure.
+    # One epoch at a tiny learning rate cannot reach 97%: the run must report failure.
     assert digits.main(["--epochs", "1", "--lr", "1e-5", "--plot", "", "--no-progress"]) == 1
