@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
 import workloads  # noqa: E402
 import bench_training  # noqa: E402
+import sequence_workloads as qw  # noqa: E402
 import spatial_workloads as sw  # noqa: E402
 
 import ember  # noqa: E402
@@ -53,6 +54,10 @@ ROWS = [
     ("ReflectionPad2d 1 32x64x32x32 f+b", sw.reflection_pad2d, 32, 1),
     ("Upsample x2 bilinear 32x64x32x32 f+b", sw.upsample_bilinear, 32, 1),
     ("Upsample x2 nearest 32x64x32x32 f+b", sw.upsample_nearest, 32, 1),
+    ("BatchNorm2d 32x64x32x32 f+b", sw.batch_norm2d, 32, 1),
+    ("LSTM 2x200, seq 35, b=20 f+b", qw.lstm, 20, 1),
+    ("GRU 2x200, seq 35, b=20 f+b", qw.gru, 20, 1),
+    ("EmbeddingBag mean 10k x 64, b=512 f+b", qw.embedding_bag_mean, 512, 1),
 ]
 
 #: Rows whose throughput is also printed: label -> floating-point operations per
@@ -135,7 +140,11 @@ def main(argv=None):
     for label, builder, size, ops in ROWS:
         if args.only and not re.search(args.only, label, re.IGNORECASE):
             continue
-        runs = [builder(lib, "cpu", size) for lib in libs.values()]
+        try:
+            runs = [builder(lib, "cpu", size) for lib in libs.values()]
+        except (AttributeError, NotImplementedError) as exc:  # a family not loaded
+            print(f"{label:38}   not available: {exc}", flush=True)
+            continue
         times = [t / ops for t in best_times(runs, repeat, min_time)]
         cells = [format_time(t) for t in times]
         if torch is not None:

@@ -38,3 +38,10 @@ class TimeLeNet5TrainingStep(_Workloads):
 
     builders = {"sgd_step": sw.lenet5_training_step}
     params = (BACKENDS, [64], list(builders))
+
+
+class TimeNormalization(_Workloads):
+    """BatchNorm2d(64) training mode on (size, 64, 32, 32), forward + backward."""
+
+    builders = {"batch_norm2d": sw.batch_norm2d}
+    params = (BACKENDS, [32], list(builders))

@@ -88,3 +88,8 @@ def lenet5_training_step(lib, device, batch):
         optimizer.step()
 
     return run
+
+
+def batch_norm2d(lib, device, batch):
+    """BatchNorm2d(64) in training mode on (batch, 64, 32, 32): forward + backward."""
+    return layer_forward_backward(lib, device, batch, lambda nn: nn.BatchNorm2d(64))
