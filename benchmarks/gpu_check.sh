@@ -25,3 +25,5 @@ ember.cuda.synchronize()
 print(f"cuda 1024 matmul+sigmoid fwd+bwd: {(time.perf_counter() - t) / 20 * 1e3:.2f} ms")
 print("grad device:", x.grad.device, "dtype:", x.grad.dtype)
 PY
+# ember/torch ratios of the benchmark workloads on the GPU (torch there is a CUDA build)
+timeout 240 python benchmarks/ratio.py --quick --device cuda 2>&1 | tee "$OUT/ratio_cuda.txt"

@@ -88,6 +88,18 @@ def best_times(runs, repeat, min_time):
     return best
 
 
+def synchronised(run, lib, device):
+    """``run`` followed by a wait for ``lib``'s queued work on ``device`` (GPU timings)."""
+    if device == "cpu":
+        return run
+
+    def run_and_wait():
+        run()
+        lib.cuda.synchronize()
+
+    return run_and_wait
+
+
 def format_time(seconds):
     """A time with a readable unit, e.g. ``12.3 µs`` or ``4.56 ms``."""
     for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
@@ -118,6 +130,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
     parser.add_argument("--only", metavar="PATTERN", help="regex selecting rows by label")
+    parser.add_argument("--device", default="cpu",
+                        help="device the workloads run on (cuda: each call is synchronised)")
     args = parser.parse_args(argv)
     repeat, min_time = (3, 0.02) if args.quick else (7, 0.1)
 
@@ -141,7 +155,8 @@ def main(argv=None):
         if args.only and not re.search(args.only, label, re.IGNORECASE):
             continue
         try:
-            runs = [builder(lib, "cpu", size) for lib in libs.values()]
+            runs = [synchronised(builder(lib, args.device, size), lib, args.device)
+                    for lib in libs.values()]
         except (AttributeError, NotImplementedError) as exc:  # a family not loaded
             print(f"{label:38}   not available: {exc}", flush=True)
             continue
