@@ -25,7 +25,8 @@ class UnaryBackward(Node):
 
 
 def _zeros(g, x, y):
-    return g * 0
+    # zeros, not g * 0: an inf or NaN incoming gradient still gives 0, as in torch
+    return wrap(g._be.xp.zeros_like(g._data), g._be)
 
 
 def _stable_sigmoid(xp):

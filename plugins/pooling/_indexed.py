@@ -1,10 +1,10 @@
 """Gathering values by flat per-plane indices, and its adjoint, scattering them back.
 
 Max pooling of every kind (plain, adaptive, fractional) picks one input
-element per output element of each (batch, channel) plane; MaxUnpool puts
-values back at such indices. Given the indices, both are linear maps, so they
-go through ``linear_map`` and are differentiable to any order: the gradient of
-a gather is a scatter-add, and the gradient of a scatter is a gather.
+element per output element of each (batch, channel) plane. Given the indices,
+that is a linear map, so it goes through ``linear_map`` and is differentiable
+to any order: the gradient of a gather is a scatter-add, whose gradient is the
+gather again.
 
 Shapes: the large side is ``(*lead, *in_spatial)``, the small side
 ``(*lead, *out_spatial)``; int64 ``indices`` has the small side's shape and
@@ -15,7 +15,7 @@ convention). Both kernels take ``(array, indices, in_spatial, out_spatial)``.
 from ember.autograd import linear_map
 from ember.backend import REGISTRY, data_of
 
-__all__ = ["gather_planes", "scatter_planes", "check_plane_indices"]
+__all__ = ["gather_planes"]
 
 
 def _size(shape):
@@ -53,28 +53,8 @@ def gather_planes(x, indices, out_spatial, name="MaxPool2DWithIndicesBackward0")
     """``out[p, j] = x[p, indices[p, j]]`` for each plane ``p``; differentiable in ``x``.
 
     ``indices`` (int64 tensor of shape ``(*lead, *out_spatial)``) must hold valid
-    offsets: computed by a pooling kernel, or checked by :func:`check_plane_indices`.
+    offsets, as computed by a pooling kernel.
     """
     in_spatial = tuple(x.shape[indices.dim() - len(out_spatial):])
     return linear_map(x, "pooling.gather_planes", "pooling.scatter_planes",
                       (data_of(indices), in_spatial, tuple(out_spatial)), name)
-
-
-def scatter_planes(values, indices, in_spatial, name="MaxUnpool2DBackward0"):
-    """Per plane, zeros of shape ``in_spatial`` with ``values`` added at ``indices``
-    (MaxUnpool's forward, the adjoint of :func:`gather_planes`); differentiable."""
-    out_spatial = tuple(values.shape[values.dim() - len(in_spatial):])
-    return linear_map(values, "pooling.scatter_planes", "pooling.gather_planes",
-                      (data_of(indices), tuple(in_spatial), out_spatial), name)
-
-
-def check_plane_indices(indices, plane_size):
-    """Raise RuntimeError when an index falls outside ``[0, plane_size)``
-    (user-given MaxUnpool indices are checked before any kernel reads them)."""
-    if indices.numel() == 0:
-        return
-    lo, hi = int(indices.min()), int(indices.max())
-    if lo < 0 or hi >= plane_size:
-        bad = lo if lo < 0 else hi
-        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                           f"{plane_size})")

@@ -972,3 +972,10 @@ def test_zero_dim_results_are_arrays_that_take_inplace_ops(make):
         else:
             assert_same(got, y)
             assert tuple(got.shape) == expected_shape and isinstance(got.numpy(), np.ndarray)
+
+
+@pytest.mark.parametrize("name", ["sign", "floor", "ceil", "round", "trunc"])
+def test_piecewise_constant_gradient_is_zero_even_for_inf_grad(name):
+    x = ember.zeros(3, requires_grad=True)
+    getattr(ember, name)(x).backward(ember.tensor([float("inf"), float("nan"), 1.0]))
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
