@@ -12,6 +12,7 @@ def ember_register_modules():
 
 @hookimpl
 def ember_register_functions():
-    from .functional import cosine_similarity, pairwise_distance
+    from .functional import cosine_similarity, normalize, pairwise_distance
 
-    return {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance}
+    return {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance,
+            "normalize": normalize}

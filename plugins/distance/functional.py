@@ -87,3 +87,34 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
         out = diff.norm(p=p)
         return out
     return diff.norm(p=p, dim=diff.dim() - 1, keepdim=keepdim)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)``, the p-norm taken along ``dim``.
+
+    Each vector along ``dim`` is scaled to unit p-norm; vectors whose norm is below
+    ``eps`` are divided by ``eps`` instead (a zero vector stays zero).
+
+    Args:
+        input: a floating tensor of any shape.
+        p: the norm degree. Default: 2.
+        dim: the dimension (or tuple of dimensions) holding the vectors. Default: 1.
+        eps: lower bound on the norm. Default: 1e-12.
+        out: if given, the result is written into this tensor (no gradient is
+            recorded through it), which is returned.
+
+    Returns:
+        a tensor of the shape of ``input``.
+
+    Examples::
+
+        >>> F.normalize(ember.tensor([[3.0, 4.0], [0.0, 0.0]]), dim=1)
+        tensor([[0.6000, 0.8000],
+                [0.0000, 0.0000]])
+    """
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    if out is None:
+        return input / denom
+    with ember.no_grad():
+        out.copy_(input / denom)
+    return out

@@ -5,9 +5,20 @@ from ember.hookspecs import hookimpl
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from .modules import Embedding, EmbeddingBag
+
+    return {"Embedding": Embedding, "EmbeddingBag": EmbeddingBag}
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    from .functional import embedding, embedding_bag
+
+    return {"embedding": embedding, "embedding_bag": embedding_bag}
+
+
+@hookimpl
+def ember_register_kernels():
+    from .functional import cpu_kernels
+
+    return {(op, "cpu"): fn for op, fn in cpu_kernels().items()}

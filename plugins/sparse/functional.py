@@ -1,0 +1,463 @@
+"""Lookup tables: ``embedding`` (rows of a weight picked by index) and
+``embedding_bag`` (sums, means or maxima of bags of such rows, without building
+the per-index rows).
+
+Every path is a linear map of the weight computed by a kernel pair (see
+:mod:`ember.autograd.linear_map`): a gather of rows into bags and its adjoint, a
+scatter-add of bag gradients into a dense weight gradient. Max bags first pick,
+without gradient, the row that wins each column, then gather by those rows.
+
+ember has no sparse tensors: ``sparse=True`` is accepted and gives the same
+dense gradient as ``sparse=False``.
+"""
+
+import math
+
+import ember
+from ember.autograd import Function, linear_map
+from ember.autograd.function import _node_class
+from ember.backend import REGISTRY, data_of, kernel_for, tensor_like, xp_of
+
+__all__ = ["embedding", "embedding_bag"]
+
+_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+           "bfloat16": "BFloat16Tensor", "int16": "ShortTensor", "int8": "CharTensor",
+           "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+           "complex128": "ComplexDoubleTensor"}
+
+
+# ---------------------------------------------------------------- generic kernels
+# Bag ``b`` covers positions [starts[b], ends[b]) of the flat index array ``idx``;
+# positions whose row is ``pad`` are skipped; ``coef`` (per position) multiplies
+# and ``div`` (per bag) divides when given.
+
+def _bag_positions(xp, starts, ends):
+    """Every covered position, the bag it belongs to, and its rank inside the bag."""
+    lengths = ends - starts
+    first = xp.cumsum(lengths) - lengths          # exclusive prefix sums
+    total = int(lengths.sum()) if lengths.shape[0] else 0
+    j = xp.arange(total, dtype=xp.int64)
+    bag = xp.searchsorted(first, j, side="right") - 1 if total else j
+    rank = j - first[bag] if total else j
+    return starts[bag] + rank if total else j, bag, rank
+
+
+def _bag_weights(xp, rows, pos, bag, coef, div, pad, dtype):
+    w = xp.ones(rows.shape[0], dtype=dtype) if coef is None else coef[pos].astype(dtype, copy=True)
+    if pad >= 0:
+        w = w * (rows != pad)
+    if div is not None:
+        d = div[bag]
+        w = w / xp.where(d != 0, d, 1).astype(dtype)
+    return w.astype(dtype, copy=False)
+
+
+def _bag_gather(xp):
+    def bag_gather(W, idx, starts, ends, coef, div, pad, num):
+        pos, bag, _ = _bag_positions(xp, starts, ends)
+        rows = idx[pos]
+        out = xp.zeros((starts.shape[0], W.shape[1]), dtype=W.dtype)
+        w = _bag_weights(xp, rows, pos, bag, coef, div, pad, W.dtype)
+        xp.add.at(out, bag, W[rows] * w[:, None])
+        return out
+    return bag_gather
+
+
+def _bag_scatter(xp):
+    def bag_scatter(G, idx, starts, ends, coef, div, pad, num):
+        pos, bag, _ = _bag_positions(xp, starts, ends)
+        rows = idx[pos]
+        out = xp.zeros((num, G.shape[1]), dtype=G.dtype)
+        w = _bag_weights(xp, rows, pos, bag, coef, div, pad, G.dtype)
+        xp.add.at(out, rows, G[bag] * w[:, None])
+        return out
+    return bag_scatter
+
+
+def _bag_argmax(xp):
+    def bag_argmax(W, idx, starts, ends, pad):
+        B, D = starts.shape[0], W.shape[1]
+        pos, bag, rank = _bag_positions(xp, starts, ends)
+        rows = idx[pos]
+        keep = rows != pad
+        bag, rank, rows = bag[keep], rank[keep], rows[keep]
+        longest = int((ends - starts).max()) if B else 0
+        dense = xp.full((B, max(longest, 1), D), -xp.inf, dtype=W.dtype)
+        dense[bag, rank] = W[rows]
+        owner = xp.full((B, max(longest, 1)), -1, dtype=xp.int64)
+        owner[bag, rank] = rows
+        best = xp.take_along_axis(owner, dense.argmax(axis=1), axis=1)
+        counts = xp.zeros(B, dtype=xp.int64)
+        xp.add.at(counts, bag, 1)
+        return xp.where(counts[:, None] > 0, best, -1)
+    return bag_argmax
+
+
+def _col_gather(xp):
+    def col_gather(W, rows, num):
+        picked = xp.take_along_axis(W, xp.where(rows < 0, 0, rows), axis=0)
+        return xp.where(rows < 0, xp.zeros((), dtype=W.dtype), picked)
+    return col_gather
+
+
+def _col_scatter(xp):
+    def col_scatter(G, rows, num):
+        out = xp.zeros((num + 1, G.shape[1]), dtype=G.dtype)   # row ``num`` takes empty bags
+        cols = xp.broadcast_to(xp.arange(G.shape[1]), rows.shape)
+        xp.add.at(out, (xp.where(rows < 0, num, rows), cols), G)
+        return out[:num]
+    return col_scatter
+
+
+def _row_gather(xp):
+    def row_gather(W, idx, coef, num):
+        out = xp.take(W, idx.reshape(-1), axis=0)
+        if coef is not None:
+            out = out * coef[:, None]
+        return out.reshape(tuple(idx.shape) + (W.shape[1],))
+    return row_gather
+
+
+def _row_scatter(xp):
+    def row_scatter(G, idx, coef, num):
+        G2 = G.reshape(-1, G.shape[-1])
+        if coef is not None:
+            G2 = G2 * coef[:, None]
+        out = xp.zeros((num, G2.shape[1]), dtype=G.dtype)
+        xp.add.at(out, idx.reshape(-1), G2)
+        return out
+    return row_scatter
+
+
+REGISTRY.add_generic({
+    "sparse.bag_gather": _bag_gather, "sparse.bag_scatter": _bag_scatter,
+    "sparse.bag_argmax": _bag_argmax, "sparse.col_gather": _col_gather,
+    "sparse.col_scatter": _col_scatter, "sparse.row_gather": _row_gather,
+    "sparse.row_scatter": _row_scatter,
+})
+
+
+def cpu_kernels():
+    """The Cython kernels for the ``cpu`` backend (empty when not built)."""
+    try:
+        from . import _embedding_bag as k
+    except ImportError:  # not built: the generic kernels above serve the CPU
+        return {}
+
+    def row_scatter(G, idx, coef, num):
+        return k.row_scatter(G.reshape(-1, G.shape[-1]), idx.reshape(-1), coef, num)
+
+    return {"sparse.bag_gather": k.bag_gather, "sparse.bag_scatter": k.bag_scatter,
+            "sparse.bag_argmax": k.bag_argmax, "sparse.row_scatter": row_scatter}
+
+
+# ---------------------------------------------------------------- autograd
+class _Lookup(Function):
+    """A gather whose gradient is a scatter with other factors than the forward
+    (padding rows get no gradient; ``scale_grad_by_freq`` divides by counts).
+
+    The gradient itself goes through ``linear_map``, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, gather, scatter, fwd_args, bwd_args, dbl_name):
+        ctx.spec = (gather, scatter, bwd_args, dbl_name)
+        return tensor_like(kernel_for(gather, weight)(data_of(weight), *fwd_args), weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gather, scatter, bwd_args, dbl_name = ctx.spec
+        return linear_map(grad, scatter, gather, bwd_args, dbl_name), None, None, None, None, None
+
+
+_node_class(_Lookup).__name__ = "EmbeddingBackward0"
+
+
+class _LookupBag(_Lookup):
+    pass
+
+
+_node_class(_LookupBag).__name__ = "EmbeddingBagBackward0"
+
+
+# ---------------------------------------------------------------- checks
+def _index_array(input, op):
+    """The int64 array of ``input`` (an int32/int64 tensor), else torch's error."""
+    if not isinstance(input, ember.Tensor):
+        raise TypeError(f"{op}(): argument 'indices' must be Tensor, not {type(input).__name__}")
+    name = input.dtype.name
+    if name not in ("int64", "int32"):
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got ember.{_LEGACY.get(name, name)} instead (while checking arguments "
+            f"for {op})")
+    arr = data_of(input)
+    return arr.astype(xp_of(input).int64, copy=False)
+
+
+def _bounds(arr):
+    """(min, max) of an index array as Python ints (one host sync on a GPU)."""
+    if arr.size == 0:
+        return 0, 0
+    return int(arr.min()), int(arr.max())
+
+
+def _renorm_(weight, idx, max_norm, norm_type):
+    """Rescale in place, without gradient, each row of ``weight`` named in ``idx``
+    whose ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm``."""
+    xp = xp_of(weight)
+    W = data_of(weight)
+    rows = xp.unique(idx.reshape(-1))
+    if rows.shape[0] == 0:
+        return
+    sel = W[rows]
+    mag = xp.abs(sel)
+    p = float(norm_type)
+    if p == 2:
+        norms = xp.sqrt((sel * sel).sum(axis=1))
+    elif p == 1:
+        norms = mag.sum(axis=1)
+    elif p == math.inf:
+        norms = mag.max(axis=1)
+    elif p == -math.inf:
+        norms = mag.min(axis=1)
+    elif p == 0:
+        norms = (mag != 0).sum(axis=1)
+    else:
+        norms = (mag ** p).sum(axis=1) ** (1.0 / p)
+    norms = norms.astype(xp.float64)
+    over = norms > max_norm
+    if not bool(over.any()):
+        return
+    scale = (max_norm / (norms[over] + 1e-7)).astype(W.dtype)
+    with ember.no_grad():
+        weight[tensor_like(rows[over], weight)] = tensor_like(sel[over] * scale[:, None], weight)
+
+
+def _freq_coef(xp, idx, num, dtype):
+    """1 / (how often each position's row occurs in ``idx``)."""
+    counts = xp.zeros(num, dtype=xp.int64)
+    xp.add.at(counts, idx, 1)
+    return (1.0 / counts[idx]).astype(dtype)
+
+
+# ---------------------------------------------------------------- embedding
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by the indices in ``input``.
+
+    Args:
+        input: integer tensor (int64 or int32) of any shape, values in ``[0, num_embeddings)``.
+        weight: ``(num_embeddings, embedding_dim)``.
+        padding_idx: a row that receives no gradient (negative counts from the end);
+            its value is returned as it is. Default: None.
+        max_norm: if given, every row named in ``input`` whose ``norm_type``-norm
+            exceeds ``max_norm`` is scaled down to that norm first, in place in
+            ``weight`` and without gradient. Default: None.
+        norm_type: the p of that norm. Default: 2.
+        scale_grad_by_freq: divide each row's gradient by how often its index occurs
+            in ``input``. Default: ``False``.
+        sparse: accepted for compatibility; ember has no sparse tensors, the weight
+            gradient is always dense. Default: ``False``.
+
+    Shape:
+        - Input: ``(*)``. Weight: ``(V, D)``. Output: ``(*, D)``.
+
+    Examples::
+
+        >>> w = ember.tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+        >>> F.embedding(ember.tensor([[2, 0]]), w)
+        tensor([[[4., 5.],
+                 [0., 1.]]])
+    """
+    if weight.dim() != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx >= num or padding_idx < -num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        if padding_idx < 0:
+            padding_idx += num
+    pad = -1 if padding_idx is None else int(padding_idx)
+    idx = _index_array(input, "embedding")
+    lo, hi = _bounds(idx)
+    if lo < 0 or hi >= num:
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_(weight, idx, max_norm, norm_type)
+    xp = xp_of(weight)
+    flat = idx.reshape(-1)
+    coef = None
+    if pad >= 0 or scale_grad_by_freq:
+        dtype = data_of(weight).dtype
+        coef = xp.ones(flat.shape[0], dtype=dtype)
+        if pad >= 0:
+            coef = coef * (flat != pad)
+        if scale_grad_by_freq:
+            coef = coef * _freq_coef(xp, flat, num, dtype)
+    return _Lookup.apply(weight, "sparse.row_gather", "sparse.row_scatter", (idx, None, num),
+                         (idx, coef, num), "EmbeddingDenseBackwardBackward0")
+
+
+# ---------------------------------------------------------------- embedding_bag
+def _bags(input, offsets, include_last_offset, xp):
+    """Flat indices and the [start, end) of every bag, with torch's checks."""
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        n_bags, length = input.shape
+        if length == 0 and n_bags > 0:
+            raise RuntimeError("embedding_bag: a 2-D input needs at least one index per bag (step must be nonzero)")
+        idx = _index_array(input, "embedding_bag").reshape(-1)
+        starts = xp.arange(n_bags, dtype=xp.int64) * length
+        return idx, starts, starts + length
+    if input.dim() != 1:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    if offsets.dim() != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    idx = _index_array(input, "embedding_bag")
+    off = _index_array(offsets, "embedding_bag")
+    n = idx.shape[0]
+    if include_last_offset:
+        if off.shape[0] < 1:
+            raise RuntimeError("include_last_offset: number of offset should be at least 1")
+        starts, ends = off[:-1], off[1:]
+    else:
+        starts = off
+        ends = xp.concatenate([off[1:], xp.full(1, n, dtype=xp.int64)]) if off.shape[0] else off
+    if off.shape[0]:
+        first = int(off[0])
+        if first != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                f"position 0. However, got {first}")
+        lo, hi = _bounds(off)
+        if lo < 0:
+            raise IndexError("index out of range in self")
+        if hi > n:
+            raise RuntimeError(
+                f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {hi}")
+        if off.shape[0] > 1 and bool((off[1:] < off[:-1]).any()):
+            raise RuntimeError("embedding_bag: offsets must be non-decreasing (bag b is "
+                               "input[offsets[b]:offsets[b + 1]])")
+    return idx, starts, ends
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of rows of ``weight``, without building the
+    rows of each index.
+
+    A 2-D ``input`` ``(B, N)`` is ``B`` bags of ``N`` indices (``offsets`` must be
+    None). A 1-D ``input`` is the concatenation of the bags, and ``offsets`` holds
+    where each bag starts: bag ``b`` is ``input[offsets[b]:offsets[b + 1]]``, the
+    last one runs to the end (or, with ``include_last_offset``, ``offsets`` has one
+    more entry that closes the last bag). An empty bag gives zeros.
+
+    Args:
+        input: int64/int32 indices, ``(B, N)`` or ``(N,)``.
+        weight: ``(num_embeddings, embedding_dim)``.
+        offsets: int64/int32 ``(B,)`` (``(B + 1,)`` with ``include_last_offset``),
+            starting at 0, non-decreasing. Default: None.
+        max_norm: rescale in place (without gradient) the rows used whose
+            ``norm_type``-norm exceeds ``max_norm``. Default: None.
+        norm_type: the p of that norm. Default: 2.
+        scale_grad_by_freq: divide each row's gradient by how often its index occurs
+            in ``input`` (not with ``mode='max'``). Default: ``False``.
+        mode: ``'sum'``, ``'mean'`` or ``'max'`` (per column, the first maximal row
+            gets the gradient). Default: ``'mean'``.
+        sparse: accepted; ember has no sparse tensors, the weight gradient is
+            always dense (not with ``mode='max'``, as in torch). Default: ``False``.
+        per_sample_weights: floating, same shape as ``input``: each row is scaled by
+            its weight before summing (``mode='sum'`` only). Default: None.
+        include_last_offset: ``offsets`` ends with the end of the last bag. Default: ``False``.
+        padding_idx: a row left out of every bag (so not counted by ``'mean'``);
+            negative counts from the end. Default: None.
+
+    Shape:
+        - Output: ``(B, embedding_dim)``.
+
+    Examples::
+
+        >>> w = ember.tensor([[1.0, 1.0], [2.0, 4.0], [3.0, 0.0]])
+        >>> F.embedding_bag(ember.tensor([0, 1, 2, 2]), w, ember.tensor([0, 2]), mode='sum')
+        tensor([[3., 5.],
+                [6., 0.]])
+    """
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+            f"must have the same shape as the input ({input.shape})")
+    if weight.dim() != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    xp = xp_of(weight)
+    idx, starts, ends = _bags(input, offsets, include_last_offset, xp)
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
+    elif mode not in ("sum", "mean"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    num = weight.shape[0]
+    lo, hi = _bounds(idx)
+    if lo < 0 or hi >= num:
+        bad = lo if lo < 0 else hi
+        raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be {bad}")
+    if max_norm is not None:
+        _renorm_(weight, idx, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+            f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub.")
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{num} through "
+                               f"{num - 1}, but got {padding_idx}")
+        if padding_idx < 0:
+            padding_idx += num
+    pad = -1 if padding_idx is None else int(padding_idx)
+    dtype = data_of(weight).dtype
+
+    if mode == "max":
+        rows = kernel_for("sparse.bag_argmax", weight)(data_of(weight), idx, starts, ends, pad)
+        return linear_map(weight, "sparse.col_gather", "sparse.col_scatter", (rows, num),
+                          "EmbeddingBagBackward0", "EmbeddingBagBackwardBackward0")
+
+    freq = _freq_coef(xp, idx, num, dtype) if scale_grad_by_freq else None
+    if per_sample_weights is not None:
+        if per_sample_weights.dtype != weight.dtype:
+            raise RuntimeError(
+                f"Expected tensor for argument #1 'weight' to have the same type as tensor for argument "
+                f"#1 'per_sample_weights'; but type {weight.dtype} does not equal {per_sample_weights.dtype} "
+                f"(while checking arguments for embedding_bag)")
+        # rows (padding rows zeroed), scaled by their weights, summed by bags
+        keep = None if pad < 0 else (idx != pad).astype(dtype)
+        bwd = keep if freq is None else (freq if keep is None else keep * freq)
+        rows = _LookupBag.apply(weight, "sparse.row_gather", "sparse.row_scatter", (idx, keep, num),
+                                (idx, bwd, num), "EmbeddingBagBackwardBackward0")
+        scaled = rows * per_sample_weights.reshape(-1, 1)
+        n = idx.shape[0]
+        every = xp.arange(n, dtype=xp.int64)
+        return linear_map(scaled, "sparse.bag_gather", "sparse.bag_scatter",
+                          (every, starts, ends, None, None, -1, n), "EmbeddingBagBackward0",
+                          "EmbeddingBagBackwardBackward0")
+
+    div = None
+    if mode == "mean":
+        if pad < 0:
+            div = (ends - starts).astype(dtype)
+        else:
+            kept = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(idx != pad)])
+            div = (kept[ends] - kept[starts]).astype(dtype)
+    args = (idx, starts, ends, None, div, pad, num)
+    if freq is None:
+        return linear_map(weight, "sparse.bag_gather", "sparse.bag_scatter", args,
+                          "EmbeddingBagBackward0", "EmbeddingBagBackwardBackward0")
+    return _LookupBag.apply(weight, "sparse.bag_gather", "sparse.bag_scatter", args,
+                            (idx, starts, ends, freq, div, pad, num), "EmbeddingBagBackwardBackward0")
