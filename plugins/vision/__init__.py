@@ -1,14 +1,42 @@
-"""The ``vision`` layer family: PixelShuffle, Upsample and its fixed-mode
-variants, ``F.interpolate`` and ``F.pixel_shuffle``."""
+"""The ``vision`` layer family: PixelShuffle/PixelUnshuffle, Upsample and its
+fixed-mode variants, ``F.interpolate`` (and the deprecated ``F.upsample*``),
+``F.pixel_shuffle``/``F.pixel_unshuffle``, ``F.affine_grid``.
+
+Each topic file (``interpolate``, ``pixel_shuffle``, ``grid``, ``modules``) exports its
+public names in ``MODULES``/``FUNCTIONS`` tables; the hooks merge them.
+"""
 
 from ember.hookspecs import hookimpl
 
 
+def _topics():
+    from . import grid, interpolate, modules, pixel_shuffle
+
+    return interpolate, pixel_shuffle, grid, modules
+
+
+def _merged(table):
+    merged = {}
+    for topic in _topics():
+        merged.update(getattr(topic, table, {}))
+    return merged
+
+
 @hookimpl
 def ember_register_modules():
-    return {}
+    return _merged("MODULES")
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    return _merged("FUNCTIONS")
+
+
+@hookimpl
+def ember_register_kernels():
+    try:
+        from . import _upsample
+    except ImportError:  # not built: the generic kernels serve the cpu backend
+        return {}
+    return {("vision.interp", "cpu"): _upsample.interp,
+            ("vision.interp_adjoint", "cpu"): _upsample.interp_adjoint}
