@@ -6,9 +6,41 @@ from ember.hookspecs import hookimpl
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from . import modules as m
+
+    return {
+        "BatchNorm1d": m.BatchNorm1d,
+        "BatchNorm2d": m.BatchNorm2d,
+        "BatchNorm3d": m.BatchNorm3d,
+        "InstanceNorm1d": m.InstanceNorm1d,
+        "InstanceNorm2d": m.InstanceNorm2d,
+        "InstanceNorm3d": m.InstanceNorm3d,
+        "LayerNorm": m.LayerNorm,
+        "GroupNorm": m.GroupNorm,
+        "LocalResponseNorm": m.LocalResponseNorm,
+    }
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    from . import functional as f
+
+    return {
+        "batch_norm": f.batch_norm,
+        "instance_norm": f.instance_norm,
+        "layer_norm": f.layer_norm,
+        "group_norm": f.group_norm,
+        "local_response_norm": f.local_response_norm,
+    }
+
+
+@hookimpl
+def ember_register_kernels():
+    try:
+        from . import _norm
+    except ImportError:  # not built: the generic kernels serve the CPU too
+        return {}
+    return {
+        ("normalization.batch_norm_forward", "cpu"): _norm.batch_norm_forward,
+        ("normalization.batch_norm_backward", "cpu"): _norm.batch_norm_backward,
+    }

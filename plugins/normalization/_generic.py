@@ -1,0 +1,58 @@
+"""Generic (array-namespace) kernels of the normalization family; CuPy runs these,
+and they define what the Cython kernels in ``_norm.pyx`` compute.
+
+``normalization.batch_norm_forward(x, weight, bias, eps) -> (y, mean, var)``
+    ``x`` is ``(A, C, B)``; per channel ``c`` the mean and the biased variance of
+    ``x[:, c, :]`` (float64), and ``y = (x - mean) / sqrt(var + eps) * weight + bias``
+    (``weight``/``bias`` may be None).
+``normalization.batch_norm_backward(g, x, mean, var, eps, weight, want_dx) -> (dx, dw, db)``
+    the gradients of that map given the output gradient ``g`` (``dx`` None unless
+    ``want_dx``).
+"""
+
+from ember.backend import REGISTRY
+
+
+def _forward_factory(xp):
+    def batch_norm_forward(x, weight, bias, eps):
+        f64 = xp.float64
+        mean = x.mean(axis=(0, 2), dtype=f64)
+        xc = x.astype(f64) - mean[None, :, None]
+        var = (xc * xc).mean(axis=(0, 2))
+        scale = 1.0 / xp.sqrt(var + eps)
+        if weight is not None:
+            scale = scale * weight.astype(f64)
+        y = xc * scale[None, :, None]
+        if bias is not None:
+            y += bias.astype(f64)[None, :, None]
+        return y.astype(x.dtype), mean, var
+
+    return batch_norm_forward
+
+
+def _backward_factory(xp):
+    def batch_norm_backward(g, x, mean, var, eps, weight, want_dx=True):
+        f64 = xp.float64
+        n = x.shape[0] * x.shape[2]
+        xc = x.astype(f64) - mean[None, :, None]
+        g64 = g.astype(f64)
+        sg = g64.sum(axis=(0, 2))
+        sgx = (g64 * xc).sum(axis=(0, 2))
+        inv = 1.0 / xp.sqrt(var + eps)
+        dw = (sgx * inv).astype(x.dtype)
+        db = sg.astype(x.dtype)
+        dx = None
+        if want_dx:
+            k1 = inv if weight is None else inv * weight.astype(f64)
+            k2 = -k1 * inv * inv * sgx / n
+            dx = (g64 - (sg / n)[None, :, None]) * k1[None, :, None] + xc * k2[None, :, None]
+            dx = dx.astype(x.dtype)
+        return dx, dw, db
+
+    return batch_norm_backward
+
+
+REGISTRY.add_generic({
+    "normalization.batch_norm_forward": _forward_factory,
+    "normalization.batch_norm_backward": _backward_factory,
+})

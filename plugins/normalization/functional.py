@@ -1,0 +1,361 @@
+"""Normalization functions: batch, instance, layer, group and local response norm.
+
+Batch, instance, layer and group norm all normalize slices of the input with the
+slice's own mean and (biased) variance. Each views its input as ``(A, C, B)`` so
+that every slice is one ``c``: batch norm ``(N, C, H*W)``, instance norm
+``(1, N*C, H*W)``, group norm ``(1, N*G, C/G*H*W)``, layer norm ``(1, rows, K)``.
+One autograd Function, :class:`_Normalize`, does the statistics, the normalizing
+and a per-``c`` affine in one kernel call (``normalization.batch_norm_forward``),
+and its backward in another. When the backward itself is being recorded
+(``create_graph=True``) it is computed from differentiable tensor ops instead, so
+double backward works as in torch. Layer and group norm apply their own affine
+(per element, per channel) with tensor ops afterwards.
+"""
+
+import math
+
+import ember
+from ember.autograd import Function
+from ember.backend import data_of, kernel_for, tensor_like
+
+from . import _generic  # noqa: F401  (registers the generic kernels)
+
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
+
+
+def _data(t):
+    return None if t is None else data_of(t)
+
+
+class _Normalize(Function):
+    """``(x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c`` on ``x`` of shape
+    ``(A, C, B)``, statistics over axes 0 and 2; ``stats`` (a list or None)
+    receives ``(mean, var)`` arrays for the running-statistics update."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps, stats):
+        run = kernel_for("normalization.batch_norm_forward", x)
+        y, mean, var = run(data_of(x), _data(weight), _data(bias), eps)
+        ctx.save_for_backward(x, weight)
+        ctx.moments = (mean, var)
+        ctx.eps = eps
+        if stats is not None:
+            stats.append((mean, var))
+        return tensor_like(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if ember.is_grad_enabled():
+            dx, dw, db = _normalize_grad(grad, x, weight, ctx.eps, need_w, need_b)
+        else:
+            mean, var = ctx.moments
+            run = kernel_for("normalization.batch_norm_backward", x)
+            dx, dw, db = run(data_of(grad), data_of(x), mean, var, ctx.eps, _data(weight), need_x)
+            dx = tensor_like(dx, x) if need_x else None
+            dw = tensor_like(dw, x) if need_w else None
+            db = tensor_like(db, x) if need_b else None
+        return dx, dw, db, None, None
+
+
+def _normalize_grad(g, x, weight, eps, need_w, need_b):
+    """The backward of :class:`_Normalize` as differentiable tensor ops (for
+    ``create_graph=True``): its graph reaches ``x``, ``weight`` and ``g``."""
+    dims = (0, 2)
+    xc = x - x.mean(dims, keepdim=True)
+    inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    xhat = xc * inv
+    gw = g if weight is None else g * weight.view(1, -1, 1)
+    dx = inv * (gw - gw.mean(dims, keepdim=True) - xhat * (gw * xhat).mean(dims, keepdim=True))
+    dw = (g * xhat).sum(dims) if need_w else None
+    db = g.sum(dims) if need_b else None
+    return dx, dw, db
+
+
+def _normalize(x3, weight, bias, eps, stats=None):
+    if x3.numel() == 0:
+        out = x3 * 1
+        if weight is not None:
+            out = out * weight.view(1, -1, 1)
+        if bias is not None:
+            out = out + bias.view(1, -1, 1)
+        return out
+    return _Normalize.apply(x3, weight, bias, eps, stats)
+
+
+def _blend(buffer, value, momentum):
+    """``buffer = (1 - momentum) * buffer + momentum * value`` in place (no history)."""
+    old = data_of(buffer)
+    new = old * (1.0 - momentum) + value * momentum
+    with ember.no_grad():
+        buffer.copy_(tensor_like(new.astype(old.dtype), buffer))
+
+
+def _check_vector(t, name, size):
+    if t is not None and t.numel() != size:
+        raise RuntimeError(f"{name} should contain {size} elements not {t.numel()}")
+
+
+def _verify_batch_size(size):
+    n = size[0]
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
+def _channel_shape(input):
+    return (1, input.shape[1]) + (1,) * (input.dim() - 2)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalization: normalize each channel (dim 1) over the batch and all
+    other dims, then scale by ``weight`` and shift by ``bias``.
+
+    In training mode the batch's own mean and biased variance are used, and the
+    running buffers (when given) are updated in place:
+    ``running = (1 - momentum) * running + momentum * batch_stat``, with the
+    *unbiased* batch variance for ``running_var``. In evaluation mode the running
+    buffers are used instead. See :class:`~ember.nn.BatchNorm1d`.
+
+    Args:
+        input: ``(N, C, *)``.
+        running_mean, running_var: ``(C,)`` buffers or None (required when
+            ``training=False``).
+        weight, bias: ``(C,)`` affine parameters, or None.
+        training: use batch statistics (and update the buffers). Default: ``False``.
+        momentum: weight of the new statistics in the running update. Default: 0.1.
+        eps: added to the variance before the square root. Default: 1e-5.
+
+    Examples::
+
+        >>> x = ember.randn(8, 3, 5)
+        >>> rm, rv = ember.zeros(3), ember.ones(3)
+        >>> F.batch_norm(x, rm, rv, training=True).shape
+        ember.Size([8, 3, 5])
+    """
+    if training:
+        _verify_batch_size(input.size())
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if momentum is None:
+        raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
+    c = input.size(1)
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
+                    (weight, "weight"), (bias, "bias")):
+        _check_vector(t, name, c)
+    if not training:
+        if running_mean is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        if running_var is None:
+            raise RuntimeError("running_var must be defined in evaluation mode")
+        shape = _channel_shape(input)
+        scale = (running_var.to(input.dtype) + eps).rsqrt()
+        if weight is not None:
+            scale = scale * weight
+        out = (input - running_mean.to(input.dtype).view(shape)) * scale.view(shape)
+        return out if bias is None else out + bias.view(shape)
+    x3 = input.reshape(input.shape[0], c, -1)
+    track = running_mean is not None or running_var is not None
+    stats = [] if track else None
+    out = _normalize(x3, weight, bias, eps, stats).view(input.shape)
+    if stats:
+        mean, var = stats[0]
+        n = x3.shape[0] * x3.shape[2]
+        if running_mean is not None:
+            _blend(running_mean, mean, momentum)
+        if running_var is not None:
+            _blend(running_var, var * (n / (n - 1)), momentum)
+    return out
+
+
+def _verify_spatial_size(size):
+    n = 1
+    for s in size[2:]:
+        n *= s
+    if n == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Instance normalization: normalize each channel of each sample over its
+    spatial dims, then apply the per-channel ``weight``/``bias``.
+
+    With ``use_input_stats`` (default) the instance statistics are used, and the
+    running buffers, when given, move towards their average over the batch
+    (unbiased variance). Otherwise the running buffers normalize the input.
+    See :class:`~ember.nn.InstanceNorm1d`.
+
+    Args:
+        input: ``(N, C, *)``.
+        running_mean, running_var: ``(C,)`` buffers or None.
+        weight, bias: ``(C,)`` or None.
+        use_input_stats: normalize with the instance statistics. Default: ``True``.
+        momentum: weight of the new statistics in the running update. Default: 0.1.
+        eps: added to the variance. Default: 1e-5.
+
+    Examples::
+
+        >>> F.instance_norm(ember.randn(2, 3, 10)).shape
+        ember.Size([2, 3, 10])
+    """
+    if use_input_stats:
+        _verify_spatial_size(input.size())
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError(
+                "Expected running_mean and running_var to be defined when use_input_stats is false")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, c = input.shape[0], input.size(1)
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
+                    (weight, "weight"), (bias, "bias")):
+        _check_vector(t, name, c)
+    x3 = input.reshape(1, n * c, -1)
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    track = running_mean is not None or running_var is not None
+    stats = [] if track else None
+    out = _normalize(x3, w, b, eps, stats).view(input.shape)
+    if stats:
+        mean, var = stats[0]
+        l = x3.shape[2]
+        if running_mean is not None:
+            _blend(running_mean, mean.reshape(n, c).mean(axis=0), momentum)
+        if running_var is not None:
+            unbiased = var * (l / (l - 1)) if l > 1 else var * math.nan
+            _blend(running_var, unbiased.reshape(n, c).mean(axis=0), momentum)
+    return out
+
+
+def _fmt(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalization: normalize over the last ``len(normalized_shape)`` dims
+    of each sample, then apply the elementwise ``weight``/``bias`` of shape
+    ``normalized_shape``. See :class:`~ember.nn.LayerNorm`.
+
+    Args:
+        input: ``(*, *normalized_shape)``.
+        normalized_shape: int or sequence of ints, the trailing shape to normalize.
+        weight, bias: tensors of shape ``normalized_shape``, or None.
+        eps: added to the variance. Default: 1e-5.
+
+    Examples::
+
+        >>> F.layer_norm(ember.randn(4, 6, 5), (6, 5)).shape
+        ember.Size([4, 6, 5])
+    """
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(int(s) for s in normalized_shape)
+    if not shape:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+            f"element, but got normalized_shape = {_fmt(shape)}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{_fmt(t.shape)} and normalized_shape = {_fmt(shape)}")
+    d = len(shape)
+    if input.dim() < d or tuple(input.shape[input.dim() - d:]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={_fmt(shape)}, expected input with shape [*, "
+            f"{', '.join(str(s) for s in shape)}], but got input of size{_fmt(input.shape)}")
+    k = math.prod(shape)
+    x3 = input.reshape(1, -1, k) if k else input.reshape(1, 0, 0)
+    out = _normalize(x3, None, None, eps).view(input.shape)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization: split the channels into ``num_groups`` groups and
+    normalize each group of each sample over its channels and spatial dims, then
+    apply the per-channel ``weight``/``bias``. See :class:`~ember.nn.GroupNorm`.
+
+    Args:
+        input: ``(N, C, *)`` with ``C`` divisible by ``num_groups``.
+        num_groups: number of groups.
+        weight, bias: ``(C,)`` or None.
+        eps: added to the variance. Default: 1e-5.
+
+    Examples::
+
+        >>> F.group_norm(ember.randn(2, 6, 4), 3).shape
+        ember.Size([2, 6, 4])
+    """
+    if input.dim() < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of "
+            f"shape {_fmt(input.shape)} and num_groups={num_groups}")
+    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, "
+                f"but got {name} of shape {_fmt(t.shape)} and input of shape {_fmt(input.shape)}")
+    x3 = input.reshape(1, n * num_groups, -1)
+    out = _normalize(x3, None, None, eps).view(input.shape)
+    shape = _channel_shape(input)
+    if weight is not None:
+        out = out * weight.view(shape)
+    if bias is not None:
+        out = out + bias.view(shape)
+    return out
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalization across channels: each element is divided by
+    ``(k + alpha * mean of x^2 over a window of `size` neighbouring channels) ** beta``
+    (the window is zero-padded at the ends, ``size // 2`` channels before and
+    ``(size - 1) // 2`` after). See :class:`~ember.nn.LocalResponseNorm`.
+
+    Args:
+        input: ``(N, C, *)`` with at least 3 dims.
+        size: number of channels in the window.
+        alpha: multiplicative factor. Default: 1e-4.
+        beta: exponent. Default: 0.75.
+        k: additive factor. Default: 1.
+
+    Examples::
+
+        >>> F.local_response_norm(ember.randn(2, 8, 4, 4), 3).shape
+        ember.Size([2, 8, 4, 4])
+    """
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(
+            f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
+    if size <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {size} kW: 1")
+    if input.numel() == 0:
+        return input
+    n, c = input.shape[0], input.shape[1]
+    sq = (input * input).reshape(n, c, -1)
+    before, after = size // 2, (size - 1) // 2
+    parts = [sq]
+    if before:
+        parts.insert(0, sq.new_zeros((n, before, sq.shape[2])))
+    if after:
+        parts.append(sq.new_zeros((n, after, sq.shape[2])))
+    padded = ember.cat(parts, 1) if len(parts) > 1 else sq
+    acc = padded[:, 0:c]
+    for j in range(1, size):
+        acc = acc + padded[:, j:j + c]
+    div = (acc * (alpha / size) + k) ** beta
+    return input / div.view(input.shape)
