@@ -39,8 +39,10 @@ from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402
 from ._ops.unary import UNARY_OPS as _UNARY  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from ._legacy_types import TYPES as _LEGACY_TYPES  # noqa: E402
 
 globals().update(_UNARY)
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ...
 globals().update(_methods.binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 clip = clamp
 divide, multiply, subtract, true_divide = div, mul, sub, div

@@ -97,6 +97,9 @@ def type_(x, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         name = {v: k for k, v in _TYPE_NAMES.items()}[x.dtype]
         return name if x._be.name == "cpu" else name.replace("torch.", "torch.cuda.")
+    legacy = getattr(dtype, "dtype", None)
+    if isinstance(dtype, type) and legacy is not None:  # ember.FloatTensor and the like
+        return to_dtype(x, legacy)
     if isinstance(dtype, str):
         key = dtype.replace("ember.", "torch.").replace("torch.cuda.", "torch.")
         if key not in _TYPE_NAMES:
