@@ -29,7 +29,7 @@ def _gather(xp):
     def gather(x, indices, in_spatial, out_spatial):
         lead = x.shape[:x.ndim - len(in_spatial)]
         planes = x.reshape(_size(lead), _size(in_spatial))
-        picked = xp.take_along_axis(planes, indices.reshape(planes.shape[0], -1), axis=1)
+        picked = xp.take_along_axis(planes, indices.reshape(planes.shape[0], _size(out_spatial)), axis=1)
         return picked.reshape(tuple(lead) + tuple(out_spatial))
     return gather
 
@@ -39,7 +39,7 @@ def _scatter(xp):
         lead = g.shape[:g.ndim - len(out_spatial)]
         n_planes, plane = _size(lead), _size(in_spatial)
         starts = xp.arange(n_planes, dtype=xp.int64)[:, None] * plane
-        flat = (indices.reshape(n_planes, -1) + starts).reshape(-1)
+        flat = (indices.reshape(n_planes, _size(out_spatial)) + starts).reshape(-1)
         # bincount sums in float64 whatever g's dtype: exact for float32 inputs
         summed = xp.bincount(flat, weights=g.reshape(-1), minlength=n_planes * plane)
         return summed.astype(g.dtype, copy=False).reshape(tuple(lead) + tuple(in_spatial))

@@ -322,7 +322,7 @@ def _indexed(array, indices, in_spatial, out_spatial, int mode):
     n_planes = _prod(lead)
     if array.dtype != np.float32 and array.dtype != np.float64:
         array = array.astype(np.float32)
-    work = np.ascontiguousarray(array).reshape(n_planes, -1)
+    work = np.ascontiguousarray(array).reshape(n_planes, _prod(spatial))
     ind = np.ascontiguousarray(indices, dtype=np.int64).reshape(n_planes, n_small)
     bad = np.zeros(n_planes, dtype=np.uint8)
     if mode == _GATHER:

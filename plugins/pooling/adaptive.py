@@ -157,14 +157,6 @@ def _cpu_kernels():
 def gather_maxima(input, indices, out_spatial, name):
     """The values at ``indices`` (differentiable); ``indices`` as from
     ``pooling.window_argmax_nd``."""
-    nd = len(out_spatial)
-    lead = tuple(input.shape[:input.dim() - nd])
-    if _prod(lead) == 0:
-        # no planes: an empty result still linked to the input (the cpu
-        # gather kernel cannot reshape a zero-plane array)
-        plane = _prod(input.shape[input.dim() - nd:])
-        return input.reshape(lead + (plane,))[..., :1].reshape(lead + (1,) * nd).expand(
-            lead + tuple(out_spatial))
     return gather_planes(input, indices, out_spatial, name)
 
 

@@ -465,3 +465,18 @@ def test_fractional_on_device(device):
                                        _random_samples=rs)
 
     check(fn, [_r((2, 3, 9, 10))], device=device, gradcheck=False)
+
+
+@pytest.mark.parametrize("kernels", ["registered", "generic"])
+def test_empty_batch_gathers_through_every_kernel(kernels, monkeypatch):
+    from ember.backend import REGISTRY
+
+    if kernels == "generic":
+        cpu = REGISTRY.get("cpu")
+        for op in ("pooling.gather_planes", "pooling.scatter_planes"):
+            monkeypatch.setitem(cpu.kernels, op, REGISTRY.generic[op](np))
+    x = ember.zeros(0, 2, 5, 5, requires_grad=True)
+    out = ember.nn.functional.adaptive_max_pool2d(x, 3)
+    assert tuple(out.shape) == (0, 2, 3, 3)
+    out.sum().backward()
+    assert tuple(x.grad.shape) == (0, 2, 5, 5)
