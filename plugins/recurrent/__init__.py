@@ -6,9 +6,33 @@ from ember.hookspecs import hookimpl
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from .modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+
+    return {"RNNBase": RNNBase, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "RNNCellBase": RNNCellBase,
+            "RNNCell": RNNCell, "LSTMCell": LSTMCell, "GRUCell": GRUCell}
 
 
 @hookimpl
 def ember_register_utils():
-    return {}
+    from . import packed as p
+
+    return {
+        "rnn.PackedSequence": p.PackedSequence,
+        "rnn.pack_padded_sequence": p.pack_padded_sequence,
+        "rnn.pad_packed_sequence": p.pad_packed_sequence,
+        "rnn.pad_sequence": p.pad_sequence,
+        "rnn.pack_sequence": p.pack_sequence,
+        "rnn.unpad_sequence": p.unpad_sequence,
+        "rnn.unpack_sequence": p.unpack_sequence,
+        "rnn.invert_permutation": p.invert_permutation,
+    }
+
+
+@hookimpl
+def ember_register_kernels():
+    try:
+        from .gates import cpu_kernels
+
+        return cpu_kernels()
+    except ImportError:  # the Cython extension is not built: the generic kernels serve
+        return {}

@@ -1,0 +1,120 @@
+"""Kernels of one recurrent time step (gate nonlinearities and state updates),
+written once against the array namespace ``xp`` (NumPy, CuPy).
+
+Ops (registered as generic kernels; ``_gates.pyx`` replaces the LSTM and GRU ones
+on the CPU, see its docstring for the layouts):
+
+* ``recurrent.lstm_forward(xg, gh, c_prev) -> (h, c, act)``
+* ``recurrent.lstm_backward(dh, dc, act, c, c_prev) -> (d_gates, d_c_prev)``
+* ``recurrent.gru_forward(xg, gh, h_prev) -> (h, act)``
+* ``recurrent.gru_backward(dh, act, h_prev) -> (d_xg, d_gh, d_h_prev_direct)``
+* ``recurrent.rnn_forward(xg, gh, relu) -> h`` (``tanh`` or ``relu`` of the sum)
+* ``recurrent.rnn_backward(dh, h, relu) -> d_pre``
+"""
+
+from ember.backend import REGISTRY
+
+
+def _sigmoid(xp, x):
+    return 1 / (1 + xp.exp(-x))
+
+
+def _lstm_forward(xp):
+    def lstm_forward(xg, gh, c_prev):
+        H = c_prev.shape[1]
+        pre = xg + gh
+        act = xp.empty_like(pre)
+        act[:, :2 * H] = _sigmoid(xp, pre[:, :2 * H])
+        act[:, 2 * H:3 * H] = xp.tanh(pre[:, 2 * H:3 * H])
+        act[:, 3 * H:] = _sigmoid(xp, pre[:, 3 * H:])
+        i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+        c = f * c_prev + i * g
+        h = o * xp.tanh(c)
+        return h, c, act
+    return lstm_forward
+
+
+def _lstm_backward(xp):
+    def lstm_backward(dh, dc, act, c, c_prev):
+        H = c_prev.shape[1]
+        i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+        tc = xp.tanh(c)
+        dct = dc + dh * o * (1 - tc * tc)
+        dg = xp.empty_like(act)
+        dg[:, :H] = dct * g * i * (1 - i)
+        dg[:, H:2 * H] = dct * c_prev * f * (1 - f)
+        dg[:, 2 * H:3 * H] = dct * i * (1 - g * g)
+        dg[:, 3 * H:] = dh * tc * o * (1 - o)
+        return dg, dct * f
+    return lstm_backward
+
+
+def _gru_forward(xp):
+    def gru_forward(xg, gh, h_prev):
+        H = h_prev.shape[1]
+        rz = _sigmoid(xp, xg[:, :2 * H] + gh[:, :2 * H])
+        r, z = rz[:, :H], rz[:, H:]
+        hn = gh[:, 2 * H:]
+        n = xp.tanh(xg[:, 2 * H:] + r * hn)
+        h = (1 - z) * n + z * h_prev
+        return h, xp.concatenate([rz, n, hn], axis=1)
+    return gru_forward
+
+
+def _gru_backward(xp):
+    def gru_backward(dh, act, h_prev):
+        H = h_prev.shape[1]
+        r, z, n, hn = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
+        dn = dh * (1 - z) * (1 - n * n)
+        dr = dn * hn * r * (1 - r)
+        dz = dh * (h_prev - n) * z * (1 - z)
+        dx = xp.concatenate([dr, dz, dn], axis=1)
+        dgh = xp.concatenate([dr, dz, dn * r], axis=1)
+        return dx, dgh, dh * z
+    return gru_backward
+
+
+def _rnn_forward(xp):
+    def rnn_forward(xg, gh, relu):
+        pre = xg + gh
+        return xp.maximum(pre, 0) if relu else xp.tanh(pre)
+    return rnn_forward
+
+
+def _rnn_backward(xp):
+    def rnn_backward(dh, h, relu):
+        return dh * (h > 0) if relu else dh * (1 - h * h)
+    return rnn_backward
+
+
+REGISTRY.add_generic({
+    "recurrent.lstm_forward": _lstm_forward,
+    "recurrent.lstm_backward": _lstm_backward,
+    "recurrent.gru_forward": _gru_forward,
+    "recurrent.gru_backward": _gru_backward,
+    "recurrent.rnn_forward": _rnn_forward,
+    "recurrent.rnn_backward": _rnn_backward,
+})
+
+
+def cpu_kernels():
+    """The Cython kernels for the ``cpu`` backend (float32/float64; other dtypes take
+    the NumPy version)."""
+    import numpy as np
+
+    from . import _gates
+
+    def fast(cython_fn, generic_fn):
+        def kernel(*args):
+            if args[-1].dtype in (np.float32, np.float64):
+                return cython_fn(*args)
+            return generic_fn(*args)
+        kernel.__name__ = cython_fn.__name__
+        return kernel
+
+    return {
+        ("recurrent.lstm_forward", "cpu"): fast(_gates.lstm_forward, _lstm_forward(np)),
+        ("recurrent.lstm_backward", "cpu"): fast(_gates.lstm_backward, _lstm_backward(np)),
+        ("recurrent.gru_forward", "cpu"): fast(_gates.gru_forward, _gru_forward(np)),
+        ("recurrent.gru_backward", "cpu"): fast(_gates.gru_backward, _gru_backward(np)),
+    }
