@@ -2,8 +2,8 @@
 
 The spec's Python code blocks are extracted at collection time from the sections
 whose layers exist in ember (parameters, containers, convolution, pooling,
-padding, activations, normalization, linear, dropout, sparse, distance, losses,
-vision and the parameter, weight-norm and spectral-norm utilities). Each example runs
+padding, activations, normalization, recurrent, linear, dropout, sparse,
+distance, losses, vision and the utilities). Each example runs
 twice, statement by statement: once with ``torch`` / ``nn`` / ``F`` bound to
 torch 2.13 and once bound to ember / ember.nn / ember.nn.functional. Then:
 
@@ -43,21 +43,19 @@ SPEC = Path(__file__).resolve().parents[1] / ".." / "shared" / "spec" / "torch-n
 
 # Level-2 sections of the spec whose examples are in scope (matched by prefix).
 SECTIONS = ("Parameters", "Containers", "Convolution layers", "池化层", "填充层",
-            "非线性激活", "Non-linear activations", "Normalization layers", "Linear layers",
+            "非线性激活", "Non-linear activations", "Normalization layers", "Recurrent layers", "Linear layers",
             "Dropout layers", "Sparse layers", "Distance functions", "Loss functions",
             "Vision layers", "Utilities")
 # Within "Utilities", only these entries are in scope.
 UTILITIES = ("clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
              "vector_to_parameters", "weight_norm", "remove_weight_norm", "spectral_norm",
-             "remove_spectral_norm")
+             "remove_spectral_norm", "PackedSequence", "pack_padded_sequence",
+             "pad_packed_sequence", "pad_sequence", "pack_sequence")
 
 # Names whose presence puts an example out of scope: the layer families that
-# do not exist yet (recurrent, parallel) and the
+# do not exist yet (parallel) and the
 # utilities of those families. A matching example is skipped with the name.
-OUT_OF_SCOPE = (
-    "RNN", "LSTM", "GRU", "pad_sequence", "pack_sequence", "PackedSequence",
-    "DataParallel",
-)
+OUT_OF_SCOPE = ("DataParallel",)
 # Examples of the 1.0 spec that torch 2.13 rejects, by section title: the
 # fragment of torch's message. ember must raise the same exception type.
 TORCH_REJECTS = {
@@ -274,7 +272,8 @@ def _namespace(lib):
     builtins["__import__"] = _importer(proxy, lib)
     variable = getattr(lib.autograd, "Variable", None) or (lambda t, **kw: t)
     # the utilities' examples call them by bare name (``from torch.nn.utils import ...``)
-    utils = {name: getattr(lib.nn.utils, name) for name in UTILITIES}
+    utils = {name: getattr(lib.nn.utils, name, None) or getattr(lib.nn.utils.rnn, name)
+             for name in UTILITIES}
     return {"__builtins__": builtins, "__name__": "spec_example", "torch": proxy, "nn": lib.nn,
             "F": lib.nn.functional, "Variable": variable, "OrderedDict": OrderedDict, **utils}
 
