@@ -3,12 +3,32 @@ and their functional forms."""
 
 from ember.hookspecs import hookimpl
 
+_MODULES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+            "Unfold", "Fold")
+_FUNCTIONS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d")
+
 
 @hookimpl
 def ember_register_modules():
-    return {}
+    from . import modules
+
+    return {name: getattr(modules, name) for name in _MODULES}
 
 
 @hookimpl
 def ember_register_functions():
-    return {}
+    from . import functional, unfold
+
+    table = {name: getattr(functional, name) for name in _FUNCTIONS}
+    table.update(unfold=unfold.unfold, fold=unfold.fold)
+    return table
+
+
+@hookimpl
+def ember_register_kernels():
+    try:
+        from . import _im2col
+    except ImportError:  # not built: the generic kernels in unfold.py serve the CPU
+        return {}
+    return {("conv.im2col", "cpu"): _im2col.im2col, ("conv.col2im", "cpu"): _im2col.col2im}

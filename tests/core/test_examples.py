@@ -25,11 +25,11 @@ def digits():
 
 
 def test_digits_training_learns(digits):
-    model, history = digits.train(epochs=3, progress=False)
-    assert len(history["loss"]) == len(history["test_accuracy"]) == 3
-    assert history["loss"][0] > history["loss"][1] > history["loss"][2]
-    assert history["test_accuracy"][-1] > 0.9
-    assert history["train_accuracy"][-1] > 0.9
+    model, history = digits.train(epochs=5, progress=False)
+    assert len(history["loss"]) == len(history["test_accuracy"]) == 5
+    assert all(a > b for a, b in zip(history["loss"], history["loss"][1:]))
+    assert history["test_accuracy"][-1] > 0.95
+    assert history["train_accuracy"][-1] > 0.95
     assert isinstance(model, ember.nn.Module)
 
 
@@ -37,10 +37,10 @@ def test_digits_main_writes_plot_and_reports(digits, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     pytest.importorskip("tqdm")
     path = tmp_path / "curves.png"
-    status = digits.main(["--epochs", "4", "--plot", str(path)])
+    status = digits.main(["--epochs", "6", "--plot", str(path)])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "test accuracy 0.9" in out and "epoch  4/4" in out
+    assert "test accuracy 0.9" in out and "epoch  6/6" in out
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,0 +1,224 @@
+# cython: language_level=3
+"""im2col / col2im on the CPU, one N-d kernel pair (1-d and 2-d are 3-d with
+singleton leading spatial dims), parallel over the (batch, channel) planes.
+
+Both take the same geometry ``(in_sp, out_sp, k, d, p, s)``: tuples of one
+length (1, 2 or 3) giving the image size, the number of block positions per
+dim, the kernel size, the dilation, the padding before the first element and
+the stride. Taps that land outside the image read zeros (im2col) or are
+dropped (col2im), so the padding after the last element is implicit in
+``out_sp`` (asymmetric 'same' padding needs nothing more).
+
+Layouts: image ``(N, C, *in_sp)``, columns ``(N, C*prod(k), prod(out_sp))``:
+row ``c*K + kidx`` holds tap ``kidx`` of channel ``c`` for every block.
+"""
+
+import numpy as np
+from cython.parallel import prange
+from cython cimport floating
+
+
+cdef struct Geom:
+    Py_ssize_t D, H, W          # image
+    Py_ssize_t OD, OH, OW       # block positions
+    Py_ssize_t KD, KH, KW       # kernel
+    Py_ssize_t dD, dH, dW       # dilation
+    Py_ssize_t pD, pH, pW       # padding before
+    Py_ssize_t sD, sH, sW       # stride
+
+
+cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    # b > 0
+    if a >= 0:
+        return (a + b - 1) // b
+    return -((-a) // b)
+
+
+cdef inline void _w_range(Py_ssize_t iw0, Py_ssize_t sW, Py_ssize_t W, Py_ssize_t OW,
+                          Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
+    """Block columns ``ow`` in [lo, hi) read inside the row: 0 <= iw0 + ow*sW < W."""
+    cdef Py_ssize_t a = _ceil_div(-iw0, sW)
+    cdef Py_ssize_t b = _ceil_div(W - iw0, sW)
+    if a < 0:
+        a = 0
+    if b > OW:
+        b = OW
+    if b < a:
+        b = a
+    lo[0] = a
+    hi[0] = b
+
+
+cdef void _im2col_plane(const floating* src, floating* dst, Geom g) noexcept nogil:
+    cdef Py_ssize_t L = g.OD * g.OH * g.OW
+    cdef Py_ssize_t kd, kh, kw, od, oh, ow, i_d, ih, iw0, lo, hi
+    cdef floating* out
+    cdef const floating* row
+    for kd in range(g.KD):
+        for kh in range(g.KH):
+            for kw in range(g.KW):
+                out = dst + ((kd * g.KH + kh) * g.KW + kw) * L
+                iw0 = kw * g.dW - g.pW
+                _w_range(iw0, g.sW, g.W, g.OW, &lo, &hi)
+                for od in range(g.OD):
+                    i_d = od * g.sD - g.pD + kd * g.dD
+                    for oh in range(g.OH):
+                        ih = oh * g.sH - g.pH + kh * g.dH
+                        if i_d < 0 or i_d >= g.D or ih < 0 or ih >= g.H:
+                            for ow in range(g.OW):
+                                out[ow] = 0
+                        else:
+                            row = src + (i_d * g.H + ih) * g.W
+                            for ow in range(lo):
+                                out[ow] = 0
+                            if g.sW == 1:
+                                for ow in range(lo, hi):
+                                    out[ow] = row[iw0 + ow]
+                            else:
+                                for ow in range(lo, hi):
+                                    out[ow] = row[iw0 + ow * g.sW]
+                            for ow in range(hi, g.OW):
+                                out[ow] = 0
+                        out += g.OW
+
+
+cdef void _col2im_plane(const floating* src, floating* dst, Geom g) noexcept nogil:
+    cdef Py_ssize_t L = g.OD * g.OH * g.OW
+    cdef Py_ssize_t n = g.D * g.H * g.W
+    cdef Py_ssize_t kd, kh, kw, od, oh, ow, i_d, ih, iw0, lo, hi, j
+    cdef const floating* col
+    cdef floating* row
+    for j in range(n):
+        dst[j] = 0
+    for kd in range(g.KD):
+        for kh in range(g.KH):
+            for kw in range(g.KW):
+                col = src + ((kd * g.KH + kh) * g.KW + kw) * L
+                iw0 = kw * g.dW - g.pW
+                _w_range(iw0, g.sW, g.W, g.OW, &lo, &hi)
+                for od in range(g.OD):
+                    i_d = od * g.sD - g.pD + kd * g.dD
+                    for oh in range(g.OH):
+                        ih = oh * g.sH - g.pH + kh * g.dH
+                        if i_d >= 0 and i_d < g.D and ih >= 0 and ih < g.H:
+                            row = dst + (i_d * g.H + ih) * g.W
+                            if g.sW == 1:
+                                for ow in range(lo, hi):
+                                    row[iw0 + ow] += col[ow]
+                            else:
+                                for ow in range(lo, hi):
+                                    row[iw0 + ow * g.sW] += col[ow]
+                        col += g.OW
+
+
+# Below this many column elements (8 MiB of float32) one thread does the work.
+# Convolutions feed im2col a few samples at a time, each chunk followed by a
+# BLAS call: NumPy's BLAS threads keep spinning for a while after a GEMM, and an
+# OpenMP team started then waits on a core they hold, so small and medium calls
+# are faster (and far steadier on a busy machine) on the calling thread alone.
+cdef Py_ssize_t _PARALLEL_MIN = 1 << 21
+
+
+def set_parallel_threshold(Py_ssize_t n):
+    """Set the column-element count from which the kernels use OpenMP threads
+    (for tuning); returns the previous value."""
+    global _PARALLEL_MIN
+    old = _PARALLEL_MIN
+    _PARALLEL_MIN = max(n, 0)
+    return old
+
+
+cdef void _im2col_all(const floating[:, ::1] src, floating[:, ::1] dst, Geom g) noexcept nogil:
+    cdef Py_ssize_t p, n = src.shape[0]
+    if n > 1 and n * dst.shape[1] >= _PARALLEL_MIN:
+        for p in prange(n, schedule="static"):
+            _im2col_plane(&src[p, 0], &dst[p, 0], g)
+    else:
+        for p in range(n):
+            _im2col_plane(&src[p, 0], &dst[p, 0], g)
+
+
+cdef void _col2im_all(const floating[:, ::1] src, floating[:, ::1] dst, Geom g) noexcept nogil:
+    cdef Py_ssize_t p, n = src.shape[0]
+    if n > 1 and n * src.shape[1] >= _PARALLEL_MIN:
+        for p in prange(n, schedule="static"):
+            _col2im_plane(&src[p, 0], &dst[p, 0], g)
+    else:
+        for p in range(n):
+            _col2im_plane(&src[p, 0], &dst[p, 0], g)
+
+
+def _geometry(in_sp, out_sp, k, d, p, s):
+    """Validate the geometry and pad it to 3-d with leading singleton dims."""
+    nd = len(in_sp)
+    if not 1 <= nd <= 3 or not all(len(t) == nd for t in (out_sp, k, d, p, s)):
+        raise ValueError("im2col: geometry tuples must all have 1, 2 or 3 entries")
+    pad = 3 - nd
+    vals = [tuple([1] * pad + [int(v) for v in t]) for t in (in_sp, out_sp, k, d)]
+    vals += [tuple([0] * pad + [int(v) for v in p]), tuple([1] * pad + [int(v) for v in s])]
+    (ins, outs, ks, ds, ps, ss) = vals
+    if min(ins) < 0 or min(outs) < 0 or min(ks) < 1 or min(ds) < 1 or min(ss) < 1 or min(ps) < 0:
+        raise ValueError(f"im2col: invalid geometry {in_sp}, {out_sp}, {k}, {d}, {p}, {s}")
+    cdef Geom g
+    g.D, g.H, g.W = ins
+    g.OD, g.OH, g.OW = outs
+    g.KD, g.KH, g.KW = ks
+    g.dD, g.dH, g.dW = ds
+    g.pD, g.pH, g.pW = ps
+    g.sD, g.sH, g.sW = ss
+    return g
+
+
+def _work_dtype(dtype):
+    """float16 goes through float32; integers through float64 (exact below 2**53)."""
+    return np.float32 if dtype == np.float16 else np.float64
+
+
+def _prod(t):
+    n = 1
+    for v in t:
+        n *= int(v)
+    return n
+
+
+def im2col(x, in_sp, out_sp, k, d, p, s):
+    """``(N, C, *in_sp)`` image -> ``(N, C*prod(k), prod(out_sp))`` columns."""
+    cdef Geom g = _geometry(in_sp, out_sp, k, d, p, s)
+    nd = len(in_sp)
+    if x.ndim != nd + 2 or tuple(x.shape[2:]) != tuple(int(v) for v in in_sp):
+        raise ValueError(f"im2col: image of shape {x.shape} does not match spatial size {in_sp}")
+    N, C = x.shape[0], x.shape[1]
+    K, L = _prod(k), _prod(out_sp)
+    dtype = x.dtype
+    work = x if dtype == np.float32 or dtype == np.float64 else x.astype(_work_dtype(dtype))
+    src = np.ascontiguousarray(work).reshape(N * C, _prod(in_sp))
+    out = np.empty((N * C, K * L), dtype=work.dtype)
+    if N * C and K * L:
+        if work.dtype == np.float32:
+            _im2col_all[float](src, out, g)
+        else:
+            _im2col_all[double](src, out, g)
+    return out.reshape(N, C * K, L).astype(dtype, copy=False)
+
+
+def col2im(cols, in_sp, out_sp, k, d, p, s):
+    """``(N, C*prod(k), prod(out_sp))`` columns -> ``(N, C, *in_sp)`` image, summing
+    overlapping taps (the adjoint of :func:`im2col`)."""
+    cdef Geom g = _geometry(in_sp, out_sp, k, d, p, s)
+    K, L = _prod(k), _prod(out_sp)
+    if cols.ndim != 3 or cols.shape[2] != L or cols.shape[1] % K:
+        raise ValueError(f"col2im: columns of shape {cols.shape} do not match kernel {k} "
+                         f"and {L} blocks")
+    N, C = cols.shape[0], cols.shape[1] // K
+    dtype = cols.dtype
+    work = cols if dtype == np.float32 or dtype == np.float64 else cols.astype(_work_dtype(dtype))
+    src = np.ascontiguousarray(work).reshape(N * C, K * L)
+    out = np.empty((N * C, _prod(in_sp)), dtype=work.dtype)
+    if N * C:
+        if K * L == 0:
+            out.fill(0)
+        elif work.dtype == np.float32:
+            _col2im_all[float](src, out, g)
+        else:
+            _col2im_all[double](src, out, g)
+    return out.reshape((N, C) + tuple(int(v) for v in in_sp)).astype(dtype, copy=False)

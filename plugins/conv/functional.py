@@ -1,0 +1,558 @@
+"""Convolutions and transposed convolutions of 1, 2 and 3 spatial dims.
+
+Everything is one GEMM around one linear pair. With ``W`` viewed as
+``(G, Cb/G, Ci/G * K)`` (``Ci`` the image-side channels, ``Cb`` the
+block-side ones, ``K = prod(kernel_size)``):
+
+- ``forward(img)  = W @ im2col(img)``           (a convolution)
+- ``adjoint(blk)  = col2im(W^T @ blk)``         (a transposed convolution)
+- ``dW(img, blk)  = sum_n blk @ im2col(img)^T``
+
+A convolution maps image -> blocks; a transposed one maps blocks -> image with
+the same weight layout (``(in, out/G, *k)`` is ``(Cb, Ci/G, *k)``), so one
+:class:`_Convolution` Function serves both: each one's input gradient is the
+other's forward. The backward is written with differentiable ember ops, so
+double backward works; ``grad_fn`` is called ``ConvolutionBackward0`` as in torch.
+"""
+
+import ember
+from ember.autograd import Function
+from ember.backend import data_of, kernel_for, tensor_like, xp_of
+
+from .unfold import col2im, im2col
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d"]
+
+
+class _Geometry:
+    """Everything about one convolution except the tensors."""
+
+    __slots__ = ("transposed", "groups", "img_sp", "blk_sp", "k", "d", "p", "s", "shortcut")
+
+    def __init__(self, transposed, groups, img_sp, blk_sp, k, d, p, s):
+        self.transposed = transposed
+        self.groups = groups
+        self.img_sp, self.blk_sp = tuple(img_sp), tuple(blk_sp)
+        self.k, self.d, self.p, self.s = k, d, p, s
+        # 1x1 kernel, stride 1, no padding: columns are the image itself
+        self.shortcut = all(v == 1 for v in k + s) and not any(p) and self.img_sp == self.blk_sp
+
+    @property
+    def im2col_args(self):
+        return (self.img_sp, self.blk_sp, self.k, self.d, self.p, self.s)
+
+
+def _prod(t):
+    n = 1
+    for v in t:
+        n *= v
+    return n
+
+
+def _columns(img, geo):
+    """``(N, G, Ci/G*K, L)`` columns of the image tensor."""
+    n, c = img.shape[0], img.shape[1]
+    g = geo.groups
+    if geo.shortcut:
+        cols = img.reshape(n, c, _prod(geo.img_sp))
+    else:
+        cols = im2col(img, geo.im2col_args)
+    return cols.view(n, g, cols.shape[1] // g, cols.shape[2])
+
+
+def _forward(img, weight, geo):
+    """``W @ im2col(img)``: the blocks side ``(N, Cb, *blk_sp)``."""
+    g = geo.groups
+    w = weight.reshape(g, weight.shape[0] // g, _prod(weight.shape[1:]))
+    out = w.matmul(_columns(img, geo))
+    return out.view((img.shape[0], weight.shape[0]) + geo.blk_sp)
+
+
+def _adjoint(blk, weight, geo):
+    """``col2im(W^T @ blk)``: the image side ``(N, Ci, *img_sp)``."""
+    g = geo.groups
+    n, cb = blk.shape[0], blk.shape[1]
+    w = weight.reshape(g, cb // g, _prod(weight.shape[1:])).transpose(-1, -2)
+    cols = w.matmul(blk.reshape(n, g, cb // g, _prod(geo.blk_sp)))
+    ci = weight.shape[1] * g
+    if geo.shortcut:
+        return cols.reshape((n, ci) + geo.img_sp)
+    return col2im(cols.reshape(n, cols.shape[1] * cols.shape[2], cols.shape[3]), geo.im2col_args)
+
+
+def _weight_grad(img, blk, weight_shape, geo):
+    """``sum_n blk @ im2col(img)^T``, shaped like the weight."""
+    g = geo.groups
+    n, cb = blk.shape[0], blk.shape[1]
+    b = blk.reshape(n, g, cb // g, _prod(geo.blk_sp))
+    return b.matmul(_columns(img, geo).transpose(-1, -2)).sum(0).view(weight_shape)
+
+
+# ------------------------------------------------------------------ array fast path
+# Forward, and backward without create_graph, work on the arrays directly, a few
+# samples at a time: the columns of a chunk stay in cache and the full
+# (N, C*K, L) matrix (9x the input for a 3x3 kernel) is never allocated.
+_CHUNK_BYTES = 1 << 22
+
+
+def _chunk(n, per_sample_bytes):
+    return max(1, min(n, _CHUNK_BYTES // max(1, per_sample_bytes)))
+
+
+class _Arrays:
+    """The kernels, namespace and reshaped weight of one convolution on one backend."""
+
+    def __init__(self, like, weight, geo):
+        self.xp = xp_of(like)
+        self.geo = geo
+        self.im2col = kernel_for("conv.im2col", like)
+        self.col2im = kernel_for("conv.col2im", like)
+        wa = data_of(weight)
+        g = geo.groups
+        self.w = wa.reshape(g, wa.shape[0] // g, -1)       # (G, Cb/G, Ci/G*K)
+        self.ci = wa.shape[1] * g
+        self.cb = wa.shape[0]
+        self.K = _prod(geo.k)
+        self.L = _prod(geo.blk_sp)
+
+    def columns(self, img):
+        """``(m, G, Ci/G*K, L)`` columns of an image chunk."""
+        geo = self.geo
+        m = img.shape[0]
+        cols = img.reshape(m, self.ci, self.L) if geo.shortcut else self.im2col(img, *geo.im2col_args)
+        return cols.reshape(m, geo.groups, -1, self.L)
+
+    def cols_bytes(self):
+        return self.ci * self.K * self.L * self.w.itemsize
+
+    def forward(self, img, bias):
+        """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``."""
+        xp, geo = self.xp, self.geo
+        n = img.shape[0]
+        out = xp.empty((n, geo.groups, self.cb // geo.groups, self.L), dtype=img.dtype)
+        step = _chunk(n, self.cols_bytes())
+        for s in range(0, n, step):
+            xp.matmul(self.w, self.columns(img[s:s + step]), out=out[s:s + step])
+        out = out.reshape((n, self.cb) + geo.blk_sp)
+        if bias is not None:
+            out += bias.reshape((-1,) + (1,) * len(geo.k))
+        return out
+
+    def adjoint_chunk(self, blk):
+        """``col2im(W^T @ blk)`` of a chunk -> ``(m, Ci, *img_sp)``."""
+        geo = self.geo
+        m = blk.shape[0]
+        cols = self.xp.matmul(self.w.transpose(0, 2, 1), blk.reshape(m, geo.groups, -1, self.L))
+        if geo.shortcut:
+            return cols.reshape((m, self.ci) + geo.img_sp)
+        return self.col2im(cols.reshape(m, self.ci * self.K, self.L), *geo.im2col_args)
+
+    def adjoint(self, blk, bias):
+        xp, geo = self.xp, self.geo
+        n = blk.shape[0]
+        out = xp.empty((n, self.ci) + geo.img_sp, dtype=blk.dtype)
+        step = _chunk(n, self.cols_bytes())
+        for s in range(0, n, step):
+            out[s:s + step] = self.adjoint_chunk(blk[s:s + step])
+        if bias is not None:
+            out += bias.reshape((-1,) + (1,) * len(geo.k))
+        return out
+
+    def backward(self, img, blk, need_img, need_w, img_is_input):
+        """Gradients of a product ``blk = W @ im2col(img)`` in one pass over chunks.
+
+        ``img_is_input`` (a convolution): the image gradient is ``col2im(W^T @ blk)``.
+        Otherwise (a transposed convolution, ``blk`` is its input and ``img`` the
+        incoming gradient) the input gradient is ``W @ im2col(img)``, from the same
+        columns as the weight gradient.
+        """
+        xp, geo = self.xp, self.geo
+        n = img.shape[0]
+        # the weight gradient is accumulated transposed, (G, Ci/G*K, Cb/G): BLAS runs
+        # ``cols @ blk^T`` (tall result) faster than ``blk @ cols^T`` (wide one)
+        gw_t = xp.zeros(self.w.shape[:1] + self.w.shape[:0:-1], dtype=self.w.dtype) if need_w else None
+        if need_img:
+            g_shape = (n, self.ci) + geo.img_sp if img_is_input else \
+                (n, geo.groups, self.cb // geo.groups, self.L)
+            g_in = xp.empty(g_shape, dtype=img.dtype)
+        else:
+            g_in = None
+        step = _chunk(n, self.cols_bytes())
+        for s in range(0, n, step):
+            b = blk[s:s + step]
+            m = b.shape[0]
+            cols = None
+            if need_img:
+                if img_is_input:
+                    g_in[s:s + step] = self.adjoint_chunk(b)
+                else:
+                    cols = self.columns(img[s:s + step])
+                    xp.matmul(self.w, cols, out=g_in[s:s + step])
+            if need_w:
+                if cols is None:
+                    cols = self.columns(img[s:s + step])
+                prod = xp.matmul(cols, b.reshape(m, geo.groups, -1, self.L).transpose(0, 1, 3, 2))
+                gw_t += prod[0] if m == 1 else prod.sum(0)
+        if g_in is not None and not img_is_input:
+            g_in = g_in.reshape((n, self.cb) + geo.blk_sp)
+        return g_in, (None if gw_t is None else xp.ascontiguousarray(gw_t.transpose(0, 2, 1)))
+
+
+class _Convolution(Function):
+    """Convolution (``geo.transposed`` False) or transposed convolution of a batched
+    input. Forward and first-order backward run on arrays (see :class:`_Arrays`);
+    with ``create_graph`` the backward is built from differentiable ember ops
+    (im2col/col2im linear maps and matmul), so it can be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, geo):
+        ctx.geo = geo
+        ctx.has_bias = bias is not None
+        ctx.save_for_backward(input, weight)
+        arrays = _Arrays(input, weight, geo)
+        b = None if bias is None else data_of(bias)
+        x = data_of(input)
+        out = arrays.adjoint(x, b) if geo.transposed else arrays.forward(x, b)
+        return tensor_like(out, input)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        geo = ctx.geo
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if need_b and ctx.has_bias:
+            gb = grad.sum((0,) + tuple(range(2, grad.dim())))
+        if not ember.is_grad_enabled():
+            arrays = _Arrays(input, weight, geo)
+            g, x = data_of(grad), data_of(input)
+            if geo.transposed:
+                gx, gw = arrays.backward(g, x, need_x, need_w, False)
+            else:
+                gx, gw = arrays.backward(x, g, need_x, need_w, True)
+            gx = None if gx is None else tensor_like(gx, input)
+            gw = None if gw is None else tensor_like(gw.reshape(weight.shape), weight)
+            return gx, gw, gb, None
+        if geo.transposed:
+            if need_x:
+                gx = _forward(grad, weight, geo)
+            if need_w:
+                gw = _weight_grad(grad, input, weight.shape, geo)
+        else:
+            if need_x:
+                gx = _adjoint(grad, weight, geo)
+            if need_w:
+                gw = _weight_grad(input, grad, weight.shape, geo)
+        return gx, gw, gb, None
+
+
+def _set_node_name():
+    # torch calls this node ConvolutionBackward0; the core names a Function's node
+    # "<class name>Backward" and keeps the class on the Function
+    try:
+        from ember.autograd.function import _node_class
+    except ImportError:  # pragma: no cover - core without the helper
+        return
+    node = _node_class(_Convolution)
+    node.__name__ = node.__qualname__ = "ConvolutionBackward0"
+
+
+_set_node_name()
+
+
+# ------------------------------------------------------------------ argument checks
+def _expand(value, nd, name):
+    """An int or a sequence of ``nd`` ints (or of one) as an ``nd``-tuple, torch's error otherwise."""
+    if isinstance(value, (list, tuple)):
+        vals = tuple(value)
+        if len(vals) == 1:
+            vals = vals * nd
+    else:
+        vals = (value,) * nd
+    if len(vals) != nd:
+        raise RuntimeError(
+            f"expected {name} to be a single integer value or a list of {nd} values to match the "
+            f"convolution dimensions, but got {name}={list(value)}")
+    return tuple(int(v) for v in vals)
+
+
+def _fmt(t):
+    # torch runs 1-d convolutions as 2-d ones of height 1 and reports them so
+    return " x ".join(str(v) for v in ((1,) + tuple(t) if len(t) == 1 else t))
+
+
+def _check_common(input, weight, bias, nd, name, transposed):
+    """Dims, dtypes, weight/bias shapes; returns the batched input and whether it was."""
+    if not isinstance(input, ember.Tensor) or not isinstance(weight, ember.Tensor):
+        raise TypeError(f"{name}(): argument 'input' and 'weight' must be Tensors")
+    if input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but "
+                           f"got input of size: {list(input.shape)}")
+    if weight.dim() != nd + 2:
+        raise RuntimeError("weight should have at least three dimensions" if weight.dim() < 3 else
+                           f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight "
+                           f"{list(weight.shape)}, but got {weight.dim()}-dimensional weight")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        other = weight if input.dtype != weight.dtype else bias
+        raise RuntimeError(
+            f"Input type ({_type_name(input)}) and {'weight' if other is weight else 'bias'} type "
+            f"({_type_name(other)}) should be the same or input should be a MKLDNN tensor and weight "
+            "is a dense tensor")
+    batched = input.dim() == nd + 2
+    return (input if batched else input.unsqueeze(0)), batched
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor"}
+
+
+def _type_name(t):
+    return "torch." + _TYPE_NAMES.get(t.dtype.name, t.dtype.name)
+
+
+def _check_hyper(stride, padding, dilation, groups):
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) <= 0:
+        raise RuntimeError("non-positive dilation is not supported")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+
+
+def _check_weight(x, weight, bias, groups, transposed):
+    out0 = weight.shape[0]
+    if out0 == 0 and not transposed:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
+    if out0 % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                           f"but got weight of size [{list(weight.shape)}] instead")
+    if transposed:
+        if x.shape[1] != out0:
+            raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                               f"input{list(x.shape)} to have {out0} channels, but got {x.shape[1]} "
+                               "channels instead")
+        n_out = weight.shape[1] * groups
+        label = f"transposed=1, weight of size {list(weight.shape)}"
+    else:
+        if x.shape[1] != weight.shape[1] * groups:
+            raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+                               f"input{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
+                               f"{x.shape[1]} channels instead")
+        n_out = out0
+        label = f"weight of size {list(weight.shape)}"
+    if bias is not None and (bias.dim() != 1 or bias.shape[0] != n_out):
+        raise RuntimeError(f"Given {label}, expected bias to be 1-dimensional with {n_out} elements, but "
+                           f"got bias of size {list(bias.shape)} instead")
+
+
+def _run(x, weight, bias, geo, batched):
+    out = _Convolution.apply(x, weight, bias, geo)
+    return out if batched else out.squeeze(0)
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd):
+    name = f"conv{nd}d"
+    x, batched = _check_common(input, weight, bias, nd, name, False)
+    k = tuple(int(v) for v in weight.shape[2:])
+    stride = _expand(stride, nd, "stride")
+    dilation = _expand(dilation, nd, "dilation")
+    img = tuple(int(v) for v in x.shape[2:])
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if padding == "valid":
+            padding = (0,) * nd
+        else:
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            # the odd unit of an even total goes after the input, as in torch
+            padding = tuple(di * (ki - 1) // 2 for ki, di in zip(k, dilation))
+            _check_hyper(stride, padding, dilation, groups)
+            _check_weight(x, weight, bias, groups, False)
+            return _run(x, weight, bias, _Geometry(False, groups, img, img, k, dilation, padding, stride),
+                        batched)
+    padding = _expand(padding, nd, "padding")
+    _check_hyper(stride, padding, dilation, groups)
+    _check_weight(x, weight, bias, groups, False)
+    padded = tuple(i + 2 * p for i, p in zip(img, padding))
+    reach = tuple(di * (ki - 1) + 1 for ki, di in zip(k, dilation))
+    if any(r > q for r, q in zip(reach, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: "
+                           f"({_fmt(reach)}). Kernel size can't be greater than actual input size")
+    blk = tuple((q - r) // s + 1 for q, r, s in zip(padded, reach, stride))
+    return _run(x, weight, bias, _Geometry(False, groups, img, blk, k, dilation, padding, stride), batched)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
+    name = f"conv_transpose{nd}d"
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    x, batched = _check_common(input, weight, bias, nd, name, True)
+    k = tuple(int(v) for v in weight.shape[2:])
+    stride = _expand(stride, nd, "stride")
+    padding = _expand(padding, nd, "padding")
+    output_padding = _expand(output_padding, nd, "output_padding")
+    dilation = _expand(dilation, nd, "dilation")
+    _check_hyper(stride, padding, dilation, groups)
+    if min(output_padding) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        axes = ("depth", "height", "width")[3 - max(nd, 2):]
+        lift = (lambda t, v: (v,) + t) if nd == 1 else (lambda t, v: t)  # 1-d reads as 2-d
+        parts = [f"output_padding_{a}: {v}" for a, v in zip(axes, lift(output_padding, 0))]
+        parts += [f"stride_{a}: {v}" for a, v in zip(axes, lift(stride, 1))]
+        parts += [f"dilation_{a}: {v}" for a, v in zip(axes, lift(dilation, 1))]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                           + " ".join(parts))
+    _check_weight(x, weight, bias, groups, True)
+    blk = tuple(int(v) for v in x.shape[2:])
+    img = tuple((i - 1) * s - 2 * p + d * (kk - 1) + op + 1
+                for i, s, p, d, kk, op in zip(blk, stride, padding, dilation, k, output_padding))
+    if any(v <= 0 for v in img):
+        raise RuntimeError(f"Given input size per channel: ({_fmt(blk)}). Calculated output size per "
+                           f"channel: ({_fmt(img)}). Output size is too small")
+    return _run(x, weight, bias, _Geometry(True, groups, img, blk, k, dilation, padding, stride), batched)
+
+
+# ------------------------------------------------------------------ public functions
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution (cross-correlation) over an input of several channels.
+
+    Args:
+        input: ``(N, C_in, L)`` or unbatched ``(C_in, L)``.
+        weight: ``(C_out, C_in / groups, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride: step between blocks (int or 1-tuple). Default: 1.
+        padding: zeros added on both sides (int or 1-tuple), or ``'valid'`` (none) or
+            ``'same'`` (output as long as the input; stride 1 only). Default: 0.
+        dilation: spacing between kernel taps. Default: 1.
+        groups: split the channels into this many independent convolutions. Default: 1.
+
+    Shape:
+        - Output: ``(N, C_out, L_out)``,
+          ``L_out = (L + 2 * padding - dilation * (kW - 1) - 1) // stride + 1``.
+
+    Examples::
+
+        >>> F.conv1d(ember.randn(20, 16, 50), ember.randn(33, 16, 3)).shape
+        ember.Size([20, 33, 48])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation) over an input of several channels.
+
+    Args:
+        input: ``(N, C_in, H, W)`` or unbatched ``(C_in, H, W)``.
+        weight: ``(C_out, C_in / groups, kH, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride, padding, dilation: int or pair; padding may be ``'valid'`` or
+            ``'same'`` (stride 1 only). Defaults: 1, 0, 1.
+        groups: number of independent channel groups. Default: 1.
+
+    Shape:
+        - Output: ``(N, C_out, H_out, W_out)``, each size
+          ``(size + 2 * padding - dilation * (k - 1) - 1) // stride + 1``.
+
+    Examples::
+
+        >>> F.conv2d(ember.randn(1, 4, 5, 5), ember.randn(8, 4, 3, 3), padding=1).shape
+        ember.Size([1, 8, 5, 5])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution (cross-correlation) over an input of several channels.
+
+    Args:
+        input: ``(N, C_in, D, H, W)`` or unbatched ``(C_in, D, H, W)``.
+        weight: ``(C_out, C_in / groups, kD, kH, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride, padding, dilation: int or triple; padding may be ``'valid'`` or
+            ``'same'`` (stride 1 only). Defaults: 1, 0, 1.
+        groups: number of independent channel groups. Default: 1.
+
+    Shape:
+        - Output: ``(N, C_out, D_out, H_out, W_out)``, sizes as for :func:`conv2d`.
+
+    Examples::
+
+        >>> F.conv3d(ember.randn(2, 3, 6, 6, 6), ember.randn(4, 3, 3, 3, 3)).shape
+        ember.Size([2, 4, 4, 4, 4])
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-d transposed convolution (the gradient of :func:`conv1d` w.r.t. its input),
+    sometimes called deconvolution.
+
+    Args:
+        input: ``(N, C_in, L)`` or unbatched ``(C_in, L)``.
+        weight: ``(C_in, C_out / groups, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride: stride of the matching convolution. Default: 1.
+        padding: ``dilation * (kW - 1) - padding`` zeros are added to both sides of
+            the input (the matching convolution's padding). Default: 0.
+        output_padding: extra size added to one side of the output. Default: 0.
+        groups: number of independent channel groups. Default: 1.
+        dilation: spacing between kernel taps. Default: 1.
+
+    Shape:
+        - Output: ``(N, C_out, L_out)``, ``L_out = (L - 1) * stride - 2 * padding +
+          dilation * (kW - 1) + output_padding + 1``.
+
+    Examples::
+
+        >>> F.conv_transpose1d(ember.randn(20, 16, 50), ember.randn(16, 33, 5)).shape
+        ember.Size([20, 33, 54])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution (the gradient of :func:`conv2d` w.r.t. its input).
+
+    Args:
+        input: ``(N, C_in, H, W)`` or unbatched ``(C_in, H, W)``.
+        weight: ``(C_in, C_out / groups, kH, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride, padding, output_padding, dilation: int or pair, as for
+            :func:`conv_transpose1d`. groups: channel groups. Default: 1.
+
+    Shape:
+        - Output: ``(N, C_out, H_out, W_out)``, each ``(size - 1) * stride - 2 * padding
+          + dilation * (k - 1) + output_padding + 1``.
+
+    Examples::
+
+        >>> F.conv_transpose2d(ember.randn(1, 4, 5, 5), ember.randn(4, 8, 3, 3), stride=2).shape
+        ember.Size([1, 8, 11, 11])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-d transposed convolution (the gradient of :func:`conv3d` w.r.t. its input).
+
+    Args:
+        input: ``(N, C_in, D, H, W)`` or unbatched ``(C_in, D, H, W)``.
+        weight: ``(C_in, C_out / groups, kD, kH, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride, padding, output_padding, dilation: int or triple. groups: channel groups.
+
+    Shape:
+        - Output: ``(N, C_out, D_out, H_out, W_out)``, sizes as for :func:`conv_transpose2d`.
+
+    Examples::
+
+        >>> F.conv_transpose3d(ember.randn(1, 2, 3, 3, 3), ember.randn(2, 4, 2, 2, 2)).shape
+        ember.Size([1, 4, 4, 4, 4])
+    """
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
