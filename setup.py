@@ -121,5 +121,5 @@ setup(
     package_dir=PACKAGE_ROOTS,
     packages=_packages(),
     ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES,
-                          force=_build_mode_changed()),
+                          force=_build_mode_changed(), nthreads=os.cpu_count() or 1),
 )
