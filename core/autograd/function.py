@@ -125,10 +125,12 @@ def _zeros_like_output(ctx, i):
 
 
 def _node_class(fn_cls):
-    """The ``FunctionCtx`` subclass for ``fn_cls`` (made once, kept on the class)."""
+    """The ``FunctionCtx`` subclass for ``fn_cls`` (made once, kept on the class),
+    named ``fn_cls.backward_name`` when the class sets it, else ``<name>Backward``."""
     node_cls = fn_cls.__dict__.get("_ember_backward_cls")
     if node_cls is None:
-        node_cls = type(fn_cls.__name__ + "Backward", (FunctionCtx,), {"__module__": fn_cls.__module__})
+        name = fn_cls.__dict__.get("backward_name") or fn_cls.__name__ + "Backward"
+        node_cls = type(name, (FunctionCtx,), {"__module__": fn_cls.__module__})
         type.__setattr__(fn_cls, "_ember_backward_cls", node_cls)
     return node_cls
 
@@ -141,6 +143,8 @@ class Function:
     non-tensors). Use ``ctx.save_for_backward`` for tensors and plain attributes
     of ``ctx`` for everything else. As in torch, ``forward(*args)`` may instead
     leave ``ctx`` out when the class defines ``setup_context(ctx, inputs, output)``.
+    The class attribute ``backward_name`` (ember's addition) names the node that
+    appears as ``grad_fn`` (default ``<class name>Backward``).
 
     Examples::
 

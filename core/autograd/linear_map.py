@@ -8,7 +8,7 @@ with the roles swapped; so these ops are differentiable to any order.
 """
 
 from .. import backend
-from .function import Function, _node_class
+from .function import Function
 
 __all__ = ["linear_map"]
 
@@ -17,9 +17,7 @@ def _named(name):
     """The Function subclass whose backward node is called ``name`` (made once)."""
     cls = _CLASSES.get(name)
     if cls is None:
-        cls = type("LinearMap", (_LinearMap,), {"__module__": __name__})
-        node_cls = _node_class(cls)
-        node_cls.__name__ = node_cls.__qualname__ = name
+        cls = type("LinearMap", (_LinearMap,), {"__module__": __name__, "backward_name": name})
         _CLASSES[name] = cls
     return cls
 

@@ -205,6 +205,8 @@ class _Convolution(Function):
     with ``create_graph`` the backward is built from differentiable ember ops
     (im2col/col2im linear maps and matmul), so it can be differentiated again."""
 
+    backward_name = "ConvolutionBackward0"
+
     @staticmethod
     def forward(ctx, input, weight, bias, geo):
         ctx.geo = geo
@@ -246,19 +248,6 @@ class _Convolution(Function):
                 gw = _weight_grad(input, grad, weight.shape, geo)
         return gx, gw, gb, None
 
-
-def _set_node_name():
-    # torch calls this node ConvolutionBackward0; the core names a Function's node
-    # "<class name>Backward" and keeps the class on the Function
-    try:
-        from ember.autograd.function import _node_class
-    except ImportError:  # pragma: no cover - core without the helper
-        return
-    node = _node_class(_Convolution)
-    node.__name__ = node.__qualname__ = "ConvolutionBackward0"
-
-
-_set_node_name()
 
 
 # ------------------------------------------------------------------ argument checks

@@ -30,7 +30,6 @@ import itertools
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.autograd.function import _node_class
 from ember.backend import REGISTRY, data_of, kernel_for, tensor_like
 
 from ._indexed import gather_planes
@@ -480,8 +479,8 @@ def _unpool_function(nd):
     """The Function whose node is named ``MaxUnpool{nd}DBackward0`` (made once)."""
     cls = _UNPOOL_FUNCTIONS.get(nd)
     if cls is None:
-        cls = type(f"MaxUnpool{nd}D", (_MaxUnpool,), {"__module__": __name__})
-        _node_class(cls).__name__ = _node_class(cls).__qualname__ = f"MaxUnpool{nd}DBackward0"
+        cls = type(f"MaxUnpool{nd}D", (_MaxUnpool,),
+                   {"__module__": __name__, "backward_name": f"MaxUnpool{nd}DBackward0"})
         _UNPOOL_FUNCTIONS[nd] = cls
     return cls
 

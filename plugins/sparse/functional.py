@@ -15,7 +15,6 @@ import math
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.autograd.function import _node_class
 from ember.backend import REGISTRY, data_of, kernel_for, tensor_like, xp_of
 
 __all__ = ["embedding", "embedding_bag"]
@@ -159,6 +158,8 @@ class _Lookup(Function):
     The gradient itself goes through ``linear_map``, so double backward works.
     """
 
+    backward_name = "EmbeddingBackward0"
+
     @staticmethod
     def forward(ctx, weight, gather, scatter, fwd_args, bwd_args, dbl_name):
         ctx.spec = (gather, scatter, bwd_args, dbl_name)
@@ -170,14 +171,8 @@ class _Lookup(Function):
         return linear_map(grad, scatter, gather, bwd_args, dbl_name), None, None, None, None, None
 
 
-_node_class(_Lookup).__name__ = "EmbeddingBackward0"
-
-
 class _LookupBag(_Lookup):
-    pass
-
-
-_node_class(_LookupBag).__name__ = "EmbeddingBagBackward0"
+    backward_name = "EmbeddingBagBackward0"
 
 
 # ---------------------------------------------------------------- checks

@@ -1409,3 +1409,23 @@ def test_node_metadata_dict():
     y = x * 2
     y.grad_fn.metadata["tag"] = 1
     assert y.grad_fn.metadata == {"tag": 1}
+
+
+def test_function_backward_name_names_the_node():
+    class Twice(ember.autograd.Function):
+        backward_name = "TwiceBackward0"
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Plain(Twice):
+        backward_name = None
+
+    x = ember.ones(2, requires_grad=True)
+    assert type(Twice.apply(x).grad_fn).__name__ == "TwiceBackward0"
+    assert type(Plain.apply(x).grad_fn).__name__ == "PlainBackward"
