@@ -43,4 +43,6 @@ def ember_register_kernels():
     return {
         ("normalization.batch_norm_forward", "cpu"): _norm.batch_norm_forward,
         ("normalization.batch_norm_backward", "cpu"): _norm.batch_norm_backward,
+        ("normalization.group_norm_forward", "cpu"): _norm.group_norm_forward,
+        ("normalization.group_norm_backward", "cpu"): _norm.group_norm_backward,
     }

@@ -8,6 +8,12 @@ and they define what the Cython kernels in ``_norm.pyx`` compute.
 ``normalization.batch_norm_backward(g, x, mean, var, eps, weight, want_dx) -> (dx, dw, db)``
     the gradients of that map given the output gradient ``g`` (``dx`` None unless
     ``want_dx``).
+``normalization.group_norm_forward(x, groups, weight, bias, eps) -> (y, mean, var)``
+    ``x`` is ``(N, C, S)``; statistics per sample and group of ``C // groups``
+    channels (float64, ``(N * groups,)``), then ``y * weight[c] + bias[c]``. Layer
+    norm is the case ``(rows, K, 1)`` with one group.
+``normalization.group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx) -> (dx, dw, db)``
+    its gradients.
 """
 
 from ember.backend import REGISTRY
@@ -52,7 +58,52 @@ def _backward_factory(xp):
     return batch_norm_backward
 
 
+def _grouped(xp, x, groups):
+    """``(N, C, S)`` as float64 ``(N, groups, C // groups, S)``."""
+    n, c, s = x.shape
+    return x.astype(xp.float64).reshape(n, groups, c // groups, s)
+
+
+def _group_forward_factory(xp):
+    def group_norm_forward(x, groups, weight, bias, eps):
+        x4 = _grouped(xp, x, groups)
+        mean = x4.mean(axis=(2, 3))
+        xc = x4 - mean[:, :, None, None]
+        var = (xc * xc).mean(axis=(2, 3))
+        y = (xc / xp.sqrt(var + eps)[:, :, None, None]).reshape(x.shape)
+        if weight is not None:
+            y = y * weight.astype(xp.float64)[None, :, None]
+        if bias is not None:
+            y = y + bias.astype(xp.float64)[None, :, None]
+        return y.astype(x.dtype), mean.reshape(-1), var.reshape(-1)
+
+    return group_norm_forward
+
+
+def _group_backward_factory(xp):
+    def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
+        n, c, s = x.shape
+        inv = (1.0 / xp.sqrt(var + eps)).reshape(n, groups, 1, 1)
+        xhat = ((_grouped(xp, x, groups) - mean.reshape(n, groups, 1, 1)) * inv).reshape(x.shape)
+        g64 = g.astype(xp.float64)
+        dw = (g64 * xhat).sum(axis=(0, 2)).astype(x.dtype)
+        db = g64.sum(axis=(0, 2)).astype(x.dtype)
+        dx = None
+        if want_dx:
+            gw = g64 if weight is None else g64 * weight.astype(xp.float64)[None, :, None]
+            gw4 = gw.reshape(n, groups, c // groups, s)
+            xhat4 = xhat.reshape(gw4.shape)
+            dx = inv * (gw4 - gw4.mean(axis=(2, 3), keepdims=True)
+                        - xhat4 * (gw4 * xhat4).mean(axis=(2, 3), keepdims=True))
+            dx = dx.reshape(x.shape).astype(x.dtype)
+        return dx, dw, db
+
+    return group_norm_backward
+
+
 REGISTRY.add_generic({
+    "normalization.group_norm_forward": _group_forward_factory,
+    "normalization.group_norm_backward": _group_backward_factory,
     "normalization.batch_norm_forward": _forward_factory,
     "normalization.batch_norm_backward": _backward_factory,
 })

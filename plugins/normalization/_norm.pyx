@@ -9,7 +9,7 @@ Sums are accumulated in double (also for float32 data), shifted by one sample of
 the channel so that a large mean does not cancel the variance away.
 """
 
-from cython.parallel import prange
+from cython.parallel import prange, threadid
 from cython cimport floating
 from libc.math cimport sqrt
 from openmp cimport omp_get_max_threads
@@ -197,3 +197,172 @@ def batch_norm_backward(g, x, mean, var, eps, weight, want_dx=True):
     db = np.empty(c, dtype=x.dtype)
     _backward(g, x, mean, var, w, float(eps), dx, dw, db, bool(want_dx))
     return (dx if want_dx else None), dw, db
+
+
+# --- group-wise normalization with a per-channel affine (group norm, layer norm) ---
+# x is (N, G, K, S): the statistics of group (n, g) are over its K*S values; the
+# affine step uses channel c = g*K + k, the same for all S positions.
+
+cdef void _group_forward(const floating* x, floating* y, Py_ssize_t K, Py_ssize_t S,
+                         const floating* w, const floating* bias, double eps,
+                         double* mean, double* var) noexcept nogil:
+    cdef Py_ssize_t k, s
+    cdef double inv
+    cdef floating scale, shift
+    _moments(x, 1, 0, K * S, mean, var)
+    inv = 1.0 / sqrt(var[0] + eps)
+    cdef floating mf = <floating>mean[0], invf = <floating>inv
+    if S == 1:  # layer norm: one row, the affine varies along it
+        for k in range(K):
+            y[k] = (x[k] - mf) * invf * w[k] + bias[k]
+        return
+    for k in range(K):
+        scale = <floating>(inv * w[k])
+        shift = <floating>(bias[k] - mean[0] * inv * w[k])
+        for s in range(S):
+            y[k * S + s] = x[k * S + s] * scale + shift
+
+
+cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py_ssize_t S,
+                          const floating* w, double mean, double var, double eps,
+                          floating* dx, double* dw, double* db, bint want_dx) noexcept nogil:
+    # dw/db: this thread's running sums over groups (double)
+    cdef Py_ssize_t k, s, i
+    cdef double inv = 1.0 / sqrt(var + eps), m = <double>(K * S)
+    cdef double sgw = 0, sgxw = 0, sgk, sgxk, d, k2, k3, wk
+    if S == 1:
+        _row_backward(g, x, K, w, mean, inv, dx, dw, db, want_dx)
+        return
+    for k in range(K):
+        sgk = 0
+        sgxk = 0
+        for s in range(S):
+            i = k * S + s
+            d = x[i] - mean
+            sgk = sgk + g[i]
+            sgxk = sgxk + g[i] * d
+        db[k] += sgk
+        dw[k] += sgxk * inv
+        sgw = sgw + sgk * w[k]
+        sgxw = sgxw + sgxk * w[k]
+    if not want_dx:
+        return
+    # dx = inv*w*g - inv*mean(w*g) - (x - mean)*inv^3*mean(w*g*(x - mean))
+    # in double: for a group of one value the two first terms cancel exactly
+    k2 = -inv * inv * inv * sgxw / m
+    k3 = sgw / m
+    for k in range(K):
+        wk = w[k]
+        for s in range(S):
+            i = k * S + s
+            dx[i] = <floating>(inv * (g[i] * wk - k3) + (x[i] - mean) * k2)
+
+
+cdef void _row_backward(const floating* g, const floating* x, Py_ssize_t K, const floating* w,
+                        double mean, double inv, floating* dx, double* dw, double* db,
+                        bint want_dx) noexcept nogil:
+    # _group_backward for S == 1 (layer norm) in passes the compiler vectorises
+    cdef Py_ssize_t k
+    cdef floating mf = <floating>mean, invf = <floating>inv, gk
+    cdef double s0 = 0, s1 = 0, q0 = 0, q1 = 0, t0, t1
+    for k in range(K):
+        gk = g[k]
+        db[k] += gk
+        dw[k] += gk * (x[k] - mf) * invf
+    k = 0
+    while k + 2 <= K:  # two chains of double sums
+        t0 = <double>g[k] * w[k]
+        t1 = <double>g[k + 1] * w[k + 1]
+        s0 += t0
+        s1 += t1
+        q0 += t0 * (x[k] - mean)
+        q1 += t1 * (x[k + 1] - mean)
+        k += 2
+    if k < K:
+        t0 = <double>g[k] * w[k]
+        s0 += t0
+        q0 += t0 * (x[k] - mean)
+    if not want_dx:
+        return
+    # a group of one value: g*w - mean(g*w) is exactly 0 (both rounded alike)
+    cdef floating k3 = <floating>((s0 + s1) / K)
+    cdef floating k2 = <floating>(-inv * inv * inv * (q0 + q1) / K)
+    for k in range(K):
+        dx[k] = (g[k] * w[k] - k3) * invf + (x[k] - mf) * k2
+
+
+def _group_forward_all(const floating[:, :, ::1] x, const floating[::1] w,
+                       const floating[::1] bias, floating[:, :, ::1] y,
+                       double[::1] mean, double[::1] var, double eps, Py_ssize_t G):
+    # x, y: (N*G, K, S)
+    cdef Py_ssize_t R = x.shape[0], K = x.shape[1], S = x.shape[2], r
+    cdef int nt = _threads(R * K * S)
+    with nogil:
+        for r in prange(R, schedule="static", num_threads=nt):
+            _group_forward(&x[r, 0, 0], &y[r, 0, 0], K, S, &w[(r % G) * K], &bias[(r % G) * K],
+                           eps, &mean[r], &var[r])
+
+
+def _group_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x,
+                        const double[::1] mean, const double[::1] var, const floating[::1] w,
+                        double eps, Py_ssize_t G, floating[:, :, ::1] dx,
+                        double[:, ::1] dw, double[:, ::1] db, bint want_dx):
+    # dw, db: (threads, G*K) partial sums, one row per thread
+    cdef Py_ssize_t R = x.shape[0], K = x.shape[1], S = x.shape[2], r
+    cdef int nt = dw.shape[0], t
+    with nogil:
+        for r in prange(R, schedule="static", num_threads=nt):
+            t = threadid()
+            _group_backward(&g[r, 0, 0], &x[r, 0, 0], K, S, &w[(r % G) * K], mean[r], var[r], eps,
+                            &dx[r, 0, 0] if want_dx else NULL,
+                            &dw[t, (r % G) * K], &db[t, (r % G) * K], want_dx)
+
+
+def _group_view(x, groups, channels, name):
+    """``x`` of shape ``(N, G*K, S)`` as contiguous ``(N*G, K, S)``."""
+    x = _check(x, name)
+    n, c, s = x.shape
+    if groups <= 0 or c != channels or c % groups:
+        raise ValueError(f"normalization kernel: {name} has {c} channels, expected {channels} "
+                         f"in {groups} groups")
+    return x.reshape(n * groups, c // groups, s)
+
+
+def group_norm_forward(x, groups, weight, bias, eps):
+    """``(y, mean, var)``: ``x`` ``(N, C, S)`` normalized over each of the ``groups``
+    channel groups of each sample (statistics float64 ``(N*groups,)``), then
+    ``y * weight[c] + bias[c]``. Layer norm is ``(rows, K, 1)`` with one group."""
+    n, c, s = x.shape
+    if n * c * s == 0:
+        raise ValueError("normalization kernel: empty input")
+    x3 = _group_view(x, groups, c, "input")
+    w = _vector(weight, 1, c, x3.dtype, "weight")
+    b = _vector(bias, 0, c, x3.dtype, "bias")
+    y = np.empty_like(x3)
+    mean = np.empty(x3.shape[0], dtype=np.float64)
+    var = np.empty(x3.shape[0], dtype=np.float64)
+    _group_forward_all(x3, w, b, y, mean, var, float(eps), groups)
+    return y.reshape(x.shape), mean, var
+
+
+def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
+    """``(dx, dweight, dbias)`` of :func:`group_norm_forward` given the output
+    gradient ``g``; ``dx`` is None unless ``want_dx``."""
+    n, c, s = x.shape
+    if n * c * s == 0:
+        raise ValueError("normalization kernel: empty input")
+    x3 = _group_view(x, groups, c, "input")
+    g3 = _group_view(g.astype(x3.dtype, copy=False), groups, c, "grad_output")
+    if g3.shape != x3.shape:
+        raise ValueError(f"normalization kernel: grad_output shape {g.shape} != input shape {x.shape}")
+    rows = x3.shape[0]
+    mean = _vector(mean, 0, rows, np.float64, "mean")
+    var = _vector(var, 0, rows, np.float64, "var")
+    w = _vector(weight, 1, c, x3.dtype, "weight")
+    threads = _threads(rows * (c // groups) * s)
+    dw = np.zeros((threads, c), dtype=np.float64)
+    db = np.zeros((threads, c), dtype=np.float64)
+    dx = np.empty_like(x3) if want_dx else np.empty((1, 1, 1), dtype=x3.dtype)
+    _group_backward_all(g3, x3, mean, var, w, float(eps), groups, dx, dw, db, bool(want_dx))
+    return ((dx.reshape(x.shape) if want_dx else None), dw.sum(0).astype(x3.dtype),
+            db.sum(0).astype(x3.dtype))

@@ -73,6 +73,54 @@ def _normalize_grad(g, x, weight, eps, need_w, need_b):
     return dx, dw, db
 
 
+class _GroupNormalize(Function):
+    """``x`` of shape ``(N, C, S)`` normalized per sample over each group of
+    ``C // groups`` channels, then ``* weight[c] + bias[c]``, in one kernel call
+    each way (group norm; layer norm is ``(rows, K, 1)`` with one group)."""
+
+    backward_name = "NativeGroupNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        run = kernel_for("normalization.group_norm_forward", x)
+        y, mean, var = run(data_of(x), groups, _data(weight), _data(bias), eps)
+        ctx.save_for_backward(x, weight)
+        ctx.moments, ctx.groups, ctx.eps = (mean, var), groups, eps
+        return tensor_like(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if ember.is_grad_enabled():
+            dx, dw, db = _group_normalize_grad(grad, x, weight, ctx.groups, ctx.eps)
+        else:
+            mean, var = ctx.moments
+            run = kernel_for("normalization.group_norm_backward", x)
+            dx, dw, db = run(data_of(grad), data_of(x), mean, var, ctx.eps, ctx.groups,
+                             _data(weight), need_x)
+            dx, dw, db = (tensor_like(a, x) if a is not None else None for a in (dx, dw, db))
+        return (dx if need_x else None), (dw if need_w else None), (db if need_b else None), None, None
+
+
+class _LayerNormalize(_GroupNormalize):
+    backward_name = "NativeLayerNormBackward0"
+
+
+def _group_normalize_grad(g, x, weight, groups, eps):
+    """The backward of :class:`_GroupNormalize` as differentiable tensor ops (for
+    ``create_graph=True``)."""
+    n, c, s = x.shape
+    x4 = x.reshape(n, groups, -1)
+    xc = x4 - x4.mean(2, keepdim=True)
+    inv = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()
+    xhat = xc * inv
+    gw = (g if weight is None else g * weight.view(1, -1, 1)).reshape(n, groups, -1)
+    dx = inv * (gw - gw.mean(2, keepdim=True) - xhat * (gw * xhat).mean(2, keepdim=True))
+    dw = (g * xhat.reshape(n, c, s)).sum((0, 2))
+    return dx.reshape(n, c, s), dw, g.sum((0, 2))
+
+
 def _normalize(x3, weight, bias, eps, stats=None):
     if x3.numel() == 0:
         out = x3 * 1
@@ -82,6 +130,15 @@ def _normalize(x3, weight, bias, eps, stats=None):
             out = out + bias.view(1, -1, 1)
         return out
     return _Normalize.apply(x3, weight, bias, eps, stats)
+
+
+def _affine(out, weight, bias, shape=None):
+    """``out * weight + bias`` (each optional, viewed as ``shape``) with Tensor ops."""
+    if weight is not None:
+        out = out * (weight if shape is None else weight.view(shape))
+    if bias is not None:
+        out = out + (bias if shape is None else bias.view(shape))
+    return out
 
 
 def _blend(buffer, value, momentum):
@@ -270,13 +327,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"Given normalized_shape={_fmt(shape)}, expected input with shape [*, "
             f"{', '.join(str(s) for s in shape)}], but got input of size{_fmt(input.shape)}")
     k = math.prod(shape)
-    x3 = input.reshape(1, -1, k) if k else input.reshape(1, 0, 0)
-    out = _normalize(x3, None, None, eps).view(input.shape)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    if input.numel() == 0:
+        return _affine(input * 1, weight, bias)
+    w, b = (None if t is None else t.reshape(k) for t in (weight, bias))
+    return _LayerNormalize.apply(input.reshape(-1, k, 1), w, b, 1, eps).view(input.shape)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -309,14 +363,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(
                 f"Expected {name} to be a vector of size equal to the number of channels in input, "
                 f"but got {name} of shape {_fmt(t.shape)} and input of shape {_fmt(input.shape)}")
-    x3 = input.reshape(1, n * num_groups, -1)
-    out = _normalize(x3, None, None, eps).view(input.shape)
-    shape = _channel_shape(input)
-    if weight is not None:
-        out = out * weight.view(shape)
-    if bias is not None:
-        out = out + bias.view(shape)
-    return out
+    if input.numel() == 0:
+        return _affine(input * 1, weight, bias, _channel_shape(input))
+    x3 = input.reshape(n, c, -1)
+    return _GroupNormalize.apply(x3, weight, bias, num_groups, eps).view(input.shape)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

@@ -532,6 +532,31 @@ def test_generic_kernels_match_cython(dtype):
         np.testing.assert_allclose(a, c, rtol=kw["rtol"] * 10, atol=kw["atol"] * 10)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,groups", [((3, 4, 50), 2), ((40, 64, 1), 1), ((2, 6, 1), 6),
+                                          ((2, 8, 5000), 4)])
+def test_generic_group_kernels_match_cython(shape, groups, dtype):
+    """Group/layer norm: the xp kernels and the Cython ones agree (row and grouped layouts,
+    one- and multi-threaded sizes)."""
+    import numpy
+    from ember.backend import REGISTRY
+    from ember.plugins.normalization import _norm
+
+    x, g = _r(shape, dtype, loc=10.0), _r(shape, dtype, 1)
+    w, b = _pos(shape[1:2], dtype, 2), _r(shape[1:2], dtype, 3)
+    fwd = REGISTRY.generic["normalization.group_norm_forward"](numpy)
+    bwd = REGISTRY.generic["normalization.group_norm_backward"](numpy)
+    kw = tol(dtype)
+    for a, c in zip(fwd(x, groups, w, b, 1e-5), _norm.group_norm_forward(x, groups, w, b, 1e-5)):
+        np.testing.assert_allclose(a, c, rtol=kw["rtol"] * 10, atol=kw["atol"] * 10)
+    _, mean, var = fwd(x, groups, w, b, 1e-5)
+    for a, c in zip(bwd(g, x, mean, var, 1e-5, groups, w, True),
+                    _norm.group_norm_backward(g, x, mean, var, 1e-5, groups, w, True)):
+        np.testing.assert_allclose(a, c, rtol=kw["rtol"] * 100, atol=kw["atol"] * 100)
+    with pytest.raises(ValueError):
+        _norm.group_norm_forward(x, shape[1] + 1, w, b, 1e-5)
+
+
 def test_cython_kernel_rejects_bad_shapes():
     from ember.plugins.normalization import _norm
 
