@@ -571,6 +571,13 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def _avg_pool(input, nd, fn, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, name):
+    if nd == 3 and input.dim() in (4, 5):
+        # torch's 3-d average pooling wants each window to fit the unpadded input
+        # (checked before the output size)
+        kernel, size = _ints(kernel_size, 3, fn, "kernel_size"), tuple(input.shape[-3:])
+        if all(k > 0 for k in kernel) and any(i < k for i, k in zip(size, kernel)):
+            raise RuntimeError(f"input image (T: {size[0]} H: {size[1]} W: {size[2]}) smaller than "
+                               f"kernel size (kT: {kernel[0]} kH: {kernel[1]} kW: {kernel[2]})")
     kernel, stride, padding, _, in_spatial, out_spatial = _window_geometry(
         input, nd, fn, kernel_size, stride, padding, 1, ceil_mode, False)
     if divisor_override is not None and int(divisor_override) == 0:

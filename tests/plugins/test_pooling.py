@@ -404,3 +404,13 @@ def test_generic_kernels_match_cython(shape, k, s, p, d, ceil, dtype):
                                   _cython("pooling.unpool_planes")(g, idx, ins, outs))
     with pytest.raises(RuntimeError, match="invalid max index"):
         _generic("pooling.unpool_planes")(g, idx + 10 ** 6, ins, outs)
+
+
+@pytest.mark.parametrize("shape,k,p", [((1, 1, 1, 1, 1), 2, 1), ((1, 1, 3, 3, 3), 4, 2), ((1, 1, 8, 8, 1), 4, 0)])
+def test_avg_pool3d_refuses_windows_larger_than_the_unpadded_input(shape, k, p):
+    x = np.ones(shape, dtype=np.float32)
+    with pytest.raises(RuntimeError, match="smaller than kernel size") as t_err:
+        TF.avg_pool3d(torch.tensor(x), k, 1, p)
+    with pytest.raises(RuntimeError) as e_err:
+        EF.avg_pool3d(ember.tensor(x), k, 1, p)
+    assert str(e_err.value) == str(t_err.value)
