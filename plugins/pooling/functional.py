@@ -30,7 +30,7 @@ import itertools
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import REGISTRY, data_of, kernel_for, tensor_like
+from ember.backend import REGISTRY, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
 
@@ -299,6 +299,11 @@ def _max_pool(input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode):
     if input.requires_grad and ember.is_grad_enabled():
         # the maxima again, as a gather recorded in the graph (differentiable to any order)
         out = gather_planes(input, indices, out_spatial, f"MaxPool{nd}DWithIndicesBackward0")
+        if xp_of(input).isneginf(values).any():
+            # a window lying wholly in the padding (dilation) has no element: its
+            # maximum is -inf and nothing receives its gradient
+            found = tensor_like(values, input)
+            out = ember.where(found == float("-inf"), found, out)
     else:
         out = tensor_like(values, input)
     return out, indices

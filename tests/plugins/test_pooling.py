@@ -414,3 +414,14 @@ def test_avg_pool3d_refuses_windows_larger_than_the_unpadded_input(shape, k, p):
     with pytest.raises(RuntimeError) as e_err:
         EF.avg_pool3d(ember.tensor(x), k, 1, p)
     assert str(e_err.value) == str(t_err.value)
+
+
+def test_window_wholly_in_padding_gives_minus_inf_and_no_gradient():
+    # dilation 2 with padding 1 over a depth of 1: the depth window only reads padding
+    x = ember.tensor(np.random.default_rng(0).standard_normal((1, 1, 1, 8, 5)), requires_grad=True)
+    out, idx = EF.max_pool3d(x, 2, 2, 1, 2, True, True)
+    t_out = TF.max_pool3d(torch.tensor(x.detach().numpy()), 2, 2, 1, 2, True)  # torch forward only:
+    assert_same(out, t_out)                                                      # its backward corrupts memory
+    out.sum().backward()
+    assert float(x.grad.abs().sum()) == 0.0
+    assert int(idx.min()) >= 0 and int(idx.max()) < 40
