@@ -28,55 +28,6 @@ from . import gates  # noqa: F401  (registers the generic kernels)
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
-def _find_thread_switch():
-    """OpenBLAS's ``openblas_set_num_threads_local`` from NumPy's own BLAS (None where
-    NumPy uses another BLAS)."""
-    import ctypes
-    import glob
-    import os
-
-    import numpy as np
-
-    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
-    for path in libs:
-        try:
-            fn = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
-        return fn
-    return None
-
-
-_THREAD_SWITCH = []
-# per-step products below this many multiply-adds run on one BLAS thread: splitting a
-# (batch x hidden) product costs more in synchronisation than it saves, and far more
-# when the cores are shared with other work
-_SMALL_STEP = 1 << 24
-
-
-class _StepThreads:
-    """Run the per-step products of a recurrence on one BLAS thread (this thread only;
-    restored on exit). Does nothing off the CPU or when the steps are large."""
-
-    __slots__ = ("on", "prev")
-
-    def __init__(self, xp, flops):
-        self.on = False
-        if flops < _SMALL_STEP and xp.__name__ == "numpy":
-            if not _THREAD_SWITCH:
-                _THREAD_SWITCH.append(_find_thread_switch())
-            self.on = _THREAD_SWITCH[0] is not None
-
-    def __enter__(self):
-        if self.on:
-            self.prev = _THREAD_SWITCH[0](1)
-
-    def __exit__(self, *exc):
-        if self.on:
-            _THREAD_SWITCH[0](self.prev)
-
-
 def _offsets(batch_sizes):
     offs, s = [], 0
     for b in batch_sizes:
@@ -122,9 +73,8 @@ class Recurrence(Function):
         b0 = batch_sizes[order[0]]
         h = H0[:b0]
         c = C0[:b0] if lstm else None
-        with _StepThreads(xp, b0 * W.size):
-            h, c = _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hprev,
-                                 hr_buf, hn, cn, saved, h, c, lstm, gru, relu, xp)
+        h, c = _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hprev,
+                             hr_buf, hn, cn, saved, h, c, lstm, gru, relu, xp)
         q = h.shape[0]
         hn[:q] = h
         if lstm:
@@ -164,9 +114,8 @@ class Recurrence(Function):
         b = batch_sizes[order[-1]]
         dh = GHN[:b]
         dc = GCN[:b] if lstm else None
-        with _StepThreads(xp, batch_sizes[0] * W.size):
-            dh, dc = _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, out,
-                                    hprev, dxg, dgh_all, dhout, dh0, dc0, dh, dc, lstm, gru, relu, xp)
+        dh, dc = _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, out,
+                                hprev, dxg, dgh_all, dhout, dh0, dc0, dh, dc, lstm, gru, relu, xp)
         q = dh.shape[0]
         dh0[:q] = dh
         if lstm:
