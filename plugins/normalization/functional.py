@@ -353,11 +353,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(
             f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     n, c = input.shape[0], input.shape[1]
-    if num_groups <= 0 or c % num_groups:
+    # torch's order: the batch-size check (which divides by num_groups) comes first
+    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
+    if num_groups < 0:
+        raise RuntimeError(f"Expected num groups to be greater than 0, got {num_groups}")
+    if c % num_groups:
         raise RuntimeError(
             "Expected number of channels in input to be divisible by num_groups, but got input of "
             f"shape {_fmt(input.shape)} and num_groups={num_groups}")
-    _verify_batch_size([n * c // num_groups, num_groups] + list(input.shape[2:]))
     for t, name in ((weight, "weight"), (bias, "bias")):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(
