@@ -147,3 +147,15 @@ def tensor_like(array, like):
 def run_kernel(op, tensor, *args):
     """``op``'s kernel applied to ``tensor``'s array and ``args``, as a new tensor."""
     return tensor_like(tensor._be.kernels[op](tensor._data, *args), tensor)
+
+
+#: dtype names of the floating-point types, for :func:`check_dtype`.
+FLOATING = ("float16", "float32", "float64")
+
+
+def check_dtype(tensor, kernel, allowed):
+    """Raise PyTorch's ``NotImplementedError`` (``"kernel" not implemented for 'Long'``)
+    unless ``tensor``'s dtype name is in ``allowed``: a layer family states which
+    dtypes each of its ops takes, as torch's kernels do."""
+    if tensor.dtype.name not in allowed:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{tensor.dtype.scalar_name}'")

@@ -17,7 +17,7 @@ double backward works; ``grad_fn`` is called ``ConvolutionBackward0`` as in torc
 
 import ember
 from ember.autograd import Function
-from ember.backend import data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from .unfold import col2im, im2col
 
@@ -338,7 +338,18 @@ def _check_weight(x, weight, bias, groups, transposed):
                            f"got bias of size {list(bias.shape)} instead")
 
 
+# the dtypes torch's CPU kernels take, and the kernel named in its error
+_INTEGER = ("uint8", "int8", "int16", "int32", "int64")
+_KERNELS = {  # (transposed, 3-d) -> (kernel name, dtypes)
+    (False, False): ("slow_conv2d_cpu", FLOATING + _INTEGER),
+    (False, True): ("compute_columns3d", FLOATING + _INTEGER),
+    (True, False): ("slow_conv_transpose2d_out_cpu", FLOATING + ("int64",)),
+    (True, True): ("slow_conv_transpose3d_out_cpu", FLOATING + ("int64",)),
+}
+
+
 def _run(x, weight, bias, geo, batched):
+    check_dtype(x, *_KERNELS[geo.transposed, len(geo.k) == 3])
     out = _Convolution.apply(x, weight, bias, geo)
     return out if batched else out.squeeze(0)
 

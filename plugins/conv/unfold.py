@@ -13,7 +13,7 @@ CPU has a Cython/OpenMP pair (``_im2col.pyx``).
 import itertools
 
 from ember.autograd import linear_map
-from ember.backend import REGISTRY
+from ember.backend import FLOATING, REGISTRY, check_dtype
 from ember.nn._tuples import pair
 
 __all__ = ["im2col", "col2im", "unfold", "fold"]
@@ -140,6 +140,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             f"Given input with spatial size {size}, kernel_size={k}, dilation={d}, padding={p}, "
             f"calculated shape of the array of sliding blocks as {blocks}, but its components must "
             "be at least one.")
+    check_dtype(x, "im2col_out_cpu", FLOATING + ("bool",))
     out = im2col(x, (size, blocks, k, d, p, s))
     return out if batched else out.squeeze(0)
 
@@ -184,5 +185,6 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"Given output_size={size}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
             f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
             f"{blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={x.shape[2]}.")
+    check_dtype(x, "col2im_out_cpu", FLOATING + ("bool",))
     out = col2im(x, (size, blocks, k, d, p, s))
     return out if batched else out.squeeze(0)

@@ -16,7 +16,7 @@ import math
 
 import ember
 from ember.autograd import Function
-from ember.backend import data_of, kernel_for, tensor_like
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
 
@@ -24,7 +24,16 @@ __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_res
 
 
 def _data(t):
-    return None if t is None else data_of(t)
+    """``t``'s array for a kernel (None stays None); float16 goes in as float32."""
+    if t is None:
+        return None
+    a = data_of(t)
+    return a.astype("float32") if a.dtype == "float16" else a
+
+
+def _like(array, t):
+    """A kernel's result as a tensor of ``t``'s dtype and backend."""
+    return tensor_like(array.astype(data_of(t).dtype, copy=False), t)
 
 
 class _Normalize(Function):
@@ -35,13 +44,13 @@ class _Normalize(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, stats):
         run = kernel_for("normalization.batch_norm_forward", x)
-        y, mean, var = run(data_of(x), _data(weight), _data(bias), eps)
+        y, mean, var = run(_data(x), _data(weight), _data(bias), eps)
         ctx.save_for_backward(x, weight)
         ctx.moments = (mean, var)
         ctx.eps = eps
         if stats is not None:
             stats.append((mean, var))
-        return tensor_like(y, x)
+        return _like(y, x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -52,10 +61,10 @@ class _Normalize(Function):
         else:
             mean, var = ctx.moments
             run = kernel_for("normalization.batch_norm_backward", x)
-            dx, dw, db = run(data_of(grad), data_of(x), mean, var, ctx.eps, _data(weight), need_x)
-            dx = tensor_like(dx, x) if need_x else None
-            dw = tensor_like(dw, x) if need_w else None
-            db = tensor_like(db, x) if need_b else None
+            dx, dw, db = run(_data(grad), _data(x), mean, var, ctx.eps, _data(weight), need_x)
+            dx = _like(dx, x) if need_x else None
+            dw = _like(dw, x) if need_w else None
+            db = _like(db, x) if need_b else None
         return dx, dw, db, None, None
 
 
@@ -83,10 +92,10 @@ class _GroupNormalize(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
         run = kernel_for("normalization.group_norm_forward", x)
-        y, mean, var = run(data_of(x), groups, _data(weight), _data(bias), eps)
+        y, mean, var = run(_data(x), groups, _data(weight), _data(bias), eps)
         ctx.save_for_backward(x, weight)
         ctx.moments, ctx.groups, ctx.eps = (mean, var), groups, eps
-        return tensor_like(y, x)
+        return _like(y, x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -97,9 +106,9 @@ class _GroupNormalize(Function):
         else:
             mean, var = ctx.moments
             run = kernel_for("normalization.group_norm_backward", x)
-            dx, dw, db = run(data_of(grad), data_of(x), mean, var, ctx.eps, ctx.groups,
+            dx, dw, db = run(_data(grad), _data(x), mean, var, ctx.eps, ctx.groups,
                              _data(weight), need_x)
-            dx, dw, db = (tensor_like(a, x) if a is not None else None for a in (dx, dw, db))
+            dx, dw, db = (_like(a, x) if a is not None else None for a in (dx, dw, db))
         return (dx if need_x else None), (dw if need_w else None), (db if need_b else None), None, None
 
 
@@ -205,6 +214,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
                     (weight, "weight"), (bias, "bias")):
         _check_vector(t, name, c)
+    check_dtype(input, "batch_norm", FLOATING)
     if not training:
         if running_mean is None:
             raise RuntimeError("running_mean must be defined in evaluation mode")
@@ -272,6 +282,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
                     (weight, "weight"), (bias, "bias")):
         _check_vector(t, name, c)
+    check_dtype(input, "batch_norm", FLOATING)
     x3 = input.reshape(1, n * c, -1)
     w = None if weight is None else weight.repeat(n)
     b = None if bias is None else bias.repeat(n)
@@ -327,6 +338,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"Given normalized_shape={_fmt(shape)}, expected input with shape [*, "
             f"{', '.join(str(s) for s in shape)}], but got input of size{_fmt(input.shape)}")
     k = math.prod(shape)
+    check_dtype(input, "LayerNormKernelImpl", FLOATING)
     if input.numel() == 0:
         return _affine(input * 1, weight, bias)
     w, b = (None if t is None else t.reshape(k) for t in (weight, bias))
@@ -366,6 +378,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(
                 f"Expected {name} to be a vector of size equal to the number of channels in input, "
                 f"but got {name} of shape {_fmt(t.shape)} and input of shape {_fmt(input.shape)}")
+    check_dtype(input, "GroupNormKernelImpl", FLOATING)
     if input.numel() == 0:
         return _affine(input * 1, weight, bias, _channel_shape(input))
     x3 = input.reshape(n, c, -1)
@@ -396,6 +409,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
             f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
     if size <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {size} kW: 1")
+    check_dtype(input, "avg_pool3d_out_frame", ("float32", "float64", "int64"))  # torch sums by pooling
     if input.numel() == 0:
         return input
     n, c = input.shape[0], input.shape[1]
@@ -410,5 +424,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     acc = padded[:, 0:c]
     for j in range(1, size):
         acc = acc + padded[:, j:j + c]
-    div = (acc * (alpha / size) + k) ** beta
+    if input.is_floating_point():
+        div = (acc * (alpha / size) + k) ** beta
+    else:  # torch averages integer windows with integer division
+        div = (acc.div(size, rounding_mode="floor") * alpha + k) ** beta
     return input / div.view(input.shape)

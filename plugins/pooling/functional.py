@@ -30,7 +30,7 @@ import itertools
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import REGISTRY, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
 
@@ -290,9 +290,13 @@ def _window_geometry(input, nd, fn, kernel_size, stride, padding, dilation, ceil
 
 # ----------------------------------------------------------------- max pooling
 
+# the dtypes torch's CPU pooling kernels take
+_NOT_BOOL = FLOATING + ("uint8", "int8", "int16", "int32", "int64")
+
 def _max_pool(input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode):
     kernel, stride, padding, dilation, _, out_spatial = _window_geometry(
         input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode, True)
+    check_dtype(input, f"max_pool{nd}d", _NOT_BOOL)
     values, where = kernel_for("pooling.max_nd", input)(
         data_of(input), kernel, stride, padding, dilation, out_spatial)
     indices = tensor_like(where, input)
@@ -357,6 +361,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool1d(ember.tensor([[1., 3., 2., 5.]]), 2).tolist()
         [[3.0, 5.0]]
     """
+    if not return_indices and isinstance(input, ember.Tensor):
+        check_dtype(input, "max_pool1d_impl", FLOATING)
     out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
@@ -456,6 +462,7 @@ def _max_unpool(input, indices, nd, out_spatial):
     if any(s <= 0 for s in out_spatial):
         raise RuntimeError(f"max_unpooling{nd}d: output_size must contain positive sizes, but "
                            f"got {list(out_spatial)}")
+    check_dtype(input, f"max_unpool{max(nd, 2)}d", FLOATING)
     in_spatial = tuple(int(v) for v in input.shape[input.dim() - nd:])
     return _unpool_function(nd).apply(input, indices, tuple(out_spatial), in_spatial)
 
@@ -587,6 +594,10 @@ def _avg_pool(input, nd, fn, kernel_size, stride, padding, ceil_mode, count_incl
         input, nd, fn, kernel_size, stride, padding, 1, ceil_mode, False)
     if divisor_override is not None and int(divisor_override) == 0:
         raise RuntimeError("divisor must be not zero")
+    if nd == 3:
+        check_dtype(input, "avg_pool3d_out_frame", ("float32", "float64", "int64"))
+    else:
+        check_dtype(input, "avg_pool2d", FLOATING + ("int64",))
     args = (in_spatial, out_spatial, kernel, stride, padding, bool(count_include_pad),
             int(divisor_override) if divisor_override is not None else None)
     return linear_map(input, "pooling.avg_nd", "pooling.avg_nd_adjoint", args,

@@ -167,6 +167,7 @@ cdef void _run_argmax(const floating[:, ::1] W, const int64_t[::1] idx, const in
 
 def bag_gather(W, idx, starts, ends, coef, div, pad, num):
     """``out[b] = sum_{i in bag b, idx[i] != pad} coef[i] * W[idx[i]] / div[b]``."""
+    given = W.dtype
     W = _floating(W)
     if W.ndim != 2 or W.shape[0] != num:
         raise ValueError(f"sparse kernel: weight must be ({num}, D), got {W.shape}")
@@ -177,11 +178,12 @@ def bag_gather(W, idx, starts, ends, coef, div, pad, num):
         _run_gather[float](W, idx, starts, ends, coef, div, p, out)
     else:
         _run_gather[double](W, idx, starts, ends, coef, div, p, out)
-    return out
+    return out.astype(given, copy=False)  # float16 is computed in float64
 
 
 def bag_scatter(G, idx, starts, ends, coef, div, pad, num):
     """The adjoint of :func:`bag_gather`: a ``(num, D)`` array of scatter-added bags."""
+    given = G.dtype
     G = _floating(G)
     if G.ndim != 2 or G.shape[0] != np.asarray(starts).shape[0]:
         raise ValueError(f"sparse kernel: gradient must be (n_bags, D), got {G.shape}")
@@ -194,7 +196,7 @@ def bag_scatter(G, idx, starts, ends, coef, div, pad, num):
         _run_scatter[float](G, idx, starts, ends, coef, div, p, out, n_chunks)
     else:
         _run_scatter[double](G, idx, starts, ends, coef, div, p, out, n_chunks)
-    return out
+    return out.astype(given, copy=False)
 
 
 def bag_argmax(W, idx, starts, ends, pad):

@@ -390,6 +390,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             f"must have the same shape as the input ({input.shape})")
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
+    if not weight.is_floating_point():
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, "
+            f"BFloat16, Float, Double; but got {weight.type()} instead (while checking arguments for "
+            "embedding_bag)")
     xp = xp_of(weight)
     idx, starts, ends = _bags(input, offsets, include_last_offset, xp)
     if mode == "max":

@@ -15,6 +15,7 @@ import numpy as np
 
 import ember
 from ember.autograd import linear_map
+from ember.backend import check_dtype
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
 from ._taps import axis_taps
@@ -187,8 +188,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise NotImplementedError(f"F.interpolate(..., mode={mode!r}, antialias=True) is not "
                                   "implemented in ember")
     if not input.is_floating_point():
-        raise NotImplementedError(f"\"interpolate ({mode})\" not implemented for "
-                                  f"'{str(input.dtype).replace('ember.', '')}'")
+        _check_integer_input(input, mode, dim)
 
     in_spatial = tuple(int(n) for n in input.shape[2:])
     if out_size is None:
@@ -208,8 +208,43 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         adjoint_taps = _all_taps("nearest2d", in_spatial, out_spatial, None, scales, t)
     elif kind == "cubic" and in_spatial == out_spatial:
         adjoint_taps = _all_taps("nearest", in_spatial, out_spatial, None, None, t)
+    if not input.is_floating_point():
+        return _resize_uint8(input, kind, taps, in_spatial, out_spatial, align_corners, scales, t)
     return linear_map(input, "vision.interp", "vision.interp_adjoint",
                       (taps, adjoint_taps, in_spatial, out_spatial), _grad_name(mode, dim))
+
+
+def _resize_uint8(input, kind, taps, in_spatial, out_spatial, align_corners, scales, t):
+    """uint8 images, computed in float32: nearest modes in one pass; bilinear and
+    bicubic one axis at a time, last axis first, rounding and clamping to 0..255
+    after each (as torch's uint8 kernels do, within one unit)."""
+    x = input.float()
+    if kind not in ("linear", "cubic"):
+        x = linear_map(x, "vision.interp", "vision.interp_adjoint", (taps, taps, in_spatial, out_spatial))
+        return x.to(input.dtype)
+    sizes = list(in_spatial)
+    for axis in reversed(range(len(in_spatial))):
+        before = tuple(sizes)
+        sizes[axis] = out_spatial[axis]
+        stage = tuple(taps[a] if a == axis else axis_taps("nearest", n, n, None, None, t)
+                      for a, n in enumerate(before))
+        x = linear_map(x, "vision.interp", "vision.interp_adjoint", (stage, stage, before, tuple(sizes)))
+        x = (x + 0.5).floor().clamp(0, 255)  # halves round up, as fixed-point kernels do
+    return x.to(input.dtype)
+
+
+def _check_integer_input(input, mode, dim):
+    """torch resizes uint8 images (nearest modes; bilinear and bicubic in 2-d) and
+    no other integer or bool input: raise its NotImplementedError for the rest."""
+    if input.dtype == ember.uint8 and (mode in ("nearest", "nearest-exact")
+                                       or (dim == 2 and mode in ("bilinear", "bicubic"))):
+        return
+    if mode == "area":
+        kernel = f"adaptive_avg_pool{max(dim, 2)}d"
+    else:
+        kernel = "compute_indices_weights_" + {"nearest": "nearest", "nearest-exact": "nearest",
+                                               "bicubic": "cubic"}.get(mode, "linear")
+    check_dtype(input, kernel, ())
 
 
 def _all_taps(kind, in_spatial, out_spatial, align_corners, scales, t):
