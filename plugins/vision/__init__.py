@@ -1,6 +1,6 @@
 """The ``vision`` layer family: PixelShuffle/PixelUnshuffle, Upsample and its
 fixed-mode variants, ``F.interpolate`` (and the deprecated ``F.upsample*``),
-``F.pixel_shuffle``/``F.pixel_unshuffle``, ``F.affine_grid``.
+``F.pixel_shuffle``/``F.pixel_unshuffle``, ``F.affine_grid``, ``F.grid_sample``.
 
 Each topic file (``interpolate``, ``pixel_shuffle``, ``grid``, ``modules``) exports its
 public names in ``MODULES``/``FUNCTIONS`` tables; the hooks merge them.
@@ -10,9 +10,9 @@ from ember.hookspecs import hookimpl
 
 
 def _topics():
-    from . import grid, interpolate, modules, pixel_shuffle
+    from . import grid, grid_sample, interpolate, modules, pixel_shuffle
 
-    return interpolate, pixel_shuffle, grid, modules
+    return interpolate, pixel_shuffle, grid, grid_sample, modules
 
 
 def _merged(table):

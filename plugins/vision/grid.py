@@ -2,7 +2,7 @@
 
 The grid is linear in ``theta``: a fixed base grid of homogeneous coordinates
 times ``theta`` transposed, so a Tensor matmul gives values and gradients (of
-any order). ``grid_sample`` is not implemented yet.
+any order); ``grid_sample.py`` samples images at such grids.
 """
 
 import warnings

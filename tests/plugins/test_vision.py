@@ -407,3 +407,71 @@ def test_affine_grid_warnings_and_errors():
                  lambda F, L: F.affine_grid(L.zeros(1, 2, 3), (1, 0, 2, 2), align_corners=False),
                  lambda F, L: F.affine_grid(L.zeros(3, 2, 3), (2, 1, 4, 4), align_corners=False)]:
         _same_error(call)
+
+
+# ------------------------------------------------------------------ grid_sample
+
+_GRID_CASES = [(d, m, p, a) for d in (4, 5) for m in ("bilinear", "nearest", "bicubic")
+               for p in ("zeros", "border", "reflection") for a in (False, True)
+               if not (d == 5 and m == "bicubic")]
+
+
+def _grid_inputs(dims, dtype, seed=0, spread=1.6):
+    rng = np.random.default_rng(seed)
+    shape, gshape = ((2, 3, 5, 6), (2, 4, 7, 2)) if dims == 4 else ((2, 2, 3, 4, 5), (2, 3, 4, 2, 3))
+    return rng.standard_normal(shape).astype(dtype), rng.uniform(-spread, spread, gshape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dims,mode,padding,align", _GRID_CASES)
+def test_grid_sample_matches_torch(dims, mode, padding, align, dtype):
+    x, g = _grid_inputs(dims, dtype)
+    results = []
+    for lib in (ember, torch):
+        xt, gt = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+        out = lib.nn.functional.grid_sample(xt, gt, mode=mode, padding_mode=padding, align_corners=align)
+        weights = lib.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(dtype))
+        (out * weights).sum().backward()
+        results.append((out, xt.grad, gt.grad))
+    kw = dict(rtol=1e-7, atol=1e-9) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    for e, t, what in zip(results[0], results[1], ("output", "input grad", "grid grad")):
+        assert e.dtype.name == str(t.dtype).replace("torch.", "")
+        np.testing.assert_allclose(as_numpy(e), as_numpy(t), err_msg=what, **kw)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("padding", ["zeros", "border", "reflection"])
+def test_grid_sample_gradcheck(mode, padding):
+    x, g = _grid_inputs(4, np.float64, seed=3, spread=1.2)
+    x, g = ember.tensor(x[:1, :1, :3, :4], requires_grad=True), ember.tensor(g[:1, :2, :3], requires_grad=True)
+    fn = lambda a, b: EF.grid_sample(a, b, mode=mode, padding_mode=padding, align_corners=False)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x, g))
+    assert ember.autograd.gradgradcheck(fn, (x, g))
+
+
+def test_grid_sample_identity_grid_and_default_warning():
+    img = ember.arange(20.0).reshape(1, 1, 4, 5)
+    grid = EF.affine_grid(ember.tensor([[[1.0, 0, 0], [0, 1.0, 0]]]), (1, 1, 4, 5), align_corners=False)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        out = EF.grid_sample(img, grid)
+    np.testing.assert_allclose(out.numpy(), img.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5), L.ones(2, 6, 7, 2, dtype=L.float64), align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5), L.ones(2, 6, 7, 3), align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5), L.ones(1, 6, 7, 2), align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5), L.ones(2, 6, 2), align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(1, 1, 2, 2, 2), L.ones(1, 1, 1, 1, 3), mode="bicubic",
+                                          align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 0, 5), L.ones(2, 6, 7, 2), align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5).long(), L.ones(2, 6, 7, 2).long(),
+                                          align_corners=False),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5), L.ones(2, 6, 7, 2), mode="area"),
+    lambda L: L.nn.functional.grid_sample(L.ones(2, 3, 4, 5), L.ones(2, 6, 7, 2), padding_mode="wrap"),
+])
+def test_grid_sample_errors_like_torch(make):
+    with pytest.raises(Exception) as t_err:
+        make(torch)
+    with pytest.raises(type(t_err.value)):
+        make(ember)
