@@ -5,12 +5,14 @@ from ember.hookspecs import hookimpl
 
 _MODULES = ("ELU", "Hardshrink", "Hardtanh", "LeakyReLU", "LogSigmoid", "PReLU", "ReLU", "ReLU6",
             "RReLU", "SELU", "CELU", "GELU", "GLU", "Sigmoid", "Softplus", "Softshrink", "Softsign",
-            "Tanh", "Tanhshrink", "Threshold", "Softmin", "Softmax", "Softmax2d", "LogSoftmax")
+            "Tanh", "Tanhshrink", "Threshold", "Softmin", "Softmax", "Softmax2d", "LogSoftmax",
+            "SiLU", "Mish", "Hardsigmoid", "Hardswish")
 
 _FUNCTIONS = ("elu", "elu_", "hardshrink", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_",
               "logsigmoid", "prelu", "relu", "relu_", "relu6", "rrelu", "rrelu_", "selu", "selu_",
               "celu", "celu_", "sigmoid", "tanh", "softplus", "softshrink", "softsign", "tanhshrink",
-              "threshold", "threshold_", "softmin", "softmax", "log_softmax", "gelu", "glu")
+              "threshold", "threshold_", "softmin", "softmax", "log_softmax", "gelu", "glu",
+              "silu", "mish", "hardsigmoid", "hardswish")
 
 
 @hookimpl

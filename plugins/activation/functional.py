@@ -310,6 +310,51 @@ def tanh(input):
     return input.tanh()
 
 
+# ---------------------------------------------------------------- gated units
+def silu(input, inplace=False):
+    """Sigmoid linear unit (swish), ``x * sigmoid(x)``, element-wise.
+
+    Args:
+        input: any floating tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    _floating(input, "silu")
+    return _inplace(silu, input) if inplace else input * input.sigmoid()
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))`` element-wise.
+
+    Args:
+        input: any floating tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    _floating(input, "mish")
+    return _inplace(mish, input) if inplace else input * softplus(input).tanh()
+
+
+def hardsigmoid(input, inplace=False):
+    """Piecewise-linear sigmoid: ``relu6(x + 3) / 6`` (gradient ``1/6`` on ``(-3, 3)``).
+
+    Args:
+        input: any floating tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    _floating(input, "hardsigmoid")
+    return _inplace(hardsigmoid, input) if inplace else hardtanh(input + 3, 0.0, 6.0) / 6
+
+
+def hardswish(input, inplace=False):
+    """``x * relu6(x + 3) / 6`` element-wise (MobileNetV3's activation).
+
+    Args:
+        input: any floating tensor.
+        inplace: overwrite ``input`` with the result. Default: ``False``.
+    """
+    _floating(input, "hardswish")
+    return _inplace(hardswish, input) if inplace else input * hardtanh(input + 3, 0.0, 6.0) / 6
+
+
 def softsign(input):
     """``x / (1 + |x|)`` element-wise."""
     return input / (input.abs() + 1)

@@ -416,6 +416,77 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
+class _InplaceActivation(Module):
+    """An element-wise activation whose only option is ``inplace``."""
+
+    function = None
+    shows_inplace = True  # torch's Hardsigmoid/Hardswish leave it out of their repr
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self).function(input, self.inplace)
+
+    def extra_repr(self):
+        return _inplace_str(self.inplace and self.shows_inplace, True)
+
+
+class SiLU(_InplaceActivation):
+    """``x * sigmoid(x)`` element-wise (swish).
+
+    Args:
+        inplace: overwrite the input. Default: ``False``.
+
+    Shape:
+        - Input: any shape. Output: the same shape.
+    """
+
+    function = staticmethod(F.silu)
+
+
+class Mish(_InplaceActivation):
+    """``x * tanh(softplus(x))`` element-wise.
+
+    Args:
+        inplace: overwrite the input. Default: ``False``.
+
+    Shape:
+        - Input: any shape. Output: the same shape.
+    """
+
+    function = staticmethod(F.mish)
+
+
+class Hardsigmoid(_InplaceActivation):
+    """``relu6(x + 3) / 6`` element-wise.
+
+    Args:
+        inplace: overwrite the input. Default: ``False``.
+
+    Shape:
+        - Input: any shape. Output: the same shape.
+    """
+
+    function = staticmethod(F.hardsigmoid)
+    shows_inplace = False
+
+
+class Hardswish(_InplaceActivation):
+    """``x * relu6(x + 3) / 6`` element-wise.
+
+    Args:
+        inplace: overwrite the input. Default: ``False``.
+
+    Shape:
+        - Input: any shape. Output: the same shape.
+    """
+
+    function = staticmethod(F.hardswish)
+    shows_inplace = False
+
+
 class Softsign(Module):
     """``x / (1 + |x|)`` element-wise.
 

@@ -12,7 +12,7 @@ def ember_register_modules():
 
 @hookimpl
 def ember_register_functions():
-    from .functional import cosine_similarity, normalize, pairwise_distance
+    from .functional import cosine_similarity, normalize, pairwise_distance, pdist
 
     return {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance,
-            "normalize": normalize}
+            "normalize": normalize, "pdist": pdist}

@@ -1,5 +1,7 @@
 """Distances between batches of vectors: cosine similarity and p-norm distance."""
 
+import numpy as np
+
 import ember
 
 
@@ -118,3 +120,29 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     with ember.no_grad():
         out.copy_(input / denom)
     return out
+
+
+def pdist(input, p=2.0):
+    """The p-norm distance between every pair of rows of ``input``: for ``N`` rows,
+    the ``N * (N - 1) / 2`` distances of row ``i`` to rows ``j > i``, in that order
+    (the upper triangle of the distance matrix, row by row).
+
+    Args:
+        input: ``(N, M)`` floating tensor.
+        p: the norm's order, ``p >= 0``. Default: 2.
+
+    Examples::
+
+        >>> F.pdist(ember.tensor([[0., 0.], [3., 4.], [1., 1.]])).tolist()
+        [5.0, 1.4142135381698608, 3.605551242828369]
+    """
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    rows, cols = np.triu_indices(input.shape[0], 1)
+    first = input.index_select(0, ember.tensor(rows, device=input.device))
+    second = input.index_select(0, ember.tensor(cols, device=input.device))
+    return (first - second).norm(p, dim=1)

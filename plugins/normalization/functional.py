@@ -210,11 +210,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if momentum is None:
         raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
-    c = input.size(1)
+    if input.dim() < 2 and not (training and running_mean is None and input.numel()):
+        c = 0  # torch sees no channel axis: only empty statistics fit
+    else:
+        c = input.size(1)
     for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
                     (weight, "weight"), (bias, "bias")):
         _check_vector(t, name, c)
     check_dtype(input, "batch_norm", FLOATING)
+    if c == 0:
+        return input * 1
     if not training:
         if running_mean is None:
             raise RuntimeError("running_mean must be defined in evaluation mode")
@@ -226,6 +231,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             scale = scale * weight
         out = (input - running_mean.to(input.dtype).view(shape)) * scale.view(shape)
         return out if bias is None else out + bias.view(shape)
+    if input.numel() == 0:  # an empty batch: nothing to normalize, statistics untouched
+        return _affine(input * 1, weight, bias, _channel_shape(input))
     x3 = input.reshape(input.shape[0], c, -1)
     track = running_mean is not None or running_var is not None
     stats = [] if track else None

@@ -12,9 +12,9 @@ def ember_register_modules():
 
 @hookimpl
 def ember_register_functions():
-    from .functional import embedding, embedding_bag
+    from .functional import embedding, embedding_bag, one_hot
 
-    return {"embedding": embedding, "embedding_bag": embedding_bag}
+    return {"embedding": embedding, "embedding_bag": embedding_bag, "one_hot": one_hot}
 
 
 @hookimpl

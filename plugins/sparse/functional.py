@@ -461,3 +461,31 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                           "EmbeddingBagBackward0", "EmbeddingBagBackwardBackward0")
     return _LookupBag.apply(weight, "sparse.bag_gather", "sparse.bag_scatter", args,
                             (idx, starts, ends, freq, div, pad, num), "EmbeddingBagBackwardBackward0")
+
+
+def one_hot(tensor, num_classes=-1):
+    """One-hot encoding: an int64 tensor of shape ``(*tensor.shape, num_classes)``
+    with a 1 at each index of ``tensor`` and 0 elsewhere.
+
+    Args:
+        tensor: int64 class indices, each in ``[0, num_classes)``.
+        num_classes: the number of classes; -1 (default) means ``tensor.max() + 1``.
+
+    Examples::
+
+        >>> F.one_hot(ember.tensor([0, 2, 1]), 3).tolist()
+        [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    """
+    if tensor.dtype != ember.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max()) + 1
+    if tensor.numel():
+        if int(tensor.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(tensor.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = ember.arange(num_classes, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()

@@ -26,12 +26,14 @@ ELEMENTWISE = [
     ("softsign", {}), ("tanhshrink", {}), ("sigmoid", {}), ("tanh", {}), ("logsigmoid", {}),
     ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 1.0}), ("gelu", {}), ("gelu", {"approximate": "tanh"}),
     ("rrelu", {}), ("glu", {"dim": 0}), ("glu", {}),
+    ("silu", {}), ("mish", {}), ("hardsigmoid", {}), ("hardswish", {}),
 ]
 
 
 # piecewise-linear functions: torch returns an all-zero double-backward gradient where
 # ember returns None (no dependence); tests/oracle.py only accepts the reverse
-PIECEWISE_LINEAR = {"relu6", "leaky_relu", "hardtanh", "threshold", "hardshrink", "softshrink", "rrelu"}
+PIECEWISE_LINEAR = {"relu6", "leaky_relu", "hardtanh", "threshold", "hardshrink", "softshrink", "rrelu",
+                    "hardsigmoid"}
 MODULE_PIECEWISE = {"ReLU6", "LeakyReLU", "Hardtanh", "Threshold", "Hardshrink", "Softshrink", "RReLU"}
 
 
@@ -308,3 +310,24 @@ def test_registered_names():
         assert issubclass(getattr(ember.nn, name), ember.nn.Module)
     for name in ["elu_", "hardtanh_", "log_softmax", "gelu", "glu", "rrelu_", "threshold_"]:
         assert callable(getattr(ember.nn.functional, name))
+
+
+@pytest.mark.parametrize("name", ["SiLU", "Mish", "Hardsigmoid", "Hardswish"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_gated_units_modules(name, inplace):
+    """The activations torch added after 1.0: values, in-place writing and repr."""
+    x = _x((3, 4), np.float64, scale=4.0)
+    e_m, t_m = getattr(ember.nn, name)(inplace=inplace), getattr(torch.nn, name)(inplace=inplace)
+    assert repr(e_m) == repr(t_m)
+    e_in, t_in = ember.tensor(x), torch.tensor(x)
+    assert_same(e_m(e_in), t_m(t_in))
+    if inplace:
+        assert_same(e_in, t_in)
+
+
+@pytest.mark.parametrize("name", ["silu", "mish", "hardsigmoid", "hardswish"])
+def test_gated_units_at_the_kinks(name):
+    x = np.array([-5.0, -3.0, -2.5, 0.0, 3.0, 3.5])
+    check(getattr(EF, name), [x], getattr(TF, name), gradcheck=False, double=False)
+    with pytest.raises(NotImplementedError):
+        getattr(EF, name)(ember.tensor([1, 2]))

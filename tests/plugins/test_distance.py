@@ -76,3 +76,24 @@ def test_int_and_float_mix_promotes():
     out = EF.cosine_similarity(ember.arange(3.0).reshape(1, 3), ember.arange(3).reshape(1, 3))
     assert out.dtype == ember.float32
     np.testing.assert_allclose(as_numpy(out), [1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 2.0, 3.0, float("inf")])
+def test_pdist_matches_torch(p):
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    x[3] = x[1]  # a zero distance: the norm's gradient there is 0 in both libraries
+    # torch has no double backward for pdist (ember has: Tensor ops)
+    check(lambda a: EF.pdist(a, p), [x], lambda a: TF.pdist(a, p), gradcheck=False, double=False)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.nn.functional.pdist(L.tensor([1.0, 2.0])),
+    lambda L: L.nn.functional.pdist(L.tensor([[1.0, 2.0]]), -1),
+    lambda L: L.nn.functional.pdist(L.tensor([[1, 2], [3, 4]])),
+])
+def test_pdist_errors_like_torch(make):
+    with pytest.raises(RuntimeError) as t_err:
+        make(torch)
+    with pytest.raises(RuntimeError, match=str(t_err.value)):
+        make(ember)
+    assert tuple(EF.pdist(ember.ones(1, 3)).shape) == (0,)

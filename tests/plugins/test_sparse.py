@@ -399,3 +399,29 @@ def test_embedding_on_device(device):
     assert_same(e, t)
     assert_same(em.weight.detach(), tm.weight.detach(), "weight after renorm")
     _backward_same(e, t, em.weight, tm.weight)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.nn.functional.one_hot(L.tensor([0, 2, 1]), 4),
+    lambda L: L.nn.functional.one_hot(L.tensor([[0, 2], [1, 1]])),
+    lambda L: L.nn.functional.one_hot(L.tensor(2), 3),
+    lambda L: L.nn.functional.one_hot(L.tensor([], dtype=L.long), 3),
+])
+def test_one_hot_like_torch(make):
+    e, t = make(ember), make(torch)
+    assert e.dtype == ember.int64 and e.tolist() == t.tolist() and tuple(e.shape) == tuple(t.shape)
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.nn.functional.one_hot(L.tensor([0, -1]), 3),
+    lambda L: L.nn.functional.one_hot(L.tensor([0, -1])),
+    lambda L: L.nn.functional.one_hot(L.tensor([0, 3]), 3),
+    lambda L: L.nn.functional.one_hot(L.tensor([0.0, 1.0]), 3),
+    lambda L: L.nn.functional.one_hot(L.tensor([], dtype=L.long)),
+    lambda L: L.nn.functional.one_hot(L.tensor([0]), 0),
+])
+def test_one_hot_errors_like_torch(make):
+    with pytest.raises(RuntimeError) as t_err:
+        make(torch)
+    with pytest.raises(RuntimeError, match=str(t_err.value).rstrip(".")):
+        make(ember)
