@@ -1,0 +1,160 @@
+"""PyTorch's own test samples, run with ember.
+
+``torch.testing._internal`` describes every ``torch.nn.functional`` op (OpInfo)
+and ``torch.nn`` module (ModuleInfo) with sample inputs that its own test suite
+uses. For each op and module that ember provides, every sample that torch runs
+must run with ember too and give torch's outputs (float64); for the functionals,
+also the gradients of every input that requires grad. Ops drawing random
+numbers (dropout, RReLU, fractional pooling without fixed samples) are checked
+for shapes only.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("expecttest")  # torch.testing._internal needs it
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from torch.testing._internal.common_methods_invocations import op_db
+    from torch.testing._internal.common_modules import module_db
+
+RANDOM = ("dropout", "alpha_dropout", "rrelu", "fractional_max_pool")
+# OpInfo calls these with the weight as the sample's input and the indices as its first argument
+WEIGHT_FIRST = ("embedding", "embedding_bag")
+
+def _sample_dtype(op):
+    """float64 where torch's CPU op takes it, else int64 (index ops), else None
+    (variants for complex numbers or CUDA only: ember has neither)."""
+    dtypes = op.supported_dtypes("cpu")
+    return next((d for d in (torch.float64, torch.int64) if d in dtypes), None)
+
+
+# (functional name, OpInfo variant): some ops have several sample sets
+FUNCTIONALS = sorted((op.name.split(".", 2)[2], op.variant_test_name) for op in op_db
+                     if op.name.startswith("nn.functional.") and _sample_dtype(op) is not None
+                     and hasattr(ember.nn.functional, op.name.split(".", 2)[2]))
+MODULES = sorted(info.module_cls.__name__ for info in module_db
+                 if hasattr(ember.nn, info.module_cls.__name__))
+
+
+def _to_ember(x, pairs):
+    """The same structure with ember values; ``pairs`` collects (torch, ember) tensors."""
+    if isinstance(x, torch.Tensor):
+        t = ember.tensor(x.detach().numpy())
+        if x.requires_grad:
+            t.requires_grad_()
+        pairs.append((x, t))
+        return t
+    if type(x).__name__ == "PackedSequence":
+        return ember.nn.utils.rnn.PackedSequence(*[_to_ember(v, pairs) for v in x])
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_ember(v, pairs) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_ember(v, pairs) for k, v in x.items()}
+    if isinstance(x, torch.dtype):
+        return getattr(ember, str(x).split(".")[-1])
+    if isinstance(x, torch.Size):
+        return ember.Size(x)
+    if isinstance(x, torch.nn.Module):
+        return getattr(ember.nn, type(x).__name__)()
+    return x
+
+
+def _tensors(out):
+    if isinstance(out, (torch.Tensor, ember.Tensor)):
+        return [out]
+    if isinstance(out, (list, tuple)):
+        return [t for v in out for t in _tensors(v)]
+    return []
+
+
+def _close(e, t, what):
+    assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-8,
+                               equal_nan=True, err_msg=what)
+
+
+@pytest.mark.parametrize("name, variant", FUNCTIONALS, ids=[f"{n}-{v}" if v else n for n, v in FUNCTIONALS])
+def test_functional_on_torchs_samples(name, variant):
+    op = next(o for o in op_db if o.name == "nn.functional." + name and o.variant_test_name == variant)
+    fn = getattr(ember.nn.functional, name)
+    random = any(word in name for word in RANDOM)
+    dtype = _sample_dtype(op)
+    ran = 0
+    for sample in op.sample_inputs("cpu", dtype, requires_grad=op.supports_autograd and dtype.is_floating_point):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                t_out = op(sample.input, *sample.args, **sample.kwargs)
+            except Exception:  # noqa: BLE001 - a sample torch itself rejects
+                continue
+            pairs = []
+            e_in, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), pairs)
+            if name in WEIGHT_FIRST:
+                e_out = fn(e_args[0], e_in, *e_args[1:], **e_kwargs)
+            else:
+                e_out = fn(e_in, *e_args, **e_kwargs)
+        what = f"{name}{tuple(sample.input.shape)} args={str(sample.args)[:80]} kwargs={sample.kwargs}"
+        t_main, e_main = _tensors(t_out)[0], _tensors(e_out)[0]
+        if random:
+            assert tuple(e_main.shape) == tuple(t_main.shape), what
+            continue
+        _close(e_main, t_main, what)
+        ran += 1
+        if not (t_main.requires_grad and t_main.is_floating_point()):
+            continue
+        t_leaves = [t for t, _ in pairs if t.requires_grad]
+        e_leaves = [e for t, e in pairs if t.requires_grad]
+        weights = np.random.default_rng(0).standard_normal(tuple(t_main.shape))
+        t_grads = torch.autograd.grad((t_main * torch.tensor(weights)).sum(), t_leaves, allow_unused=True)
+        e_grads = ember.autograd.grad((e_main * ember.tensor(weights)).sum(), e_leaves, allow_unused=True)
+        for i, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
+            if e_g is None or t_g is None:  # "no dependence" and "all zeros" agree
+                other = t_g if e_g is None else e_g
+                assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {i}"
+            else:
+                _close(e_g, t_g, f"{what}: gradient {i}")
+    assert ran or random, f"no sample of {name} ran"
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_on_torchs_inputs(name):
+    info = next(i for i in module_db if i.module_cls.__name__ == name)
+    random = name.startswith(("Dropout", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "Fractional"))
+    ran = 0
+    for training in (True, False):
+        for case in info.module_inputs_func(info, device="cpu", dtype=torch.float64,
+                                            requires_grad=False, training=training):
+            if case.forward_input is None:
+                continue
+            args, kwargs = case.constructor_input.args, case.constructor_input.kwargs
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    torch.manual_seed(0)
+                    t_mod = info.module_cls(*args, **kwargs).double().train(training)
+                    state = {k: ember.tensor(v.detach().numpy()) for k, v in t_mod.state_dict().items()}
+                    t_out = t_mod(*case.forward_input.args, **case.forward_input.kwargs)
+                except Exception:  # noqa: BLE001 - an input torch itself rejects
+                    continue
+                e_mod = getattr(ember.nn, name)(*_to_ember(args, []), **_to_ember(kwargs, [])).double()
+                e_mod.train(training)
+                e_mod.load_state_dict(state)
+                e_out = e_mod(*_to_ember(case.forward_input.args, []),
+                              **_to_ember(case.forward_input.kwargs, []))
+            what = f"{name}(training={training}, args={str(args)[:60]}, kwargs={str(kwargs)[:60]})"
+            t_list, e_list = _tensors(t_out), _tensors(e_out)
+            assert len(e_list) == len(t_list), what
+            for e, t in zip(e_list, t_list):
+                if random:
+                    assert tuple(e.shape) == tuple(t.shape), what
+                else:
+                    _close(e, t, what)
+            ran += 1
+    assert ran, f"no input of {name} ran"
