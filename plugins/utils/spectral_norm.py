@@ -5,6 +5,8 @@ import ember
 from ember.backend import data_of, tensor_like, xp_of
 from ember.nn import Parameter
 
+from ._hooks import pop_hook
+
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
 _TRANSPOSED = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
@@ -197,19 +199,11 @@ def remove_spectral_norm(module, name="weight"):
 
         >>> m = remove_spectral_norm(spectral_norm(nn.Linear(40, 10)))
     """
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            break
-    else:
+    hook = pop_hook(module._forward_pre_hooks, lambda h: isinstance(h, SpectralNorm) and h.name == name)
+    if hook is None:
         raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    for key, hook in module._state_dict_hooks.items():
-        if isinstance(hook, _StateDictHook) and hook.fn.name == name:
-            del module._state_dict_hooks[key]
-            break
-    for key, hook in module._load_state_dict_pre_hooks.items():
-        if isinstance(hook, _LoadStateDictPreHook) and hook.fn.name == name:
-            del module._load_state_dict_pre_hooks[key]
-            break
+    hook.remove(module)
+    pop_hook(module._state_dict_hooks, lambda h: isinstance(h, _StateDictHook) and h.fn.name == name)
+    pop_hook(module._load_state_dict_pre_hooks,
+             lambda h: isinstance(h, _LoadStateDictPreHook) and h.fn.name == name)
     return module

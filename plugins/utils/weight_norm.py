@@ -3,6 +3,8 @@
 
 from ember.nn import Parameter
 
+from ._hooks import pop_hook
+
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
 
 
@@ -103,9 +105,8 @@ def remove_weight_norm(module, name="weight"):
         >>> m = weight_norm(nn.Linear(20, 40))
         >>> m = remove_weight_norm(m)
     """
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    hook = pop_hook(module._forward_pre_hooks, lambda h: isinstance(h, WeightNorm) and h.name == name)
+    if hook is None:
+        raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    hook.remove(module)
+    return module
