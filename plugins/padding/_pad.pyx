@@ -18,13 +18,18 @@ import numpy as np
 cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange
+from openmp cimport omp_get_max_threads
 from libc.string cimport memcpy, memset
 
 cnp.import_array()
 
-# Below this many output elements (bytes for the constant pad: x4) one thread
-# does the work: starting a parallel region costs more than it saves there.
+# Below this many output elements one thread does the work: starting a
+# parallel region costs more than it saves there.
 cdef Py_ssize_t _SERIAL_BELOW = 1 << 15
+
+
+cdef int _threads(Py_ssize_t size) noexcept nogil:
+    return 1 if size < _SERIAL_BELOW else omp_get_max_threads()
 
 
 cdef void _forward_plane(const floating* src, floating* dst,
@@ -113,16 +118,11 @@ def gather3d(const floating[:, :, :, ::1] x, idx_d, idx_h, idx_w, run):
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* os = &out[0, 0, 0, 0]
     cdef Py_ssize_t in_plane = D * H * W, out_plane = oD * oH * oW
-    if P * out_plane < _SERIAL_BELOW:
-        with nogil:
-            for p in range(P):
-                _forward_plane(xs + p * in_plane, os + p * out_plane, &md[0], &mh[0], &mw[0],
-                               oD, oH, oW, H, W, a, b, i0)
-    else:
-        with nogil:
-            for p in prange(P, schedule="static"):
-                _forward_plane(xs + p * in_plane, os + p * out_plane, &md[0], &mh[0], &mw[0],
-                               oD, oH, oW, H, W, a, b, i0)
+    cdef int nt = _threads(P * out_plane)
+    with nogil:
+        for p in prange(P, schedule="static", num_threads=nt):
+            _forward_plane(xs + p * in_plane, os + p * out_plane, &md[0], &mh[0], &mw[0],
+                           oD, oH, oW, H, W, a, b, i0)
     return out_arr
 
 
@@ -153,16 +153,11 @@ def scatter_add3d(const floating[:, :, :, ::1] g, idx_d, idx_h, idx_w, run, Py_s
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* os = &out[0, 0, 0, 0]
     cdef Py_ssize_t in_plane = D * H * W, out_plane = oD * oH * oW
-    if P * out_plane < _SERIAL_BELOW:
-        with nogil:
-            for p in range(P):
-                _adjoint_plane(gs + p * out_plane, os + p * in_plane, &md[0], &mh[0], &mw[0],
-                               oD, oH, oW, H, W, a, b, i0)
-    else:
-        with nogil:
-            for p in prange(P, schedule="static"):
-                _adjoint_plane(gs + p * out_plane, os + p * in_plane, &md[0], &mh[0], &mw[0],
-                               oD, oH, oW, H, W, a, b, i0)
+    cdef int nt = _threads(P * out_plane)
+    with nogil:
+        for p in prange(P, schedule="static", num_threads=nt):
+            _adjoint_plane(gs + p * out_plane, os + p * in_plane, &md[0], &mh[0], &mw[0],
+                           oD, oH, oW, H, W, a, b, i0)
     return out_arr
 
 
@@ -225,14 +220,9 @@ def constant3d(x, spec3):
     cdef const char* xs = <const char*> &xb[0]
     cdef char* os = <char*> &ob[0]
     cdef Py_ssize_t in_plane = D * H * W * isz, out_plane = o[0] * o[1] * o[2] * isz
-    if P * out_plane < _SERIAL_BELOW * 4:
-        with nogil:
-            for p in range(P):
-                _constant_plane(xs + p * in_plane, os + p * out_plane, isz, o[0], o[1], o[2], H, W,
-                                a[0], m[0], s[0], a[1], m[1], s[1], a[2], m[2], s[2])
-    else:
-        with nogil:
-            for p in prange(P, schedule="static"):
-                _constant_plane(xs + p * in_plane, os + p * out_plane, isz, o[0], o[1], o[2], H, W,
-                                a[0], m[0], s[0], a[1], m[1], s[1], a[2], m[2], s[2])
+    cdef int nt = _threads(P * out_plane // 4)
+    with nogil:
+        for p in prange(P, schedule="static", num_threads=nt):
+            _constant_plane(xs + p * in_plane, os + p * out_plane, isz, o[0], o[1], o[2], H, W,
+                            a[0], m[0], s[0], a[1], m[1], s[1], a[2], m[2], s[2])
     return out_arr
