@@ -181,8 +181,9 @@ def _prod(t):
     return n
 
 
-def im2col(x, in_sp, out_sp, k, d, p, s):
-    """``(N, C, *in_sp)`` image -> ``(N, C*prod(k), prod(out_sp))`` columns."""
+def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
+    """``(N, C, *in_sp)`` image -> ``(N, C*prod(k), prod(out_sp))`` columns, written
+    into ``out`` (C-contiguous, that many elements, the image's float dtype) when given."""
     cdef Geom g = _geometry(in_sp, out_sp, k, d, p, s)
     nd = len(in_sp)
     if x.ndim != nd + 2 or tuple(x.shape[2:]) != tuple(int(v) for v in in_sp):
@@ -192,7 +193,14 @@ def im2col(x, in_sp, out_sp, k, d, p, s):
     dtype = x.dtype
     work = x if dtype == np.float32 or dtype == np.float64 else x.astype(_work_dtype(dtype))
     src = np.ascontiguousarray(work).reshape(N * C, _prod(in_sp))
-    out = np.empty((N * C, K * L), dtype=work.dtype)
+    if out is None:
+        out = np.empty((N * C, K * L), dtype=work.dtype)
+    elif (not isinstance(out, np.ndarray) or out.dtype != work.dtype or out.size != N * C * K * L
+          or not out.flags.c_contiguous):
+        raise ValueError(f"im2col: out must be a C-contiguous {work.dtype} array of "
+                         f"{N * C * K * L} elements")
+    else:
+        out = out.reshape(N * C, K * L)
     if N * C and K * L:
         if work.dtype == np.float32:
             _im2col_all[float](src, out, g)

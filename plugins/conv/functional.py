@@ -100,6 +100,9 @@ def _chunk(n, per_sample_bytes):
     return max(1, min(n, _CHUNK_BYTES // max(1, per_sample_bytes)))
 
 
+_BUFFERED = ("float32", "float64")  # dtypes the kernels write in place
+
+
 class _Arrays:
     """The kernels, namespace and reshaped weight of one convolution on one backend."""
 
@@ -115,12 +118,30 @@ class _Arrays:
         self.cb = wa.shape[0]
         self.K = _prod(geo.k)
         self.L = _prod(geo.blk_sp)
+        self._buffers = {}
+
+    def workspace(self, role, shape, dtype):
+        """An array of ``shape`` reused by every chunk of this call for one ``role``:
+        allocating the chunk-sized temporaries afresh each time costs a page fault
+        per page when the allocator hands such blocks back to the system (it made a
+        whole convolution step twice as slow)."""
+        count = _prod(shape)
+        buf = self._buffers.get(role)
+        if buf is None or buf.size < count or buf.dtype != dtype:
+            buf = self._buffers[role] = self.xp.empty(count, dtype=dtype)
+        return buf[:count].reshape(shape)
 
     def columns(self, img):
         """``(m, G, Ci/G*K, L)`` columns of an image chunk."""
         geo = self.geo
         m = img.shape[0]
-        cols = img.reshape(m, self.ci, self.L) if geo.shortcut else self.im2col(img, *geo.im2col_args)
+        if geo.shortcut:
+            cols = img.reshape(m, self.ci, self.L)
+        elif img.dtype in _BUFFERED:
+            out = self.workspace("columns", (m, self.ci * self.K, self.L), img.dtype)
+            cols = self.im2col(img, *geo.im2col_args, out=out)
+        else:
+            cols = self.im2col(img, *geo.im2col_args)
         return cols.reshape(m, geo.groups, -1, self.L)
 
     def cols_bytes(self):
@@ -143,7 +164,11 @@ class _Arrays:
         """``col2im(W^T @ blk)`` of a chunk -> ``(m, Ci, *img_sp)``."""
         geo = self.geo
         m = blk.shape[0]
-        cols = self.xp.matmul(self.w.transpose(0, 2, 1), blk.reshape(m, geo.groups, -1, self.L))
+        w_t, blocks = self.w.transpose(0, 2, 1), blk.reshape(m, geo.groups, -1, self.L)
+        out = None
+        if blk.dtype == self.w.dtype and blk.dtype in _BUFFERED:
+            out = self.workspace("image columns", (m,) + w_t.shape[:2] + (self.L,), blk.dtype)
+        cols = self.xp.matmul(w_t, blocks, out=out)
         if geo.shortcut:
             return cols.reshape((m, self.ci) + geo.img_sp)
         return self.col2im(cols.reshape(m, self.ci * self.K, self.L), *geo.im2col_args)

@@ -38,7 +38,7 @@ def _taps(in_sp, out_sp, k, d, p, s):
 
 
 def _im2col_generic(xp):
-    def im2col(x, in_sp, out_sp, k, d, p, s):
+    def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
         n, c = x.shape[:2]
         cols = xp.zeros((n, c, _prod(k), _prod(out_sp)), dtype=x.dtype)
         if cols.size:
@@ -46,7 +46,12 @@ def _im2col_generic(xp):
             padded = xp.pad(x, [(0, 0), (0, 0)] + [(pi, a) for pi, a in zip(p, after)])
             for t, sl in enumerate(slices):
                 cols[:, :, t] = padded[(slice(None), slice(None)) + sl].reshape(n, c, -1)
-        return cols.reshape(n, c * _prod(k), _prod(out_sp))
+        cols = cols.reshape(n, c * _prod(k), _prod(out_sp))
+        if out is None:
+            return cols
+        out = out.reshape(cols.shape)
+        out[...] = cols
+        return out
     return im2col
 
 
