@@ -12,7 +12,7 @@ _FUNCTIONS = ("elu", "elu_", "hardshrink", "hardtanh", "hardtanh_", "leaky_relu"
               "logsigmoid", "prelu", "relu", "relu_", "relu6", "rrelu", "rrelu_", "selu", "selu_",
               "celu", "celu_", "sigmoid", "tanh", "softplus", "softshrink", "softsign", "tanhshrink",
               "threshold", "threshold_", "softmin", "softmax", "log_softmax", "gelu", "glu",
-              "silu", "mish", "hardsigmoid", "hardswish")
+              "silu", "mish", "hardsigmoid", "hardswish", "gumbel_softmax")
 
 
 @hookimpl

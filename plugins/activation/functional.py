@@ -507,6 +507,32 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return (-input).softmax(dim)
 
 
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax (concrete) distribution over ``dim``:
+    ``softmax((logits + g) / tau)`` with ``g`` standard Gumbel noise.
+
+    Args:
+        logits: unnormalised log-probabilities.
+        tau: temperature; small values give nearly one-hot samples. Default: 1.
+        hard: return one-hot vectors (the argmax of the soft sample) whose gradient
+            is the soft sample's (straight-through). Default: ``False``.
+        eps: deprecated and unused. Default: 1e-10.
+        dim: the categories' dimension. Default: -1.
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    # -log(Exp(1)) is standard Gumbel; Exp(1) = -log(1 - U) for U uniform in [0, 1)
+    gumbels = -(-(-ember.rand_like(logits)).log1p()).log()
+    soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return soft
+    index = soft.argmax(dim, keepdim=True)
+    positions = ember.arange(soft.shape[dim], device=soft.device)
+    positions = positions.reshape([-1 if d == dim % soft.dim() else 1 for d in range(soft.dim())])
+    one_hot = (positions == index).to(soft.dtype)
+    return one_hot - soft.detach() + soft
+
+
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``log(softmax(x))`` along ``dim``, computed stably.
 

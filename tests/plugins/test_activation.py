@@ -331,3 +331,29 @@ def test_gated_units_at_the_kinks(name):
     check(getattr(EF, name), [x], getattr(TF, name), gradcheck=False, double=False)
     with pytest.raises(NotImplementedError):
         getattr(EF, name)(ember.tensor([1, 2]))
+
+
+def test_gumbel_softmax_samples_the_categorical_distribution():
+    logits = ember.tensor([[1.0, 0.0, -1.0, 2.0]]).expand(20000, 4)
+    ember.manual_seed(0)
+    hard = EF.gumbel_softmax(logits, hard=True)
+    assert hard.sum(1).eq(1).all() and ((hard == 0) | (hard == 1)).all()
+    freq = hard.mean(0).numpy()
+    probs = logits[0].softmax(0).numpy()
+    np.testing.assert_allclose(freq, probs, atol=0.015)
+    soft = EF.gumbel_softmax(logits[:5], tau=0.3, dim=1)
+    np.testing.assert_allclose(soft.sum(1).numpy(), np.ones(5), rtol=1e-6)
+
+
+def test_gumbel_softmax_hard_passes_the_soft_gradient():
+    x = ember.randn(6, 5, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(6, 5, dtype=ember.float64)
+    grads = []
+    for hard in (False, True):
+        ember.manual_seed(3)
+        (EF.gumbel_softmax(x, tau=0.7, hard=hard, dim=0) * w).sum().backward()
+        grads.append(x.grad.numpy().copy())
+        x.grad = None
+    np.testing.assert_allclose(grads[0], grads[1])
+    with pytest.warns(UserWarning, match="deprecated"):
+        EF.gumbel_softmax(x, eps=1e-5)
