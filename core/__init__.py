@@ -40,7 +40,8 @@ from ._ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumex
                           min, norm, prod, std, sum, var)
 from ._ops.shape import (broadcast_to, clone, expand, flatten, flip, movedim, permute, reshape,  # noqa: E402
                          squeeze, t, transpose, unflatten, unsqueeze, view)
-from ._ops.index import gather, index_select, masked_select, narrow, nonzero, select, unbind  # noqa: E402
+from ._ops.index import (gather, index_select, masked_select, narrow, nonzero, scatter,  # noqa: E402
+                         scatter_add, select, unbind)
 from ._ops.join import cat, chunk, concat, concatenate, split, stack  # noqa: E402
 from ._ops.softmax import log_softmax, softmax  # noqa: E402
 from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402

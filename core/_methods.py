@@ -35,6 +35,7 @@ METHODS.update(
     broadcast_to=shape.broadcast_to, contiguous=shape.contiguous, clone=shape.clone,
     repeat=shape.repeat, flip=shape.flip, movedim=shape.movedim,
     index_select=index.index_select, gather=index.gather, narrow=index.narrow,
+    scatter=index.scatter, scatter_add=index.scatter_add,
     select=index.select, unbind=index.unbind, nonzero=index.nonzero,
     masked_select=index.masked_select,
     split=join.split, chunk=join.chunk,
@@ -336,7 +337,7 @@ def install():
     """Put every op on ``Tensor``; run once at import."""
     for name, fn in METHODS.items():
         setattr(Tensor, name, fn)
-    for name in list(UNARY) + ["add", "sub", "mul", "div", "pow", "clamp", "masked_fill",
+    for name in list(UNARY) + ["add", "sub", "mul", "div", "pow", "clamp", "masked_fill", "scatter", "scatter_add",
                                "remainder", "fmod", "floor_divide", "atan2", "maximum", "minimum"]:
         setattr(Tensor, name + "_", _inplace(METHODS[name]))
     extras = dict(

@@ -424,6 +424,108 @@ def scatter_into_zeros(g, dim, index, shape):
     return _make(data, g._be)
 
 
+class ScatterBackward0(Node):
+    def backward(self, g):
+        (index,) = self.saved()
+        # the scattered positions were overwritten: no gradient reaches the old values
+        g_input = scatter(g, self.dim, index, 0) if self.input_rg else None
+        g_src = gather(g, self.dim, index) if self.src_rg else None
+        return g_input, None, g_src
+
+
+def _scatter_checks(input, dim, index, src, name):
+    """torch's checks of ``scatter``/``scatter_add`` arguments; returns the dim."""
+    check_tensor(input)
+    check_tensor(index, "index")
+    d = normalize_dim(dim, max(input._data.ndim, 1))
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    if isinstance(src, Tensor) and src.dtype != input.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+    if index._data.ndim != input._data.ndim or (isinstance(src, Tensor) and src._data.ndim != index._data.ndim):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    small = all(a <= b for i, (a, b) in enumerate(zip(index._data.shape, input._data.shape)) if i != d)
+    if isinstance(src, Tensor):
+        small = small and all(a <= b for a, b in zip(index._data.shape, src._data.shape))
+    if not small:
+        src_text = f" and to be smaller size than src {list(src.shape)}" if isinstance(src, Tensor) else ""
+        raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
+                           f"apart from dimension {d}{src_text}")
+    size = input._data.shape[d] if input._data.ndim else 1
+    if index._data.size:
+        lo, hi = int(index._data.min()), int(index._data.max())
+        if lo < 0 or hi >= size:
+            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} "
+                               f"with size {size}")
+    return d
+
+
+def _index_grids(xp, index, d):
+    """The full index of every element of ``index`` with ``index`` itself along ``d``."""
+    n = index.ndim
+    grids = [xp.arange(size).reshape((1,) * k + (size,) + (1,) * (n - k - 1))
+             for k, size in enumerate(index.shape)]
+    grids[d] = index
+    return tuple(grids)
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """A copy of ``input`` with ``src`` (a tensor, or a number) written at ``index``
+    along ``dim``: for ``dim=1``, ``out[i][index[i][j]] = src[i][j]``. Where
+    ``index`` repeats a position, one of the values written there is kept.
+
+    Args:
+        input: the tensor written into (a copy of it).
+        dim: the axis ``index`` points along.
+        index: int64 tensor, as many dims as ``input``, no larger than it apart from ``dim``.
+        src: tensor (at least ``index``'s size) or number to write; ``value=`` is torch's
+            spelling for a number.
+    """
+    if reduce is not None:
+        raise NotImplementedError("scatter(..., reduce=...) is not supported; use scatter_add")
+    if src is None:
+        src = value
+    d = _scatter_checks(input, dim, index, src, "scatter")
+    if input._data.ndim == 0:  # as a 1-element vector
+        flat = src.reshape(-1) if isinstance(src, Tensor) else src
+        return scatter(input.reshape(1), 0, index.reshape(-1), flat).reshape(())
+    xp = input._be.xp
+    data = input._data.copy()
+    grids = _index_grids(xp, index._data, d)
+    if isinstance(src, Tensor):
+        sub = src._data[tuple(slice(0, s) for s in index._data.shape)]
+        data[grids] = sub
+        src_rg = src._rg
+    else:
+        data[grids] = src
+        src_rg = False
+    if MODE.enabled and (input._rg or src_rg):
+        node = ScatterBackward0()
+        node.dim, node.input_rg, node.src_rg = d, input._rg, src_rg
+        node.save(index)
+        # src's gradient is a gather of index's size: src (maybe larger) is cut to it
+        return record(node, data, input._be, (input, index, _index_sized(src, index) if src_rg else None))
+    return _make(data, input._be)
+
+
+def _index_sized(src, index):
+    """``src`` cut to ``index``'s size (a differentiable slice, itself when equal)."""
+    if tuple(src._data.shape) == tuple(index._data.shape):
+        return src
+    return src[tuple(slice(0, s) for s in index._data.shape)]
+
+
+def scatter_add(input, dim, index, src):
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated
+    positions add up): for ``dim=1``, ``out[i][index[i][j]] += src[i][j]``."""
+    d = _scatter_checks(input, dim, index, src, "scatter_add")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if input._data.ndim == 0:  # as a 1-element vector
+        return scatter_add(input.reshape(1), 0, index.reshape(-1), src.reshape(-1)).reshape(())
+    return input + scatter_into_zeros(_index_sized(src, index), d, index, input._data.shape)
+
+
 def narrow(input, dim, start, length):
     """The slice ``start:start+length`` of ``input`` along ``dim`` (a view)."""
     check_tensor(input)

@@ -361,3 +361,61 @@ def test_full_integer_index_is_a_zero_dim_view():
         assert x.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 6.0]]
         assert v.item() == 1.0 and w.item() == 6.0 and v.dim() == 0
         assert v._version == x._version == 2
+
+
+# ------------------------------------------------------------------ scatter, scatter_add
+
+_X = np.random.default_rng(5).standard_normal((3, 5))
+_SRC = np.random.default_rng(6).standard_normal((3, 4))
+_UNIQUE = np.array([[0, 1, 2, 3], [4, 3, 2, 1], [1, 2, 0, 4]])     # no position twice per row
+_REPEATS = np.array([[0, 1, 2, 0], [4, 3, 2, 1], [1, 1, 0, 4]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("op,index", [("scatter", _UNIQUE), ("scatter_add", _UNIQUE), ("scatter_add", _REPEATS)])
+def test_scatter_family_matches_torch(op, index, dtype):
+    check(lambda x, s: getattr(x, op)(1, ember.tensor(index), s), [_X.astype(dtype), _SRC.astype(dtype)],
+          lambda x, s: getattr(x, op)(1, torch.tensor(index), s))
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor(_X).scatter(1, L.tensor(_REPEATS[:, :2]), 2.5),
+    lambda L: L.tensor(_X).scatter(0, L.tensor([[0, 1, 2, 0, 1]]), L.tensor(np.ones((1, 5)))),
+    lambda L: L.zeros(3, 4).scatter_(1, L.tensor([[1], [3], [0]]), 1),          # 1.0-era one-hot
+    lambda L: L.scatter_add(L.zeros(5), 0, L.tensor([0, 0, 4]), L.tensor([1.0, 2.0, 3.0])),
+    lambda L: L.tensor(3.0).scatter(0, L.tensor(0), L.tensor(5.0)),
+    lambda L: L.tensor(_X).scatter(1, L.tensor([[1]], dtype=L.int32), 1.0),
+])
+def test_scatter_values_like_torch(make):
+    e, t = make(ember), make(torch)
+    np.testing.assert_allclose(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda L: L.tensor(_X).scatter(1, L.tensor([[7]]), 1.0),
+    lambda L: L.tensor(_X).scatter(1, L.tensor([[-1]]), 1.0),
+    lambda L: L.tensor(_X).scatter(1, L.tensor([[1.0]]), 1.0),
+    lambda L: L.tensor(_X).scatter(1, L.tensor([[1]]), L.tensor([[1.0]], dtype=L.float32)),
+    lambda L: L.tensor(_X).scatter(1, L.tensor(np.zeros((4, 2), dtype=np.int64)), L.tensor(_SRC)),
+    lambda L: L.tensor(_X).scatter_add(1, L.tensor([[0, 1]]), L.tensor([[1.0]])),
+    lambda L: L.tensor(_X).scatter(1, L.tensor([1]), 1.0),
+])
+def test_scatter_errors_like_torch(make):
+    with pytest.raises(Exception) as t_err:
+        make(torch)
+    with pytest.raises(type(t_err.value)):
+        make(ember)
+
+
+def test_scatter_gradients_of_any_order_and_in_place():
+    x = ember.tensor(_X, requires_grad=True)
+    s = ember.tensor(_SRC, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a, b: a.scatter(1, ember.tensor(_UNIQUE), b), (x, s))
+    assert ember.autograd.gradgradcheck(lambda a, b: a.scatter(1, ember.tensor(_UNIQUE), b) ** 2, (x, s))
+    assert ember.autograd.gradgradcheck(lambda a, b: a.scatter_add(1, ember.tensor(_REPEATS), b) ** 2, (x, s))
+    b = x * 2
+    b.scatter_(1, ember.tensor([[0], [1], [2]]), 0.0)
+    b.sum().backward()
+    expected = np.full(_X.shape, 2.0)
+    expected[[0, 1, 2], [0, 1, 2]] = 0
+    np.testing.assert_allclose(x.grad.numpy(), expected)
