@@ -90,6 +90,15 @@ cdef void _check_run(const long long[::1] iw, Py_ssize_t W, Py_ssize_t a, Py_ssi
             raise IndexError("padding identity run disagrees with the index map")
 
 
+def _check_maps(const long long[::1] md, const long long[::1] mh, const long long[::1] mw,
+                Py_ssize_t D, Py_ssize_t H, Py_ssize_t W, Py_ssize_t a, Py_ssize_t b, Py_ssize_t i0):
+    """Every index of the three maps inside its axis, and the width map's identity run."""
+    _check_map(md, D, "depth")
+    _check_map(mh, H, "height")
+    _check_map(mw, W, "width")
+    _check_run(mw, W, a, b, i0)
+
+
 def _as_map(idx):
     return np.ascontiguousarray(idx, dtype=np.int64)
 
@@ -106,10 +115,7 @@ def gather3d(const floating[:, :, :, ::1] x, idx_d, idx_h, idx_w, run):
     cdef Py_ssize_t oD = md.shape[0], oH = mh.shape[0], oW = mw.shape[0]
     cdef Py_ssize_t a = run[0], b = run[1], i0 = run[2]
     cdef Py_ssize_t p
-    _check_map(md, D, "depth")
-    _check_map(mh, H, "height")
-    _check_map(mw, W, "width")
-    _check_run(mw, W, a, b, i0)
+    _check_maps(md, mh, mw, D, H, W, a, b, i0)
     dtype = np.float32 if floating is float else np.float64
     out_arr = np.empty((P, oD, oH, oW), dtype=dtype)
     cdef floating[:, :, :, ::1] out = out_arr
@@ -141,10 +147,7 @@ def scatter_add3d(const floating[:, :, :, ::1] g, idx_d, idx_h, idx_w, run, Py_s
                          f"do not match the gradient's shape ({oD}, {oH}, {oW})")
     if D < 0 or H < 0 or W < 0:
         raise ValueError("negative input size")
-    _check_map(md, D, "depth")
-    _check_map(mh, H, "height")
-    _check_map(mw, W, "width")
-    _check_run(mw, W, a, b, i0)
+    _check_maps(md, mh, mw, D, H, W, a, b, i0)
     dtype = np.float32 if floating is float else np.float64
     out_arr = np.zeros((P, D, H, W), dtype=dtype)
     cdef floating[:, :, :, ::1] out = out_arr
