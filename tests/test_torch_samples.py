@@ -3,8 +3,9 @@
 ``torch.testing._internal`` describes every ``torch.nn.functional`` op (OpInfo)
 and ``torch.nn`` module (ModuleInfo) with sample inputs that its own test suite
 uses. For each op and module that ember provides, every sample that torch runs
-must run with ember too and give torch's outputs (float64); for the functionals,
-also the gradients of every input that requires grad. Ops drawing random
+must run with ember too and give torch's outputs (float64; the functionals in
+float32 too); for the functionals, also the gradients of every input that
+requires grad. Ops drawing random
 numbers (dropout, RReLU, fractional pooling without fixed samples) are checked
 for shapes only.
 """
@@ -28,11 +29,11 @@ RANDOM = ("dropout", "alpha_dropout", "rrelu", "fractional_max_pool")
 # OpInfo calls these with the weight as the sample's input and the indices as its first argument
 WEIGHT_FIRST = ("embedding", "embedding_bag")
 
-def _sample_dtype(op):
-    """float64 where torch's CPU op takes it, else int64 (index ops), else None
+def _sample_dtype(op, floating=torch.float64):
+    """``floating`` where torch's CPU op takes it, else int64 (index ops), else None
     (variants for complex numbers or CUDA only: ember has neither)."""
     dtypes = op.supported_dtypes("cpu")
-    return next((d for d in (torch.float64, torch.int64) if d in dtypes), None)
+    return next((d for d in (floating, torch.int64) if d in dtypes), None)
 
 
 # (functional name, OpInfo variant): some ops have several sample sets
@@ -74,18 +75,24 @@ def _tensors(out):
     return []
 
 
-def _close(e, t, what):
+# float32 results of different summation orders agree to a few units of 1e-6 relative
+_TOLERANCE = {torch.float64: dict(rtol=1e-6, atol=1e-8), torch.float32: dict(rtol=2e-4, atol=2e-5),
+              torch.int64: dict(rtol=0, atol=0)}
+
+
+def _close(e, t, what, dtype=torch.float64):
     assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-8,
-                               equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), equal_nan=True, err_msg=what,
+                               **_TOLERANCE[dtype])
 
 
+@pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name, variant", FUNCTIONALS, ids=[f"{n}-{v}" if v else n for n, v in FUNCTIONALS])
-def test_functional_on_torchs_samples(name, variant):
+def test_functional_on_torchs_samples(name, variant, floating):
     op = next(o for o in op_db if o.name == "nn.functional." + name and o.variant_test_name == variant)
     fn = getattr(ember.nn.functional, name)
     random = any(word in name for word in RANDOM)
-    dtype = _sample_dtype(op)
+    dtype = _sample_dtype(op, floating)
     ran = 0
     for sample in op.sample_inputs("cpu", dtype, requires_grad=op.supports_autograd and dtype.is_floating_point):
         with warnings.catch_warnings():
@@ -105,13 +112,14 @@ def test_functional_on_torchs_samples(name, variant):
         if random:
             assert tuple(e_main.shape) == tuple(t_main.shape), what
             continue
-        _close(e_main, t_main, what)
+        _close(e_main, t_main, what, dtype)
         ran += 1
         if not (t_main.requires_grad and t_main.is_floating_point()):
             continue
         t_leaves = [t for t, _ in pairs if t.requires_grad]
         e_leaves = [e for t, e in pairs if t.requires_grad]
-        weights = np.random.default_rng(0).standard_normal(tuple(t_main.shape))
+        weights = np.random.default_rng(0).standard_normal(tuple(t_main.shape)).astype(
+            str(t_main.dtype).replace("torch.", ""))
         t_grads = torch.autograd.grad((t_main * torch.tensor(weights)).sum(), t_leaves, allow_unused=True)
         e_grads = ember.autograd.grad((e_main * ember.tensor(weights)).sum(), e_leaves, allow_unused=True)
         for i, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
@@ -119,7 +127,7 @@ def test_functional_on_torchs_samples(name, variant):
                 other = t_g if e_g is None else e_g
                 assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {i}"
             else:
-                _close(e_g, t_g, f"{what}: gradient {i}")
+                _close(e_g, t_g, f"{what}: gradient {i}", dtype)
     assert ran or random, f"no sample of {name} ran"
 
 
