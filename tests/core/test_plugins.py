@@ -230,3 +230,15 @@ def test_cuda_backend_reports_why_unavailable():
         ember.zeros(2).cuda()
     with pytest.raises(RuntimeError, match="not available"):
         ember.zeros(2, device="cuda")
+
+
+def test_rnn_utilities_import_as_a_submodule():
+    """``from torch.nn.utils.rnn import ...`` has to work with ember in place of torch."""
+    from ember.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_sequence
+    import ember.nn.utils.rnn as rnn_utils
+
+    assert rnn_utils.pad_sequence is pad_sequence
+    assert isinstance(pack_padded_sequence(ember.ones(3, 2, 1), [3, 2]), PackedSequence)
+    assert "pad_sequence" in dir(rnn_utils) and "pad_sequence" not in dir(ember.nn.utils)
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_helper'"):
+        rnn_utils.no_such_helper

@@ -97,3 +97,10 @@ def test_pdist_errors_like_torch(make):
     with pytest.raises(RuntimeError, match=str(t_err.value)):
         make(ember)
     assert tuple(EF.pdist(ember.ones(1, 3)).shape) == (0,)
+
+
+@pytest.mark.parametrize("p", [1.5, 2.0, 3.0])
+def test_pdist_gradients_of_any_order(p):
+    x = ember.tensor(np.random.default_rng(1).standard_normal((4, 3)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a: EF.pdist(a, p), (x,))
+    assert ember.autograd.gradgradcheck(lambda a: EF.pdist(a, p), (x,))
