@@ -24,9 +24,19 @@ def disable(name):
     _MANAGER.disable(name)
 
 
+def merge_tables(topics, table):
+    """One dict from the ``table`` dicts (``"MODULES"``, ``"FUNCTIONS"``...) of
+    ``topics``: for a layer family split into topic files that each list what
+    they provide; a topic without that table adds nothing."""
+    merged = {}
+    for topic in topics:
+        merged.update(getattr(topic, table, {}))
+    return merged
+
+
 def register(module, name):
     """Register an imported module as a plugin (as an entry point would)."""
     _MANAGER.register(module, name)
 
 
-__all__ = ["PluginConflictError", "PluginInfo", "disable", "enable", "list", "register"]
+__all__ = ["PluginConflictError", "PluginInfo", "disable", "enable", "list", "merge_tables", "register"]

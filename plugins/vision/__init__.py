@@ -16,10 +16,9 @@ def _topics():
 
 
 def _merged(table):
-    merged = {}
-    for topic in _topics():
-        merged.update(getattr(topic, table, {}))
-    return merged
+    from ember.plugins import merge_tables
+
+    return merge_tables(_topics(), table)
 
 
 @hookimpl
