@@ -17,14 +17,10 @@ import math
 import warnings
 
 import ember
+from ember.backend import FLOATING, check_dtype
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _floating(input, kernel):
-    if not input.is_floating_point():
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
 
 
 def _no_bool(input, name):
@@ -131,13 +127,13 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """
     if inplace:
         return leaky_relu_(input, negative_slope)
-    _floating(input, "leaky_relu_cpu")
+    check_dtype(input, "leaky_relu_cpu", FLOATING)
     return ember.where(input > 0, input, input * negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
     """In-place :func:`leaky_relu`."""
-    _floating(input, "leaky_relu_cpu")
+    check_dtype(input, "leaky_relu_cpu", FLOATING)
     if negative_slope < 0 and input.requires_grad and ember.is_grad_enabled():
         raise RuntimeError(
             "In-place leakyReLu backward calculation is triggered with a negative slope which "
@@ -157,7 +153,7 @@ def prelu(input, weight):
     """
     if not isinstance(weight, ember.Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
-    _floating(input, "prelu_cpu")
+    check_dtype(input, "prelu_cpu", FLOATING)
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     n = weight.numel()
@@ -197,7 +193,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         )
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    _floating(input, "rrelu_with_noise_out_cpu")
+    check_dtype(input, "rrelu_with_noise_out_cpu", FLOATING)
     slopes = ember.empty(input.shape, dtype=input.dtype, device=input.device).uniform_(lower, upper)
     noise = ember.where(input.detach() > 0, 1.0, slopes).to(input.dtype)
     return input.mul_(noise) if inplace else input * noise
@@ -239,7 +235,7 @@ class _Elu(ember.autograd.Function):
 
 
 def _elu_core(input, alpha, scale, input_scale):
-    _floating(input, "elu_cpu")
+    check_dtype(input, "elu_cpu", FLOATING)
     return _Elu.apply(input, alpha, scale, input_scale)
 
 
@@ -318,7 +314,7 @@ def silu(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
-    _floating(input, "silu")
+    check_dtype(input, "silu", FLOATING)
     return _inplace(silu, input) if inplace else input * input.sigmoid()
 
 
@@ -329,7 +325,7 @@ def mish(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
-    _floating(input, "mish")
+    check_dtype(input, "mish", FLOATING)
     return _inplace(mish, input) if inplace else input * softplus(input).tanh()
 
 
@@ -340,7 +336,7 @@ def hardsigmoid(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
-    _floating(input, "hardsigmoid")
+    check_dtype(input, "hardsigmoid", FLOATING)
     return _inplace(hardsigmoid, input) if inplace else hardtanh(input + 3, 0.0, 6.0) / 6
 
 
@@ -351,7 +347,7 @@ def hardswish(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
-    _floating(input, "hardswish")
+    check_dtype(input, "hardswish", FLOATING)
     return _inplace(hardswish, input) if inplace else input * hardtanh(input + 3, 0.0, 6.0) / 6
 
 
@@ -382,7 +378,7 @@ class _LogSigmoid(ember.autograd.Function):
 
 def logsigmoid(input):
     """``log(1 / (1 + exp(-x)))`` element-wise, without overflow for large ``|x|``."""
-    _floating(input, "log_sigmoid_cpu")
+    check_dtype(input, "log_sigmoid_cpu", FLOATING)
     return _LogSigmoid.apply(input)
 
 
@@ -395,7 +391,7 @@ def softplus(input, beta=1.0, threshold=20.0):
         beta: sharpness. Default: 1.
         threshold: above this value of ``beta * x`` the function is linear. Default: 20.
     """
-    _floating(input, "softplus_cpu")
+    check_dtype(input, "softplus_cpu", FLOATING)
     scaled = input * beta if beta != 1 else input
     # the smooth branch sees at most ``threshold``: the discarded part never overflows
     smooth = scaled.clamp(max=threshold).exp().log1p()
@@ -411,7 +407,7 @@ def hardshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the half-width of the zeroed band. Default: 0.5.
     """
-    _floating(input, "hardshrink_cpu")
+    check_dtype(input, "hardshrink_cpu", FLOATING)
     return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
 
 
@@ -423,7 +419,7 @@ def softshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the shrinkage, at least 0. Default: 0.5.
     """
-    _floating(input, "softshrink_check")
+    check_dtype(input, "softshrink_check", FLOATING)
     if lambd < 0:
         raise RuntimeError(f"lambda must be in range [0, inf) for input dtype {input.dtype.scalar_name}, but found {lambd}")
     # ``input * 0`` rather than 0: a NaN stays NaN, as in torch
@@ -439,7 +435,7 @@ def gelu(input, approximate="none"):
         approximate: ``'none'`` (exact, with ``erf``) or ``'tanh'``
             (``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``). Default: ``'none'``.
     """
-    _floating(input, "GeluKernelImpl")
+    check_dtype(input, "GeluKernelImpl", FLOATING)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
@@ -456,7 +452,7 @@ def glu(input, dim=-1):
         input: tensor whose size along ``dim`` is even.
         dim: the dimension to split. Default: -1.
     """
-    _floating(input, "glu_cpu")
+    check_dtype(input, "glu_cpu", FLOATING)
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = dim + input.dim() if dim < 0 else dim

@@ -54,17 +54,6 @@ def apply(loss, reduction):
     return loss.sum()
 
 
-_SCALAR_NAMES = {
-    "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-    "int8": "Char", "uint8": "Byte", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
-}
-
-
-def scalar_name(dtype):
-    """torch's C++ name of a dtype (``Float``, ``Long``...) as its error messages spell it."""
-    return _SCALAR_NAMES.get(dtype.name, dtype.name)
-
-
 def sizes(t):
     """A shape written as torch writes it in messages: ``[3, 5]``."""
     return str(list(t.shape))

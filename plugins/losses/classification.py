@@ -34,7 +34,7 @@ def _check_class_target(input, target, weight, ignore_index):
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if target.dtype not in (ember.int64, ember.uint8):
         raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_reduction.scalar_name(target.dtype)}")
+            f"expected target dtype to be Long or Byte, but got {target.dtype.scalar_name}")
     if input.dim() == 1:
         if target.dim() > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -59,8 +59,8 @@ def _check_class_target(input, target, weight, ignore_index):
             f"weight tensor should be defined either for all {n_classes} classes or no classes but got weight "
             f"tensor of shape: {_reduction.sizes(weight)}")
     if weight is not None and weight.dtype != input.dtype:
-        raise RuntimeError(f"expected scalar type {_reduction.scalar_name(input.dtype)} but found "
-                           f"{_reduction.scalar_name(weight.dtype)}")
+        raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found "
+                           f"{weight.dtype.scalar_name}")
     return class_dim, n_classes
 
 
@@ -142,7 +142,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     if not target.dtype.is_floating_point:
         raise RuntimeError(
             "Expected floating point type for target with class probabilities, got "
-            f"{_reduction.scalar_name(target.dtype)}")
+            f"{target.dtype.scalar_name}")
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
     if weight is not None and (weight.dim() != 1 or weight.shape[0] != n_classes):
@@ -192,7 +192,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if input.dim() == 0 and target.dim() == 0:    # torch reads this as class probabilities
         if not target.dtype.is_floating_point:
             raise RuntimeError("Expected floating point type for target with class probabilities, got "
-                               f"{_reduction.scalar_name(target.dtype)}")
+                               f"{target.dtype.scalar_name}")
         raise IndexError("Dimension specified as 1 but tensor has no dimensions")
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
@@ -265,8 +265,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({target.size()}) that is different to the input size ({input.size()}) "
             "is not supported; make the two sizes equal.")
     if target.dtype != input.dtype:
-        raise RuntimeError(f"Found dtype {_reduction.scalar_name(target.dtype)} but expected "
-                           f"{_reduction.scalar_name(input.dtype)}")
+        raise RuntimeError(f"Found dtype {target.dtype.scalar_name} but expected "
+                           f"{input.dtype.scalar_name}")
     # written as "not inside" so that NaN is refused too
     if input.numel() and not bool(((input >= 0) & (input <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
@@ -305,10 +305,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_reduction.scalar_name(input.dtype)}'")
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{input.dtype.scalar_name}'")
     if not target.dtype.is_floating_point:
-        raise RuntimeError(f"result type {_reduction.scalar_name(input.dtype)} can't be cast to the desired "
-                           f"output type {_reduction.scalar_name(target.dtype)}")
+        raise RuntimeError(f"result type {input.dtype.scalar_name} can't be cast to the desired "
+                           f"output type {target.dtype.scalar_name}")
     softplus_neg = _softplus(-input)
     if pos_weight is not None:
         softplus_neg = softplus_neg * ((pos_weight - 1) * target + 1)
@@ -331,7 +331,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if not input.dtype.is_floating_point:   # torch writes the result in the input's dtype
         raise RuntimeError(f"result type {ember.promote_types(input.dtype, ember.float32).scalar_name} can't be "
-                           f"cast to the desired output type {_reduction.scalar_name(input.dtype)}")
+                           f"cast to the desired output type {input.dtype.scalar_name}")
     return _reduction.apply(_softplus(-target * input).to(input.dtype), reduction)
 
 
@@ -349,7 +349,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if size_average is not None or reduce is not None:
         reduction = _reduction.legacy_get_string(size_average, reduce)
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{_reduction.scalar_name(input.dtype)}'")
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{input.dtype.scalar_name}'")
     loss = target * _softplus(-input) + (1 - target) * _softplus(input)
     if weight is not None:
         loss = loss * weight
@@ -371,7 +371,7 @@ def _as_matrix(input, target):
         raise RuntimeError(
             f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: {_reduction.sizes(input)}")
     if target.dtype != ember.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_reduction.scalar_name(target.dtype)}")
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.scalar_name}")
     return input.reshape(-1, input.shape[-1]) if input.dim() else input.reshape(1, 1)
 
 

@@ -12,14 +12,11 @@ import numpy as np
 
 import ember
 from ember.autograd import Function, once_differentiable
+from ember.backend import check_dtype
 
 __all__ = ["ctc_loss", "CTCLoss"]
 
 _CHECKED_FROM = "(while checking arguments for ctc_loss_allocate_outputs)"
-_TORCH_TYPE_NAMES = {
-    "float16": "Half", "bfloat16": "BFloat16", "int8": "Char", "uint8": "Byte",
-    "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
-}
 
 
 def _reduction(reduction):
@@ -186,9 +183,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             targets = targets.unsqueeze(0)
     if log_probs.numel() == 0:
         raise RuntimeError("log_probs tensor must not be empty")
-    name = str(log_probs.dtype).replace("ember.", "")
-    if name not in ("float32", "float64"):
-        raise NotImplementedError(f"\"ctc_loss_cpu\" not implemented for '{_TORCH_TYPE_NAMES.get(name, name)}'")
+    check_dtype(log_probs, "ctc_loss_cpu", ("float32", "float64"))
     T, N, C = log_probs.shape
     il = _lengths(input_lengths, "input_lengths")
     tl = _lengths(target_lengths, "target_lengths")
@@ -208,7 +203,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     _check_labels(labels, C, blank)
     loss = _CTC.apply(log_probs, flat, offsets, il, tl, int(blank), bool(zero_infinity))
     if reduction == "mean":
-        divisor = ember.from_numpy(np.maximum(tl, 1).astype(np.dtype(name)))
+        divisor = ember.from_numpy(np.maximum(tl, 1).astype(np.dtype(log_probs.dtype.name)))
         if divisor.device != loss.device:
             divisor = divisor.to(loss.device)
         return (loss / divisor).mean()

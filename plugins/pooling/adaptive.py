@@ -15,7 +15,7 @@ adjoint (a 1x1 output, the global mean, is named ``MeanBackward1`` as in torch).
 """
 
 from ember.autograd import linear_map
-from ember.backend import REGISTRY, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
 from ember.nn import Module
 
 from ._indexed import gather_planes
@@ -163,17 +163,6 @@ def gather_maxima(input, indices, out_spatial, name):
 # ---------------------------------------------------------------------------
 # argument checks (torch's exception types)
 
-def _dtype_name(dtype):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(dtype.name, dtype.name)
-
-
-def check_floating(input, name):
-    """NotImplementedError for a non-floating input, as torch's kernels raise."""
-    if not input.is_floating_point():
-        raise NotImplementedError(f'"{name}" not implemented for \'{_dtype_name(input.dtype)}\'')
-
-
 def _sizes(input, output_size, nd, name):
     """The output's spatial size as a tuple of nd ints (``None`` -> input's size)."""
     if nd == 1:
@@ -219,7 +208,7 @@ def _check_input(input, sizes, nd, name, skip_channels):
             raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(input.shape)} with "
                                f"dimension {d} being empty")
-    check_floating(input, name)
+    check_dtype(input, name, FLOATING)
 
 
 # ---------------------------------------------------------------------------

@@ -15,11 +15,11 @@ adaptive pooling, one window row per plane here), then gathered with
 """
 
 import ember
-from ember.backend import data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
 from ember.nn import Module
 from ember.nn._tuples import ntuple, pair, triple
 
-from .adaptive import check_floating, gather_maxima
+from .adaptive import gather_maxima
 
 __all__ = ["fractional_max_pool2d", "fractional_max_pool3d",
            "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices",
@@ -54,7 +54,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, random_sample
         ratio = tup(output_ratio)
         output_size = [int(input.size(i - nd) * r) for i, r in enumerate(ratio)]
     if random_samples is None:
-        check_floating(input, name)
+        check_dtype(input, name, FLOATING)
         n_batch = 1 if input.dim() == nd + 1 else input.size(0)
         random_samples = ember.rand(n_batch, input.size(-nd - 1), nd, dtype=input.dtype,
                                     device=input.device)
@@ -78,7 +78,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, random_sample
                                f"being empty.")
     if any(o < 0 for o in sizes):
         raise RuntimeError(f"{name}(): output_size must be non-negative, but got {list(sizes)}")
-    check_floating(input, name)
+    check_dtype(input, name, FLOATING)
     batched = input.dim() == nd + 2
     n_batch = input.shape[0] if batched else 1
     channels = input.shape[-nd - 1]

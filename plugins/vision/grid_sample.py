@@ -10,6 +10,7 @@ from the fractional parts of the coordinates. Gradients flow to the image
 import warnings
 
 import ember
+from ember.backend import FLOATING, check_dtype
 
 __all__ = ["grid_sample"]
 
@@ -43,9 +44,7 @@ def _check(input, grid, mode):
                 f"sizes {_fmt(input.shape)} with dimension {d} being empty")
     if mode == "bicubic" and dims != 4:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    if not input.is_floating_point():
-        raise NotImplementedError(
-            f"\"grid_sampler_{dims - 2}d_cpu_kernel_impl\" not implemented for '{input.dtype.scalar_name}'")
+    check_dtype(input, f"grid_sampler_{dims - 2}d_cpu_kernel_impl", FLOATING)
     if grid.dtype != input.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found "
                            f"{grid.dtype.scalar_name}")
