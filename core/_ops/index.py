@@ -614,11 +614,7 @@ def _index_add_zeros(xp):
 def _scatter_add_zeros(xp):
     def run(g, dim, index, shape):
         out = xp.zeros(shape, dtype=g.dtype)
-        n = index.ndim
-        grids = [xp.arange(size).reshape((1,) * k + (size,) + (1,) * (n - k - 1))
-                 for k, size in enumerate(index.shape)]
-        grids[dim] = index
-        xp.add.at(out, tuple(grids), g)
+        xp.add.at(out, _index_grids(xp, index, dim), g)
         return out
 
     return run
