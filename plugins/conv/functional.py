@@ -15,6 +15,8 @@ other's forward. The backward is written with differentiable ember ops, so
 double backward works; ``grad_fn`` is called ``ConvolutionBackward0`` as in torch.
 """
 
+import math
+
 import ember
 from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
@@ -43,19 +45,12 @@ class _Geometry:
         return (self.img_sp, self.blk_sp, self.k, self.d, self.p, self.s)
 
 
-def _prod(t):
-    n = 1
-    for v in t:
-        n *= v
-    return n
-
-
 def _columns(img, geo):
     """``(N, G, Ci/G*K, L)`` columns of the image tensor."""
     n, c = img.shape[0], img.shape[1]
     g = geo.groups
     if geo.shortcut:
-        cols = img.reshape(n, c, _prod(geo.img_sp))
+        cols = img.reshape(n, c, math.prod(geo.img_sp))
     else:
         cols = im2col(img, geo.im2col_args)
     return cols.view(n, g, cols.shape[1] // g, cols.shape[2])
@@ -64,7 +59,7 @@ def _columns(img, geo):
 def _forward(img, weight, geo):
     """``W @ im2col(img)``: the blocks side ``(N, Cb, *blk_sp)``."""
     g = geo.groups
-    w = weight.reshape(g, weight.shape[0] // g, _prod(weight.shape[1:]))
+    w = weight.reshape(g, weight.shape[0] // g, math.prod(weight.shape[1:]))
     out = w.matmul(_columns(img, geo))
     return out.view((img.shape[0], weight.shape[0]) + geo.blk_sp)
 
@@ -73,8 +68,8 @@ def _adjoint(blk, weight, geo):
     """``col2im(W^T @ blk)``: the image side ``(N, Ci, *img_sp)``."""
     g = geo.groups
     n, cb = blk.shape[0], blk.shape[1]
-    w = weight.reshape(g, cb // g, _prod(weight.shape[1:])).transpose(-1, -2)
-    cols = w.matmul(blk.reshape(n, g, cb // g, _prod(geo.blk_sp)))
+    w = weight.reshape(g, cb // g, math.prod(weight.shape[1:])).transpose(-1, -2)
+    cols = w.matmul(blk.reshape(n, g, cb // g, math.prod(geo.blk_sp)))
     ci = weight.shape[1] * g
     if geo.shortcut:
         return cols.reshape((n, ci) + geo.img_sp)
@@ -85,7 +80,7 @@ def _weight_grad(img, blk, weight_shape, geo):
     """``sum_n blk @ im2col(img)^T``, shaped like the weight."""
     g = geo.groups
     n, cb = blk.shape[0], blk.shape[1]
-    b = blk.reshape(n, g, cb // g, _prod(geo.blk_sp))
+    b = blk.reshape(n, g, cb // g, math.prod(geo.blk_sp))
     return b.matmul(_columns(img, geo).transpose(-1, -2)).sum(0).view(weight_shape)
 
 
@@ -116,8 +111,8 @@ class _Arrays:
         self.w = wa.reshape(g, wa.shape[0] // g, -1)       # (G, Cb/G, Ci/G*K)
         self.ci = wa.shape[1] * g
         self.cb = wa.shape[0]
-        self.K = _prod(geo.k)
-        self.L = _prod(geo.blk_sp)
+        self.K = math.prod(geo.k)
+        self.L = math.prod(geo.blk_sp)
         self._buffers = {}
 
     def workspace(self, role, shape, dtype):
@@ -125,7 +120,7 @@ class _Arrays:
         allocating the chunk-sized temporaries afresh each time costs a page fault
         per page when the allocator hands such blocks back to the system (it made a
         whole convolution step twice as slow)."""
-        count = _prod(shape)
+        count = math.prod(shape)
         buf = self._buffers.get(role)
         if buf is None or buf.size < count or buf.dtype != dtype:
             buf = self._buffers[role] = self.xp.empty(count, dtype=dtype)

@@ -11,19 +11,13 @@ CPU has a Cython/OpenMP pair (``_im2col.pyx``).
 """
 
 import itertools
+import math
 
 from ember.autograd import linear_map
 from ember.backend import FLOATING, REGISTRY, check_dtype
 from ember.nn._tuples import pair
 
 __all__ = ["im2col", "col2im", "unfold", "fold"]
-
-
-def _prod(t):
-    n = 1
-    for v in t:
-        n *= int(v)
-    return n
 
 
 def _taps(in_sp, out_sp, k, d, p, s):
@@ -40,13 +34,13 @@ def _taps(in_sp, out_sp, k, d, p, s):
 def _im2col_generic(xp):
     def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
         n, c = x.shape[:2]
-        cols = xp.zeros((n, c, _prod(k), _prod(out_sp)), dtype=x.dtype)
+        cols = xp.zeros((n, c, math.prod(k), math.prod(out_sp)), dtype=x.dtype)
         if cols.size:
             after, slices = _taps(in_sp, out_sp, k, d, p, s)
             padded = xp.pad(x, [(0, 0), (0, 0)] + [(pi, a) for pi, a in zip(p, after)])
             for t, sl in enumerate(slices):
                 cols[:, :, t] = padded[(slice(None), slice(None)) + sl].reshape(n, c, -1)
-        cols = cols.reshape(n, c * _prod(k), _prod(out_sp))
+        cols = cols.reshape(n, c * math.prod(k), math.prod(out_sp))
         if out is None:
             return cols
         out = out.reshape(cols.shape)
@@ -58,13 +52,13 @@ def _im2col_generic(xp):
 def _col2im_generic(xp):
     def col2im(cols, in_sp, out_sp, k, d, p, s):
         n, ck, _ = cols.shape
-        c = ck // _prod(k)
+        c = ck // math.prod(k)
         if cols.size == 0:
             return xp.zeros((n, c) + tuple(in_sp), dtype=cols.dtype)
         after, slices = _taps(in_sp, out_sp, k, d, p, s)
         full = tuple(pi + i + a for i, pi, a in zip(in_sp, p, after))
         padded = xp.zeros((n, c) + full, dtype=cols.dtype)
-        blocks = cols.reshape((n, c, _prod(k)) + tuple(out_sp))
+        blocks = cols.reshape((n, c, math.prod(k)) + tuple(out_sp))
         for t, sl in enumerate(slices):
             # one tap never hits an element twice, so a sliced add is exact
             padded[(slice(None), slice(None)) + sl] += blocks[:, :, t]

@@ -12,24 +12,19 @@ holds flat offsets into one ``in_spatial`` plane (torch's ``return_indices``
 convention). Both kernels take ``(array, indices, in_spatial, out_spatial)``.
 """
 
+import math
+
 from ember.autograd import linear_map
 from ember.backend import REGISTRY, data_of
 
 __all__ = ["gather_planes"]
 
 
-def _size(shape):
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
-
-
 def _gather(xp):
     def gather(x, indices, in_spatial, out_spatial):
         lead = x.shape[:x.ndim - len(in_spatial)]
-        planes = x.reshape(_size(lead), _size(in_spatial))
-        picked = xp.take_along_axis(planes, indices.reshape(planes.shape[0], _size(out_spatial)), axis=1)
+        planes = x.reshape(math.prod(lead), math.prod(in_spatial))
+        picked = xp.take_along_axis(planes, indices.reshape(planes.shape[0], math.prod(out_spatial)), axis=1)
         return picked.reshape(tuple(lead) + tuple(out_spatial))
     return gather
 
@@ -37,9 +32,9 @@ def _gather(xp):
 def _scatter(xp):
     def scatter(g, indices, in_spatial, out_spatial):
         lead = g.shape[:g.ndim - len(out_spatial)]
-        n_planes, plane = _size(lead), _size(in_spatial)
+        n_planes, plane = math.prod(lead), math.prod(in_spatial)
         starts = xp.arange(n_planes, dtype=xp.int64)[:, None] * plane
-        flat = (indices.reshape(n_planes, _size(out_spatial)) + starts).reshape(-1)
+        flat = (indices.reshape(n_planes, math.prod(out_spatial)) + starts).reshape(-1)
         # bincount sums in float64 whatever g's dtype: exact for float32 inputs
         summed = xp.bincount(flat, weights=g.reshape(-1), minlength=n_planes * plane)
         return summed.astype(g.dtype, copy=False).reshape(tuple(lead) + tuple(in_spatial))

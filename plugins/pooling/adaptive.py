@@ -14,6 +14,8 @@ through ``linear_map`` with kernels ``pooling.adaptive_avg_nd`` and its
 adjoint (a 1x1 output, the global mean, is named ``MeanBackward1`` as in torch).
 """
 
+import math
+
 from ember.autograd import linear_map
 from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
 from ember.nn import Module
@@ -28,13 +30,6 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
 ]
-
-
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
 
 
 # ---------------------------------------------------------------------------
@@ -55,9 +50,9 @@ def _window_argmax(xp):
         # first-maximum rule. The last NaN of a window wins, as in torch.
         nsp = len(starts)
         lead, spatial = x.shape[:x.ndim - nsp], tuple(x.shape[x.ndim - nsp:])
-        n_planes = _prod(lead)
+        n_planes = math.prod(lead)
         out_spatial = tuple(int(s.shape[1]) for s in starts)
-        if n_planes == 0 or _prod(out_spatial) == 0:
+        if n_planes == 0 or math.prod(out_spatial) == 0:
             return xp.zeros(tuple(lead) + out_spatial, dtype=xp.int64)
         for n, s, e in zip(spatial, starts, ends):
             # host sync: small arrays, and a bad window must raise, not read out of range
@@ -77,10 +72,10 @@ def _window_argmax(xp):
             flat = pos if flat is None else flat * spatial[a] + pos
             valid = ok if valid is None else valid & ok
         full = (n_planes,) + out_spatial + tuple(k_shape)
-        box = (n_planes,) + out_spatial + (_prod(k_shape),)
+        box = (n_planes,) + out_spatial + (math.prod(k_shape),)
         flat = xp.broadcast_to(flat, full).reshape(box)
         valid = xp.broadcast_to(valid, full).reshape(box)
-        planes = x.reshape(n_planes, _prod(spatial))
+        planes = x.reshape(n_planes, math.prod(spatial))
         vals = xp.take_along_axis(planes, flat.reshape(n_planes, -1), axis=1).reshape(box)
         vals = xp.where(valid, vals, xp.asarray(-xp.inf, dtype=vals.dtype))
         isnan = xp.isnan(vals)
@@ -125,7 +120,7 @@ def _adaptive_avg_kernels(xp):
             ks = [n // o for n, o in zip(in_spatial, out_spatial)]
             kept = sum(((o, 1) for o in out_spatial), ())
             wide = sum(((o, k) for o, k in zip(out_spatial, ks)), ())
-            y = xp.broadcast_to(g.reshape(lead + kept), lead + wide) / g.dtype.type(_prod(ks))
+            y = xp.broadcast_to(g.reshape(lead + kept), lead + wide) / g.dtype.type(math.prod(ks))
             return y.astype(g.dtype, copy=False).reshape(lead + tuple(in_spatial))
         y = g
         for a, (n, o) in enumerate(zip(in_spatial, out_spatial)):

@@ -27,6 +27,7 @@ generic one written against the array namespace (NumPy, CuPy) below.
 """
 
 import itertools
+import math
 
 import ember
 from ember.autograd import Function, linear_map
@@ -46,13 +47,6 @@ _WORDS = {1: "one", 2: "two", 3: "three"}
 
 
 # --------------------------------------------------------------- generic kernels
-
-def _prod(values):
-    n = 1
-    for v in values:
-        n *= int(v)
-    return n
-
 
 def _padded_views(xp, planes, in_spatial, out_spatial, kernel, stride, padding, dilation, fill):
     """``planes`` (P, *in_spatial) padded so every window element exists, and a
@@ -84,13 +78,13 @@ def _max_generic(xp):
         nd = len(kernel)
         in_spatial = tuple(x.shape[x.ndim - nd:])
         lead = tuple(x.shape[:x.ndim - nd])
-        planes = x.reshape((_prod(lead),) + in_spatial)
+        planes = x.reshape((math.prod(lead),) + in_spatial)
         padded, view = _padded_views(xp, planes, in_spatial, out_spatial, kernel, stride,
                                      padding, dilation, 0)
         shape = (planes.shape[0],) + tuple(out_spatial)
         best = xp.full(shape, -xp.inf, dtype=x.dtype)
         where = xp.full(shape, -1, dtype=xp.int64)
-        steps = [_prod(in_spatial[a + 1:]) for a in range(nd)]
+        steps = [math.prod(in_spatial[a + 1:]) for a in range(nd)]
         for offset in itertools.product(*(range(k) for k in kernel)):
             valid, flat = True, 0
             for a in range(nd):
@@ -130,7 +124,7 @@ def _avg_generic(xp, adjoint):
                divisor_override):
         nd = len(kernel)
         lead = tuple(array.shape[:array.ndim - nd])
-        n_planes = _prod(lead)
+        n_planes = math.prod(lead)
         div = _divisor(xp, in_spatial, out_spatial, kernel, stride, padding, count_include_pad,
                        divisor_override, array.dtype)
         offsets = itertools.product(*(range(k) for k in kernel))
@@ -163,7 +157,7 @@ def _unpool_generic(xp):
     def unpool(values, indices, in_spatial, out_spatial):
         nd = len(in_spatial)
         lead = tuple(values.shape[:values.ndim - nd])
-        n_planes, plane = _prod(lead), _prod(in_spatial)
+        n_planes, plane = math.prod(lead), math.prod(in_spatial)
         idx = indices.reshape(n_planes, -1)
         if idx.size:
             lo, hi = int(idx.min()), int(idx.max())   # host sync on a GPU
@@ -689,7 +683,7 @@ def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode, max_pool, avg
             return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
         if norm_type == -float("inf"):
             return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
-    window = _prod(_ints(kernel_size, nd, f"lp_pool{nd}d", "kernel_size"))
+    window = math.prod(_ints(kernel_size, nd, f"lp_pool{nd}d", "kernel_size"))
     powered = input.pow(norm_type)
     if stride is not None:
         out = avg_pool(powered, kernel_size, stride, 0, ceil_mode)
