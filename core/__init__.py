@@ -24,6 +24,7 @@ from ._device import device
 from ._tensor import Tensor, is_tensor
 from .hookspecs import hookimpl, hookspec
 from . import _methods
+from ._ops import api_modules as _api_modules
 
 _methods.install()
 
@@ -51,6 +52,8 @@ from .serialization import load, save  # noqa: E402
 from ._legacy_types import TYPES as _LEGACY_TYPES  # noqa: E402
 
 globals().update(_UNARY)
+for _api in _api_modules():
+    globals().update(_api.FUNCTIONS)
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ...
 globals().update(_methods.binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 clip = clamp

@@ -372,6 +372,11 @@ def install():
         extras[f"__{name}__"] = _operator(fn)
     for name, fn in extras.items():
         setattr(Tensor, name, fn)
+    from ._ops import api_modules
+
+    for module in api_modules():
+        for name, fn in module.METHODS.items():
+            setattr(Tensor, name, fn)
     for op, name in (("add", "__iadd__"), ("sub", "__isub__"), ("mul", "__imul__"),
                      ("div", "__itruediv__"), ("pow", "__ipow__"), ("remainder", "__imod__"),
                      ("floor_divide", "__ifloordiv__")):
