@@ -1,0 +1,310 @@
+"""PyTorch's own OpInfo samples for the tensor ops, run with ember.
+
+Every entry of torch's ``op_db`` that is not ``nn.functional.*`` and whose name
+ember has (``ember.<name>``, or a ``Tensor`` method) is run in each of its
+forms — function, method, in-place method — on every sample torch's own test
+suite uses, in float64 and float32: ember must give torch's outputs (shapes,
+dtypes, values) and the gradients of every input that requires grad, and must
+refuse what torch refuses. New ember ops are picked up automatically.
+
+Run one op with ``-k <name>``; the terminal summary lists passed, failed and
+skipped samples by op (tests/sample_counts.py). Samples are skipped only for
+the reasons in ``OUT_OF_SCOPE``.
+"""
+
+import inspect
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from tests import sample_counts
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("expecttest")  # torch.testing._internal needs it
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from torch.testing._internal.common_methods_invocations import op_db
+
+# Why a sample is not run: features ember does not have.
+OUT_OF_SCOPE = {
+    "complex": "complex dtypes",
+    "sparse": "sparse layouts",
+    "out": "out= arguments",
+    "memory_format": "memory_format arguments",
+    "cuda": "CUDA-only arguments",
+}
+
+# Ops whose values are random or uninitialised: only shapes and dtypes are compared.
+UNDETERMINED = {"bernoulli", "cauchy", "empty", "empty_like", "empty_strided", "exponential", "geometric",
+                "log_normal", "multinomial", "new_empty", "new_empty_strided", "normal", "rand_like",
+                "randint", "randint_like", "randn", "randn_like", "uniform", "svd_lowrank", "pca_lowrank"}
+
+# float32 sums in different orders agree to a few units of 1e-6 relative.
+TOLERANCE = {torch.float64: dict(rtol=1e-6, atol=1e-8), torch.float32: dict(rtol=2e-4, atol=2e-5)}
+EXACT = dict(rtol=0, atol=0)
+
+
+def _resolve(root, dotted):
+    for part in dotted.split("."):
+        root = getattr(root, part, None)
+        if root is None:
+            return None
+    return root
+
+
+class _TorchAsEmber(types.ModuleType):
+    """Stands in for ``torch`` inside OpInfo's lambdas, so they call ember."""
+
+    def __getattr__(self, name):
+        found = getattr(ember, name, None)
+        if found is None:
+            raise AttributeError(f"ember has no {name!r} (the sample calls torch.{name})")
+        return found
+
+
+_SHIM = _TorchAsEmber("torch_as_ember")
+
+
+def _call_through(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+def _is_method(fn):
+    return getattr(fn, "__qualname__", "").startswith(("Tensor.", "TensorBase."))
+
+
+def _ember_callable(op, torch_fn):
+    """ember's counterpart of one of ``op``'s forms, or None when ember lacks it."""
+    if inspect.isfunction(torch_fn) and torch_fn.__name__ == "<lambda>":
+        if _resolve(ember, op.name) is None and not hasattr(ember.Tensor, op.name):
+            return None
+        scope = {**torch_fn.__globals__, "torch": _SHIM, "wrapper_set_seed": _call_through}
+        return types.FunctionType(torch_fn.__code__, scope, None, torch_fn.__defaults__, torch_fn.__closure__)
+    if _is_method(torch_fn):
+        name = torch_fn.__name__
+        if not hasattr(ember.Tensor, name):
+            return None
+        return lambda self, *args, **kwargs: getattr(self, name)(*args, **kwargs)
+    return _resolve(ember, op.name)
+
+
+def _forms(op):
+    """(kind, torch callable) for the function, method and in-place forms of ``op``."""
+    forms = [("function", op.op)]
+    if op.method_variant is not None and op.method_variant is not op.op:
+        forms.append(("method", op.method_variant))
+    if op.inplace_variant is not None:
+        forms.append(("inplace", op.inplace_variant))
+    return forms
+
+
+def _sample_dtype(op, floating):
+    """``floating`` where torch's CPU op takes it; for ops without floating types,
+    int64 (or bool) in the float64 run only."""
+    dtypes = op.supported_dtypes("cpu")
+    if floating in dtypes:
+        return floating
+    if floating is torch.float64:
+        return next((d for d in (torch.int64, torch.bool) if d in dtypes), None)
+    return None
+
+
+CASES = sorted({(op.name, op.variant_test_name, kind) for op in op_db if not op.name.startswith("nn.functional.")
+                for kind, fn in _forms(op) if _ember_callable(op, fn) is not None})
+
+
+def _label(name, variant, kind):
+    return "-".join(part for part in (name, variant, kind) if part)
+
+
+# --------------------------------------------------------------------------
+# Converting a sample
+
+
+def _out_of_scope(sample):
+    """The OUT_OF_SCOPE key that applies to the sample, else None."""
+    if "out" in sample.kwargs:
+        return "out"
+    for x in _leaves((sample.input, sample.args, sample.kwargs)):
+        if isinstance(x, torch.Tensor):
+            if x.is_complex():
+                return "complex"
+            if x.layout != torch.strided:
+                return "sparse"
+        elif isinstance(x, complex) or (isinstance(x, torch.dtype) and x.is_complex):
+            return "complex"
+        elif isinstance(x, torch.memory_format):
+            return "memory_format"
+        elif isinstance(x, torch.layout) and x != torch.strided:
+            return "sparse"
+        elif isinstance(x, (torch.device, str)) and str(x).startswith("cuda"):
+            return "cuda"
+    return None
+
+
+def _leaves(x):
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _leaves(v)]
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _leaves(v)]
+    return [x]
+
+
+def _to_ember(x, seen):
+    """The same structure with ember values; ``seen`` maps id(torch tensor) -> (torch, ember)."""
+    if isinstance(x, torch.Tensor):
+        if id(x) not in seen:
+            t = ember.tensor(x.detach().numpy())
+            if x.requires_grad:
+                t.requires_grad_()
+            seen[id(x)] = (x, t)
+        return seen[id(x)][1]
+    if isinstance(x, torch.Size):
+        return ember.Size(x)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_ember(v, seen) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_ember(v, seen) for k, v in x.items()}
+    if isinstance(x, torch.dtype):
+        return getattr(ember, str(x).split(".")[-1])
+    if isinstance(x, torch.device):
+        return str(x)
+    return x
+
+
+def _outputs(out):
+    """Tensors and plain values of an output, flattened in order."""
+    if isinstance(out, (list, tuple)) and not isinstance(out, torch.Size):
+        return [leaf for v in out for leaf in _outputs(v)]
+    return [out]
+
+
+def _dtype_name(dtype):
+    return str(dtype).split(".")[-1]
+
+
+def _compare(e, t, what, tol):
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), f"{what}: ember gave {type(e).__name__}, torch a tensor"
+        assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch's {tuple(t.shape)}"
+        assert _dtype_name(e.dtype) == _dtype_name(t.dtype), f"{what}: dtype {e.dtype} != torch's {t.dtype}"
+        if tol is not None:
+            exact = not (t.is_floating_point() or t.is_complex())
+            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), equal_nan=True, err_msg=what,
+                                       **(EXACT if exact else tol))
+    elif tol is not None:
+        e_value = tuple(e) if isinstance(t, torch.Size) else e
+        assert type(e_value) is type(t if not isinstance(t, torch.Size) else tuple(t)) or (
+            isinstance(e, (int, float)) and isinstance(t, (int, float))), f"{what}: {e!r} != torch's {t!r}"
+        np.testing.assert_allclose(np.asarray(e_value, dtype=float), np.asarray(tuple(t) if isinstance(
+            t, torch.Size) else t, dtype=float), equal_nan=True, err_msg=what, **tol)
+
+
+# --------------------------------------------------------------------------
+# One sample
+
+
+def _run(fn, sample_input, args, kwargs, inplace):
+    target = sample_input.clone() if inplace else sample_input
+    return fn(target, *args, **kwargs)
+
+
+def _check_sample(op, kind, torch_fn, ember_fn, sample, dtype):
+    """Raises AssertionError naming the difference; returns a skip reason or None."""
+    what = f"{op.name} {kind} input={_describe(sample.input)} args={str(sample.args)[:100]} kwargs={sample.kwargs}"
+    inplace = kind == "inplace"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            t_out = _run(torch_fn, sample.input, sample.args, sample.kwargs, inplace)
+            torch_error = None
+        except Exception as error:  # noqa: BLE001 - torch refuses the sample: ember must too
+            torch_error = error
+        seen = {}
+        e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), seen)
+        try:
+            e_out = _run(ember_fn, e_input, e_args, e_kwargs, inplace)
+        except Exception as error:  # noqa: BLE001
+            if torch_error is not None:
+                return None
+            raise AssertionError(f"{what}: ember raised {type(error).__name__}: {error}") from error
+    if torch_error is not None:
+        raise AssertionError(f"{what}: torch refuses it ({type(torch_error).__name__}: "
+                             f"{str(torch_error)[:120]}), ember accepted it")
+    tol = None if op.name in UNDETERMINED else TOLERANCE.get(dtype, EXACT)
+    t_list, e_list = _outputs(t_out), _outputs(e_out)
+    assert len(e_list) == len(t_list), f"{what}: {len(e_list)} outputs, torch {len(t_list)}"
+    for i, (e, t) in enumerate(zip(e_list, t_list)):
+        _compare(e, t, f"{what}: output {i}", tol)
+    if tol is not None:
+        _check_gradients(t_list, e_list, seen, what, tol)
+    return None
+
+
+def _describe(x):
+    if isinstance(x, torch.Tensor):
+        return f"tensor{tuple(x.shape)}"
+    if isinstance(x, (list, tuple)):
+        return "[" + ", ".join(_describe(v) for v in x) + "]"
+    return repr(x)
+
+
+def _check_gradients(t_list, e_list, seen, what, tol):
+    graded = [i for i, t in enumerate(t_list) if isinstance(t, torch.Tensor) and t.requires_grad
+              and t.is_floating_point() and t.numel()]
+    t_leaves = [t for t, _ in seen.values() if t.requires_grad]
+    if not graded or not t_leaves:
+        return
+    e_leaves = [e for t, e in seen.values() if t.requires_grad]
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(tuple(t_list[i].shape)).astype(_dtype_name(t_list[i].dtype)) for i in graded]
+    try:
+        t_grads = torch.autograd.grad(sum((t_list[i] * torch.tensor(w)).sum() for i, w in zip(graded, weights)),
+                                      t_leaves, allow_unused=True)
+    except RuntimeError:  # torch has no derivative here either
+        return
+    for i in graded:
+        assert e_list[i].requires_grad, f"{what}: output {i} does not require grad, torch's does"
+    e_loss = sum((e_list[i] * ember.tensor(w)).sum() for i, w in zip(graded, weights))
+    e_grads = ember.autograd.grad(e_loss, e_leaves, allow_unused=True)
+    for k, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
+        if e_g is None or t_g is None:  # "no dependence" and "all zeros" agree
+            other = t_g if e_g is None else e_g
+            assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {k}"
+        else:
+            _compare(e_g, t_g, f"{what}: gradient {k}", tol)
+
+
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name, variant, kind", CASES, ids=[_label(*case) for case in CASES])
+def test_tensor_op_on_torchs_samples(name, variant, kind, floating):
+    op = next(o for o in op_db if o.name == name and o.variant_test_name == variant)
+    torch_fn = dict(_forms(op))[kind]
+    ember_fn = _ember_callable(op, torch_fn)
+    dtype = _sample_dtype(op, floating)
+    if dtype is None:
+        pytest.skip(f"torch's CPU {name} does not take {floating}")
+    label = f"{_label(name, variant, kind)} {_dtype_name(dtype)}"
+    failures = []
+    requires_grad = op.supports_autograd and dtype.is_floating_point
+    for sample in op.sample_inputs("cpu", dtype, requires_grad=requires_grad):
+        reason = _out_of_scope(sample)
+        if reason is not None:
+            sample_counts.add(label, f"skipped: {OUT_OF_SCOPE[reason]}")
+            continue
+        try:
+            _check_sample(op, kind, torch_fn, ember_fn, sample, dtype)
+        except Exception as error:  # noqa: BLE001 - ember raised or differs: counted, reported below
+            prefix = "" if isinstance(error, AssertionError) else f"{type(error).__name__} in ember: "
+            failures.append(prefix + " | ".join(line.strip() for line in str(error).splitlines() if line.strip())[:500])
+            sample_counts.add(label, "failed")
+        else:
+            sample_counts.add(label, "passed")
+    assert not failures, f"{len(failures)} of torch's samples differ:\n" + "\n".join(failures[:8])
