@@ -16,7 +16,7 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import _dtype
-from ._dtype import (bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
+from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
                      int, int8, int16, int32, int64, long, promote_types, result_type, can_cast,
                      set_default_dtype, short, uint8)
 from ._size import Size
@@ -49,12 +49,15 @@ from ._ops.linalg import bmm, dot, matmul, mm, outer  # noqa: E402
 from ._ops.unary import UNARY_OPS as _UNARY  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: E402
 from .serialization import load, save  # noqa: E402
-from ._legacy_types import TYPES as _LEGACY_TYPES  # noqa: E402
+from ._legacy_types import TYPES as _LEGACY_TYPES, set_default_tensor_type  # noqa: E402
+from ._legacy_types import tensor_new as _tensor_new  # noqa: E402
+from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 
 globals().update(_UNARY)
 for _api in _api_modules():
     globals().update(_api.FUNCTIONS)
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ...
+Tensor.new = _tensor_new
 globals().update(_methods.binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 clip = clamp
 divide, multiply, subtract, true_divide = div, mul, sub, div

@@ -161,3 +161,43 @@ def result_type(*operands):
 def can_cast(from_, to):
     """torch.can_cast: False only where a cast would drop to a lower category."""
     return from_.category <= to.category
+
+
+class finfo:
+    """Machine limits of a floating dtype (``ember.finfo(ember.float32).eps``); with no
+    argument, those of the default dtype."""
+
+    def __init__(self, type=None):
+        type = get_default_dtype() if type is None else type
+        if not isinstance(type, dtype) or not type.is_floating_point:
+            raise TypeError(f"ember.finfo() requires a floating point input type, got {type!r}; "
+                            "use ember.iinfo for integer types")
+        info = np.finfo(type.np)
+        self.dtype = type.name
+        self.bits = info.bits
+        self.eps = _builtins.float(info.eps)
+        self.max = _builtins.float(info.max)
+        self.min = _builtins.float(info.min)
+        self.tiny = self.smallest_normal = _builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Limits of an integer dtype (``ember.iinfo(ember.int64).max``)."""
+
+    def __init__(self, type):
+        if not isinstance(type, dtype) or type.category != _INT:
+            raise TypeError(f"ember.iinfo() requires an integer input type, got {type!r}; "
+                            "use ember.finfo for floating types")
+        info = np.iinfo(type.np)
+        self.dtype = type.name
+        self.bits = info.bits
+        self.max = _builtins.int(info.max)
+        self.min = _builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -11,7 +11,7 @@ from . import _dtype
 from ._size import Size
 from ._tensor import Tensor
 
-__all__ = ["TYPES"]
+__all__ = ["TYPES", "set_default_tensor_type", "tensor_new"]
 
 
 class _LegacyType(type):
@@ -62,3 +62,37 @@ TYPES = {name: _make(name, dt) for name, dt in (
     ("HalfTensor", _dtype.float16), ("ByteTensor", _dtype.uint8), ("CharTensor", _dtype.int8),
     ("ShortTensor", _dtype.int16), ("IntTensor", _dtype.int32), ("LongTensor", _dtype.int64),
     ("BoolTensor", _dtype.bool))}
+
+
+def set_default_tensor_type(t):
+    """The 1.0 way to set the default floating dtype: a floating legacy type
+    (``ember.DoubleTensor``) or its name (``"torch.DoubleTensor"``, ``"ember.DoubleTensor"``)."""
+    if isinstance(t, str):
+        name = t.rsplit(".", 1)[-1]
+        if name not in TYPES:
+            raise TypeError(f"invalid type: '{t}'")
+        t = TYPES[name]
+    if not isinstance(t, _LegacyType):
+        raise TypeError(f"set_default_tensor_type expects a tensor type or its name, got {type(t).__name__}")
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _dtype.set_default_dtype(t.dtype)
+
+
+def tensor_new(self, *args, device=None):
+    """``Tensor.new``: the legacy constructor of this tensor's dtype (and device): sizes
+    give an uninitialised tensor, a sequence its values, nothing an empty tensor."""
+    from ._creation import empty, tensor
+
+    device = self.device if device is None else device
+    if not args:
+        return empty(0, dtype=self.dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0] if args[0].dtype == self.dtype else args[0].to(self.dtype)
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args) or (
+            len(args) == 1 and isinstance(args[0], Size)):
+        return empty(*args, dtype=self.dtype, device=device)
+    if len(args) == 1 and not isinstance(args[0], (str, bytes)):
+        return tensor(args[0], dtype=self.dtype, device=device)
+    names = ", ".join(type(a).__name__ for a in args)
+    raise TypeError(f"new(): invalid arguments ({names}): give a sequence of numbers, a Size, or integer sizes")
