@@ -357,10 +357,15 @@ class FlipBackward0(Node):
         return (g.flip(self.dims),)
 
 
-def flip(input, *dims):
-    """Reverse the order of elements along ``dims`` (a copy, as in torch)."""
+def flip(input, *dims_args, dims=None):
+    """Reverse the order of elements along ``dims`` (a copy, as in torch): ``flip(x, (0, 1))``,
+    ``x.flip(0, 1)`` or ``flip(x, dims=(0, 1))``."""
     check_tensor(input)
-    dims = normalize_dims(sizes_arg(dims), input._data.ndim)
+    if dims is not None and dims_args:
+        raise TypeError("flip(): 'dims' given both by position and by keyword")
+    dims = normalize_dims(sizes_arg(dims_args if dims is None else (dims,)), input._data.ndim)
+    if not input._data.ndim:  # a 0-d tensor accepts dim 0 and has nothing to reverse
+        dims = ()
     data = input._be.xp.flip(input._data, dims).copy() if dims else input._data.copy()
     if MODE.enabled and input._rg:
         node = FlipBackward0()
