@@ -9,5 +9,6 @@ from ._registry_namespace import registry_namespace
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .module import Module
 from .parameter import Parameter
+from . import modules  # torch's paths: ember.nn.modules.loss._Loss, ...
 
 __getattr__, __dir__ = registry_namespace("module", globals())
