@@ -1,5 +1,5 @@
-"""``ember.utils``: helpers around training (``ember.utils.data``)."""
+"""``ember.utils``: helpers around training (``ember.utils.data``, ``ember.utils.checkpoint``)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
