@@ -10,14 +10,23 @@ editable rebuild never keeps a ``.so`` built in the other mode):
     build only the extensions whose module name contains ``name`` (for
     ``python setup.py build_ext --inplace`` while working on one family).
 ``EMBER_NATIVE=1``
-    add ``-march=native``: the vectorised loops then use AVX2/AVX-512 where
-    the building machine has them (sigmoid about 4x faster on an AVX-512
-    machine), but the result only runs on CPUs like it.  Off by default so
-    that builds and wheels stay portable (SSE2 baseline).
+    tune for the building machine's CPU (``-march=native`` on x86-64,
+    ``-mcpu=native`` on aarch64): the vectorised loops then use AVX2/AVX-512
+    where it has them (sigmoid about 4x faster on an AVX-512 machine), but the
+    result only runs on CPUs like it.  Off by default so that builds and wheels
+    stay portable (SSE2 baseline); ignored when cross-compiling.
+
+The target CPU is the one the extensions are compiled for, not the one that
+runs this script: ``sysconfig.get_platform()`` follows cross builds
+(``_PYTHON_HOST_PLATFORM``, set by crossenv and cibuildwheel) and
+``ARCHFLAGS`` lists the macOS targets.  x86 flags (``-march=x86-64-v3/v4``)
+are passed only when every target is x86-64.
 """
 import os
 import pathlib
 import platform
+import re
+import sysconfig
 
 import numpy as np
 from Cython.Build import cythonize
@@ -40,7 +49,27 @@ def _packages():
 
 
 _DEBUG = os.environ.get("EMBER_CYTHON_DEBUG", "") == "1"
+
+_ARCH_NAMES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}
+
+
+def _target_archs():
+    """The CPU architectures the extensions are compiled for (normalised names)."""
+    archs = re.findall(r"-arch\s+(\S+)", os.environ.get("ARCHFLAGS", ""))
+    if not archs:
+        arch = sysconfig.get_platform().rsplit("-", 1)[-1].lower()
+        archs = ["x86_64", "arm64"] if arch == "universal2" else [arch]
+    return {_ARCH_NAMES.get(a.lower(), a.lower()) for a in archs}
+
+
+_TARGETS = _target_archs()
+_X86_64 = _TARGETS == {"x86_64"}
+_HOST = _ARCH_NAMES.get(platform.machine().lower(), platform.machine().lower())
+_NATIVE_FLAG = {"x86_64": "-march=native", "aarch64": "-mcpu=native"}
 _NATIVE = os.environ.get("EMBER_NATIVE", "") == "1"
+if _NATIVE and (_TARGETS != {_HOST} or _HOST not in _NATIVE_FLAG):
+    print(f"EMBER_NATIVE=1 ignored: compiling for {', '.join(sorted(_TARGETS))} on {_HOST}")
+    _NATIVE = False
 
 # Directives are set once here, not per file, so a debug build flips them all.
 COMPILER_DIRECTIVES = {
@@ -56,7 +85,7 @@ COMPILER_DIRECTIVES = {
 # floating-point exceptions, so nothing observable changes.
 _OPENMP_COMPILE = ["-O3", "-fopenmp", "-fno-trapping-math"]
 if _NATIVE:
-    _OPENMP_COMPILE.append("-march=native")
+    _OPENMP_COMPILE.append(_NATIVE_FLAG[_HOST])
 _OPENMP_LINK = ["-fopenmp"]
 
 
@@ -84,7 +113,7 @@ def _build_mode_changed():
 # The elementwise kernels are built once portable and, on x86-64, once per wider
 # instruction set; backends/cpu/kernels.py picks the widest the running CPU has.
 _KERNEL_VARIANTS = {"_kernels": []}
-if platform.machine() in ("x86_64", "AMD64") and not _NATIVE:
+if _X86_64 and not _NATIVE:
     _KERNEL_VARIANTS["_kernels_avx2"] = ["-march=x86-64-v3"]
     _KERNEL_VARIANTS["_kernels_avx512"] = ["-march=x86-64-v4", "-mprefer-vector-width=512"]
 

@@ -1,5 +1,6 @@
 """``python -m ember``: what this installation found — backends, plugins, modules, kernels."""
 
+import os
 import sys
 
 import numpy as np
@@ -20,7 +21,7 @@ def report():
         else:
             state = f"unavailable: {be.unavailable_reason()}"
         lines.append(f"  {name:<8} [{MANAGER.owner.get(('backend', name), '?')}] {state}")
-    lines += ["", "plugins:"]
+    lines += ["", _cpu_kernels_line(), "", "plugins:"]
     for info in MANAGER.plugins.values():
         state = "enabled" if info.enabled else (f"failed: {info.error}" if info.error else "disabled")
         origin = "built-in" if info.builtin else "third-party"
@@ -37,6 +38,18 @@ def report():
     lines += [f"  {op:<24} {be:<6} [{REGISTRY.kernel_owner.get((op, be), '?')}]"
               for op, be in sorted(REGISTRY.kernels)]
     return "\n".join(lines)
+
+
+def _cpu_kernels_line():
+    """Which build of the CPU kernels runs, why, and which ones this CPU could run."""
+    try:
+        from ember.backends.cpu import dispatch
+        from ember.backends.cpu.kernels import VARIANT
+    except (ImportError, RuntimeError, ValueError) as error:
+        return f"cpu kernels: unavailable ({type(error).__name__}: {error})"
+    how = f"forced by {dispatch.ENV}" if os.environ.get(dispatch.ENV, "").strip() else "widest this CPU runs"
+    runs = [variant for variant in dispatch.VARIANTS if not dispatch.missing_features(variant)]
+    return f"cpu kernels: {VARIANT} ({how}; this CPU runs: {', '.join(runs)})"
 
 
 if __name__ == "__main__":

@@ -1,32 +1,16 @@
 """CPU kernels backed by the compiled ``_kernels`` extension.
 
-The Cython loops take contiguous float32/float64 buffers; anything else (other
+The build of the Cython loops is picked in dispatch.py (``VARIANT`` says which).
+They take contiguous float32/float64 buffers; anything else (other
 dtypes, broadcasting, strided views) goes through the NumPy formula instead.
 """
 
 import numpy as np
 
-from importlib import import_module
+from .dispatch import choose
 
-
-def _widest_kernels():
-    """The kernel build for the widest instruction set this CPU runs (AVX-512, AVX2),
-    else the portable one. NumPy's own CPU-feature detection answers the question."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as cpu
-    except ImportError:
-        cpu = {}
-    for name, needs in (("_kernels_avx512", ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")),
-                        ("_kernels_avx2", ("AVX2", "FMA3", "BMI2", "F16C"))):
-        if all(cpu.get(flag) for flag in needs):
-            try:
-                return import_module(f"{__package__}.{name}")
-            except ImportError:
-                continue
-    return import_module(f"{__package__}._kernels")
-
-
-_kernels = _widest_kernels()
+#: The kernel build in use: "avx512", "avx2" or "portable" (EMBER_CPU_DISPATCH forces one).
+VARIANT, _kernels = choose()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

@@ -1,10 +1,17 @@
-"""Tests of the fused Cython kernels of the CPU backend against NumPy."""
+"""Tests of the fused Cython kernels of the CPU backend against NumPy.
+
+Every test that takes the ``kernels`` fixture runs once per build (portable,
+avx2, avx512; the ids say which). A build the CPU cannot run is skipped with
+the missing features named, and never imported: the check is the library's own
+(ember.backends.cpu.dispatch).
+"""
 import warnings
 
 import numpy as np
 import pytest
 
-from ember.backends.cpu import _kernels
+from ember.backends.cpu import _kernels as portable
+from ember.backends.cpu import dispatch
 
 DTYPES = [np.float32, np.float64]
 
@@ -14,7 +21,7 @@ TOL = {
     np.float64: dict(rtol=1e-14, atol=1e-14),
 }
 
-THRESHOLD = _kernels.PARALLEL_THRESHOLD
+THRESHOLD = portable.PARALLEL_THRESHOLD
 # Ragged sizes on both sides of the OpenMP threshold, so vector remainders
 # and uneven thread splits are exercised too.
 SIZES = {
@@ -39,6 +46,24 @@ def _sigmoid_reference(x):
     return (np.where(w >= 0, 1, e) / (1 + e)).astype(x.dtype)
 
 
+def _variant_params():
+    params = []
+    for variant in dispatch.VARIANTS:
+        missing = dispatch.missing_features(variant)
+        marks = [pytest.mark.skip(reason=f"this CPU lacks {', '.join(missing)}")] if missing else []
+        params.append(pytest.param(variant, id=variant, marks=marks))
+    return params
+
+
+@pytest.fixture(params=_variant_params())
+def kernels(request):
+    """Each kernel build this CPU runs, imported only after the CPU check."""
+    try:
+        return dispatch.load(request.param)
+    except RuntimeError as error:  # not built: only x86-64 builds have the wider variants
+        pytest.skip(str(error))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
@@ -58,11 +83,11 @@ def test_size_cases_straddle_threshold():
     assert SIZES["below-threshold"] < THRESHOLD <= SIZES["at-threshold"]
 
 
-def test_openmp_queries():
-    assert isinstance(_kernels.has_openmp(), bool)
-    threads = _kernels.num_threads()
+def test_openmp_queries(kernels):
+    assert isinstance(kernels.has_openmp(), bool)
+    threads = kernels.num_threads()
     assert isinstance(threads, int) and threads >= 1
-    if not _kernels.has_openmp():
+    if not kernels.has_openmp():
         assert threads == 1
 
 
@@ -70,145 +95,145 @@ def test_openmp_queries():
 # Values
 
 
-def test_sigmoid(rng, dtype, n):
+def test_sigmoid(kernels, rng, dtype, n):
     x = (rng.standard_normal(n) * 8).astype(dtype)
     out = np.full_like(x, np.nan)
-    assert _kernels.sigmoid(x, out) is None
+    assert kernels.sigmoid(x, out) is None
     _assert_close(out, _sigmoid_reference(x), dtype)
 
 
-def test_erf_matches_the_standard_library(rng, dtype, n):
+def test_erf_matches_the_standard_library(kernels, rng, dtype, n):
     import math
 
     x = (rng.standard_normal(n) * 3).astype(dtype)
     out = np.empty_like(x)
-    _kernels.erf(x, out)
+    kernels.erf(x, out)
     _assert_close(out, np.array([math.erf(v) for v in x.astype(np.float64)]).astype(dtype), dtype)
 
 
-def test_sigmoid_matches_naive_formula_on_moderate_inputs(rng, dtype, n):
+def test_sigmoid_matches_naive_formula_on_moderate_inputs(kernels, rng, dtype, n):
     x = rng.uniform(-10, 10, n).astype(dtype)
     out = np.empty_like(x)
-    _kernels.sigmoid(x, out)
+    kernels.sigmoid(x, out)
     _assert_close(out, 1 / (1 + np.exp(-x)), dtype)
 
 
-def test_sigmoid_extremes_are_exact_and_quiet(dtype):
+def test_sigmoid_extremes_are_exact_and_quiet(kernels, dtype):
     x = np.array([1000, -1000, np.inf, -np.inf, 1e30, -1e30, 0.0, -0.0],
                  dtype=dtype)
     out = np.empty_like(x)
     with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
-        _kernels.sigmoid(x, out)
+        kernels.sigmoid(x, out)
     np.testing.assert_array_equal(out, [1, 0, 1, 0, 1, 0, 0.5, 0.5])
     assert not np.isnan(out).any()
 
 
-def test_sigmoid_extremes_above_threshold(dtype):
+def test_sigmoid_extremes_above_threshold(kernels, dtype):
     x = np.resize(np.array([1000, -1000], dtype=dtype), 2 * THRESHOLD + 1)
     out = np.empty_like(x)
-    _kernels.sigmoid(x, out)
+    kernels.sigmoid(x, out)
     np.testing.assert_array_equal(out, np.where(x > 0, 1, 0).astype(dtype))
 
 
-def test_sigmoid_tail_keeps_relative_accuracy(dtype):
+def test_sigmoid_tail_keeps_relative_accuracy(kernels, dtype):
     # Where exp(x) is tiny, 1/(1+exp(-x)) overflows; the kernel must still
     # follow exp(x), into the subnormal range and down to exactly 0.
     lo = {np.float32: -110.0, np.float64: -760.0}[dtype]
     x = np.linspace(lo, -20.0, 20001, dtype=dtype)
     out = np.empty_like(x)
-    _kernels.sigmoid(x, out)
+    kernels.sigmoid(x, out)
     _assert_close(out, _sigmoid_reference(x), dtype,
                   atol=np.finfo(dtype).smallest_subnormal)
     assert out[0] == 0
 
 
-def test_sigmoid_propagates_nan(dtype):
+def test_sigmoid_propagates_nan(kernels, dtype):
     x = np.array([np.nan, 1.0, np.nan, -1.0], dtype=dtype)
     out = np.empty_like(x)
-    _kernels.sigmoid(x, out)
+    kernels.sigmoid(x, out)
     np.testing.assert_array_equal(np.isnan(out), [True, False, True, False])
 
 
-def test_sigmoid_in_place(rng, dtype, n):
+def test_sigmoid_in_place(kernels, rng, dtype, n):
     x = rng.standard_normal(n).astype(dtype)
     expected = _sigmoid_reference(x)
-    _kernels.sigmoid(x, x)
+    kernels.sigmoid(x, x)
     _assert_close(x, expected, dtype)
 
 
-def test_sigmoid_backward(rng, dtype, n):
+def test_sigmoid_backward(kernels, rng, dtype, n):
     grad = rng.standard_normal(n).astype(dtype)
     y = rng.uniform(0, 1, n).astype(dtype)
     out = np.full_like(y, np.nan)
-    assert _kernels.sigmoid_backward(grad, y, out) is None
+    assert kernels.sigmoid_backward(grad, y, out) is None
     _assert_close(out, grad * y * (1 - y), dtype)
 
 
-def test_tanh_backward(rng, dtype, n):
+def test_tanh_backward(kernels, rng, dtype, n):
     grad = rng.standard_normal(n).astype(dtype)
     y = rng.uniform(-1, 1, n).astype(dtype)
     out = np.full_like(y, np.nan)
-    assert _kernels.tanh_backward(grad, y, out) is None
+    assert kernels.tanh_backward(grad, y, out) is None
     _assert_close(out, grad * (1 - y * y), dtype)
 
 
 @pytest.mark.parametrize("threshold", [0.0, 0.5, -1.25])
-def test_threshold_backward(rng, dtype, n, threshold):
+def test_threshold_backward(kernels, rng, dtype, n, threshold):
     grad = rng.standard_normal(n).astype(dtype)
     x = rng.standard_normal(n).astype(dtype)
     x[::5] = threshold  # ties: x == threshold gives 0
     out = np.full_like(x, np.nan)
-    assert _kernels.threshold_backward(grad, x, threshold, out) is None
+    assert kernels.threshold_backward(grad, x, threshold, out) is None
     np.testing.assert_array_equal(out, np.where(x > threshold, grad, 0))
 
 
-def test_threshold_backward_compares_in_the_array_dtype(dtype):
+def test_threshold_backward_compares_in_the_array_dtype(kernels, dtype):
     # 0.1 is not exact in binary: compared as a double, float32(0.1) would be
     # above it.  NumPy 2 and torch round the threshold to the dtype first.
     x = np.array([0.1, 0.2, 0.05], dtype=dtype)
     grad = np.ones_like(x)
     out = np.empty_like(x)
-    _kernels.threshold_backward(grad, x, 0.1, out)
+    kernels.threshold_backward(grad, x, 0.1, out)
     np.testing.assert_array_equal(out, np.where(x > 0.1, grad, 0))
     np.testing.assert_array_equal(out, [0, 1, 0])
 
 
-def test_threshold_backward_nan_input_passes_gradient(dtype):
+def test_threshold_backward_nan_input_passes_gradient(kernels, dtype):
     # As torch: the mask is "x <= threshold -> 0", which is False for NaN.
     x = np.array([np.nan, -1.0, 2.0], dtype=dtype)
     grad = np.array([3.0, 4.0, 5.0], dtype=dtype)
     out = np.empty_like(x)
-    _kernels.threshold_backward(grad, x, 0.0, out)
+    kernels.threshold_backward(grad, x, 0.0, out)
     np.testing.assert_array_equal(out, [3, 0, 5])
 
 
-def test_mul_add(rng, dtype, n):
+def test_mul_add(kernels, rng, dtype, n):
     a, b, c = (rng.standard_normal(n).astype(dtype) for _ in range(3))
     out = np.full_like(a, np.nan)
-    assert _kernels.mul_add(a, b, c, out) is None
+    assert kernels.mul_add(a, b, c, out) is None
     _assert_close(out, a * b + c, dtype)
 
 
-def test_mul_add_into_an_input(rng, dtype, n):
+def test_mul_add_into_an_input(kernels, rng, dtype, n):
     a, b, c = (rng.standard_normal(n).astype(dtype) for _ in range(3))
     expected = a * b + c
-    _kernels.mul_add(a, b, c, c)
+    kernels.mul_add(a, b, c, c)
     _assert_close(c, expected, dtype)
 
 
-def test_read_only_inputs_are_accepted(rng, dtype):
+def test_read_only_inputs_are_accepted(kernels, rng, dtype):
     x = rng.standard_normal(100).astype(dtype)
     x.flags.writeable = False
     out = np.empty_like(x)
-    _kernels.sigmoid(x, out)
+    kernels.sigmoid(x, out)
     _assert_close(out, _sigmoid_reference(x), dtype)
 
 
-def test_reshaped_contiguous_views_are_accepted(rng, dtype):
+def test_reshaped_contiguous_views_are_accepted(kernels, rng, dtype):
     x = rng.standard_normal((4, 5, 6)).astype(dtype)
     out = np.empty_like(x)
-    _kernels.sigmoid(x.reshape(-1), out.reshape(-1))
+    kernels.sigmoid(x.reshape(-1), out.reshape(-1))
     _assert_close(out, _sigmoid_reference(x), dtype)
 
 
@@ -216,7 +241,7 @@ def test_reshaped_contiguous_views_are_accepted(rng, dtype):
 # Bad arguments: rejected with a clear message before any C code runs.
 
 
-def _bad_calls(dtype):
+def _bad_calls(kernels, dtype):
     """(description, callable, exception, message pattern) for each misuse."""
     n = 16
     x = np.linspace(-1, 1, n, dtype=dtype)
@@ -227,78 +252,64 @@ def _bad_calls(dtype):
     read_only.flags.writeable = False
     big = np.zeros(n + 1, dtype=dtype)
     return [
-        ("length", lambda: _kernels.sigmoid(x[:-1], out),
+        ("length", lambda: kernels.sigmoid(x[:-1], out),
          ValueError, "length mismatch: x has 15 elements but out has 16"),
-        ("length-3", lambda: _kernels.mul_add(x, g, g[:-1], out),
+        ("length-3", lambda: kernels.mul_add(x, g, g[:-1], out),
          ValueError, "length mismatch: c has 15"),
-        ("dtype", lambda: _kernels.sigmoid_backward(g, x.astype(other), out),
+        ("dtype", lambda: kernels.sigmoid_backward(g, x.astype(other), out),
          ValueError, "dtype mismatch: y is"),
-        ("out-dtype", lambda: _kernels.tanh_backward(g, x, out.astype(other)),
+        ("out-dtype", lambda: kernels.tanh_backward(g, x, out.astype(other)),
          ValueError, "dtype mismatch: grad is"),
-        ("strided", lambda: _kernels.sigmoid(big[::2][:n // 2], out[:n // 2]),
+        ("strided", lambda: kernels.sigmoid(big[::2][:n // 2], out[:n // 2]),
          ValueError, "x must be C-contiguous"),
-        ("strided-out", lambda: _kernels.sigmoid(x[:8], np.zeros(16, dtype)[::2]),
+        ("strided-out", lambda: kernels.sigmoid(x[:8], np.zeros(16, dtype)[::2]),
          ValueError, "out must be C-contiguous"),
-        ("2-D", lambda: _kernels.sigmoid(x.reshape(4, 4), out.reshape(4, 4)),
+        ("2-D", lambda: kernels.sigmoid(x.reshape(4, 4), out.reshape(4, 4)),
          ValueError, "out must be 1-D"),
-        ("read-only", lambda: _kernels.threshold_backward(g, x, 0.0, read_only),
+        ("read-only", lambda: kernels.threshold_backward(g, x, 0.0, read_only),
          ValueError, "out is read-only"),
-        ("int", lambda: _kernels.sigmoid(np.arange(n), np.zeros(n, np.int64)),
+        ("int", lambda: kernels.sigmoid(np.arange(n), np.zeros(n, np.int64)),
          TypeError, "out has dtype int64; only native float32 and float64"),
-        ("int-input", lambda: _kernels.sigmoid(np.arange(n), out),
+        ("int-input", lambda: kernels.sigmoid(np.arange(n), out),
          TypeError, "x has dtype int64; only native float32 and float64"),
-        ("float16", lambda: _kernels.sigmoid(x.astype(np.float16), out),
+        ("float16", lambda: kernels.sigmoid(x.astype(np.float16), out),
          TypeError, "x has dtype float16"),
-        ("byteswapped", lambda: _kernels.sigmoid(
+        ("byteswapped", lambda: kernels.sigmoid(
             x.astype(np.dtype(dtype).newbyteorder()), out),
          TypeError, "only native"),
-        ("list", lambda: _kernels.sigmoid(list(x), out),
+        ("list", lambda: kernels.sigmoid(list(x), out),
          TypeError, "x must be a numpy.ndarray, got list"),
-        ("overlap", lambda: _kernels.sigmoid(big[:-1], big[1:]),
+        ("overlap", lambda: kernels.sigmoid(big[:-1], big[1:]),
          ValueError, "out partially overlaps x"),
-        ("threshold", lambda: _kernels.threshold_backward(g, x, "0", out),
+        ("threshold", lambda: kernels.threshold_backward(g, x, "0", out),
          TypeError, "must be real number"),
     ]
 
 
-@pytest.mark.parametrize("case", range(len(_bad_calls(np.float32))),
-                         ids=[c[0] for c in _bad_calls(np.float32)])
-def test_bad_arguments_raise(dtype, case):
-    _, call, exc, pattern = _bad_calls(dtype)[case]
+@pytest.mark.parametrize("case", range(len(_bad_calls(portable, np.float32))),
+                         ids=[c[0] for c in _bad_calls(portable, np.float32)])
+def test_bad_arguments_raise(kernels, dtype, case):
+    _, call, exc, pattern = _bad_calls(kernels, dtype)[case]
     with pytest.raises(exc, match=pattern):
         call()
 
 
-def test_failed_call_leaves_out_untouched(dtype):
+def test_failed_call_leaves_out_untouched(kernels, dtype):
     x = np.ones(10, dtype=dtype)
     out = np.full(10, 7, dtype=dtype)
     with pytest.raises(ValueError):
-        _kernels.mul_add(x, x, x[:9], out)
+        kernels.mul_add(x, x, x[:9], out)
     np.testing.assert_array_equal(out, 7)
 
 
 # --------------------------------------------------------------------------
-# Builds for wider instruction sets (chosen at run time) agree with the portable one
+# The wider builds agree with the portable one
 
 
-def _variants():
-    from numpy._core._multiarray_umath import __cpu_features__ as cpu
-    import importlib
-
-    found = []
-    for name, flag in (("_kernels_avx2", "AVX2"), ("_kernels_avx512", "AVX512_SKX")):
-        try:
-            module = importlib.import_module(f"ember.backends.cpu.{name}")
-        except ImportError:
-            continue
-        if cpu.get(flag):
-            found.append(pytest.param(module, id=name))
-    return found or [pytest.param(None, marks=pytest.mark.skip(reason="no wider build for this CPU"))]
-
-
-@pytest.mark.parametrize("variant", _variants())
 @pytest.mark.parametrize("n", [7, 100_003])
-def test_wide_builds_match_portable(variant, dtype, n):
+def test_build_matches_portable(kernels, dtype, n):
+    if kernels is portable:
+        pytest.skip("the portable build is the reference")
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(n) * 6).astype(dtype)
     g = rng.standard_normal(n).astype(dtype)
@@ -307,11 +318,11 @@ def test_wide_builds_match_portable(variant, dtype, n):
     for fn, args in (("sigmoid", (x,)), ("erf", (x,)), ("sigmoid_backward", (g, y)),
                      ("tanh_backward", (g, y))):
         want, got = np.empty_like(x), np.empty_like(x)
-        getattr(_kernels, fn)(*args, want)
-        getattr(variant, fn)(*args, got)
+        getattr(portable, fn)(*args, want)
+        getattr(kernels, fn)(*args, got)
         _assert_close(got, want, dtype)
     want, got = np.empty_like(x), np.empty_like(x)
-    _kernels.threshold_backward(g, x, 0.5, want)
-    variant.threshold_backward(g, x, 0.5, got)
+    portable.threshold_backward(g, x, 0.5, want)
+    kernels.threshold_backward(g, x, 0.5, got)
     np.testing.assert_array_equal(got, want)
-    assert variant.has_openmp() == _kernels.has_openmp()
+    assert kernels.has_openmp() == portable.has_openmp()
