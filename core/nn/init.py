@@ -7,10 +7,12 @@ deviations, fans) and the errors are torch's.
 """
 
 import math
+import numbers
 import warnings
 
 import numpy as np
 
+from .._tensor import Tensor
 from ..autograd import no_grad
 
 __all__ = [
@@ -86,24 +88,45 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _check_range(a, b):
+def _check_tensor(tensor, fn):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init.{fn}(): argument 'tensor' must be Tensor, not {type(tensor).__name__}")
+
+
+def _finite(value, fn, name):
+    """``value`` as a float, refusing non-numbers, NaN and infinities (torch's
+    sampling kernels refuse NaN bounds; an infinite bound or deviation only
+    fills the tensor with infinities)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"nn.init.{fn}(): {name} must be a real number, but got {value!r} "
+                        f"({type(value).__name__})")
+    if not math.isfinite(value):
+        raise RuntimeError(f"nn.init.{fn}(): {name} must be finite, but got {value}")
+    return float(value)
+
+
+def _check_range(a, b, fn="uniform_"):
+    a, b = _finite(a, fn, "a"), _finite(b, fn, "b")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
 
 
-def _check_std(std):
-    if std < 0:
+def _check_std(std, fn="normal_", mean=0.0):
+    _finite(mean, fn, "mean")
+    if _finite(std, fn, "std") < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
 
 
-def _fill_uniform(tensor, a, b):
-    _check_range(a, b)
+def _fill_uniform(tensor, a, b, fn):
+    _check_tensor(tensor, fn)
+    _check_range(a, b, fn)
     with no_grad():
         return tensor.uniform_(a, b)
 
 
-def _fill_normal(tensor, mean, std):
-    _check_std(std)
+def _fill_normal(tensor, mean, std, fn):
+    _check_tensor(tensor, fn)
+    _check_std(std, fn, mean)
     with no_grad():
         return tensor.normal_(mean, std)
 
@@ -117,7 +140,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         >>> ember.nn.init.uniform_(w, -0.1, 0.1).shape
         ember.Size([3, 5])
     """
-    return _fill_uniform(tensor, a, b)
+    return _fill_uniform(tensor, a, b, "uniform_")
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
@@ -129,7 +152,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         >>> ember.nn.init.normal_(w, std=0.02).shape
         ember.Size([3, 5])
     """
-    return _fill_normal(tensor, mean, std)
+    return _fill_normal(tensor, mean, std, "normal_")
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -145,11 +168,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         >>> bool(ember.nn.init.trunc_normal_(w, std=0.02, a=-0.04, b=0.04).abs().max() <= 0.04)
         True
     """
+    _check_tensor(tensor, "trunc_normal_")
+    _check_range(a, b, "trunc_normal_")
+    _check_std(std, "trunc_normal_", mean)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
-    _check_range(a, b)
-    _check_std(std)
     be = tensor._be
     xp = be.xp
     gen = be.generator(be.device_index(tensor._data))
@@ -177,18 +201,23 @@ def constant_(tensor, val):
         >>> ember.nn.init.constant_(ember.empty(2), 0.3)
         tensor([0.3000, 0.3000])
     """
+    _check_tensor(tensor, "constant_")
+    if isinstance(val, bool) or not isinstance(val, (numbers.Number, Tensor)):
+        raise TypeError(f"nn.init.constant_(): val must be a number, but got {val!r} ({type(val).__name__})")
     with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor):
     """Fill ``tensor`` with ones."""
+    _check_tensor(tensor, "ones_")
     with no_grad():
         return tensor.fill_(1)
 
 
 def zeros_(tensor):
     """Fill ``tensor`` with zeros."""
+    _check_tensor(tensor, "zeros_")
     with no_grad():
         return tensor.zero_()
 
@@ -203,6 +232,7 @@ def eye_(tensor):
         tensor([[1., 0., 0.],
                 [0., 1., 0.]])
     """
+    _check_tensor(tensor, "eye_")
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     xp = tensor._be.xp
@@ -227,6 +257,7 @@ def dirac_(tensor, groups=1):
         tensor([[1., 0.],
                 [0., 1.]])
     """
+    _check_tensor(tensor, "dirac_")
     if tensor.dim() not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     shape = tuple(tensor.shape)
@@ -255,10 +286,11 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
         >>> ember.nn.init.xavier_uniform_(w, gain=ember.nn.init.calculate_gain('relu')).shape
         ember.Size([3, 5])
     """
+    _check_tensor(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = _finite(gain, "xavier_uniform_", "gain") * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return _fill_uniform(tensor, -bound, bound)
+    return _fill_uniform(tensor, -bound, bound, "xavier_uniform_")
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
@@ -269,12 +301,15 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
         >>> ember.nn.init.xavier_normal_(ember.empty(3, 5)).shape
         ember.Size([3, 5])
     """
+    _check_tensor(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill_normal(tensor, 0.0, std)
+    std = _finite(gain, "xavier_normal_", "gain") * math.sqrt(2.0 / float(fan_in + fan_out))
+    return _fill_normal(tensor, 0.0, std, "xavier_normal_")
 
 
-def _kaiming_std(tensor, a, mode, nonlinearity):
+def _kaiming_std(tensor, a, mode, nonlinearity, fn):
+    if isinstance(a, numbers.Real):   # calculate_gain refuses non-numbers
+        _finite(a, fn, "a")
     fan = _calculate_correct_fan(tensor, mode)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
@@ -302,10 +337,11 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         >>> ember.nn.init.kaiming_uniform_(ember.empty(3, 5), mode='fan_in', nonlinearity='relu').shape
         ember.Size([3, 5])
     """
+    _check_tensor(tensor, "kaiming_uniform_")
     if _empty_is_noop(tensor):
         return tensor
-    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
-    return _fill_uniform(tensor, -bound, bound)
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
+    return _fill_uniform(tensor, -bound, bound, "kaiming_uniform_")
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -317,9 +353,11 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         >>> ember.nn.init.kaiming_normal_(ember.empty(3, 5), mode='fan_out', nonlinearity='relu').shape
         ember.Size([3, 5])
     """
+    _check_tensor(tensor, "kaiming_normal_")
     if _empty_is_noop(tensor):
         return tensor
-    return _fill_normal(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+    std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
+    return _fill_normal(tensor, 0.0, std, "kaiming_normal_")
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -335,6 +373,8 @@ def orthogonal_(tensor, gain=1, generator=None):
         >>> bool(((w @ w.t()) - ember.eye(3)).abs().max() < 1e-5)
         True
     """
+    _check_tensor(tensor, "orthogonal_")
+    gain = _finite(gain, "orthogonal_", "gain")
     if tensor.dim() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -369,11 +409,14 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         >>> (w == 0).sum(0).tolist()
         [2, 2, 2]
     """
+    _check_tensor(tensor, "sparse_")
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if not 0 <= _finite(sparsity, "sparse_", "sparsity") <= 1:
+        raise ValueError(f"nn.init.sparse_(): sparsity must lie in [0, 1], but got {sparsity}")
     rows, cols = tuple(tensor.shape)
     zeros = int(math.ceil(sparsity * rows))
-    _fill_normal(tensor, 0.0, std)
+    _fill_normal(tensor, 0.0, std, "sparse_")
     be = tensor._be
     gen = be.generator(be.device_index(tensor._data))
     with no_grad():

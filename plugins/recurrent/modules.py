@@ -12,6 +12,28 @@ from . import functional as F
 from .packed import PackedSequence
 
 
+def _check_states(owner, hx, lstm, dtype):
+    """Refuse hidden states of the wrong kind: a Tensor (for LSTMs a pair
+    ``(h_0, c_0)`` of Tensors) of the input's dtype. Returns the states as a tuple."""
+    if lstm:
+        if not isinstance(hx, (tuple, list)):
+            raise TypeError(f"{owner}: hx must be a tuple (h_0, c_0) of two Tensors, but got "
+                            f"{type(hx).__name__}")
+        if len(hx) != 2:
+            raise RuntimeError(f"{owner}: hx must be a tuple (h_0, c_0) of two Tensors, but got a "
+                               f"{type(hx).__name__} of {len(hx)}")
+        states, names = tuple(hx), ("hx[0] (h_0)", "hx[1] (c_0)")
+    else:
+        states, names = (hx,), ("hx",)
+    for name, state in zip(names, states):
+        if not isinstance(state, ember.Tensor):
+            raise TypeError(f"{owner}: {name} must be a Tensor, but got {type(state).__name__}")
+        if state.dtype != dtype:
+            raise RuntimeError(f"{owner}: {name} has dtype {state.dtype}, but the input has dtype "
+                               f"{dtype}; they must match")
+    return states
+
+
 class RNNBase(Module):
     """Shared machinery of :class:`RNN`, :class:`LSTM` and :class:`GRU`: parameters
     named as torch's (``weight_ih_l{k}[_reverse]`` ...), argument checks, packed and
@@ -169,6 +191,10 @@ class RNNBase(Module):
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         packed = isinstance(input, PackedSequence)
         is_batched = True
+        label = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
+        if not packed and not isinstance(input, ember.Tensor):
+            raise TypeError(f"{label}: input must be a Tensor or a PackedSequence, but got "
+                            f"{type(input).__name__}")
         if packed:
             x, bs_t, sorted_indices, unsorted_indices = input
             batch_sizes = tuple(int(b) for b in bs_t.tolist())
@@ -177,14 +203,18 @@ class RNNBase(Module):
             batch_sizes = None
             x = input
             if x.dim() not in (2, 3):
-                label = {"LSTM": "LSTM", "GRU": "GRU"}.get(self.mode, "RNN")
                 tail = " tensor instead" if label == "RNN" else " instead"
                 raise ValueError(f"{label}: Expected input to be 2D or 3D, got {x.dim()}D{tail}")
             is_batched = x.dim() == 3
+            if x.shape[1 if self.batch_first and is_batched else 0] == 0:
+                raise RuntimeError(f"Expected sequence length to be larger than 0 in RNN, but got "
+                                   f"input of size {list(x.shape)}")
             if not is_batched:
                 x = x.unsqueeze(0 if self.batch_first else 1)
             if hx is not None:
-                dims = [hx[0].dim(), hx[1].dim()] if lstm else [hx.dim()]
+                hx = _check_states(label, hx, lstm, x.dtype)
+                dims = [hx[0].dim(), hx[1].dim()] if lstm else [hx[0].dim()]
+                hx = hx if lstm else hx[0]
                 want = 3 if is_batched else 2
                 if any(d != want for d in dims):
                     kind = "batched 3-D" if is_batched else "unbatched 2-D"
@@ -196,6 +226,9 @@ class RNNBase(Module):
                 if not is_batched:
                     hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1)) if lstm else hx.unsqueeze(1)
         B = self._mini_batch(x, batch_sizes)
+        if packed and hx is not None:
+            hx = _check_states(label, hx, lstm, x.dtype)
+            hx = hx if lstm else hx[0]
         if hx is None:
             h0 = ember.zeros((self.num_layers * D, B, real_hidden), dtype=x.dtype, device=x.device)
             if lstm:
@@ -439,6 +472,10 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        if not isinstance(input, ember.Tensor):
+            raise TypeError(f"RNNCell: input must be a Tensor, but got {type(input).__name__}")
+        if hx is not None:
+            (hx,) = _check_states("RNNCell", hx, False, input.dtype)
         if hx is not None and hx.dim() not in (1, 2):
             if input.dim() in (1, 2):
                 raise ValueError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
@@ -472,6 +509,10 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
+        if not isinstance(input, ember.Tensor):
+            raise TypeError(f"LSTMCell: input must be a Tensor, but got {type(input).__name__}")
+        if hx is not None:
+            hx = _check_states("LSTMCell", hx, True, input.dtype)
         if input.dim() in (1, 2) and hx is not None:
             for idx, value in enumerate(hx):
                 if value.dim() not in (1, 2):
@@ -506,6 +547,10 @@ class GRUCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
+        if not isinstance(input, ember.Tensor):
+            raise TypeError(f"GRUCell: input must be a Tensor, but got {type(input).__name__}")
+        if hx is not None:
+            (hx,) = _check_states("GRUCell", hx, False, input.dtype)
         if input.dim() in (1, 2) and hx is not None and hx.dim() not in (1, 2):
             raise ValueError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
         input, (h,), is_batched = self._prepare("GRUCell", input, [hx])
