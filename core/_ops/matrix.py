@@ -6,7 +6,7 @@ from .. import _dtype
 from ..autograd.graph import Node
 from .common import _make, broadcast_error, cast, check_tensor, needs_grad, normalize_dim, python_scalar, record
 from .einsum import einsum
-from .inplace import apply_inplace
+from .inplace import apply_inplace, check_inplace
 from .linalg import MvBackward0, _matmul, bmm, mm, outer
 from .shape import _view_of
 
@@ -324,6 +324,25 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + (quotient if value == 1 else quotient * value)
 
 
+def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    """In-place ``addbmm``. As torch's, a tensor of another shape that broadcasts to the
+    product takes the product's shape, in new memory (no longer a view of anything)."""
+    check_tensor(self)
+    _check_batches(batch1, batch2)
+    if self._data.shape == (batch1._data.shape[1], batch2._data.shape[2]):
+        return apply_inplace(self, addbmm, batch1, batch2, beta=beta, alpha=alpha)
+    if needs_grad(self, batch1, batch2):
+        check_inplace(self)
+    result = addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    self._data = result._data
+    if self._extra is not None:
+        self._extra.pop("base", None)
+    self._vc = None
+    if result._rg:
+        self.grad_fn, self._out_idx, self._rg = result.grad_fn, result._out_idx, True
+    return self
+
+
 def _in_place(fn):
     def method(self, *args, **kwargs):
         return apply_inplace(self, fn, *args, **kwargs)
@@ -335,9 +354,9 @@ def _in_place(fn):
 
 _PUBLIC = (tril, triu, diag, diag_embed, diagonal, trace, mv, ger, addmm, addmv, addr, addbmm,
            baddbmm, addcmul, addcdiv)
-_IN_PLACE = (tril, triu, addmm, addmv, addr, addbmm, baddbmm, addcmul, addcdiv)
+_IN_PLACE = (tril, triu, addmm, addmv, addr, baddbmm, addcmul, addcdiv)
 
 FUNCTIONS = {fn.__name__: fn for fn in _PUBLIC}
 FUNCTIONS["einsum"] = einsum
-METHODS = dict(FUNCTIONS, **{fn.__name__ + "_": _in_place(fn) for fn in _IN_PLACE})
+METHODS = dict(FUNCTIONS, addbmm_=addbmm_, **{fn.__name__ + "_": _in_place(fn) for fn in _IN_PLACE})
 del METHODS["einsum"]

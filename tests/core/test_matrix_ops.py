@@ -371,3 +371,20 @@ def test_add_family_dtype_mismatches():
     raises_like(lambda lib, a, b, c: lib.addmv(a, b, c), rand(3), f, rand(4).astype(np.float32))
     raises_like(lambda lib, a, b, c: lib.baddbmm(a, b, c), rand(3, 5), rand(2, 3, 4).astype(np.float32),
                 rand(2, 4, 5).astype(np.float32))
+
+
+def test_addbmm_in_place_takes_the_product_shape_as_torch():
+    b1, b2 = rand(2, 5, 3), rand(2, 3, 4)
+    leaf_e, leaf_t = ember.tensor(2.0, dtype=ember.float64, requires_grad=True), torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    e = leaf_e * 1
+    t = leaf_t * 1
+    assert e.addbmm_(ember.tensor(b1), ember.tensor(b2), beta=0.6) is e
+    t.addbmm_(torch.from_numpy(b1), torch.from_numpy(b2), beta=0.6)
+    assert e.shape == t.shape == (5, 4)
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy())
+    e.sum().backward()
+    t.sum().backward()
+    np.testing.assert_allclose(leaf_e.grad.numpy(), leaf_t.grad.numpy())
+    base = ember.zeros(4)
+    base[:1].addbmm_(ember.tensor(b1), ember.tensor(b2))
+    assert not base.numpy().any()
