@@ -385,6 +385,6 @@ def test_addbmm_in_place_takes_the_product_shape_as_torch():
     e.sum().backward()
     t.sum().backward()
     np.testing.assert_allclose(leaf_e.grad.numpy(), leaf_t.grad.numpy())
-    base = ember.zeros(4)
+    base = ember.zeros(4, dtype=ember.float64)
     base[:1].addbmm_(ember.tensor(b1), ember.tensor(b2))
     assert not base.numpy().any()
