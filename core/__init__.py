@@ -22,11 +22,13 @@ from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float6
 from ._size import Size
 from ._device import device
 from ._tensor import Tensor, is_tensor
+from ._layout import layout, sparse_coo, strided
 from .hookspecs import hookimpl, hookspec
 from . import _methods
 from ._ops import api_modules as _api_modules
 
 _methods.install()
+from ._sparse import sparse_coo_tensor  # noqa: E402  (after install: it refuses the dense methods)
 
 from . import autograd  # noqa: E402
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full,  # noqa: E402
@@ -78,3 +80,5 @@ _MANAGER.load_entry_points()
 
 from . import plugins  # noqa: E402
 from . import utils  # noqa: E402
+from . import distributions, onnx  # noqa: E402
+from .backends import cudnn as _cudnn  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True)
