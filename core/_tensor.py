@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device as _device_cls
+from ._layout import strided
 from ._size import Size
 from .autograd.grad_mode import MODE
 from .autograd.graph import AccumulateGrad
@@ -123,6 +124,7 @@ class Tensor:
         return False
 
     is_sparse = False
+    layout = strided
     is_quantized = False
     is_meta = False
 
@@ -202,13 +204,13 @@ class Tensor:
                     f"tensor with device type '{self._be.name}'. Please ensure that the gradient "
                     f"and the tensor are on the same device"
                 )
-            if value._data.shape != self._data.shape:
+            if value.shape != self._data.shape:  # a property: sparse gradients have no _data
                 raise RuntimeError(
                     f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
                     f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
                     f"the same size"
                 )
-            if value._data.dtype != self._data.dtype:
+            if value.dtype.np != self._data.dtype:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
                     f"with dtype '{self.dtype.name}'. Please ensure that the gradient and the "
