@@ -160,6 +160,9 @@ def arithmetic_into(x, kernel_name, other, alpha=1):
             return False
     elif isinstance(other, (int, float)) and (kind == "f" or isinstance(other, int)):
         operand = other
+    elif isinstance(other, Tensor) and other.is_sparse and kernel_name in ("add", "subtract"):
+        other._add_into(x, alpha if kernel_name == "add" else -alpha)  # adds the stored entries
+        return True
     else:
         return False
     if not getattr(data.flags, "writeable", True):

@@ -1,7 +1,7 @@
 """The backward pass: walk the recorded graph from the roots in dependency order."""
 
 from .grad_mode import MODE
-from .graph import AccumulateGrad, edge_of
+from .graph import AccumulateGrad, edge_of, grad_sum
 
 
 def _check_roots(tensors, grad_tensors):
@@ -85,7 +85,7 @@ def _reaching(nodes, targets):
 
 
 def _add(a, b):
-    return b if a is None else a + b
+    return b if a is None else grad_sum(a, b)
 
 
 def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None,
@@ -161,7 +161,7 @@ def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=Fal
                         buf[idx] = g
                     else:
                         old = buf[idx]
-                        buf[idx] = g if old is None else old + g
+                        buf[idx] = g if old is None else grad_sum(old, g)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:

@@ -99,6 +99,11 @@ def _validate_grad(ctx, index, g, meta):
             f"function {ctx.name()} returned a gradient of type {type(g).__name__} at index "
             f"{index}; expected a Tensor or None"
         )
+    if g.is_sparse:  # kept sparse (a sparse gradient has no dense array to reshape)
+        if tuple(g.shape) != shape:
+            raise RuntimeError(f"Function {ctx.name()} returned an invalid gradient at index "
+                               f"{index} - got {list(g.shape)} but expected shape {list(shape)}")
+        return g if g.dtype is dtype else g.to(dtype)
     if tuple(g._data.shape) != shape:
         gs = tuple(g._data.shape)
         lead = len(gs) - len(shape)

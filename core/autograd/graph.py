@@ -226,16 +226,26 @@ class AccumulateGrad(Node):
         if create_graph:
             if grad._rg and not _CYCLE_WARNED:
                 _warn_cycle()
-            tensor._grad = grad if old is None else old + grad
+            tensor._grad = grad if old is None else grad_sum(old, grad)
         elif old is None:
             tensor._grad = grad._owned_copy()   # detached, and shares memory with nothing
         elif old._rg:
-            tensor._grad = old + grad.detach()
+            tensor._grad = grad_sum(old, grad.detach())
+        elif old.is_sparse and not grad.is_sparse:
+            tensor._grad = grad + old   # as torch: a dense gradient makes the sum dense
+        elif grad.is_sparse and not old.is_sparse:
+            grad._add_into(old)
         else:
             old._iadd_data(grad)
         hooks = tensor._hooks("post_accumulate")
         for hook in hooks:
             hook(tensor)
+
+
+def grad_sum(old, new):
+    """``old + new`` for two gradients of one tensor; ``new + old`` when only ``old`` is
+    sparse (a sparse tensor takes only sparse tensors on its right)."""
+    return new + old if old.is_sparse and not new.is_sparse else old + new
 
 
 _CYCLE_WARNED = False

@@ -7,8 +7,9 @@ Every path is a linear map of the weight computed by a kernel pair (see
 scatter-add of bag gradients into a dense weight gradient. Max bags first pick,
 without gradient, the row that wins each column, then gather by those rows.
 
-ember has no sparse tensors: ``sparse=True`` is accepted and gives the same
-dense gradient as ``sparse=False``.
+With ``sparse=True`` the weight's gradient is instead a sparse COO tensor holding,
+for every index looked up (padding left out), that row's share of the gradient, as
+torch gives it; ``SparseAdam``, ``SGD`` and ``Adagrad`` take such gradients.
 """
 
 import math
@@ -175,6 +176,39 @@ class _LookupBag(_Lookup):
     backward_name = "EmbeddingBagBackward0"
 
 
+class _SparseLookup(Function):
+    """A gather whose weight gradient is sparse: entry ``k`` is row ``rows[k]`` of the
+    weight with gradient ``coef[k] * grad_rows[source[k]]`` (``grad_rows``, the output
+    gradient as one row per lookup or bag), in lookup order, repeats kept."""
+
+    backward_name = "EmbeddingBackward0"
+
+    @staticmethod
+    def forward(ctx, weight, gather, fwd_args, rows, source, coef, scale_grad_by_freq):
+        ctx.spec = (rows, source, coef, scale_grad_by_freq, tuple(weight.shape))
+        return tensor_like(kernel_for(gather, weight)(data_of(weight), *fwd_args), weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, source, coef, scale_grad_by_freq, shape = ctx.spec
+        if scale_grad_by_freq:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse "
+                               "gradients")
+        if grad.requires_grad:
+            raise NotImplementedError("embedding: ember cannot differentiate a sparse weight "
+                                      "gradient again; use sparse=False for double backward")
+        G = data_of(grad).reshape(-1, shape[1])
+        values = G[source] if coef is None else G[source] * coef[:, None]
+        weight_grad = ember.sparse_coo_tensor(tensor_like(rows.reshape(1, -1), grad),
+                                              tensor_like(values, grad), shape,
+                                              check_invariants=False)
+        return weight_grad, None, None, None, None, None, None
+
+
+class _SparseLookupBag(_SparseLookup):
+    backward_name = "EmbeddingBagBackward0"
+
+
 # ---------------------------------------------------------------- checks
 def _index_array(input, op):
     """The int64 array of ``input`` (an int32/int64 tensor), else torch's error."""
@@ -252,8 +286,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         norm_type: the p of that norm. Default: 2.
         scale_grad_by_freq: divide each row's gradient by how often its index occurs
             in ``input``. Default: ``False``.
-        sparse: accepted for compatibility; ember has no sparse tensors, the weight
-            gradient is always dense. Default: ``False``.
+        sparse: make the weight's gradient a sparse COO tensor (the rows looked up,
+            with their gradients). Default: ``False``.
 
     Shape:
         - Input: ``(*)``. Weight: ``(V, D)``. Output: ``(*, D)``.
@@ -282,6 +316,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         _renorm_(weight, idx, max_norm, norm_type)
     xp = xp_of(weight)
     flat = idx.reshape(-1)
+    if sparse:
+        kept = xp.arange(flat.shape[0]) if pad < 0 else xp.flatnonzero(flat != pad)
+        return _SparseLookup.apply(weight, "sparse.row_gather", (idx, None, num), flat[kept], kept,
+                                   None, scale_grad_by_freq)
     coef = None
     if pad >= 0 or scale_grad_by_freq:
         dtype = data_of(weight).dtype
@@ -366,8 +404,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             in ``input`` (not with ``mode='max'``). Default: ``False``.
         mode: ``'sum'``, ``'mean'`` or ``'max'`` (per column, the first maximal row
             gets the gradient). Default: ``'mean'``.
-        sparse: accepted; ember has no sparse tensors, the weight gradient is
-            always dense (not with ``mode='max'``, as in torch). Default: ``False``.
+        sparse: make the weight's gradient a sparse COO tensor (every index of every
+            bag, with its share of the bag's gradient); not with ``mode='max'``, as in
+            torch. Default: ``False``.
         per_sample_weights: floating, same shape as ``input``: each row is scaled by
             its weight before summing (``mode='sum'`` only). Default: None.
         include_last_offset: ``offsets`` ends with the end of the last bag. Default: ``False``.
@@ -438,9 +477,14 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                 f"(while checking arguments for embedding_bag)")
         # rows (padding rows zeroed), scaled by their weights, summed by bags
         keep = None if pad < 0 else (idx != pad).astype(dtype)
-        bwd = keep if freq is None else (freq if keep is None else keep * freq)
-        rows = _LookupBag.apply(weight, "sparse.row_gather", "sparse.row_scatter", (idx, keep, num),
-                                (idx, bwd, num), "EmbeddingBagBackwardBackward0")
+        if sparse:
+            kept = xp.arange(idx.shape[0]) if pad < 0 else xp.flatnonzero(idx != pad)
+            rows = _SparseLookupBag.apply(weight, "sparse.row_gather", (idx, keep, num), idx[kept],
+                                          kept, None, scale_grad_by_freq)
+        else:
+            bwd = keep if freq is None else (freq if keep is None else keep * freq)
+            rows = _LookupBag.apply(weight, "sparse.row_gather", "sparse.row_scatter",
+                                    (idx, keep, num), (idx, bwd, num), "EmbeddingBagBackwardBackward0")
         scaled = rows * per_sample_weights.reshape(-1, 1)
         n = idx.shape[0]
         every = xp.arange(n, dtype=xp.int64)
@@ -456,6 +500,15 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
             kept = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(idx != pad)])
             div = (kept[ends] - kept[starts]).astype(dtype)
     args = (idx, starts, ends, None, div, pad, num)
+    if sparse:
+        pos, bag, _ = _bag_positions(xp, starts, ends)
+        rows = idx[pos]
+        share = None if div is None else _bag_weights(xp, rows, pos, bag, None, div, pad, dtype)
+        if pad >= 0:
+            kept = rows != pad
+            rows, bag, share = rows[kept], bag[kept], (None if share is None else share[kept])
+        return _SparseLookupBag.apply(weight, "sparse.bag_gather", args, rows, bag, share,
+                                      scale_grad_by_freq)
     if freq is None:
         return linear_map(weight, "sparse.bag_gather", "sparse.bag_scatter", args,
                           "EmbeddingBagBackward0", "EmbeddingBagBackwardBackward0")

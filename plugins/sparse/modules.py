@@ -35,7 +35,7 @@ class Embedding(Module):
         norm_type: the p of that norm. Default: 2.
         scale_grad_by_freq: divide gradients by the frequency of each index in the
             mini-batch. Default: ``False``.
-        sparse: accepted for compatibility; the gradient is dense in ember. Default: ``False``.
+        sparse: the weight's gradient is a sparse COO tensor. Default: ``False``.
         _weight: use this ``(num_embeddings, embedding_dim)`` tensor as the weight
             (not re-initialised). ``_freeze``: then do not train it.
 
@@ -122,7 +122,8 @@ class EmbeddingBag(Module):
         num_embeddings, embedding_dim: the table's shape.
         max_norm, norm_type, scale_grad_by_freq: as in :class:`Embedding`.
         mode: ``'sum'``, ``'mean'`` or ``'max'``. Default: ``'mean'``.
-        sparse: accepted; the gradient is dense in ember. Default: ``False``.
+        sparse: the weight's gradient is a sparse COO tensor (not with ``mode='max'``).
+            Default: ``False``.
         _weight: use this tensor as the weight.
         include_last_offset: ``offsets`` carries one more entry, the end of the
             last bag (CSR layout). Default: ``False``.
