@@ -1,217 +1,197 @@
-"""``ember.save`` / ``ember.load``: tensors and state dicts in the safetensors format.
+"""``ember.save`` / ``ember.load``: checkpoints in torch's format, read without running code.
 
-safetensors files hold only named arrays and string metadata, so loading one can
-never run code; files written by ``safetensors.torch.save_file`` load here and the
-other way round. Objects that need pickle (optimizer states with numbers and lists,
-arbitrary Python objects) are refused unless the caller passes ``pickle_ok=True``.
+By default ``save`` writes torch's zip format (what ``torch.save`` writes), so
+``torch.load(f, weights_only=True)`` reads ember's files, and ``load`` reads
+``torch.save`` files, through a pickle reader that resolves only a fixed table of
+names (tensors, storages, dtypes, devices, ``OrderedDict``, NumPy arrays) and
+calls no other code. Whole modules and arbitrary objects need ``pickle_ok=True``
+on both sides. The safetensors format is kept for tensors and dicts of tensors
+(``format="safetensors"`` or a ``.safetensors`` file name), and ``load`` detects it.
 """
 
 import io
-import json
 import os
-import pickle
-import struct
 from collections import OrderedDict
-from collections.abc import Mapping
+from contextlib import nullcontext
 
 import numpy as np
 
+from . import _dtype
+from ._device import device
+from ._size import Size
 from ._tensor import Tensor
+from ._checkpoint import safetensors_io
+from ._checkpoint.reader import read_zip
+from ._checkpoint.writer import write_zip
 
 __all__ = ["save", "load"]
 
-_KIND = "ember.kind"          # "tensor" (one tensor) or "dict"
-_ORDER = "ember.order"        # the keys in their original order (safetensors sorts them)
-_NESTED = "ember.nested"      # stored key -> path of keys, for dicts of dicts
-_VERSIONS = "ember.metadata"  # a state dict's ``_metadata`` (module versions)
-_PICKLE_MAGIC = b"EMBERPKL"
+_FORMATS = ("torch", "safetensors")
+_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+_LEAVES = (_dtype.dtype, device, Size)
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_OLD_EMBER_PICKLE = b"EMBERPKL"
+_TORCH_LEGACY = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"  # pre-1.6 torch.save magic
 
 
 class _NeedsPickle(Exception):
     pass
 
 
-def _flatten(obj, path, out):
-    for key, value in obj.items():
-        if not isinstance(key, str):
-            raise _NeedsPickle(f"a key of type {type(key).__name__}")
-        if isinstance(value, Tensor):
-            out.append((path + (key,), value))
-        elif isinstance(value, Mapping):
-            _flatten(value, path + (key,), out)
-        else:
-            raise _NeedsPickle(f"a value of type {type(value).__name__} under key {'.'.join(path + (key,))!r}")
+def _check_storable(obj, path, seen):
+    """Raise _NeedsPickle unless ``obj`` holds only what a weights-only reader reads back."""
+    kind = type(obj)
+    if kind in _SCALARS or isinstance(obj, (Tensor, *_LEAVES)):
+        return
+    if kind is np.ndarray or isinstance(obj, np.generic):
+        if obj.dtype.kind not in "biufc" or obj.dtype.fields is not None:
+            raise _NeedsPickle(f"a NumPy array of dtype {obj.dtype} at {path or 'the top'}")
+        return
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if kind in (dict, OrderedDict):
+        for key, value in obj.items():
+            where = f"{path}[{key!r}]"
+            _check_storable(key, where, seen)
+            _check_storable(value, where, seen)
+        for name, value in vars(obj).items() if kind is OrderedDict else ():
+            _check_storable(value, f"{path}.{name}", seen)
+    elif kind in (list, tuple, set, frozenset):
+        for i, value in enumerate(obj):
+            _check_storable(value, f"{path}[{i}]", seen)
+    else:
+        from .nn.module import Module
+
+        if isinstance(obj, Module):
+            raise _NeedsPickle(
+                f"a whole module ({kind.__name__}) at {path or 'the top'}; save model.state_dict() instead and "
+                "restore it with load_state_dict()"
+            )
+        raise _NeedsPickle(f"an object of type {kind.__qualname__} at {path or 'the top'}")
 
 
-def _host_array(t):
-    # safetensors writes the buffer as laid out: a transposed view would come back scrambled.
-    # (np.ascontiguousarray would also turn a 0-d array into 1-d.)
-    return np.require(t._be.to_host(t.detach()._data), requirements="C")
+def save(obj, f, pickle_ok=False, format=None):
+    """Write ``obj`` to ``f`` (a path or a binary file object), as ``torch.save`` would.
 
-
-def _encode(obj):
-    """``(arrays, metadata)`` for safetensors, or raise _NeedsPickle."""
-    metadata = {}
-    if isinstance(obj, Tensor):
-        metadata[_KIND] = "tensor"
-        return {"tensor": _host_array(obj)}, metadata
-    if not isinstance(obj, Mapping):
-        raise _NeedsPickle(f"an object of type {type(obj).__name__}")
-    entries = []
-    _flatten(obj, (), entries)
-    metadata[_KIND] = "dict"
-    arrays, nested, order = {}, {}, []
-    for path, tensor in entries:
-        key = ".".join(path)
-        while key in arrays:   # two paths that join to the same name
-            key += "_"
-        arrays[key] = _host_array(tensor)
-        order.append(key)
-        if len(path) > 1 or key != path[0]:
-            nested[key] = list(path)
-    metadata[_ORDER] = json.dumps(order)
-    if nested:
-        metadata[_NESTED] = json.dumps(nested)
-    versions = getattr(obj, "_metadata", None)
-    if versions is not None:
-        try:
-            metadata[_VERSIONS] = json.dumps(list(versions.items()))
-        except TypeError:   # entries json cannot hold: the versions are dropped, not the weights
-            pass
-    return arrays, metadata
-
-
-def save(obj, f, pickle_ok=False):
-    """Write ``obj`` to ``f`` (a path or a binary file object).
-
-    A tensor, or a dict of tensors such as ``model.state_dict()`` (dicts of dicts
-    of tensors too), is written in the safetensors format, keeping the key order
-    and the state dict's ``_metadata``. Tensors are saved detached, from any
-    device. Anything else needs pickle and raises a TypeError unless
-    ``pickle_ok=True``.
+    Tensors (of any device, saved detached, views of one tensor kept as views),
+    Parameters, numbers, strings, bytes, None, dtypes, devices, sizes, NumPy
+    arrays, and dicts, ``OrderedDict``s, lists, tuples and sets of these are
+    written in torch's zip format: the file loads with ``ember.load`` and with
+    ``torch.load(f, weights_only=True)``. (NumPy arrays are pickled as
+    ``torch.save`` pickles them, which ``torch.load`` reads only with NumPy's
+    names allowed, ``torch.serialization.safe_globals``.) Other objects, such
+    as a whole ``Module``, raise a TypeError unless ``pickle_ok=True``.
 
     Args:
-        obj: what to save.
+        obj: what to save, typically ``{'epoch': e, 'model': model.state_dict(),
+            'optimizer': opt.state_dict()}``.
         f: a file name (str or ``os.PathLike``) or an object with ``write``.
-        pickle_ok: allow pickle for objects safetensors cannot hold. Loading a
-            pickle can run arbitrary code: only load such files from sources you trust.
+        pickle_ok: also pickle objects of other types. Loading such a file runs
+            code from it: it needs ``pickle_ok=True`` in ``ember.load`` too.
+        format: ``'torch'`` (the default) or ``'safetensors'`` (the default for a
+            file name ending in ``.safetensors``), which holds only a tensor or
+            (nested) dicts of tensors with str keys.
 
     Examples::
 
         >>> import tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), 'weights.safetensors')
-        >>> ember.save({'w': ember.ones(2)}, path)
-        >>> ember.load(path)['w']
-        tensor([1., 1.])
+        >>> path = os.path.join(tempfile.mkdtemp(), 'checkpoint.pt')
+        >>> model = ember.nn.Module()
+        >>> model.w = ember.nn.Parameter(ember.ones(2))
+        >>> ember.save({'epoch': 3, 'model': model.state_dict()}, path)
+        >>> ember.load(path)
+        {'epoch': 3, 'model': OrderedDict([('w', tensor([1., 1.]))])}
     """
-    try:
-        arrays, metadata = _encode(obj)
-    except _NeedsPickle as why:
-        if not pickle_ok:
+    if format is None:
+        name = os.fspath(f) if isinstance(f, (str, os.PathLike)) else ""
+        format = "safetensors" if str(name).endswith(".safetensors") else "torch"
+    if format not in _FORMATS:
+        raise ValueError(f"format must be one of {_FORMATS}, got {format!r}")
+    if format == "safetensors":
+        try:
+            data = safetensors_io.encode(obj)
+        except safetensors_io.NotTensors as why:
             raise TypeError(
-                f"ember.save writes tensors and (nested) dicts of tensors in the safetensors format; "
-                f"this object holds {why}, which needs pickle. Pass pickle_ok=True to use pickle "
-                "(unsafe: loading a pickle can run arbitrary code)."
+                f"the safetensors format holds a tensor or (nested) dicts of tensors with str keys; this object "
+                f"holds {why}. Save it in torch's format (format='torch')"
             ) from None
-        data = _PICKLE_MAGIC + pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    else:
-        from safetensors.numpy import save as st_save
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "wb") as out:
+                out.write(data)
+        else:
+            f.write(data)
+        return
+    if not pickle_ok:
+        try:
+            _check_storable(obj, "", set())
+        except _NeedsPickle as why:
+            raise TypeError(
+                f"ember.save stores tensors, numbers, strings, NumPy arrays and containers of them; this object "
+                f"holds {why}. Pass pickle_ok=True to pickle it (loading it then runs code from the file, "
+                "and needs pickle_ok=True too)"
+            ) from None
+    write_zip(obj, f)
 
-        data = st_save(arrays, metadata=metadata)
+
+def _source(f):
+    """A context giving a seekable binary file for ``f``."""
     if isinstance(f, (str, os.PathLike)):
-        with open(f, "wb") as out:
-            out.write(data)
-    else:
-        f.write(data)
-
-
-def _read_header(data):
-    if len(data) < 8:
-        return None
-    (size,) = struct.unpack("<Q", data[:8])
-    if size > len(data) - 8 or data[8:9] != b"{":
-        return None
-    try:
-        return json.loads(data[8:8 + size])
-    except ValueError:
-        return None
+        return open(f, "rb")
+    if not hasattr(f, "read"):
+        raise TypeError(f"ember.load expects a file name or a binary file object, got {type(f).__name__}")
+    if getattr(f, "seekable", lambda: False)():
+        return nullcontext(f)
+    return io.BytesIO(f.read())
 
 
 def load(f, map_location=None, pickle_ok=False, weights_only=None):
-    """Read what :func:`save` wrote (or any safetensors file) from ``f``.
+    """Read what :func:`save` or ``torch.save`` wrote to ``f``, running no code from it.
 
-    A dict comes back as an ``OrderedDict`` of tensors in the saved order, with its
-    ``_metadata`` restored, ready for ``load_state_dict``. Files written with
-    ``safetensors.torch.save_file`` load the same way.
+    Reads torch's zip format (``torch.save`` since PyTorch 1.6, and ``ember.save``)
+    and safetensors files. Tensors come back as ember tensors, Parameters as
+    ``ember.nn.Parameter``, torch dtypes/devices/sizes as ember's; tensors that
+    shared storage in the file share memory again. Any name in the file's pickle
+    other than those raises an ``UnpicklingError`` naming it, unless ``pickle_ok``.
 
     Args:
-        f: a file name or an object with ``read``.
-        map_location: a device (``'cpu'``, ``'cuda:0'``, ``ember.device``) to put the
-            tensors on; the CPU by default.
-        pickle_ok: allow reading a pickle written with ``save(..., pickle_ok=True)``.
-            Unsafe: a pickle can run arbitrary code; only for files you trust.
-        weights_only: accepted for torch compatibility; safetensors files hold
-            weights only anyway.
+        f: a file name or a binary file object.
+        map_location: where to put tensors, as in ``torch.load``: None (the device
+            they were saved from), a device (``'cpu'``, ``'cuda:0'``,
+            ``ember.device``), a dict from saved location to device, or a callable
+            ``(storage, location) -> tensor or None``.
+        pickle_ok: also import and call other names the pickle asks for (whole
+            modules, arbitrary objects). Unsafe: only for files you trust.
+        weights_only: torch's name for the opposite of ``pickle_ok``: True (the
+            default here) reads data only, False equals ``pickle_ok=True``.
     """
-    if isinstance(f, (str, os.PathLike)):
-        with open(f, "rb") as src:
-            data = src.read()
-    else:
-        data = f.read()
-    if data.startswith(_PICKLE_MAGIC):
-        if not pickle_ok:
+    if weights_only is not None:
+        if weights_only and pickle_ok:
+            raise ValueError("weights_only=True and pickle_ok=True contradict each other")
+        pickle_ok = not weights_only
+    with _source(f) as fp:
+        start = fp.tell()
+        head = fp.read(len(_TORCH_LEGACY))
+        fp.seek(start)
+        if head[:4] in _ZIP_MAGICS:
+            return read_zip(fp, map_location, trusted=pickle_ok)
+        if head.startswith(_OLD_EMBER_PICKLE):
             raise RuntimeError(
-                "this file was written with pickle (ember.save(..., pickle_ok=True)); loading it can run "
-                "arbitrary code. Pass pickle_ok=True only if you trust its source."
+                "this file is a plain pickle written by an earlier ember with pickle_ok=True; if you trust it, "
+                "read it with pickle.loads(data[8:]) and save it again"
             )
-        obj = pickle.load(io.BytesIO(data[len(_PICKLE_MAGIC):]))
-        return _relocate(obj, map_location)
-    header = _read_header(data)
-    if header is None:
-        if data[:2] == b"PK" or data[:1] == b"\x80":
+        if head == _TORCH_LEGACY:
             raise RuntimeError(
-                "this file is not in the safetensors format (it looks like a torch.save/pickle file). "
-                "Re-save the state dict with safetensors.torch.save_file, or use ember.save(..., pickle_ok=True) "
-                "files with ember.load(..., pickle_ok=True)."
+                "this file is in torch's legacy format (torch.save before PyTorch 1.6, or "
+                "_use_new_zipfile_serialization=False), which ember does not read; re-save it with a current "
+                "torch.save"
             )
-        raise RuntimeError("ember.load: not a safetensors file (unreadable header)")
-    from safetensors.numpy import load as st_load
-
-    from ._creation import from_numpy
-
-    metadata = header.get("__metadata__") or {}
-    arrays = st_load(data)
-    order = json.loads(metadata[_ORDER]) if _ORDER in metadata else list(arrays)
-    tensors = OrderedDict((k, _relocate(from_numpy(np.array(arrays[k])), map_location)) for k in order)
-    if metadata.get(_KIND) == "tensor":
-        return tensors["tensor"]
-    if _NESTED in metadata:
-        nested = json.loads(metadata[_NESTED])
-        out = OrderedDict()
-        for key, t in tensors.items():
-            node = out
-            path = nested.get(key, [key])
-            for part in path[:-1]:
-                node = node.setdefault(part, OrderedDict())
-            node[path[-1]] = t
-        tensors = out
-    if _VERSIONS in metadata:
-        tensors._metadata = OrderedDict((k, v) for k, v in json.loads(metadata[_VERSIONS]))
-    return tensors
-
-
-def _relocate(obj, map_location):
-    if map_location is None:
-        return obj
-    if isinstance(obj, Tensor):
-        return obj.to(map_location)
-    if isinstance(obj, Mapping):
-        out = type(obj)() if isinstance(obj, (dict, OrderedDict)) else {}
-        for k, v in obj.items():
-            out[k] = _relocate(v, map_location)
-        if hasattr(obj, "_metadata"):
-            out._metadata = obj._metadata
-        return out
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_relocate(v, map_location) for v in obj)
-    return obj
+        data = fp.read()
+    header = safetensors_io.header_of(data)
+    if header is not None:
+        return safetensors_io.decode(data, header, map_location)
+    if not data:
+        raise RuntimeError("ember.load: the file is empty")
+    raise RuntimeError(
+        "ember.load: not a checkpoint (neither torch's zip format, as torch.save and ember.save write, nor safetensors)"
+    )
