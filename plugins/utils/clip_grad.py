@@ -40,7 +40,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return ember.tensor(0.0)
     device = tensors[0].device
     with ember.no_grad():
-        norms = [ember.norm(t, norm_type).to(device) for t in tensors]
+        norms = [t.norm(norm_type).to(device) for t in tensors]  # the method serves sparse too
         total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
     if error_if_nonfinite and not bool(total.isfinite()):
         raise RuntimeError(
