@@ -14,6 +14,8 @@ import ember
 from ember.autograd import Function, once_differentiable
 from ember.backend import check_dtype
 
+from .modules import _Loss
+
 __all__ = ["ctc_loss", "CTCLoss"]
 
 _CHECKED_FROM = "(while checking arguments for ctc_loss_allocate_outputs)"
@@ -212,7 +214,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     return loss if batched else loss.squeeze(0)
 
 
-class CTCLoss(ember.nn.Module):
+class CTCLoss(_Loss):
     r"""The connectionist temporal classification loss (Graves et al., 2006).
 
     For unsegmented sequence labelling: the loss of an item is the negative
@@ -250,8 +252,7 @@ class CTCLoss(ember.nn.Module):
     """
 
     def __init__(self, blank=0, reduction="mean", zero_infinity=False):
-        super().__init__()
-        self.reduction = reduction
+        super().__init__(reduction=reduction)
         self.blank = blank
         self.zero_infinity = zero_infinity
 
