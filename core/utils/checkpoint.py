@@ -10,6 +10,8 @@ import contextlib
 import functools
 import warnings
 
+import numpy as np
+
 from .._creation import empty
 from .._tensor import Tensor
 from ..autograd import Function, backward as _backward
@@ -29,12 +31,11 @@ class _RandomState:
         self.states = []
         for name, index in sorted(places, key=str):
             gen = REGISTRY.get(name).generator(index)
-            bits = getattr(gen, "bit_generator", None)
-            if bits is None or not hasattr(bits, "state"):
+            if not isinstance(gen, np.random.Generator):  # only NumPy generators are saved here
                 warnings.warn(f"checkpoint cannot save the random state of the {name} backend; "
                               f"random ops may draw differently when recomputed")
                 continue
-            self.states.append((name, index, bits.state))
+            self.states.append((name, index, gen.bit_generator.state))
 
     def _apply(self, states):
         for name, index, state in states:
