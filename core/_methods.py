@@ -197,7 +197,7 @@ def _copy_(self, src, non_blocking=False):
 
 
 def _random_inplace(fn):
-    node_cls = _overwritten_node(fn.__name__.strip("_").capitalize() + "Backward0")
+    node_cls = _overwritten_node("".join(w.capitalize() for w in fn.__name__.split("_")) + "Backward0")
 
     def method(self, *args, **kwargs):
         recording = MODE.enabled and self._rg
@@ -356,6 +356,9 @@ def install():
         unsqueeze_=_inplace_view(shape.unsqueeze, "unsqueeze_"),
         uniform_=_random_inplace(_random.uniform_), normal_=_random_inplace(_random.normal_),
         random_=_random_inplace(_random.random_), bernoulli=_random.bernoulli,
+        bernoulli_=_random_inplace(_random.bernoulli_), exponential_=_random_inplace(_random.exponential_),
+        geometric_=_random_inplace(_random.geometric_), log_normal_=_random_inplace(_random.log_normal_),
+        cauchy_=_random_inplace(_random.cauchy_), multinomial=_random.multinomial,
         __getitem__=index.getitem, __setitem__=index.setitem,
         __neg__=UNARY["neg"], __pos__=lambda self: self, __abs__=UNARY["abs"],
         __invert__=_invert, clip_=_clip_,
