@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import ember
+from tests.sample_tolerance import tolerance
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")  # torch.testing._internal needs it
@@ -75,15 +76,11 @@ def _tensors(out):
     return []
 
 
-# float32 results of different summation orders agree to a few units of 1e-6 relative
-_TOLERANCE = {torch.float64: dict(rtol=1e-6, atol=1e-8), torch.float32: dict(rtol=2e-4, atol=2e-5),
-              torch.int64: dict(rtol=0, atol=0)}
-
-
 def _close(e, t, what, dtype=torch.float64):
     assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), equal_nan=True, err_msg=what,
-                               **_TOLERANCE[dtype])
+    expected = t.detach().numpy()
+    np.testing.assert_allclose(e.detach().numpy(), expected, equal_nan=True, err_msg=what,
+                               **tolerance(str(dtype).split(".")[-1], expected))
 
 
 @pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])

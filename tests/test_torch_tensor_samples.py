@@ -21,6 +21,7 @@ import pytest
 
 import ember
 from tests import sample_counts
+from tests.sample_tolerance import tolerance
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")  # torch.testing._internal needs it
@@ -43,9 +44,6 @@ UNDETERMINED = {"bernoulli", "cauchy", "empty", "empty_like", "empty_strided", "
                 "log_normal", "multinomial", "new_empty", "new_empty_strided", "normal", "rand_like",
                 "randint", "randint_like", "randn", "randn_like", "uniform", "svd_lowrank", "pca_lowrank"}
 
-# float32 sums in different orders agree to a few units of 1e-6 relative.
-TOLERANCE = {torch.float64: dict(rtol=1e-6, atol=1e-8), torch.float32: dict(rtol=2e-4, atol=2e-5)}
-EXACT = dict(rtol=0, atol=0)
 
 
 def _resolve(root, dotted):
@@ -187,21 +185,24 @@ def _dtype_name(dtype):
     return str(dtype).split(".")[-1]
 
 
-def _compare(e, t, what, tol):
+def _compare(e, t, what, values=True):
+    """Same kind of output, shape and dtype; same values too unless ``values`` is False."""
     if isinstance(t, torch.Tensor):
         assert isinstance(e, ember.Tensor), f"{what}: ember gave {type(e).__name__}, torch a tensor"
         assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch's {tuple(t.shape)}"
         assert _dtype_name(e.dtype) == _dtype_name(t.dtype), f"{what}: dtype {e.dtype} != torch's {t.dtype}"
-        if tol is not None:
-            exact = not (t.is_floating_point() or t.is_complex())
-            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), equal_nan=True, err_msg=what,
-                                       **(EXACT if exact else tol))
-    elif tol is not None:
-        e_value = tuple(e) if isinstance(t, torch.Size) else e
-        assert type(e_value) is type(t if not isinstance(t, torch.Size) else tuple(t)) or (
-            isinstance(e, (int, float)) and isinstance(t, (int, float))), f"{what}: {e!r} != torch's {t!r}"
-        np.testing.assert_allclose(np.asarray(e_value, dtype=float), np.asarray(tuple(t) if isinstance(
-            t, torch.Size) else t, dtype=float), equal_nan=True, err_msg=what, **tol)
+        if values:
+            expected = t.detach().numpy()
+            np.testing.assert_allclose(e.detach().numpy(), expected, equal_nan=True, err_msg=what,
+                                       **tolerance(_dtype_name(t.dtype), expected))
+    elif values:
+        if isinstance(t, torch.Size):
+            t, e = tuple(t), tuple(e)
+        numbers = isinstance(e, (int, float)) and isinstance(t, (int, float))
+        assert type(e) is type(t) or numbers, f"{what}: {e!r} ({type(e).__name__}) != torch's {t!r}"
+        expected = np.asarray(t, dtype=float)
+        np.testing.assert_allclose(np.asarray(e, dtype=float), expected, equal_nan=True, err_msg=what,
+                                   **tolerance("float64", expected))
 
 
 # --------------------------------------------------------------------------
@@ -213,8 +214,8 @@ def _run(fn, sample_input, args, kwargs, inplace):
     return fn(target, *args, **kwargs)
 
 
-def _check_sample(op, kind, torch_fn, ember_fn, sample, dtype):
-    """Raises AssertionError naming the difference; returns a skip reason or None."""
+def _check_sample(op, kind, torch_fn, ember_fn, sample):
+    """Raises AssertionError (or ember's own error) naming the difference."""
     what = f"{op.name} {kind} input={_describe(sample.input)} args={str(sample.args)[:100]} kwargs={sample.kwargs}"
     inplace = kind == "inplace"
     with warnings.catch_warnings():
@@ -230,19 +231,18 @@ def _check_sample(op, kind, torch_fn, ember_fn, sample, dtype):
             e_out = _run(ember_fn, e_input, e_args, e_kwargs, inplace)
         except Exception as error:  # noqa: BLE001
             if torch_error is not None:
-                return None
+                return
             raise AssertionError(f"{what}: ember raised {type(error).__name__}: {error}") from error
     if torch_error is not None:
         raise AssertionError(f"{what}: torch refuses it ({type(torch_error).__name__}: "
                              f"{str(torch_error)[:120]}), ember accepted it")
-    tol = None if op.name in UNDETERMINED else TOLERANCE.get(dtype, EXACT)
+    values = op.name not in UNDETERMINED
     t_list, e_list = _outputs(t_out), _outputs(e_out)
     assert len(e_list) == len(t_list), f"{what}: {len(e_list)} outputs, torch {len(t_list)}"
     for i, (e, t) in enumerate(zip(e_list, t_list)):
-        _compare(e, t, f"{what}: output {i}", tol)
-    if tol is not None:
-        _check_gradients(t_list, e_list, seen, what, tol)
-    return None
+        _compare(e, t, f"{what}: output {i}", values)
+    if values:
+        _check_gradients(t_list, e_list, seen, what)
 
 
 def _describe(x):
@@ -253,7 +253,7 @@ def _describe(x):
     return repr(x)
 
 
-def _check_gradients(t_list, e_list, seen, what, tol):
+def _check_gradients(t_list, e_list, seen, what):
     graded = [i for i, t in enumerate(t_list) if isinstance(t, torch.Tensor) and t.requires_grad
               and t.is_floating_point() and t.numel()]
     t_leaves = [t for t, _ in seen.values() if t.requires_grad]
@@ -276,7 +276,7 @@ def _check_gradients(t_list, e_list, seen, what, tol):
             other = t_g if e_g is None else e_g
             assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {k}"
         else:
-            _compare(e_g, t_g, f"{what}: gradient {k}", tol)
+            _compare(e_g, t_g, f"{what}: gradient {k}")
 
 
 # --------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def test_tensor_op_on_torchs_samples(name, variant, kind, floating):
             sample_counts.add(label, f"skipped: {OUT_OF_SCOPE[reason]}")
             continue
         try:
-            _check_sample(op, kind, torch_fn, ember_fn, sample, dtype)
+            _check_sample(op, kind, torch_fn, ember_fn, sample)
         except Exception as error:  # noqa: BLE001 - ember raised or differs: counted, reported below
             prefix = "" if isinstance(error, AssertionError) else f"{type(error).__name__} in ember: "
             failures.append(prefix + " | ".join(line.strip() for line in str(error).splitlines() if line.strip())[:500])
