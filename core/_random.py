@@ -1,5 +1,8 @@
 """Random tensors and seeding; each backend keeps the generator of each of its devices."""
 
+import operator
+import warnings
+
 import numpy as np
 
 from . import _dtype
@@ -155,6 +158,10 @@ def _work_dtype(t):
 
 def _store(t, values):
     """Write ``values`` (any float/int array of t's shape) into t and move its version on."""
+    if not getattr(t._data.flags, "writeable", True):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
     t._data[...] = values
     t._bump_version()
     return t
@@ -275,8 +282,6 @@ def geometric_(t, p, *, generator=None):
 
 
 def _int_bound(x, op, name):
-    import operator
-
     try:
         x = operator.index(x)
     except TypeError:
@@ -322,8 +327,6 @@ def _check_random_range(t, low, top):
         exact = 1 << np.finfo(dt).nmant + 1
         for name, value in (("from", low), ("to - 1", top)):
             if not -exact <= value <= exact:
-                import warnings
-
                 warnings.warn(f"random_: {name} = {value} lies outside [-2^{np.finfo(dt).nmant + 1}, "
                               f"2^{np.finfo(dt).nmant + 1}], where {t.dtype.name} holds every integer: "
                               "the drawn integers are rounded to the nearest representable values", UserWarning,

@@ -14,7 +14,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import MODE
 from ..autograd.graph import Node
-from .common import (_make, cast, checked_scalar, check_tensor, is_scalar, needs_grad, normalize_dim,
+from .common import (_make, broadcast_error, cast, checked_scalar, is_scalar, needs_grad, normalize_dim,
                      python_scalar, record, same_backend)
 from .index import index_select, masked_select
 from .inplace import apply_inplace
@@ -370,8 +370,6 @@ def _write_masked_scatter(target, xp, m, values):
 
 def _broadcast_shape(a, b):
     """torch's broadcast of two shapes (RuntimeError naming the first mismatch)."""
-    from .common import broadcast_error
-
     err = broadcast_error(a, b)
     if err is not None:
         raise err

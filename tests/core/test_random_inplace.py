@@ -325,6 +325,8 @@ BAD = {
     "normal shapes": lambda lib: lib.normal(lib.zeros(3), lib.ones(2)),
     "normal int mean": lambda lib: lib.normal(lib.zeros(3, dtype=lib.int64), 1.0),
     "normal numbers negative std": lambda lib: lib.normal(0.0, -1.0, (2,)),
+    "exponential_ expanded": lambda lib: lib.zeros(1, 3).expand(2, 3).exponential_(),
+    "random_ expanded": lambda lib: lib.zeros(1, 3).expand(2, 3).random_(),
 }
 
 
