@@ -369,7 +369,11 @@ def index_select(input, dim, index):
 class GatherBackward0(Node):
     def backward(self, g):
         (index,) = self.saved()
-        return scatter_into_zeros(g, self.dim, index, self.shape), None
+        if not index._data.size:
+            return g.new_zeros(self.shape), None
+        # a 0-d input or index took part as 1-d with one element
+        g1, index1 = g.reshape(g.shape or (1,)), index.reshape(index.shape or (1,))
+        return scatter_into_zeros(g1, self.dim, index1, self.shape or (1,)).reshape(self.shape), None
 
 
 class ScatterIntoZerosBackward(Node):
@@ -382,9 +386,9 @@ def _gather_index_check(input, d, index, name):
     check_tensor(index, "index")
     if index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
-    if index._data.ndim != input._data.ndim:
+    if max(index._data.ndim, 1) != max(input._data.ndim, 1):  # 0-d counts as 1-d, as in torch
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    for i, (a, b) in enumerate(zip(index._data.shape, input._data.shape)):
+    for i, (a, b) in enumerate(zip(index._data.shape or (1,), input._data.shape or (1,))):
         if i != d and a > b:
             raise RuntimeError(
                 f"Size does not match at dimension {i} expected index {list(index.shape)} to be no "
@@ -401,10 +405,15 @@ def gather(input, dim, index):
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims)."""
     check_tensor(input)
     d = normalize_dim(dim, input._data.ndim)
-    _gather_index_check(input, d, index, "gather")
+    check_tensor(index, "index")
     xp = input._be.xp
-    sub = input._data[tuple(slice(0, s) if i != d else slice(None) for i, s in enumerate(index._data.shape))]
-    data = xp.take_along_axis(sub, index._data, axis=d) if input._data.ndim else input._data[()].reshape(()).copy()
+    if not index._data.size:  # as torch: an empty index takes nothing and is not checked further
+        data = xp.empty(index._data.shape, dtype=input._data.dtype)
+    else:
+        _gather_index_check(input, d, index, "gather")
+        source, where = (a.reshape(a.shape or (1,)) for a in (input._data, index._data))
+        sub = source[tuple(slice(0, s) if i != d else slice(None) for i, s in enumerate(where.shape))]
+        data = xp.take_along_axis(sub, where, axis=d).reshape(index._data.shape)
     if MODE.enabled and input._rg:
         node = GatherBackward0()
         node.dim, node.shape = d, input._data.shape
