@@ -1,6 +1,7 @@
 """Reading torch's zip checkpoint format (``torch.save`` since 1.6, and ember's) without torch."""
 
 import io
+import struct
 import sys
 import zipfile
 
@@ -14,7 +15,7 @@ def read_zip(fp, map_location=None, trusted=False):
     """The object saved in the zip checkpoint ``fp`` (a seekable binary file)."""
     try:
         zf = zipfile.ZipFile(fp)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error) as e:
         raise RuntimeError(f"ember.load: the checkpoint is not a readable zip archive ({e})") from None
     with zf:
         return _Archive(zf).load(map_location, trusted)
@@ -51,7 +52,7 @@ class _Archive:
                 return filled
         except KeyError:
             raise RuntimeError(f"ember.load: the checkpoint has no record '{self.prefix}{name}'") from None
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, struct.error, NotImplementedError) as e:
             raise RuntimeError(f"ember.load: the record '{self.prefix}{name}' is unreadable ({e})") from None
 
     def _info(self, name):

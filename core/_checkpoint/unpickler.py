@@ -17,6 +17,7 @@ file is callable, so ``REDUCE`` can call nothing else. With ``trusted=True``
 
 import pickle
 import re
+import struct
 from collections import OrderedDict
 from math import prod
 
@@ -298,6 +299,10 @@ _SAFE_OPCODES = {
         pickle.PERSID, pickle.BINPERSID,
     )
 }
+class _CallerError(Exception):
+    """Carries an error of ``persistent_load`` through ``read_pickle`` unchanged."""
+
+
 class _RefusingDispatch(dict):
     def __missing__(self, code):
         import pickletools
@@ -353,7 +358,18 @@ class Unpickler(pickle._Unpickler):
             raise UnpicklingError(f"expected a storage type, got {storage_type!r}")
         if not isinstance(key, str) or not isinstance(location, str) or type(numel) is not int or numel < 0:
             raise UnpicklingError(f"malformed storage id {pid!r}")
-        return self._load_storage(storage_type.dtype, key, location, numel)
+        try:
+            return self._load_storage(storage_type.dtype, key, location, numel)
+        except Exception as e:   # the caller's code (and map_location's): its errors pass unchanged
+            raise _CallerError from e
+
+    def load_inst(self):
+        if self.trusted:
+            return super().load_inst()
+        module = self.readline()[:-1].decode("ascii")
+        name = self.readline()[:-1].decode("ascii")
+        self.find_class(module, name)   # a name outside the table is refused by name
+        raise UnpicklingError("the pickle opcode INST is not allowed in a checkpoint")
 
     def _replace_top(self, value):
         """Put ``value`` where the object being built was, in the stack and the memo."""
@@ -411,6 +427,7 @@ class Unpickler(pickle._Unpickler):
         self._container(set, "ADDITEMS")
         self.stack[-1].update(items)
 
+    dispatch[pickle.INST[0]] = load_inst
     dispatch[pickle.BUILD[0]] = load_build
     dispatch[pickle.APPEND[0]] = load_append
     dispatch[pickle.APPENDS[0]] = load_appends
@@ -423,7 +440,10 @@ def read_pickle(file, persistent_load, trusted=False):
     """The object pickled in ``file``, read with :class:`Unpickler`."""
     try:
         return Unpickler(file, persistent_load, trusted).load()
+    except _CallerError as e:
+        raise e.__cause__ from None
     except (UnpicklingError, RuntimeError):
         raise
-    except (EOFError, KeyError, IndexError, AttributeError, TypeError, ValueError, OverflowError) as e:
+    except (EOFError, KeyError, IndexError, AttributeError, TypeError, ValueError, OverflowError,
+            struct.error) as e:
         raise UnpicklingError(f"the checkpoint's pickle is corrupt ({type(e).__name__}: {e})") from None

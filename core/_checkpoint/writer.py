@@ -27,7 +27,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from .torch_names import REBUILD_MODULE, REBUILD_PARAMETER, REBUILD_TENSOR, STORAGE_NAMES
 
-ARCHIVE = "archive"
+_ARCHIVE = "archive"  # the records' folder in a stream; torch names it after the file for a path
 _ALIGNMENT = 64  # torch aligns each record's data so that it can be memory-mapped
 
 
@@ -182,20 +182,27 @@ def write_zip(obj, f):
     storages = _Storages()
     pickled = io.BytesIO()
     _TorchPickler(pickled, storages).dump(obj)
+    folder = _ARCHIVE
+    if isinstance(f, (str, os.PathLike)):   # "ck.pth.tar" -> "ck.pth", as torch
+        base = os.path.basename(os.fsdecode(f))
+        folder = base[: base.rindex(".")] if "." in base else base
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-        _write_record(zf, "data.pkl", pickled.getvalue())
-        _write_record(zf, ".format_version", b"1")
-        _write_record(zf, ".storage_alignment", str(_ALIGNMENT).encode())
-        _write_record(zf, "byteorder", sys.byteorder.encode())
+        def record(name, data):
+            _write_record(zf, f"{folder or _ARCHIVE}/{name}", data)
+
+        record("data.pkl", pickled.getvalue())
+        record(".format_version", b"1")
+        record(".storage_alignment", str(_ALIGNMENT).encode())
+        record("byteorder", sys.byteorder.encode())
         for key, storage in storages.records.items():
             host = np.ascontiguousarray(storage.be.to_host(storage.array)).reshape(-1)
-            _write_record(zf, f"data/{key}", host.view(np.uint8))
-        _write_record(zf, "version", b"3\n")
-        _write_record(zf, ".data/serialization_id", str(int.from_bytes(os.urandom(16), "little")).zfill(40).encode())
+            record(f"data/{key}", host.view(np.uint8))
+        record("version", b"3\n")
+        record(".data/serialization_id", str(int.from_bytes(os.urandom(16), "little")).zfill(40).encode())
 
 
 def _write_record(zf, name, data):
-    info = zipfile.ZipInfo(f"{ARCHIVE}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_STORED
     nbytes = len(data)
     info.file_size = nbytes

@@ -1,6 +1,10 @@
-"""ember.save / ember.load: safetensors round trips, files from PyTorch, pickle refusal."""
+"""ember.save / ember.load: round trips in both formats, safetensors files from PyTorch, pickle refusal.
+
+torch's zip format in depth (files from torch.save, files for torch.load, hostile
+files) is tested in test_checkpoint_format.py."""
 
 import io
+import pickle
 from collections import OrderedDict
 
 import numpy as np
@@ -97,12 +101,13 @@ def test_ember_file_loads_into_pytorch(tmp_path):
     np.testing.assert_allclose(as_numpy(e(ember.tensor(x))), as_numpy(t(torch.tensor(x))), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("fmt", ["torch", "safetensors"])
 @pytest.mark.parametrize("dtype", [ember.float16, ember.float32, ember.float64, ember.int64, ember.int32,
                                    ember.uint8, ember.bool])
-def test_dtypes_round_trip(dtype):
+def test_dtypes_round_trip(dtype, fmt):
     t = (ember.arange(12) % 3).to(dtype).reshape(3, 4)
     buf = io.BytesIO()
-    ember.save({"t": t, "scalar": ember.tensor(2.5)}, buf)
+    ember.save({"t": t, "scalar": ember.tensor(2.5)}, buf, format=fmt)
     buf.seek(0)
     back = ember.load(buf)
     assert back["t"].dtype is dtype
@@ -110,10 +115,11 @@ def test_dtypes_round_trip(dtype):
     assert back["scalar"].shape == () and float(back["scalar"]) == 2.5
 
 
-def test_non_contiguous_views_saved_correctly(tmp_path):
+@pytest.mark.parametrize("fmt", ["torch", "safetensors"])
+def test_non_contiguous_views_saved_correctly(tmp_path, fmt):
     base = ember.arange(12.0).reshape(3, 4)
-    views = {"t": base.t(), "step": base[:, ::2], "shared": base}
-    ember.save(views, tmp_path / "v")
+    views = {"t": base.t(), "step": base[:, ::2], "shared": base, "flipped": base.flip(0)}
+    ember.save(views, tmp_path / "v", format=fmt)
     back = ember.load(tmp_path / "v")
     for k, v in views.items():
         np.testing.assert_array_equal(back[k].numpy(), v.numpy())
@@ -122,17 +128,24 @@ def test_non_contiguous_views_saved_correctly(tmp_path):
 def test_single_tensor_and_parameter():
     p = ember.nn.Parameter(ember.randn(2, 3))
     buf = io.BytesIO()
-    ember.save(p, buf)
+    ember.save(p, buf, format="safetensors")   # arrays only: the Parameter comes back a plain tensor
     buf.seek(0)
     back = ember.load(buf)
-    assert isinstance(back, ember.Tensor) and not back.requires_grad
+    assert type(back) is ember.Tensor and not back.requires_grad
     np.testing.assert_array_equal(back.numpy(), p.detach().numpy())
+    buf = io.BytesIO()
+    ember.save(p, buf)   # torch's format keeps the Parameter, as torch.save does
+    buf.seek(0)
+    back = ember.load(buf)
+    assert type(back) is ember.nn.Parameter and back.requires_grad
+    np.testing.assert_array_equal(back.detach().numpy(), p.detach().numpy())
 
 
-def test_nested_dicts_round_trip(tmp_path):
+@pytest.mark.parametrize("fmt", ["torch", "safetensors"])
+def test_nested_dicts_round_trip(tmp_path, fmt):
     obj = OrderedDict([("model", OrderedDict([("w", ember.ones(2)), ("inner", {"b": ember.zeros(1)})])),
                        ("ema", {"w": ember.full((2,), 3.0)}), ("model.w", ember.ones(3))])
-    ember.save(obj, tmp_path / "n")
+    ember.save(obj, tmp_path / "n", format=fmt)
     back = ember.load(tmp_path / "n")
     assert list(back) == ["model", "ema", "model.w"]
     assert back["model"]["w"].tolist() == [1.0, 1.0]
@@ -146,41 +159,95 @@ def test_empty_dict(tmp_path):
     assert ember.load(tmp_path / "e") == OrderedDict()
 
 
+def test_format_follows_the_file_name_unless_given(tmp_path):
+    ember.save({"w": ember.ones(2)}, tmp_path / "w.safetensors")
+    assert (tmp_path / "w.safetensors").read_bytes()[8:9] == b"{"
+    ember.save({"w": ember.ones(2)}, tmp_path / "w.pt")
+    assert (tmp_path / "w.pt").read_bytes()[:4] == b"PK\x03\x04"
+    ember.save({"w": ember.ones(2)}, tmp_path / "w2.safetensors", format="torch")
+    assert (tmp_path / "w2.safetensors").read_bytes()[:4] == b"PK\x03\x04"
+    with pytest.raises(ValueError, match="format must be one of"):
+        ember.save({}, tmp_path / "x", format="pickle")
+
+
 @pytest.mark.parametrize("obj", [{"lr": 0.1, "w": ember.ones(1)}, {"state": {0: {"step": 3}}}, [ember.ones(1)],
                                  {"x": None}, 3])
-def test_objects_needing_pickle_are_refused(obj, tmp_path):
-    with pytest.raises(TypeError, match="needs pickle. Pass pickle_ok=True"):
+def test_safetensors_refuses_what_it_cannot_hold(obj, tmp_path):
+    with pytest.raises(TypeError, match="safetensors format holds a tensor or"):
+        ember.save(obj, tmp_path / "p.safetensors")
+    assert not (tmp_path / "p.safetensors").exists()
+    ember.save(obj, tmp_path / "p.pt")   # torch's format holds it without pickle_ok
+    back = ember.load(tmp_path / "p.pt")
+    assert repr(back) == repr(obj)
+
+
+class Custom:
+    def __init__(self, v):
+        self.v = v
+
+
+@pytest.mark.parametrize("obj, what", [
+    (Custom(1), "an object of type Custom at the top"),
+    ({"a": [1, Custom(2)]}, r"an object of type Custom at \['a'\]\[1\]"),
+    ({"model": ember.nn.Module()}, r"a whole module \(Module\) at \['model'\]; save model.state_dict\(\)"),
+    ({"d": np.array([object()])}, "a NumPy array of dtype object"),
+    ({"f": len}, "builtin_function_or_method"),
+])
+def test_objects_needing_pickle_are_refused(obj, what, tmp_path):
+    with pytest.raises(TypeError, match=what + ".*Pass pickle_ok=True"):
         ember.save(obj, tmp_path / "p")
     assert not (tmp_path / "p").exists()
 
 
 def test_pickle_ok_round_trip_and_load_guard(tmp_path):
-    obj = {"state": {0: {"step": 3, "exp_avg": ember.ones(2)}}, "param_groups": [{"lr": 0.1, "params": [0]}]}
+    obj = {"state": {0: {"step": 3, "exp_avg": ember.ones(2)}}, "extra": Custom(5)}
     path = tmp_path / "opt"
     ember.save(obj, path, pickle_ok=True)
-    with pytest.raises(RuntimeError, match="written with pickle"):
+    with pytest.raises(pickle.UnpicklingError, match=f"refused the global '{__name__}.Custom'.*pickle_ok=True"):
         ember.load(path)
-    back = ember.load(path, pickle_ok=True)
-    assert back["param_groups"] == obj["param_groups"]
-    assert back["state"][0]["step"] == 3 and back["state"][0]["exp_avg"].tolist() == [1.0, 1.0]
+    with pytest.raises(pickle.UnpicklingError, match="refused the global"):
+        ember.load(path, weights_only=True)
+    for back in (ember.load(path, pickle_ok=True), ember.load(path, weights_only=False)):
+        assert back["extra"].v == 5
+        assert back["state"][0]["step"] == 3 and back["state"][0]["exp_avg"].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="contradict"):
+        ember.load(path, pickle_ok=True, weights_only=True)
 
 
-def test_torch_save_file_refused_clearly(tmp_path):
-    path = tmp_path / "torch.pt"
-    torch.save({"w": torch.ones(2)}, path)
-    with pytest.raises(RuntimeError, match="not in the safetensors format"):
-        ember.load(path)
+def test_whole_module_with_pickle_ok(tmp_path):
+    m = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.Tanh())
+    ember.save(m, tmp_path / "m", pickle_ok=True)
+    back = ember.load(tmp_path / "m", pickle_ok=True)
+    x = ember.randn(4, 3)
+    assert type(back) is ember.nn.Sequential and type(back[0].weight) is ember.nn.Parameter
+    np.testing.assert_array_equal(back(x).detach().numpy(), m(x).detach().numpy())
+
+
+def test_unreadable_files_refused_clearly(tmp_path):
     (tmp_path / "junk").write_bytes(b"hello world, not a model")
-    with pytest.raises(RuntimeError, match="not a safetensors file"):
+    with pytest.raises(RuntimeError, match="not a checkpoint"):
         ember.load(tmp_path / "junk")
+    (tmp_path / "empty").write_bytes(b"")
+    with pytest.raises(RuntimeError, match="the file is empty"):
+        ember.load(tmp_path / "empty")
+    with pytest.raises(TypeError, match="a file name or a binary file object"):
+        ember.load(3.5)
 
 
-def test_map_location(tmp_path):
-    ember.save({"w": ember.ones(2)}, tmp_path / "m")
-    back = ember.load(tmp_path / "m", map_location="cpu")
-    assert back["w"].device.type == "cpu"
-    back = ember.load(tmp_path / "m", map_location=ember.device("cpu"))
-    assert back["w"].tolist() == [1.0, 1.0]
+@pytest.mark.parametrize("name", ["m.pt", "m.safetensors"])
+def test_map_location(tmp_path, name):
+    ember.save({"w": ember.ones(2)}, tmp_path / name)
+    for where in ("cpu", ember.device("cpu"), {"cpu": "cpu"}, {"cuda:0": "cpu"}, lambda storage, loc: storage,
+                  lambda storage, loc: None):
+        back = ember.load(tmp_path / name, map_location=where)
+        assert back["w"].device.type == "cpu" and back["w"].tolist() == [1.0, 1.0]
+    seen = []
+    ember.load(tmp_path / name, map_location=lambda storage, loc: seen.append((storage.tolist(), loc)))
+    assert seen == [([1.0, 1.0], "cpu")]
+    with pytest.raises(TypeError, match="must return a tensor or None"):
+        ember.load(tmp_path / name, map_location=lambda storage, loc: "cpu")
+    with pytest.raises(TypeError, match="map_location must be None, a device"):
+        ember.load(tmp_path / name, map_location=2.5)
 
 
 @pytest.mark.cuda
