@@ -11,7 +11,7 @@ on both sides. The safetensors format is kept for tensors and dicts of tensors
 
 import io
 import os
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import nullcontext
 
 import numpy as np
@@ -41,6 +41,8 @@ class _NeedsPickle(Exception):
 def _check_storable(obj, path, seen):
     """Raise _NeedsPickle unless ``obj`` holds only what a weights-only reader reads back."""
     kind = type(obj)
+    if isinstance(obj, Tensor) and obj.is_sparse:
+        raise _NeedsPickle(f"a sparse tensor at {path or 'the top'} (save its indices and values)")
     if kind in _SCALARS or isinstance(obj, (Tensor, *_LEAVES)):
         return
     if kind is np.ndarray or isinstance(obj, np.generic):
@@ -50,7 +52,7 @@ def _check_storable(obj, path, seen):
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    if kind in (dict, OrderedDict):
+    if kind in (dict, OrderedDict, Counter):
         for key, value in obj.items():
             where = f"{path}[{key!r}]"
             _check_storable(key, where, seen)
@@ -76,7 +78,7 @@ def save(obj, f, pickle_ok=False, format=None):
 
     Tensors (of any device, saved detached, views of one tensor kept as views),
     Parameters, numbers, strings, bytes, None, dtypes, devices, sizes, NumPy
-    arrays, and dicts, ``OrderedDict``s, lists, tuples and sets of these are
+    arrays, and dicts (``OrderedDict``, ``Counter``), lists, tuples and sets of these are
     written in torch's zip format: the file loads with ``ember.load`` and with
     ``torch.load(f, weights_only=True)``. (NumPy arrays are pickled as
     ``torch.save`` pickles them, which ``torch.load`` reads only with NumPy's

@@ -18,7 +18,7 @@ file is callable, so ``REDUCE`` can call nothing else. With ``trusted=True``
 import pickle
 import re
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from math import prod
 
 import numpy as np
@@ -247,6 +247,7 @@ def _bytes(*args):
 def _table():
     t = {
         "collections.OrderedDict": OrderedDict,
+        "collections.Counter": Counter,
         "builtins.set": set,
         "builtins.frozenset": frozenset,
         "builtins.complex": complex,

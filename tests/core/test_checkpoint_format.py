@@ -40,7 +40,7 @@ def describe(obj):
             values = x.detach().cpu().numpy().tolist()
             return ["Parameter" if kind == "Parameter" else "Tensor", str(x.dtype).split(".")[-1],
                     list(x.shape), x.requires_grad, storage, values]
-        if kind in ("dict", "OrderedDict"):
+        if kind in ("dict", "OrderedDict", "Counter"):
             items = [[walk(k, f"{path}/key{i}"), walk(v, f"{path}/{k}")] for i, (k, v) in enumerate(x.items())]
             meta = getattr(x, "_metadata", None)
             return [kind, items] + ([] if meta is None else [walk(meta, path + "/_metadata")])
@@ -129,12 +129,13 @@ def torch_checkpoint():
     (linear(x).sum() + lstm(x)[0].sum() + bn(x[0]).sum()).backward()
     adam.step()
     sgd.step()
+    steps = torch.optim.lr_scheduler.MultiStepLR(sgd, milestones=[2, 5, 5])
     base = torch.arange(12.0).reshape(3, 4)
     same = torch.randn(2)
     return {
         "epoch": 7, "loss": 0.125, "name": "run-1", "flags": [True, False, None], "big": 2 ** 70,
         "model": {"linear": linear.state_dict(), "lstm": lstm.state_dict(), "bn": bn.state_dict()},
-        "optimizer": {"adam": adam.state_dict(), "sgd": sgd.state_dict()},
+        "optimizer": {"adam": adam.state_dict(), "sgd": sgd.state_dict()}, "scheduler": steps.state_dict(),
         "dtypes": {d: (torch.arange(-3, 3) % 3).to(getattr(torch, d)) for d in TORCH_DTYPES},
         "views": {"base": base, "row": base[1], "T": base.t(), "strided": base[:, ::2], "tail": base.view(-1)[5:]},
         "same": (same, same),
@@ -208,11 +209,13 @@ def ember_checkpoint():
     x = ember.randn(5, 2, 3)
     (model(x[0]).sum() + lstm(x)[0].sum()).backward()
     opt.step()
+    steps = ember.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5])
     base = ember.arange(12.0).reshape(3, 4)
     same = ember.randn(3)
     return {
         "epoch": 2, "loss": 0.5, "tag": "ember", "nested": [(1, 2.5), {"k": None}], "big": -(2 ** 65),
         "model": model.state_dict(), "lstm": lstm.state_dict(), "optimizer": opt.state_dict(),
+        "scheduler": steps.state_dict(),
         "dtypes": {d: (ember.arange(-3, 3) % 3).to(getattr(ember, d)) for d in TORCH_DTYPES},
         "views": {"base": base, "row": base[1], "T": base.t(), "strided": base[:, ::2],
                   "reversed": ember.from_numpy(np.arange(5.0)[::-1])},
@@ -321,6 +324,21 @@ def test_saved_location_and_map_location(tmp_path):
     if not ember.cuda.is_available():
         with pytest.raises(RuntimeError, match="'cuda' backend is not available"):
             ember.load(tmp_path / "gpu.pt")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="needs CuPy and a GPU")
+def test_cuda_checkpoint_restores_devices_and_views(tmp_path):
+    base = ember.arange(12.0, device="cuda").reshape(3, 4)
+    ember.save({"base": base, "T": base.t(), "row": base[1]}, tmp_path / "g.pt")
+    back = ember.load(tmp_path / "g.pt")
+    assert all(t.device == ember.device("cuda", 0) for t in back.values())
+    back["base"][1, 0] = -1.0
+    assert back["row"].tolist() == [-1.0, 5.0, 6.0, 7.0] and back["T"][0].tolist() == [0.0, -1.0, 8.0]
+    on_cpu = ember.load(tmp_path / "g.pt", map_location="cpu")
+    assert on_cpu["T"].device.type == "cpu" and on_cpu["T"].tolist() == base.t().cpu().tolist()
+    moved = ember.load(tmp_path / "g.pt", map_location=lambda storage, loc: storage.cuda())
+    assert moved["row"].device.type == "cuda"
 
 
 # --------------------------------------------------------------------------- hostile and broken files
