@@ -446,7 +446,8 @@ def _vector_norm_data(xp, kernels, data, p, dims, keepdim):
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The p-norm over ``dim`` (all elements by default): ``p`` a number, ``inf``,
-    ``-inf``, or ``'fro'`` (2-norm of the flattened dims)."""
+    ``-inf``, ``'fro'`` (2-norm of the flattened dims) or ``'nuc'`` (the sum of the
+    singular values of the matrices over the two dims of ``dim``)."""
     check_tensor(input)
     x = input if dtype is None else cast(input, _dtype.to_dtype(dtype))
     if x._data.dtype.kind != "f":
@@ -454,6 +455,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype.name.capitalize()}")
     if p == "fro" or p is None:
         p = 2
+    elif p == "nuc":
+        return _nuclear_norm(x, dim, keepdim)
     elif isinstance(p, str):
         raise RuntimeError(f"norm(): the '{p}' norm is not supported by ember")
     dims = _reduce_args(x, dim)
@@ -463,6 +466,21 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         node.p = p
         return _record_with_output(node, data, x)
     return _make(data, x._be)
+
+
+def _nuclear_norm(x, dim, keepdim):
+    """The sum of the singular values of the matrices that the two dims of ``dim`` span."""
+    from .decompositions import svd
+
+    dims = tuple(range(x._data.ndim)) if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+    rows, cols = (normalize_dim(d, x._data.ndim) for d in dims)
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({rows}, {cols})")
+    out = svd(x.movedim((rows, cols), (-2, -1)), compute_uv=False).S.sum(-1)
+    first, second = sorted((rows, cols))
+    return out.unsqueeze(first).unsqueeze(second) if keepdim else out
 
 
 # ----------------------------------------------------------------- logsumexp
