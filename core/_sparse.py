@@ -464,6 +464,12 @@ def sparse_mask(dense, mask):
     return _make(mask._ix, dense._data[tuple(mask._ix)], mask._dims, mask._be, mask._coal)
 
 
+def with_values(sparse, values):
+    """A sparse tensor with the coordinates of ``sparse`` and the dense tensor ``values``
+    (one row per stored entry) as its values."""
+    return _make(sparse._ix, values._data, sparse._dims, sparse._be, sparse._coal)
+
+
 def _index_array(indices, values_be):
     from ._creation import as_tensor
 

@@ -1,6 +1,7 @@
 """``ember.optim.Adagrad``: per-coordinate steps scaled by accumulated squared gradients."""
 
 from .. import _creation
+from .._sparse import sparse_mask, with_values
 from ..autograd import no_grad
 from .optimizer import Optimizer, _check
 
@@ -12,6 +13,8 @@ class Adagrad(Optimizer):
     ``weight_decay * p``) and ``t`` the step count: ``s += g * g``, then
     ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)``. The accumulator
     ``s`` starts at ``initial_accumulator_value`` and is created with the optimizer.
+    A sparse gradient updates only the rows it names (its repeats summed first);
+    ``weight_decay`` is refused with sparse gradients, as in torch.
 
     Args:
         params (iterable): tensors to optimize or dicts defining parameter groups.
@@ -61,10 +64,25 @@ class Adagrad(Optimizer):
                     step_t += 1
                     step = step_t.item()
                     if weight_decay != 0:
+                        if grad.is_sparse:
+                            raise RuntimeError("weight_decay option is not compatible with sparse "
+                                               "gradients")
                         grad = grad.add(p, alpha=weight_decay)
                     clr = lr / (1 + (step - 1) * lr_decay)
                     state_sum = state["sum"]
+                    if grad.is_sparse:
+                        _sparse_update(p, grad, state_sum, clr, eps)
+                        continue
                     state_sum.add_(grad * grad)
                     std = state_sum.sqrt().add_(eps)
                     p.add_(grad / std, alpha=-clr)
         return loss
+
+
+def _sparse_update(p, grad, state_sum, clr, eps):
+    """The update of the rows a sparse gradient names (the others keep their sums)."""
+    grad = grad.coalesce()  # the update is not linear in the gradient: sum repeats first
+    values = grad._values()
+    state_sum.add_(with_values(grad, values.pow(2)))
+    std_values = sparse_mask(state_sum, grad)._values().sqrt_().add_(eps)
+    p.add_(with_values(grad, values / std_values), alpha=-clr)

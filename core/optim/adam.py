@@ -44,6 +44,8 @@ class Adam(Optimizer):
 
     _decoupled = False
 
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
     _GROUP_DEFAULTS = {"amsgrad": False, "maximize": False, "foreach": None}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,

@@ -115,15 +115,23 @@ class Optimizer:
                 raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
-    @staticmethod
-    def _gradients(group):
+    # torch's message for a sparse gradient given to an optimizer that cannot use one
+    # (None: the optimizer takes sparse gradients)
+    _sparse_error = None
+
+    def _gradients(self, group):
         """``(parameter, gradient)`` for each parameter of ``group`` that has a gradient,
-        the gradient negated when the group maximizes its objective."""
+        the gradient negated when the group maximizes its objective. All gradients are
+        checked before any is returned, so a refused one leaves every parameter as it was."""
         maximize = group.get("maximize", False)
+        pairs = []
         for p in group["params"]:
             grad = p.grad
             if grad is not None:
-                yield p, (-grad if maximize else grad)
+                if grad.is_sparse and self._sparse_error is not None:
+                    raise RuntimeError(self._sparse_error)
+                pairs.append((p, -grad if maximize else grad))
+        return pairs
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors.
@@ -233,6 +241,28 @@ class Optimizer:
 def _check(condition, message):
     if not condition:
         raise ValueError(message)
+
+
+def _check_lr(lr, strict=False):
+    """torch's checks of a learning rate (a number or a one-element tensor)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    _check(lr > 0.0 if strict else lr >= 0.0, f"Invalid learning rate: {lr}")
+
+
+def _check_flags(capturable, differentiable):
+    """Refuse torch's options that change what a step is: ember does not capture CUDA
+    graphs, and its steps are not recorded by autograd."""
+    if capturable:
+        raise NotImplementedError("capturable=True (CUDA graph capture) is not supported by ember")
+    if differentiable:
+        raise NotImplementedError("differentiable=True is not supported: ember's optimizer steps "
+                                  "are not recorded by autograd")
+
+
+def _scalar(value):
+    """A hyper-parameter given as a number or a one-element tensor, as a Python number."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 __all__ = ["Optimizer", "required"]

@@ -32,6 +32,8 @@ class RMSprop(Optimizer):
         >>> optimizer = ember.optim.RMSprop(model.parameters(), lr=1e-3, momentum=0.9)
     """
 
+    _sparse_error = "RMSprop does not support sparse gradients"
+
     _GROUP_DEFAULTS = {"momentum": 0, "centered": False, "maximize": False, "foreach": None}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
