@@ -20,9 +20,6 @@ from . import _dtype
 from ._device import device
 from ._size import Size
 from ._tensor import Tensor
-from ._checkpoint import safetensors_io
-from ._checkpoint.reader import read_zip
-from ._checkpoint.writer import write_zip
 
 __all__ = ["save", "load"]
 
@@ -111,6 +108,8 @@ def save(obj, f, pickle_ok=False, format=None):
     if format not in _FORMATS:
         raise ValueError(f"format must be one of {_FORMATS}, got {format!r}")
     if format == "safetensors":
+        from ._checkpoint import safetensors_io   # the formats load on first use, not at ``import ember``
+
         try:
             data = safetensors_io.encode(obj)
         except safetensors_io.NotTensors as why:
@@ -133,6 +132,8 @@ def save(obj, f, pickle_ok=False, format=None):
                 f"holds {why}. Pass pickle_ok=True to pickle it (loading it then runs code from the file, "
                 "and needs pickle_ok=True too)"
             ) from None
+    from ._checkpoint.writer import write_zip
+
     write_zip(obj, f)
 
 
@@ -167,6 +168,9 @@ def load(f, map_location=None, pickle_ok=False, weights_only=None):
         weights_only: torch's name for the opposite of ``pickle_ok``: True (the
             default here) reads data only, False equals ``pickle_ok=True``.
     """
+    from ._checkpoint import safetensors_io
+    from ._checkpoint.reader import read_zip
+
     if weights_only is not None:
         if weights_only and pickle_ok:
             raise ValueError("weights_only=True and pickle_ok=True contradict each other")

@@ -36,7 +36,11 @@ def place(host, location, map_location):
             f"got {type(map_location).__name__}"
         )
     dev = as_device(target)
-    be = REGISTRY.get("cpu") if dev.type == "cpu" else REGISTRY.usable(dev.type)
+    try:
+        be = REGISTRY.get("cpu") if dev.type == "cpu" else REGISTRY.usable(dev.type)
+    except RuntimeError as e:
+        raise RuntimeError(f"cannot put a storage saved on '{location}' on '{dev}': {e}. Pass "
+                           "map_location='cpu' (or a dict of locations) to ember.load to choose a device") from None
     if be.name == "cpu":
         return host, be
     return be.from_host(host, dev.index), be

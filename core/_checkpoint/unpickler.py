@@ -300,6 +300,8 @@ _SAFE_OPCODES = {
         pickle.PERSID, pickle.BINPERSID,
     )
 }
+
+
 class _CallerError(Exception):
     """Carries an error of ``persistent_load`` through ``read_pickle`` unchanged."""
 
@@ -340,7 +342,8 @@ class Unpickler(pickle._Unpickler):
         if full in ALLOWED:
             return ALLOWED[full]
         if full in _FOREIGN_DTYPES:
-            raise UnpicklingError(f"the file holds {_FOREIGN_DTYPES[full]} data ('{full}'), a dtype ember does not have")
+            raise UnpicklingError(
+                f"the file holds {_FOREIGN_DTYPES[full]} data ('{full}'), a dtype ember does not have")
         if module == "torch" or module.startswith("torch."):
             raise UnpicklingError(f"the file needs torch's '{full}', which ember does not provide")
         if self.trusted:
@@ -420,7 +423,7 @@ class Unpickler(pickle._Unpickler):
         items = self.pop_mark()
         self._container(dict, "SETITEMS")
         target = self.stack[-1]
-        for i in range(0, len(items) - 1, 2):
+        for i in range(0, len(items), 2):
             target[items[i]] = items[i + 1]
 
     def load_additems(self):

@@ -416,8 +416,9 @@ def test_malicious_global_inside_a_real_checkpoint(tmp_path):
     assert not marker.exists()
 
 
-LOAD = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000" \
-       b"X\x03\x00\x00\x00cpuK\x04tQ"
+# _rebuild_tensor_v2(('storage', torch.FloatStorage, '0', 'cpu', 4), ... : the rest of its arguments follows
+LOAD = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\n"
+        b"X\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ")
 
 
 @pytest.mark.parametrize("pkl, match", [
