@@ -14,6 +14,9 @@ class SGD(Optimizer):
     the formulation of torch (and of Sutskever et al.), where the learning rate
     multiplies the buffer rather than entering it.
 
+    Sparse gradients (from ``Embedding(sparse=True)``) are taken as torch takes them:
+    the momentum buffer is then sparse too, and ``weight_decay`` is refused.
+
     Args:
         params (iterable): tensors to optimize or dicts defining parameter groups.
         lr (float): learning rate (default: 1e-3).
