@@ -45,7 +45,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):
     _check_tensor(A, "A")
     if rtol is None:
         rtol = 0.0 if atol else float(_np.finfo(A._data.dtype).eps) * max(A._data.shape[-2:], default=0)
-    return _d.pseudo_inverse(A, atol or 0.0, rtol)
+    return _d.pseudo_inverse(A, atol or 0.0, rtol, hermitian)
 
 
 __all__ = ["LinAlgError", "cholesky", "det", "inv", "matrix_power", "pinv", "qr", "slogdet", "solve",

@@ -387,22 +387,51 @@ def svd(input, some=True, compute_uv=True):
     return svd_result(zeros[0], S, zeros[1])
 
 
+class LinalgPinvBackward0(Node):
+    """Gradient of the pseudo-inverse P of A at constant rank (Golub and Pereyra):
+    ``-P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)``."""
+
+    def backward(self, g):
+        (A,) = self.saved()
+        P = self.saved_output()
+        Pt, gt = P.mT, g.mT
+        left = matmul(gt, matmul(P, Pt))
+        right = matmul(matmul(Pt, P), gt)
+        return (-matmul(matmul(Pt, g), Pt) + left - matmul(A, matmul(P, left))
+                + right - matmul(matmul(right, P), A),)
+
+
 def pinverse(input, rcond=1e-15):
     """The Moore-Penrose pseudo-inverse, from the SVD: singular values at most ``rcond``
     times the largest count as zero."""
     return pseudo_inverse(input, 0.0, rcond)
 
 
-def pseudo_inverse(input, atol, rtol):
-    """The pseudo-inverse, singular values at most ``max(atol, rtol * largest)`` taken as zero."""
-    check_matrices("linalg.pinv", input, square=False)
-    U, S, V = svd(input)
-    if not S._data.shape[-1]:
-        return matmul(V, U.mT)  # zeros of the transposed shape
-    cutoff = rtol * S.amax(-1, keepdim=True)
-    keep = (S > cutoff) & (S > atol)
-    inverted = where(keep, 1 / where(keep, S, 1.0), 0.0)
-    return matmul(V * inverted.unsqueeze(-2), U.mT)
+def pseudo_inverse(input, atol, rtol, hermitian=False):
+    """The pseudo-inverse, singular values at most ``max(atol, rtol * largest)`` taken as
+    zero; ``hermitian`` takes ``input`` as symmetric (its lower triangle) and uses its
+    eigendecomposition."""
+    check_matrices("linalg.pinv", input, square=hermitian)
+    be, xp = input._be, input._be.xp
+    a = input._data
+    if hermitian:
+        values, left = xp.linalg.eigh(a)
+        right = left
+    else:
+        left, values, right = xp.linalg.svd(a, full_matrices=False)
+        right = right.swapaxes(-1, -2)
+    size = xp.abs(values)
+    if values.shape[-1]:
+        keep = (size > rtol * size.max(-1, keepdims=True)) & (size > atol)
+        values = xp.where(keep, 1 / xp.where(keep, values, 1), 0)
+    data = xp.matmul(right * values[..., None, :], left.swapaxes(-1, -2))
+    if needs_grad(input):
+        node = LinalgPinvBackward0()
+        node.save(input)
+        out = record(node, data, be, (input,))
+        node.save_output(out)
+        return out
+    return _make(data, be)
 
 
 # ----------------------------------------------------------------- QR

@@ -198,8 +198,15 @@ def test_pinverse(shape, dtype):
 
 def test_pinverse_of_rank_deficient_matrices():
     x = np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])
-    check(lambda a: lib(a).pinverse(a), [x], grad=False)
-    check(lambda a: lib(a).pinverse(a, rcond=0.5), [np.diag([1.0, 0.1, 3.0])], grad=False)
+    check(lambda a: lib(a).pinverse(a), [x], gradcheck=False)
+    check(lambda a: lib(a).pinverse(a, rcond=0.5), [np.diag([1.0, 0.1, 3.0])], gradcheck=False)
+    check(lambda a: lib(a).linalg.pinv(a, atol=0.5), [np.diag([1.0, 0.1, 3.0])], gradcheck=False)
+
+
+def test_hermitian_pinv_reads_the_lower_triangle():
+    x = spd(rand(3, 3)) + np.triu(np.ones((3, 3)), 1)
+    check(lambda a: lib(a).linalg.pinv(a, hermitian=True), [x], grad=False)
+    check(lambda a: lib(a).linalg.pinv(spd(a), hermitian=True), [rand(2, 3, 3)])
 
 
 # ----------------------------------------------------------------- QR
