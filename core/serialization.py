@@ -56,7 +56,7 @@ def _check_storable(obj, path, seen):
             _check_storable(value, where, seen)
         for name, value in vars(obj).items() if kind is OrderedDict else ():
             _check_storable(value, f"{path}.{name}", seen)
-    elif kind in (list, tuple, set, frozenset):
+    elif kind in (list, tuple, set):   # not frozenset: torch's weights-only reader refuses it
         for i, value in enumerate(obj):
             _check_storable(value, f"{path}[{i}]", seen)
     else:

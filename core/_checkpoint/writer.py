@@ -55,6 +55,7 @@ _REBUILD_TENSOR = _Global(REBUILD_MODULE, REBUILD_TENSOR)
 _REBUILD_PARAMETER = _Global(REBUILD_MODULE, REBUILD_PARAMETER)
 _SIZE = _Global("torch", "Size")
 _DEVICE = _Global("torch", "device")
+_ENCODE = _Global("_codecs", "encode")
 _DTYPES = {d: _Global("torch", d.name) for d in _dtype.ALL}
 _STORAGE_TYPES = {name: _Global("torch", storage) for name, storage in STORAGE_NAMES.items()}
 
@@ -166,6 +167,11 @@ class _TorchPickler(pickle._Pickler):
     def save_size(self, s):
         self._call(_SIZE, (tuple(s),), s)
 
+    def save_bytes(self, b):
+        # protocol 2 spells bytes as _codecs.encode(text, 'latin1'); the pickle module
+        # writes b'' as builtins.bytes(), which torch's weights-only reader refuses
+        self._call(_ENCODE, (b.decode("latin-1"), "latin1"), b)
+
     dispatch[_Global] = save_global_name
     dispatch[_Call] = save_call
     dispatch[Tensor] = save_tensor
@@ -173,6 +179,7 @@ class _TorchPickler(pickle._Pickler):
     dispatch[_dtype.dtype] = save_dtype
     dispatch[device] = save_device
     dispatch[Size] = save_size
+    dispatch[bytes] = save_bytes
 
 
 def write_zip(obj, f):

@@ -54,6 +54,8 @@ def describe(obj):
             return [kind, str(x.dtype), list(x.shape), x.tolist()]
         if isinstance(x, (bool, int, float, str, type(None))):
             return [kind, x]
+        if isinstance(x, (bytes, complex)):
+            return [kind, repr(x)]
         raise TypeError(f"unexpected {kind} at {path}")
 
     return json.loads(json.dumps(walk(obj, "")))
@@ -214,6 +216,7 @@ def ember_checkpoint():
     same = ember.randn(3)
     return {
         "epoch": 2, "loss": 0.5, "tag": "ember", "nested": [(1, 2.5), {"k": None}], "big": -(2 ** 65),
+        "bytes": [b"", b"\x00\xff"], "complex": 1 - 2j,
         "model": model.state_dict(), "lstm": lstm.state_dict(), "optimizer": opt.state_dict(),
         "scheduler": steps.state_dict(),
         "dtypes": {d: (ember.arange(-3, 3) % 3).to(getattr(ember, d)) for d in TORCH_DTYPES},

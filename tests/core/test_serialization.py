@@ -192,6 +192,7 @@ class Custom:
     ({"model": ember.nn.Module()}, r"a whole module \(Module\) at \['model'\]; save model.state_dict\(\)"),
     ({"d": np.array([object()])}, "a NumPy array of dtype object"),
     ({"f": len}, "builtin_function_or_method"),
+    ({"s": frozenset([1])}, "frozenset"),
     ({"g": ember.sparse_coo_tensor([[0]], [1.0], (2,))}, r"a sparse tensor at \['g'\]"),
 ])
 def test_objects_needing_pickle_are_refused(obj, what, tmp_path):
