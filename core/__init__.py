@@ -54,6 +54,7 @@ from .serialization import load, save  # noqa: E402
 from ._legacy_types import TYPES as _LEGACY_TYPES, set_default_tensor_type  # noqa: E402
 from ._legacy_types import tensor_new as _tensor_new  # noqa: E402
 from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
+from ._threads import get_num_threads, set_num_threads  # noqa: E402
 
 globals().update(_UNARY)
 for _api in _api_modules():
@@ -68,6 +69,7 @@ isinf = Tensor.isinf
 isfinite = Tensor.isfinite
 logical_not = Tensor.logical_not
 square = Tensor.square
+zero_ = Tensor.zero_
 
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402

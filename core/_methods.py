@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from . import _random
+from . import _memory, _random
 from ._ops import binary, convert, index, join, linalg, reduce, select, shape, softmax, unary
 from ._ops.common import wrap
 from ._ops.inplace import apply_inplace, arithmetic_into, check_inplace
@@ -42,6 +42,8 @@ METHODS.update(
     matmul=linalg.matmul, mm=linalg.mm, bmm=linalg.bmm, dot=linalg.dot, outer=linalg.outer,
     softmax=softmax.softmax, log_softmax=softmax.log_softmax,
     to=convert.to, type=convert.type_, cpu=convert.cpu, cuda=convert.cuda,
+    pin_memory=_memory.pin_memory, is_pinned=_memory.is_pinned,
+    share_memory_=_memory.share_memory_, is_shared=_memory.is_shared,
 )
 METHODS.update(binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 

@@ -549,8 +549,13 @@ class Module:
                 g.zero_()
 
     def share_memory(self):
-        """Kept for torch compatibility: processes that need shared weights get them
-        through the multiprocessing helpers; returns self."""
+        """Move the parameters, their gradients and the buffers into shared memory
+        (``Tensor.share_memory_``), so that worker processes given this module see
+        and make the same updates (Hogwild training); returns self."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
         return self
 
     def apply(self, fn):
