@@ -9,7 +9,6 @@ import collections
 
 import numpy as np
 
-from .._tensor import Tensor
 from ..autograd.graph import Node
 from .common import _make, broadcast_error, check_tensor, needs_grad, record, sum_to
 from .join import cat

@@ -388,3 +388,14 @@ def test_addbmm_in_place_takes_the_product_shape_as_torch():
     base = ember.zeros(4, dtype=ember.float64)
     base[:1].addbmm_(ember.tensor(b1), ember.tensor(b2))
     assert not base.numpy().any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dot_and_outer_match_torch(dtype):
+    check(lambda a, b: a.dot(b), [rand(5, dtype=dtype), rand(5, dtype=dtype, seed=1)])
+    check(lambda a, b: lib(a).outer(a, b), [rand(3, dtype=dtype), rand(4, dtype=dtype, seed=1)])
+    check(lambda a, b: a.dot(b), [rand(0, dtype=dtype), rand(0, dtype=dtype, seed=1)])
+    raises_like(lambda L, a, b: L.dot(a, b), rand(3), rand(4))
+    raises_like(lambda L, a, b: L.dot(a, b), rand(3, 1), rand(3))
+    raises_like(lambda L, a, b: L.dot(a, b), rand(3), rand(3).astype(np.float32))
+    raises_like(lambda L, a, b: L.outer(a, b), rand(3), rand(4, 1))
