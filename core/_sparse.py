@@ -219,7 +219,8 @@ class SparseCooTensor(Tensor):
     def requires_grad_(self, requires_grad=True):
         """Only ``False`` is accepted: sparse tensors take no part in autograd yet."""
         if requires_grad:
-            raise NotImplementedError("ember's sparse tensors cannot require gradients yet")
+            raise NotImplementedError("requires_grad_(): tensors with layout ember.sparse_coo "
+                                      "cannot require gradients yet")
         return self
 
     # ----------------------------------------------------------- copies and casts
@@ -256,7 +257,8 @@ class SparseCooTensor(Tensor):
             else:
                 device = arg
         if device is not None and as_device(device).type != self._be.name:
-            raise NotImplementedError("to(): ember cannot move sparse tensors between devices yet")
+            raise NotImplementedError("to(): ember cannot move tensors with layout "
+                                      "ember.sparse_coo between devices yet")
         if dtype is None or dtype is self.dtype:
             return self.clone() if copy else self
         return _make(self._ix, self._vals.astype(dtype.np), self._dims, self._be, self._coal)
@@ -521,8 +523,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
     from ._creation import as_tensor
 
     if requires_grad:
-        raise NotImplementedError("sparse_coo_tensor(): ember's sparse tensors cannot require "
-                                  "gradients yet")
+        raise NotImplementedError("sparse_coo_tensor(): tensors with layout ember.sparse_coo "
+                                  "cannot require gradients yet")
     vals_t = as_tensor(values, dtype=dtype, device=device)
     if vals_t.is_sparse:
         raise RuntimeError("sparse_coo_tensor(): values must be a dense tensor")
@@ -582,7 +584,8 @@ def _install_refusals():
         if name in ("detach_", "is_complex"):
             continue
 
-        def refuse(self, *args, _name=name.strip("_") or name, **kwargs):
+        def refuse(self, *args, _name=name.strip("_") if name.startswith("__") else name,
+                   **kwargs):
             raise _unsupported(_name)
 
         refuse.__name__ = name

@@ -358,6 +358,10 @@ class Tensor:
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """This tensor (already strided); sparse tensors override it."""
+        return self if dtype is None else self.to(dtype)
+
     def detach(self):
         """A tensor sharing this one's data, without gradient history."""
         t = Tensor._make(self._data, self._be)
