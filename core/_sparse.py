@@ -136,8 +136,10 @@ class SparseCooTensor(Tensor):
         new_ix = xp.stack(xp.unravel_index(keys, shape)).astype(xp.int64, copy=False)
         return _make(new_ix.reshape(len(shape), -1), out, self._dims, self._be, True)
 
-    def to_dense(self):
-        """The same tensor as an ordinary (strided) one."""
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """The same tensor as an ordinary (strided) one (of ``dtype`` when given)."""
+        if dtype is not None:
+            return self.to(dtype).to_dense()
         xp = self._be.xp
         out = xp.zeros(self._dims, dtype=self._vals.dtype)
         _scatter_add(xp, out, self._ix, self._vals, self._coal)
@@ -430,7 +432,8 @@ def _rebuild(ix, vals, dims, coalesced):
 def _sum(a, b, alpha, op):
     """``a + alpha * b`` for two sparse tensors."""
     if not isinstance(b, SparseCooTensor):
-        raise RuntimeError(f"{op}(sparse, dense) is not supported. Use {op}(dense, sparse) instead.")
+        raise RuntimeError(f"{op}(sparse, dense) is not supported. Use {op}(dense, sparse) "
+                           "instead.")
     if a._dims != b._dims:
         raise _same_size_error(op, a, b)
     if a._ix.shape[0] != b._ix.shape[0]:
@@ -442,9 +445,9 @@ def _sum(a, b, alpha, op):
     xp = a._be.xp
     dtype = _dtype.result_type(a._values(), b._values()).np
     b_vals = b._vals if alpha == 1 else b._vals * alpha
-    out = _make(xp.concatenate([a._ix, b._ix], axis=1),
-                xp.concatenate([a._vals.astype(dtype, copy=False), b_vals.astype(dtype, copy=False)]),
-                a._dims, a._be, False)
+    values = [a._vals.astype(dtype, copy=False), b_vals.astype(dtype, copy=False)]
+    out = _make(xp.concatenate([a._ix, b._ix], axis=1), xp.concatenate(values), a._dims, a._be,
+                False)
     # torch merges two coalesced operands into a coalesced result
     return out.coalesce() if a._coal and b._coal else out
 
@@ -548,8 +551,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
     else:
         dims = tuple(Size(size))
         if len(dims) != sparse_dim + dense_dim:
-            raise RuntimeError(f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = "
-                               f"{len(dims)}, sparse_dim = {sparse_dim}, dense_dim = {dense_dim}")
+            raise RuntimeError(f"'len(size) == sparse_dim + dense_dim' is not satisfied: "
+                               f"len(size) = {len(dims)}, sparse_dim = {sparse_dim}, "
+                               f"dense_dim = {dense_dim}")
         if tuple(vals.shape[1:]) != dims[sparse_dim:]:
             expected = [vals.shape[0], *dims[sparse_dim:]]
             raise RuntimeError(f"values has incorrect size, expected {expected}, got "

@@ -484,7 +484,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         else:
             bwd = keep if freq is None else (freq if keep is None else keep * freq)
             rows = _LookupBag.apply(weight, "sparse.row_gather", "sparse.row_scatter",
-                                    (idx, keep, num), (idx, bwd, num), "EmbeddingBagBackwardBackward0")
+                                    (idx, keep, num), (idx, bwd, num),
+                                    "EmbeddingBagBackwardBackward0")
         scaled = rows * per_sample_weights.reshape(-1, 1)
         n = idx.shape[0]
         every = xp.arange(n, dtype=xp.int64)

@@ -91,8 +91,8 @@ def test_duplicates_add_in_torch_order():
     # (1 + 1e16) - 1e16 is 0 but 1 + (1e16 - 1e16) is 1: entries are added one by one
     values = [1.0, 1e16, -1e16]
     e = ember.sparse_coo_tensor([[0, 0, 0]], ember.tensor(values, dtype=ember.float64), (2,))
-    t = torch.sparse_coo_tensor(torch.tensor([[0, 0, 0]]), torch.tensor(values, dtype=torch.float64),
-                                (2,))
+    t = torch.sparse_coo_tensor(torch.tensor([[0, 0, 0]]),
+                                torch.tensor(values, dtype=torch.float64), (2,))
     assert e.coalesce().values().tolist() == t.coalesce().values().tolist()
     assert e.to_dense().tolist() == t.to_dense().tolist()
     d_e, d_t = ember.ones(2, dtype=ember.float64), torch.ones(2, dtype=torch.float64)
@@ -242,7 +242,8 @@ def modules(kind, **kwargs):
     return out
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(padding_idx=2), dict(padding_idx=-1, max_norm=1.0)])
+@pytest.mark.parametrize("kwargs", [dict(), dict(padding_idx=2),
+                                    dict(padding_idx=-1, max_norm=1.0)])
 def test_embedding_gradient_is_torchs_sparse_one(kwargs):
     e_mod, t_mod = modules("Embedding", **kwargs)
     idx = [[1, 2, 1, 7], [2, 2, 0, 5]]
@@ -254,7 +255,8 @@ def test_embedding_gradient_is_torchs_sparse_one(kwargs):
 
 
 @pytest.mark.parametrize("kwargs, per_sample", [
-    (dict(mode="sum"), False), (dict(mode="mean"), False), (dict(mode="mean", padding_idx=3), False),
+    (dict(mode="sum"), False), (dict(mode="mean"), False),
+    (dict(mode="mean", padding_idx=3), False),
     (dict(mode="sum", padding_idx=1), True), (dict(mode="sum", include_last_offset=True), False),
 ])
 def test_embedding_bag_gradient_is_torchs_sparse_one(kwargs, per_sample):
@@ -265,7 +267,8 @@ def test_embedding_bag_gradient_is_torchs_sparse_one(kwargs, per_sample):
     for m, lib in ((e_mod, ember), (t_mod, torch)):
         extra = {"per_sample_weights": lib.tensor(weights)} if per_sample else {}
         out = m(lib.tensor(idx), lib.tensor(offsets), **extra)
-        (out * lib.arange(out.numel(), dtype=lib.float64).reshape(tuple(out.shape))).sum().backward()
+        scale = lib.arange(out.numel(), dtype=lib.float64).reshape(tuple(out.shape))
+        (out * scale).sum().backward()
     assert_same_sparse(e_mod.weight.grad, t_mod.weight.grad)
 
 
