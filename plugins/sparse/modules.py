@@ -4,11 +4,23 @@ import ember
 from ember.nn import Module, Parameter
 
 from . import functional as F
+from .._checks import choice, integer, real
+
+
+def _check_sizes(owner, num_embeddings, embedding_dim, max_norm, norm_type):
+    """Integer sizes; a ``max_norm`` (when given) and ``norm_type`` that are positive
+    numbers (torch takes a negative or NaN ``max_norm`` and rescales rows to it)."""
+    integer(num_embeddings, owner, "num_embeddings")
+    integer(embedding_dim, owner, "embedding_dim")
+    if max_norm is not None:
+        real(max_norm, owner, "max_norm", low=0.0, low_open=True)
+    real(norm_type, owner, "norm_type", low=0.0, low_open=True)
 
 
 def _wrap_padding(padding_idx, num_embeddings, message):
     if padding_idx is None:
         return None
+    integer(padding_idx, "Embedding", "padding_idx")
     if padding_idx >= num_embeddings or padding_idx < -num_embeddings:
         raise AssertionError(message)
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
@@ -56,6 +68,7 @@ class Embedding(Module):
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
                  dtype=None):
         super().__init__()
+        _check_sizes("Embedding", num_embeddings, embedding_dim, max_norm, norm_type)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = _wrap_padding(padding_idx, num_embeddings, "Padding_idx must be within num_embeddings")
@@ -147,6 +160,8 @@ class EmbeddingBag(Module):
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None,
                  device=None, dtype=None):
         super().__init__()
+        _check_sizes("EmbeddingBag", num_embeddings, embedding_dim, max_norm, norm_type)
+        choice(mode, "EmbeddingBag", "mode", ("sum", "mean", "max"))
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.max_norm = max_norm
