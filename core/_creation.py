@@ -5,7 +5,7 @@ import numpy as np
 from . import _dtype
 from ._device import as_device
 from ._tensor import Tensor
-from .backend import REGISTRY
+from .backend import REGISTRY, check_allocation
 
 _make = Tensor._make
 
@@ -191,7 +191,10 @@ def _filled(fill, size, dtype, device, requires_grad, default=None, name=None):
             raise
         raise RuntimeError(f"{name}: Dimension size must be non-negative.") from None
     be, index = _backend(device)
-    data = be.full(shape, fill, _np_dtype(dtype, default), index)
+    np_dtype = _np_dtype(dtype, default)
+    if be.name == "cpu":
+        check_allocation(shape, np.dtype(np_dtype).itemsize, name or "empty")
+    data = be.full(shape, fill, np_dtype, index)
     t = _make(data, be)
     if requires_grad:
         _require_grad(t)

@@ -7,6 +7,8 @@ specialised kernel registered for ``(op, backend.name)`` or else the generic
 implementation built from ``xp``, and caches the answer.
 """
 
+import math
+import os
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -159,3 +161,22 @@ def check_dtype(tensor, kernel, allowed):
     dtypes each of its ops takes, as torch's kernels do."""
     if tensor.dtype.name not in allowed:
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{tensor.dtype.scalar_name}'")
+
+
+def _host_memory():
+    """Bytes of physical memory on this machine (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_allocation(shape, itemsize, what="tensor"):
+    """Raise RuntimeError, before allocating, when an array of ``shape`` with items
+    of ``itemsize`` bytes cannot fit in the host's memory: asking for more would
+    fail late (NumPy's MemoryError) or drive the machine into swap and the OOM killer."""
+    nbytes = math.prod(int(s) for s in shape) * int(itemsize)
+    limit = _host_memory()
+    if limit is not None and nbytes > limit:
+        raise RuntimeError(f"{what}: cannot allocate {nbytes} bytes for shape {list(shape)} "
+                           f"({itemsize}-byte items): more than this machine's {limit} bytes of memory")

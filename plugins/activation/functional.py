@@ -19,6 +19,8 @@ import warnings
 import ember
 from ember.backend import FLOATING, check_dtype
 
+from .._checks import real, tensor_args
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -40,6 +42,7 @@ def _inplace(fn, input, *args):
 
 
 # ---------------------------------------------------------------- ReLU family
+@tensor_args('input')
 def relu(input, inplace=False):
     """Rectified linear unit, ``max(0, x)``, element-wise.
 
@@ -50,11 +53,13 @@ def relu(input, inplace=False):
     return input.relu_() if inplace else input.relu()
 
 
+@tensor_args('input')
 def relu_(input):
     """In-place :func:`relu`."""
     return input.relu_()
 
 
+@tensor_args('input')
 def threshold(input, threshold, value, inplace=False):
     """Keep elements greater than ``threshold``; replace the others with ``value``.
 
@@ -64,17 +69,23 @@ def threshold(input, threshold, value, inplace=False):
         value: what the elements at or below ``threshold`` become.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    real(threshold, "threshold", "threshold", finite=False)
+    real(value, "threshold", "value", finite=False)
     if input.dtype == ember.bool:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     mask = input <= threshold
     return input.masked_fill_(mask, value) if inplace else input.masked_fill(mask, value)
 
 
+@tensor_args('input')
 def threshold_(input, threshold, value):
     """In-place :func:`threshold`."""
+    real(threshold, "threshold_", "threshold", finite=False)
+    real(value, "threshold_", "value", finite=False)
     return input.masked_fill_(input <= threshold, value)
 
 
+@tensor_args('input')
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """Clip every element to ``[min_val, max_val]``; the gradient is zero outside the
     open interval ``(min_val, max_val)``.
@@ -85,6 +96,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         max_val: upper bound. Default: 1.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    real(min_val, "hardtanh", "min_val", finite=False)
+    real(max_val, "hardtanh", "max_val", finite=False)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     if inplace:
@@ -94,8 +107,11 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return input.masked_fill(low, min_val).masked_fill(high, max_val)
 
 
+@tensor_args('input')
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     """In-place :func:`hardtanh`."""
+    real(min_val, "hardtanh_", "min_val", finite=False)
+    real(max_val, "hardtanh_", "max_val", finite=False)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     _no_bool(input, "hardtanh")
@@ -103,6 +119,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return input.masked_fill_(low, min_val).masked_fill_(high, max_val)
 
 
+@tensor_args('input')
 def relu6(input, inplace=False):
     """``min(max(0, x), 6)`` element-wise (:func:`hardtanh` with bounds 0 and 6).
 
@@ -117,6 +134,7 @@ def _leaky_factor(input, negative_slope):
     return ember.where(input > 0, 1.0, float(negative_slope)).to(input.dtype)
 
 
+@tensor_args('input')
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` for positive elements, ``negative_slope * x`` for the others.
 
@@ -127,12 +145,15 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     """
     if inplace:
         return leaky_relu_(input, negative_slope)
+    real(negative_slope, "leaky_relu", "negative_slope")
     check_dtype(input, "leaky_relu_cpu", FLOATING)
     return ember.where(input > 0, input, input * negative_slope)
 
 
+@tensor_args('input')
 def leaky_relu_(input, negative_slope=0.01):
     """In-place :func:`leaky_relu`."""
+    real(negative_slope, "leaky_relu_", "negative_slope")
     check_dtype(input, "leaky_relu_cpu", FLOATING)
     if negative_slope < 0 and input.requires_grad and ember.is_grad_enabled():
         raise RuntimeError(
@@ -143,6 +164,7 @@ def leaky_relu_(input, negative_slope=0.01):
     return input.mul_(_leaky_factor(input.detach(), negative_slope))
 
 
+@tensor_args('input', 'weight')
 def prelu(input, weight):
     """Leaky ReLU whose negative slope ``weight`` is learned: one value shared by all
     channels, or one per channel (dim 1 of the input; a 1-D input has one channel).
@@ -173,6 +195,7 @@ def prelu(input, weight):
     return ember.where(input > 0, input, w * input)
 
 
+@tensor_args('input')
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU.
 
@@ -187,6 +210,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         training: draw random slopes. Default: ``False``.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    real(lower, "rrelu", "lower", error=RuntimeError)
+    real(upper, "rrelu", "upper", error=RuntimeError)
     if lower > upper:
         raise RuntimeError(
             f"Lower bound should be less than or equal to the upper bound, but got lower={lower} upper={upper}"
@@ -199,6 +224,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return input.mul_(noise) if inplace else input * noise
 
 
+@tensor_args('input')
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     """In-place :func:`rrelu`."""
     return rrelu(input, lower, upper, training, True)
@@ -235,10 +261,12 @@ class _Elu(ember.autograd.Function):
 
 
 def _elu_core(input, alpha, scale, input_scale):
+    real(alpha, "elu", "alpha")
     check_dtype(input, "elu_cpu", FLOATING)
     return _Elu.apply(input, alpha, scale, input_scale)
 
 
+@tensor_args('input')
 def elu(input, alpha=1.0, inplace=False):
     """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
 
@@ -252,11 +280,13 @@ def elu(input, alpha=1.0, inplace=False):
     return _elu_core(input, alpha, 1.0, 1.0)
 
 
+@tensor_args('input')
 def elu_(input, alpha=1.0):
     """In-place :func:`elu`."""
     return _inplace(_elu_core, input, alpha, 1.0, 1.0)
 
 
+@tensor_args('input')
 def selu(input, inplace=False):
     """Scaled ELU with the fixed constants of self-normalizing networks
     (``scale ≈ 1.0507``, ``alpha ≈ 1.6733``).
@@ -270,11 +300,13 @@ def selu(input, inplace=False):
     return _elu_core(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
+@tensor_args('input')
 def selu_(input):
     """In-place :func:`selu`."""
     return selu(input, True)
 
 
+@tensor_args('input')
 def celu(input, alpha=1.0, inplace=False):
     """Continuously differentiable ELU: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
 
@@ -290,23 +322,27 @@ def celu(input, alpha=1.0, inplace=False):
     return _elu_core(input, alpha, 1.0, 1.0 / alpha)
 
 
+@tensor_args('input')
 def celu_(input, alpha=1.0):
     """In-place :func:`celu`."""
     return celu(input, alpha, True)
 
 
 # ---------------------------------------------------------------- smooth functions
+@tensor_args('input')
 def sigmoid(input):
     """Logistic sigmoid ``1 / (1 + exp(-x))`` element-wise."""
     return input.sigmoid()
 
 
+@tensor_args('input')
 def tanh(input):
     """Hyperbolic tangent element-wise."""
     return input.tanh()
 
 
 # ---------------------------------------------------------------- gated units
+@tensor_args('input')
 def silu(input, inplace=False):
     """Sigmoid linear unit (swish), ``x * sigmoid(x)``, element-wise.
 
@@ -318,6 +354,7 @@ def silu(input, inplace=False):
     return _inplace(silu, input) if inplace else input * input.sigmoid()
 
 
+@tensor_args('input')
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))`` element-wise.
 
@@ -329,6 +366,7 @@ def mish(input, inplace=False):
     return _inplace(mish, input) if inplace else input * softplus(input).tanh()
 
 
+@tensor_args('input')
 def hardsigmoid(input, inplace=False):
     """Piecewise-linear sigmoid: ``relu6(x + 3) / 6`` (gradient ``1/6`` on ``(-3, 3)``).
 
@@ -340,6 +378,7 @@ def hardsigmoid(input, inplace=False):
     return _inplace(hardsigmoid, input) if inplace else hardtanh(input + 3, 0.0, 6.0) / 6
 
 
+@tensor_args('input')
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6`` element-wise (MobileNetV3's activation).
 
@@ -351,11 +390,13 @@ def hardswish(input, inplace=False):
     return _inplace(hardswish, input) if inplace else input * hardtanh(input + 3, 0.0, 6.0) / 6
 
 
+@tensor_args('input')
 def softsign(input):
     """``x / (1 + |x|)`` element-wise."""
     return input / (input.abs() + 1)
 
 
+@tensor_args('input')
 def tanhshrink(input):
     """``x - tanh(x)`` element-wise."""
     return input - input.tanh()
@@ -376,12 +417,14 @@ class _LogSigmoid(ember.autograd.Function):
         return grad * (-x).sigmoid()
 
 
+@tensor_args('input')
 def logsigmoid(input):
     """``log(1 / (1 + exp(-x)))`` element-wise, without overflow for large ``|x|``."""
     check_dtype(input, "log_sigmoid_cpu", FLOATING)
     return _LogSigmoid.apply(input)
 
 
+@tensor_args('input')
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta`` element-wise; where ``beta * x > threshold``
     the result is ``x`` itself (the two agree there to working precision).
@@ -391,6 +434,8 @@ def softplus(input, beta=1.0, threshold=20.0):
         beta: sharpness. Default: 1.
         threshold: above this value of ``beta * x`` the function is linear. Default: 20.
     """
+    real(beta, "softplus", "beta")
+    real(threshold, "softplus", "threshold")
     check_dtype(input, "softplus_cpu", FLOATING)
     scaled = input * beta if beta != 1 else input
     # the smooth branch sees at most ``threshold``: the discarded part never overflows
@@ -400,6 +445,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return ember.where(scaled > threshold, input, smooth)
 
 
+@tensor_args('input')
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, else 0.
 
@@ -407,10 +453,12 @@ def hardshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the half-width of the zeroed band. Default: 0.5.
     """
+    real(lambd, "hardshrink", "lambd")
     check_dtype(input, "hardshrink_cpu", FLOATING)
     return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
 
 
+@tensor_args('input')
 def softshrink(input, lambd=0.5):
     """Shrink towards zero by ``lambd``: ``x - lambd`` above ``lambd``, ``x + lambd``
     below ``-lambd``, 0 between.
@@ -419,6 +467,7 @@ def softshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the shrinkage, at least 0. Default: 0.5.
     """
+    real(lambd, "softshrink", "lambd", error=RuntimeError)
     check_dtype(input, "softshrink_check", FLOATING)
     if lambd < 0:
         raise RuntimeError(f"lambda must be in range [0, inf) for input dtype {input.dtype.scalar_name}, but found {lambd}")
@@ -427,6 +476,7 @@ def softshrink(input, lambd=0.5):
     return ember.where(input > lambd, input - lambd, inner)
 
 
+@tensor_args('input')
 def gelu(input, approximate="none"):
     """Gaussian error linear unit ``x * Phi(x)`` (``Phi`` the standard normal CDF).
 
@@ -444,6 +494,7 @@ def gelu(input, approximate="none"):
     return input * 0.5 * (ember.erf(input * (1.0 / math.sqrt(2.0))) + 1)
 
 
+@tensor_args('input')
 def glu(input, dim=-1):
     """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim`` and return
     ``a * sigmoid(b)``.
@@ -455,7 +506,10 @@ def glu(input, dim=-1):
     check_dtype(input, "glu_cpu", FLOATING)
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = dim + input.dim() if dim < 0 else dim
+    n = input.dim()
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    d = dim % n
     size = input.shape[d]
     if size % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {size}")
@@ -474,6 +528,7 @@ def _softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@tensor_args('input')
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``: every slice sums to 1.
 
@@ -488,6 +543,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return input.softmax(dim, dtype=dtype) if dtype is not None else input.softmax(dim)
 
 
+@tensor_args('input')
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-x)`` along ``dim``.
 
@@ -503,6 +559,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return (-input).softmax(dim)
 
 
+@tensor_args('logits')
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """A sample of the Gumbel-softmax (concrete) distribution over ``dim``:
     ``softmax((logits + g) / tau)`` with ``g`` standard Gumbel noise.
@@ -515,6 +572,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
         eps: deprecated and unused. Default: 1e-10.
         dim: the categories' dimension. Default: -1.
     """
+    real(tau, "gumbel_softmax", "tau", low=0.0, low_open=True)
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     # -log(Exp(1)) is standard Gumbel; Exp(1) = -log(1 - U) for U uniform in [0, 1)
@@ -529,6 +587,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     return one_hot - soft.detach() + soft
 
 
+@tensor_args('input')
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``log(softmax(x))`` along ``dim``, computed stably.
 

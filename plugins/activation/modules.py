@@ -7,6 +7,7 @@ import ember
 from ember.nn import Module, Parameter
 
 from . import functional as F
+from .._checks import integer, real
 
 
 def _inplace_str(inplace, first=False):
@@ -87,6 +88,10 @@ class RReLU(Module):
 
     def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
         super().__init__()
+        real(lower, "RReLU", "lower")
+        real(upper, "RReLU", "upper")
+        if lower > upper:   # torch accepts the pair and fails at the first training step
+            raise ValueError(f"RReLU: lower must not exceed upper, but got lower={lower} upper={upper}")
         self.lower = lower
         self.upper = upper
         self.inplace = inplace
@@ -399,6 +404,8 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
+        if integer(num_parameters, "PReLU", "num_parameters") == 0:   # torch fails at the first forward
+            raise ValueError("PReLU: num_parameters must be positive, but got 0")
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(ember.empty(num_parameters, device=device, dtype=dtype))

@@ -22,6 +22,7 @@ from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from .unfold import col2im, im2col
+from .._checks import tensor_args
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]
@@ -411,7 +412,12 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     name = f"conv_transpose{nd}d"
     if isinstance(padding, str):
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    if isinstance(input, ember.Tensor) and input.dtype == ember.bool:
+        check_dtype(input, f"slow_conv_transpose{max(nd, 2)}d_out_cpu", FLOATING)
     x, batched = _check_common(input, weight, bias, nd, name, True)
+    if 0 in tuple(x.shape[2:]):
+        raise RuntimeError("Only zero batch or zero channel inputs are supported, but got input shape: "
+                           f"{list(x.shape) if nd > 1 else [x.shape[0], x.shape[1], 1, x.shape[2]]}")
     k = tuple(int(v) for v in weight.shape[2:])
     stride = _expand(stride, nd, "stride")
     padding = _expand(padding, nd, "padding")
@@ -439,6 +445,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
 
 
 # ------------------------------------------------------------------ public functions
+@tensor_args('input', 'weight', optional=('bias',))
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d convolution (cross-correlation) over an input of several channels.
 
@@ -464,6 +471,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
+@tensor_args('input', 'weight', optional=('bias',))
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) over an input of several channels.
 
@@ -487,6 +495,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@tensor_args('input', 'weight', optional=('bias',))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-d convolution (cross-correlation) over an input of several channels.
 
@@ -509,6 +518,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
+@tensor_args('input', 'weight', optional=('bias',))
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-d transposed convolution (the gradient of :func:`conv1d` w.r.t. its input),
     sometimes called deconvolution.
@@ -536,6 +546,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
 
 
+@tensor_args('input', 'weight', optional=('bias',))
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution (the gradient of :func:`conv2d` w.r.t. its input).
 
@@ -558,6 +569,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
+@tensor_args('input', 'weight', optional=('bias',))
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-d transposed convolution (the gradient of :func:`conv3d` w.r.t. its input).
 

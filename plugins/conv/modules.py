@@ -8,9 +8,36 @@ from ember.nn import Module, Parameter
 from ember.nn._tuples import pair, reverse_repeat_tuple, single, triple
 
 from . import functional as F
+from .._checks import integer
 from .unfold import fold, unfold
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _check_arguments(owner, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                     output_padding, groups):
+    """Refuse at construction what torch only refuses at the first forward (a zero
+    kernel, stride or dilation, negative padding) or never (a kernel with more
+    entries than the layer has dimensions)."""
+    nd = len(stride)
+    integer(in_channels, owner, "in_channels")
+    integer(out_channels, owner, "out_channels")
+    integer(groups, owner, "groups")
+    for name, value in (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation),
+                        ("padding", padding), ("output_padding", output_padding)):
+        if isinstance(value, str):
+            continue
+        if len(value) != nd:
+            raise ValueError(f"{owner}: {name} must be an int or a tuple of {nd} ints, but got {value}")
+        for v in value:
+            integer(v, owner, name)
+    if min(kernel_size) < 1:   # torch: a negative size fails creating the weight (RuntimeError)
+        raise RuntimeError(f"{owner}: kernel_size must be positive, but got {kernel_size}")
+    for name, value, low in (("stride", stride, 1), ("dilation", dilation, 1)):
+        if min(value) < low:
+            raise ValueError(f"{owner}: {name} must be positive, but got {value}")
+    if not isinstance(padding, str) and min(padding) < 0:
+        raise ValueError(f"{owner}: padding must be non-negative, but got {padding}")
 
 
 class _ConvNd(Module):
@@ -24,6 +51,8 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
                  output_padding, groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
+        _check_arguments(type(self).__name__, in_channels, out_channels, kernel_size, stride, padding,
+                         dilation, output_padding, groups)
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:

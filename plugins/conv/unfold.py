@@ -16,6 +16,7 @@ import math
 from ember.autograd import linear_map
 from ember.backend import FLOATING, REGISTRY, check_dtype
 from ember.nn._tuples import pair
+from .._checks import tensor_args
 
 __all__ = ["im2col", "col2im", "unfold", "fold"]
 
@@ -106,6 +107,7 @@ def _blocks(size, k, d, p, s):
     return tuple((i + 2 * pi - di * (ki - 1) - 1) // si + 1 for i, ki, di, pi, si in zip(size, k, d, p, s))
 
 
+@tensor_args('input')
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks of a batched image (im2col).
 
@@ -144,6 +146,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return out if batched else out.squeeze(0)
 
 
+@tensor_args('input')
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Combine sliding local blocks into an image, summing overlaps (col2im), the
     adjoint of :func:`unfold`.

@@ -3,6 +3,7 @@
 import numpy as np
 
 import ember
+from .._checks import real, tensor_args
 
 
 class _ClampMinValue(ember.autograd.Function):
@@ -31,6 +32,7 @@ def _broadcast_shape(a, b):
     return tuple(out)
 
 
+@tensor_args('x1', 'x2')
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """``x1 . x2 / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
 
@@ -51,8 +53,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         >>> F.cosine_similarity(a, ember.tensor([[1.0, 0.0]]), dim=1)
         tensor([1.0000, 0.7071])
     """
-    if eps < 0:
-        raise RuntimeError(f"eps must be non-negative, got: {eps}")
+    real(eps, "cosine_similarity", "eps", low=0.0, error=RuntimeError)
     common = ember.result_type(x1, x2)
     if not common.is_floating_point:
         raise RuntimeError(
@@ -71,6 +72,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
+@tensor_args('x1', 'x2')
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of ``x1 - x2 + eps`` over the last dimension.
 
@@ -84,6 +86,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     Returns:
         ``(N,)`` (``(N, 1)`` with ``keepdim``).
     """
+    real(p, "pairwise_distance", "p", finite=False)
+    real(eps, "pairwise_distance", "eps")
     diff = x1 - x2 + eps
     if diff.dim() == 0:
         out = diff.norm(p=p)
@@ -91,6 +95,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return diff.norm(p=p, dim=diff.dim() - 1, keepdim=keepdim)
 
 
+@tensor_args('input')
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(||input||_p, eps)``, the p-norm taken along ``dim``.
 
@@ -114,6 +119,8 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         tensor([[0.6000, 0.8000],
                 [0.0000, 0.0000]])
     """
+    real(p, "normalize", "p", finite=False)
+    real(eps, "normalize", "eps", low=0.0)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     if out is None:
         return input / denom
@@ -122,6 +129,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return out
 
 
+@tensor_args('input')
 def pdist(input, p=2.0):
     """The p-norm distance between every pair of rows of ``input``: for ``N`` rows,
     the ``N * (N - 1) / 2`` distances of row ``i`` to rows ``j > i``, in that order
@@ -140,6 +148,7 @@ def pdist(input, p=2.0):
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if not input.is_floating_point():
         raise RuntimeError("pdist only supports floating-point dtypes")
+    real(p, "pdist", "p", low=0.0, finite=False, error=RuntimeError)
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     rows, cols = np.triu_indices(input.shape[0], 1)

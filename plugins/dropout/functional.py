@@ -7,15 +7,20 @@ so the gradient is ``grad * noise``; the in-place forms use ``mul_``/``add_``, w
 backward needs only the noise.
 """
 
+import numbers
 import warnings
 
 import ember
+from .._checks import tensor_args
 
 # SELU's negative saturation value, -scale * alpha, with the sign dropped
 _ALPHA = 1.7580993408473766
 
 
 def _check_p(p):
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout probability has to be a number between 0 and 1, but got {p!r} "
+                        f"({type(p).__name__})")
     if p != p:   # NaN passes both comparisons below; torch's kernel refuses it
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
     if p < 0.0 or p > 1.0:
@@ -51,6 +56,7 @@ def _dropout(input, p, training, inplace, feature, alpha):
     return input.mul_(noise).add_(shift) if inplace else input * noise + shift
 
 
+@tensor_args('input')
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the others by ``1/(1-p)``
     (training only; otherwise the input is returned unchanged).
@@ -65,6 +71,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, False, False)
 
 
+@tensor_args('input')
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels (``input[n, c]``) with probability ``p``, scaling the rest
     by ``1/(1-p)``.
@@ -94,6 +101,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, True, False)
 
 
+@tensor_args('input')
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels (``input[n, c]``) with probability ``p``, scaling the rest
     by ``1/(1-p)``.
@@ -120,6 +128,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _dropout(input.unsqueeze(0), p, training, False, True, False).squeeze(0)
 
 
+@tensor_args('input')
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout for self-normalizing (SELU) networks: dropped elements take SELU's
     saturation value and an affine correction keeps the mean and variance of the
@@ -135,6 +144,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     return _dropout(input, p, training, inplace, False, True)
 
 
+@tensor_args('input')
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels (``input[n, c]``).
 

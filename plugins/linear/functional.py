@@ -1,8 +1,10 @@
 """Affine maps: ``linear`` (``x W^T + b``) and ``bilinear`` (``x1^T W x2 + b``)."""
 
 import ember
+from .._checks import tensor_args
 
 
+@tensor_args('input', 'weight', optional=('bias',))
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` over the last dimension of ``input``.
 
@@ -18,6 +20,7 @@ def linear(input, weight, bias=None):
     return out if bias is None else out + bias
 
 
+@tensor_args('input1', 'input2', 'weight', optional=('bias',))
 def bilinear(input1, input2, weight, bias=None):
     """``y_k = x1^T W_k x2 + b_k`` for every output feature ``k``.
 

@@ -6,6 +6,7 @@ import ember
 from ember.nn import Module, Parameter
 
 from . import functional as F
+from .._checks import integer
 
 
 def _uniform_(tensor, bound):
@@ -59,6 +60,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        integer(in_features, "Linear", "in_features")
+        integer(out_features, "Linear", "out_features")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(ember.empty((out_features, in_features), device=device, dtype=dtype))
@@ -120,6 +123,9 @@ class Bilinear(Module):
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        for name, value in (("in1_features", in1_features), ("in2_features", in2_features),
+                            ("out_features", out_features)):
+            integer(value, "Bilinear", name)
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features

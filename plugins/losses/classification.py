@@ -13,6 +13,7 @@ import ember
 from ember.autograd import Function
 
 from . import _reduction
+from .._checks import real, tensor_args
 
 __all__ = [
     "nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -107,6 +108,7 @@ def _nll(input, target, weight, ignore_index, reduction):
     return _kept_mean(loss.sum(), w, kept)
 
 
+@tensor_args('input', 'target')
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices: ``-weight[t] * input[n, t]``.
 
@@ -164,6 +166,7 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return total / count if count else total * float("nan")
 
 
+@tensor_args('input', 'target')
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross entropy between the softmax of ``input`` scores and ``target``:
@@ -196,6 +199,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise IndexError("Dimension specified as 1 but tensor has no dimensions")
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    real(label_smoothing, "cross_entropy", "label_smoothing", error=RuntimeError)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
@@ -243,6 +247,7 @@ class _BinaryCrossEntropy(Function):
         return g_input, g_target
 
 
+@tensor_args('input', 'target')
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross entropy between probabilities ``input`` and ``target``:
     ``-weight * (t*log(x) + (1-t)*log(1-x))``, each log clamped to at least -100.
@@ -282,6 +287,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Binary cross entropy on logits: ``sigmoid`` and BCE in one stable expression,
@@ -318,6 +324,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-target * input))`` for targets of
     ``1`` or ``-1`` (computed without overflow).
@@ -335,6 +342,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _reduction.apply(_softplus(-target * input).to(input.dtype), reduction)
 
 
+@tensor_args('input', 'target')
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-label one-versus-all logistic loss, averaged over the ``C`` classes:
     ``-(t*logsigmoid(x) + (1-t)*logsigmoid(-x))``.
@@ -375,6 +383,7 @@ def _as_matrix(input, target):
     return input.reshape(-1, input.shape[-1]) if input.dim() else input.reshape(1, 1)
 
 
+@tensor_args('input', 'target')
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """Multi-class hinge loss: for each sample ``sum_{j != y} max(0, margin - x[y] +
@@ -392,6 +401,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if p != 1 and p != 2:
         raise ValueError("only p == 1 and p == 2 supported")
+    real(margin, "multi_margin_loss", "margin")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
     x = _as_matrix(input, target)
@@ -420,6 +430,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: for each sample ``sum_{j, k} max(0, 1 - (x[y_j] -
     x[k])) / C`` over target classes ``y_j`` and non-target classes ``k``.

@@ -15,6 +15,7 @@ from ember.autograd import Function, once_differentiable
 from ember.backend import check_dtype
 
 from .modules import _Loss
+from .._checks import tensor_args
 
 __all__ = ["ctc_loss", "CTCLoss"]
 
@@ -131,6 +132,7 @@ class _CTC(Function):
         return grad, None, None, None, None, None, None
 
 
+@tensor_args('log_probs', 'targets')
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
     r"""The connectionist temporal classification loss.

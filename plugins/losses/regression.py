@@ -12,6 +12,7 @@ import warnings
 import ember
 
 from . import _reduction
+from .._checks import real, tensor_args
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll_loss",
@@ -47,6 +48,7 @@ def _weighted(loss, weight, input, reduction, mean_by_weight):
     return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
 
 
+@tensor_args('input', 'target')
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced by ``reduction``.
 
@@ -71,6 +73,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)**2``, reduced by ``reduction``.
 
@@ -90,6 +93,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta`` (scaled by ``1/(2*beta)``), absolute error minus
     ``beta/2`` above it; ``beta=0`` is the plain L1 loss.
@@ -107,6 +111,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     """
     _warn_size(input, target)
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    real(beta, "smooth_l1_loss", "beta", low=0.0, error=RuntimeError)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _floating_pair(input, target, "smooth_l1")
@@ -118,6 +123,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: ``0.5 * d**2`` where ``d = |input - target| < delta``,
     ``delta * (d - delta/2)`` elsewhere (``delta`` times smooth L1 with ``beta=delta``).
@@ -135,6 +141,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """
     _warn_size(input, target)
     reduction = _reduction.check(reduction)
+    real(delta, "huber_loss", "delta", low=0.0, low_open=True, error=RuntimeError)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _floating_pair(input, target, "huber")
@@ -149,6 +156,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Negative log likelihood of ``target`` under a Poisson distribution of rate
@@ -170,6 +178,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         tensor(1.)
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    real(eps, "poisson_nll_loss", "eps", low=0.0)
     if log_input:
         loss = input.exp() - target * input
     else:
@@ -180,6 +189,7 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Negative log likelihood of ``target`` under Gaussians of mean ``input`` and
     variance ``var``: ``0.5 * (log(var) + (input - target)**2 / var)``.
@@ -194,6 +204,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         eps (float): ``var`` is clamped to at least ``eps`` (without gradient). Default 1e-6.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    real(eps, "gaussian_nll_loss", "eps", low=0.0)
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError("var has negative entry/entries")
@@ -219,6 +230,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence ``target * (log(target) - input)`` pointwise, with
     ``input`` given as log-probabilities.
@@ -265,6 +277,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input1', 'input2', 'target')
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """Ranking hinge ``max(0, -target * (input1 - input2) + margin)``: ``target = 1``
     asks for ``input1`` to rank above ``input2``, ``-1`` the reverse.
@@ -277,6 +290,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    real(margin, "margin_ranking_loss", "margin")
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(
             "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -285,6 +299,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('input', 'target')
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """Hinge embedding loss: ``input`` where ``target == 1``, ``max(0, margin - input)``
     where ``target == -1`` (typically ``input`` is a distance between two embeddings).
@@ -297,6 +312,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    real(margin, "hinge_embedding_loss", "margin")
     zero = ember.zeros((), dtype=input.dtype, device=input.device)
     # values other than +-1 get both terms, as in torch
     pulled = ember.where(target != 1, (margin - input).clamp(min=0), zero)
@@ -307,6 +323,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 _COS_EPS = 1e-12
 
 
+@tensor_args('input1', 'input2', 'target')
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """Cosine embedding loss: ``1 - cos(x1, x2)`` for ``target == 1``,
     ``max(0, cos(x1, x2) - margin)`` for ``target == -1``.
@@ -320,6 +337,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    real(margin, "cosine_embedding_loss", "margin")
     tdim = target.dim()
     if tdim not in (0, 1):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -351,6 +369,7 @@ def _check_triplet_dims(anchor, positive, negative):
             f"but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
 
 
+@tensor_args('anchor', 'positive', 'negative')
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """Triplet loss ``max(0, d(a, p) - d(a, n) + margin)`` with ``d`` the pairwise
@@ -366,6 +385,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
     reduction = _reduction.resolve(size_average, reduce, reduction)
+    real(margin, "triplet_margin_loss", "margin")
+    real(p, "triplet_margin_loss", "p", finite=False)
+    real(eps, "triplet_margin_loss", "eps")
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     _check_triplet_dims(anchor, positive, negative)
@@ -377,6 +399,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduction.apply(loss, reduction)
 
 
+@tensor_args('anchor', 'positive', 'negative')
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
                                       swap=False, reduction="mean"):
     """Triplet loss with any distance: ``max(0, d(a, p) - d(a, n) + margin)``.

@@ -19,6 +19,7 @@ from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
+from .._checks import real, tensor_args
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
 
@@ -158,6 +159,24 @@ def _blend(buffer, value, momentum):
         buffer.copy_(tensor_like(new.astype(old.dtype), buffer))
 
 
+def _check_dtypes(fn, input, **tensors):
+    """torch's CPU kernels refuse parameters of a dtype other than the input's, except
+    float32 parameters with a float16 input (which is computed in float32)."""
+    for name, t in tensors.items():
+        if t is not None and t.dtype != input.dtype and not (
+                input.dtype == ember.float16 and t.dtype == ember.float32):
+            raise RuntimeError(f"{fn}: mixed dtypes: the input is {input.dtype} but {name} is {t.dtype}; "
+                               "all must share one dtype")
+
+
+def _check_hyper(fn, eps, momentum=None):
+    """NaN, infinite or negative ``eps``, or ``momentum`` outside [0, 1], make every
+    statistic NaN or meaningless; torch lets them through silently."""
+    real(eps, fn, "eps", low=0.0)
+    if momentum is not None:
+        real(momentum, fn, "momentum", low=0.0, high=1.0)
+
+
 def _check_vector(t, name, size):
     if t is not None and t.numel() != size:
         raise RuntimeError(f"{name} should contain {size} elements not {t.numel()}")
@@ -175,6 +194,7 @@ def _channel_shape(input):
     return (1, input.shape[1]) + (1,) * (input.dim() - 2)
 
 
+@tensor_args('input', optional=('running_mean', 'running_var', 'weight', 'bias'))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalization: normalize each channel (dim 1) over the batch and all
@@ -210,6 +230,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if momentum is None:
         raise TypeError("batch_norm(): argument 'momentum' (position 7) must be float, not NoneType")
+    _check_hyper("batch_norm", eps, momentum)
     if input.dim() < 2 and not (training and running_mean is None and input.numel()):
         c = 0  # torch sees no channel axis: only empty statistics fit
     else:
@@ -218,6 +239,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                     (weight, "weight"), (bias, "bias")):
         _check_vector(t, name, c)
     check_dtype(input, "batch_norm", FLOATING)
+    _check_dtypes("batch_norm", input, running_mean=running_mean, running_var=running_var,
+                  weight=weight, bias=bias)
     if c == 0:
         return input * 1
     if not training:
@@ -255,6 +278,7 @@ def _verify_spatial_size(size):
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
 
 
+@tensor_args('input', optional=('running_mean', 'running_var', 'weight', 'bias'))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     """Instance normalization: normalize each channel of each sample over its
@@ -278,6 +302,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         >>> F.instance_norm(ember.randn(2, 3, 10)).shape
         ember.Size([2, 3, 10])
     """
+    _check_hyper("instance_norm", eps, momentum)
     if use_input_stats:
         _verify_spatial_size(input.size())
     else:
@@ -290,6 +315,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                     (weight, "weight"), (bias, "bias")):
         _check_vector(t, name, c)
     check_dtype(input, "batch_norm", FLOATING)
+    _check_dtypes("instance_norm", input, weight=weight, bias=bias)
     x3 = input.reshape(1, n * c, -1)
     w = None if weight is None else weight.repeat(n)
     b = None if bias is None else bias.repeat(n)
@@ -311,6 +337,7 @@ def _fmt(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+@tensor_args('input', optional=('weight', 'bias'))
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalization: normalize over the last ``len(normalized_shape)`` dims
     of each sample, then apply the elementwise ``weight``/``bias`` of shape
@@ -346,12 +373,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"{', '.join(str(s) for s in shape)}], but got input of size{_fmt(input.shape)}")
     k = math.prod(shape)
     check_dtype(input, "LayerNormKernelImpl", FLOATING)
+    _check_hyper("layer_norm", eps)
+    _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     if input.numel() == 0:
         return _affine(input * 1, weight, bias)
     w, b = (None if t is None else t.reshape(k) for t in (weight, bias))
     return _LayerNormalize.apply(input.reshape(-1, k, 1), w, b, 1, eps).view(input.shape)
 
 
+@tensor_args('input', optional=('weight', 'bias'))
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group normalization: split the channels into ``num_groups`` groups and
     normalize each group of each sample over its channels and spatial dims, then
@@ -386,12 +416,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"Expected {name} to be a vector of size equal to the number of channels in input, "
                 f"but got {name} of shape {_fmt(t.shape)} and input of shape {_fmt(input.shape)}")
     check_dtype(input, "GroupNormKernelImpl", FLOATING)
+    _check_hyper("group_norm", eps)
+    _check_dtypes("group_norm", input, weight=weight, bias=bias)
     if input.numel() == 0:
         return _affine(input * 1, weight, bias, _channel_shape(input))
     x3 = input.reshape(n, c, -1)
     return _GroupNormalize.apply(x3, weight, bias, num_groups, eps).view(input.shape)
 
 
+@tensor_args('input')
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Local response normalization across channels: each element is divided by
     ``(k + alpha * mean of x^2 over a window of `size` neighbouring channels) ** beta``
@@ -416,6 +449,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
             f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
     if size <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kH: {size} kW: 1")
+    for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
+        real(value, "local_response_norm", name)
     check_dtype(input, "avg_pool3d_out_frame", ("float32", "float64", "int64"))  # torch sums by pooling
     if input.numel() == 0:
         return input

@@ -8,6 +8,7 @@ import ember
 from ember.nn import Module, Parameter, init
 
 from . import functional as F
+from .._checks import integer, real, tensor_arg
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
            "InstanceNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
@@ -19,6 +20,14 @@ def _affine_parameters(module, shape, affine, bias, device, dtype):
     make = lambda: Parameter(ember.empty(shape, device=device, dtype=dtype))  # noqa: E731
     module.register_parameter("weight", make() if affine else None)
     module.register_parameter("bias", make() if affine and bias else None)
+
+
+def _check_hyper(owner, eps, momentum=None):
+    """``eps`` finite and non-negative, ``momentum`` None or in ``[0, 1]`` (torch takes
+    NaN or negative values silently and the statistics turn into NaN)."""
+    real(eps, owner, "eps", low=0.0)
+    if momentum is not None:
+        real(momentum, owner, "momentum", low=0.0, high=1.0)
 
 
 def _reset_affine(module):
@@ -38,6 +47,8 @@ class _NormBase(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
+        integer(num_features, type(self).__name__, "num_features")
+        _check_hyper(type(self).__name__, eps, momentum)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -90,6 +101,7 @@ class _NormBase(Module):
 
 class _BatchNorm(_NormBase):
     def forward(self, input):
+        tensor_arg(input, type(self).__name__)
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
@@ -200,6 +212,7 @@ class _InstanceNorm(_NormBase):
                                self.momentum if self.momentum is not None else 0.0, self.eps)
 
     def forward(self, input):
+        tensor_arg(input, type(self).__name__)
         self._check_input_dim(input)
         no_batch = self._spatial + 1
         feature_dim = input.dim() - no_batch
@@ -290,7 +303,11 @@ class LayerNorm(Module):
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
             normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        if not isinstance(normalized_shape, (tuple, list, ember.Size)):
+            raise TypeError("LayerNorm: normalized_shape must be an int or a sequence of ints, but got "
+                            f"{normalized_shape!r} ({type(normalized_shape).__name__})")
+        self.normalized_shape = tuple(integer(s, "LayerNorm", "normalized_shape") for s in normalized_shape)
+        _check_hyper("LayerNorm", eps)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
@@ -332,6 +349,11 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *,
                  bias=True):
         super().__init__()
+        integer(num_groups, "GroupNorm", "num_groups")
+        integer(num_channels, "GroupNorm", "num_channels")
+        if num_groups == 0:   # torch fails here dividing by zero: the same exception, said plainly
+            raise ZeroDivisionError("GroupNorm: num_groups must be positive, but got 0")
+        _check_hyper("GroupNorm", eps)
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")

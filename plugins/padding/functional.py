@@ -14,10 +14,11 @@ import operator
 import numpy as np
 
 from ember.autograd import linear_map
-from ember.backend import data_of
+from ember.backend import check_allocation, data_of
 
 from . import _kernels  # noqa: F401  (registers the generic kernels)
 from ._kernels import fill_border
+from .._checks import tensor_args
 
 __all__ = ["pad"]
 
@@ -107,6 +108,7 @@ def _check_circular(spec):
                 f"dimension of size {n} keeps {max(kept, 0)} elements after cropping")
 
 
+@tensor_args('input')
 def pad(input, pad, mode="constant", value=None):
     """Pad (or, with negative pads, crop) the last dimensions of ``input``.
 
@@ -153,6 +155,8 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
                            f"but got padding length {len(pad)} and input of dimension {ndim}")
     spec = tuple((shape[ndim - k + i], pad[2 * (k - 1 - i)], pad[2 * (k - 1 - i) + 1]) for i in range(k))
+    check_allocation(shape[:ndim - k] + tuple(max(n + lo + hi, 0) for n, lo, hi in spec),
+                     input.element_size(), "pad")
     if mode == "constant":
         return _constant_pad(input, spec, value)
     if value is not None and value != 0:

@@ -21,6 +21,7 @@ from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, 
 from ember.nn import Module
 
 from ._indexed import gather_planes
+from .._checks import tensor_args
 
 __all__ = [
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -223,21 +224,25 @@ def _adaptive_max(input, output_size, nd, name):
     return values, indices
 
 
+@tensor_args('input')
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool1d` returning ``(output, indices)`` always."""
     return _adaptive_max(input, output_size, 1, "adaptive_max_pool1d")
 
 
+@tensor_args('input')
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool2d` returning ``(output, indices)`` always."""
     return _adaptive_max(input, output_size, 2, "adaptive_max_pool2d")
 
 
+@tensor_args('input')
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool3d` returning ``(output, indices)`` always."""
     return _adaptive_max(input, output_size, 3, "adaptive_max_pool3d")
 
 
+@tensor_args('input')
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Maximum over adaptive windows along the last dimension.
 
@@ -264,6 +269,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return out if return_indices else out[0]
 
 
+@tensor_args('input')
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of the last two dimensions.
 
@@ -288,6 +294,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return out if return_indices else out[0]
 
 
+@tensor_args('input')
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of the last three dimensions.
 
@@ -322,6 +329,7 @@ def _adaptive_avg(input, output_size, nd, name, skip_channels):
                       (in_spatial, sizes), name)
 
 
+@tensor_args('input')
 def adaptive_avg_pool1d(input, output_size):
     """Average over adaptive windows along the last dimension.
 
@@ -343,6 +351,7 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d", True)
 
 
+@tensor_args('input')
 def adaptive_avg_pool2d(input, output_size):
     """Average over adaptive windows of the last two dimensions.
 
@@ -362,6 +371,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d", True)
 
 
+@tensor_args('input')
 def adaptive_avg_pool3d(input, output_size):
     """Average over adaptive windows of the last three dimensions.
 

@@ -28,12 +28,14 @@ generic one written against the array namespace (NumPy, CuPy) below.
 
 import itertools
 import math
+import numbers
 
 import ember
 from ember.autograd import Function, linear_map
 from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
+from .._checks import real, tensor_args
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool3d",
@@ -204,7 +206,7 @@ def _cpu_kernels():
 def _ints(value, n, fn, what, allow_empty=False):
     """``value`` (an int or a sequence of 1 or ``n`` ints) as an ``n``-tuple."""
     if isinstance(value, (list, tuple, ember.Size)):
-        items = tuple(int(v) for v in value)
+        items = tuple(_int(v, fn, what) for v in value)
         if len(items) == 1:
             return items * n
         if len(items) == n or (allow_empty and not items):
@@ -214,7 +216,15 @@ def _ints(value, n, fn, what, allow_empty=False):
                                f"size 1 but got size {len(items)}")
         lead = "must either be omitted, a single int," if allow_empty else "must either be a single int,"
         raise RuntimeError(f"{fn}: {what} {lead} or a tuple of {_WORDS[n]} ints")
-    return (int(value),) * n
+    return (_int(value, fn, what),) * n
+
+
+def _int(value, fn, what):
+    """One window hyper-parameter: an integer (a float such as 2.5 or a bool is refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fn}(): argument '{what}' must be an int or a tuple of ints, but got "
+                        f"{value!r} ({type(value).__name__})")
+    return int(value)
 
 
 def _out_length(n, k, s, p, d, ceil_mode):
@@ -324,6 +334,7 @@ def _one_d_args(fn, kernel_size, stride, padding, dilation):
             (1,) + _ints(dilation, 1, fn, "dilation"))
 
 
+@tensor_args('input')
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     """1-d max pooling returning ``(output, indices)``; see :func:`max_pool1d`."""
@@ -332,6 +343,7 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return out.squeeze(-2), indices.squeeze(-2)
 
 
+@tensor_args('input')
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Largest value of each window sliding along the last axis.
@@ -361,12 +373,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out if return_indices else out[0]
 
 
+@tensor_args('input')
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     """2-d max pooling returning ``(output, indices)``; see :func:`max_pool2d`."""
     return _max_pool(input, 2, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@tensor_args('input')
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Largest value of each window of every ``(H, W)`` plane.
@@ -393,12 +407,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out if return_indices else out[0]
 
 
+@tensor_args('input')
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     """3-d max pooling returning ``(output, indices)``; see :func:`max_pool3d`."""
     return _max_pool(input, 3, "max_pool3d", kernel_size, stride, padding, dilation, ceil_mode)
 
 
+@tensor_args('input')
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Largest value of each window of every ``(D, H, W)`` volume.
@@ -497,6 +513,7 @@ def _unpool_args(nd, fn, kernel_size, stride, padding):
     return kernel, stride, _ints(padding, nd, fn, "padding")
 
 
+@tensor_args('input', 'indices')
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool1d`: zeros with ``input`` written at ``indices``.
 
@@ -525,6 +542,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), 2, (size[0], 1)).squeeze(-1)
 
 
+@tensor_args('input', 'indices')
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool2d`: zeros with ``input`` written at ``indices``.
 
@@ -550,6 +568,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, 2, size)
 
 
+@tensor_args('input', 'indices')
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool3d`: zeros with ``input`` written at ``indices``.
 
@@ -598,6 +617,7 @@ def _avg_pool(input, nd, fn, kernel_size, stride, padding, ceil_mode, count_incl
                       f"{name}Backward0", f"{name}BackwardBackward0")
 
 
+@tensor_args('input')
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean of each window sliding along the last axis.
@@ -629,6 +649,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return out.squeeze(-2)
 
 
+@tensor_args('input')
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean of each window of every ``(H, W)`` plane.
@@ -654,6 +675,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      count_include_pad, divisor_override, "AvgPool2D")
 
 
+@tensor_args('input')
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean of each window of every ``(D, H, W)`` volume.
@@ -678,6 +700,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 # -------------------------------------------------------- power-average pooling
 
 def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode, max_pool, avg_pool):
+    real(norm_type, f"lp_pool{nd}d", "norm_type", finite=False)
+    if norm_type == 0:   # torch divides by it: the same exception, with the argument named
+        raise ZeroDivisionError(f"lp_pool{nd}d: norm_type must be nonzero, but got {norm_type}")
     if isinstance(norm_type, (int, float)):
         if norm_type == float("inf"):
             return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -695,6 +720,7 @@ def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode, max_pool, avg
     return clipped.mul(window).pow(1.0 / norm_type)
 
 
+@tensor_args('input')
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling along the last axis: ``(sum over window of x^p)^(1/p)``.
 
@@ -720,6 +746,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode, max_pool1d, avg_pool1d)
 
 
+@tensor_args('input')
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling of every ``(H, W)`` plane (see :func:`lp_pool1d`).
 
@@ -740,6 +767,7 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d)
 
 
+@tensor_args('input')
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling of every ``(D, H, W)`` volume (see :func:`lp_pool1d`).
 

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from ember.backend import tensor_like, xp_of
+from .._checks import tensor_args
 
 __all__ = ["affine_grid"]
 
@@ -37,6 +38,7 @@ def _base_grid(spatial, align_corners, t):
     return np.stack(coords + [np.ones_like(coords[0])], axis=-1)
 
 
+@tensor_args('theta')
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid of the affine maps ``theta`` for an output of ``size``.
 

@@ -11,6 +11,7 @@ import warnings
 
 import ember
 from ember.backend import FLOATING, check_dtype
+from .._checks import tensor_args
 
 __all__ = ["grid_sample"]
 
@@ -131,6 +132,7 @@ def _cubic_weights(t):
     return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
+@tensor_args('input', 'grid')
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the points of ``grid`` (spatial transformer networks).
 

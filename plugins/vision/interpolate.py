@@ -15,10 +15,11 @@ import numpy as np
 
 import ember
 from ember.autograd import linear_map
-from ember.backend import check_dtype
+from ember.backend import check_allocation, check_dtype
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
 from ._taps import axis_taps
+from .._checks import tensor_args
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
@@ -80,7 +81,8 @@ def _scaled_size(n, scale):
     """``floor(n * scale)`` as torch computes it, with its error for nan and inf."""
     product = n * scale
     if not math.isfinite(product) or abs(product) >= 2 ** 63:
-        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+        raise RuntimeError(f"value cannot be converted to type int64_t without overflow: scale_factor "
+                           f"{scale} times the input size {n}")
     return int(product)
 
 
@@ -111,6 +113,7 @@ def _opmath(dtype):
     return np.float64 if dtype == ember.float64 else np.float32
 
 
+@tensor_args('input')
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dimensions of ``input`` by interpolation.
@@ -195,6 +198,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out_size = [_scaled_size(n, s) for n, s in zip(in_spatial, scales)]
     out_spatial = tuple(out_size)
     _check_sizes(input, mode, in_spatial, out_spatial)
+    check_allocation(tuple(input.shape[:2]) + out_spatial, input.element_size(), "interpolate")
 
     t = _opmath(input.dtype)
     kind = "nearest2d" if mode == "nearest" and dim == 2 else _TAPS_MODE[mode]
@@ -254,6 +258,7 @@ def _all_taps(kind, in_spatial, out_spatial, align_corners, scales, t):
                  for a, (n_in, n_out) in enumerate(zip(in_spatial, out_spatial)))
 
 
+@tensor_args('input')
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated alias of :func:`interpolate` (warns); same arguments, no
     ``recompute_scale_factor`` or ``antialias``.
@@ -268,6 +273,7 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+@tensor_args('input')
 def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated: nearest-neighbour resize, ``interpolate(..., mode='nearest')`` (warns).
 
@@ -281,6 +287,7 @@ def upsample_nearest(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
+@tensor_args('input')
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated: bilinear resize with aligned corners,
     ``interpolate(..., mode='bilinear', align_corners=True)`` (warns).

@@ -9,6 +9,7 @@ transpose on any backend).
 from ember.autograd import linear_map
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
+from .._checks import tensor_args
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]
 
@@ -28,6 +29,7 @@ def _at_least_3d(input, fn):
                            f"{input.dim()} dimension(s)")
 
 
+@tensor_args('input')
 def pixel_shuffle(input, upscale_factor):
     """Rearrange ``(*, C * r^2, H, W)`` into ``(*, C, H * r, W * r)``, ``r = upscale_factor``:
     each group of ``r^2`` channels fills the ``r x r`` block of one output pixel
@@ -53,6 +55,7 @@ def pixel_shuffle(input, upscale_factor):
                       "PixelShuffleBackward0", "PixelUnshuffleBackward0")
 
 
+@tensor_args('input')
 def pixel_unshuffle(input, downscale_factor):
     """Inverse of :func:`pixel_shuffle`: ``(*, C, H * r, W * r)`` into
     ``(*, C * r^2, H, W)``, ``r = downscale_factor``.
