@@ -1,5 +1,7 @@
 """Gradient clipping: rescale or clamp the ``.grad`` of parameters in place."""
 
+import math
+import numbers
 import types
 import warnings
 
@@ -92,6 +94,12 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         >>> model(ember.randn(8, 4)).sum().backward()
         >>> norm = ember.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (numbers.Real, ember.Tensor)):
+        error = ValueError if isinstance(max_norm, str) else TypeError   # as torch's float(max_norm)
+        raise error(f"clip_grad_norm_(): max_norm must be a number, but got {max_norm!r} "
+                    f"({type(max_norm).__name__})")
+    if math.isnan(float(max_norm)):
+        raise ValueError("clip_grad_norm_(): max_norm must be a number, but got nan")
     parameters = _as_list(parameters)
     grads = [p.grad for p in parameters if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
