@@ -273,9 +273,15 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    for name, bound in (("start", start), ("end", end)):
+        if isinstance(bound, Tensor) and bound.dim():
+            raise RuntimeError(f"linspace only supports 0-dimensional start and end tensors, but got {name} "
+                               f"with {bound.dim()} dimension(s).")
     if isinstance(steps, Tensor):
         steps = steps.item()
-    if not isinstance(steps, (int, np.integer)) or steps < 0:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"linspace(): steps must be an int, not {type(steps).__name__}")
+    if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     dt = _np_dtype(dtype)
     if np.dtype(dt).kind in "iub":  # torch converts the bounds to the integer type first

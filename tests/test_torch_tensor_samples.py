@@ -5,7 +5,8 @@ ember has (``ember.<name>``, or a ``Tensor`` method) is run in each of its
 forms — function, method, in-place method — on every sample torch's own test
 suite uses, in float64 and float32: ember must give torch's outputs (shapes,
 dtypes, values) and the gradients of every input that requires grad, and must
-refuse what torch refuses. New ember ops are picked up automatically.
+refuse what torch refuses. On torch's error inputs, ember must raise the
+exception type torch raises. New ember ops are picked up automatically.
 
 Run one op with ``-k <name>``; the terminal summary lists passed, failed and
 skipped samples by op (tests/sample_counts.py). Samples are skipped only for
@@ -37,6 +38,7 @@ OUT_OF_SCOPE = {
     "out": "out= arguments",
     "memory_format": "memory_format arguments",
     "cuda": "CUDA-only arguments",
+    "ndim": "tensors of more than 64 dims (NumPy's limit: ember cannot hold them)",
 }
 
 # Ops whose values are random or uninitialised: only shapes and dtypes are compared.
@@ -138,6 +140,8 @@ def _out_of_scope(sample):
                 return "complex"
             if x.layout != torch.strided:
                 return "sparse"
+            if x.dim() > 64:
+                return "ndim"
         elif isinstance(x, complex) or (isinstance(x, torch.dtype) and x.is_complex):
             return "complex"
         elif isinstance(x, torch.memory_format):
@@ -298,16 +302,62 @@ def test_tensor_op_on_torchs_samples(name, variant, kind, floating):
     dtype = _sample_dtype(op, floating)
     if dtype is None:
         pytest.skip(f"torch's CPU {name} does not take {floating}")
-    label = f"{_label(name, variant, kind)} {_dtype_name(dtype)}"
-    failures = []
     requires_grad = op.supports_autograd and dtype.is_floating_point
-    for sample in op.sample_inputs("cpu", dtype, requires_grad=requires_grad):
+    samples = op.sample_inputs("cpu", dtype, requires_grad=requires_grad)
+    _check_all(f"{_label(name, variant, kind)} {_dtype_name(dtype)}", samples,
+               lambda sample: _check_sample(op, kind, torch_fn, ember_fn, sample))
+
+
+ERROR_CASES = [case for case in CASES if case[2] == "function" and next(
+    o for o in op_db if o.name == case[0] and o.variant_test_name == case[1]).error_inputs_func is not None]
+
+
+@pytest.mark.parametrize("name, variant, kind", ERROR_CASES, ids=[_label(*case) for case in ERROR_CASES])
+def test_tensor_op_errors_on_torchs_error_inputs(name, variant, kind):
+    """torch's error inputs (the function form, as torch's own tests run them): ember raises
+    the exception type torch raises."""
+    op = next(o for o in op_db if o.name == name and o.variant_test_name == variant)
+    torch_fn = op.op
+    ember_fn = _ember_callable(op, torch_fn)
+    # a method form on a non-tensor input is not a call Python code can make
+    inputs = [e.sample_input for e in op.error_inputs("cpu")
+              if not _is_method(torch_fn) or isinstance(e.sample_input.input, torch.Tensor)]
+    _check_all(f"{_label(name, variant, kind)} errors", inputs,
+               lambda sample: _check_error(op, torch_fn, ember_fn, sample))
+
+
+def _check_error(op, torch_fn, ember_fn, sample):
+    what = f"{op.name} input={_describe(sample.input)} args={str(sample.args)[:100]} kwargs={sample.kwargs}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch_fn(sample.input, *sample.args, **sample.kwargs)
+        except Exception as error:  # noqa: BLE001
+            torch_error = error
+        else:
+            return  # this torch version accepts it: nothing to compare
+        try:
+            e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), {})
+            ember_fn(e_input, *e_args, **e_kwargs)
+        except Exception as error:  # noqa: BLE001
+            assert type(error) is type(torch_error), (
+                f"{what}: ember raised {type(error).__name__}: {error}; torch raises "
+                f"{type(torch_error).__name__}: {str(torch_error)[:150]}")
+        else:
+            raise AssertionError(f"{what}: ember accepted it; torch raises {type(torch_error).__name__}: "
+                                 f"{str(torch_error)[:150]}")
+
+
+def _check_all(label, samples, check):
+    """Run ``check`` on every sample in scope, count the outcomes under ``label``, fail if any differ."""
+    failures = []
+    for sample in samples:
         reason = _out_of_scope(sample)
         if reason is not None:
             sample_counts.add(label, f"skipped: {OUT_OF_SCOPE[reason]}")
             continue
         try:
-            _check_sample(op, kind, torch_fn, ember_fn, sample)
+            check(sample)
         except Exception as error:  # noqa: BLE001 - ember raised or differs: counted, reported below
             prefix = "" if isinstance(error, AssertionError) else f"{type(error).__name__} in ember: "
             failures.append(prefix + " | ".join(line.strip() for line in str(error).splitlines() if line.strip())[:500])

@@ -538,7 +538,10 @@ def scatter_add(input, dim, index, src):
 def narrow(input, dim, start, length):
     """The slice ``start:start+length`` of ``input`` along ``dim`` (a view)."""
     check_tensor(input)
+    if not input._data.ndim:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = normalize_dim(dim, input._data.ndim)
+    start, length = _narrow_int(start, "start"), _narrow_int(length, "length")
     size = input._data.shape[d]
     if start < -size or start > size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
@@ -546,6 +549,17 @@ def narrow(input, dim, start, length):
     if length < 0 or start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return getitem(input, (slice(None),) * d + (slice(start, start + length),), SliceBackward0)
+
+
+def _narrow_int(value, name):
+    """``value`` as an int: an int, or a 0-d integer tensor (as torch takes them)."""
+    if isinstance(value, Tensor):
+        if value._data.ndim or value._data.dtype.kind not in "iu":
+            raise RuntimeError(f"{name} must be an 0-dim integral Tensor.")
+        return int(value._data)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"narrow(): {name} must be an int or a 0-dim integer tensor, not {type(value).__name__}")
+    return int(value)
 
 
 def select(input, dim, index):

@@ -1,5 +1,6 @@
-"""Cases torch's OpInfo samples found in the existing ops: the nuclear norm, and gather
-with an empty index or a 0-d input or index."""
+"""Cases torch's OpInfo samples and error inputs found in the existing ops: the nuclear
+norm, gather with an empty index or a 0-d input or index, narrow's and linspace's
+argument checks."""
 
 import numpy as np
 import pytest
@@ -54,3 +55,38 @@ def test_gather_still_checks_nonempty_indices():
             lib.gather(lib.tensor(5.0), 0, lib.tensor([[0]]))
         with pytest.raises(RuntimeError, match="index 1 is out of bounds for dimension 0 with size 1"):
             lib.gather(lib.tensor(5.0), 0, lib.tensor([1]))
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda lib: (0, 1.0, 2), TypeError, "narrow"),
+    (lambda lib: (0, True, 2), TypeError, "narrow"),
+    (lambda lib: (0, 1, 2.0), TypeError, "narrow"),
+    (lambda lib: (0, lib.tensor([1]), 2), RuntimeError, "start must be an 0-dim integral Tensor."),
+    (lambda lib: (0, lib.tensor(True), 2), RuntimeError, "start must be an 0-dim integral Tensor."),
+    (lambda lib: (0, lib.tensor(1.0), 2), RuntimeError, "start must be an 0-dim integral Tensor."),
+], ids=["float-start", "bool-start", "float-length", "1d-start", "bool-tensor", "float-tensor"])
+def test_narrow_argument_errors(make, error, message):
+    for lib in (torch, ember):
+        with pytest.raises(error, match=message):
+            lib.ones(4, 5).narrow(*make(lib))
+
+
+def test_narrow_takes_0d_integer_tensors_and_refuses_0d_input():
+    check(lambda t: t.narrow(0, ember.tensor(1), ember.tensor(2)), [RNG.standard_normal((4, 5))],
+          lambda t: t.narrow(0, torch.tensor(1), torch.tensor(2)))
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match=r"narrow\(\) cannot be applied to a 0-dim tensor."):
+            lib.narrow(lib.tensor(1.0), 0, 0, 1)
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda lib: (0, 3, 2.0), TypeError, "linspace"),
+    (lambda lib: (0, 3, True), TypeError, "linspace"),
+    (lambda lib: (0, 3, -1), RuntimeError, "number of steps must be non-negative"),
+    (lambda lib: (lib.tensor([0.0, 1.0]), 3, 2), RuntimeError, "0-dim.* start and end tensors, but got start with 1"),
+    (lambda lib: (0, lib.tensor([3.0]), 2), RuntimeError, "0-dim.* start and end tensors, but got end with 1"),
+], ids=["float-steps", "bool-steps", "negative", "1d-start", "1d-end"])
+def test_linspace_argument_errors(make, error, message):
+    for lib in (torch, ember):
+        with pytest.raises(error, match=message):
+            lib.linspace(*make(lib))
