@@ -148,12 +148,14 @@ def _shape_names(shape):
     """A fragment matching a message that names ``shape`` or its rank."""
     nd = len(shape)
     dims = r"\D+".join(str(s) for s in shape)
-    return rf"(\b{nd}-?D\b|\b{nd} dim|{nd}-dim|got {nd}\b|{dims}|size\s?\[\]|\(\))"
+    span = max(nd, 1)
+    return (rf"(\b{nd}-?D\b|\b{nd} dim|{nd}-dim|(got|received) {nd}\b|{dims}|size\s?\[\]|\(\)"
+            rf"|range of \[-{span}, {span - 1}\])")
 
 
 DTYPE_NAMES = r"(Long|Bool|Double|int64|bool|float64|long|double)"
 TYPE_NAMES = r"(?=.*Tensor)(?=.*\b(list|ndarray|NoneType)\b)"
-EMPTY_NAMES = r"(\b0\b|empty|zero)"
+EMPTY_NAMES = r"(\b0\b|x0\b|empty|zero)"
 
 
 def _add(name, category, fn, fragment):
@@ -187,7 +189,7 @@ for lname, (make, shape, lo, hi, chan) in LAYERS.items():
         bad, zero = list(shape), list(shape)
         bad[chan] += 1
         zero[chan] = 0
-        _add(f"channels-{lname}", "channels", _on(lname, tuple(bad)), rf"\b{bad[chan]}\b")
+        _add(f"channels-{lname}", "channels", _on(lname, tuple(bad)), rf"(?<!\d){bad[chan]}(?!\d)")
         _add(f"empty-channels-{lname}", "empty", _on(lname, tuple(zero)), EMPTY_NAMES)
     if nd:
         for axis, label in ((0, "batch"), (nd - 1, "last")):
@@ -196,7 +198,8 @@ for lname, (make, shape, lo, hi, chan) in LAYERS.items():
             _add(f"empty-{label}-{lname}", "empty", _on(lname, tuple(empty)), EMPTY_NAMES)
     for kind, make_bad in (("list", lambda x: x.tolist()), ("ndarray", lambda x: x.numpy()),
                            ("None", lambda x: None)):
-        _add(f"type-{kind}-{lname}", "types", _on(lname, shape, transform=make_bad), TYPE_NAMES)
+        if lname != "Identity":   # passes anything through, as torch's does
+            _add(f"type-{kind}-{lname}", "types", _on(lname, shape, transform=make_bad), TYPE_NAMES)
     if lname not in RANDOM and nd:
         wide = shape[:-1] + (2 * shape[-1],)
         _add(f"layout-strided-{lname}", "layouts", _on(lname, wide, transform=lambda x: x[..., ::2]), None)
@@ -251,7 +254,7 @@ CTOR = [
     ("AdaptiveAvgPool2d-neg", lambda L: L.nn.AdaptiveAvgPool2d(-1)(R(L, 1, 1, 4, 4)), r"-1|output_size"),
     ("AdaptiveMaxPool1d-zero", lambda L: L.nn.AdaptiveMaxPool1d(0)(R(L, 1, 1, 4)), r"output_size|0"),
     ("AdaptiveAvgPool2d-3tuple", lambda L: L.nn.AdaptiveAvgPool2d((1, 2, 3))(R(L, 1, 1, 4, 4)), r"output_size"),
-    ("FractionalMaxPool2d-no-size", lambda L: L.nn.FractionalMaxPool2d(2), r"output_size|output_ratio"),
+    ("FractionalMaxPool2d-no-size", lambda L: L.nn.FractionalMaxPool2d(2), r"output.size|ratio"),
     ("FractionalMaxPool2d-ratio-big", lambda L: L.nn.FractionalMaxPool2d(2, output_ratio=1.5), r"output_ratio"),
     ("FractionalMaxPool2d-size-big", lambda L: L.nn.FractionalMaxPool2d(2, output_size=5)(R(L, 1, 1, 4, 4)),
      r"output_size|too large|pool"),
@@ -272,10 +275,10 @@ CTOR = [
     ("LocalResponseNorm-neg", lambda L: L.nn.LocalResponseNorm(-1)(R(L, 1, 2, 3)), r"size"),
     ("Embedding-neg", lambda L: L.nn.Embedding(-1, 3), r"-1"),
     ("Embedding-float", lambda L: L.nn.Embedding(10.5, 3), r"10\.5|float"),
-    ("Embedding-padding-oor", lambda L: L.nn.Embedding(10, 3, padding_idx=10), r"padding_idx"),
-    ("Embedding-padding-neg-oor", lambda L: L.nn.Embedding(10, 3, padding_idx=-11), r"padding_idx"),
+    ("Embedding-padding-oor", lambda L: L.nn.Embedding(10, 3, padding_idx=10), r"(?i)padding_idx"),
+    ("Embedding-padding-neg-oor", lambda L: L.nn.Embedding(10, 3, padding_idx=-11), r"(?i)padding_idx"),
     ("Embedding-max-norm-neg", lambda L: L.nn.Embedding(10, 3, max_norm=-1.0), r"max_norm"),
-    ("Embedding-weight-shape", lambda L: L.nn.Embedding(10, 3, _weight=L.zeros(3, 3)), r"_weight|shape"),
+    ("Embedding-weight-shape", lambda L: L.nn.Embedding(10, 3, _weight=L.zeros(3, 3)), r"(?i)weight.*shape|shape.*weight"),
     ("EmbeddingBag-mode", lambda L: L.nn.EmbeddingBag(10, 3, mode="bogus"), r"bogus"),
     ("EmbeddingBag-neg", lambda L: L.nn.EmbeddingBag(-1, 3), r"-1"),
     ("RNN-nonlinearity", lambda L: L.nn.RNN(3, 4, nonlinearity="bogus"), r"bogus"),
@@ -288,7 +291,7 @@ CTOR = [
     ("RNN-bidirectional-str", lambda L: L.nn.GRU(3, 4, bidirectional="yes"), r"bidirectional"),
     ("RNNCell-nonlinearity", lambda L: L.nn.RNNCell(3, 4, nonlinearity="bogus"), r"bogus"),
     ("RNNCell-hidden-neg", lambda L: L.nn.LSTMCell(3, -4), r"hidden_size|-4|-16"),
-    ("GRUCell-input-zero", lambda L: L.nn.GRUCell(0, 4)(E0(L, 2, 0)), r"input_size|0"),
+    ("GRUCell-input-zero", lambda L: det(L, L.nn.GRUCell(0, 4))(E0(L, 2, 0)), r"input_size|0"),
     ("Dropout-p-str", lambda L: L.nn.Dropout("a"), r"p|dropout"),
     ("Dropout-p-None", lambda L: L.nn.Dropout(None), r"p|dropout|None"),
     ("Dropout-p-bool", lambda L: L.nn.Dropout(True), r"p|dropout|bool"),
@@ -311,12 +314,12 @@ CTOR = [
     ("PixelShuffle-neg", lambda L: L.nn.PixelShuffle(-2)(R(L, 1, 4, 2, 2)), r"upscale_factor|-2"),
     ("PixelShuffle-indivisible", lambda L: L.nn.PixelShuffle(2)(R(L, 1, 3, 2, 2)), r"divisible|3"),
     ("PixelUnshuffle-indivisible", lambda L: L.nn.PixelUnshuffle(2)(R(L, 1, 1, 3, 4)), r"divisible|3"),
-    ("ZeroPad2d-3tuple", lambda L: L.nn.ZeroPad2d((1, 2, 3))(R(L, 1, 1, 3, 3)), r"pad|3"),
+    ("ZeroPad2d-3tuple", lambda L: L.nn.ZeroPad2d((1, 2, 3))(R(L, 1, 1, 3, 3)), r"(?i)padding length"),
     ("ConstantPad1d-too-negative", lambda L: L.nn.ConstantPad1d(-3, 0.0)(R(L, 1, 1, 4)), r"-3|size|negative"),
     ("ReflectionPad1d-too-big", lambda L: L.nn.ReflectionPad1d(4)(R(L, 1, 1, 4)), r"4"),
     ("ReplicationPad1d-negative", lambda L: L.nn.ReplicationPad1d(-1)(R(L, 1, 1, 4)), r"-1|pad"),
     ("F.pad-mode", lambda L: F(L).pad(R(L, 1, 1, 4), (1, 1), mode="bogus"), r"bogus"),
-    ("F.pad-odd", lambda L: F(L).pad(R(L, 1, 1, 4), (1, 1, 1)), r"pad|3|even"),
+    ("F.pad-odd", lambda L: F(L).pad(R(L, 1, 1, 4), (1, 1, 1)), r"(?i)padding length"),
     ("F.pad-float", lambda L: F(L).pad(R(L, 1, 1, 4), (1.5, 1)), r"float|pad"),
     ("F.pad-too-long", lambda L: F(L).pad(R(L, 4), (1, 1, 1, 1)), r"pad|4|dim"),
     ("Flatten-dims", lambda L: L.nn.Flatten(2, 1)(R(L, 2, 3, 4)), r"start_dim|end_dim|flatten"),
@@ -412,8 +415,9 @@ NAN_CASES = [
     ("F.gumbel_softmax-tau-zero", lambda L: F(L).gumbel_softmax(R(L, 2, 3), tau=0.0), r"tau"),
     ("F.gumbel_softmax-tau-nan", lambda L: F(L).gumbel_softmax(R(L, 2, 3), tau=NAN), r"tau"),
     ("F.lp_pool1d-norm-nan", lambda L: F(L).lp_pool1d(R(L, 1, 1, 4), NAN, 2), r"norm_type"),
-    ("F.interpolate-scale-nan", lambda L: F(L).interpolate(R(L, 1, 1, 4), scale_factor=NAN), r"scale_factor|nan"),
-    ("F.interpolate-scale-inf", lambda L: F(L).interpolate(R(L, 1, 1, 4), scale_factor=INF), r"scale_factor|inf"),
+    # torch's own message, kept word for word (tests/plugins/test_vision.py compares it)
+    ("F.interpolate-scale-nan", lambda L: F(L).interpolate(R(L, 1, 1, 4), scale_factor=NAN), r"overflow"),
+    ("F.interpolate-scale-inf", lambda L: F(L).interpolate(R(L, 1, 1, 4), scale_factor=INF), r"overflow"),
     ("F.embedding-max-norm-nan", lambda L: F(L).embedding(lab(L, [0, 1]), R(L, 3, 2), max_norm=NAN),
      r"max_norm"),
     ("F.smooth_l1-beta-nan", lambda L: F(L).smooth_l1_loss(R(L, 3), R(L, 3) * 2, beta=NAN), r"beta"),
@@ -467,7 +471,7 @@ INDEX_CASES = [
     ("embedding-float", lambda L: F(L).embedding(T(L, [0.0, 1.0]), R(L, 3, 2)), r"Long|Int|indices|float"),
     ("embedding-bool", lambda L: F(L).embedding(T(L, [True, False]), R(L, 3, 2)), r"Long|Int|indices|bool"),
     ("embedding-weight-1d", lambda L: F(L).embedding(lab(L, [0]), R(L, 3)), r"2-D|weight"),
-    ("embedding-padding-oor", lambda L: F(L).embedding(lab(L, [0]), R(L, 3, 2), padding_idx=5), r"padding_idx"),
+    ("embedding-padding-oor", lambda L: F(L).embedding(lab(L, [0]), R(L, 3, 2), padding_idx=5), r"(?i)padding_idx"),
     ("Embedding-module-oor", lambda L: L.nn.Embedding(3, 2)(lab(L, [[0, 3]])), r"index|3"),
     ("embedding_bag-oor", lambda L: F(L).embedding_bag(lab(L, [0, 3]), R(L, 3, 2), lab(L, [0])), r"index|3"),
     ("embedding_bag-offsets-start", lambda L: F(L).embedding_bag(lab(L, [0, 1]), R(L, 3, 2), lab(L, [1])),
@@ -556,8 +560,8 @@ def rnn_run(L, kind, hx, x_shape=(5, 2, 3), **kw):
 
 HIDDEN_CASES = [
     ("LSTM-tensor", lambda L: rnn_run(L, "LSTM", L.zeros(1, 2, 4)), r"(?=.*tuple)(?=.*Tensor)"),
-    ("LSTM-1-tuple", lambda L: rnn_run(L, "LSTM", (L.zeros(1, 2, 4),)), r"(?=.*2)(?=.*1)"),
-    ("LSTM-3-tuple", lambda L: rnn_run(L, "LSTM", (L.zeros(1, 2, 4),) * 3), r"(?=.*2)(?=.*3)"),
+    ("LSTM-1-tuple", lambda L: rnn_run(L, "LSTM", (L.zeros(1, 2, 4),)), r"(?=.*\btwo\b)(?=.*\b1$)"),
+    ("LSTM-3-tuple", lambda L: rnn_run(L, "LSTM", (L.zeros(1, 2, 4),) * 3), r"(?=.*\btwo\b)(?=.*\b3$)"),
     ("LSTM-list", lambda L: rnn_run(L, "LSTM", [L.zeros(1, 2, 4), L.zeros(1, 2, 4)]), None),
     ("LSTM-None-in-tuple", lambda L: rnn_run(L, "LSTM", (None, L.zeros(1, 2, 4))), r"NoneType"),
     ("LSTM-ndarray", lambda L: rnn_run(L, "LSTM", (np.zeros((1, 2, 4), np.float32),) * 2), r"ndarray"),
@@ -584,7 +588,8 @@ HIDDEN_CASES = [
     ("RNN-batch0", lambda L: rnn_run(L, "RNN", None, x_shape=(5, 0, 3)), None),
     ("LSTMCell-tensor", lambda L: det(L, L.nn.LSTMCell(3, 4))(R(L, 2, 3), L.zeros(2, 4)),
      r"(?=.*tuple)(?=.*Tensor)"),
-    ("LSTMCell-1-tuple", lambda L: det(L, L.nn.LSTMCell(3, 4))(R(L, 2, 3), (L.zeros(2, 4),)), r"(?=.*2)(?=.*1)"),
+    ("LSTMCell-1-tuple", lambda L: det(L, L.nn.LSTMCell(3, 4))(R(L, 2, 3), (L.zeros(2, 4),)),
+     r"(?=.*\btwo\b)(?=.*\b1$)"),
     ("LSTMCell-list", lambda L: det(L, L.nn.LSTMCell(3, 4))(R(L, 2, 3), [L.zeros(2, 4), L.zeros(2, 4)]), None),
     ("LSTMCell-dtype", lambda L: det(L, L.nn.LSTMCell(3, 4))(R(L, 2, 3), (L.zeros(2, 4, dtype=L.float64),
                                                                        L.zeros(2, 4))),
@@ -680,21 +685,93 @@ for name, case, fragment in UTIL_CASES:
 # deliberate differences from torch: name pattern -> why ember differs
 
 DELIBERATE = {
-    # torch's Python layers touch ``input.dim()`` (or the like) before any check and
-    # fail with AttributeError; ember says which argument wanted a Tensor
+    # --- types: torch's Python layers touch ``input.dim()`` (or the like) before any
+    # check and fail with AttributeError; ember names the argument that wanted a Tensor
     "type-*": "a list, ndarray or None as input: TypeError naming the argument and the type "
-              "(torch: AttributeError from its Python code, or accepted by Dropout in eval mode)",
-    "hidden-*-tensor": "LSTM hidden state not a tuple: TypeError naming what was expected "
+              "(torch: AttributeError from its Python code; Dropout in eval mode returns it)",
+    "hidden-*-tensor": "LSTM state not a tuple: TypeError saying a tuple (h_0, c_0) was expected "
                        "(torch: IndexError from indexing the tensor)",
     "hidden-LSTM-1-tuple": "a 1-tuple as LSTM state: RuntimeError as for a 3-tuple (torch: IndexError)",
     "hidden-*-None-in-tuple": "TypeError naming the state (torch: AttributeError)",
     "hidden-*-ndarray": "TypeError naming the state (torch: AttributeError)",
     "hidden-GRU*-tuple": "TypeError naming the state (torch: AttributeError)",
-    "hidden-*-list": "TypeError naming the state (torch: AttributeError)",
+    "hidden-GRU-list": "TypeError naming the state (torch: AttributeError)",
+    "hidden-RNNCell-list": "TypeError naming the state (torch: AttributeError)",
     "hidden-GRU-float": "TypeError naming the state (torch: AttributeError)",
     "nan-init-not-tensor": "TypeError naming the argument (torch: AttributeError)",
     "utils-weight_norm-not-module": "TypeError naming the argument (torch: AttributeError)",
     "utils-p2v-not-tensor": "TypeError naming the argument (torch: AttributeError)",
+    "rank-few-Unfold": "RuntimeError naming the shape, as for every other bad rank (torch: IndexError "
+                       "from its Python code for 2-D input)",
+    # --- constructor arguments torch takes and fails on at the first forward (or never)
+    "ctor-Conv2d-kernel-zero": "a zero kernel: refused at construction",
+    "ctor-Conv2d-kernel-3tuple": "a 3-entry kernel for Conv2d: refused (torch builds a 5-D weight)",
+    "ctor-Conv2d-stride-*": "stride < 1: refused at construction",
+    "ctor-Conv2d-padding-neg": "negative padding: refused at construction",
+    "ctor-Conv2d-dilation-zero": "dilation < 1: refused at construction",
+    "ctor-Linear-bool": "a bool as a size: refused (torch reads True as 1)",
+    "ctor-*Norm*-eps-neg": "negative eps: refused (torch takes it; the variance plus eps can go negative)",
+    "ctor-BatchNorm2d-momentum-*": "momentum outside [0, 1] or not a number: refused",
+    "ctor-Embedding-max-norm-neg": "a negative max_norm: refused (torch rescales rows to it)",
+    "ctor-EmbeddingBag-mode": "an unknown mode: refused at construction (torch: at the first forward)",
+    "ctor-RNN-bidirectional-str": "bidirectional must be a bool (torch takes any truthy value)",
+    "ctor-RNNCell-nonlinearity": "an unknown nonlinearity: refused at construction (torch: at forward)",
+    "ctor-Dropout-p-bool": "a bool as a probability: refused",
+    "ctor-RReLU-bounds": "lower > upper: refused at construction (torch: at the first training step)",
+    "ctor-PReLU-zero": "zero parameters: refused at construction (torch: at the first forward)",
+    # --- NaN/inf (and other nonsense) in hyper-parameters that torch takes silently
+    "nan-init-normal-mean": "a NaN mean fills the tensor with NaN",
+    "nan-init-normal-std-inf": "an infinite std fills the tensor with infinities",
+    "nan-init-xavier-normal-gain": "an infinite gain fills the tensor with infinities",
+    "nan-init-trunc-std": "a NaN std fills the tensor with NaN",
+    "nan-init-orthogonal-gain": "a NaN gain fills the tensor with NaN",
+    "nan-init-sparse-sparsity": "sparsity outside [0, 1]",
+    "nan-BatchNorm2d-*": "NaN eps/momentum turn every statistic into NaN",
+    "nan-F.batch_norm-*": "NaN eps/momentum turn every statistic into NaN",
+    "nan-F.layer_norm-eps-nan": "NaN eps", "nan-F.group_norm-eps-inf": "infinite eps",
+    "nan-F.instance_norm-eps-nan": "NaN eps", "nan-F.local_response_norm-alpha-nan": "NaN alpha",
+    "nan-F.normalize-*": "NaN p or eps", "nan-F.pairwise_distance-p-nan": "NaN p",
+    "nan-F.softplus-*": "NaN beta or threshold", "nan-F.elu-alpha-nan": "NaN alpha",
+    "nan-F.leaky_relu-slope-nan": "NaN negative_slope", "nan-F.hardtanh-min-nan": "NaN bound",
+    "nan-F.threshold-nan": "NaN threshold", "nan-F.hardshrink-lambd-nan": "NaN lambd",
+    "nan-F.gumbel_softmax-*": "tau must be a positive number (0 gives NaN samples)",
+    "nan-F.lp_pool1d-norm-nan": "NaN norm_type",
+    "nan-F.margin_ranking-margin-nan": "NaN margin", "nan-F.hinge-margin-nan": "NaN margin",
+    "nan-F.cosine_embedding-margin-nan": "NaN margin", "nan-F.multi_margin-margin-nan": "NaN margin",
+    "nan-F.triplet-*": "NaN margin, p or eps", "nan-F.poisson-eps-nan": "NaN eps",
+    "nan-F.gaussian-eps-nan": "NaN eps", "nan-F.ce-label-smoothing-nan": "NaN label_smoothing",
+    "nan-clip-max-norm-nan": "a NaN max_norm makes every gradient NaN",
+    "utils-spectral_norm-eps-nan": "NaN eps",
+    # --- indices and values torch reads without checking
+    "index-pack-lengths-too-long": "a length beyond the padded sequence: refused (torch packs garbage)",
+    # --- empty inputs
+    "empty-channels-BatchNorm*": "zero channels against 3 running statistics: refused (torch returns "
+                                 "an empty tensor)",
+    "device-float": "a float as a device: TypeError naming it (torch takes 1.5 silently)",
+}
+
+# Cases where torch raises for a valid input and ember answers: name -> why.
+EMBER_ANSWERS = {
+    "empty-batch-InstanceNorm1d": "an empty batch gives an empty result (torch: IndexError from its "
+                                  "affine path), as batch_norm does for torch too",
+    "empty-batch-InstanceNorm2d": "as empty-batch-InstanceNorm1d",
+}
+
+# Cases where torch answers wrongly: name -> (why, what ember must return).
+TORCH_WRONG = {
+    "empty-batch-PixelUnshuffle": ("torch returns an empty input unchanged; its shape must still be "
+                                   "unshuffled", lambda L: L.zeros(0, 8, 2, 2)),
+    "empty-last-PixelUnshuffle": ("as empty-batch-PixelUnshuffle", lambda L: L.zeros(2, 8, 2, 0)),
+}
+
+# Cases still open, owned by files another helper holds in this round
+# (plugins/sparse/functional.py): they must still fail (strict xfail).
+OPEN = {
+    "empty-batch-Flatten": "core/_ops/shape.py: flatten of a zero-size tensor reshapes with an ambiguous -1",
+    "type-*-F.embedding-weight": "F.embedding's weight is not checked to be a Tensor",
+    "type-*-F.embedding_bag": "F.embedding_bag's input is not checked to be a Tensor",
+    "type-*-F.one_hot": "F.one_hot's input is not checked to be a Tensor",
+    "huge-one_hot": "F.one_hot allocates before checking the size (MemoryError)",
 }
 
 
@@ -767,10 +844,11 @@ FUNCTIONALS = {
     "glu": (_f("glu"), (2, 4)), "prelu": (_fw("prelu", (1,)), (2, 3)),
     "softmax": (_f("softmax", 1), (2, 3)), "softmin": (_f("softmin", 1), (2, 3)),
     "log_softmax": (_f("log_softmax", 1), (2, 3)), "gumbel_softmax": (_f("gumbel_softmax"), (2, 3)),
-    "dropout": (_f("dropout"), (2, 3)), "dropout-eval": (_f("dropout", training=False), (2, 3)),
-    "alpha_dropout": (_f("alpha_dropout", 0.5, True), (2, 3)),
-    "feature_alpha_dropout": (_f("feature_alpha_dropout", 0.5, True), (2, 3, 4)),
-    "dropout2d": (_f("dropout2d"), (2, 3, 4, 4)), "dropout3d": (_f("dropout3d"), (2, 3, 2, 2, 2)),
+    # p = 0 while training: the checks run, the result is deterministic
+    "dropout": (_f("dropout", 0.0), (2, 3)), "dropout-eval": (_f("dropout", training=False), (2, 3)),
+    "alpha_dropout": (_f("alpha_dropout", 0.0, True), (2, 3)),
+    "feature_alpha_dropout": (_f("feature_alpha_dropout", 0.0, True), (2, 3, 4)),
+    "dropout2d": (_f("dropout2d", 0.0), (2, 3, 4, 4)), "dropout3d": (_f("dropout3d", 0.0), (2, 3, 2, 2, 2)),
     "embedding": (lambda L, x: F(L).embedding(x, R(L, 10, 3)), None),
     "embedding-weight": (lambda L, x: F(L).embedding(lab(L, [0, 1]), x), (10, 3)),
     "embedding_bag": (lambda L, x: F(L).embedding_bag(x, R(L, 10, 3), lab(L, [0])), None),
@@ -791,7 +869,8 @@ FUNCTIONALS = {
     "mse_loss-target": (lambda L, x: F(L).mse_loss(R(L, 2, 3), x), (2, 3)),
     "smooth_l1_loss": (_loss("smooth_l1_loss"), (2, 3)), "huber_loss": (_loss("huber_loss"), (2, 3)),
     "soft_margin_loss": (_loss("soft_margin_loss"), (2, 3)),
-    "binary_cross_entropy": (lambda L, x: F(L).binary_cross_entropy(x, R(L, 2, 3).sigmoid()), (2, 3)),
+    "binary_cross_entropy": (lambda L, x: F(L).binary_cross_entropy(x, R(L, 2, 3).sigmoid()),
+                             lambda L: R(L, 2, 3).sigmoid()),
     "binary_cross_entropy_with_logits": (_loss("binary_cross_entropy_with_logits"), (2, 3)),
     "kl_div": (_loss("kl_div"), (2, 3)), "poisson_nll_loss": (_loss("poisson_nll_loss"), (2, 3)),
     "gaussian_nll_loss": (lambda L, x: F(L).gaussian_nll_loss(x, R(L, 2, 3), L.ones(2, 3)), (2, 3)),
@@ -812,12 +891,20 @@ FUNCTIONALS = {
 }
 
 
+RANDOM_FUNCTIONALS = {"gumbel_softmax"}
+
+
 def _functional_input(L, shape):
-    return lab(L, [1, 2]) if shape is None else R(L, *shape)
+    """Indices for ``None``, the values of a callable, else deterministic floats."""
+    if shape is None:
+        return lab(L, [1, 2])
+    return shape(L) if callable(shape) else R(L, *shape)
 
 
 for fname, (call, shape) in FUNCTIONALS.items():
-    _add(f"F-ok-{fname}", "types", (lambda c, s: lambda L: c(L, _functional_input(L, s)))(call, shape), None)
+    if fname not in RANDOM_FUNCTIONALS:   # the valid call first: it must give torch's answer
+        _add(f"F-ok-{fname}", "types", (lambda c, s: lambda L: c(L, _functional_input(L, s)))(call, shape),
+             None)
     for kind, make_bad in (("list", lambda x: x.tolist()), ("ndarray", lambda x: x.numpy()),
                            ("None", lambda x: None)):
         _add(f"type-{kind}-F.{fname}", "types", (lambda c, s, m: lambda L: c(L, m(_functional_input(L, s))))(
@@ -849,11 +936,25 @@ def _run_case(case, L):
         return ("error", exc)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+def _open(name):
+    return next((why for pattern, why in OPEN.items() if fnmatch.fnmatchcase(name, pattern)), None)
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(reason=_open(n), strict=True)) if _open(n) else n
+    for n in sorted(CASES)])
 def test_hostile_layer_input(name):
     category, case, fragment = CASES[name]
-    got, want = _run_case(case, ember), _run_case(case, torch)
+    got = _run_case(case, ember)
+    if name in TORCH_WRONG:
+        assert got[0] == "ok", got
+        _same(got[1], _plain(TORCH_WRONG[name][1](ember)))
+        return
+    want = _run_case(case, torch)
     why, exact = _deliberate(name)
+    if name in EMBER_ANSWERS:
+        assert got[0] == "ok" and want[0] == "error", (got, want)
+        return
     if got[0] == "ok":
         assert why is None, f"ember accepted a case listed as a deliberate difference ({why})"
         assert want[0] == "ok", f"ember accepted what torch refuses: {want[1]!r}"

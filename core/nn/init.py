@@ -106,7 +106,8 @@ def _finite(value, fn, name):
 
 
 def _check_range(a, b, fn="uniform_"):
-    a, b = _finite(a, fn, "a"), _finite(b, fn, "b")
+    _finite(a, fn, "a")
+    _finite(b, fn, "b")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
 

@@ -611,7 +611,10 @@ class Module:
         """
         from .._ops.convert import _parse_to
 
+        _check_to_args(args)
         device, dtype, _ = _parse_to(args, dict(kwargs))
+        if device is not None:
+            device = _checked_device(device)
         if dtype is not None:
             from .._dtype import to_dtype
 
@@ -803,3 +806,44 @@ class _BackwardHookCall:
                                    f"{len(result)}, but expected {len(grad_input)}")
             grad_input = result
         return grad_input
+
+
+def _check_to_args(args):
+    """``Module.to``'s positional arguments as torch's three forms take them:
+    ``(device, dtype, non_blocking)``, ``(dtype, non_blocking)``, ``(tensor, non_blocking)``."""
+    from .._dtype import dtype as dtype_class
+
+    if len(args) > 3:
+        raise TypeError(f"Module.to() takes at most 3 positional arguments (device, dtype, non_blocking), "
+                        f"but got {len(args)}: {args!r}")
+    for i, a in enumerate(args):
+        if a is None or i < 2 and isinstance(a, dtype_class):
+            continue
+        if i == 0 and (isinstance(a, Tensor) or _is_device(a)
+                       or isinstance(a, (str, int)) and not isinstance(a, bool)):
+            continue
+        if 0 < i == len(args) - 1 and isinstance(a, bool):
+            continue   # non_blocking
+        raise TypeError(f"Module.to(): argument {i + 1} must be a device (a str such as 'cuda:0', an int "
+                        f"or an ember.device), a dtype or a Tensor, but got {a!r} ({type(a).__name__})")
+
+
+def _is_device(a):
+    from .._device import device
+
+    return isinstance(a, device)
+
+
+def _checked_device(d):
+    """``d`` as a device whose type is a loaded backend, or an error naming ``d``."""
+    from .._device import as_device
+    from ..backend import REGISTRY
+
+    if isinstance(d, str) and not d.strip():
+        raise RuntimeError(f"Module.to(): device string must not be empty, got {d!r}")
+    dev = as_device(d)
+    if dev.type not in REGISTRY.backends:
+        known = ", ".join(sorted(REGISTRY.backends))
+        raise RuntimeError(f"Module.to(): invalid device {d!r}: expected a device type among {known}, "
+                           f"with an optional index (e.g. 'cpu' or 'cuda:0')")
+    return dev

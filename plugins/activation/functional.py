@@ -19,7 +19,7 @@ import warnings
 import ember
 from ember.backend import FLOATING, check_dtype
 
-from .._checks import real, tensor_args
+from .._checks import real, tensor_arg
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -42,7 +42,6 @@ def _inplace(fn, input, *args):
 
 
 # ---------------------------------------------------------------- ReLU family
-@tensor_args('input')
 def relu(input, inplace=False):
     """Rectified linear unit, ``max(0, x)``, element-wise.
 
@@ -50,16 +49,16 @@ def relu(input, inplace=False):
         input: any tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "relu", "input")
     return input.relu_() if inplace else input.relu()
 
 
-@tensor_args('input')
 def relu_(input):
     """In-place :func:`relu`."""
+    tensor_arg(input, "relu_", "input")
     return input.relu_()
 
 
-@tensor_args('input')
 def threshold(input, threshold, value, inplace=False):
     """Keep elements greater than ``threshold``; replace the others with ``value``.
 
@@ -69,6 +68,7 @@ def threshold(input, threshold, value, inplace=False):
         value: what the elements at or below ``threshold`` become.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "threshold", "input")
     real(threshold, "threshold", "threshold", finite=False)
     real(value, "threshold", "value", finite=False)
     if input.dtype == ember.bool:
@@ -77,15 +77,14 @@ def threshold(input, threshold, value, inplace=False):
     return input.masked_fill_(mask, value) if inplace else input.masked_fill(mask, value)
 
 
-@tensor_args('input')
 def threshold_(input, threshold, value):
     """In-place :func:`threshold`."""
+    tensor_arg(input, "threshold_", "input")
     real(threshold, "threshold_", "threshold", finite=False)
     real(value, "threshold_", "value", finite=False)
     return input.masked_fill_(input <= threshold, value)
 
 
-@tensor_args('input')
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """Clip every element to ``[min_val, max_val]``; the gradient is zero outside the
     open interval ``(min_val, max_val)``.
@@ -96,6 +95,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         max_val: upper bound. Default: 1.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "hardtanh", "input")
     real(min_val, "hardtanh", "min_val", finite=False)
     real(max_val, "hardtanh", "max_val", finite=False)
     if min_val > max_val:
@@ -107,9 +107,9 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return input.masked_fill(low, min_val).masked_fill(high, max_val)
 
 
-@tensor_args('input')
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
     """In-place :func:`hardtanh`."""
+    tensor_arg(input, "hardtanh_", "input")
     real(min_val, "hardtanh_", "min_val", finite=False)
     real(max_val, "hardtanh_", "max_val", finite=False)
     if min_val > max_val:
@@ -119,7 +119,6 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
     return input.masked_fill_(low, min_val).masked_fill_(high, max_val)
 
 
-@tensor_args('input')
 def relu6(input, inplace=False):
     """``min(max(0, x), 6)`` element-wise (:func:`hardtanh` with bounds 0 and 6).
 
@@ -127,6 +126,7 @@ def relu6(input, inplace=False):
         input: any tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "relu6", "input")
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
@@ -134,7 +134,6 @@ def _leaky_factor(input, negative_slope):
     return ember.where(input > 0, 1.0, float(negative_slope)).to(input.dtype)
 
 
-@tensor_args('input')
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``x`` for positive elements, ``negative_slope * x`` for the others.
 
@@ -143,6 +142,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
         negative_slope: slope of the negative part. Default: 0.01.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "leaky_relu", "input")
     if inplace:
         return leaky_relu_(input, negative_slope)
     real(negative_slope, "leaky_relu", "negative_slope")
@@ -150,9 +150,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return ember.where(input > 0, input, input * negative_slope)
 
 
-@tensor_args('input')
 def leaky_relu_(input, negative_slope=0.01):
     """In-place :func:`leaky_relu`."""
+    tensor_arg(input, "leaky_relu_", "input")
     real(negative_slope, "leaky_relu_", "negative_slope")
     check_dtype(input, "leaky_relu_cpu", FLOATING)
     if negative_slope < 0 and input.requires_grad and ember.is_grad_enabled():
@@ -164,7 +164,6 @@ def leaky_relu_(input, negative_slope=0.01):
     return input.mul_(_leaky_factor(input.detach(), negative_slope))
 
 
-@tensor_args('input', 'weight')
 def prelu(input, weight):
     """Leaky ReLU whose negative slope ``weight`` is learned: one value shared by all
     channels, or one per channel (dim 1 of the input; a 1-D input has one channel).
@@ -173,9 +172,12 @@ def prelu(input, weight):
         input: tensor with the channels along dim 1 (or a 1-D/0-D tensor).
         weight: 1-D tensor of 1 or ``C`` slopes.
     """
-    if not isinstance(weight, ember.Tensor):
-        raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    tensor_arg(input, "prelu", "input")
+    tensor_arg(weight, "prelu", "weight")
     check_dtype(input, "prelu_cpu", FLOATING)
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {input.dtype.scalar_name} (input) and "
+                           f"{weight.dtype.scalar_name} (weight)")
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     n = weight.numel()
@@ -195,7 +197,6 @@ def prelu(input, weight):
     return ember.where(input > 0, input, w * input)
 
 
-@tensor_args('input')
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU.
 
@@ -210,6 +211,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         training: draw random slopes. Default: ``False``.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "rrelu", "input")
     real(lower, "rrelu", "lower", error=RuntimeError)
     real(upper, "rrelu", "upper", error=RuntimeError)
     if lower > upper:
@@ -224,9 +226,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return input.mul_(noise) if inplace else input * noise
 
 
-@tensor_args('input')
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     """In-place :func:`rrelu`."""
+    tensor_arg(input, "rrelu_", "input")
     return rrelu(input, lower, upper, training, True)
 
 
@@ -266,7 +268,6 @@ def _elu_core(input, alpha, scale, input_scale):
     return _Elu.apply(input, alpha, scale, input_scale)
 
 
-@tensor_args('input')
 def elu(input, alpha=1.0, inplace=False):
     """Exponential linear unit: ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
 
@@ -275,18 +276,18 @@ def elu(input, alpha=1.0, inplace=False):
         alpha: the value approached for large negative inputs is ``-alpha``. Default: 1.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "elu", "input")
     if inplace:
         return _inplace(_elu_core, input, alpha, 1.0, 1.0)
     return _elu_core(input, alpha, 1.0, 1.0)
 
 
-@tensor_args('input')
 def elu_(input, alpha=1.0):
     """In-place :func:`elu`."""
+    tensor_arg(input, "elu_", "input")
     return _inplace(_elu_core, input, alpha, 1.0, 1.0)
 
 
-@tensor_args('input')
 def selu(input, inplace=False):
     """Scaled ELU with the fixed constants of self-normalizing networks
     (``scale ≈ 1.0507``, ``alpha ≈ 1.6733``).
@@ -295,18 +296,18 @@ def selu(input, inplace=False):
         input: any tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "selu", "input")
     if inplace:
         return _inplace(_elu_core, input, _SELU_ALPHA, _SELU_SCALE, 1.0)
     return _elu_core(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
-@tensor_args('input')
 def selu_(input):
     """In-place :func:`selu`."""
+    tensor_arg(input, "selu_", "input")
     return selu(input, True)
 
 
-@tensor_args('input')
 def celu(input, alpha=1.0, inplace=False):
     """Continuously differentiable ELU: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
 
@@ -315,6 +316,7 @@ def celu(input, alpha=1.0, inplace=False):
         alpha: the scale of the negative part. Default: 1.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "celu", "input")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     if inplace:
@@ -322,27 +324,26 @@ def celu(input, alpha=1.0, inplace=False):
     return _elu_core(input, alpha, 1.0, 1.0 / alpha)
 
 
-@tensor_args('input')
 def celu_(input, alpha=1.0):
     """In-place :func:`celu`."""
+    tensor_arg(input, "celu_", "input")
     return celu(input, alpha, True)
 
 
 # ---------------------------------------------------------------- smooth functions
-@tensor_args('input')
 def sigmoid(input):
     """Logistic sigmoid ``1 / (1 + exp(-x))`` element-wise."""
+    tensor_arg(input, "sigmoid", "input")
     return input.sigmoid()
 
 
-@tensor_args('input')
 def tanh(input):
     """Hyperbolic tangent element-wise."""
+    tensor_arg(input, "tanh", "input")
     return input.tanh()
 
 
 # ---------------------------------------------------------------- gated units
-@tensor_args('input')
 def silu(input, inplace=False):
     """Sigmoid linear unit (swish), ``x * sigmoid(x)``, element-wise.
 
@@ -350,11 +351,11 @@ def silu(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "silu", "input")
     check_dtype(input, "silu", FLOATING)
     return _inplace(silu, input) if inplace else input * input.sigmoid()
 
 
-@tensor_args('input')
 def mish(input, inplace=False):
     """``x * tanh(softplus(x))`` element-wise.
 
@@ -362,11 +363,11 @@ def mish(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "mish", "input")
     check_dtype(input, "mish", FLOATING)
     return _inplace(mish, input) if inplace else input * softplus(input).tanh()
 
 
-@tensor_args('input')
 def hardsigmoid(input, inplace=False):
     """Piecewise-linear sigmoid: ``relu6(x + 3) / 6`` (gradient ``1/6`` on ``(-3, 3)``).
 
@@ -374,11 +375,11 @@ def hardsigmoid(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "hardsigmoid", "input")
     check_dtype(input, "hardsigmoid", FLOATING)
     return _inplace(hardsigmoid, input) if inplace else hardtanh(input + 3, 0.0, 6.0) / 6
 
 
-@tensor_args('input')
 def hardswish(input, inplace=False):
     """``x * relu6(x + 3) / 6`` element-wise (MobileNetV3's activation).
 
@@ -386,19 +387,20 @@ def hardswish(input, inplace=False):
         input: any floating tensor.
         inplace: overwrite ``input`` with the result. Default: ``False``.
     """
+    tensor_arg(input, "hardswish", "input")
     check_dtype(input, "hardswish", FLOATING)
     return _inplace(hardswish, input) if inplace else input * hardtanh(input + 3, 0.0, 6.0) / 6
 
 
-@tensor_args('input')
 def softsign(input):
     """``x / (1 + |x|)`` element-wise."""
+    tensor_arg(input, "softsign", "input")
     return input / (input.abs() + 1)
 
 
-@tensor_args('input')
 def tanhshrink(input):
     """``x - tanh(x)`` element-wise."""
+    tensor_arg(input, "tanhshrink", "input")
     return input - input.tanh()
 
 
@@ -417,14 +419,13 @@ class _LogSigmoid(ember.autograd.Function):
         return grad * (-x).sigmoid()
 
 
-@tensor_args('input')
 def logsigmoid(input):
     """``log(1 / (1 + exp(-x)))`` element-wise, without overflow for large ``|x|``."""
+    tensor_arg(input, "logsigmoid", "input")
     check_dtype(input, "log_sigmoid_cpu", FLOATING)
     return _LogSigmoid.apply(input)
 
 
-@tensor_args('input')
 def softplus(input, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta * x)) / beta`` element-wise; where ``beta * x > threshold``
     the result is ``x`` itself (the two agree there to working precision).
@@ -434,6 +435,7 @@ def softplus(input, beta=1.0, threshold=20.0):
         beta: sharpness. Default: 1.
         threshold: above this value of ``beta * x`` the function is linear. Default: 20.
     """
+    tensor_arg(input, "softplus", "input")
     real(beta, "softplus", "beta")
     real(threshold, "softplus", "threshold")
     check_dtype(input, "softplus_cpu", FLOATING)
@@ -445,7 +447,6 @@ def softplus(input, beta=1.0, threshold=20.0):
     return ember.where(scaled > threshold, input, smooth)
 
 
-@tensor_args('input')
 def hardshrink(input, lambd=0.5):
     """``x`` where ``|x| > lambd``, else 0.
 
@@ -453,12 +454,12 @@ def hardshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the half-width of the zeroed band. Default: 0.5.
     """
+    tensor_arg(input, "hardshrink", "input")
     real(lambd, "hardshrink", "lambd")
     check_dtype(input, "hardshrink_cpu", FLOATING)
     return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
 
 
-@tensor_args('input')
 def softshrink(input, lambd=0.5):
     """Shrink towards zero by ``lambd``: ``x - lambd`` above ``lambd``, ``x + lambd``
     below ``-lambd``, 0 between.
@@ -467,6 +468,7 @@ def softshrink(input, lambd=0.5):
         input: any tensor.
         lambd: the shrinkage, at least 0. Default: 0.5.
     """
+    tensor_arg(input, "softshrink", "input")
     real(lambd, "softshrink", "lambd", error=RuntimeError)
     check_dtype(input, "softshrink_check", FLOATING)
     if lambd < 0:
@@ -476,7 +478,6 @@ def softshrink(input, lambd=0.5):
     return ember.where(input > lambd, input - lambd, inner)
 
 
-@tensor_args('input')
 def gelu(input, approximate="none"):
     """Gaussian error linear unit ``x * Phi(x)`` (``Phi`` the standard normal CDF).
 
@@ -485,6 +486,7 @@ def gelu(input, approximate="none"):
         approximate: ``'none'`` (exact, with ``erf``) or ``'tanh'``
             (``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``). Default: ``'none'``.
     """
+    tensor_arg(input, "gelu", "input")
     check_dtype(input, "GeluKernelImpl", FLOATING)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
@@ -494,7 +496,6 @@ def gelu(input, approximate="none"):
     return input * 0.5 * (ember.erf(input * (1.0 / math.sqrt(2.0))) + 1)
 
 
-@tensor_args('input')
 def glu(input, dim=-1):
     """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim`` and return
     ``a * sigmoid(b)``.
@@ -503,6 +504,7 @@ def glu(input, dim=-1):
         input: tensor whose size along ``dim`` is even.
         dim: the dimension to split. Default: -1.
     """
+    tensor_arg(input, "glu", "input")
     check_dtype(input, "glu_cpu", FLOATING)
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
@@ -528,7 +530,6 @@ def _softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-@tensor_args('input')
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``exp(x_i) / sum_j exp(x_j)`` along ``dim``: every slice sums to 1.
 
@@ -538,12 +539,12 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
             1- and 3-D inputs, else 1) and warns that this is deprecated.
         dtype: cast the input to this dtype first (useful against overflow).
     """
+    tensor_arg(input, "softmax", "input")
     if dim is None:
         dim = _softmax_dim("softmax", input.dim(), _stacklevel)
     return input.softmax(dim, dtype=dtype) if dtype is not None else input.softmax(dim)
 
 
-@tensor_args('input')
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-x)`` along ``dim``.
 
@@ -552,6 +553,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
         dim: the dimension to normalise (``None``: torch's implicit choice, with a warning).
         dtype: cast the input to this dtype first.
     """
+    tensor_arg(input, "softmin", "input")
     if dim is None:
         dim = _softmax_dim("softmin", input.dim(), _stacklevel)
     if dtype is not None:
@@ -559,7 +561,6 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return (-input).softmax(dim)
 
 
-@tensor_args('logits')
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """A sample of the Gumbel-softmax (concrete) distribution over ``dim``:
     ``softmax((logits + g) / tau)`` with ``g`` standard Gumbel noise.
@@ -572,6 +573,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
         eps: deprecated and unused. Default: 1e-10.
         dim: the categories' dimension. Default: -1.
     """
+    tensor_arg(logits, "gumbel_softmax", "logits")
     real(tau, "gumbel_softmax", "tau", low=0.0, low_open=True)
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
@@ -587,7 +589,6 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     return one_hot - soft.detach() + soft
 
 
-@tensor_args('input')
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """``log(softmax(x))`` along ``dim``, computed stably.
 
@@ -596,6 +597,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
         dim: the dimension to normalise (``None``: torch's implicit choice, with a warning).
         dtype: cast the input to this dtype first.
     """
+    tensor_arg(input, "log_softmax", "input")
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
     return input.log_softmax(dim, dtype=dtype) if dtype is not None else input.log_softmax(dim)

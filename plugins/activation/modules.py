@@ -7,7 +7,7 @@ import ember
 from ember.nn import Module, Parameter
 
 from . import functional as F
-from .._checks import integer, real
+from .._checks import integer, real, tensor_arg
 
 
 def _inplace_str(inplace, first=False):
@@ -574,6 +574,7 @@ class Softmax2d(Module):
     """
 
     def forward(self, input):
+        tensor_arg(input, "Softmax2d")
         if input.dim() not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
         return F.softmax(input, -3, _stacklevel=5)

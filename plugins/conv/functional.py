@@ -22,7 +22,7 @@ from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from .unfold import col2im, im2col
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d"]
@@ -294,8 +294,6 @@ def _fmt(t):
 
 def _check_common(input, weight, bias, nd, name, transposed):
     """Dims, dtypes, weight/bias shapes; returns the batched input and whether it was."""
-    if not isinstance(input, ember.Tensor) or not isinstance(weight, ember.Tensor):
-        raise TypeError(f"{name}(): argument 'input' and 'weight' must be Tensors")
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but "
                            f"got input of size: {list(input.shape)}")
@@ -445,7 +443,6 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
 
 
 # ------------------------------------------------------------------ public functions
-@tensor_args('input', 'weight', optional=('bias',))
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-d convolution (cross-correlation) over an input of several channels.
 
@@ -468,10 +465,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> F.conv1d(ember.randn(20, 16, 50), ember.randn(33, 16, 3)).shape
         ember.Size([20, 33, 48])
     """
+    tensor_arg(input, "conv1d", "input")
+    tensor_arg(weight, "conv1d", "weight")
+    tensor_arg(bias, "conv1d", "bias", optional=True)
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
 
 
-@tensor_args('input', 'weight', optional=('bias',))
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) over an input of several channels.
 
@@ -492,10 +491,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> F.conv2d(ember.randn(1, 4, 5, 5), ember.randn(8, 4, 3, 3), padding=1).shape
         ember.Size([1, 8, 5, 5])
     """
+    tensor_arg(input, "conv2d", "input")
+    tensor_arg(weight, "conv2d", "weight")
+    tensor_arg(bias, "conv2d", "bias", optional=True)
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
-@tensor_args('input', 'weight', optional=('bias',))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-d convolution (cross-correlation) over an input of several channels.
 
@@ -515,10 +516,12 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> F.conv3d(ember.randn(2, 3, 6, 6, 6), ember.randn(4, 3, 3, 3, 3)).shape
         ember.Size([2, 4, 4, 4, 4])
     """
+    tensor_arg(input, "conv3d", "input")
+    tensor_arg(weight, "conv3d", "weight")
+    tensor_arg(bias, "conv3d", "bias", optional=True)
     return _conv(input, weight, bias, stride, padding, dilation, groups, 3)
 
 
-@tensor_args('input', 'weight', optional=('bias',))
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-d transposed convolution (the gradient of :func:`conv1d` w.r.t. its input),
     sometimes called deconvolution.
@@ -543,10 +546,12 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
         >>> F.conv_transpose1d(ember.randn(20, 16, 50), ember.randn(16, 33, 5)).shape
         ember.Size([20, 33, 54])
     """
+    tensor_arg(input, "conv_transpose1d", "input")
+    tensor_arg(weight, "conv_transpose1d", "weight")
+    tensor_arg(bias, "conv_transpose1d", "bias", optional=True)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
 
 
-@tensor_args('input', 'weight', optional=('bias',))
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution (the gradient of :func:`conv2d` w.r.t. its input).
 
@@ -566,10 +571,12 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         >>> F.conv_transpose2d(ember.randn(1, 4, 5, 5), ember.randn(4, 8, 3, 3), stride=2).shape
         ember.Size([1, 8, 11, 11])
     """
+    tensor_arg(input, "conv_transpose2d", "input")
+    tensor_arg(weight, "conv_transpose2d", "weight")
+    tensor_arg(bias, "conv_transpose2d", "bias", optional=True)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
-@tensor_args('input', 'weight', optional=('bias',))
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-d transposed convolution (the gradient of :func:`conv3d` w.r.t. its input).
 
@@ -587,4 +594,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
         >>> F.conv_transpose3d(ember.randn(1, 2, 3, 3, 3), ember.randn(2, 4, 2, 2, 2)).shape
         ember.Size([1, 4, 4, 4, 4])
     """
+    tensor_arg(input, "conv_transpose3d", "input")
+    tensor_arg(weight, "conv_transpose3d", "weight")
+    tensor_arg(bias, "conv_transpose3d", "bias", optional=True)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)

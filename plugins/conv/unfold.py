@@ -16,7 +16,8 @@ import math
 from ember.autograd import linear_map
 from ember.backend import FLOATING, REGISTRY, check_dtype
 from ember.nn._tuples import pair
-from .._checks import tensor_args
+
+from .._checks import tensor_arg
 
 __all__ = ["im2col", "col2im", "unfold", "fold"]
 
@@ -107,7 +108,6 @@ def _blocks(size, k, d, p, s):
     return tuple((i + 2 * pi - di * (ki - 1) - 1) // si + 1 for i, ki, di, pi, si in zip(size, k, d, p, s))
 
 
-@tensor_args('input')
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Extract sliding local blocks of a batched image (im2col).
 
@@ -128,6 +128,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         >>> F.unfold(ember.randn(2, 5, 3, 4), (2, 3)).shape
         ember.Size([2, 30, 4])
     """
+    tensor_arg(input, "unfold", "input")
     if input.dim() not in (3, 4) or any(s == 0 for s in input.shape[1 if input.dim() == 4 else 0:]):
         raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
                            f"non-zero dimensions for input, but got: {list(input.shape)}")
@@ -146,7 +147,6 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return out if batched else out.squeeze(0)
 
 
-@tensor_args('input')
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Combine sliding local blocks into an image, summing overlaps (col2im), the
     adjoint of :func:`unfold`.
@@ -164,6 +164,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         >>> F.fold(ember.randn(1, 3 * 2 * 2, 12), (4, 5), 2).shape
         ember.Size([1, 3, 4, 5])
     """
+    tensor_arg(input, "fold", "input")
     if input.dim() not in (2, 3) or any(s == 0 for s in input.shape[1 if input.dim() == 3 else 0:]):
         raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size "
                            f"and non-zero dimensions for input, but got: {list(input.shape)}")

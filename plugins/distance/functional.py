@@ -3,7 +3,8 @@
 import numpy as np
 
 import ember
-from .._checks import real, tensor_args
+
+from .._checks import real, tensor_arg
 
 
 class _ClampMinValue(ember.autograd.Function):
@@ -32,7 +33,6 @@ def _broadcast_shape(a, b):
     return tuple(out)
 
 
-@tensor_args('x1', 'x2')
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """``x1 . x2 / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
 
@@ -53,6 +53,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         >>> F.cosine_similarity(a, ember.tensor([[1.0, 0.0]]), dim=1)
         tensor([1.0000, 0.7071])
     """
+    tensor_arg(x1, "cosine_similarity", "x1")
+    tensor_arg(x2, "cosine_similarity", "x2")
     real(eps, "cosine_similarity", "eps", low=0.0, error=RuntimeError)
     common = ember.result_type(x1, x2)
     if not common.is_floating_point:
@@ -72,7 +74,6 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-@tensor_args('x1', 'x2')
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of ``x1 - x2 + eps`` over the last dimension.
 
@@ -86,6 +87,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     Returns:
         ``(N,)`` (``(N, 1)`` with ``keepdim``).
     """
+    tensor_arg(x1, "pairwise_distance", "x1")
+    tensor_arg(x2, "pairwise_distance", "x2")
     real(p, "pairwise_distance", "p", finite=False)
     real(eps, "pairwise_distance", "eps")
     diff = x1 - x2 + eps
@@ -95,7 +98,6 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return diff.norm(p=p, dim=diff.dim() - 1, keepdim=keepdim)
 
 
-@tensor_args('input')
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(||input||_p, eps)``, the p-norm taken along ``dim``.
 
@@ -119,6 +121,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         tensor([[0.6000, 0.8000],
                 [0.0000, 0.0000]])
     """
+    tensor_arg(input, "normalize", "input")
     real(p, "normalize", "p", finite=False)
     real(eps, "normalize", "eps", low=0.0)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
@@ -129,7 +132,6 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return out
 
 
-@tensor_args('input')
 def pdist(input, p=2.0):
     """The p-norm distance between every pair of rows of ``input``: for ``N`` rows,
     the ``N * (N - 1) / 2`` distances of row ``i`` to rows ``j > i``, in that order
@@ -144,11 +146,12 @@ def pdist(input, p=2.0):
         >>> F.pdist(ember.tensor([[0., 0.], [3., 4.], [1., 1.]])).tolist()
         [5.0, 1.4142135381698608, 3.605551242828369]
     """
+    tensor_arg(input, "pdist", "input")
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
     if not input.is_floating_point():
         raise RuntimeError("pdist only supports floating-point dtypes")
-    real(p, "pdist", "p", low=0.0, finite=False, error=RuntimeError)
+    real(p, "pdist", "p", finite=False, error=RuntimeError)
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     rows, cols = np.triu_indices(input.shape[0], 1)

@@ -11,7 +11,8 @@ import numbers
 import warnings
 
 import ember
-from .._checks import tensor_args
+
+from .._checks import tensor_arg
 
 # SELU's negative saturation value, -scale * alpha, with the sign dropped
 _ALPHA = 1.7580993408473766
@@ -56,7 +57,6 @@ def _dropout(input, p, training, inplace, feature, alpha):
     return input.mul_(noise).add_(shift) if inplace else input * noise + shift
 
 
-@tensor_args('input')
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the others by ``1/(1-p)``
     (training only; otherwise the input is returned unchanged).
@@ -67,11 +67,11 @@ def dropout(input, p=0.5, training=True, inplace=False):
         training: apply dropout. Default: ``True``.
         inplace: overwrite ``input``. Default: ``False``.
     """
+    tensor_arg(input, "dropout", "input")
     _check_p(p)
     return _dropout(input, p, training, inplace, False, False)
 
 
-@tensor_args('input')
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels (``input[n, c]``) with probability ``p``, scaling the rest
     by ``1/(1-p)``.
@@ -82,6 +82,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         training: apply dropout. Default: ``True``.
         inplace: overwrite ``input``. Default: ``False``.
     """
+    tensor_arg(input, "dropout2d", "input")
     _check_p(p)
     ndim = input.dim()
     if ndim not in (3, 4):
@@ -101,7 +102,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _dropout(input, p, training, inplace, True, False)
 
 
-@tensor_args('input')
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels (``input[n, c]``) with probability ``p``, scaling the rest
     by ``1/(1-p)``.
@@ -112,6 +112,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
         training: apply dropout. Default: ``True``.
         inplace: overwrite ``input``. Default: ``False``.
     """
+    tensor_arg(input, "dropout3d", "input")
     _check_p(p)
     ndim = input.dim()
     if ndim not in (4, 5):
@@ -128,7 +129,6 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _dropout(input.unsqueeze(0), p, training, False, True, False).squeeze(0)
 
 
-@tensor_args('input')
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout for self-normalizing (SELU) networks: dropped elements take SELU's
     saturation value and an affine correction keeps the mean and variance of the
@@ -140,11 +140,11 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         training: apply dropout. Default: ``False``.
         inplace: overwrite ``input``. Default: ``False``.
     """
+    tensor_arg(input, "alpha_dropout", "input")
     _check_p(p)
     return _dropout(input, p, training, inplace, False, True)
 
 
-@tensor_args('input')
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels (``input[n, c]``).
 
@@ -154,5 +154,6 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
         training: apply dropout. Default: ``False``.
         inplace: overwrite ``input``. Default: ``False``.
     """
+    tensor_arg(input, "feature_alpha_dropout", "input")
     _check_p(p)
     return _dropout(input, p, training, inplace, True, True)

@@ -1,10 +1,10 @@
 """Affine maps: ``linear`` (``x W^T + b``) and ``bilinear`` (``x1^T W x2 + b``)."""
 
 import ember
-from .._checks import tensor_args
+
+from .._checks import tensor_arg
 
 
-@tensor_args('input', 'weight', optional=('bias',))
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` over the last dimension of ``input``.
 
@@ -16,11 +16,13 @@ def linear(input, weight, bias=None):
     Returns:
         ``(*, out_features)``.
     """
+    tensor_arg(input, "linear", "input")
+    tensor_arg(weight, "linear", "weight")
+    tensor_arg(bias, "linear", "bias", optional=True)
     out = input.matmul(weight.t() if weight.dim() == 2 else weight)
     return out if bias is None else out + bias
 
 
-@tensor_args('input1', 'input2', 'weight', optional=('bias',))
 def bilinear(input1, input2, weight, bias=None):
     """``y_k = x1^T W_k x2 + b_k`` for every output feature ``k``.
 
@@ -33,6 +35,10 @@ def bilinear(input1, input2, weight, bias=None):
     Returns:
         ``(*, out_features)``.
     """
+    tensor_arg(input1, "bilinear", "input1")
+    tensor_arg(input2, "bilinear", "input2")
+    tensor_arg(weight, "bilinear", "weight")
+    tensor_arg(bias, "bilinear", "bias", optional=True)
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
     for i in range(input1.dim() - 1):

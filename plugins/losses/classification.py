@@ -13,7 +13,7 @@ import ember
 from ember.autograd import Function
 
 from . import _reduction
-from .._checks import real, tensor_args
+from .._checks import real, tensor_arg
 
 __all__ = [
     "nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -108,7 +108,6 @@ def _nll(input, target, weight, ignore_index, reduction):
     return _kept_mean(loss.sum(), w, kept)
 
 
-@tensor_args('input', 'target')
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices: ``-weight[t] * input[n, t]``.
 
@@ -130,6 +129,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         >>> F.nll_loss(logp, ember.tensor([1, 0]))
         tensor(1.5000)
     """
+    tensor_arg(input, "nll_loss", "input")
+    tensor_arg(target, "nll_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     return _nll(input, target, weight, ignore_index, reduction)
 
@@ -166,7 +167,6 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
     return total / count if count else total * float("nan")
 
 
-@tensor_args('input', 'target')
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross entropy between the softmax of ``input`` scores and ``target``:
@@ -191,6 +191,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         >>> F.cross_entropy(ember.tensor([[2.0, 0.0, 0.0]]), ember.tensor([0]))
         tensor(0.2395)
     """
+    tensor_arg(input, "cross_entropy", "input")
+    tensor_arg(target, "cross_entropy", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if input.dim() == 0 and target.dim() == 0:    # torch reads this as class probabilities
         if not target.dtype.is_floating_point:
@@ -247,7 +249,6 @@ class _BinaryCrossEntropy(Function):
         return g_input, g_target
 
 
-@tensor_args('input', 'target')
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross entropy between probabilities ``input`` and ``target``:
     ``-weight * (t*log(x) + (1-t)*log(1-x))``, each log clamped to at least -100.
@@ -264,6 +265,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         >>> F.binary_cross_entropy(ember.tensor([0.5]), ember.tensor([1.0]))
         tensor(0.6931)
     """
+    tensor_arg(input, "binary_cross_entropy", "input")
+    tensor_arg(target, "binary_cross_entropy", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(
@@ -287,7 +290,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Binary cross entropy on logits: ``sigmoid`` and BCE in one stable expression,
@@ -307,6 +309,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         >>> F.binary_cross_entropy_with_logits(ember.tensor([0.0]), ember.tensor([1.0]))
         tensor(0.6931)
     """
+    tensor_arg(input, "binary_cross_entropy_with_logits", "input")
+    tensor_arg(target, "binary_cross_entropy_with_logits", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
@@ -324,7 +328,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Two-class logistic loss ``log(1 + exp(-target * input))`` for targets of
     ``1`` or ``-1`` (computed without overflow).
@@ -335,6 +338,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input, "soft_margin_loss", "input")
+    tensor_arg(target, "soft_margin_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if not input.dtype.is_floating_point:   # torch writes the result in the input's dtype
         raise RuntimeError(f"result type {ember.promote_types(input.dtype, ember.float32).scalar_name} can't be "
@@ -342,7 +347,6 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     return _reduction.apply(_softplus(-target * input).to(input.dtype), reduction)
 
 
-@tensor_args('input', 'target')
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-label one-versus-all logistic loss, averaged over the ``C`` classes:
     ``-(t*logsigmoid(x) + (1-t)*logsigmoid(-x))``.
@@ -354,6 +358,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input, "multilabel_soft_margin_loss", "input")
+    tensor_arg(target, "multilabel_soft_margin_loss", "target")
     if size_average is not None or reduce is not None:
         reduction = _reduction.legacy_get_string(size_average, reduce)
     if not input.dtype.is_floating_point:
@@ -383,7 +389,6 @@ def _as_matrix(input, target):
     return input.reshape(-1, input.shape[-1]) if input.dim() else input.reshape(1, 1)
 
 
-@tensor_args('input', 'target')
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
                       reduction="mean"):
     """Multi-class hinge loss: for each sample ``sum_{j != y} max(0, margin - x[y] +
@@ -398,6 +403,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input, "multi_margin_loss", "input")
+    tensor_arg(target, "multi_margin_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     if p != 1 and p != 2:
         raise ValueError("only p == 1 and p == 2 supported")
@@ -430,7 +437,6 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: for each sample ``sum_{j, k} max(0, 1 - (x[y_j] -
     x[k])) / C`` over target classes ``y_j`` and non-target classes ``k``.
@@ -444,6 +450,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input, "multilabel_margin_loss", "input")
+    tensor_arg(target, "multilabel_margin_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     x = _as_matrix(input, target)
     n, c = x.shape

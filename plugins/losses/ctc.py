@@ -15,7 +15,7 @@ from ember.autograd import Function, once_differentiable
 from ember.backend import check_dtype
 
 from .modules import _Loss
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = ["ctc_loss", "CTCLoss"]
 
@@ -132,7 +132,6 @@ class _CTC(Function):
         return grad, None, None, None, None, None, None
 
 
-@tensor_args('log_probs', 'targets')
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
              zero_infinity=False):
     r"""The connectionist temporal classification loss.
@@ -171,6 +170,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         >>> loss = ember.nn.functional.ctc_loss(log_probs, targets, input_lengths, target_lengths)
         >>> loss.backward()
     """
+    tensor_arg(log_probs, "ctc_loss", "log_probs")
+    tensor_arg(targets, "ctc_loss", "targets")
     reduction = _reduction(reduction)
     if not isinstance(log_probs, ember.Tensor) or not isinstance(targets, ember.Tensor):
         raise TypeError(f"ctc_loss(): log_probs and targets must be Tensors, got "

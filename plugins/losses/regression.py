@@ -12,7 +12,7 @@ import warnings
 import ember
 
 from . import _reduction
-from .._checks import real, tensor_args
+from .._checks import real, tensor_arg
 
 __all__ = [
     "l1_loss", "mse_loss", "smooth_l1_loss", "huber_loss", "poisson_nll_loss",
@@ -48,7 +48,6 @@ def _weighted(loss, weight, input, reduction, mean_by_weight):
     return loss.sum() / weight.sum() if mean_by_weight else loss.mean()
 
 
-@tensor_args('input', 'target')
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|``, reduced by ``reduction``.
 
@@ -65,6 +64,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
         >>> F.l1_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
         tensor(1.5000)
     """
+    tensor_arg(input, "l1_loss", "input")
+    tensor_arg(target, "l1_loss", "target")
     _warn_size(input, target)
     reduction = _reduction.resolve(size_average, reduce, reduction)
     loss = (input - target).abs()
@@ -73,7 +74,6 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error ``(input - target)**2``, reduced by ``reduction``.
 
@@ -84,6 +84,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         >>> F.mse_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
         tensor(2.5000)
     """
+    tensor_arg(input, "mse_loss", "input")
+    tensor_arg(target, "mse_loss", "target")
     _warn_size(input, target)
     reduction = _reduction.resolve(size_average, reduce, reduction)
     _floating_pair(input, target, "mse")
@@ -93,7 +95,6 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta`` (scaled by ``1/(2*beta)``), absolute error minus
     ``beta/2`` above it; ``beta=0`` is the plain L1 loss.
@@ -109,9 +110,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         >>> F.smooth_l1_loss(ember.tensor([0.5, 3.0]), ember.tensor([0.0, 0.0]))
         tensor(1.3125)
     """
+    tensor_arg(input, "smooth_l1_loss", "input")
+    tensor_arg(target, "smooth_l1_loss", "target")
     _warn_size(input, target)
     reduction = _reduction.resolve(size_average, reduce, reduction)
-    real(beta, "smooth_l1_loss", "beta", low=0.0, error=RuntimeError)
+    real(beta, "smooth_l1_loss", "beta", error=RuntimeError)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _floating_pair(input, target, "smooth_l1")
@@ -123,7 +126,6 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Huber loss: ``0.5 * d**2`` where ``d = |input - target| < delta``,
     ``delta * (d - delta/2)`` elsewhere (``delta`` times smooth L1 with ``beta=delta``).
@@ -139,9 +141,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         >>> F.huber_loss(ember.tensor([0.5, 3.0]), ember.tensor([0.0, 0.0]))
         tensor(1.3125)
     """
+    tensor_arg(input, "huber_loss", "input")
+    tensor_arg(target, "huber_loss", "target")
     _warn_size(input, target)
     reduction = _reduction.check(reduction)
-    real(delta, "huber_loss", "delta", low=0.0, low_open=True, error=RuntimeError)
+    real(delta, "huber_loss", "delta", error=RuntimeError)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _floating_pair(input, target, "huber")
@@ -156,7 +160,6 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Negative log likelihood of ``target`` under a Poisson distribution of rate
@@ -177,6 +180,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
         >>> F.poisson_nll_loss(ember.tensor([0.0]), ember.tensor([2.0]))
         tensor(1.)
     """
+    tensor_arg(input, "poisson_nll_loss", "input")
+    tensor_arg(target, "poisson_nll_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     real(eps, "poisson_nll_loss", "eps", low=0.0)
     if log_input:
@@ -189,7 +194,6 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
     """Negative log likelihood of ``target`` under Gaussians of mean ``input`` and
     variance ``var``: ``0.5 * (log(var) + (input - target)**2 / var)``.
@@ -204,6 +208,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         eps (float): ``var`` is clamped to at least ``eps`` (without gradient). Default 1e-6.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input, "gaussian_nll_loss", "input")
+    tensor_arg(target, "gaussian_nll_loss", "target")
     real(eps, "gaussian_nll_loss", "eps", low=0.0)
     if isinstance(var, (int, float)):
         if var < 0:
@@ -230,7 +236,6 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence ``target * (log(target) - input)`` pointwise, with
     ``input`` given as log-probabilities.
@@ -250,6 +255,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         >>> F.kl_div(ember.tensor([[0.25, 0.75]]).log(), p, reduction='batchmean')
         tensor(0.1438)
     """
+    tensor_arg(input, "kl_div", "input")
+    tensor_arg(target, "kl_div", "target")
     if size_average is not None or reduce is not None:
         reduction = _reduction.legacy_get_string(size_average, reduce)
     else:
@@ -277,7 +284,6 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input1', 'input2', 'target')
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """Ranking hinge ``max(0, -target * (input1 - input2) + margin)``: ``target = 1``
     asks for ``input1`` to rank above ``input2``, ``-1`` the reverse.
@@ -289,6 +295,9 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input1, "margin_ranking_loss", "input1")
+    tensor_arg(input2, "margin_ranking_loss", "input2")
+    tensor_arg(target, "margin_ranking_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     real(margin, "margin_ranking_loss", "margin")
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
@@ -299,7 +308,6 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('input', 'target')
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """Hinge embedding loss: ``input`` where ``target == 1``, ``max(0, margin - input)``
     where ``target == -1`` (typically ``input`` is a distance between two embeddings).
@@ -311,6 +319,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input, "hinge_embedding_loss", "input")
+    tensor_arg(target, "hinge_embedding_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     real(margin, "hinge_embedding_loss", "margin")
     zero = ember.zeros((), dtype=input.dtype, device=input.device)
@@ -323,7 +333,6 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 _COS_EPS = 1e-12
 
 
-@tensor_args('input1', 'input2', 'target')
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """Cosine embedding loss: ``1 - cos(x1, x2)`` for ``target == 1``,
     ``max(0, cos(x1, x2) - margin)`` for ``target == -1``.
@@ -336,6 +345,9 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(input1, "cosine_embedding_loss", "input1")
+    tensor_arg(input2, "cosine_embedding_loss", "input2")
+    tensor_arg(target, "cosine_embedding_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     real(margin, "cosine_embedding_loss", "margin")
     tdim = target.dim()
@@ -369,7 +381,6 @@ def _check_triplet_dims(anchor, positive, negative):
             f"but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
 
 
-@tensor_args('anchor', 'positive', 'negative')
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """Triplet loss ``max(0, d(a, p) - d(a, n) + margin)`` with ``d`` the pairwise
@@ -384,6 +395,9 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
         size_average, reduce (bool, optional): deprecated; see ``reduction``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(anchor, "triplet_margin_loss", "anchor")
+    tensor_arg(positive, "triplet_margin_loss", "positive")
+    tensor_arg(negative, "triplet_margin_loss", "negative")
     reduction = _reduction.resolve(size_average, reduce, reduction)
     real(margin, "triplet_margin_loss", "margin")
     real(p, "triplet_margin_loss", "p", finite=False)
@@ -399,7 +413,6 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduction.apply(loss, reduction)
 
 
-@tensor_args('anchor', 'positive', 'negative')
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
                                       swap=False, reduction="mean"):
     """Triplet loss with any distance: ``max(0, d(a, p) - d(a, n) + margin)``.
@@ -412,6 +425,9 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
         swap (bool): use ``min(d(a, n), d(p, n))`` as negative distance. Default False.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default ``'mean'``.
     """
+    tensor_arg(anchor, "triplet_margin_with_distance_loss", "anchor")
+    tensor_arg(positive, "triplet_margin_with_distance_loss", "positive")
+    tensor_arg(negative, "triplet_margin_with_distance_loss", "negative")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if margin <= 0:

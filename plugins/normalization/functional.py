@@ -19,7 +19,7 @@ from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
-from .._checks import real, tensor_args
+from .._checks import real, tensor_arg
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
 
@@ -194,7 +194,6 @@ def _channel_shape(input):
     return (1, input.shape[1]) + (1,) * (input.dim() - 2)
 
 
-@tensor_args('input', optional=('running_mean', 'running_var', 'weight', 'bias'))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalization: normalize each channel (dim 1) over the batch and all
@@ -222,6 +221,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         >>> F.batch_norm(x, rm, rv, training=True).shape
         ember.Size([8, 3, 5])
     """
+    tensor_arg(input, "batch_norm", "input")
+    tensor_arg(running_mean, "batch_norm", "running_mean", optional=True)
+    tensor_arg(running_var, "batch_norm", "running_var", optional=True)
+    tensor_arg(weight, "batch_norm", "weight", optional=True)
+    tensor_arg(bias, "batch_norm", "bias", optional=True)
     if training:
         _verify_batch_size(input.size())
     if training and eps <= 0.0:
@@ -278,7 +282,6 @@ def _verify_spatial_size(size):
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {size}")
 
 
-@tensor_args('input', optional=('running_mean', 'running_var', 'weight', 'bias'))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     """Instance normalization: normalize each channel of each sample over its
@@ -302,6 +305,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         >>> F.instance_norm(ember.randn(2, 3, 10)).shape
         ember.Size([2, 3, 10])
     """
+    tensor_arg(input, "instance_norm", "input")
+    tensor_arg(running_mean, "instance_norm", "running_mean", optional=True)
+    tensor_arg(running_var, "instance_norm", "running_var", optional=True)
+    tensor_arg(weight, "instance_norm", "weight", optional=True)
+    tensor_arg(bias, "instance_norm", "bias", optional=True)
     _check_hyper("instance_norm", eps, momentum)
     if use_input_stats:
         _verify_spatial_size(input.size())
@@ -316,6 +324,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         _check_vector(t, name, c)
     check_dtype(input, "batch_norm", FLOATING)
     _check_dtypes("instance_norm", input, weight=weight, bias=bias)
+    if n == 0:   # no instance: nothing to normalize, the running statistics untouched
+        return _affine(input * 1, weight, bias, _channel_shape(input))
     x3 = input.reshape(1, n * c, -1)
     w = None if weight is None else weight.repeat(n)
     b = None if bias is None else bias.repeat(n)
@@ -337,7 +347,6 @@ def _fmt(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
-@tensor_args('input', optional=('weight', 'bias'))
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalization: normalize over the last ``len(normalized_shape)`` dims
     of each sample, then apply the elementwise ``weight``/``bias`` of shape
@@ -354,6 +363,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         >>> F.layer_norm(ember.randn(4, 6, 5), (6, 5)).shape
         ember.Size([4, 6, 5])
     """
+    tensor_arg(input, "layer_norm", "input")
+    tensor_arg(weight, "layer_norm", "weight", optional=True)
+    tensor_arg(bias, "layer_norm", "bias", optional=True)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     shape = tuple(int(s) for s in normalized_shape)
@@ -381,7 +393,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _LayerNormalize.apply(input.reshape(-1, k, 1), w, b, 1, eps).view(input.shape)
 
 
-@tensor_args('input', optional=('weight', 'bias'))
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group normalization: split the channels into ``num_groups`` groups and
     normalize each group of each sample over its channels and spatial dims, then
@@ -398,6 +409,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         >>> F.group_norm(ember.randn(2, 6, 4), 3).shape
         ember.Size([2, 6, 4])
     """
+    tensor_arg(input, "group_norm", "input")
+    tensor_arg(weight, "group_norm", "weight", optional=True)
+    tensor_arg(bias, "group_norm", "bias", optional=True)
     if input.dim() < 2:
         raise RuntimeError(
             f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
@@ -424,7 +438,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _GroupNormalize.apply(x3, weight, bias, num_groups, eps).view(input.shape)
 
 
-@tensor_args('input')
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Local response normalization across channels: each element is divided by
     ``(k + alpha * mean of x^2 over a window of `size` neighbouring channels) ** beta``
@@ -443,6 +456,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         >>> F.local_response_norm(ember.randn(2, 8, 4, 4), 3).shape
         ember.Size([2, 8, 4, 4])
     """
+    tensor_arg(input, "local_response_norm", "input")
     dim = input.dim()
     if dim < 3:
         raise ValueError(

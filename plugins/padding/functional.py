@@ -18,7 +18,7 @@ from ember.backend import check_allocation, data_of
 
 from . import _kernels  # noqa: F401  (registers the generic kernels)
 from ._kernels import fill_border
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = ["pad"]
 
@@ -95,7 +95,8 @@ def _check_reflect_replicate(mode, shape, spec):
 def _check_circular(spec):
     for n, lo, hi in spec:
         if lo > n or hi > n:
-            raise RuntimeError("Padding value causes wrapping around more than once.")
+            raise RuntimeError(f"Padding value causes wrapping around more than once: padding ({lo}, {hi}) "
+                               f"of a dimension of size {n}")
         out = n + lo + hi
         if out < 0:
             raise RuntimeError("Negative padding value is resulting in an empty dimension")
@@ -108,7 +109,6 @@ def _check_circular(spec):
                 f"dimension of size {n} keeps {max(kept, 0)} elements after cropping")
 
 
-@tensor_args('input')
 def pad(input, pad, mode="constant", value=None):
     """Pad (or, with negative pads, crop) the last dimensions of ``input``.
 
@@ -142,6 +142,7 @@ def pad(input, pad, mode="constant", value=None):
         >>> F.pad(x, (-1, 2), mode="circular").tolist()
         [[[1.0, 2.0, 3.0, 1.0, 2.0]]]
     """
+    tensor_arg(input, "pad", "input")
     pad = _pad_tuple(pad)
     if not isinstance(mode, str):
         raise TypeError(f"pad(): argument 'mode' (position 3) must be str, not {type(mode).__name__}")

@@ -6,6 +6,7 @@ from ember.nn import Module
 from ember.nn._tuples import ntuple, pair
 
 from .functional import pad
+from .._checks import tensor_arg
 
 __all__ = [
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
@@ -70,6 +71,7 @@ class _CircularPadNd(_PadNd):
     mode = "circular"
 
     def forward(self, input):
+        tensor_arg(input, type(self).__name__)
         if input.dim() not in (self.dims + 1, self.dims + 2):
             raise ValueError(f"expected {self.dims + 1}D or {self.dims + 2}D input (got {input.dim()}D input)")
         return pad(input, self.padding, "circular")

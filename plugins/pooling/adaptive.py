@@ -21,7 +21,7 @@ from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, 
 from ember.nn import Module
 
 from ._indexed import gather_planes
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = [
     "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
@@ -224,25 +224,24 @@ def _adaptive_max(input, output_size, nd, name):
     return values, indices
 
 
-@tensor_args('input')
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool1d` returning ``(output, indices)`` always."""
+    tensor_arg(input, "adaptive_max_pool1d_with_indices", "input")
     return _adaptive_max(input, output_size, 1, "adaptive_max_pool1d")
 
 
-@tensor_args('input')
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool2d` returning ``(output, indices)`` always."""
+    tensor_arg(input, "adaptive_max_pool2d_with_indices", "input")
     return _adaptive_max(input, output_size, 2, "adaptive_max_pool2d")
 
 
-@tensor_args('input')
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     """:func:`adaptive_max_pool3d` returning ``(output, indices)`` always."""
+    tensor_arg(input, "adaptive_max_pool3d_with_indices", "input")
     return _adaptive_max(input, output_size, 3, "adaptive_max_pool3d")
 
 
-@tensor_args('input')
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Maximum over adaptive windows along the last dimension.
 
@@ -265,11 +264,11 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool1d(x, 2).tolist()
         [[[5.0, 3.0]]]
     """
+    tensor_arg(input, "adaptive_max_pool1d", "input")
     out = adaptive_max_pool1d_with_indices(input, output_size)
     return out if return_indices else out[0]
 
 
-@tensor_args('input')
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of the last two dimensions.
 
@@ -290,11 +289,11 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool2d(x, (2, None)).shape
         ember.Size([1, 1, 2, 4])
     """
+    tensor_arg(input, "adaptive_max_pool2d", "input")
     out = adaptive_max_pool2d_with_indices(input, output_size)
     return out if return_indices else out[0]
 
 
-@tensor_args('input')
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Maximum over adaptive windows of the last three dimensions.
 
@@ -314,6 +313,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
         >>> F.adaptive_max_pool3d(ember.randn(1, 2, 5, 6, 7), (2, None, 3)).shape
         ember.Size([1, 2, 2, 6, 3])
     """
+    tensor_arg(input, "adaptive_max_pool3d", "input")
     out = adaptive_max_pool3d_with_indices(input, output_size)
     return out if return_indices else out[0]
 
@@ -329,7 +329,6 @@ def _adaptive_avg(input, output_size, nd, name, skip_channels):
                       (in_spatial, sizes), name)
 
 
-@tensor_args('input')
 def adaptive_avg_pool1d(input, output_size):
     """Average over adaptive windows along the last dimension.
 
@@ -348,10 +347,10 @@ def adaptive_avg_pool1d(input, output_size):
         >>> F.adaptive_avg_pool1d(ember.tensor([[[1., 2., 3., 4.]]]), 2).tolist()
         [[[1.5, 3.5]]]
     """
+    tensor_arg(input, "adaptive_avg_pool1d", "input")
     return _adaptive_avg(input, output_size, 1, "adaptive_avg_pool1d", True)
 
 
-@tensor_args('input')
 def adaptive_avg_pool2d(input, output_size):
     """Average over adaptive windows of the last two dimensions.
 
@@ -368,10 +367,10 @@ def adaptive_avg_pool2d(input, output_size):
         >>> F.adaptive_avg_pool2d(ember.ones(2, 3, 7, 9), 1).shape
         ember.Size([2, 3, 1, 1])
     """
+    tensor_arg(input, "adaptive_avg_pool2d", "input")
     return _adaptive_avg(input, output_size, 2, "adaptive_avg_pool2d", True)
 
 
-@tensor_args('input')
 def adaptive_avg_pool3d(input, output_size):
     """Average over adaptive windows of the last three dimensions.
 
@@ -388,6 +387,7 @@ def adaptive_avg_pool3d(input, output_size):
         >>> F.adaptive_avg_pool3d(ember.ones(1, 2, 4, 5, 6), (2, 2, None)).shape
         ember.Size([1, 2, 2, 2, 6])
     """
+    tensor_arg(input, "adaptive_avg_pool3d", "input")
     return _adaptive_avg(input, output_size, 3, "adaptive_avg_pool3d", False)
 
 

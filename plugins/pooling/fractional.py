@@ -20,7 +20,7 @@ from ember.nn import Module
 from ember.nn._tuples import ntuple, pair, triple
 
 from .adaptive import gather_maxima
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = ["fractional_max_pool2d", "fractional_max_pool3d",
            "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices",
@@ -117,21 +117,20 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, random_sample
     return values, indices
 
 
-@tensor_args('input')
 def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices=False, _random_samples=None):
     """:func:`fractional_max_pool2d` returning ``(output, indices)`` always."""
+    tensor_arg(input, "fractional_max_pool2d_with_indices", "input")
     return _fractional(input, 2, kernel_size, output_size, output_ratio, _random_samples)
 
 
-@tensor_args('input')
 def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
                                        return_indices=False, _random_samples=None):
     """:func:`fractional_max_pool3d` returning ``(output, indices)`` always."""
+    tensor_arg(input, "fractional_max_pool3d_with_indices", "input")
     return _fractional(input, 3, kernel_size, output_size, output_ratio, _random_samples)
 
 
-@tensor_args('input')
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
                           return_indices=False, _random_samples=None):
     """2-d fractional max pooling: ``kH x kW`` windows at pseudo-random starts.
@@ -157,11 +156,11 @@ def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=Non
         >>> F.fractional_max_pool2d(x, 3, output_ratio=(0.5, 0.5)).shape
         ember.Size([2, 3, 5, 6])
     """
+    tensor_arg(input, "fractional_max_pool2d", "input")
     out = _fractional(input, 2, kernel_size, output_size, output_ratio, _random_samples)
     return out if return_indices else out[0]
 
 
-@tensor_args('input')
 def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
                           return_indices=False, _random_samples=None):
     """3-d fractional max pooling: ``kT x kH x kW`` windows at pseudo-random starts.
@@ -188,6 +187,7 @@ def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=Non
         >>> F.fractional_max_pool3d(x, 2, output_size=(4, 4, 5)).shape
         ember.Size([1, 2, 4, 4, 5])
     """
+    tensor_arg(input, "fractional_max_pool3d", "input")
     out = _fractional(input, 3, kernel_size, output_size, output_ratio, _random_samples)
     return out if return_indices else out[0]
 

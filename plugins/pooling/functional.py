@@ -35,7 +35,7 @@ from ember.autograd import Function, linear_map
 from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
-from .._checks import real, tensor_args
+from .._checks import real, tensor_arg
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool3d",
@@ -237,8 +237,6 @@ def _out_length(n, k, s, p, d, ceil_mode):
 
 
 def _check_input(input, nd, fn):
-    if not isinstance(input, ember.Tensor):
-        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(input).__name__}")
     shape = tuple(input.shape)
     if fn == "avg_pool2d" and len(shape) < 3:
         raise IndexError(f"Dimension out of range (expected to be in range of "
@@ -319,8 +317,6 @@ def _max_pool(input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode):
 
 def _one_d(input, fn):
     """1-d pooling runs as 2-d pooling over ``(..., 1, L)``, as PyTorch does."""
-    if not isinstance(input, ember.Tensor):
-        raise TypeError(f"{fn}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.dim() not in (2, 3) or 0 in tuple(input.shape)[-2:]:
         raise RuntimeError(f"{fn}: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
                            f"batch size for input, but got:{list(input.shape)}")
@@ -334,16 +330,15 @@ def _one_d_args(fn, kernel_size, stride, padding, dilation):
             (1,) + _ints(dilation, 1, fn, "dilation"))
 
 
-@tensor_args('input')
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     """1-d max pooling returning ``(output, indices)``; see :func:`max_pool1d`."""
+    tensor_arg(input, "max_pool1d_with_indices", "input")
     k, s, p, d = _one_d_args("max_pool1d", kernel_size, stride, padding, dilation)
     out, indices = _max_pool(_one_d(input, "max_pool1d"), 2, "max_pool1d", k, s, p, d, ceil_mode)
     return out.squeeze(-2), indices.squeeze(-2)
 
 
-@tensor_args('input')
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Largest value of each window sliding along the last axis.
@@ -367,20 +362,20 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool1d(ember.tensor([[1., 3., 2., 5.]]), 2).tolist()
         [[3.0, 5.0]]
     """
+    tensor_arg(input, "max_pool1d", "input")
     if not return_indices and isinstance(input, ember.Tensor):
         check_dtype(input, "max_pool1d_impl", FLOATING)
     out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
 
-@tensor_args('input')
 def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     """2-d max pooling returning ``(output, indices)``; see :func:`max_pool2d`."""
+    tensor_arg(input, "max_pool2d_with_indices", "input")
     return _max_pool(input, 2, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
 
 
-@tensor_args('input')
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Largest value of each window of every ``(H, W)`` plane.
@@ -403,18 +398,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool2d(x, 2).tolist()
         [[[5.0, 7.0], [13.0, 15.0]]]
     """
+    tensor_arg(input, "max_pool2d", "input")
     out = _max_pool(input, 2, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
 
-@tensor_args('input')
 def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
                             ceil_mode=False, return_indices=False):
     """3-d max pooling returning ``(output, indices)``; see :func:`max_pool3d`."""
+    tensor_arg(input, "max_pool3d_with_indices", "input")
     return _max_pool(input, 3, "max_pool3d", kernel_size, stride, padding, dilation, ceil_mode)
 
 
-@tensor_args('input')
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Largest value of each window of every ``(D, H, W)`` volume.
@@ -433,6 +428,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         >>> F.max_pool3d(ember.arange(8.).reshape(1, 2, 2, 2), 2).tolist()
         [[[[7.0]]]]
     """
+    tensor_arg(input, "max_pool3d", "input")
     out = _max_pool(input, 3, "max_pool3d", kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
@@ -513,7 +509,6 @@ def _unpool_args(nd, fn, kernel_size, stride, padding):
     return kernel, stride, _ints(padding, nd, fn, "padding")
 
 
-@tensor_args('input', 'indices')
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool1d`: zeros with ``input`` written at ``indices``.
 
@@ -534,6 +529,8 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
         >>> F.max_unpool1d(y, i, 2).tolist()
         [[0.0, 3.0, 0.0, 5.0]]
     """
+    tensor_arg(input, "max_unpool1d", "input")
+    tensor_arg(indices, "max_unpool1d", "indices")
     kernel, stride, padding = _unpool_args(1, "max_unpool1d", kernel_size, stride, padding)
     size = _unpool_output_size(input, kernel, stride, padding, output_size)
     if input.dim() not in (2, 3):
@@ -542,7 +539,6 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), 2, (size[0], 1)).squeeze(-1)
 
 
-@tensor_args('input', 'indices')
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool2d`: zeros with ``input`` written at ``indices``.
 
@@ -563,12 +559,13 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         >>> F.max_unpool2d(y, i, 2)[0, 1].tolist()
         [0.0, 5.0, 0.0, 7.0]
     """
+    tensor_arg(input, "max_unpool2d", "input")
+    tensor_arg(indices, "max_unpool2d", "indices")
     kernel, stride, padding = _unpool_args(2, "max_unpool2d", kernel_size, stride, padding)
     size = _unpool_output_size(input, kernel, stride, padding, output_size)
     return _max_unpool(input, indices, 2, size)
 
 
-@tensor_args('input', 'indices')
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Partial inverse of :func:`max_pool3d`: zeros with ``input`` written at ``indices``.
 
@@ -587,6 +584,8 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
         >>> F.max_unpool3d(y, i, 2).sum().item()
         7.0
     """
+    tensor_arg(input, "max_unpool3d", "input")
+    tensor_arg(indices, "max_unpool3d", "indices")
     kernel, stride, padding = _unpool_args(3, "max_unpool3d", kernel_size, stride, padding)
     size = _unpool_output_size(input, kernel, stride, padding, output_size)
     return _max_unpool(input, indices, 3, size)
@@ -617,7 +616,6 @@ def _avg_pool(input, nd, fn, kernel_size, stride, padding, ceil_mode, count_incl
                       f"{name}Backward0", f"{name}BackwardBackward0")
 
 
-@tensor_args('input')
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True):
     """Mean of each window sliding along the last axis.
@@ -638,6 +636,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         >>> F.avg_pool1d(ember.tensor([[1., 2., 3., 4., 5., 6., 7.]]), 3, 2).tolist()
         [[2.0, 4.0, 6.0]]
     """
+    tensor_arg(input, "avg_pool1d", "input")
     if not isinstance(input, ember.Tensor):
         raise TypeError(f"avg_pool1d(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.dim() not in (2, 3):
@@ -649,7 +648,6 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return out.squeeze(-2)
 
 
-@tensor_args('input')
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean of each window of every ``(H, W)`` plane.
@@ -671,11 +669,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool2d(ember.arange(16.).reshape(1, 4, 4), 2).tolist()
         [[[2.5, 4.5], [10.5, 12.5]]]
     """
+    tensor_arg(input, "avg_pool2d", "input")
     return _avg_pool(input, 2, "avg_pool2d", kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override, "AvgPool2D")
 
 
-@tensor_args('input')
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean of each window of every ``(D, H, W)`` volume.
@@ -693,6 +691,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         >>> F.avg_pool3d(ember.arange(8.).reshape(1, 2, 2, 2), 2).tolist()
         [[[[3.5]]]]
     """
+    tensor_arg(input, "avg_pool3d", "input")
     return _avg_pool(input, 3, "avg_pool3d", kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override, "AvgPool3D")
 
@@ -720,7 +719,6 @@ def _lp_pool(input, nd, norm_type, kernel_size, stride, ceil_mode, max_pool, avg
     return clipped.mul(window).pow(1.0 / norm_type)
 
 
-@tensor_args('input')
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling along the last axis: ``(sum over window of x^p)^(1/p)``.
 
@@ -743,10 +741,10 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         >>> F.lp_pool1d(ember.tensor([[3., 4.]]), 2, 2).tolist()
         [[5.0]]
     """
+    tensor_arg(input, "lp_pool1d", "input")
     return _lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode, max_pool1d, avg_pool1d)
 
 
-@tensor_args('input')
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling of every ``(H, W)`` plane (see :func:`lp_pool1d`).
 
@@ -764,10 +762,10 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         >>> F.lp_pool2d(ember.ones(1, 2, 2), 1, 2).tolist()
         [[[4.0]]]
     """
+    tensor_arg(input, "lp_pool2d", "input")
     return _lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d)
 
 
-@tensor_args('input')
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """Power-average pooling of every ``(D, H, W)`` volume (see :func:`lp_pool1d`).
 
@@ -785,6 +783,7 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         >>> F.lp_pool3d(ember.ones(1, 2, 2, 2), 1, 2).tolist()
         [[[[8.0]]]]
     """
+    tensor_arg(input, "lp_pool3d", "input")
     return _lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode, max_pool3d, avg_pool3d)
 
 

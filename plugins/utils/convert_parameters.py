@@ -29,6 +29,8 @@ def parameters_to_vector(parameters):
     device = None
     flat = []
     for p in parameters:
+        if not isinstance(p, ember.Tensor):
+            raise TypeError(f"parameters_to_vector(): expected Tensors, but got {type(p).__name__}")
         device = _check_same_device(p, device)
         flat.append(p.view(-1))
     return ember.cat(flat)

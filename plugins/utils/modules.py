@@ -2,6 +2,8 @@
 
 import ember
 
+from .._checks import tensor_arg
+
 
 class Flatten(ember.nn.Module):
     r"""Flatten the dimensions ``start_dim`` to ``end_dim`` into one.
@@ -32,7 +34,7 @@ class Flatten(ember.nn.Module):
         self.end_dim = end_dim
 
     def forward(self, input):
-        return input.flatten(self.start_dim, self.end_dim)
+        return tensor_arg(input, "Flatten").flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -70,7 +72,7 @@ class Unflatten(ember.nn.Module):
         self.unflattened_size = unflattened_size
 
     def forward(self, input):
-        return input.unflatten(self.dim, self.unflattened_size)
+        return tensor_arg(input, "Unflatten").unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -3,8 +3,9 @@ value estimated by power iteration (Miyato et al., https://arxiv.org/abs/1802.05
 
 import ember
 from ember.backend import data_of, tensor_like, xp_of
-from ember.nn import Parameter
+from ember.nn import Module, Parameter
 
+from .._checks import integer, real
 from ._hooks import pop_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
@@ -178,8 +179,19 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         >>> m.weight_u.size()
         ember.Size([40])
     """
+    if not isinstance(module, Module):
+        raise TypeError(f"spectral_norm(): module must be an nn.Module, but got {type(module).__name__}")
     if dim is None:
         dim = 1 if any(c.__name__ in _TRANSPOSED for c in type(module).__mro__) else 0
+    integer(n_power_iterations, "spectral_norm", "n_power_iterations")
+    real(eps, "spectral_norm", "eps", low=0.0, low_open=True)
+    weight = module._parameters.get(name)
+    if weight is not None:
+        ndim = weight.dim()
+        if isinstance(dim, bool) or not isinstance(dim, int) or not -ndim <= dim < ndim:
+            # torch fails later, permuting the weight (RuntimeError)
+            raise RuntimeError(f"spectral_norm(): dim must be a dimension of the {ndim}-D '{name}', "
+                               f"in [{-ndim}, {ndim - 1}], but got {dim!r}")
     SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
     return module
 

@@ -1,7 +1,7 @@
 """Weight normalisation: a parameter re-expressed as magnitude times direction,
 ``w = g * v / ||v||`` (Salimans & Kingma, https://arxiv.org/abs/1602.07868)."""
 
-from ember.nn import Parameter
+from ember.nn import Module, Parameter
 
 from ._hooks import pop_hook
 
@@ -18,6 +18,18 @@ def norm_except_dim(v, pow=2, dim=0):
     if not others:
         return v.abs() if pow != 0 else (v != 0).to(v.dtype)
     return v.norm(pow, others, keepdim=True)
+
+
+def _check_dim(dim, ndim):
+    """``dim`` None or an int naming a dimension of a weight of ``ndim`` dims (torch's
+    IndexError; ember checks it at registration, where torch returned the module)."""
+    if dim is None:
+        return
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"weight_norm(): dim must be an int or None, but got {dim!r} ({type(dim).__name__})")
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
 
 
 class WeightNorm:
@@ -43,6 +55,7 @@ class WeightNorm:
                 raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         fn = WeightNorm(name, dim)
         weight = getattr(module, name)
+        _check_dim(dim, weight.dim())
         del module._parameters[name]
         module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, 2, fn.dim).data))
         module.register_parameter(name + "_v", Parameter(weight.data))
@@ -85,6 +98,8 @@ def weight_norm(module, name="weight", dim=0):
         >>> m.weight_g.size(), m.weight_v.size()
         (ember.Size([40, 1]), ember.Size([40, 20]))
     """
+    if not isinstance(module, Module):
+        raise TypeError(f"weight_norm(): module must be an nn.Module, but got {type(module).__name__}")
     WeightNorm.apply(module, name, dim)
     return module
 

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 
 from ember.backend import tensor_like, xp_of
-from .._checks import tensor_args
+
+from .._checks import tensor_arg
 
 __all__ = ["affine_grid"]
 
@@ -38,7 +39,6 @@ def _base_grid(spatial, align_corners, t):
     return np.stack(coords + [np.ones_like(coords[0])], axis=-1)
 
 
-@tensor_args('theta')
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid of the affine maps ``theta`` for an output of ``size``.
 
@@ -62,6 +62,7 @@ def affine_grid(theta, size, align_corners=None):
         >>> F.affine_grid(theta, (1, 1, 2, 2), align_corners=True)[0, 0].tolist()
         [[-1.0, -1.0], [1.0, -1.0]]
     """
+    tensor_arg(theta, "affine_grid", "theta")
     if align_corners is None:
         warnings.warn("Default grid_sample and affine_grid behavior has changed to "
                       "align_corners=False since 1.3.0. Please specify align_corners=True if the "

@@ -11,7 +11,8 @@ import warnings
 
 import ember
 from ember.backend import FLOATING, check_dtype
-from .._checks import tensor_args
+
+from .._checks import tensor_arg
 
 __all__ = ["grid_sample"]
 
@@ -132,7 +133,6 @@ def _cubic_weights(t):
     return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
-@tensor_args('input', 'grid')
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the points of ``grid`` (spatial transformer networks).
 
@@ -160,6 +160,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         >>> bool((F.grid_sample(img, grid, align_corners=False) == img).all())
         True
     """
+    tensor_arg(input, "grid_sample", "input")
+    tensor_arg(grid, "grid_sample", "grid")
     if mode not in _MODES:
         raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
                          f"'bicubic', but got: '{mode}'")

@@ -19,7 +19,7 @@ from ember.backend import check_allocation, check_dtype
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
 from ._taps import axis_taps
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
@@ -81,8 +81,7 @@ def _scaled_size(n, scale):
     """``floor(n * scale)`` as torch computes it, with its error for nan and inf."""
     product = n * scale
     if not math.isfinite(product) or abs(product) >= 2 ** 63:
-        raise RuntimeError(f"value cannot be converted to type int64_t without overflow: scale_factor "
-                           f"{scale} times the input size {n}")
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
     return int(product)
 
 
@@ -113,7 +112,6 @@ def _opmath(dtype):
     return np.float64 if dtype == ember.float64 else np.float32
 
 
-@tensor_args('input')
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dimensions of ``input`` by interpolation.
@@ -153,6 +151,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         >>> F.interpolate(x, size=3, mode="bilinear", align_corners=True)[0, 0, 0].tolist()
         [1.0, 1.5, 2.0]
     """
+    tensor_arg(input, "interpolate", "input")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -258,7 +257,6 @@ def _all_taps(kind, in_spatial, out_spatial, align_corners, scales, t):
                  for a, (n_in, n_out) in enumerate(zip(in_spatial, out_spatial)))
 
 
-@tensor_args('input')
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated alias of :func:`interpolate` (warns); same arguments, no
     ``recompute_scale_factor`` or ``antialias``.
@@ -268,12 +266,12 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
         >>> F.upsample(ember.ones(1, 1, 2), scale_factor=2).shape  # doctest: +SKIP
         ember.Size([1, 1, 4])
     """
+    tensor_arg(input, "upsample", "input")
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` "
                   "instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-@tensor_args('input')
 def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated: nearest-neighbour resize, ``interpolate(..., mode='nearest')`` (warns).
 
@@ -282,12 +280,12 @@ def upsample_nearest(input, size=None, scale_factor=None):
         >>> F.upsample_nearest(ember.ones(1, 1, 2, 2), scale_factor=2).shape  # doctest: +SKIP
         ember.Size([1, 1, 4, 4])
     """
+    tensor_arg(input, "upsample_nearest", "input")
     warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-@tensor_args('input')
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated: bilinear resize with aligned corners,
     ``interpolate(..., mode='bilinear', align_corners=True)`` (warns).
@@ -297,6 +295,7 @@ def upsample_bilinear(input, size=None, scale_factor=None):
         >>> F.upsample_bilinear(ember.ones(1, 1, 2, 2), size=3).shape  # doctest: +SKIP
         ember.Size([1, 1, 3, 3])
     """
+    tensor_arg(input, "upsample_bilinear", "input")
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

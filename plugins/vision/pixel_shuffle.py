@@ -9,7 +9,7 @@ transpose on any backend).
 from ember.autograd import linear_map
 
 from . import _generic  # noqa: F401  (registers the generic kernels)
-from .._checks import tensor_args
+from .._checks import tensor_arg
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]
 
@@ -29,7 +29,6 @@ def _at_least_3d(input, fn):
                            f"{input.dim()} dimension(s)")
 
 
-@tensor_args('input')
 def pixel_shuffle(input, upscale_factor):
     """Rearrange ``(*, C * r^2, H, W)`` into ``(*, C, H * r, W * r)``, ``r = upscale_factor``:
     each group of ``r^2`` channels fills the ``r x r`` block of one output pixel
@@ -44,6 +43,7 @@ def pixel_shuffle(input, upscale_factor):
         >>> F.pixel_shuffle(ember.randn(1, 9, 4, 4), 3).shape
         ember.Size([1, 1, 12, 12])
     """
+    tensor_arg(input, "pixel_shuffle", "input")
     _at_least_3d(input, "pixel_shuffle")
     r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
     c = input.shape[-3]
@@ -55,7 +55,6 @@ def pixel_shuffle(input, upscale_factor):
                       "PixelShuffleBackward0", "PixelUnshuffleBackward0")
 
 
-@tensor_args('input')
 def pixel_unshuffle(input, downscale_factor):
     """Inverse of :func:`pixel_shuffle`: ``(*, C, H * r, W * r)`` into
     ``(*, C * r^2, H, W)``, ``r = downscale_factor``.
@@ -69,6 +68,7 @@ def pixel_unshuffle(input, downscale_factor):
         >>> F.pixel_unshuffle(ember.randn(1, 1, 12, 12), 3).shape
         ember.Size([1, 9, 4, 4])
     """
+    tensor_arg(input, "pixel_unshuffle", "input")
     _at_least_3d(input, "pixel_unshuffle")
     r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
     h, w = input.shape[-2], input.shape[-1]
