@@ -710,8 +710,7 @@ DELIBERATE = {
     "ctor-Conv2d-padding-neg": "negative padding: refused at construction",
     "ctor-Conv2d-dilation-zero": "dilation < 1: refused at construction",
     "ctor-Linear-bool": "a bool as a size: refused (torch reads True as 1)",
-    "ctor-*Norm*-eps-neg": "negative eps: refused (torch takes it; the variance plus eps can go negative)",
-    "ctor-BatchNorm2d-momentum-*": "momentum outside [0, 1] or not a number: refused",
+    "ctor-BatchNorm2d-momentum-str": "a momentum that is not a number: refused at construction",
     "ctor-Embedding-max-norm-neg": "a negative max_norm: refused (torch rescales rows to it)",
     "ctor-EmbeddingBag-mode": "an unknown mode: refused at construction (torch: at the first forward)",
     "ctor-RNN-bidirectional-str": "bidirectional must be a bool (torch takes any truthy value)",
@@ -981,3 +980,87 @@ def test_sweep_covers_every_category():
     assert set(counts) == {"ranks", "dtypes", "channels", "empty", "types", "layouts",
                            "constructor arguments", "NaN/inf hyper-parameters", "indices", "huge sizes",
                            "recurrent hidden states", "devices", "nn utils"}, counts
+
+
+# --------------------------------------------------------------------------
+# torch's own error inputs (OpInfo error_inputs of the nn.functional ops, ModuleInfo
+# error inputs of the modules): where torch raises, ember raises the same type
+
+def _torch_error_cases():
+    from tests.test_torch_samples import FUNCTIONALS, MODULES, module_db, op_db
+
+    cases = []
+    for name, variant in FUNCTIONALS:
+        op = next(o for o in op_db if o.name == "nn.functional." + name and o.variant_test_name == variant)
+        if op.error_inputs_func is not None:
+            cases.append(("functional", name, variant))
+    for name in MODULES:
+        info = next(i for i in module_db if i.module_cls.__name__ == name)
+        if info.module_error_inputs_func is not None:
+            cases.append(("module", name, ""))
+    return cases
+
+
+def _has_complex(x):
+    if isinstance(x, torch.Tensor):
+        return x.is_complex()
+    if isinstance(x, (list, tuple)):
+        return any(_has_complex(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_complex(v) for v in x.values())
+    return isinstance(x, complex)
+
+
+def _same_error_type(torch_call, ember_call, what):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            torch_call()
+        except Exception as error:  # noqa: BLE001
+            want = type(error)
+        else:
+            return 0   # this torch accepts it: nothing to compare
+        with pytest.raises(Exception) as got:
+            ember_call()
+    assert isinstance(got.value, want), f"{what}: ember {got.value!r}, torch {want.__name__}"
+    return 1
+
+
+@pytest.mark.parametrize("kind, name, variant", _torch_error_cases(),
+                         ids=lambda v: v if isinstance(v, str) and v else "-")
+def test_torchs_error_inputs(kind, name, variant):
+    from tests.test_torch_samples import WEIGHT_FIRST, _to_ember, module_db, op_db
+
+    checked = 0
+    if kind == "functional":
+        op = next(o for o in op_db if o.name == "nn.functional." + name and o.variant_test_name == variant)
+        fn = getattr(ember.nn.functional, name)
+        for error_input in op.error_inputs("cpu"):
+            s = error_input.sample_input
+            if _has_complex((s.input, s.args, s.kwargs)):
+                continue   # ember has no complex dtypes
+
+            def ember_call(s=s):
+                e_in, e_args, e_kwargs = _to_ember((s.input, s.args, s.kwargs), [])
+                if name in WEIGHT_FIRST:
+                    return fn(e_args[0], e_in, *e_args[1:], **e_kwargs)
+                return fn(e_in, *e_args, **e_kwargs)
+            checked += _same_error_type(lambda s=s: op(s.input, *s.args, **s.kwargs), ember_call, f"F.{name}")
+    else:
+        info = next(i for i in module_db if i.module_cls.__name__ == name)
+        for training in (True, False):
+            for error_input in info.module_error_inputs_func(info, device="cpu", dtype=torch.float32,
+                                                             requires_grad=False, training=training):
+                ci = error_input.module_error_input.constructor_input
+                fi = error_input.module_error_input.forward_input   # None: the constructor fails
+                f = ((), {}) if fi is None else (fi.args, fi.kwargs)
+                if _has_complex((ci.args, ci.kwargs, f)):
+                    continue
+
+                def run(L, args):
+                    (c_args, c_kwargs), (f_args, f_kwargs) = args
+                    return getattr(L.nn, name)(*c_args, **c_kwargs).train(training)(*f_args, **f_kwargs)
+                t_args = ((ci.args, ci.kwargs), f)
+                checked += _same_error_type(lambda a=t_args: run(torch, a),
+                                            lambda a=t_args: run(ember, _to_ember(a, [])), name)
+    assert checked or kind == "module", f"no error input of {name} was checked"

@@ -23,11 +23,12 @@ def _affine_parameters(module, shape, affine, bias, device, dtype):
 
 
 def _check_hyper(owner, eps, momentum=None):
-    """``eps`` finite and non-negative, ``momentum`` None or in ``[0, 1]`` (torch takes
-    NaN or negative values silently and the statistics turn into NaN)."""
-    real(eps, owner, "eps", low=0.0)
+    """``eps`` and ``momentum`` (None for a cumulative average) finite numbers: torch
+    takes NaN silently and the statistics turn into NaN. Their sign is checked where
+    torch checks it, at the forward (torch's own tests build such modules)."""
+    real(eps, owner, "eps")
     if momentum is not None:
-        real(momentum, owner, "momentum", low=0.0, high=1.0)
+        real(momentum, owner, "momentum")
 
 
 def _reset_affine(module):
