@@ -351,6 +351,44 @@ for name, case, fragment in CTOR:
 
 
 # --------------------------------------------------------------------------
+# shapes and dtypes of the functionals' other arguments, and pooling windows
+# larger than the (padded) input
+
+EXTRA_CASES = [
+    ("ranks", "F.linear-0d-input", lambda L: F(L).linear(T(L, 1.0), R(L, 2, 1)), r"0D"),
+    ("ranks", "F.linear-0d-weight", lambda L: F(L).linear(R(L, 2, 3), T(L, 2.0)), r"0D"),
+    ("ranks", "F.linear-1d-weight-bias", lambda L: F(L).linear(R(L, 2, 3), R(L, 3), R(L, 1)), r"1-D"),
+    ("ranks", "F.linear-3d-weight", lambda L: F(L).linear(R(L, 2, 3), R(L, 1, 2, 3)), r"3-D"),
+    ("ranks", "F.linear-1d-weight-ok", lambda L: F(L).linear(R(L, 2, 3), R(L, 3)), None),
+    ("ranks", "F.bilinear-0d", lambda L: F(L).bilinear(T(L, 1.0), T(L, 1.0), R(L, 2, 1, 1)), r"0-D"),
+    ("dtypes", "F.linear-bias-f64", lambda L: F(L).linear(R(L, 2, 3), R(L, 4, 3), R(L, 4, dtype="float64")),
+     r"float64|Double"),
+    ("dtypes", "F.linear-bias-int", lambda L: F(L).linear(R(L, 2, 3), R(L, 4, 3), lab(L, [1, 1, 1, 1])),
+     r"int64|Long"),
+    ("dtypes", "F.bilinear-mixed", lambda L: F(L).bilinear(R(L, 5, 3), R(L, 5, 4, dtype="float64"),
+                                                          R(L, 2, 3, 4)), r"float64|double"),
+    ("dtypes", "F.linear-int-int", lambda L: F(L).linear(lab(L, [[1, 2, 3]]), lab(L, [[1, 1, 1]])), None),
+    ("window sizes", "max_pool1d-ceil", lambda L: F(L).max_pool1d(R(L, 1, 1, 2), 3, ceil_mode=True), r"3"),
+    ("window sizes", "avg_pool2d-ceil", lambda L: F(L).avg_pool2d(R(L, 1, 1, 2, 2), 3, ceil_mode=True), r"3"),
+    ("window sizes", "max_pool3d-ceil", lambda L: F(L).max_pool3d(R(L, 1, 1, 2, 2, 2), 3, ceil_mode=True),
+     r"3"),
+    ("window sizes", "lp_pool2d-ceil", lambda L: F(L).lp_pool2d(R(L, 1, 1, 2, 2), 2, 3, ceil_mode=True), r"3"),
+    ("window sizes", "MaxPool2d-ceil", lambda L: L.nn.MaxPool2d(3, ceil_mode=True)(R(L, 1, 2, 2)), r"3"),
+    ("window sizes", "max_pool2d-dilated", lambda L: F(L).max_pool2d(R(L, 1, 1, 3, 3), 2, dilation=3), r"0x0"),
+    ("window sizes", "max_pool1d-big", lambda L: F(L).max_pool1d(R(L, 1, 1, 2), 3), r"\b0\b|small"),
+    ("window sizes", "avg_pool3d-big", lambda L: F(L).avg_pool3d(R(L, 1, 1, 2, 2, 2), 3), r"smaller than kernel"),
+    ("window sizes", "fractional-big", lambda L: F(L).fractional_max_pool2d(R(L, 1, 1, 2, 2), 3, output_size=1),
+     r"too large"),
+    ("window sizes", "unfold-big", lambda L: F(L).unfold(R(L, 1, 1, 2, 2), 3), r"kernel_size=\(3, 3\)"),
+    ("window sizes", "conv-big", lambda L: F(L).conv1d(R(L, 1, 1, 2), R(L, 1, 1, 3)), r"Kernel size"),
+    ("window sizes", "max_pool1d-ceil-padded-ok", lambda L: F(L).max_pool1d(R(L, 1, 1, 2), 3, padding=1,
+                                                                            ceil_mode=True), None),
+]
+for category, name, case, fragment in EXTRA_CASES:
+    _add(f"args-{name}", category, case, fragment)
+
+
+# --------------------------------------------------------------------------
 # NaN / inf in hyper-parameters (learning rates belong to the optimizer tests)
 
 def init(L, fn, *args, shape=(3, 4), **kw):
@@ -746,6 +784,8 @@ DELIBERATE = {
     # --- empty inputs
     "empty-channels-BatchNorm*": "zero channels against 3 running statistics: refused (torch returns "
                                  "an empty tensor)",
+    "args-*-ceil": "a window wider than the padded input: refused (torch's ceil mode pools the part "
+                   "it finds)",
     "device-float": "a float as a device: TypeError naming it (torch takes 1.5 silently)",
 }
 
@@ -979,7 +1019,7 @@ def test_sweep_covers_every_category():
         counts[category] = counts.get(category, 0) + 1
     assert set(counts) == {"ranks", "dtypes", "channels", "empty", "types", "layouts",
                            "constructor arguments", "NaN/inf hyper-parameters", "indices", "huge sizes",
-                           "recurrent hidden states", "devices", "nn utils"}, counts
+                           "recurrent hidden states", "devices", "nn utils", "window sizes"}, counts
 
 
 # --------------------------------------------------------------------------

@@ -19,8 +19,25 @@ def linear(input, weight, bias=None):
     tensor_arg(input, "linear", "input")
     tensor_arg(weight, "linear", "weight")
     tensor_arg(bias, "linear", "bias", optional=True)
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are "
+                           f"{input.dim()}D and {weight.dim()}D")
+    if weight.dim() > 2 or (weight.dim() == 1 and bias is not None):
+        raise RuntimeError(f"linear: weight must be 2-D (or 1-D without a bias), but got a "
+                           f"{weight.dim()}-D weight of shape {list(weight.shape)}")
+    _same_dtypes("linear", input=input, weight=weight, bias=bias)
     out = input.matmul(weight.t() if weight.dim() == 2 else weight)
     return out if bias is None else out + bias
+
+
+def _same_dtypes(fn, **tensors):
+    """torch's kernels refuse operands of different dtypes rather than promote them."""
+    named = [(name, t) for name, t in tensors.items() if t is not None]
+    first_name, first = named[0]
+    for name, t in named[1:]:
+        if t.dtype != first.dtype:
+            raise RuntimeError(f"{fn}: all tensors must have the same dtype, but {first_name} is "
+                               f"{first.dtype} and {name} is {t.dtype}")
 
 
 def bilinear(input1, input2, weight, bias=None):
@@ -39,6 +56,10 @@ def bilinear(input1, input2, weight, bias=None):
     tensor_arg(input2, "bilinear", "input2")
     tensor_arg(weight, "bilinear", "weight")
     tensor_arg(bias, "bilinear", "bias", optional=True)
+    if input1.dim() == 0 or input2.dim() == 0:
+        raise IndexError(f"bilinear(): the inputs need at least one dimension (the features), but "
+                         f"they are {input1.dim()}-D and {input2.dim()}-D")
+    _same_dtypes("bilinear", input1=input1, input2=input2, weight=weight, bias=bias)
     if input1.dim() != input2.dim():
         raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
     for i in range(input1.dim() - 1):
