@@ -33,8 +33,9 @@ from ._sparse import sparse_coo_tensor  # noqa: E402  (after install: it refuses
 from . import autograd  # noqa: E402
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full,  # noqa: E402
                         full_like, linspace, ones, ones_like, tensor, zeros, zeros_like)
-from ._random import (bernoulli, initial_seed, manual_seed, multinomial, normal, rand, rand_like,  # noqa: E402
-                      randint, randint_like, randn, randn_like, randperm, seed)
+from ._generator import Generator, default_generator  # noqa: E402
+from ._random import (bernoulli, get_rng_state, initial_seed, manual_seed, multinomial, normal,  # noqa: E402
+                      rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed, set_rng_state)
 from ._ops.binary import (add, atan2, bitwise_and, bitwise_or, bitwise_xor, div, eq, floor_divide,  # noqa: E402
                           fmod, ge, gt, le, logical_and, logical_or, logical_xor, lt, maximum,
                           minimum, mul, ne, pow, remainder, sub)

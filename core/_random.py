@@ -7,33 +7,45 @@ import numpy as np
 
 from . import _dtype
 from ._creation import _require_grad, _backend, _sizes
+from ._generator import default_generator, fresh_seed, numpy_source
 from ._ops.common import needs_grad, record
 from ._tensor import Tensor
 from .autograd.graph import Node
 from .backend import REGISTRY
 
-_initial_seed = [67280421310721]
-
 
 def manual_seed(seed):
-    """Seed the generators of every backend, making random functions reproducible."""
+    """Seed the generators of every backend, making random functions reproducible;
+    returns ``ember.default_generator``. ``seed`` is converted with ``int`` (negative
+    seeds count modulo 2**64)."""
     seed = int(seed)
-    if seed < 0:
-        seed &= 0xFFFF_FFFF_FFFF_FFFF
-    _initial_seed[0] = seed
+    default_generator.manual_seed(seed)  # checks the range before any backend is touched
     for be in REGISTRY.backends.values():
-        be.manual_seed(seed)
-    return seed
+        if be.name != "cpu":
+            be.manual_seed(default_generator.initial_seed())
+    return default_generator
 
 
 def seed():
     """Seed every generator from a non-deterministic source; returns the seed."""
-    return manual_seed(np.random.SeedSequence().entropy & 0xFFFF_FFFF_FFFF_FFFF)
+    value = fresh_seed()
+    manual_seed(value)
+    return value
 
 
 def initial_seed():
-    """The seed last given to ``manual_seed``."""
-    return _initial_seed[0]
+    """The seed last given to ``manual_seed`` (or ``seed``)."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The state of the CPU generator as a uint8 tensor (``default_generator.get_state()``)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state):
+    """Restore the CPU generator to a state from ``get_rng_state``."""
+    default_generator.set_state(new_state)
 
 
 _SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
@@ -47,9 +59,9 @@ def _floating(dtype, kernel):
     return dt
 
 
-def _sample(kind, shape, dt, device, requires_grad, *args):
+def _sample(kind, shape, dt, device, requires_grad, generator, *args):
     be, index = _backend(device)
-    gen = be.generator(index)
+    gen = numpy_source(generator, be, index)
     work = dt.np if dt.np in (np.float32, np.float64) else np.float32
     if kind == "uniform":
         data = gen.random(shape, dtype=work)
@@ -68,12 +80,14 @@ def _sample(kind, shape, dt, device, requires_grad, *args):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """Uniform samples from ``[0, 1)`` with shape ``size``."""
-    return _sample("uniform", _sizes(size), _floating(dtype, "check_uniform_bounds"), device, requires_grad)
+    return _sample("uniform", _sizes(size), _floating(dtype, "check_uniform_bounds"), device, requires_grad,
+                   generator)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """Standard normal samples with shape ``size``."""
-    return _sample("normal", _sizes(size), _floating(dtype, "normal_kernel_cpu"), device, requires_grad)
+    return _sample("normal", _sizes(size), _floating(dtype, "normal_kernel_cpu"), device, requires_grad,
+                   generator)
 
 
 def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
@@ -101,25 +115,30 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
     dt = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
     if dt is _dtype.bool and (low < 0 or high > 2):
         raise RuntimeError(f"{'from' if low < 0 else 'to - 1'} is out of bounds for bool")
-    return _sample("int", _sizes((tuple(size),)), dt, device, requires_grad, int(low), int(high))
+    return _sample("int", _sizes((tuple(size),)), dt, device, requires_grad, generator, int(low), int(high))
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+              memory_format=None):
     """Uniform ``[0, 1)`` samples shaped like ``input``."""
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return rand(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False, layout=None,
+               memory_format=None):
     """Standard normal samples shaped like ``input``."""
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return randn(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False, layout=None, memory_format=None):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None, requires_grad=False,
+                 layout=None, memory_format=None):
     """Integers from ``[low, high)`` shaped like ``input``."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device,
-                   requires_grad=requires_grad)
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
@@ -127,7 +146,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got {n}")
     be, index = _backend(device)
-    data = be.generator(index).permutation(int(n)).astype(_dtype.int64.np if dtype is None else _dtype.to_dtype(dtype).np)
+    dt = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
+    data = numpy_source(generator, be, index).permutation(int(n)).astype(dt.np)
     return Tensor._make(data, be)
 
 
@@ -140,15 +160,10 @@ _C_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "ui
 
 
 def _source(t, generator):
-    """The generator to draw from: ``generator`` (NumPy ``Generator`` API, e.g.
+    """The NumPy-API generator to draw from for ``t``: ``generator``'s (an
+    ``ember.Generator``, or one with NumPy's ``Generator`` API such as
     ``numpy.random.default_rng(0)``), else ember's generator of ``t``'s device."""
-    if generator is None:
-        be = t._be
-        return be.generator(be.device_index(t._data))
-    if not callable(getattr(generator, "random", None)):
-        raise TypeError(f"generator must be a random generator with NumPy's Generator API, "
-                        f"not {type(generator).__name__}")
-    return generator
+    return numpy_source(generator, t._be, t._be.device_index(t._data))
 
 
 def _work_dtype(t):
@@ -541,7 +556,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         std = _number(std, "normal", "std")
         if not std >= 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-        t = randn(tuple(size), dtype=dtype, device=device, requires_grad=False)
+        t = randn(tuple(size), generator=generator, dtype=dtype, device=device, requires_grad=False)
         t._data *= std
         t._data += _number(mean, "normal", "mean")
         if requires_grad:

@@ -126,7 +126,7 @@ def test_errors_where_torch_is_silent_or_vague():
         ES.RandomSampler(range(3), num_samples=True)  # torch accepts True as 1
     with pytest.raises(ValueError, match="cannot draw from an empty data_source"):
         list(ES.RandomSampler([], replacement=True, num_samples=2))
-    with pytest.raises(TypeError, match="generator must be None .* or a numpy.random.Generator"):
+    with pytest.raises(TypeError, match="generator must be an ember.Generator .*, not int"):
         list(ES.RandomSampler(range(3), generator=123))
 
 

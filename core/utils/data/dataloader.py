@@ -5,6 +5,7 @@ and the batches are the same as torch's single-process loader would give.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -57,8 +58,12 @@ class DataLoader:
             ``shuffle``, ``sampler`` and ``drop_last``.
         num_workers: accepted for compatibility; loading runs in this process.
         collate_fn: merges a list of samples into a batch (``default_collate``).
+        pin_memory: copy each batch's tensors into page-locked memory (``Tensor.pin_memory``)
+            when an accelerator is available; without one, as torch does, each pass
+            warns and the batches stay as they are.
         drop_last: drop the last batch when it is smaller than ``batch_size``.
-        generator: a NumPy ``Generator`` for the ``shuffle`` order (default: ember's).
+        generator: an ``ember.Generator`` (or a NumPy ``Generator``) for the ``shuffle`` order
+            (default: ember's).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
@@ -91,6 +96,14 @@ class DataLoader:
         self.collate_fn = collate_fn or default_collate
 
     def __iter__(self):
+        pin = self.pin_memory and _accelerator_available()
+        if self.pin_memory and not pin:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "so the batches are not pinned.", UserWarning, stacklevel=2)
+        batches = self._batches()
+        return map(_pinned, batches) if pin else batches
+
+    def _batches(self):
         if self.batch_sampler is None:
             for index in self.sampler:
                 yield self.dataset[index]
@@ -100,3 +113,23 @@ class DataLoader:
 
     def __len__(self):
         return len(self.sampler if self.batch_sampler is None else self.batch_sampler)
+
+
+def _accelerator_available():
+    from ... import cuda
+
+    return cuda.is_available()
+
+
+def _pinned(batch):
+    """``batch`` with every tensor in it (through dicts, lists, tuples, namedtuples)
+    replaced by its pinned copy."""
+    if isinstance(batch, Tensor):
+        return batch.pin_memory()
+    if isinstance(batch, dict):
+        return {key: _pinned(value) for key, value in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(_pinned(value) for value in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_pinned(value) for value in batch)
+    return batch

@@ -72,8 +72,8 @@ class ConcatDataset(Dataset):
 
 def random_split(dataset, lengths, generator=None):
     """Split ``dataset`` into non-overlapping random subsets of the given lengths
-    (integers, or fractions that sum to 1). ``generator``: a NumPy ``Generator`` to
-    draw from instead of ember's (seeded by ``ember.manual_seed``)."""
+    (integers, or fractions that sum to 1). ``generator``: an ``ember.Generator`` (or a
+    NumPy ``Generator``) to draw from instead of ember's (seeded by ``ember.manual_seed``)."""
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
         counts = [int(np.floor(n * frac)) for frac in lengths]

@@ -2,7 +2,8 @@
 
 A sampler is an iterable of dataset indices (or, for ``BatchSampler``, of lists of
 indices). The random ones draw from ember's generator (``ember.manual_seed`` makes
-them reproducible) unless given a NumPy ``Generator`` of their own.
+them reproducible) unless given an ``ember.Generator`` (or a NumPy ``Generator``) of
+their own.
 """
 
 import itertools
@@ -59,7 +60,7 @@ class RandomSampler(Sampler):
         replacement: draw each index independently (True) instead of shuffling (default).
         num_samples: how many indices to yield (default ``len(data_source)``); without
             replacement, more than the dataset size yields several shuffles in a row.
-        generator: a NumPy ``Generator`` to draw from (default: ember's generator).
+        generator: an ``ember.Generator`` (or a NumPy ``Generator``) to draw from (default: ember's).
     """
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
@@ -97,7 +98,7 @@ class SubsetRandomSampler(Sampler):
 
     Args:
         indices: a sequence of dataset indices.
-        generator: a NumPy ``Generator`` to draw from (default: ember's generator).
+        generator: an ``ember.Generator`` (or a NumPy ``Generator``) to draw from (default: ember's).
     """
 
     def __init__(self, indices, generator=None):
@@ -120,7 +121,7 @@ class WeightedRandomSampler(Sampler):
             summing to one.
         num_samples: how many indices to draw.
         replacement: draw independently (default); with False, no index comes twice.
-        generator: a NumPy ``Generator`` to draw from (default: ember's generator).
+        generator: an ``ember.Generator`` (or a NumPy ``Generator``) to draw from (default: ember's).
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
