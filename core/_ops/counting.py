@@ -12,7 +12,7 @@ from .common import _make, check_tensor, is_scalar, normalize_dim, same_backend
 
 
 # ----------------------------------------------------------------- histc
-def _histc_range(x, bins, min, max):
+def _histc_range(x, min, max):
     """The histogram's (low, high) edges, as torch picks them."""
     if not is_scalar(min) or not is_scalar(max):
         raise TypeError("histc(): 'min' and 'max' must be numbers")
@@ -41,7 +41,7 @@ def histc(input, bins=100, min=0, max=0):
     if bins <= 0:
         raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins}")
     xp, x = input._be.xp, input._data.reshape(-1)
-    low, high = _histc_range(x, bins, min, max)
+    low, high = _histc_range(x, min, max)
     dt = x.dtype.type
     left, right = dt(low), dt(high)
     inside = x[(x >= left) & (x <= right)]
@@ -81,7 +81,7 @@ def bincount(input, weights=None, minlength=0):
 
 
 # ----------------------------------------------------------------- unique
-def _unique_args(input, dim, name):
+def _unique_args(input, dim):
     check_tensor(input)
     if dim is None:
         return None
@@ -138,7 +138,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
     Returns a tensor, or a tuple ``(output, inverse_indices?, counts?)`` when asked for
     more. ``sorted=False`` is accepted and gives the same ascending order."""
-    d = _unique_args(input, dim, "unique")
+    d = _unique_args(input, dim)
     xp = input._be.xp
     rows = _as_rows(xp, input._data, d)
     if rows.shape[0] and rows.shape[1]:
@@ -152,7 +152,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Like ``unique``, but only runs of equal neighbouring elements (or slices along
     ``dim``) are merged, and the order is kept."""
-    d = _unique_args(input, dim, "unique_consecutive")
+    d = _unique_args(input, dim)
     xp = input._be.xp
     rows = _as_rows(xp, input._data, d)
     return _unique_result(input, d, rows, xp.arange(rows.shape[0], dtype=np.int64), return_inverse, return_counts)

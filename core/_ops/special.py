@@ -78,7 +78,7 @@ _lgamma = np.frompyfunc(_lgamma_scalar, 1, 1)
 def _lgamma64(x):
     """log|Gamma(x)| on float64: inf at the poles and at both infinities. Near its zeros
     at 1 and 2, Taylor series keep the relative accuracy that the general formula loses."""
-    out = _lgamma(x).astype(np.float64)
+    out = np.asarray(_lgamma(x), dtype=np.float64)  # a 0-d input gives a bare float
     for root in (1.0, 2.0):
         near = np.abs(x - root) < 0.2
         if near.any():
@@ -152,15 +152,16 @@ def _hurwitz_zeta(xp, s, q):
             break
         total += xp.where(low, a ** -s, 0.0)
         a = xp.where(low, a + 1.0, a)
-    power = a ** -s
-    total += a * power / (s - 1) + 0.5 * power
-    rising, factorial, term = 1.0, 1.0, power / a
+    # the tail as a^(1-s) times a series in 1/a, so that a large a does not underflow
+    inverse = 1.0 / a
+    series = 1.0 / (s - 1) + 0.5 * inverse
+    rising, factorial, term = 1.0, 1.0, inverse * inverse
     for j, bernoulli in enumerate(_BERNOULLI, start=1):
         rising *= (s + 2 * j - 3) * (s + 2 * j - 2) if j > 1 else s
         factorial *= (2 * j - 1) * (2 * j) if j > 1 else 2
-        total += bernoulli / factorial * rising * term
-        term = term / (a * a)
-    return total
+        series = series + bernoulli / factorial * rising * term
+        term = term * (inverse * inverse)
+    return total + a ** (1.0 - s) * series
 
 
 def _polygamma64(xp, n, x):
