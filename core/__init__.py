@@ -41,7 +41,7 @@ from ._ops.binary import (add, atan2, bitwise_and, bitwise_or, bitwise_xor, div,
                           minimum, mul, ne, pow, remainder, sub)
 from ._ops.select import clamp, masked_fill, where  # noqa: E402
 from ._ops.reduce import (all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean,  # noqa: E402
-                          min, norm, prod, std, sum, var)
+                          min, norm, prod, std, std_mean, sum, var, var_mean)
 from ._ops.shape import (broadcast_to, clone, expand, flatten, flip, movedim, permute, reshape,  # noqa: E402
                          squeeze, t, transpose, unflatten, unsqueeze, view)
 from ._ops.index import (gather, index_select, masked_select, narrow, nonzero, scatter,  # noqa: E402
@@ -56,6 +56,7 @@ from ._legacy_types import TYPES as _LEGACY_TYPES, set_default_tensor_type  # no
 from ._legacy_types import tensor_new as _tensor_new  # noqa: E402
 from ._tensor_str import get_printoptions, printoptions, set_printoptions  # noqa: E402
 from ._threads import get_num_threads, set_num_threads  # noqa: E402
+from ._legacy_functions import inplace_functions as _inplace_functions, is_storage, range  # noqa: E402
 
 globals().update(_UNARY)
 for _api in _api_modules():
@@ -70,7 +71,7 @@ isinf = Tensor.isinf
 isfinite = Tensor.isfinite
 logical_not = Tensor.logical_not
 square = Tensor.square
-zero_ = Tensor.zero_
+globals().update(_inplace_functions())  # relu_, clamp_, exp_, ... (zero_ among them)
 
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402

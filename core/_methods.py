@@ -5,9 +5,10 @@ import numbers
 import numpy as np
 
 from . import _memory, _random
-from ._ops import binary, convert, index, join, linalg, reduce, select, shape, softmax, unary
+from ._ops import binary, convert, index, join, legacy_inplace, linalg, reduce, select, shape, softmax, unary
 from ._ops.common import wrap
 from ._ops.inplace import apply_inplace, arithmetic_into, check_inplace
+from ._ops.overloads import modern
 from ._tensor import Tensor
 from .autograd.grad_mode import MODE
 from .autograd.graph import Node, edge_of
@@ -220,14 +221,19 @@ _INTO_KERNELS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "tru
 
 def _inplace(fn):
     kernel = _INTO_KERNELS.get(fn.__name__)
+    name = fn.__name__ + "_"
+    alpha_first = fn.__name__ in ("add", "sub")  # PyTorch 1.0's add_(alpha, other)
 
     def method(self, *args, **kwargs):
         if kernel is not None and len(args) == 1 and set(kwargs) <= {"alpha"}:
             if arithmetic_into(self, kernel, args[0], kwargs.get("alpha", 1)):
                 return self
+        elif alpha_first and len(args) == 2:
+            (_, other), scale = modern(name, (self, *args))
+            return method(self, other, **scale)
         return apply_inplace(self, fn, *args, **kwargs)
 
-    method.__name__ = fn.__name__ + "_"
+    method.__name__ = name
     method.__doc__ = f"In-place version of ``{fn.__name__}``."
     return method
 
@@ -363,7 +369,8 @@ def install():
         cauchy_=_random_inplace(_random.cauchy_), multinomial=_random.multinomial,
         __getitem__=index.getitem, __setitem__=index.setitem,
         __neg__=UNARY["neg"], __pos__=lambda self: self, __abs__=UNARY["abs"],
-        __invert__=_invert, clip_=_clip_,
+        __invert__=_invert, clip_=_clip_, fill_diagonal_=legacy_inplace.fill_diagonal_,
+        apply_=legacy_inplace.apply_, map_=legacy_inplace.map_,
     )
     for name, fn in (("add", binary.add), ("sub", binary.sub), ("mul", binary.mul),
                      ("truediv", binary.div), ("floordiv", binary.floor_divide),

@@ -12,6 +12,7 @@ from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
 from .common import (broadcast_error, cast, is_scalar, promote, promote_float, python_scalar, record,
                      shape_of, sum_to, wrap)
+from .overloads import modern
 from .select import where
 
 
@@ -237,8 +238,12 @@ def _scale_by_alpha(input, other, alpha):
     return python_scalar(python_scalar(other, dt) * alpha, dt)
 
 
-def add(input, other, *, alpha=1):
-    """``input + alpha * other`` with broadcasting."""
+def add(input, other, *deprecated, alpha=1):
+    """``input + alpha * other`` with broadcasting (PyTorch 1.0's ``add(input, alpha,
+    other)`` is taken too, with torch's deprecation warning)."""
+    if deprecated:
+        (input, other), scale = modern("add", (input, other, *deprecated))
+        return add(input, other, **scale)
     if alpha != 1 or alpha.__class__ is not int:
         other = _scale_by_alpha(input, other, alpha)
     return _apply("add", AddBackward0, input, other, save=False)
@@ -250,8 +255,12 @@ _TWO_BOOL_SUB = ("Subtraction, the `-` operator, with two bool tensors is not su
                  "Use the `^` or `logical_xor()` operator instead.")
 
 
-def sub(input, other, *, alpha=1):
-    """``input - alpha * other`` with broadcasting."""
+def sub(input, other, *deprecated, alpha=1):
+    """``input - alpha * other`` with broadcasting (PyTorch 1.0's ``sub(input, alpha,
+    other)`` is taken too, with torch's deprecation warning)."""
+    if deprecated:
+        (input, other), scale = modern("sub", (input, other, *deprecated))
+        return sub(input, other, **scale)
     a_bool, b_bool = _is_bool(input), _is_bool(other)
     if a_bool or b_bool:
         raise RuntimeError(_TWO_BOOL_SUB if a_bool and b_bool else _BOOL_SUB)

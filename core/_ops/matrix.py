@@ -8,6 +8,7 @@ from .common import _make, broadcast_error, cast, check_tensor, needs_grad, norm
 from .einsum import einsum
 from .inplace import apply_inplace, check_inplace
 from .linalg import MvBackward0, _matmul, bmm, mm, outer
+from .overloads import modern, taking_deprecated_forms
 from .shape import _view_of
 
 
@@ -230,6 +231,7 @@ def _check_scale(alpha, beta, dt):
         raise RuntimeError(f"For integral input tensors, argument {which} must not be a floating point number.")
 
 
+@taking_deprecated_forms
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for 2-D ``mat1``, ``mat2``; ``input``
     broadcasts to the product's shape."""
@@ -238,6 +240,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return _scaled_sum("addmm", input, mm(mat1, mat2), beta, alpha)
 
 
+@taking_deprecated_forms
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)`` for a 2-D ``mat`` and 1-D ``vec``."""
     check_tensor(mat, "mat")
@@ -254,6 +257,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     return _scaled_sum("addmv", input, _matmul(mat, vec, MvBackward0), beta, alpha)
 
 
+@taking_deprecated_forms
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     for name, v in (("vec1", vec1), ("vec2", vec2)):
@@ -275,6 +279,7 @@ def _check_batches(batch1, batch2):
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
 
 
+@taking_deprecated_forms
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``: the batched products are
     summed into one matrix."""
@@ -282,6 +287,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum("addbmm", input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
+@taking_deprecated_forms
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * bmm(batch1, batch2)``, ``input`` broadcast to the batch."""
     _check_batches(batch1, batch2)
@@ -299,6 +305,7 @@ def _pointwise_operands(input, tensor1, tensor2):
     return cast(input, dt), cast(tensor1, dt), cast(tensor2, dt), dt
 
 
+@taking_deprecated_forms
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2``, broadcast together."""
     input, tensor1, tensor2, dt = _pointwise_operands(input, tensor1, tensor2)
@@ -307,6 +314,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     return input + (product if value == 1 else product * value)
 
 
+@taking_deprecated_forms
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``, broadcast together; two integer tensors are
     refused (torch dropped their old truncating division)."""
@@ -324,6 +332,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + (quotient if value == 1 else quotient * value)
 
 
+@taking_deprecated_forms
 def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
     """In-place ``addbmm``. As torch's, a tensor of another shape that broadcasts to the
     product takes the product's shape, in new memory (no longer a view of anything)."""
@@ -344,10 +353,14 @@ def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
 
 
 def _in_place(fn):
+    name = fn.__name__ + "_"
+
     def method(self, *args, **kwargs):
+        if len(args) > 2:  # PyTorch 1.0's forms with the scale factors first
+            (self, *args), kwargs = modern(name, (self, *args), kwargs)
         return apply_inplace(self, fn, *args, **kwargs)
 
-    method.__name__ = fn.__name__ + "_"
+    method.__name__ = name
     method.__doc__ = f"In-place version of ``{fn.__name__}``."
     return method
 

@@ -346,39 +346,82 @@ def argmin(input, dim=None, keepdim=False):
 
 
 # ----------------------------------------------------------------- var / std
+def _var_grad(node, g, x):
+    """Gradient of a variance reduction (the node's dims, shape, keepdim and denominator)."""
+    centred = x - mean(x, node.dims, keepdim=True)
+    return _expand_back(g, node.shape, node.dims, node.keepdim) * centred * (2.0 / node.denom)
+
+
+def _std_grad(node, g, x, y):
+    """Gradient of a standard deviation reduction whose result is ``y``."""
+    centred = x - mean(x, node.dims, keepdim=True)
+    g = _expand_back(g, node.shape, node.dims, node.keepdim)
+    y = _expand_back(y, node.shape, node.dims, node.keepdim)
+    zero = y == 0
+    # torch's convention: a zero standard deviation passes no gradient.
+    return where(zero, 0.0, g / where(zero, 1.0, y)) * centred / node.denom
+
+
 class VarBackward0(_ReduceBackward):
     def backward(self, g):
         (x,) = self.saved()
-        centred = x - mean(x, self.dims, keepdim=True)
-        g = _expand_back(g, self.shape, self.dims, self.keepdim)
-        return (g * centred * (2.0 / self.denom),)
+        return (_var_grad(self, g, x),)
 
 
 class StdBackward0(_ReduceBackward):
     def backward(self, g):
         (x,) = self.saved()
-        centred = x - mean(x, self.dims, keepdim=True)
-        g = _expand_back(g, self.shape, self.dims, self.keepdim)
-        y = _expand_back(self.saved_output(), self.shape, self.dims, self.keepdim)
-        zero = y == 0
-        # torch's convention: a zero standard deviation passes no gradient.
-        return (where(zero, 0.0, g / where(zero, 1.0, y)) * centred / self.denom,)
+        return (_std_grad(self, g, x, self.saved_output()),)
 
 
-def _var(input, dim, unbiased, keepdim, correction, std):
+class VarMeanBackward0(_ReduceBackward):
+    """Gradient of ``var_mean``: outputs (variance, mean), one input."""
+
+    n_outputs = 2
+
+    def spread_grad(self, g, x):
+        return _var_grad(self, g, x)
+
+    def apply(self, grads):
+        g_spread, g_mean = grads
+        (x,) = self.saved()
+        parts = [] if g_spread is None else [self.spread_grad(g_spread, x)]
+        if g_mean is not None:
+            parts.append(_expand_back(g_mean, self.shape, self.dims, self.keepdim) / self.count)
+        return (parts[0] if len(parts) == 1 else parts[0] + parts[1],)
+
+
+class StdMeanBackward0(VarMeanBackward0):
+    """Gradient of ``std_mean``: outputs (standard deviation, mean), one input."""
+
+    def spread_grad(self, g, x):
+        return _std_grad(self, g, x, self.saved_output())
+
+
+def _var_args(name, input, dim, unbiased, correction):
+    """(dims, correction) of a var/std call; ``var(x, False)`` passes ``unbiased`` as ``dim``."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     elif unbiased is not None:
-        raise TypeError("var()/std(): pass either 'unbiased' or 'correction', not both")
+        raise TypeError(f"{name}(): pass either 'unbiased' or 'correction', not both")
     dims = _reduce_args(input, dim)
-    x = input
-    if x._data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if input._data.dtype.kind != "f":
+        what = "std and var" if name in ("var", "std") else name
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
+    return dims, correction
+
+
+def _spread(x, dims, keepdim, correction, std):
     data = x._be.kernels["var"](x._data, dims, keepdim, correction)
-    if std:
-        data = _array(x._be.xp, x._be.xp.sqrt(data))
+    return _array(x._be.xp, x._be.xp.sqrt(data)) if std else data
+
+
+def _var(input, dim, unbiased, keepdim, correction, std):
+    dims, correction = _var_args("std" if std else "var", input, dim, unbiased, correction)
+    x = input
+    data = _spread(x, dims, keepdim, correction, std)
     if MODE.enabled and x._rg:
         node = (StdBackward0 if std else VarBackward0)(x, dims, keepdim)
         node.denom = _count(x._data.shape, dims) - correction
@@ -387,6 +430,34 @@ def _var(input, dim, unbiased, keepdim, correction, std):
         node.save(x)
         return record(node, data, x._be, (x,))
     return _make(data, x._be)
+
+
+def _spread_and_mean(input, dim, unbiased, keepdim, correction, std):
+    dims, correction = _var_args("std_mean" if std else "var_mean", input, dim, unbiased, correction)
+    x, be = input, input._be
+    spread = _spread(x, dims, keepdim, correction, std)
+    centre = _array(be.xp, be.kernels["mean"](x._data, dims, keepdim))
+    if not (MODE.enabled and x._rg):
+        return _make(spread, be), _make(centre, be)
+    node = (StdMeanBackward0 if std else VarMeanBackward0)(x, dims, keepdim)
+    node.count = _count(x._data.shape, dims)
+    node.denom = node.count - correction
+    first = _record_with_output(node, spread, x)
+    second = _make(centre, be)
+    second._rg, second.grad_fn, second._out_idx = True, node, 1
+    return first, second
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var(input, ...), mean(input, ...))`` over the same ``dim``, computed together;
+    ``unbiased``/``correction`` as for ``var``. Both results are differentiable."""
+    return _spread_and_mean(input, dim, unbiased, keepdim, correction, False)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std(input, ...), mean(input, ...))`` over the same ``dim``, computed together;
+    ``unbiased``/``correction`` as for ``var``. Both results are differentiable."""
+    return _spread_and_mean(input, dim, unbiased, keepdim, correction, True)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

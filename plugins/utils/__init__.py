@@ -12,12 +12,12 @@ def ember_register_modules():
 
 @hookimpl
 def ember_register_utils():
-    from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+    from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
     from .convert_parameters import parameters_to_vector, vector_to_parameters
     from .spectral_norm import remove_spectral_norm, spectral_norm
     from .weight_norm import remove_weight_norm, weight_norm
 
-    return {"clip_grad_norm_": clip_grad_norm_, "clip_grad_value_": clip_grad_value_,
+    return {"clip_grad_norm_": clip_grad_norm_, "clip_grad_norm": clip_grad_norm, "clip_grad_value_": clip_grad_value_,
             "clip_grads_with_norm_": clip_grads_with_norm_, "get_total_norm": get_total_norm,
             "parameters_to_vector": parameters_to_vector,
             "vector_to_parameters": vector_to_parameters,
