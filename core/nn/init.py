@@ -2,7 +2,8 @@
 
 Every function works under ``no_grad`` on the tensor it is given (a Parameter usually),
 changes it in place and returns it. Random draws come from ember's generators, so
-``ember.manual_seed`` makes them reproducible. The statistics (bounds, standard
+``ember.manual_seed`` makes them reproducible, or from ``generator=`` (an
+``ember.Generator``) where given. The statistics (bounds, standard
 deviations, fans) and the errors are torch's.
 """
 
@@ -12,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .._generator import numpy_source
 from .._tensor import Tensor
 from ..autograd import no_grad
 
@@ -118,18 +120,18 @@ def _check_std(std, fn="normal_", mean=0.0):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
 
 
-def _fill_uniform(tensor, a, b, fn):
+def _fill_uniform(tensor, a, b, fn, generator):
     _check_tensor(tensor, fn)
     _check_range(a, b, fn)
     with no_grad():
-        return tensor.uniform_(a, b)
+        return tensor.uniform_(a, b, generator=generator)
 
 
-def _fill_normal(tensor, mean, std, fn):
+def _fill_normal(tensor, mean, std, fn, generator):
     _check_tensor(tensor, fn)
     _check_std(std, fn, mean)
     with no_grad():
-        return tensor.normal_(mean, std)
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
@@ -141,7 +143,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         >>> ember.nn.init.uniform_(w, -0.1, 0.1).shape
         ember.Size([3, 5])
     """
-    return _fill_uniform(tensor, a, b, "uniform_")
+    return _fill_uniform(tensor, a, b, "uniform_", generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
@@ -153,7 +155,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         >>> ember.nn.init.normal_(w, std=0.02).shape
         ember.Size([3, 5])
     """
-    return _fill_normal(tensor, mean, std, "normal_")
+    return _fill_normal(tensor, mean, std, "normal_", generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -177,7 +179,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
                       "The distribution of values may be incorrect.", stacklevel=2)
     be = tensor._be
     xp = be.xp
-    gen = be.generator(be.device_index(tensor._data))
+    gen = numpy_source(generator, be, be.device_index(tensor._data))
     shape = tuple(tensor.shape)
     with no_grad():
         values = gen.standard_normal(shape) * std + mean
@@ -291,7 +293,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = _finite(gain, "xavier_uniform_", "gain") * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return _fill_uniform(tensor, -bound, bound, "xavier_uniform_")
+    return _fill_uniform(tensor, -bound, bound, "xavier_uniform_", generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
@@ -305,7 +307,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     _check_tensor(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = _finite(gain, "xavier_normal_", "gain") * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill_normal(tensor, 0.0, std, "xavier_normal_")
+    return _fill_normal(tensor, 0.0, std, "xavier_normal_", generator)
 
 
 def _kaiming_std(tensor, a, mode, nonlinearity, fn):
@@ -342,7 +344,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     if _empty_is_noop(tensor):
         return tensor
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
-    return _fill_uniform(tensor, -bound, bound, "kaiming_uniform_")
+    return _fill_uniform(tensor, -bound, bound, "kaiming_uniform_", generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -358,7 +360,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     if _empty_is_noop(tensor):
         return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
-    return _fill_normal(tensor, 0.0, std, "kaiming_normal_")
+    return _fill_normal(tensor, 0.0, std, "kaiming_normal_", generator)
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -385,7 +387,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     work = np.float64 if tensor._data.dtype == np.float64 else np.float32
-    gen = be.generator(be.device_index(tensor._data))
+    gen = numpy_source(generator, be, be.device_index(tensor._data))
     flat = gen.standard_normal((rows, cols)).astype(work)
     if rows < cols:
         flat = flat.T
@@ -417,9 +419,9 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError(f"nn.init.sparse_(): sparsity must lie in [0, 1], but got {sparsity}")
     rows, cols = tuple(tensor.shape)
     zeros = int(math.ceil(sparsity * rows))
-    _fill_normal(tensor, 0.0, std, "sparse_")
+    _fill_normal(tensor, 0.0, std, "sparse_", generator)
     be = tensor._be
-    gen = be.generator(be.device_index(tensor._data))
+    gen = numpy_source(generator, be, be.device_index(tensor._data))
     with no_grad():
         if zeros:
             # One random permutation of the rows per column: its first ``zeros`` entries.

@@ -290,3 +290,25 @@ def test_pinned_batches_keep_their_structure():
     assert isinstance(pinned["b"], Pair) and pinned["b"].y == 3 and pinned["c"] == "text"
     assert pinned["a"][0].tolist() == [1.0, 1.0]
     assert pinned["a"][0].is_pinned() == pinned["b"].x.is_pinned()
+
+
+# ---------------------------------------------------------------- nn.init
+@pytest.mark.parametrize("name,args", [
+    ("uniform_", (-1, 1)), ("normal_", (0, 2)), ("trunc_normal_", ()), ("xavier_uniform_", ()),
+    ("xavier_normal_", ()), ("kaiming_uniform_", ()), ("kaiming_normal_", ()), ("orthogonal_", ()),
+    ("sparse_", (0.5,)),
+])
+def test_init_functions_draw_from_the_generator_given(name, args):
+    init = getattr(ember.nn.init, name)
+
+    def filled():
+        return _values(init(ember.empty(6, 4), *args, generator=ember.Generator().manual_seed(3)))
+
+    first = filled()
+    ember.rand(7)
+    np.testing.assert_array_equal(filled(), first)
+    assert not np.array_equal(_values(init(ember.empty(6, 4), *args)), first)
+    with pytest.raises(TypeError):
+        getattr(torch.nn.init, name)(torch.empty(6, 4), *args, generator=3)
+    with pytest.raises(TypeError, match="generator must be an ember.Generator"):
+        init(ember.empty(6, 4), *args, generator=3)
