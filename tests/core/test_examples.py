@@ -25,8 +25,8 @@ def digits():
 
 
 def test_digits_training_learns(digits):
-    model, history = digits.train(epochs=5, progress=False)
-    assert len(history["loss"]) == len(history["test_accuracy"]) == 5
+    model, history = digits.train(epochs=8, progress=False)
+    assert len(history["loss"]) == len(history["test_accuracy"]) == 8
     assert all(a > b for a, b in zip(history["loss"], history["loss"][1:]))
     assert history["test_accuracy"][-1] > 0.95
     assert history["train_accuracy"][-1] > 0.95
@@ -37,10 +37,10 @@ def test_digits_main_writes_plot_and_reports(digits, tmp_path, capsys):
     pytest.importorskip("matplotlib")
     pytest.importorskip("tqdm")
     path = tmp_path / "curves.png"
-    status = digits.main(["--epochs", "6", "--plot", str(path)])
+    status = digits.main(["--epochs", "8", "--plot", str(path)])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "test accuracy 0.9" in out and "epoch  6/6" in out
+    assert "test accuracy 0.9" in out and "epoch  8/8" in out
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
