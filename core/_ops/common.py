@@ -40,6 +40,14 @@ def record(node, data, be, inputs):
     return out
 
 
+def record_with_output(node, data, x):
+    """``record`` for a one-input op whose backward needs both its input and its output."""
+    node.save(x)
+    out = record(node, data, x._be, (x,))
+    node.save_output(out)
+    return out
+
+
 def needs_grad(*tensors):
     """True when an op on these tensors (and None/numbers, ignored) must be recorded."""
     if not MODE.enabled:

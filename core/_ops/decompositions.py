@@ -10,7 +10,8 @@ import collections
 import numpy as np
 
 from ..autograd.graph import Node
-from .common import _make, broadcast_error, check_tensor, needs_grad, record, sum_to
+from .common import (_make, broadcast_error, check_tensor, needs_grad, record,
+                     record_with_output, sum_to)
 from .join import cat
 from .linalg import matmul
 from .matrix import diag_embed, tril, triu
@@ -150,11 +151,7 @@ def det(A):
     be = A._be
     data = be.xp.linalg.det(A._data)
     if needs_grad(A):
-        node = LinalgDetBackward0()
-        node.save(A)
-        out = record(node, data, be, (A,))
-        node.save_output(out)
-        return out
+        return record_with_output(LinalgDetBackward0(), data, A)
     return _make(data, be)
 
 
@@ -425,11 +422,7 @@ def pseudo_inverse(input, atol, rtol, hermitian=False):
         values = xp.where(keep, 1 / xp.where(keep, values, 1), 0)
     data = xp.matmul(right * values[..., None, :], left.swapaxes(-1, -2))
     if needs_grad(input):
-        node = LinalgPinvBackward0()
-        node.save(input)
-        out = record(node, data, be, (input,))
-        node.save_output(out)
-        return out
+        return record_with_output(LinalgPinvBackward0(), data, input)
     return _make(data, be)
 
 

@@ -10,7 +10,8 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
 from ..backend import REGISTRY
-from .common import _make, cast, check_tensor, normalize_dim, normalize_dims, record
+from .common import (_make, cast, check_tensor, normalize_dim, normalize_dims, record,
+                     record_with_output)
 from .select import where
 
 values_indices = collections.namedtuple("values_indices", ["values", "indices"])
@@ -62,13 +63,6 @@ def _array(xp, data):
     """``data`` as an array: NumPy ufuncs answer 0-d inputs with scalars, which can't be
     written into in place."""
     return data if data.__class__ is xp.ndarray else xp.asarray(data)
-
-
-def _record_with_output(node, data, x):
-    node.save(x)
-    out = record(node, data, x._be, (x,))
-    node.save_output(out)
-    return out
 
 
 # ----------------------------------------------------------------- sum / mean
@@ -159,7 +153,7 @@ def _sum_keep(x, dims):
 def _prod(x, dims, keepdim, node_cls=ProdBackward1):
     data = x._be.kernels["prod"](x._data, dims, keepdim)
     if MODE.enabled and x._rg:
-        return _record_with_output(node_cls(x, dims, keepdim), data, x)
+        return record_with_output(node_cls(x, dims, keepdim), data, x)
     return _make(data, x._be)
 
 
@@ -226,7 +220,7 @@ def _extreme(name, input, dims, keepdim, node_cls, explicit=False):
                 raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     data = x._be.kernels[node_cls.kernel](x._data, dims, keepdim)
     if MODE.enabled and x._rg:
-        return _record_with_output(node_cls(x, dims, keepdim), data, x)
+        return record_with_output(node_cls(x, dims, keepdim), data, x)
     return _make(data, x._be)
 
 
@@ -426,7 +420,7 @@ def _var(input, dim, unbiased, keepdim, correction, std):
         node = (StdBackward0 if std else VarBackward0)(x, dims, keepdim)
         node.denom = _count(x._data.shape, dims) - correction
         if std:
-            return _record_with_output(node, data, x)
+            return record_with_output(node, data, x)
         node.save(x)
         return record(node, data, x._be, (x,))
     return _make(data, x._be)
@@ -442,7 +436,7 @@ def _spread_and_mean(input, dim, unbiased, keepdim, correction, std):
     node = (StdMeanBackward0 if std else VarMeanBackward0)(x, dims, keepdim)
     node.count = _count(x._data.shape, dims)
     node.denom = node.count - correction
-    first = _record_with_output(node, spread, x)
+    first = record_with_output(node, spread, x)
     second = _make(centre, be)
     second._rg, second.grad_fn, second._out_idx = True, node, 1
     return first, second
@@ -535,7 +529,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if MODE.enabled and x._rg:
         node = LinalgVectorNormBackward0(x, dims, keepdim)
         node.p = p
-        return _record_with_output(node, data, x)
+        return record_with_output(node, data, x)
     return _make(data, x._be)
 
 
@@ -579,7 +573,7 @@ def logsumexp(input, dim, keepdim=False):
             out = out.reshape(tuple(s for i, s in enumerate(data.shape) if i not in dims))
     out = _array(xp, out)
     if MODE.enabled and x._rg:
-        return _record_with_output(LogsumexpBackward0(x, dims, keepdim), out, x)
+        return record_with_output(LogsumexpBackward0(x, dims, keepdim), out, x)
     return _make(out, x._be)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
-from .common import _make, cast, check_tensor, normalize_dim, record
+from .common import _make, cast, check_tensor, normalize_dim, record, record_with_output
 from .inplace import apply_inplace
 from .reduce import MaxBackward0, MaxBackward1, cumsum
 from .select import where
@@ -235,11 +235,7 @@ def _median_all(input):
     else:
         data = xp.sort(flat)[(flat.size - 1) // 2].reshape(()).copy()
     if MODE.enabled and input._rg:
-        node = MedianBackward0(input, tuple(range(input._data.ndim)), False)
-        node.save(input)
-        out = record(node, data, input._be, (input,))
-        node.save_output(out)
-        return out
+        return record_with_output(MedianBackward0(input, tuple(range(input._data.ndim)), False), data, input)
     return _make(data, input._be)
 
 
@@ -364,10 +360,7 @@ def cumprod(input, dim, *, dtype=None):
     if MODE.enabled and x._rg:
         node = CumprodBackward0()
         node.dim = d
-        node.save(x)
-        out = record(node, data, x._be, (x,))
-        node.save_output(out)
-        return out
+        return record_with_output(node, data, x)
     return _make(data, x._be)
 
 
