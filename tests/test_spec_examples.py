@@ -294,12 +294,14 @@ def _exec(src, ns, out, caught):
 def _sync(t_ns, e_ns, src, synced):
     """Give ember torch's random draws that the test cannot reproduce otherwise:
     the initial parameters and buffers of each module the first time it appears,
-    and tensors filled by ``random_``."""
+    and tensors filled by ``random_``. ``synced`` maps ``id`` to the module and
+    so keeps it alive: a freed module's ``id`` could otherwise be reused by a
+    new one, which would then never be synced."""
     with ember.no_grad():
         for name, e in e_ns.items():
             t = t_ns.get(name)
             if isinstance(e, ember.nn.Module) and isinstance(t, torch.nn.Module) and id(e) not in synced:
-                synced.add(id(e))
+                synced[id(e)] = e
                 t_state = dict(t.named_parameters(), **dict(t.named_buffers()))
                 e_state = dict(e.named_parameters(), **dict(e.named_buffers()))
                 assert sorted(e_state) == sorted(t_state), f"{name}: parameters/buffers differ"
@@ -356,7 +358,7 @@ def test_spec_example(title, lineno, lines, stop):
     stmts = _statements_of(title, lines, stop)
     t_ns, e_ns = _namespace(torch), _namespace(ember)
     t_out, e_out = io.StringIO(), io.StringIO()
-    t_warn, e_warn, synced = [], [], set()
+    t_warn, e_warn, synced = [], [], {}
     for src in stmts:
         te = _exec(src, t_ns, t_out, t_warn)
         ee = _exec(src, e_ns, e_out, e_warn)
