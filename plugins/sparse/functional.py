@@ -16,7 +16,9 @@ import math
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import REGISTRY, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import REGISTRY, check_allocation, data_of, kernel_for, tensor_like, xp_of
+
+from .._checks import integer, real, tensor_arg
 
 __all__ = ["embedding", "embedding_bag"]
 
@@ -231,6 +233,15 @@ def _bounds(arr):
     return int(arr.min()), int(arr.max())
 
 
+def _check_renorm(op, max_norm, norm_type):
+    """``max_norm`` (None, or a number at least 0) and ``norm_type`` (a number; inf
+    allowed) as floats: a NaN would turn every row it touches into NaN."""
+    if max_norm is None:
+        return None, real(norm_type, op, "norm_type", finite=False)
+    return (real(max_norm, op, "max_norm", low=0, finite=False),
+            real(norm_type, op, "norm_type", finite=False))
+
+
 def _renorm_(weight, idx, max_norm, norm_type):
     """Rescale in place, without gradient, each row of ``weight`` named in ``idx``
     whose ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm``."""
@@ -299,8 +310,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         tensor([[[4., 5.],
                  [0., 1.]]])
     """
+    tensor_arg(weight, "embedding", "weight")
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
+    max_norm, norm_type = _check_renorm("embedding", max_norm, norm_type)
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
@@ -423,6 +436,11 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         tensor([[3., 5.],
                 [6., 0.]])
     """
+    tensor_arg(input, "embedding_bag", "input")
+    tensor_arg(weight, "embedding_bag", "weight")
+    tensor_arg(offsets, "embedding_bag", "offsets", optional=True)
+    tensor_arg(per_sample_weights, "embedding_bag", "per_sample_weights", optional=True)
+    max_norm, norm_type = _check_renorm("embedding_bag", max_norm, norm_type)
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(
             f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
@@ -530,16 +548,19 @@ def one_hot(tensor, num_classes=-1):
         >>> F.one_hot(ember.tensor([0, 2, 1]), 3).tolist()
         [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
     """
+    tensor_arg(tensor, "one_hot", "tensor")
+    num_classes = integer(num_classes, "one_hot", "num_classes")
     if tensor.dtype != ember.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if tensor.numel() == 0 and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if tensor.numel() == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max()) + 1
     if tensor.numel():
         if int(tensor.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
         if int(tensor.max()) >= num_classes:
             raise RuntimeError("Class values must be smaller than num_classes.")
+    check_allocation(tuple(tensor.shape) + (num_classes,), 8, "one_hot")
     classes = ember.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()

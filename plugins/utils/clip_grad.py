@@ -19,6 +19,18 @@ def _as_list(parameters):
     return parameters
 
 
+def _number(value, fn, name):
+    """``value`` (a real number or a one-element tensor) as a float, not NaN; the
+    error types are those of torch's ``float(value)``: ValueError for a string."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, ember.Tensor)):
+        error = ValueError if isinstance(value, str) else TypeError
+        raise error(f"{fn}: {name} must be a number, but got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{fn}: {name} must be a number, but got nan")
+    return value
+
+
 def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     r"""The ``norm_type``-norm of several tensors taken together.
 
@@ -94,12 +106,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         >>> model(ember.randn(8, 4)).sum().backward()
         >>> norm = ember.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (numbers.Real, ember.Tensor)):
-        error = ValueError if isinstance(max_norm, str) else TypeError   # as torch's float(max_norm)
-        raise error(f"clip_grad_norm_(): max_norm must be a number, but got {max_norm!r} "
-                    f"({type(max_norm).__name__})")
-    if math.isnan(float(max_norm)):
-        raise ValueError("clip_grad_norm_(): max_norm must be a number, but got nan")
+    _number(max_norm, "clip_grad_norm_()", "max_norm")
     parameters = _as_list(parameters)
     grads = [p.grad for p in parameters if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
@@ -112,10 +119,15 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
     Args:
         parameters (Iterable[Tensor] or Tensor): tensors whose gradients are clipped.
-        clip_value (float): the largest absolute value allowed.
+        clip_value (float): the largest absolute value allowed: a number at least 0
+            (``inf`` leaves the gradients as they are). NaN or a negative value,
+            which torch takes and which would make every gradient NaN or
+            ``-clip_value``, raises a ValueError.
         foreach (bool, optional): accepted for torch compatibility; ignored.
     """
-    clip_value = float(clip_value)
+    clip_value = _number(clip_value, "clip_grad_value_()", "clip_value")
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_(): clip_value must be at least 0, but got {clip_value}")
     with ember.no_grad():
         for p in _as_list(parameters):
             if p.grad is not None:

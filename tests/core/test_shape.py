@@ -122,6 +122,12 @@ def test_flatten(args):
     check(lambda x: lib(x).flatten(x.transpose(0, 2), *args), [rand(2, 3, 2)], gradcheck=False)
 
 
+@pytest.mark.parametrize("shape,args", [((0, 3, 2), (1,)), ((2, 0, 3), ()), ((2, 3, 0), (0, 1)),
+                                        ((0,), ())])
+def test_flatten_zero_size(shape, args):
+    check(lambda x: x.flatten(*args), [rand(*shape)], gradcheck=False)
+
+
 def test_flatten_zero_dim_and_errors():
     check(lambda x: x.flatten(), [np.array(2.0)])
     raises_like_torch(lambda x: x.flatten(2, 1), 2, 3, 4, match="start_dim cannot come after end_dim")

@@ -419,6 +419,9 @@ def test_one_hot_like_torch(make):
     lambda L: L.nn.functional.one_hot(L.tensor([0.0, 1.0]), 3),
     lambda L: L.nn.functional.one_hot(L.tensor([], dtype=L.long)),
     lambda L: L.nn.functional.one_hot(L.tensor([0]), 0),
+    lambda L: L.nn.functional.one_hot(L.tensor([], dtype=L.long), 0),
+    lambda L: L.nn.functional.one_hot(L.tensor([], dtype=L.long), -5),
+    lambda L: L.nn.functional.one_hot(L.tensor([1]), -5),
 ])
 def test_one_hot_errors_like_torch(make):
     with pytest.raises(RuntimeError) as t_err:
