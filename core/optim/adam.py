@@ -4,11 +4,12 @@ import math
 
 from .. import _creation
 from ..autograd import no_grad
-from .optimizer import Optimizer, _check
+from .optimizer import Optimizer, _check, _check_lr
 
 
 def _check_adam_args(lr, betas, eps, weight_decay):
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+    """torch's checks of the Adam family's hyper-parameters."""
+    _check_lr(lr)
     _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
     _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
     _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")

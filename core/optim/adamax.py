@@ -3,7 +3,7 @@
 from .. import _creation
 from ..autograd import no_grad
 from .adam import _check_adam_args
-from .optimizer import Optimizer, _check_flags, _check_lr, _scalar
+from .optimizer import Optimizer, _check_flags, _scalar
 
 
 def _lerp_(start, end, weight):
@@ -43,7 +43,6 @@ class Adamax(Optimizer):
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  foreach=None, *, maximize=False, differentiable=False, capturable=False):
-        _check_lr(lr)
         _check_adam_args(lr, betas, eps, weight_decay)
         _check_flags(capturable, differentiable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
