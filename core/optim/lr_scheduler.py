@@ -159,8 +159,16 @@ class StepLR(LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> # lr = 0.05 for epochs 0-29, 0.005 for 30-59, 0.0005 for 60-89, ...
-        >>> scheduler = StepLR(optimizer, step_size=30, gamma=0.1)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import StepLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> scheduler = StepLR(optimizer, step_size=2, gamma=0.1)
+        >>> rates = []
+        >>> for epoch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.05, 0.05, 0.005, 0.005, 0.0005, 0.0005]
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -190,8 +198,16 @@ class MultiStepLR(LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> # lr = 0.05 before epoch 30, 0.005 for 30-79, 0.0005 from 80 on
-        >>> scheduler = MultiStepLR(optimizer, milestones=[30, 80])  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import MultiStepLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> scheduler = MultiStepLR(optimizer, milestones=[2, 5])
+        >>> rates = []
+        >>> for epoch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.05, 0.05, 0.005, 0.005, 0.005, 0.0005]
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
@@ -302,10 +318,15 @@ class ReduceLROnPlateau(LRScheduler):
         eps (float): smallest change of a rate that is applied (default: 1e-8).
 
     Example:
-        >>> scheduler = ReduceLROnPlateau(optimizer, 'min')  # doctest: +SKIP
-        >>> for epoch in range(10):  # doctest: +SKIP
-        ...     train(...)
-        ...     scheduler.step(validate(...))
+        >>> from ember.optim.lr_scheduler import ReduceLROnPlateau
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> scheduler = ReduceLROnPlateau(optimizer, 'min', patience=1)
+        >>> # flat after epoch 1: every 2nd epoch without progress (patience=1) cuts the rate by 10
+        >>> for validation_loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]:
+        ...     optimizer.step()
+        ...     scheduler.step(validation_loss)
+        >>> round(optimizer.param_groups[0]['lr'], 6)
+        0.0005
     """
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
@@ -489,9 +510,17 @@ class LambdaLR(_LambdaStateMixin, LRScheduler):
     :meth:`state_dict`; plain functions and lambdas are stored as None.
 
     Example:
-        >>> # warm up linearly over 10 epochs, then keep the base rate
-        >>> warmup = lambda epoch: min(1.0, (epoch + 1) / 10)
-        >>> scheduler = LambdaLR(optimizer, warmup)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import LambdaLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> warmup = lambda epoch: min(1.0, (epoch + 1) / 4)  # linear warm-up over 4 epochs
+        >>> scheduler = LambdaLR(optimizer, warmup)
+        >>> rates = []
+        >>> for epoch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.0125, 0.025, 0.0375, 0.05, 0.05, 0.05]
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
@@ -514,7 +543,16 @@ class MultiplicativeLR(_LambdaStateMixin, LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> scheduler = MultiplicativeLR(optimizer, lambda epoch: 0.95)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import MultiplicativeLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> scheduler = MultiplicativeLR(optimizer, lambda epoch: 0.5)
+        >>> rates = []
+        >>> for epoch in range(4):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.05, 0.025, 0.0125, 0.00625]
     """
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
@@ -545,8 +583,16 @@ class ConstantLR(LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> # lr = 0.025 for epochs 0-3, 0.05 from epoch 4 on (base lr 0.05)
-        >>> scheduler = ConstantLR(optimizer, factor=0.5, total_iters=4)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import ConstantLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> scheduler = ConstantLR(optimizer, factor=0.5, total_iters=4)
+        >>> rates = []
+        >>> for epoch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.025, 0.025, 0.025, 0.025, 0.05, 0.05]
     """
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
@@ -583,8 +629,16 @@ class LinearLR(LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> # lr = 0.025, 0.03125, 0.0375, 0.04375, then 0.05 (base lr 0.05)
-        >>> scheduler = LinearLR(optimizer, start_factor=0.5, total_iters=4)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import LinearLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> scheduler = LinearLR(optimizer, start_factor=0.5, total_iters=4)
+        >>> rates = []
+        >>> for epoch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.025, 0.03125, 0.0375, 0.04375, 0.05, 0.05]
     """
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
@@ -627,8 +681,16 @@ class PolynomialLR(LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> # lr = 0.001, 0.00075, 0.0005, 0.00025, then 0 (base lr 0.001)
-        >>> scheduler = PolynomialLR(optimizer, total_iters=4, power=1.0)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import PolynomialLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.001)
+        >>> scheduler = PolynomialLR(optimizer, total_iters=4, power=1.0)
+        >>> rates = []
+        >>> for epoch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.001, 0.00075, 0.0005, 0.00025, 0.0, 0.0]
     """
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
@@ -670,11 +732,17 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> scheduler = CosineAnnealingWarmRestarts(optimizer, T_0=10, T_mult=2)  # doctest: +SKIP
-        >>> for epoch in range(30):  # doctest: +SKIP
-        ...     for i, batch in enumerate(loader):
-        ...         train_batch(batch)
-        ...         scheduler.step(epoch + i / len(loader))
+        >>> from ember.optim.lr_scheduler import CosineAnnealingWarmRestarts
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.1)
+        >>> scheduler = CosineAnnealingWarmRestarts(optimizer, T_0=2, T_mult=2)
+        >>> rates = []
+        >>> for epoch in range(3):
+        ...     for i in range(2):  # two batches per epoch
+        ...         optimizer.step()
+        ...         scheduler.step(epoch + i / 2)
+        ...         rates.append(round(scheduler.get_last_lr()[0], 6))
+        >>> rates
+        [0.1, 0.085355, 0.05, 0.014645, 0.1, 0.096194]
     """
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
@@ -759,11 +827,16 @@ class CyclicLR(LRScheduler):
         last_epoch (int): index of the last batch (default: -1).
 
     Example:
-        >>> scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.1,
-        ...                      step_size_up=10)  # doctest: +SKIP
-        >>> for batch in loader:  # doctest: +SKIP
-        ...     train_batch(batch)
-        ...     scheduler.step()
+        >>> from ember.optim.lr_scheduler import CyclicLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.01, momentum=0.9)
+        >>> scheduler = CyclicLR(optimizer, base_lr=0.01, max_lr=0.1, step_size_up=2)
+        >>> rates = []
+        >>> for batch in range(6):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()  # after every batch
+        >>> rates
+        [0.01, 0.055, 0.1, 0.055, 0.01, 0.055]
     """
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None,
@@ -881,8 +954,16 @@ class OneCycleLR(LRScheduler):
         last_epoch (int): index of the last batch (default: -1).
 
     Example:
-        >>> scheduler = OneCycleLR(optimizer, max_lr=0.01, epochs=10,
-        ...                        steps_per_epoch=len(loader))  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import OneCycleLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.01, momentum=0.9)
+        >>> scheduler = OneCycleLR(optimizer, max_lr=0.01, epochs=2, steps_per_epoch=4)
+        >>> rates = []
+        >>> for batch in range(8):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()  # after every batch
+        >>> rates
+        [0.0004, 0.008193, 0.009719, 0.008117, 0.00556, 0.002831, 0.000766, 0.0]
     """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
@@ -1026,9 +1107,18 @@ class SequentialLR(_CompositeStateMixin, LRScheduler):
         last_epoch (int): index of the last epoch (default: -1).
 
     Example:
-        >>> warmup = ConstantLR(optimizer, factor=0.1, total_iters=2)  # doctest: +SKIP
-        >>> decay = ExponentialLR(optimizer, gamma=0.9)  # doctest: +SKIP
-        >>> scheduler = SequentialLR(optimizer, [warmup, decay], milestones=[2])  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import ConstantLR, ExponentialLR, SequentialLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> warmup = ConstantLR(optimizer, factor=0.1, total_iters=2)
+        >>> decay = ExponentialLR(optimizer, gamma=0.9)
+        >>> scheduler = SequentialLR(optimizer, [warmup, decay], milestones=[2])
+        >>> rates = []
+        >>> for epoch in range(5):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.005, 0.005, 0.05, 0.045, 0.0405]
     """
 
     def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
@@ -1085,9 +1175,18 @@ class ChainedScheduler(_CompositeStateMixin, LRScheduler):
             scheduler's).
 
     Example:
-        >>> s1 = ConstantLR(optimizer, factor=0.1, total_iters=2)  # doctest: +SKIP
-        >>> s2 = ExponentialLR(optimizer, gamma=0.9)  # doctest: +SKIP
-        >>> scheduler = ChainedScheduler([s1, s2], optimizer=optimizer)  # doctest: +SKIP
+        >>> from ember.optim.lr_scheduler import ChainedScheduler, ConstantLR, ExponentialLR
+        >>> optimizer = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.05)
+        >>> s1 = ConstantLR(optimizer, factor=0.1, total_iters=2)
+        >>> s2 = ExponentialLR(optimizer, gamma=0.9)
+        >>> scheduler = ChainedScheduler([s1, s2], optimizer=optimizer)
+        >>> rates = []
+        >>> for epoch in range(4):
+        ...     rates.append(round(scheduler.get_last_lr()[0], 6))
+        ...     optimizer.step()
+        ...     scheduler.step()
+        >>> rates
+        [0.005, 0.0045, 0.0405, 0.03645]
     """
 
     def __init__(self, schedulers, optimizer=None):

@@ -175,7 +175,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
     Examples::
 
-        >>> m = spectral_norm(nn.Linear(20, 40))
+        >>> m = nn.utils.spectral_norm(nn.Linear(20, 40))
         >>> m.weight_u.size()
         ember.Size([40])
     """
@@ -209,7 +209,9 @@ def remove_spectral_norm(module, name="weight"):
 
     Examples::
 
-        >>> m = remove_spectral_norm(spectral_norm(nn.Linear(40, 10)))
+        >>> m = nn.utils.remove_spectral_norm(nn.utils.spectral_norm(nn.Linear(40, 10)))
+        >>> hasattr(m, 'weight_u'), type(m.weight).__name__
+        (False, 'Parameter')
     """
     hook = pop_hook(module._forward_pre_hooks, lambda h: isinstance(h, SpectralNorm) and h.name == name)
     if hook is None:

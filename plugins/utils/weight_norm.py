@@ -94,7 +94,7 @@ def weight_norm(module, name="weight", dim=0):
 
     Examples::
 
-        >>> m = weight_norm(nn.Linear(20, 40), name='weight')
+        >>> m = nn.utils.weight_norm(nn.Linear(20, 40), name='weight')
         >>> m.weight_g.size(), m.weight_v.size()
         (ember.Size([40, 1]), ember.Size([40, 20]))
     """
@@ -117,8 +117,10 @@ def remove_weight_norm(module, name="weight"):
 
     Examples::
 
-        >>> m = weight_norm(nn.Linear(20, 40))
-        >>> m = remove_weight_norm(m)
+        >>> m = nn.utils.weight_norm(nn.Linear(20, 40))
+        >>> m = nn.utils.remove_weight_norm(m)
+        >>> hasattr(m, 'weight_g'), type(m.weight).__name__
+        (False, 'Parameter')
     """
     hook = pop_hook(module._forward_pre_hooks, lambda h: isinstance(h, WeightNorm) and h.name == name)
     if hook is None:
