@@ -84,5 +84,5 @@ _MANAGER.load_entry_points()
 
 from . import plugins  # noqa: E402
 from . import utils  # noqa: E402
-from . import distributions, linalg, onnx  # noqa: E402
+from . import distributions, kernels, linalg, onnx  # noqa: E402
 from .backends import cudnn as _cudnn  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True)

@@ -1,4 +1,5 @@
-"""``python -m ember``: what this installation found — backends, plugins, modules, kernels."""
+"""``python -m ember``: what this installation found — backends, plugins, modules, kernels;
+``python -m ember --kernels``: every kernel, with the plugin that owns it."""
 
 import os
 import sys
@@ -9,6 +10,7 @@ import pluggy
 import ember
 from ember._plugins import MANAGER
 from ember.backend import REGISTRY
+from ember.kernels import GENERIC
 
 
 def report():
@@ -34,9 +36,24 @@ def report():
     utils = MANAGER.tables["util"]
     lines += ["", f"utils ({len(utils)}):"]
     lines += [f"  ember.nn.utils.{n:<25} [{MANAGER.owner[('util', n)]}]" for n in sorted(utils)]
-    lines += ["", f"kernels ({len(REGISTRY.kernels)} specialised, {len(REGISTRY.generic)} generic):"]
-    lines += [f"  {op:<24} {be:<6} [{REGISTRY.kernel_owner.get((op, be), '?')}]"
-              for op, be in sorted(REGISTRY.kernels)]
+    generic = sum(be == GENERIC for _, be in REGISTRY.kernels)
+    lines += ["", f"kernels: {generic} generic, {len(REGISTRY.kernels) - generic} backend-specific "
+                  f"(python -m ember --kernels lists them)"]
+    return "\n".join(lines)
+
+
+def kernels_report():
+    """The text of ``python -m ember --kernels``: every op, the backends that have a
+    kernel for it, and the plugin that owns each (``*`` marks an explicit override,
+    ``?`` a kernel that takes only some calls and leaves the rest to the generic one)."""
+    ops = {}
+    for (op, backend), kernel in REGISTRY.kernels.items():
+        mark = ("*" if kernel.override else "") + ("?" if kernel.accepts else "")
+        ops.setdefault(op, []).append(f"{backend}{mark} [{REGISTRY.kernel_owner[(op, backend)]}]")
+    width = max(map(len, ops), default=0)
+    lines = [f"kernels ({len(REGISTRY.kernels)}): op -> backend [owning plugin]; "
+             f"'{GENERIC}' serves every backend without its own; * override, ? some calls only"]
+    lines += [f"  {op:<{width}}  {', '.join(sorted(entries))}" for op, entries in sorted(ops.items())]
     return "\n".join(lines)
 
 
@@ -53,4 +70,4 @@ def _cpu_kernels_line():
 
 
 if __name__ == "__main__":
-    print(report())
+    print(kernels_report() if "--kernels" in sys.argv[1:] else report())

@@ -2,14 +2,16 @@
 
 A backend (``cpu``, ``cuda``, or one from a third-party plugin) owns an array
 namespace ``xp`` and everything device-specific. Ops never branch on the backend:
-they look their kernel up by op name in ``backend.kernels``, a dict that resolves a
-specialised kernel registered for ``(op, backend.name)`` or else the generic
-implementation built from ``xp``, and caches the answer.
+they look their kernel up by op name in ``backend.kernels``, a dict that resolves
+(see :class:`Registry`) the kernels plugins registered for ``(op, backend.name)``
+and ``(op, GENERIC)``, and caches the answer.
 """
 
 import math
 import os
 from typing import Any, Protocol, runtime_checkable
+
+from .kernels import GENERIC
 
 
 @runtime_checkable
@@ -44,6 +46,13 @@ class Backend(Protocol):
     def to_host(self, array):
         """Copy an array of this backend into a NumPy array."""
 
+    def full(self, shape, fill, dtype, index: "int | None"):
+        """A new array of ``shape`` filled with ``fill``, of NumPy dtype ``dtype``, on
+        device ``index``."""
+
+    def data_ptr(self, array) -> int:
+        """The address of ``array``'s first element (``Tensor.data_ptr``)."""
+
     def generator(self, index: "int | None"):
         """The random generator (NumPy ``Generator`` API) of device ``index``."""
 
@@ -52,6 +61,19 @@ class Backend(Protocol):
 
     def synchronize(self, index: "int | None" = None) -> None:
         """Wait until queued work on the device is done."""
+
+
+#: What a backend object must have: the attributes and methods of :class:`Backend`.
+BACKEND_MEMBERS = ("name", "xp", "version", "is_available", "unavailable_reason", "device_count",
+                   "device_index", "from_host", "to_host", "full", "data_ptr", "generator",
+                   "manual_seed", "synchronize")
+
+
+def missing_members(backend):
+    """The members of the protocol that ``backend`` lacks, found without reading them
+    (reading ``xp`` of an unavailable backend may raise)."""
+    return [m for m in BACKEND_MEMBERS
+            if not hasattr(type(backend), m) and m not in getattr(backend, "__dict__", {})]
 
 
 class KernelTable(dict):
@@ -68,37 +90,67 @@ class KernelTable(dict):
         return kernel
 
 
+def _dispatching(special, generic):
+    """One callable: ``special`` for the calls its ``accepts`` takes, ``generic`` otherwise."""
+    fn, accepts = special.fn, special.accepts
+
+    def dispatch(*args, **kwargs):
+        if accepts(*args, **kwargs):
+            return fn(*args, **kwargs)
+        return generic(*args, **kwargs)
+
+    dispatch.__name__ = getattr(fn, "__name__", "kernel")
+    return dispatch
+
+
 class Registry:
-    """Backends and kernels contributed by plugins, merged by the plugin manager."""
+    """Backends and kernels contributed by plugins, merged by the plugin manager.
+
+    ``kernels`` maps ``(op, backend name)`` to a :class:`ember.kernels.Kernel`;
+    ``(op, GENERIC)`` entries are factories of the array namespace. For a backend,
+    an op resolves here, in one place: to its specialised kernel (falling back, per
+    call, to the generic one where the specialised kernel's ``accepts`` refuses the
+    arguments), else to the generic kernel built from the backend's ``xp``.
+    """
 
     def __init__(self):
         self.backends = {}
         self.kernels = {}
-        self.generic = {}
         self.kernel_owner = {}
 
     def set_contents(self, backends, kernels, kernel_owner):
-        """Replace backends and specialised kernels (after plugins load or change)."""
+        """Replace backends and kernels (after plugins load or change)."""
         self.backends = dict(backends)
         self.kernels = dict(kernels)
         self.kernel_owner = dict(kernel_owner)
         for be in self.backends.values():
             be.kernels = KernelTable(self, be)
 
-    def add_generic(self, table):
-        """Register generic kernels: op name -> factory taking ``xp``, returning a callable."""
-        self.generic.update(table)
-
     def resolve(self, op, backend):
-        kernel = self.kernels.get((op, backend.name))
-        if kernel is not None:
-            return kernel
-        factory = self.generic.get(op)
-        if factory is None:
+        """The callable that runs ``op`` on ``backend``."""
+        special = self.kernels.get((op, backend.name))
+        factory = self.kernels.get((op, GENERIC))
+        generic = factory.fn(backend.xp) if factory is not None else None
+        if special is None:
+            if generic is None:
+                raise NotImplementedError(
+                    f"no kernel for op '{op}' on backend '{backend.name}' and no generic version")
+            return generic
+        if special.accepts is None:
+            return special.fn
+        if generic is None:
             raise NotImplementedError(
-                f"no kernel for op '{op}' on backend '{backend.name}' and no generic version"
-            )
-        return factory(backend.xp)
+                f"the '{backend.name}' kernel for op '{op}' takes only some arguments "
+                f"(accepts=...) and no generic kernel serves the others")
+        return _dispatching(special, generic)
+
+    def generic(self, op, xp):
+        """``op``'s generic kernel built for the array namespace ``xp`` (to compare a
+        backend's own kernel with it, say)."""
+        factory = self.kernels.get((op, GENERIC))
+        if factory is None:
+            raise NotImplementedError(f"no generic kernel for op '{op}'")
+        return factory.fn(xp)
 
     def get(self, name):
         """The backend called ``name``, or a RuntimeError saying what is missing."""
@@ -117,7 +169,6 @@ class Registry:
         if not be.is_available():
             raise RuntimeError(f"the '{name}' backend is not available: {be.unavailable_reason()}")
         return be
-
 
 REGISTRY = Registry()
 

@@ -9,7 +9,6 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
-from ..backend import REGISTRY
 from .common import (broadcast_error, cast, is_scalar, promote, promote_float, python_scalar, record,
                      shape_of, sum_to, wrap)
 from .overloads import modern
@@ -477,14 +476,15 @@ def _result_kind(a, b):
     return (a if hasattr(a, "dtype") else b).dtype.kind
 
 
-REGISTRY.add_generic({
+#: op name -> factory taking the array namespace ``xp`` (served by the ``core`` plugin).
+GENERIC_KERNELS = {
     k: (lambda name: lambda xp: getattr(xp, name))(k)
     for k in ("add", "subtract", "multiply", "true_divide", "power", "maximum", "minimum",
               "arctan2", "remainder", "fmod", "floor_divide", "equal", "not_equal", "less",
               "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
               "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor")
-})
-REGISTRY.add_generic({
+}
+GENERIC_KERNELS.update({
     "int_power": _int_power,
     "bool_power": lambda xp: lambda a, b: xp.power(a, b).astype(bool),
     "trunc_divide": _trunc_divide,

@@ -5,7 +5,6 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
-from ..backend import REGISTRY
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
 from .inplace import check_inplace, set_history
 from .shape import _view_of
@@ -643,4 +642,4 @@ def _scatter_add_zeros(xp):
     return run
 
 
-REGISTRY.add_generic({"index_add_zeros": _index_add_zeros, "scatter_add_zeros": _scatter_add_zeros})
+GENERIC_KERNELS = {"index_add_zeros": _index_add_zeros, "scatter_add_zeros": _scatter_add_zeros}

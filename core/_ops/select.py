@@ -8,7 +8,6 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
-from ..backend import REGISTRY
 from .common import (broadcast_error, cast, check_tensor, checked_scalar, is_scalar, python_scalar, record,
                      same_backend, sum_to, wrap)
 
@@ -286,5 +285,5 @@ def _clamp_tensors_kernel(xp):
     return clamp_tensors
 
 
-REGISTRY.add_generic({"where": lambda xp: xp.where, "clamp": _clamp_kernel,
-                      "clamp_tensors": _clamp_tensors_kernel})
+GENERIC_KERNELS = {"where": lambda xp: xp.where, "clamp": _clamp_kernel,
+                      "clamp_tensors": _clamp_tensors_kernel}

@@ -14,7 +14,6 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
-from ..backend import REGISTRY
 from .common import _make, broadcast_error, cast, check_tensor, is_scalar, normalize_dim, record, same_backend, sum_to
 from .inplace import apply_inplace
 from .reduce import norm
@@ -208,12 +207,12 @@ def _generic(fn):
     return factory
 
 
-REGISTRY.add_generic({
+GENERIC_KERNELS = {
     "erfinv": _on_host(_erfinv64),
     "lgamma": _on_host(_lgamma64),
     "digamma": _generic(_digamma64),
     "polygamma": _generic(_polygamma64),
-})
+}
 
 
 # ----------------------------------------------------------------- special-function ops

@@ -6,7 +6,6 @@ import numpy as np
 
 from .. import _dtype
 from ..autograd.graph import Node
-from ..backend import REGISTRY
 from ..autograd.grad_mode import MODE
 from .common import cast, check_tensor, record, wrap
 
@@ -146,7 +145,8 @@ def _generic_for(name):
     return _GENERIC.get(name) or (lambda xp: getattr(xp, name))
 
 
-REGISTRY.add_generic({name: _generic_for(name) for name in _SPECS})
+#: op name -> factory taking the array namespace ``xp`` (served by the ``core`` plugin).
+GENERIC_KERNELS = {name: _generic_for(name) for name in _SPECS}
 
 
 def _make_op(name, formula, needs, floating):
@@ -261,7 +261,7 @@ def threshold_backward(grad, input, threshold):
     return _fused("threshold_backward", ThresholdBackwardBackward, grad, input, threshold=threshold)
 
 
-REGISTRY.add_generic({
+GENERIC_KERNELS.update({
     "sigmoid_backward": lambda xp: lambda g, y: g * y * (1 - y),
     "tanh_backward": lambda xp: lambda g, y: g * (1 - y * y),
     # x <= t rather than not x > t: a NaN input passes its gradient, as in torch

@@ -6,70 +6,18 @@ dilation, padding before the first element and stride, one entry per spatial
 dim. Image ``(N, C, *in_sp)`` <-> columns ``(N, C*prod(k), prod(out_sp))``,
 row ``c*prod(k) + tap``. Taps outside the image read zero / are dropped, so
 asymmetric padding (``'same'`` with an even kernel) is just a longer
-``out_sp``. The generic kernels below use only slicing, so CuPy runs them; the
-CPU has a Cython/OpenMP pair (``_im2col.pyx``).
+``out_sp``. The kernels (``kernels.py``) are generic ones, which use only slicing so
+CuPy runs them, and a Cython/OpenMP pair for the CPU (``_im2col.pyx``).
 """
 
-import itertools
-import math
 
 from ember.autograd import linear_map
-from ember.backend import FLOATING, REGISTRY, check_dtype
+from ember.backend import FLOATING, check_dtype
 from ember.nn._tuples import pair
 
 from .._checks import tensor_arg
 
 __all__ = ["im2col", "col2im", "unfold", "fold"]
-
-
-def _taps(in_sp, out_sp, k, d, p, s):
-    """The padding after the image that makes every tap slice in range, and the
-    slices of the padded image read by each tap (kernel offsets, C order)."""
-    after = [max(0, pi + (o - 1) * si + (ki - 1) * di + 1 - pi - i)
-             for i, o, ki, di, pi, si in zip(in_sp, out_sp, k, d, p, s)]
-    slices = [tuple(slice(j * di, j * di + (o - 1) * si + 1, si)
-                    for j, o, di, si in zip(tap, out_sp, d, s))
-              for tap in itertools.product(*(range(ki) for ki in k))]
-    return after, slices
-
-
-def _im2col_generic(xp):
-    def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
-        n, c = x.shape[:2]
-        cols = xp.zeros((n, c, math.prod(k), math.prod(out_sp)), dtype=x.dtype)
-        if cols.size:
-            after, slices = _taps(in_sp, out_sp, k, d, p, s)
-            padded = xp.pad(x, [(0, 0), (0, 0)] + [(pi, a) for pi, a in zip(p, after)])
-            for t, sl in enumerate(slices):
-                cols[:, :, t] = padded[(slice(None), slice(None)) + sl].reshape(n, c, -1)
-        cols = cols.reshape(n, c * math.prod(k), math.prod(out_sp))
-        if out is None:
-            return cols
-        out = out.reshape(cols.shape)
-        out[...] = cols
-        return out
-    return im2col
-
-
-def _col2im_generic(xp):
-    def col2im(cols, in_sp, out_sp, k, d, p, s):
-        n, ck, _ = cols.shape
-        c = ck // math.prod(k)
-        if cols.size == 0:
-            return xp.zeros((n, c) + tuple(in_sp), dtype=cols.dtype)
-        after, slices = _taps(in_sp, out_sp, k, d, p, s)
-        full = tuple(pi + i + a for i, pi, a in zip(in_sp, p, after))
-        padded = xp.zeros((n, c) + full, dtype=cols.dtype)
-        blocks = cols.reshape((n, c, math.prod(k)) + tuple(out_sp))
-        for t, sl in enumerate(slices):
-            # one tap never hits an element twice, so a sliced add is exact
-            padded[(slice(None), slice(None)) + sl] += blocks[:, :, t]
-        crop = tuple(slice(pi, pi + i) for i, pi in zip(in_sp, p))
-        return xp.ascontiguousarray(padded[(slice(None), slice(None)) + crop])
-    return col2im
-
-
-REGISTRY.add_generic({"conv.im2col": _im2col_generic, "conv.col2im": _col2im_generic})
 
 
 def im2col(x, geometry, name="Im2ColBackward0"):

@@ -36,13 +36,6 @@ def ember_register_functions():
 
 @hookimpl
 def ember_register_kernels():
-    try:
-        from . import _norm
-    except ImportError:  # not built: the generic kernels serve the CPU too
-        return {}
-    return {
-        ("normalization.batch_norm_forward", "cpu"): _norm.batch_norm_forward,
-        ("normalization.batch_norm_backward", "cpu"): _norm.batch_norm_backward,
-        ("normalization.group_norm_forward", "cpu"): _norm.group_norm_forward,
-        ("normalization.group_norm_backward", "cpu"): _norm.group_norm_backward,
-    }
+    from .kernels import table
+
+    return table()

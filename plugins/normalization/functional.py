@@ -18,7 +18,6 @@ import ember
 from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like
 
-from . import _generic  # noqa: F401  (registers the generic kernels)
 from .._checks import real, tensor_arg
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]

@@ -28,6 +28,6 @@ def ember_register_functions():
 
 @hookimpl
 def ember_register_kernels():
-    from ._cpu import cpu_kernels
+    from .kernels import table
 
-    return cpu_kernels()
+    return table()

@@ -5,7 +5,7 @@ Every mode is linear in the input, so each goes through
 adjoint) and is differentiable to any order. Constant padding copies the input
 into the interior of a new array (its adjoint crops); the other modes gather
 through per-dimension index maps (their adjoint scatter-adds), see
-``_kernels.py``. A non-zero constant is written into the border after the
+``kernels.py``. A non-zero constant is written into the border after the
 linear zero padding, so the recorded map stays linear.
 """
 
@@ -16,8 +16,7 @@ import numpy as np
 from ember.autograd import linear_map
 from ember.backend import check_allocation, data_of
 
-from . import _kernels  # noqa: F401  (registers the generic kernels)
-from ._kernels import fill_border
+from .kernels import fill_border
 from .._checks import tensor_arg
 
 __all__ = ["pad"]

@@ -3,7 +3,7 @@ adaptive pooling, max unpooling, and their functional forms.
 
 Each topic file (``modules``/``functional`` for the windowed poolings,
 ``adaptive``, ``fractional``) exports its public names in ``MODULES`` and
-``FUNCTIONS`` tables and its Cython kernels in ``CPU_KERNELS``; the hooks merge them.
+``FUNCTIONS`` tables; the hooks merge them. ``kernels.py`` holds every kernel.
 """
 
 from ember.hookspecs import hookimpl
@@ -33,4 +33,6 @@ def ember_register_functions():
 
 @hookimpl
 def ember_register_kernels():
-    return {(op, "cpu"): fn for op, fn in _merged("CPU_KERNELS").items()}
+    from .kernels import table
+
+    return table()

@@ -9,39 +9,16 @@ gather again.
 Shapes: the large side is ``(*lead, *in_spatial)``, the small side
 ``(*lead, *out_spatial)``; int64 ``indices`` has the small side's shape and
 holds flat offsets into one ``in_spatial`` plane (torch's ``return_indices``
-convention). Both kernels take ``(array, indices, in_spatial, out_spatial)``.
+convention). Both kernels (``kernels.py``) take ``(array, indices, in_spatial,
+out_spatial)``.
 """
 
 import math
 
 from ember.autograd import linear_map
-from ember.backend import REGISTRY, data_of
+from ember.backend import data_of
 
 __all__ = ["gather_planes"]
-
-
-def _gather(xp):
-    def gather(x, indices, in_spatial, out_spatial):
-        lead = x.shape[:x.ndim - len(in_spatial)]
-        planes = x.reshape(math.prod(lead), math.prod(in_spatial))
-        picked = xp.take_along_axis(planes, indices.reshape(planes.shape[0], math.prod(out_spatial)), axis=1)
-        return picked.reshape(tuple(lead) + tuple(out_spatial))
-    return gather
-
-
-def _scatter(xp):
-    def scatter(g, indices, in_spatial, out_spatial):
-        lead = g.shape[:g.ndim - len(out_spatial)]
-        n_planes, plane = math.prod(lead), math.prod(in_spatial)
-        starts = xp.arange(n_planes, dtype=xp.int64)[:, None] * plane
-        flat = (indices.reshape(n_planes, math.prod(out_spatial)) + starts).reshape(-1)
-        # bincount sums in float64 whatever g's dtype: exact for float32 inputs
-        summed = xp.bincount(flat, weights=g.reshape(-1), minlength=n_planes * plane)
-        return summed.astype(g.dtype, copy=False).reshape(tuple(lead) + tuple(in_spatial))
-    return scatter
-
-
-REGISTRY.add_generic({"pooling.gather_planes": _gather, "pooling.scatter_planes": _scatter})
 
 
 def gather_planes(x, indices, out_spatial, name="MaxPool2DWithIndicesBackward0"):

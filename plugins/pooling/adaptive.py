@@ -17,10 +17,11 @@ adjoint (a 1x1 output, the global mean, is named ``MeanBackward1`` as in torch).
 import math
 
 from ember.autograd import linear_map
-from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
 from ember.nn import Module
 
 from ._indexed import gather_planes
+from .kernels import adaptive_bounds
 from .._checks import tensor_arg
 
 __all__ = [
@@ -31,123 +32,6 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
 ]
-
-
-# ---------------------------------------------------------------------------
-# generic kernels (any array namespace: NumPy, CuPy)
-
-def adaptive_bounds(xp, n_in, n_out):
-    """Start and end (exclusive) of the adaptive windows along one axis, as
-    int64 arrays of shape ``(1, n_out)``."""
-    i = xp.arange(n_out, dtype=xp.int64)
-    return ((i * n_in) // n_out)[None], (((i + 1) * n_in + n_out - 1) // n_out)[None]
-
-
-def _window_argmax(xp):
-    def window_argmax_nd(x, starts, ends):
-        # Every window is read as a box of the longest window's size; the
-        # positions past a window's end are clamped (to stay in range) and
-        # masked with -inf, which never beats a real element under the
-        # first-maximum rule. The last NaN of a window wins, as in torch.
-        nsp = len(starts)
-        lead, spatial = x.shape[:x.ndim - nsp], tuple(x.shape[x.ndim - nsp:])
-        n_planes = math.prod(lead)
-        out_spatial = tuple(int(s.shape[1]) for s in starts)
-        if n_planes == 0 or math.prod(out_spatial) == 0:
-            return xp.zeros(tuple(lead) + out_spatial, dtype=xp.int64)
-        for n, s, e in zip(spatial, starts, ends):
-            # host sync: small arrays, and a bad window must raise, not read out of range
-            if int(s.min()) < 0 or int(e.max()) > n or bool((e <= s).any()):
-                raise ValueError(f"window bounds fall outside [0, {n}) or are empty")
-        flat = valid = None
-        k_shape = []
-        for a, (s, e) in enumerate(zip(starts, ends)):
-            k = int((e - s).max())
-            k_shape.append(k)
-            pos = s[:, :, None] + xp.arange(k, dtype=xp.int64)
-            ok = pos < e[:, :, None]
-            pos = xp.minimum(pos, spatial[a] - 1)
-            shape = [pos.shape[0]] + [1] * (2 * nsp)
-            shape[1 + a], shape[1 + nsp + a] = out_spatial[a], k
-            pos, ok = pos.reshape(shape), ok.reshape(shape)
-            flat = pos if flat is None else flat * spatial[a] + pos
-            valid = ok if valid is None else valid & ok
-        full = (n_planes,) + out_spatial + tuple(k_shape)
-        box = (n_planes,) + out_spatial + (math.prod(k_shape),)
-        flat = xp.broadcast_to(flat, full).reshape(box)
-        valid = xp.broadcast_to(valid, full).reshape(box)
-        planes = x.reshape(n_planes, math.prod(spatial))
-        vals = xp.take_along_axis(planes, flat.reshape(n_planes, -1), axis=1).reshape(box)
-        vals = xp.where(valid, vals, xp.asarray(-xp.inf, dtype=vals.dtype))
-        isnan = xp.isnan(vals)
-        last_nan = box[-1] - 1 - xp.argmax(isnan[..., ::-1], axis=-1)
-        pick = xp.where(isnan.any(axis=-1), last_nan, xp.argmax(vals, axis=-1))
-        idx = xp.take_along_axis(flat, pick[..., None], axis=-1)[..., 0]
-        return idx.reshape(tuple(lead) + out_spatial)
-    return window_argmax_nd
-
-
-def _avg_matrix(xp, n_in, n_out, dtype):
-    """(n_out, n_in) matrix averaging each adaptive window."""
-    s, e = adaptive_bounds(xp, n_in, n_out)
-    i = xp.arange(n_in, dtype=xp.int64)[None, :]
-    inside = (i >= s[0][:, None]) & (i < e[0][:, None])
-    return inside.astype(dtype) / (e[0] - s[0])[:, None].astype(dtype)
-
-
-def _along(xp, a, axis, m):
-    """``m`` (rows, n) applied along ``axis`` of ``a`` (size n there)."""
-    return xp.moveaxis(xp.matmul(m, xp.moveaxis(a, axis, -2)), -2, axis)
-
-
-def _adaptive_avg_kernels(xp):
-    def adaptive_avg_nd(x, in_spatial, out_spatial):
-        nsp = len(in_spatial)
-        lead = tuple(x.shape[:x.ndim - nsp])
-        if all(o > 0 and n % o == 0 for n, o in zip(in_spatial, out_spatial)):
-            # equal, non-overlapping windows: a reshape and a mean
-            split = sum(((o, n // o) for n, o in zip(in_spatial, out_spatial)), ())
-            axes = tuple(len(lead) + 2 * a + 1 for a in range(nsp))
-            return x.reshape(lead + split).mean(axis=axes).astype(x.dtype, copy=False)
-        y = x
-        for a, (n, o) in enumerate(zip(in_spatial, out_spatial)):
-            y = _along(xp, y, len(lead) + a, _avg_matrix(xp, n, o, x.dtype))
-        return xp.ascontiguousarray(y)
-
-    def adaptive_avg_nd_adjoint(g, in_spatial, out_spatial):
-        nsp = len(in_spatial)
-        lead = tuple(g.shape[:g.ndim - nsp])
-        if all(o > 0 and n % o == 0 for n, o in zip(in_spatial, out_spatial)):
-            ks = [n // o for n, o in zip(in_spatial, out_spatial)]
-            kept = sum(((o, 1) for o in out_spatial), ())
-            wide = sum(((o, k) for o, k in zip(out_spatial, ks)), ())
-            y = xp.broadcast_to(g.reshape(lead + kept), lead + wide) / g.dtype.type(math.prod(ks))
-            return y.astype(g.dtype, copy=False).reshape(lead + tuple(in_spatial))
-        y = g
-        for a, (n, o) in enumerate(zip(in_spatial, out_spatial)):
-            y = _along(xp, y, len(lead) + a, _avg_matrix(xp, n, o, g.dtype).T)
-        return xp.ascontiguousarray(y)
-
-    return adaptive_avg_nd, adaptive_avg_nd_adjoint
-
-
-REGISTRY.add_generic({
-    "pooling.window_argmax_nd": _window_argmax,
-    "pooling.adaptive_avg_nd": lambda xp: _adaptive_avg_kernels(xp)[0],
-    "pooling.adaptive_avg_nd_adjoint": lambda xp: _adaptive_avg_kernels(xp)[1],
-})
-
-
-def _cpu_kernels():
-    try:
-        from . import _adaptive
-    except ImportError:  # not built: the generic kernels serve the cpu backend
-        return {}
-    return {
-        "pooling.window_argmax_nd": _adaptive.window_argmax_nd,
-        "pooling.adaptive_avg_nd": _adaptive.adaptive_avg_nd,
-        "pooling.adaptive_avg_nd_adjoint": _adaptive.adaptive_avg_nd_adjoint,
-    }
 
 
 def gather_maxima(input, indices, out_spatial, name):
@@ -574,4 +458,3 @@ FUNCTIONS = {
     "adaptive_avg_pool3d": adaptive_avg_pool3d,
 }
 
-CPU_KERNELS = _cpu_kernels()

@@ -288,4 +288,3 @@ FUNCTIONS = {
     "fractional_max_pool3d_with_indices": fractional_max_pool3d_with_indices,
 }
 
-CPU_KERNELS = {}

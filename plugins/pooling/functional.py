@@ -23,16 +23,15 @@ How the maths is split:
   elementwise ops.
 
 Each kernel has a Cython version for the cpu backend (``_window.pyx``) and a
-generic one written against the array namespace (NumPy, CuPy) below.
+generic one written against the array namespace (NumPy, CuPy), in ``kernels.py``.
 """
 
-import itertools
 import math
 import numbers
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import FLOATING, REGISTRY, check_dtype, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
 from .._checks import real, tensor_arg
@@ -46,159 +45,6 @@ __all__ = [
 ]
 
 _WORDS = {1: "one", 2: "two", 3: "three"}
-
-
-# --------------------------------------------------------------- generic kernels
-
-def _padded_views(xp, planes, in_spatial, out_spatial, kernel, stride, padding, dilation, fill):
-    """``planes`` (P, *in_spatial) padded so every window element exists, and a
-    function giving, for one kernel offset, the strided view of the elements
-    that offset picks for all outputs at once."""
-    nd = len(kernel)
-    widths = [(0, 0)]
-    for a in range(nd):
-        reach = (out_spatial[a] - 1) * stride[a] + (kernel[a] - 1) * dilation[a] + 1
-        widths.append((padding[a], max(0, reach - padding[a] - in_spatial[a])))
-    padded = xp.pad(planes, widths, constant_values=fill)
-
-    def view(offset):
-        index = [slice(None)]
-        for a in range(nd):
-            start = offset[a] * dilation[a]
-            index.append(slice(start, start + (out_spatial[a] - 1) * stride[a] + 1, stride[a]))
-        return tuple(index)
-
-    return padded, view
-
-
-def _axis_shape(nd, a, length):
-    return (1,) + tuple(length if b == a else 1 for b in range(nd))
-
-
-def _max_generic(xp):
-    def max_nd(x, kernel, stride, padding, dilation, out_spatial):
-        nd = len(kernel)
-        in_spatial = tuple(x.shape[x.ndim - nd:])
-        lead = tuple(x.shape[:x.ndim - nd])
-        planes = x.reshape((math.prod(lead),) + in_spatial)
-        padded, view = _padded_views(xp, planes, in_spatial, out_spatial, kernel, stride,
-                                     padding, dilation, 0)
-        shape = (planes.shape[0],) + tuple(out_spatial)
-        best = xp.full(shape, -xp.inf, dtype=x.dtype)
-        where = xp.full(shape, -1, dtype=xp.int64)
-        steps = [math.prod(in_spatial[a + 1:]) for a in range(nd)]
-        for offset in itertools.product(*(range(k) for k in kernel)):
-            valid, flat = True, 0
-            for a in range(nd):
-                pos = xp.arange(out_spatial[a], dtype=xp.int64) * stride[a] - padding[a] \
-                    + offset[a] * dilation[a]
-                pos = pos.reshape(_axis_shape(nd, a, out_spatial[a]))
-                valid = valid & (pos >= 0) & (pos < in_spatial[a])
-                flat = flat + pos * steps[a]
-            v = padded[view(offset)]
-            # a NaN always takes over, as in PyTorch's kernels; padding never wins
-            take = valid & ((v > best) | xp.isnan(v) | (where < 0))
-            best = xp.where(take, v, best)
-            where = xp.where(take, flat, where)
-        where = xp.maximum(where, 0)
-        return best.reshape(lead + tuple(out_spatial)), where.reshape(lead + tuple(out_spatial))
-    return max_nd
-
-
-def _divisor(xp, in_spatial, out_spatial, kernel, stride, padding, include_pad, override, dtype):
-    if override:
-        return xp.asarray(override, dtype=dtype)
-    nd = len(kernel)
-    div = 1
-    for a in range(nd):
-        start = xp.arange(out_spatial[a], dtype=xp.int64) * stride[a] - padding[a]
-        end = xp.minimum(start + kernel[a], in_spatial[a] + padding[a])
-        if include_pad:
-            size = end - start
-        else:
-            size = xp.maximum(xp.minimum(end, in_spatial[a]) - xp.maximum(start, 0), 0)
-        div = div * size.reshape(_axis_shape(nd, a, out_spatial[a]))
-    return div.astype(dtype)
-
-
-def _avg_generic(xp, adjoint):
-    def avg_nd(array, in_spatial, out_spatial, kernel, stride, padding, count_include_pad,
-               divisor_override):
-        nd = len(kernel)
-        lead = tuple(array.shape[:array.ndim - nd])
-        n_planes = math.prod(lead)
-        div = _divisor(xp, in_spatial, out_spatial, kernel, stride, padding, count_include_pad,
-                       divisor_override, array.dtype)
-        offsets = itertools.product(*(range(k) for k in kernel))
-        ones = (1,) * nd
-        if not adjoint:
-            planes = array.reshape((n_planes,) + tuple(in_spatial))
-            padded, view = _padded_views(xp, planes, in_spatial, out_spatial, kernel, stride,
-                                         padding, ones, 0)
-            total = xp.zeros((n_planes,) + tuple(out_spatial), dtype=array.dtype)
-            for offset in offsets:
-                total += padded[view(offset)]
-            safe = xp.where(div == 0, xp.ones_like(div), div)
-            out = xp.where(div == 0, xp.zeros_like(total), total / safe)
-            return out.reshape(lead + tuple(out_spatial))
-        g = array.reshape((n_planes,) + tuple(out_spatial))
-        safe = xp.where(div == 0, xp.ones_like(div), div)
-        share = xp.where(div == 0, xp.zeros_like(g), g / safe)
-        zeros = xp.zeros((n_planes,) + tuple(in_spatial), dtype=array.dtype)
-        padded, view = _padded_views(xp, zeros, in_spatial, out_spatial, kernel, stride,
-                                     padding, ones, 0)
-        for offset in offsets:
-            padded[view(offset)] += share   # one offset never hits a position twice
-        crop = (slice(None),) + tuple(slice(padding[a], padding[a] + in_spatial[a])
-                                      for a in range(nd))
-        return xp.ascontiguousarray(padded[crop]).reshape(lead + tuple(in_spatial))
-    return avg_nd
-
-
-def _unpool_generic(xp):
-    def unpool(values, indices, in_spatial, out_spatial):
-        nd = len(in_spatial)
-        lead = tuple(values.shape[:values.ndim - nd])
-        n_planes, plane = math.prod(lead), math.prod(in_spatial)
-        idx = indices.reshape(n_planes, -1)
-        if idx.size:
-            lo, hi = int(idx.min()), int(idx.max())   # host sync on a GPU
-            if lo < 0 or hi >= plane:
-                raise RuntimeError(
-                    f"Found an invalid max index: {lo if lo < 0 else hi} (output volumes are of "
-                    f"size {'x'.join(str(int(v)) for v in in_spatial)})")
-        out = xp.zeros((n_planes, plane), dtype=values.dtype)
-        rows = xp.arange(n_planes, dtype=xp.int64)[:, None]
-        out[rows, idx] = values.reshape(n_planes, -1)
-        return out.reshape(lead + tuple(in_spatial))
-    return unpool
-
-
-REGISTRY.add_generic({
-    "pooling.max_nd": _max_generic,
-    "pooling.avg_nd": lambda xp: _avg_generic(xp, False),
-    "pooling.avg_nd_adjoint": lambda xp: _avg_generic(xp, True),
-    "pooling.unpool_planes": _unpool_generic,
-})
-
-
-try:
-    from . import _window
-except ImportError:     # extension not built: the generic kernels serve the cpu backend too
-    _window = None
-
-
-def _cpu_kernels():
-    if _window is None:
-        return {}
-    return {
-        "pooling.max_nd": _window.max_pool,
-        "pooling.avg_nd": _window.avg_pool,
-        "pooling.avg_nd_adjoint": _window.avg_pool_adjoint,
-        "pooling.unpool_planes": _window.unpool_planes,
-        "pooling.gather_planes": _window.gather_planes,
-        "pooling.scatter_planes": _window.scatter_planes,
-    }
 
 
 # ---------------------------------------------------------- argument checking
@@ -793,4 +639,3 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 
 FUNCTIONS = {name: globals()[name] for name in __all__}
-CPU_KERNELS = _cpu_kernels()

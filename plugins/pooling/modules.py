@@ -392,4 +392,3 @@ class LPPool3d(_LPPoolNd):
 
 MODULES = {name: globals()[name] for name in __all__}
 FUNCTIONS = {}
-CPU_KERNELS = {}

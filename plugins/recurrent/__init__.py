@@ -30,9 +30,6 @@ def ember_register_utils():
 
 @hookimpl
 def ember_register_kernels():
-    try:
-        from .gates import cpu_kernels
+    from .kernels import table
 
-        return cpu_kernels()
-    except ImportError:  # the Cython extension is not built: the generic kernels serve
-        return {}
+    return table()

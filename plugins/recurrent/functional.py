@@ -21,9 +21,8 @@ Per layer and direction:
 
 import ember
 from ember.autograd import Function
-from ember.backend import data_of, tensor_like
+from ember.backend import data_of, kernel_for, tensor_like, xp_of
 
-from . import gates  # noqa: F401  (registers the generic kernels)
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -48,16 +47,15 @@ class Recurrence(Function):
 
     @staticmethod
     def forward(ctx, xg, h0, c0, w_hh, b_hh, w_hr, mode, batch_sizes, reverse):
-        kernels = xg._be.kernels
-        xp = xg._be.xp
+        xp = xp_of(xg)
         X, H0, W = data_of(xg), data_of(h0), data_of(w_hh)
         C0 = data_of(c0) if c0 is not None else None
         BH = data_of(b_hh) if b_hh is not None else None
         WR = data_of(w_hr) if w_hr is not None else None
         lstm, gru = mode == "LSTM", mode == "GRU"
         relu = mode == "RNN_RELU"
-        fwd = kernels["recurrent.lstm_forward" if lstm else "recurrent.gru_forward" if gru
-                      else "recurrent.rnn_forward"]
+        fwd = kernel_for("recurrent.lstm_forward" if lstm else "recurrent.gru_forward" if gru
+                         else "recurrent.rnn_forward", xg)
         WT = xp.ascontiguousarray(W.T)
         WRT = xp.ascontiguousarray(WR.T) if WR is not None else None
         T = len(batch_sizes)
@@ -94,12 +92,11 @@ class Recurrence(Function):
         xg, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
         saved, out, hprev, hr_buf, offs = ctx.arrays
         mode, batch_sizes = ctx.mode, ctx.batch_sizes
-        xp = xg._be.xp
-        kernels = xg._be.kernels
+        xp = xp_of(xg)
         lstm, gru = mode == "LSTM", mode == "GRU"
         relu = mode == "RNN_RELU"
-        bwd = kernels["recurrent.lstm_backward" if lstm else "recurrent.gru_backward" if gru
-                      else "recurrent.rnn_backward"]
+        bwd = kernel_for("recurrent.lstm_backward" if lstm else "recurrent.gru_backward" if gru
+                         else "recurrent.rnn_backward", xg)
         W = data_of(w_hh)
         WR = data_of(w_hr) if w_hr is not None else None
         GO, GHN = data_of(gout), data_of(ghn)

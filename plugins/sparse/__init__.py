@@ -19,6 +19,6 @@ def ember_register_functions():
 
 @hookimpl
 def ember_register_kernels():
-    from .functional import cpu_kernels
+    from .kernels import table
 
-    return {(op, "cpu"): fn for op, fn in cpu_kernels().items()}
+    return table()

@@ -17,7 +17,8 @@ gradient row is scattered through the width taps into a buffer, which is then
 added into the input-gradient rows the depth and height taps name.
 
 The ``def`` entry points check shapes and every tap index before releasing
-the GIL; dtypes other than float32/float64 go to the generic NumPy version.
+the GIL. They take float32/float64 only: the kernel table sends other dtypes
+to the generic kernels (``kernels.py``).
 """
 
 import numpy as np
@@ -27,7 +28,6 @@ cimport openmp
 from cython.parallel cimport prange, threadid
 from libc.stdint cimport int64_t
 
-from . import _generic
 
 # below this many elements (input + output) a parallel region costs more than it saves
 _PARALLEL_MIN = 32768
@@ -165,8 +165,6 @@ def _as3(spatial):
 def interp(x, taps, adjoint_taps, in_spatial, out_spatial):
     """Apply the separable map given by ``taps`` to the trailing axes of ``x``
     (``adjoint_taps`` serve :func:`interp_adjoint`)."""
-    if x.dtype not in (np.float32, np.float64):
-        return _generic.interp_numpy(x, taps, adjoint_taps, in_spatial, out_spatial)
     nd = len(in_spatial)
     if tuple(x.shape[x.ndim - nd:]) != tuple(in_spatial):
         raise ValueError(f"vision.interp: input ends in {tuple(x.shape[x.ndim - nd:])}, "
@@ -186,8 +184,6 @@ def interp(x, taps, adjoint_taps, in_spatial, out_spatial):
 
 def interp_adjoint(g, forward_taps, taps, in_spatial, out_spatial):
     """The transposed map of ``taps``: gradient of the output -> of the input."""
-    if g.dtype not in (np.float32, np.float64):
-        return _generic.interp_adjoint_numpy(g, forward_taps, taps, in_spatial, out_spatial)
     nd = len(out_spatial)
     if tuple(g.shape[g.ndim - nd:]) != tuple(out_spatial):
         raise ValueError(f"vision.interp_adjoint: gradient ends in {tuple(g.shape[g.ndim - nd:])}, "

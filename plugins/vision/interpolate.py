@@ -17,7 +17,6 @@ import ember
 from ember.autograd import linear_map
 from ember.backend import check_allocation, check_dtype
 
-from . import _generic  # noqa: F401  (registers the generic kernels)
 from ._taps import axis_taps
 from .._checks import tensor_arg
 

@@ -2,13 +2,12 @@
 blocks and back.
 
 Both are permutations of the elements, so each is a ``linear_map`` whose
-adjoint is the other (generic kernels in ``_generic.py``, a reshape and a
+adjoint is the other (generic kernels in ``kernels.py``, a reshape and a
 transpose on any backend).
 """
 
 from ember.autograd import linear_map
 
-from . import _generic  # noqa: F401  (registers the generic kernels)
 from .._checks import tensor_arg
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle"]

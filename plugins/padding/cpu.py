@@ -1,22 +1,17 @@
 """The cpu padding kernels: the Cython/OpenMP gather and scatter-add of
 ``_pad.pyx`` (reflect, replicate, circular) for float32 and float64, its
-byte-copying constant pad for every dtype; the generic NumPy version serves
-every other case (and the whole family when the extension is not built)."""
+byte-copying constant pad for bool, integer and float dtypes, each over 1 to 3
+padded dimensions. Their ``accepts`` say so; the kernel table sends every other
+call (and every call when the extension is not built) to the generic kernels."""
 
 import numpy as np
 
-from ._kernels import MODES, _constant, _gather_for, _scatter_for, index_map, negated
+from ember.kernels import kernel
+
+from .kernels import MODES, index_map, negated
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _ONE = (np.zeros(1, dtype=np.int64), (0, 1, 0))
-
-
-def _ext():
-    try:
-        from . import _pad
-    except ImportError:  # not built: the generic version serves
-        return None
-    return _pad
 
 
 def _maps3(mode, spec):
@@ -35,13 +30,16 @@ def _split(shape, spec):
     return planes, inner
 
 
-def _gather_cpu(mode):
-    generic = _gather_for(mode)(np)
-    ext = _ext()
+def _floats_in_3d(x, spec):
+    return x.dtype in _FLOATS and 1 <= len(spec) <= 3
 
-    def gather(x, spec):
-        if ext is None or x.dtype not in _FLOATS or not 1 <= len(spec) <= 3:
-            return generic(x, spec)
+
+def _plain_in_3d(x, spec):
+    return x.dtype.kind in "biuf" and 1 <= len(spec) <= 3
+
+
+def _gather(ext):
+    def gather(x, spec, mode):
         planes, inner = _split(x.shape, spec)
         d, h, w, run = _maps3(mode, spec)
         x4 = np.ascontiguousarray(x).reshape(planes, *inner)
@@ -52,13 +50,8 @@ def _gather_cpu(mode):
     return gather
 
 
-def _scatter_cpu(mode):
-    generic = _scatter_for(mode)(np)
-    ext = _ext()
-
-    def scatter(g, spec):
-        if ext is None or g.dtype not in _FLOATS or not 1 <= len(spec) <= 3:
-            return generic(g, spec)
+def _scatter(ext):
+    def scatter(g, spec, mode):
         k = len(spec)
         planes = 1
         for s in g.shape[:g.ndim - k]:
@@ -73,13 +66,8 @@ def _scatter_cpu(mode):
     return scatter
 
 
-def _constant_cpu():
-    generic = _constant(np)
-    ext = _ext()
-
+def _constant(ext):
     def constant(x, spec):
-        if ext is None or not 1 <= len(spec) <= 3 or x.dtype.kind not in "biuf":
-            return generic(x, spec)
         k = len(spec)
         lead = x.shape[:x.ndim - k]
         planes = 1
@@ -93,20 +81,22 @@ def _constant_cpu():
     return constant
 
 
-def _constant_adjoint_cpu():
-    constant = _constant_cpu()
-
-    def constant_adjoint(g, spec):
-        return constant(g, negated(spec))
-
-    return constant_adjoint
+def _per_mode(fn, mode):
+    return lambda x, spec: fn(x, spec, mode)
 
 
 def cpu_kernels():
-    """``{(op, "cpu"): kernel}`` for the gather/scatter padding modes."""
-    table = {("padding.constant", "cpu"): _constant_cpu(),
-             ("padding.constant_adjoint", "cpu"): _constant_adjoint_cpu()}
+    """``{op: kernel}`` of the cpu backend ({} when ``_pad.pyx`` is not built)."""
+    try:
+        from . import _pad as ext
+    except ImportError:  # not built: the generic kernels serve
+        return {}
+    constant = _constant(ext)
+    table = {"padding.constant": kernel(constant, accepts=_plain_in_3d),
+             "padding.constant_adjoint": kernel(lambda g, spec: constant(g, negated(spec)),
+                                                accepts=_plain_in_3d)}
+    gather, scatter = _gather(ext), _scatter(ext)
     for mode in MODES:
-        table[(f"padding.{mode}", "cpu")] = _gather_cpu(mode)
-        table[(f"padding.{mode}_adjoint", "cpu")] = _scatter_cpu(mode)
+        table[f"padding.{mode}"] = kernel(_per_mode(gather, mode), accepts=_floats_in_3d)
+        table[f"padding.{mode}_adjoint"] = kernel(_per_mode(scatter, mode), accepts=_floats_in_3d)
     return table

@@ -1,5 +1,5 @@
-"""Generic (array-namespace) kernels of the normalization family; CuPy runs these,
-and they define what the Cython kernels in ``_norm.pyx`` compute.
+"""The normalization family's kernels: generic (array-namespace) ones, which CuPy
+runs and which define what the Cython kernels in ``_norm.pyx`` compute, and those.
 
 ``normalization.batch_norm_forward(x, weight, bias, eps) -> (y, mean, var)``
     ``x`` is ``(A, C, B)``; per channel ``c`` the mean and the biased variance of
@@ -16,7 +16,7 @@ and they define what the Cython kernels in ``_norm.pyx`` compute.
     its gradients.
 """
 
-from ember.backend import REGISTRY
+from ember import kernels
 
 
 def _forward_factory(xp):
@@ -101,9 +101,23 @@ def _group_backward_factory(xp):
     return group_norm_backward
 
 
-REGISTRY.add_generic({
+GENERIC_KERNELS = {
     "normalization.group_norm_forward": _group_forward_factory,
     "normalization.group_norm_backward": _group_backward_factory,
     "normalization.batch_norm_forward": _forward_factory,
     "normalization.batch_norm_backward": _backward_factory,
-})
+}
+
+
+def table():
+    """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    try:
+        from . import _norm
+    except ImportError:  # not built: the generic kernels serve the CPU too
+        return kernels.table(GENERIC_KERNELS)
+    return kernels.table(GENERIC_KERNELS, cpu={
+        "normalization.batch_norm_forward": _norm.batch_norm_forward,
+        "normalization.batch_norm_backward": _norm.batch_norm_backward,
+        "normalization.group_norm_forward": _norm.group_norm_forward,
+        "normalization.group_norm_backward": _norm.group_norm_backward,
+    })

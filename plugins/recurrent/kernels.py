@@ -1,8 +1,9 @@
 """Kernels of one recurrent time step (gate nonlinearities and state updates),
-written once against the array namespace ``xp`` (NumPy, CuPy).
+written once against the array namespace ``xp`` (NumPy, CuPy), and the family's
+kernel table.
 
-Ops (registered as generic kernels; ``_gates.pyx`` replaces the LSTM and GRU ones
-on the CPU, see its docstring for the layouts):
+Ops (generic kernels; ``_gates.pyx`` replaces the LSTM and GRU ones on the CPU for
+float32/float64, see its docstring for the layouts):
 
 * ``recurrent.lstm_forward(xg, gh, c_prev) -> (h, c, act)``
 * ``recurrent.lstm_backward(dh, dc, act, c, c_prev) -> (d_gates, d_c_prev)``
@@ -12,7 +13,7 @@ on the CPU, see its docstring for the layouts):
 * ``recurrent.rnn_backward(dh, h, relu) -> d_pre``
 """
 
-from ember.backend import REGISTRY
+from ember import kernels
 
 
 def _sigmoid(xp, x):
@@ -87,34 +88,28 @@ def _rnn_backward(xp):
     return rnn_backward
 
 
-REGISTRY.add_generic({
+GENERIC_KERNELS = {
     "recurrent.lstm_forward": _lstm_forward,
     "recurrent.lstm_backward": _lstm_backward,
     "recurrent.gru_forward": _gru_forward,
     "recurrent.gru_backward": _gru_backward,
     "recurrent.rnn_forward": _rnn_forward,
     "recurrent.rnn_backward": _rnn_backward,
-})
+}
 
 
-def cpu_kernels():
-    """The Cython kernels for the ``cpu`` backend (float32/float64; other dtypes take
-    the NumPy version)."""
-    import numpy as np
+def _last_is_floating(*args):
+    """The Cython loops take float32/float64 (the last argument has the dtype)."""
+    return args[-1].dtype.name in ("float32", "float64")
 
-    from . import _gates
 
-    def fast(cython_fn, generic_fn):
-        def kernel(*args):
-            if args[-1].dtype in (np.float32, np.float64):
-                return cython_fn(*args)
-            return generic_fn(*args)
-        kernel.__name__ = cython_fn.__name__
-        return kernel
-
-    return {
-        ("recurrent.lstm_forward", "cpu"): fast(_gates.lstm_forward, _lstm_forward(np)),
-        ("recurrent.lstm_backward", "cpu"): fast(_gates.lstm_backward, _lstm_backward(np)),
-        ("recurrent.gru_forward", "cpu"): fast(_gates.gru_forward, _gru_forward(np)),
-        ("recurrent.gru_backward", "cpu"): fast(_gates.gru_backward, _gru_backward(np)),
-    }
+def table():
+    """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    try:
+        from . import _gates
+    except ImportError:  # not built: the generic kernels serve the cpu backend
+        return kernels.table(GENERIC_KERNELS)
+    return kernels.table(GENERIC_KERNELS, cpu={
+        op: kernels.kernel(getattr(_gates, op.split(".")[1]), accepts=_last_is_floating)
+        for op in ("recurrent.lstm_forward", "recurrent.lstm_backward",
+                   "recurrent.gru_forward", "recurrent.gru_backward")})

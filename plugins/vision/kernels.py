@@ -1,4 +1,6 @@
-"""Generic (array-namespace) kernels of the vision family; CuPy runs them too.
+"""The vision family's kernels: generic (array-namespace) ones, which CuPy runs
+too, the Cython pair of ``_upsample.pyx`` for float32/float64 on the CPU, and the
+family's kernel table.
 
 ``vision.interp(x, taps, adjoint_taps, in_spatial, out_spatial)`` applies a
 separable map, one CSR table of taps per trailing spatial axis (see
@@ -16,9 +18,8 @@ other's adjoint (a permutation's transpose is its inverse).
 
 import numpy as np
 
-from ember.backend import REGISTRY
+from ember import kernels
 
-__all__ = ["interp_numpy", "interp_adjoint_numpy"]
 
 
 def _opmath(dtype):
@@ -124,12 +125,25 @@ def _pixel_unshuffle(xp):
     return pixel_unshuffle
 
 
-REGISTRY.add_generic({
+GENERIC_KERNELS = {
     "vision.interp": _interp,
     "vision.interp_adjoint": _interp_adjoint,
     "vision.pixel_shuffle": _pixel_shuffle,
     "vision.pixel_unshuffle": _pixel_unshuffle,
-})
+}
 
-interp_numpy = _interp(np)
-interp_adjoint_numpy = _interp_adjoint(np)
+
+def _floating(x, *args):
+    return x.dtype.name in ("float32", "float64")
+
+
+def table():
+    """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    try:
+        from . import _upsample
+    except ImportError:  # not built: the generic kernels serve the cpu backend
+        return kernels.table(GENERIC_KERNELS)
+    return kernels.table(GENERIC_KERNELS, cpu={
+        "vision.interp": kernels.kernel(_upsample.interp, accepts=_floating),
+        "vision.interp_adjoint": kernels.kernel(_upsample.interp_adjoint, accepts=_floating),
+    })

@@ -1,4 +1,5 @@
-"""Index maps of the padding modes and the generic padding kernels (any ``xp``).
+"""Index maps of the padding modes, the generic padding kernels (any ``xp``), and
+the family's kernel table (with the Cython ones of ``cpu.py``).
 
 Every padding mode is linear in the input and separable: along each padded
 dimension of size ``n`` with pads ``(lo, hi)``, output position ``j`` reads one
@@ -19,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ember.backend import REGISTRY
+from ember import kernels
 
 __all__ = ["index_map", "fill_border", "negated", "MODES"]
 
@@ -180,9 +181,16 @@ def _scatter_for(mode):
     return factory
 
 
-REGISTRY.add_generic({
+GENERIC_KERNELS = {
     "padding.constant": _constant,
     "padding.constant_adjoint": _constant_adjoint,
     **{f"padding.{m}": _gather_for(m) for m in MODES},
     **{f"padding.{m}_adjoint": _scatter_for(m) for m in MODES},
-})
+}
+
+
+def table():
+    """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    from .cpu import cpu_kernels
+
+    return kernels.table(GENERIC_KERNELS, cpu=cpu_kernels())

@@ -1,0 +1,79 @@
+"""What a plugin returns from ``ember_register_kernels``: the one way kernels enter ember.
+
+The hook returns a mapping ``(op, backend) -> kernel``:
+
+* ``backend`` is a backend's name (``"cpu"``, ``"cuda"``) for a kernel written for
+  that backend's arrays, or :data:`GENERIC` for a kernel written against the array
+  namespace. A generic entry is a *factory*: it takes the namespace ``xp``
+  (``numpy``, ``cupy``) and returns the callable, so one entry serves every backend.
+* ``kernel`` is the callable itself, or :func:`kernel` around it to say more: which
+  arguments it takes (``accepts``; the generic kernel gets the others) and whether
+  it deliberately replaces another plugin's kernel for the same key (``override``).
+
+Every entry is recorded with the plugin that returned it (``python -m ember
+--kernels`` lists them), disappears when that plugin is disabled, and two plugins
+claiming one key make the later one fail to load, unless exactly one of them says
+``override=True``.
+"""
+
+__all__ = ["GENERIC", "Kernel", "kernel", "table", "contiguous_floats"]
+
+#: The backend name under which array-namespace kernels (factories of ``xp``) are registered.
+GENERIC = "generic"
+
+
+class Kernel:
+    """A registered kernel: the callable (a factory of ``xp`` for :data:`GENERIC`),
+    the predicate saying which calls it takes, and whether it is an explicit override."""
+
+    __slots__ = ("fn", "accepts", "override")
+
+    def __init__(self, fn, accepts=None, override=False):
+        if not callable(fn):
+            raise TypeError(f"a kernel must be callable, not {type(fn).__name__}")
+        if accepts is not None and not callable(accepts):
+            raise TypeError(f"accepts must be callable or None, not {type(accepts).__name__}")
+        self.fn = fn
+        self.accepts = accepts
+        self.override = bool(override)
+
+    def __repr__(self):
+        extra = (", accepts=" + getattr(self.accepts, "__name__", "?")) if self.accepts else ""
+        return f"Kernel({getattr(self.fn, '__name__', self.fn)!s}{extra}{', override' if self.override else ''})"
+
+
+def kernel(fn, *, accepts=None, override=False):
+    """Describe a kernel for ``ember_register_kernels``.
+
+    Args:
+        fn: the kernel (for the :data:`GENERIC` backend: a factory taking ``xp``).
+        accepts: optional ``accepts(*args, **kwargs) -> bool``, called with the
+            kernel's own arguments; where it says False, the call goes to the generic
+            kernel of the same op instead (a Cython loop that takes contiguous
+            float32/float64 arrays only, say). There must be a generic kernel then.
+        override: True to replace the kernel another plugin registered for the same
+            ``(op, backend)``; without it, such a clash refuses the later plugin.
+    """
+    return Kernel(fn, accepts=accepts, override=override)
+
+
+def table(generic=None, **by_backend):
+    """The mapping ``ember_register_kernels`` returns, from one ``op -> kernel`` dict
+    per backend: ``generic`` for the array-namespace factories, and a keyword per
+    backend name (``cpu={...}``, ``cuda={...}``)."""
+    kernels = {(op, GENERIC): fn for op, fn in (generic or {}).items()}
+    for backend, ops in by_backend.items():
+        kernels.update({(op, backend): fn for op, fn in ops.items()})
+    return kernels
+
+
+def contiguous_floats(*args, **kwargs):
+    """True when every array among the arguments is C-contiguous float32/float64 of
+    the first array's dtype and shape (other arguments, scalars say, are not looked
+    at): what the element-wise Cython loops take. Use it as ``accepts``."""
+    arrays = [a for a in args if hasattr(a, "flags")]
+    first = arrays[0]
+    if first.dtype.name not in ("float32", "float64") or not first.flags.c_contiguous:
+        return False
+    return all(a.dtype == first.dtype and a.shape == first.shape and a.flags.c_contiguous
+               for a in arrays[1:])
