@@ -1,42 +1,35 @@
 """Sphinx configuration for ember's documentation.
 
-``api.rst`` (the reference of every layer, functional and utility) is written at
-build time from the plugin registry, so it lists exactly what the installed
-plugins provide, family by family.
+Build: ``sphinx-build -b html docs docs/_build/html``; run every ``>>>`` example
+of the pages and of the docstrings they pull in: ``sphinx-build -b doctest docs
+docs/_build/doctest``.
+
+The reference documents ember itself: the build loads only ember's own plugins
+(``EMBER_DISABLE_PLUGIN_AUTOLOAD``), whatever else is installed or switched off
+in the environment, and the generated pages list built-in plugins only.
 """
 
+import os
+import sys
 from pathlib import Path
+
+os.environ["EMBER_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+os.environ.pop("EMBER_DISABLE_PLUGINS", None)
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "ember"
 author = "ember developers"
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.doctest"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.doctest",
+              "session_blocks", "api_pages"]
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 
-_KINDS = (("module", "ember.nn"), ("function", "ember.nn.functional"), ("util", "ember.nn.utils"))
+autodoc_member_order = "groupwise"
+napoleon_use_rtype = False
 
-
-def _write_api_page(app):
-    import ember
-    from ember._plugins import MANAGER
-
-    families = {}
-    for (kind, name), family in sorted(MANAGER.owner.items()):
-        if kind in dict(_KINDS):
-            families.setdefault(family, []).append((kind, name))
-    lines = ["API reference", "=============", "",
-             f"Everything below is registered by ember {ember.__version__}'s built-in plugins "
-             "(``python -m ember`` lists them with their kernels).", ""]
-    for family, entries in sorted(families.items()):
-        lines += [family, "-" * len(family), ""]
-        for kind, namespace in _KINDS:
-            for k, name in entries:
-                if k == kind:
-                    target = f"{namespace}.rnn.{name[4:]}" if name.startswith("rnn.") else f"{namespace}.{name}"
-                    directive = "autoclass" if isinstance(MANAGER.tables[kind][name], type) else "autofunction"
-                    lines += [f".. {directive}:: {target}", ""]
-    Path(app.srcdir, "api.rst").write_text("\n".join(lines), encoding="utf-8")
-
-
-def setup(app):
-    app.connect("builder-inited", _write_api_page)
+# the names the docstrings' examples use without importing them, as in torch's
+doctest_global_setup = """
+import ember
+from ember import nn
+import ember.nn.functional as F
+"""
