@@ -2,6 +2,7 @@
 family (``ember.nn.ReLU``, ``ember.nn.functional.relu``, ...)."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 _MODULES = ("ELU", "Hardshrink", "Hardtanh", "LeakyReLU", "LogSigmoid", "PReLU", "ReLU", "ReLU6",
             "RReLU", "SELU", "CELU", "GELU", "GLU", "Sigmoid", "Softplus", "Softshrink", "Softsign",
@@ -27,3 +28,6 @@ def ember_register_functions():
     from . import functional
 
     return {name: getattr(functional, name) for name in _FUNCTIONS}
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -2,6 +2,10 @@
 and their functional forms."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
+
+#: The families this one calls into; disabling one of them disables this one too.
+REQUIRES = ("padding",)
 
 _MODULES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
             "Unfold", "Fold")
@@ -30,3 +34,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -1,6 +1,7 @@
 """The ``distance`` layer family: CosineSimilarity, PairwiseDistance."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 
 @hookimpl
@@ -16,3 +17,6 @@ def ember_register_functions():
 
     return {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance,
             "normalize": normalize, "pdist": pdist}
+
+
+__getattr__, __dir__ = exports(__name__)

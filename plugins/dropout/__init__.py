@@ -2,6 +2,7 @@
 FeatureAlphaDropout."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 
 @hookimpl
@@ -18,3 +19,6 @@ def ember_register_functions():
 
     names = ("dropout", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
     return {name: getattr(functional, name) for name in names}
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -1,6 +1,7 @@
 """The ``linear`` layer family: Identity, Linear, Bilinear."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 
 @hookimpl
@@ -15,3 +16,6 @@ def ember_register_functions():
     from .functional import bilinear, linear
 
     return {"linear": linear, "bilinear": bilinear}
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -2,6 +2,10 @@
 their functional forms (``ember.nn.functional.cross_entropy``...)."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
+
+#: The families this one calls into; disabling one of them disables this one too.
+REQUIRES = ("linear",)
 
 
 @hookimpl
@@ -64,3 +68,6 @@ def ember_register_functions():
         "triplet_margin_with_distance_loss": f.triplet_margin_with_distance_loss,
         "ctc_loss": ctc_loss,
     }
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -2,6 +2,7 @@
 InstanceNorm1d/2d/3d, LayerNorm, LocalResponseNorm and their functional forms."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 
 @hookimpl
@@ -39,3 +40,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)

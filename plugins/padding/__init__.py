@@ -2,6 +2,7 @@
 circular padding modules and ``F.pad``."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 _MODULES = (
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
@@ -31,3 +32,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -7,6 +7,10 @@ Each topic file (``modules``/``functional`` for the windowed poolings,
 """
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
+
+#: The families this one calls into; disabling one of them disables this one too.
+REQUIRES = ("activation",)
 
 
 def _topics():
@@ -36,3 +40,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)

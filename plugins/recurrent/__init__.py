@@ -2,6 +2,10 @@
 sequences of ``ember.nn.utils.rnn``."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
+
+#: The families this one calls into; disabling one of them disables this one too.
+REQUIRES = ("linear", "dropout")
 
 
 @hookimpl
@@ -33,3 +37,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -1,6 +1,7 @@
 """The ``sparse`` layer family: Embedding and EmbeddingBag and their functional forms."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 
 @hookimpl
@@ -22,3 +23,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -1,6 +1,10 @@
 """The ``utils`` family: ``ember.nn.utils`` helpers and the Flatten/Unflatten modules."""
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
+
+#: The families this one calls into; disabling one of them disables this one too.
+REQUIRES = ("distance",)
 
 
 @hookimpl
@@ -23,3 +27,6 @@ def ember_register_utils():
             "vector_to_parameters": vector_to_parameters,
             "weight_norm": weight_norm, "remove_weight_norm": remove_weight_norm,
             "spectral_norm": spectral_norm, "remove_spectral_norm": remove_spectral_norm}
+
+
+__getattr__, __dir__ = exports(__name__)

@@ -7,6 +7,7 @@ public names in ``MODULES``/``FUNCTIONS`` tables; the hooks merge them.
 """
 
 from ember.hookspecs import hookimpl
+from ember.plugins import exports
 
 
 def _topics():
@@ -36,3 +37,6 @@ def ember_register_kernels():
     from .kernels import table
 
     return table()
+
+
+__getattr__, __dir__ = exports(__name__)
