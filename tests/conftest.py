@@ -19,13 +19,3 @@ def device(request):
     """Each available backend's device name in turn."""
     return request.param
 
-
-def pytest_terminal_summary(terminalreporter):
-    """The OpInfo harness's sample counts by op, when it ran."""
-    from tests.sample_counts import summary_lines
-
-    lines = summary_lines()
-    if lines:
-        terminalreporter.section("torch OpInfo samples by op")
-        for line in lines:
-            terminalreporter.write_line(line)

@@ -39,7 +39,7 @@ import pytest
 import ember
 from tests.oracle import as_numpy, tol, torch
 
-SPEC = Path(__file__).resolve().parents[1] / ".." / "shared" / "spec" / "torch-nn-1.0.md"
+SPEC = Path(__file__).resolve().parents[2] / ".." / "shared" / "spec" / "torch-nn-1.0.md"
 
 # Level-2 sections of the spec whose examples are in scope (matched by prefix).
 SECTIONS = ("Parameters", "Containers", "Convolution layers", "池化层", "填充层",

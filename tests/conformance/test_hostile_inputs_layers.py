@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.test_hostile_inputs import R, T, _plain, _same, det
+from tests.conformance.test_hostile_inputs import R, T, _plain, _same, det
 
 torch = pytest.importorskip("torch")
 
@@ -453,7 +453,7 @@ NAN_CASES = [
     ("F.gumbel_softmax-tau-zero", lambda L: F(L).gumbel_softmax(R(L, 2, 3), tau=0.0), r"tau"),
     ("F.gumbel_softmax-tau-nan", lambda L: F(L).gumbel_softmax(R(L, 2, 3), tau=NAN), r"tau"),
     ("F.lp_pool1d-norm-nan", lambda L: F(L).lp_pool1d(R(L, 1, 1, 4), NAN, 2), r"norm_type"),
-    # torch's own message, kept word for word (tests/plugins/test_vision.py compares it)
+    # torch's own message, kept word for word (tests/plugins/vision/test_vision.py compares it)
     ("F.interpolate-scale-nan", lambda L: F(L).interpolate(R(L, 1, 1, 4), scale_factor=NAN), r"overflow"),
     ("F.interpolate-scale-inf", lambda L: F(L).interpolate(R(L, 1, 1, 4), scale_factor=INF), r"overflow"),
     ("F.embedding-max-norm-nan", lambda L: F(L).embedding(lab(L, [0, 1]), R(L, 3, 2), max_norm=NAN),
@@ -1016,7 +1016,7 @@ def test_sweep_covers_every_category():
 # error inputs of the modules): where torch raises, ember raises the same type
 
 def _torch_error_cases():
-    from tests.test_torch_samples import FUNCTIONALS, MODULES, module_db, op_db
+    from tests.conformance.test_torch_samples import FUNCTIONALS, MODULES, module_db, op_db
 
     cases = []
     for name, variant in FUNCTIONALS:
@@ -1058,7 +1058,7 @@ def _same_error_type(torch_call, ember_call, what):
 @pytest.mark.parametrize("kind, name, variant", _torch_error_cases(),
                          ids=lambda v: v if isinstance(v, str) and v else "-")
 def test_torchs_error_inputs(kind, name, variant):
-    from tests.test_torch_samples import WEIGHT_FIRST, _to_ember, module_db, op_db
+    from tests.conformance.test_torch_samples import WEIGHT_FIRST, _to_ember, module_db, op_db
 
     checked = 0
     if kind == "functional":

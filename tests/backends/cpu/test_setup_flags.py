@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 
 
 def _extensions(tmp_path, monkeypatch, machine="x86_64", **env):

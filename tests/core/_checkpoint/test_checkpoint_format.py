@@ -5,6 +5,7 @@ import inspect
 import io
 import json
 import os
+import pathlib
 import pickle
 import random
 import subprocess
@@ -20,7 +21,7 @@ import ember
 
 torch = pytest.importorskip("torch")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.fspath(pathlib.Path(__file__).resolve().parents[3])
 
 
 def describe(obj):

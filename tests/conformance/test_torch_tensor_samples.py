@@ -9,7 +9,7 @@ refuse what torch refuses. On torch's error inputs, ember must raise the
 exception type torch raises. New ember ops are picked up automatically.
 
 Run one op with ``-k <name>``; the terminal summary lists passed, failed and
-skipped samples by op (tests/sample_counts.py). Samples are skipped only for
+skipped samples by op (tests/conformance/sample_counts.py). Samples are skipped only for
 the reasons in ``OUT_OF_SCOPE``.
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 import ember
-from tests import sample_counts
-from tests.sample_tolerance import tolerance
+from tests.conformance import sample_counts
+from tests.conformance.sample_tolerance import tolerance
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")  # torch.testing._internal needs it

@@ -12,7 +12,7 @@ def pytest_terminal_summary(terminalreporter):
     for outcome in ("passed", "failed", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
-            if "test_cpu_kernels.py" not in nodeid or (outcome != "skipped" and report.when != "call"):
+            if "backends/cpu/test_kernels.py" not in nodeid or (outcome != "skipped" and report.when != "call"):
                 continue
             params = nodeid.partition("[")[2].rstrip("]").split("-")
             variant = next((v for v in VARIANTS if v in params), None)

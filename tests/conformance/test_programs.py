@@ -1,4 +1,4 @@
-"""PyTorch 1.0 style programs (tests/programs/) run under torch and under ember with
+"""PyTorch 1.0 style programs (tests/conformance/programs/) run under torch and under ember with
 only their imports changed, each library in its own process, from identical initial
 weights: the losses they print agree (float64 to 1e-8, float32 to 1e-4 relative)."""
 

@@ -1,7 +1,7 @@
 """Per-op sample counts of the OpInfo harness, shown at the end of a pytest run.
 
-tests/test_torch_tensor_samples.py adds one row per test (op, variant, kind,
-dtype); tests/conftest.py prints the table in the terminal summary, so a run
+tests/conformance/test_torch_tensor_samples.py adds one row per test (op, variant, kind,
+dtype); tests/conformance/conftest.py prints the table in the terminal summary, so a run
 with ``-k <opname>`` shows how many of torch's samples passed, failed or were
 skipped (and why) for that op.
 """

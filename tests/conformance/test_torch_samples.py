@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.sample_tolerance import tolerance
+from tests.conformance.sample_tolerance import tolerance
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")  # torch.testing._internal needs it
