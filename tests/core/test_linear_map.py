@@ -1,5 +1,7 @@
 """ember.autograd.linear_map: a kernel pair gives gradients of every order."""
 
+import types
+
 import numpy as np
 import pytest
 
@@ -8,12 +10,21 @@ from ember import backend
 from ember.autograd import gradcheck, gradgradcheck, linear_map
 from ember.nn import _tuples
 
-# a test-only pair: y = A x and its adjoint A^T g, with A a fixed 3x4 matrix
+# a test-only pair: y = A x and its adjoint A^T g, with A a fixed 3x4 matrix, from a
+# plugin registered for this module's tests
 _A = np.arange(12.0).reshape(3, 4) / 7.0
-backend.REGISTRY.add_generic({
-    "test.apply_a": lambda xp: lambda x, a: xp.asarray(a, dtype=x.dtype) @ x,
-    "test.apply_a_t": lambda xp: lambda g, a: xp.asarray(a, dtype=g.dtype).T @ g,
-})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _apply_a_kernels():
+    plugin = types.ModuleType("apply_a_plugin")
+    plugin.ember_register_kernels = ember.hookimpl(lambda: ember.kernels.table({
+        "test.apply_a": lambda xp: lambda x, a: xp.asarray(a, dtype=x.dtype) @ x,
+        "test.apply_a_t": lambda xp: lambda g, a: xp.asarray(a, dtype=g.dtype).T @ g,
+    }))
+    ember.plugins.register(plugin, "apply_a")
+    yield
+    ember.plugins.disable("apply_a")
 
 
 def _a(x):

@@ -150,7 +150,7 @@ def _kernels():
     from ember.backend import REGISTRY
     from ember.plugins.pooling import _adaptive, adaptive  # noqa: F401 (registers)
 
-    gen = {op: REGISTRY.generic[op](np) for op in
+    gen = {op: REGISTRY.generic(op, np) for op in
            ("pooling.window_argmax_nd", "pooling.adaptive_avg_nd", "pooling.adaptive_avg_nd_adjoint")}
     cy = {"pooling.window_argmax_nd": _adaptive.window_argmax_nd,
           "pooling.adaptive_avg_nd": _adaptive.adaptive_avg_nd,
@@ -474,7 +474,7 @@ def test_empty_batch_gathers_through_every_kernel(kernels, monkeypatch):
     if kernels == "generic":
         cpu = REGISTRY.get("cpu")
         for op in ("pooling.gather_planes", "pooling.scatter_planes"):
-            monkeypatch.setitem(cpu.kernels, op, REGISTRY.generic[op](np))
+            monkeypatch.setitem(cpu.kernels, op, REGISTRY.generic(op, np))
     x = ember.zeros(0, 2, 5, 5, requires_grad=True)
     out = ember.nn.functional.adaptive_max_pool2d(x, 3)
     assert tuple(out.shape) == (0, 2, 3, 3)

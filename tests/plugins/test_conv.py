@@ -217,7 +217,7 @@ def test_empty(fn, xs, ws):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_cpu_kernels_match_generic(geometry, dtype):
     """The Cython pair equals the generic xp pair (the one CuPy runs) and is its adjoint."""
-    from ember.plugins.conv import _im2col, unfold as U
+    from ember.plugins.conv import _im2col, kernels as U
 
     g_i2c, g_c2i = U._im2col_generic(np), U._col2im_generic(np)
     nd = len(geometry[0])

@@ -522,8 +522,8 @@ def test_generic_kernels_match_cython(dtype):
 
     x, g = _r((3, 4, 50), dtype, loc=100.0), _r((3, 4, 50), dtype, 1)
     w, b = _pos((4,), dtype, 2), _r((4,), dtype, 3)
-    fwd = REGISTRY.generic["normalization.batch_norm_forward"](numpy)
-    bwd = REGISTRY.generic["normalization.batch_norm_backward"](numpy)
+    fwd = REGISTRY.generic("normalization.batch_norm_forward", numpy)
+    bwd = REGISTRY.generic("normalization.batch_norm_backward", numpy)
     kw = tol(dtype)
     for a, c in zip(fwd(x, w, b, 1e-5), _norm.batch_norm_forward(x, w, b, 1e-5)):
         np.testing.assert_allclose(a, c, **kw)
@@ -544,8 +544,8 @@ def test_generic_group_kernels_match_cython(shape, groups, dtype):
 
     x, g = _r(shape, dtype, loc=10.0), _r(shape, dtype, 1)
     w, b = _pos(shape[1:2], dtype, 2), _r(shape[1:2], dtype, 3)
-    fwd = REGISTRY.generic["normalization.group_norm_forward"](numpy)
-    bwd = REGISTRY.generic["normalization.group_norm_backward"](numpy)
+    fwd = REGISTRY.generic("normalization.group_norm_forward", numpy)
+    bwd = REGISTRY.generic("normalization.group_norm_backward", numpy)
     kw = tol(dtype)
     for a, c in zip(fwd(x, groups, w, b, 1e-5), _norm.group_norm_forward(x, groups, w, b, 1e-5)):
         np.testing.assert_allclose(a, c, rtol=kw["rtol"] * 10, atol=kw["atol"] * 10)

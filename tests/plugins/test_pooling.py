@@ -362,13 +362,11 @@ def test_max_pool_indices_and_unpool_on_device(device):
 # ------------------------------------- generic (array namespace) kernels on NumPy
 
 def _generic(op):
-    return REGISTRY.generic[op](np)
+    return REGISTRY.generic(op, np)
 
 
 def _cython(op):
-    from ember.plugins.pooling import functional
-
-    return functional.CPU_KERNELS[op]
+    return REGISTRY.kernels[(op, "cpu")].fn
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

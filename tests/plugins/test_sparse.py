@@ -354,7 +354,7 @@ def test_embedding_bag_errors_torch_does_not_catch():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cython_kernels_match_generic(dtype):
     k = pytest.importorskip("ember.plugins.sparse._embedding_bag")
-    from ember.plugins.sparse import functional as sf
+    from ember.plugins.sparse import kernels as sf
 
     W = RNG.standard_normal((30, 40)).astype(dtype)
     idx = RNG.integers(0, 30, 50)

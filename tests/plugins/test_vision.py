@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.backend import REGISTRY
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, assert_same, check, torch
 
@@ -307,8 +308,8 @@ def _taps(mode, n_in, n_out, dtype=np.float64):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cpu_kernel_matches_generic(dtype):
-    from ember.plugins.vision import _generic
     _upsample = pytest.importorskip("ember.plugins.vision._upsample")
+    interp, interp_adjoint = REGISTRY.generic("vision.interp", np), REGISTRY.generic("vision.interp_adjoint", np)
 
     x = _r((2, 3, 4, 5, 6), dtype, 7)
     for modes in [("linear",), ("cubic", "area"), ("nearest", "linear", "area")]:
@@ -316,10 +317,10 @@ def test_cpu_kernel_matches_generic(dtype):
         sizes_in = x.shape[5 - len(modes):]
         taps = tuple(_taps(m, i, o, dtype) for m, i, o in zip(modes, sizes_in, sizes_out))
         y = _upsample.interp(x, taps, taps, sizes_in, sizes_out)
-        np.testing.assert_allclose(y, _generic.interp_numpy(x, taps, taps, sizes_in, sizes_out), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(y, interp(x, taps, taps, sizes_in, sizes_out), rtol=1e-5, atol=1e-6)
         g = _r(y.shape, dtype, 8)
         np.testing.assert_allclose(_upsample.interp_adjoint(g, taps, taps, sizes_in, sizes_out),
-                                   _generic.interp_adjoint_numpy(g, taps, taps, sizes_in, sizes_out),
+                                   interp_adjoint(g, taps, taps, sizes_in, sizes_out),
                                    rtol=1e-5, atol=1e-5)
         # <A x, g> == <x, A^T g>: the adjoint is the transpose
         np.testing.assert_allclose((y * g).sum(), (x * _upsample.interp_adjoint(g, taps, taps, sizes_in, sizes_out)).sum(),
