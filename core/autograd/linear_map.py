@@ -48,6 +48,14 @@ def linear_map(x, op, adjoint, args=(), name="LinearMapBackward", adjoint_name=N
 
     Examples::
 
-        >>> y = linear_map(x, "pad.constant_nd", "pad.crop_nd", (pads,), "ConstantPadNdBackward0")
+        >>> from ember.autograd import linear_map
+        >>> x = ember.ones(3, requires_grad=True)
+        >>> y = linear_map(x, "padding.constant", "padding.constant_adjoint", (((3, 1, 1),),),
+        ...                "ConstantPadNdBackward0")
+        >>> y
+        tensor([0., 1., 1., 1., 0.], grad_fn=<ConstantPadNdBackward0>)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([1., 1., 1.])
     """
     return _named(name).apply(x, op, adjoint, tuple(args), adjoint_name or name + "Backward")
