@@ -6,8 +6,11 @@ Environment: ``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` loads only ember's own plugins;
 ``EMBER_DISABLE_PLUGINS=a,b`` skips the named ones.
 """
 
+import importlib
 import importlib.machinery
 import sys
+
+from ember.hookspecs import hookimpl
 
 from ember._plugins import MANAGER as _MANAGER, PluginConflictError, PluginFault, PluginInfo
 
@@ -29,14 +32,40 @@ def disable(name):
     _MANAGER.disable(name)
 
 
-def merge_tables(topics, table):
-    """One dict from the ``table`` dicts (``"MODULES"``, ``"FUNCTIONS"``...) of
-    ``topics``: for a layer family split into topic files that each list what
-    they provide; a topic without that table adds nothing."""
-    merged = {}
-    for topic in topics:
-        merged.update(getattr(topic, table, {}))
-    return merged
+def public(module):
+    """``{name: module.<name>}`` for every name in ``module.__all__``."""
+    return {name: getattr(module, name) for name in module.__all__}
+
+
+def family_hooks(package):
+    """The three hooks of a layer family laid out the standard way, for its
+    ``__init__.py``: ``modules.py`` and ``functional.py`` list what they export in
+    ``__all__`` (registered as ``ember.nn.<name>`` and
+    ``ember.nn.functional.<name>``), and ``kernels.py`` returns the family's kernels
+    from ``table()``. A file the family does not have registers nothing."""
+
+    def part(name):
+        path = sys.modules[package].__path__
+        if importlib.machinery.PathFinder.find_spec(name, path) is None:
+            return None
+        return importlib.import_module(f"{package}.{name}")
+
+    @hookimpl
+    def ember_register_modules():
+        modules = part("modules")
+        return public(modules) if modules else {}
+
+    @hookimpl
+    def ember_register_functions():
+        functional = part("functional")
+        return public(functional) if functional else {}
+
+    @hookimpl
+    def ember_register_kernels():
+        kernels = part("kernels")
+        return kernels.table() if kernels else {}
+
+    return ember_register_modules, ember_register_functions, ember_register_kernels
 
 
 def exports(module_name):
@@ -78,5 +107,5 @@ def register(module, name):
     _MANAGER.register(module, name)
 
 
-__all__ = ["PluginConflictError", "PluginFault", "PluginInfo", "disable", "enable", "exports", "list",
-           "merge_tables", "register"]
+__all__ = ["PluginConflictError", "PluginFault", "PluginInfo", "disable", "enable", "exports",
+           "family_hooks", "list", "public", "register"]

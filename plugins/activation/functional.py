@@ -21,6 +21,12 @@ from ember.backend import FLOATING, check_dtype
 
 from .._checks import real, tensor_arg
 
+__all__ = ["elu", "elu_", "hardshrink", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_",
+           "logsigmoid", "prelu", "relu", "relu_", "relu6", "rrelu", "rrelu_", "selu", "selu_",
+           "celu", "celu_", "sigmoid", "tanh", "softplus", "softshrink", "softsign", "tanhshrink",
+           "threshold", "threshold_", "softmin", "softmax", "log_softmax", "gelu", "glu", "silu",
+           "mish", "hardsigmoid", "hardswish", "gumbel_softmax"]
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 

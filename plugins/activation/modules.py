@@ -9,6 +9,11 @@ from ember.nn import Module, Parameter
 from . import functional as F
 from .._checks import integer, real, tensor_arg
 
+__all__ = ["ELU", "Hardshrink", "Hardtanh", "LeakyReLU", "LogSigmoid", "PReLU", "ReLU", "ReLU6",
+           "RReLU", "SELU", "CELU", "GELU", "GLU", "Sigmoid", "Softplus", "Softshrink", "Softsign",
+           "Tanh", "Tanhshrink", "Threshold", "Softmin", "Softmax", "Softmax2d", "LogSoftmax",
+           "SiLU", "Mish", "Hardsigmoid", "Hardswish"]
+
 
 def _inplace_str(inplace, first=False):
     if not inplace:

@@ -23,9 +23,10 @@ from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_lik
 
 from .unfold import col2im, im2col
 from .._checks import tensor_arg
+from .unfold import fold, unfold
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-           "conv_transpose3d"]
+           "conv_transpose3d", "unfold", "fold"]
 
 
 class _Geometry:

@@ -11,6 +11,9 @@ from . import functional as F
 from .._checks import integer
 from .unfold import fold, unfold
 
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "Unfold", "Fold"]
+
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 

@@ -1,22 +1,7 @@
 """The ``distance`` layer family: CosineSimilarity, PairwiseDistance."""
 
-from ember.hookspecs import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, family_hooks
 
-
-@hookimpl
-def ember_register_modules():
-    from .modules import CosineSimilarity, PairwiseDistance
-
-    return {"CosineSimilarity": CosineSimilarity, "PairwiseDistance": PairwiseDistance}
-
-
-@hookimpl
-def ember_register_functions():
-    from .functional import cosine_similarity, normalize, pairwise_distance, pdist
-
-    return {"cosine_similarity": cosine_similarity, "pairwise_distance": pairwise_distance,
-            "normalize": normalize, "pdist": pdist}
-
+ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
 
 __getattr__, __dir__ = exports(__name__)

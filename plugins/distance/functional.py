@@ -6,6 +6,8 @@ import ember
 
 from .._checks import real, tensor_arg
 
+__all__ = ["cosine_similarity", "pairwise_distance", "normalize", "pdist"]
+
 
 class _ClampMinValue(ember.autograd.Function):
     """``max(x, eps)`` in value but the identity for the gradient: torch clamps the

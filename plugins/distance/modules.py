@@ -4,6 +4,8 @@ from ember.nn import Module
 
 from . import functional as F
 
+__all__ = ["CosineSimilarity", "PairwiseDistance"]
+
 
 class CosineSimilarity(Module):
     """Cosine similarity of ``x1`` and ``x2`` along ``dim``.

@@ -14,6 +14,8 @@ import ember
 
 from .._checks import tensor_arg
 
+__all__ = ["dropout", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+
 # SELU's negative saturation value, -scale * alpha, with the sign dropped
 _ALPHA = 1.7580993408473766
 

@@ -5,6 +5,8 @@ from ember.nn import Module
 
 from . import functional as F
 
+__all__ = ["Dropout", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
+
 
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):

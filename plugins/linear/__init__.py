@@ -1,21 +1,7 @@
 """The ``linear`` layer family: Identity, Linear, Bilinear."""
 
-from ember.hookspecs import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, family_hooks
 
-
-@hookimpl
-def ember_register_modules():
-    from .modules import Bilinear, Identity, Linear
-
-    return {"Identity": Identity, "Linear": Linear, "Bilinear": Bilinear}
-
-
-@hookimpl
-def ember_register_functions():
-    from .functional import bilinear, linear
-
-    return {"linear": linear, "bilinear": bilinear}
-
+ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
 
 __getattr__, __dir__ = exports(__name__)

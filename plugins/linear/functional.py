@@ -4,6 +4,8 @@ import ember
 
 from .._checks import tensor_arg
 
+__all__ = ["linear", "bilinear"]
+
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` over the last dimension of ``input``.

@@ -8,6 +8,8 @@ from ember.nn import Module, Parameter
 from . import functional as F
 from .._checks import integer
 
+__all__ = ["Identity", "Linear", "Bilinear"]
+
 
 def _uniform_(tensor, bound):
     with ember.no_grad():

@@ -14,7 +14,7 @@ import ember
 from ember.autograd import Function, once_differentiable
 from ember.backend import check_dtype
 
-from .modules import _Loss
+from ._base import _Loss
 from .._checks import tensor_arg
 
 __all__ = ["ctc_loss", "CTCLoss"]

@@ -1,37 +1,8 @@
 """The ``padding`` layer family: reflection, replication, zero, constant and
 circular padding modules and ``F.pad``."""
 
-from ember.hookspecs import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, family_hooks
 
-_MODULES = (
-    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
-    "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
-    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
-    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
-    "CircularPad1d", "CircularPad2d", "CircularPad3d",
-)
-
-
-@hookimpl
-def ember_register_modules():
-    from . import modules
-
-    return {name: getattr(modules, name) for name in _MODULES}
-
-
-@hookimpl
-def ember_register_functions():
-    from .functional import pad
-
-    return {"pad": pad}
-
-
-@hookimpl
-def ember_register_kernels():
-    from .kernels import table
-
-    return table()
-
+ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
 
 __getattr__, __dir__ = exports(__name__)

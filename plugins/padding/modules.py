@@ -8,13 +8,10 @@ from ember.nn._tuples import ntuple, pair
 from .functional import pad
 from .._checks import tensor_arg
 
-__all__ = [
-    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
-    "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
-    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
-    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
-    "CircularPad1d", "CircularPad2d", "CircularPad3d",
-]
+__all__ = ["ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+           "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+           "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "CircularPad1d", "CircularPad2d",
+           "CircularPad3d"]
 
 _quadruple = ntuple(4, "quadruple")
 _sextuple = ntuple(6, "sextuple")

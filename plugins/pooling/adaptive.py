@@ -435,26 +435,3 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
 
     def forward(self, input):
         return adaptive_avg_pool3d(input, self.output_size)
-
-
-MODULES = {
-    "AdaptiveMaxPool1d": AdaptiveMaxPool1d,
-    "AdaptiveMaxPool2d": AdaptiveMaxPool2d,
-    "AdaptiveMaxPool3d": AdaptiveMaxPool3d,
-    "AdaptiveAvgPool1d": AdaptiveAvgPool1d,
-    "AdaptiveAvgPool2d": AdaptiveAvgPool2d,
-    "AdaptiveAvgPool3d": AdaptiveAvgPool3d,
-}
-
-FUNCTIONS = {
-    "adaptive_max_pool1d": adaptive_max_pool1d,
-    "adaptive_max_pool2d": adaptive_max_pool2d,
-    "adaptive_max_pool3d": adaptive_max_pool3d,
-    "adaptive_max_pool1d_with_indices": adaptive_max_pool1d_with_indices,
-    "adaptive_max_pool2d_with_indices": adaptive_max_pool2d_with_indices,
-    "adaptive_max_pool3d_with_indices": adaptive_max_pool3d_with_indices,
-    "adaptive_avg_pool1d": adaptive_avg_pool1d,
-    "adaptive_avg_pool2d": adaptive_avg_pool2d,
-    "adaptive_avg_pool3d": adaptive_avg_pool3d,
-}
-

@@ -277,14 +277,3 @@ class FractionalMaxPool3d(_FractionalMaxPoolNd):
     def forward(self, input):
         return fractional_max_pool3d(input, self.kernel_size, self.output_size, self.output_ratio,
                                      self.return_indices, _random_samples=self._random_samples)
-
-
-MODULES = {"FractionalMaxPool2d": FractionalMaxPool2d, "FractionalMaxPool3d": FractionalMaxPool3d}
-
-FUNCTIONS = {
-    "fractional_max_pool2d": fractional_max_pool2d,
-    "fractional_max_pool3d": fractional_max_pool3d,
-    "fractional_max_pool2d_with_indices": fractional_max_pool2d_with_indices,
-    "fractional_max_pool3d_with_indices": fractional_max_pool3d_with_indices,
-}
-

@@ -10,8 +10,14 @@ from ember.nn._tuples import pair, single, triple
 
 from . import functional as F
 
+from .adaptive import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
+                       AdaptiveMaxPool2d, AdaptiveMaxPool3d)
+from .fractional import FractionalMaxPool2d, FractionalMaxPool3d
+
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
-           "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d"]
+           "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d"]
 
 
 class _MaxPoolNd(Module):
@@ -388,7 +394,3 @@ class LPPool3d(_LPPoolNd):
     """
 
     _pool = staticmethod(F.lp_pool3d)
-
-
-MODULES = {name: globals()[name] for name in __all__}
-FUNCTIONS = {}

@@ -2,18 +2,12 @@
 sequences of ``ember.nn.utils.rnn``."""
 
 from ember.hookspecs import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, family_hooks
 
 #: The families this one calls into; disabling one of them disables this one too.
 REQUIRES = ("linear", "dropout")
 
-
-@hookimpl
-def ember_register_modules():
-    from .modules import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
-
-    return {"RNNBase": RNNBase, "RNN": RNN, "LSTM": LSTM, "GRU": GRU, "RNNCellBase": RNNCellBase,
-            "RNNCell": RNNCell, "LSTMCell": LSTMCell, "GRUCell": GRUCell}
+ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
 
 
 @hookimpl
@@ -30,13 +24,6 @@ def ember_register_utils():
         "rnn.unpack_sequence": p.unpack_sequence,
         "rnn.invert_permutation": p.invert_permutation,
     }
-
-
-@hookimpl
-def ember_register_kernels():
-    from .kernels import table
-
-    return table()
 
 
 __getattr__, __dir__ = exports(__name__)

@@ -23,6 +23,9 @@ import ember
 from ember.autograd import Function
 from ember.backend import data_of, kernel_for, tensor_like, xp_of
 
+#: torch.nn.functional has no recurrent functions; these helpers serve modules.py.
+__all__ = []
+
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 

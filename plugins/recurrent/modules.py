@@ -11,6 +11,8 @@ from ember.nn import Module, Parameter
 from . import functional as F
 from .packed import PackedSequence
 
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
 
 def _check_states(owner, hx, lstm, dtype):
     """Refuse hidden states of the wrong kind: a Tensor (for LSTMs a pair

@@ -21,7 +21,7 @@ from ember.backend import check_allocation, data_of, kernel_for, tensor_like, xp
 from .._checks import integer, real, tensor_arg
 from .kernels import bag_positions, bag_weights
 
-__all__ = ["embedding", "embedding_bag"]
+__all__ = ["embedding", "embedding_bag", "one_hot"]
 
 _LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
            "bfloat16": "BFloat16Tensor", "int16": "ShortTensor", "int8": "CharTensor",

@@ -6,6 +6,8 @@ from ember.nn import Module, Parameter
 from . import functional as F
 from .._checks import choice, integer, real
 
+__all__ = ["Embedding", "EmbeddingBag"]
+
 
 def _check_sizes(owner, num_embeddings, embedding_dim, max_norm, norm_type):
     """Integer sizes; a ``max_norm`` (when given) and ``norm_type`` that are positive

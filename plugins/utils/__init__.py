@@ -1,17 +1,12 @@
 """The ``utils`` family: ``ember.nn.utils`` helpers and the Flatten/Unflatten modules."""
 
 from ember.hookspecs import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, family_hooks
 
 #: The families this one calls into; disabling one of them disables this one too.
 REQUIRES = ("distance",)
 
-
-@hookimpl
-def ember_register_modules():
-    from .modules import Flatten, Unflatten
-
-    return {"Flatten": Flatten, "Unflatten": Unflatten}
+ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
 
 
 @hookimpl

@@ -4,6 +4,8 @@ import ember
 
 from .._checks import tensor_arg
 
+__all__ = ["Flatten", "Unflatten"]
+
 
 class Flatten(ember.nn.Module):
     r"""Flatten the dimensions ``start_dim`` to ``end_dim`` into one.

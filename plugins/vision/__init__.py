@@ -6,37 +6,8 @@ Each topic file (``interpolate``, ``pixel_shuffle``, ``grid``, ``modules``) expo
 public names in ``MODULES``/``FUNCTIONS`` tables; the hooks merge them.
 """
 
-from ember.hookspecs import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, family_hooks
 
-
-def _topics():
-    from . import grid, grid_sample, interpolate, modules, pixel_shuffle
-
-    return interpolate, pixel_shuffle, grid, grid_sample, modules
-
-
-def _merged(table):
-    from ember.plugins import merge_tables
-
-    return merge_tables(_topics(), table)
-
-
-@hookimpl
-def ember_register_modules():
-    return _merged("MODULES")
-
-
-@hookimpl
-def ember_register_functions():
-    return _merged("FUNCTIONS")
-
-
-@hookimpl
-def ember_register_kernels():
-    from .kernels import table
-
-    return table()
-
+ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
 
 __getattr__, __dir__ = exports(__name__)

@@ -98,6 +98,3 @@ def affine_grid(theta, size, align_corners=None):
     base = tensor_like(xp_of(theta).asarray(base), theta).to(theta.dtype)
     grid = base.unsqueeze(0) @ theta.transpose(1, 2)
     return grid.reshape(size[0], *spatial, len(spatial))
-
-
-FUNCTIONS = {"affine_grid": affine_grid}

@@ -215,6 +215,3 @@ def _bicubic(flat, spatial, raw, padding_mode, align_corners):
             term = _gather(flat, spatial, [row, col]) * (wy[i] * wx[j]).unsqueeze(1)
             out = term if out is None else out + term
     return out
-
-
-FUNCTIONS = {"grid_sample": grid_sample}

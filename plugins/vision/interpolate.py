@@ -298,7 +298,3 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use "
                   "`nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
-FUNCTIONS = {"interpolate": interpolate, "upsample": upsample,
-             "upsample_nearest": upsample_nearest, "upsample_bilinear": upsample_bilinear}

@@ -165,7 +165,3 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
-
-
-MODULES = {"PixelShuffle": PixelShuffle, "PixelUnshuffle": PixelUnshuffle, "Upsample": Upsample,
-           "UpsamplingNearest2d": UpsamplingNearest2d, "UpsamplingBilinear2d": UpsamplingBilinear2d}

@@ -79,6 +79,3 @@ def pixel_unshuffle(input, downscale_factor):
                            f"but input.size(-1)={w} is not divisible by {r}")
     return linear_map(input, "vision.pixel_unshuffle", "vision.pixel_shuffle", (r,),
                       "PixelUnshuffleBackward0", "PixelShuffleBackward0")
-
-
-FUNCTIONS = {"pixel_shuffle": pixel_shuffle, "pixel_unshuffle": pixel_unshuffle}
