@@ -1,14 +1,30 @@
-"""Check an ember function against the same torch function: values, gradients,
-double-backward gradients, and (float64) ember's own gradcheck.
+"""ember against torch, the test oracle: the two helpers every test compares with.
 
-Usage::
+``check`` compares one differentiable function: values, gradients,
+double-backward gradients, and (float64) ember's own gradcheck::
 
     check(lambda a, b: a * b, [np_a, np_b])             # same code for both libraries
     check(ember_fn, inputs, torch_fn=torch_fn)          # when spellings differ
 
 Inputs are NumPy arrays (floating ones get requires_grad) or plain values passed
-through unchanged. Tests importing this module skip when torch is absent.
+through unchanged. ember runs on the test's device (``on_device``; the families'
+tests run once per available backend, see tests/plugins/conftest.py).
+
+``same_outcome`` compares anything, errors included: ember does what torch does,
+it returns an alike value or raises an exception of torch's type::
+
+    same_outcome(lambda L: L.zeros(2).view(3))          # a case, run with L = ember and L = torch
+    same_outcome(lambda a: a.view(3), [np_a])           # inputs, as for check
+    same_outcome(ember_call, (), torch_call)            # two calls that differ
+
+Tests importing this module skip when torch is absent.
 """
+
+import contextlib
+import math
+import re
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -19,6 +35,24 @@ torch = pytest.importorskip("torch")
 
 TOL = {np.float64: dict(rtol=1e-7, atol=1e-10), np.float32: dict(rtol=1.3e-6, atol=1e-5),
        np.float16: dict(rtol=1e-3, atol=1e-3)}
+
+_device = "cpu"
+
+
+@contextlib.contextmanager
+def on_device(name):
+    """Within the block, ``check`` runs ember on the device ``name``."""
+    global _device
+    before, _device = _device, name
+    try:
+        yield
+    finally:
+        _device = before
+
+
+def current_device():
+    """The device ``check`` runs ember on (``"cpu"`` outside ``on_device``)."""
+    return _device
 
 
 def tol(dtype):
@@ -46,21 +80,156 @@ def as_numpy(t):
     return t.detach().numpy(force=True)
 
 
-def assert_same(e, t, what="output"):
-    """Same shape, same dtype name, values within the dtype's tolerance."""
-    a, b = as_numpy(e), as_numpy(t)
-    assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
-    assert e.dtype.name == str(t.dtype).replace("torch.", ""), f"{what}: dtype {e.dtype} != torch {t.dtype}"
-    np.testing.assert_allclose(a, b, **tol(a.dtype), equal_nan=True, err_msg=what)
+def _dtype_name(dtype):
+    return str(dtype).rpartition(".")[2]
+
+
+def assert_same(e, t, what="output", tol=None):
+    """ember's ``e`` is torch's ``t``.
+
+    Tensors: the same shape and dtype, values within ``tol`` (``dict(rtol=, atol=)``
+    for floating values; default: the dtype's row of ``TOL``; integers and bools
+    exactly, NaN where NaN). Sizes, dtypes (by name), modules (by ``repr``) and
+    NumPy arrays alike; tuples, lists and dicts of the same kind, item by item;
+    anything else equal (NaN equal to NaN).
+    """
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), f"{what}: ember gave {e!r}, torch a tensor"
+        assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
+        assert e.dtype.name == _dtype_name(t.dtype), f"{what}: dtype {e.dtype} != torch {t.dtype}"
+        _assert_close(as_numpy(e), as_numpy(t), tol, what)
+    elif isinstance(t, np.ndarray):
+        assert isinstance(e, np.ndarray) and e.dtype == t.dtype, f"{what}: {e!r} != torch {t!r}"
+        assert e.shape == t.shape, f"{what}: shape {e.shape} != torch {t.shape}"
+        _assert_close(e, t, tol, what)
+    elif isinstance(t, torch.Size):
+        assert isinstance(e, ember.Size) and tuple(e) == tuple(t), f"{what}: {e!r} != torch {t!r}"
+    elif isinstance(t, torch.dtype):
+        assert isinstance(e, ember.dtype) and e.name == _dtype_name(t), f"{what}: {e!r} != torch {t!r}"
+    elif isinstance(t, torch.nn.Module):
+        assert isinstance(e, ember.nn.Module) and repr(e) == repr(t), f"{what}: {e!r} != torch {t!r}"
+    elif isinstance(t, dict):
+        assert isinstance(e, dict) and list(e) == list(t), f"{what}: {e!r} != torch {t!r}"
+        for key in t:
+            assert_same(e[key], t[key], f"{what}[{key!r}]", tol)
+    elif isinstance(t, (tuple, list)):
+        assert isinstance(e, tuple) == isinstance(t, tuple) and isinstance(e, (tuple, list)), (
+            f"{what}: {e!r} != torch {t!r}")
+        assert len(e) == len(t), f"{what}: {len(e)} items != torch {len(t)}"
+        for i, (a, b) in enumerate(zip(e, t)):
+            assert_same(a, b, f"{what}[{i}]", tol)
+    else:
+        both_nan = isinstance(e, float) and isinstance(t, float) and math.isnan(e) and math.isnan(t)
+        assert both_nan or e == t, f"{what}: {e!r} != torch {t!r}"
+
+
+def _assert_close(a, b, tol_, what):
+    bounds = tol(a.dtype) if tol_ is None or a.dtype.kind not in "fc" else tol_
+    np.testing.assert_allclose(a, b, **bounds, equal_nan=True, err_msg=what)
+
+
+class Outcome(NamedTuple):
+    """What one call did: the ``value`` it returned, or the ``error`` it raised."""
+
+    value: object = None
+    error: Exception | None = None
+
+    @property
+    def message(self):
+        """The error's text (``""`` when the call returned)."""
+        return "" if self.error is None else str(self.error)
+
+    def __str__(self):
+        if self.error is None:
+            return f"returned {self.value!r}"
+        return f"raised {type(self.error).__name__}: {self.error}"
+
+
+def outcome(call, quiet=False):
+    """Run ``call()``: its ``Outcome`` (warnings silenced when ``quiet``)."""
+    with warnings.catch_warnings() if quiet else contextlib.nullcontext():
+        if quiet:
+            warnings.simplefilter("ignore")
+        try:
+            return Outcome(value=call())
+        except Exception as error:  # noqa: BLE001 - an error is an outcome like a value
+            return Outcome(error=error)
+
+
+def _in_ember_words(text):
+    """Library names read alike: ``torch.`` (and a GPU tensor's ``torch.cuda.``) as ``ember.``."""
+    return text.replace("torch.cuda.", "torch.").replace("torch.", "ember.")
+
+
+def same_outcome(fn, inputs=None, torch_fn=None, *, raises=None, errors_only=False, exact_type=False,
+                 family=None, match=None, message=None, tol=None, quiet=False):
+    """ember does what torch does: both return alike values (``assert_same``), or both
+    raise and ember's exception is an instance of torch's type.
+
+    Without ``inputs``, ``fn`` is a case that takes the library: it runs as ``fn(ember)``
+    and ``torch_fn(torch)`` (``torch_fn`` defaults to ``fn``). With ``inputs``, as in
+    ``check``, the calls are ``fn(*inputs)`` and ``torch_fn(*inputs)`` with NumPy arrays
+    made tensors of each library (``inputs=()``: two calls without arguments).
+
+    Options:
+        raises: ``True`` (or an exception class): the case is there to raise (that class),
+            torch returning fails the test; ``False``: it is there to return, torch raising
+            fails the test.
+        errors_only: only errors are compared: where torch returns, ember does not run.
+        exact_type: ember's exception must be of torch's very type, not a subclass.
+        family: a base class: where torch raises one of its subclasses, any ``family``
+            error from ember will do (torch's ``LinAlgError`` is a ``RuntimeError``).
+        match: a regular expression ember's message must contain when it raises.
+        message: ``True``: the messages are the same; a function: the parts of the two
+            messages it returns are (``lambda m: m[:80]``). Library names read alike.
+        tol: tolerance of floating values (see ``assert_same``).
+        quiet: silence warnings during the calls (by default the test's warning filters
+            apply: under ``filterwarnings("error")`` a warning is an error like any other).
+
+    Returns the two ``Outcome``s, ember's and torch's (ember's is None when it did not run).
+    """
+    torch_fn = torch_fn or fn
+    if inputs is None:
+        ember_call, torch_call = (lambda: fn(ember)), (lambda: torch_fn(torch))
+    else:
+        e_in, t_in = [to_ember(x, False, _device) for x in inputs], [to_torch(x, False) for x in inputs]
+        ember_call, torch_call = (lambda: fn(*e_in)), (lambda: torch_fn(*t_in))
+    theirs = outcome(torch_call, quiet)
+    if raises is False:
+        assert theirs.error is None, f"torch {theirs}, the case is there to return"
+    elif raises is not None:
+        expected = Exception if raises is True else raises
+        assert isinstance(theirs.error, expected), f"torch {theirs}, the case is there to raise {expected.__name__}"
+    if theirs.error is None and errors_only:
+        return None, theirs
+    ours = outcome(ember_call, quiet)
+    assert (ours.error is None) == (theirs.error is None), f"ember {ours}\ntorch {theirs}"
+    if ours.error is None:
+        assert_same(ours.value, theirs.value, "result", tol)
+        return ours, theirs
+    wanted = type(theirs.error)
+    if family is not None and issubclass(wanted, family):
+        wanted = family
+    assert isinstance(ours.error, wanted), f"ember {ours}\ntorch {theirs}"
+    assert not exact_type or type(ours.error) is wanted, f"ember {ours}\ntorch {theirs}"
+    if match is not None:
+        assert re.search(match, str(ours.error)), f"ember's message {str(ours.error)!r} lacks {match!r}"
+    if message is not None:
+        part = (lambda text: text) if message is True else message
+        ours_said, theirs_said = (part(_in_ember_words(str(o.error))) for o in (ours, theirs))
+        assert ours_said == theirs_said, f"ember {ours}\ntorch {theirs}"
+    return ours, theirs
 
 
 def _flat(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-def check(fn, inputs, torch_fn=None, *, grad=True, double=True, gradcheck=True, device="cpu", seed=0):
-    """Compare ``fn`` (ember) with ``torch_fn`` (default: ``fn``) on ``inputs``."""
+def check(fn, inputs, torch_fn=None, *, grad=True, double=True, gradcheck=True, device=None, seed=0):
+    """Compare ``fn`` (ember, on ``device``, default: ``current_device()``) with ``torch_fn``
+    (default: ``fn``) on ``inputs``."""
     torch_fn = torch_fn or fn
+    device = device or _device
     e_in = [to_ember(x, grad, device) for x in inputs]
     t_in = [to_torch(x, grad) for x in inputs]
     e_out, t_out = _flat(fn(*e_in)), _flat(torch_fn(*t_in))

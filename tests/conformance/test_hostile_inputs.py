@@ -1,9 +1,9 @@
 """Hostile inputs: ember must do what torch does, never crash.
 
 Every case is a function ``case(L)`` written once and run with ``L = ember``
-and ``L = torch``.  ``outcome`` turns a run into ``("ok", value)`` or
-``("error", exception type)``; the two outcomes must agree: the same values
-(shape, dtype, numbers, NaN where NaN) or an ember exception of torch's type.
+and ``L = torch`` (``tests.oracle.same_outcome``); the two outcomes must agree:
+the same values (shape, dtype, numbers, NaN where NaN) or an ember exception
+of torch's type.
 
 Where torch itself misbehaves (reads out of bounds, returns garbage) ember
 must raise a clear error instead; those cases sit in ``EMBER_RAISES`` with a
@@ -11,80 +11,19 @@ comment and the exception type ember must raise.
 """
 
 import io
-import math
 import os
-import pickle
-import subprocess
-import sys
-import warnings
 
 import numpy as np
 import pytest
 
 import ember
-
-torch = pytest.importorskip("torch")
+from tests.oracle import assert_same, outcome, same_outcome, torch
 
 
 # --------------------------------------------------------------------------
-# the harness
+# the harness: tests.oracle.same_outcome, floating values to this tolerance, warnings silenced
 
-def outcome(fn):
-    """Run ``fn()``: ``("ok", value)`` or ``("error", exception type)``."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ("ok", fn())
-    except Exception as exc:  # noqa: BLE001 - the type is what is compared
-        return ("error", type(exc))
-
-
-def _plain(x):
-    """A comparable form of a result: tensors -> (shape, dtype name, array)."""
-    if isinstance(x, (ember.Tensor, torch.Tensor)):
-        arr = x.detach().numpy() if isinstance(x, ember.Tensor) else x.detach().numpy(force=True)
-        return ("tensor", tuple(x.shape), str(x.dtype).replace("torch.", "").replace("ember.", ""),
-                np.array(arr, copy=True))
-    if isinstance(x, (torch.Size, ember.Size)):
-        return ("size", tuple(x))
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (tuple, list)):
-        return tuple(_plain(v) for v in x)
-    if isinstance(x, (torch.dtype, ember.dtype)):
-        return ("dtype", str(x).replace("torch.", "").replace("ember.", ""))
-    return x
-
-
-def _same(a, b, where="result"):
-    if isinstance(a, tuple) and a and a[0] == "tensor":
-        assert isinstance(b, tuple) and b and b[0] == "tensor", f"{where}: tensor vs {b!r}"
-        assert a[1] == b[1], f"{where}: shape {a[1]} != torch {b[1]}"
-        assert a[2] == b[2], f"{where}: dtype {a[2]} != torch {b[2]}"
-        tol = dict(rtol=1e-5, atol=1e-6) if a[3].dtype.kind == "f" else dict(rtol=0, atol=0)
-        np.testing.assert_allclose(a[3], b[3], equal_nan=True, err_msg=where, **tol)
-    elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), f"{where}: {a.keys()} != {b!r}"
-        for k in a:
-            _same(a[k], b[k], f"{where}[{k!r}]")
-    elif isinstance(a, tuple):
-        assert isinstance(b, tuple) and len(a) == len(b), f"{where}: {a!r} != torch {b!r}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            _same(x, y, f"{where}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-6, nan_ok=True), f"{where}: {a} != torch {b}"
-    else:
-        assert a == b, f"{where}: {a!r} != torch {b!r}"
-
-
-def compare(case):
-    """Run ``case`` on both libraries and assert the same outcome."""
-    got, want = outcome(lambda: _plain(case(ember))), outcome(lambda: _plain(case(torch)))
-    assert got[0] == want[0], f"ember {got} but torch {want}"
-    if got[0] == "error":
-        assert issubclass(got[1], want[1]), f"ember raised {got[1].__name__}, torch {want[1].__name__}"
-    else:
-        _same(got[1], want[1])
+TOL = dict(rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------
@@ -1181,7 +1120,7 @@ CORRUPT = ["empty", "garbage", "text", "truncated", "flipped", "truncated-pickle
 
 
 # Cases where torch misbehaves and ember gives the right answer instead:
-# name -> (case, what ember must return).
+# name -> (case, what ember must return, built with either library).
 TORCH_WRONG = {
     # torch's vectorised GELU kernel gives NaN for +inf (its scalar path, for
     # short tensors, gives inf); x * Phi(x) -> inf
@@ -1226,22 +1165,22 @@ KNOWN_DIFFERENCES = {
     pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENCES[n], strict=True))
     if n in KNOWN_DIFFERENCES else n for n in sorted(CASES)])
 def test_same_outcome_as_torch(name):
-    compare(CASES[name])
+    same_outcome(CASES[name], tol=TOL, quiet=True)
 
 
 @pytest.mark.parametrize("name", sorted(TORCH_WRONG))
 def test_right_answer_where_torch_is_wrong(name):
     case, expected = TORCH_WRONG[name]
-    got = outcome(lambda: _plain(case(ember)))
-    assert got[0] == "ok", got
-    _same(got[1], _plain(expected(ember)))
+    got = outcome(lambda: case(ember), quiet=True)
+    assert got.error is None, str(got)
+    assert_same(got.value, expected(torch), "result", TOL)
 
 
 @pytest.mark.parametrize("name", sorted(EMBER_RAISES))
 def test_ember_raises_where_torch_misbehaves(name):
     exc, fragment, case = EMBER_RAISES[name]
-    got = outcome(lambda: case(ember))
-    assert got == ("error", exc), got
+    got = outcome(lambda: case(ember), quiet=True)
+    assert type(got.error) is exc, str(got)
     with pytest.raises(exc, match=fragment):
         case(ember)
 
@@ -1262,7 +1201,7 @@ def test_load_of_a_bad_file_raises(kind, tmp_path):
     if kind in ("bad-metadata", "huge-header", "bad-offsets"):
         return   # files only ember reads
     tpath = _corrupt_file(torch, str(tmp_path), kind)
-    assert outcome(lambda: torch.load(tpath))[0] == "error"
+    assert outcome(lambda: torch.load(tpath), quiet=True).error is not None
 
 
 def test_load_of_a_bad_stream_raises():

@@ -18,15 +18,13 @@ recurrent hidden states, devices, init and the nn utils.
 
 import fnmatch
 import re
-import warnings
 
 import numpy as np
 import pytest
 
 import ember
-from tests.conformance.test_hostile_inputs import R, T, _plain, _same, det
-
-torch = pytest.importorskip("torch")
+from tests.conformance.test_hostile_inputs import TOL, R, T, det
+from tests.oracle import assert_same, outcome, same_outcome, torch
 
 NAN, INF = float("nan"), float("inf")
 
@@ -955,50 +953,35 @@ def _deliberate(name):
                  if fnmatch.fnmatchcase(name, pattern)), (None, False))
 
 
-def _comparable(x):
-    if isinstance(x, (ember.nn.Module, torch.nn.Module)):
-        return ("module", repr(x))
-    return _plain(x)
-
-
-def _run_case(case, L):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ("ok", _comparable(case(L)))
-    except Exception as exc:  # noqa: BLE001 - the exception is what is checked
-        return ("error", exc)
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_layer_input(name):
     category, case, fragment = CASES[name]
-    got = _run_case(case, ember)
+    got = outcome(lambda: case(ember), quiet=True)
     if name in TORCH_WRONG:
-        assert got[0] == "ok", got
-        _same(got[1], _plain(TORCH_WRONG[name][1](ember)))
+        assert got.error is None, str(got)
+        assert_same(got.value, TORCH_WRONG[name][1](torch), "result", TOL)
         return
-    want = _run_case(case, torch)
+    want = outcome(lambda: case(torch), quiet=True)
     why, exact = _deliberate(name)
     if name in EMBER_ANSWERS:
-        assert got[0] == "ok" and want[0] == "error", (got, want)
+        assert got.error is None and want.error is not None, (str(got), str(want))
         return
-    if got[0] == "ok":
+    if got.error is None:
         assert why is None, f"ember accepted a case listed as a deliberate difference ({why})"
-        assert want[0] == "ok", f"ember accepted what torch refuses: {want[1]!r}"
-        _same(got[1], want[1])
+        assert want.error is None, f"ember accepted what torch refuses: {want.error!r}"
+        assert_same(got.value, want.value, "result", TOL)
         return
-    exc = got[1]
-    assert fragment is not None, f"ember raised {exc!r}, torch gave {want[0]}"
+    exc = got.error
+    assert fragment is not None, f"ember raised {exc!r}, torch {want}"
     assert re.search(fragment, str(exc)), f"{category}: message {str(exc)!r} lacks {fragment!r}"
     assert not isinstance(exc, (AttributeError, AssertionError, KeyError)) or (
-        want[0] == "error" and isinstance(exc, type(want[1]))), f"{type(exc).__name__} is no answer"
+        isinstance(exc, type(want.error))), f"{type(exc).__name__} is no answer"
     if why is None:
-        assert want[0] == "error", f"ember raised {exc!r} where torch accepts (list it in DELIBERATE?)"
-        assert isinstance(exc, type(want[1])), (
-            f"ember raised {type(exc).__name__}, torch {type(want[1]).__name__}: {want[1]}")
+        assert want.error is not None, f"ember raised {exc!r} where torch accepts (list it in DELIBERATE?)"
+        assert isinstance(exc, type(want.error)), (
+            f"ember raised {type(exc).__name__}, torch {type(want.error).__name__}: {want.error}")
     elif exact:
-        assert want[0] == "ok" or not isinstance(exc, type(want[1])), (
+        assert want.error is None or not isinstance(exc, type(want.error)), (
             f"listed as deliberate ({why}) but ember now agrees with torch")
 
 
@@ -1040,19 +1023,10 @@ def _has_complex(x):
     return isinstance(x, complex)
 
 
-def _same_error_type(torch_call, ember_call, what):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            torch_call()
-        except Exception as error:  # noqa: BLE001
-            want = type(error)
-        else:
-            return 0   # this torch accepts it: nothing to compare
-        with pytest.raises(Exception) as got:
-            ember_call()
-    assert isinstance(got.value, want), f"{what}: ember {got.value!r}, torch {want.__name__}"
-    return 1
+def _same_error_type(torch_call, ember_call):
+    """1 when torch refuses the call (and ember raises an exception of torch's type), else 0."""
+    ours, _ = same_outcome(ember_call, (), torch_call, errors_only=True, quiet=True)
+    return int(ours is not None)
 
 
 @pytest.mark.parametrize("kind, name, variant", _torch_error_cases(),
@@ -1074,7 +1048,7 @@ def test_torchs_error_inputs(kind, name, variant):
                 if name in WEIGHT_FIRST:
                     return fn(e_args[0], e_in, *e_args[1:], **e_kwargs)
                 return fn(e_in, *e_args, **e_kwargs)
-            checked += _same_error_type(lambda s=s: op(s.input, *s.args, **s.kwargs), ember_call, f"F.{name}")
+            checked += _same_error_type(lambda s=s: op(s.input, *s.args, **s.kwargs), ember_call)
     else:
         info = next(i for i in module_db if i.module_cls.__name__ == name)
         for training in (True, False):
@@ -1091,5 +1065,5 @@ def test_torchs_error_inputs(kind, name, variant):
                     return getattr(L.nn, name)(*c_args, **c_kwargs).train(training)(*f_args, **f_kwargs)
                 t_args = ((ci.args, ci.kwargs), f)
                 checked += _same_error_type(lambda a=t_args: run(torch, a),
-                                            lambda a=t_args: run(ember, _to_ember(a, [])), name)
+                                            lambda a=t_args: run(ember, _to_ember(a, [])))
     assert checked or kind == "module", f"no error input of {name} was checked"

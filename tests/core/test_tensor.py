@@ -9,35 +9,17 @@ import numpy as np
 import pytest
 
 import ember
+from tests.oracle import outcome, same_outcome, torch
 
-torch = pytest.importorskip("torch")
+# what same_outcome asks here: an error of torch's very type and message, or torch's value
+SAME_ERROR = dict(raises=True, exact_type=True, message=True, quiet=True)
+SAME_VALUE = dict(raises=False, quiet=True)
 
 
 def _both(fn):
-    """``fn(ember)`` and ``fn(torch)``; each is a value or the raised exception."""
-    out = []
-    for lib in (ember, torch):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out.append(fn(lib))
-        except Exception as e:  # noqa: BLE001 - the error is what gets compared
-            out.append(e)
-    return out
-
-
-def _same_error(fn):
-    e, t = _both(fn)
-    assert isinstance(e, Exception) and isinstance(t, Exception), (e, t)
-    assert type(e) is type(t), (e, t)
-    assert str(e) == str(t).replace("torch.", "ember."), (str(e), str(t))
-
-
-def _same(fn):
-    e, t = _both(fn)
-    assert not isinstance(e, Exception) and not isinstance(t, Exception), (e, t)
-    assert e == t, (e, t)
-    return e
+    """``fn(ember)`` and ``fn(torch)``, warnings silenced; each is a value or the raised exception."""
+    runs = (outcome(lambda: fn(lib), quiet=True) for lib in (ember, torch))
+    return [run.value if run.error is None else run.error for run in runs]
 
 
 # ---------------------------------------------------------------- sizes
@@ -53,8 +35,8 @@ def test_size_and_shape():
 
 
 def test_size_dim_out_of_range():
-    _same_error(lambda L: L.zeros(2, 3).size(2))
-    _same_error(lambda L: L.zeros(2, 3).size(-3))
+    same_outcome(lambda L: L.zeros(2, 3).size(2), **SAME_ERROR)
+    same_outcome(lambda L: L.zeros(2, 3).size(-3), **SAME_ERROR)
 
 
 @pytest.mark.parametrize("expr", [
@@ -79,7 +61,7 @@ def test_size_values():
 
 @pytest.mark.parametrize("bad", ["[2.5]", "[None]", "['a']", "3"])
 def test_size_rejects_non_ints(bad):
-    _same_error(lambda L: L.Size(eval(bad)))
+    same_outcome(lambda L: L.Size(eval(bad)), **SAME_ERROR)
 
 
 # ---------------------------------------------------------------- attributes
@@ -101,7 +83,7 @@ def test_device_objects_like_torch():
         e, t = _both(lambda L: eval(f"L.device({spec})"))
         assert (repr(e), str(e), e.type, e.index) == (repr(t), str(t), t.type, t.index)
     assert ember.device("cuda:1") == "cuda:1" and ember.device("cpu") != ember.device("cuda")
-    _same_error(lambda L: L.device("cuda:-1"))
+    same_outcome(lambda L: L.device("cuda:-1"), **SAME_ERROR)
 
 
 def test_layout_attributes():
@@ -116,14 +98,14 @@ def test_layout_attributes():
 
 # ---------------------------------------------------------------- to Python / NumPy
 def test_item_and_tolist():
-    assert _same(lambda L: L.tensor([1.5]).item()) == 1.5
+    assert same_outcome(lambda L: L.tensor([1.5]).item(), **SAME_VALUE)[0].value == 1.5
     assert type(ember.tensor(3).item()) is int and type(ember.tensor(True).item()) is bool
     assert type(ember.tensor([2.0]).item()) is float
-    _same(lambda L: L.tensor([[1, 2], [3, 4]]).tolist())
-    _same(lambda L: L.tensor(2.5).tolist())
-    _same(lambda L: L.tensor([1.0, 2.0], requires_grad=True).tolist())
-    _same(lambda L: L.zeros(2, 0).tolist())
-    _same_error(lambda L: L.tensor([1.0, 2.0]).item())
+    same_outcome(lambda L: L.tensor([[1, 2], [3, 4]]).tolist(), **SAME_VALUE)
+    same_outcome(lambda L: L.tensor(2.5).tolist(), **SAME_VALUE)
+    same_outcome(lambda L: L.tensor([1.0, 2.0], requires_grad=True).tolist(), **SAME_VALUE)
+    same_outcome(lambda L: L.zeros(2, 0).tolist(), **SAME_VALUE)
+    same_outcome(lambda L: L.tensor([1.0, 2.0]).item(), **SAME_ERROR)
 
 
 def test_numpy_shares_memory():
@@ -136,7 +118,7 @@ def test_numpy_shares_memory():
 
 
 def test_numpy_of_requires_grad_raises():
-    _same_error(lambda L: L.tensor([1.0, 2.0], requires_grad=True).numpy())
+    same_outcome(lambda L: L.tensor([1.0, 2.0], requires_grad=True).numpy(), **SAME_ERROR)
     n = ember.tensor([1.0, 2.0], requires_grad=True).numpy(force=True)
     assert n.tolist() == [1.0, 2.0]
     assert ember.tensor([1.0], requires_grad=True).detach().numpy().tolist() == [1.0]
@@ -156,7 +138,7 @@ def test_from_numpy_shares_memory_and_dtype():
 
 
 def test_from_numpy_errors():
-    _same_error(lambda L: L.from_numpy([1, 2]))
+    same_outcome(lambda L: L.from_numpy([1, 2]), **SAME_ERROR)
 
 
 def test_np_asarray_of_tensor():
@@ -169,8 +151,8 @@ def test_len_iter():
     assert len(ember.zeros(3, 2)) == 3
     rows = list(ember.arange(6.0).reshape(3, 2))
     assert [r.tolist() for r in rows] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
-    _same_error(lambda L: len(L.tensor(1.0)))
-    _same_error(lambda L: iter(L.tensor(1.0)))
+    same_outcome(lambda L: len(L.tensor(1.0)), **SAME_ERROR)
+    same_outcome(lambda L: iter(L.tensor(1.0)), **SAME_ERROR)
 
 
 def test_iter_rows_are_differentiable():
@@ -198,7 +180,7 @@ def test_python_number_protocols(expr):
     "int(L.tensor(float('nan')))",
 ])
 def test_python_number_protocol_errors(expr):
-    _same_error(lambda L: eval(expr))
+    same_outcome(lambda L: eval(expr), **SAME_ERROR)
 
 
 def test_float_of_requires_grad_warns():
@@ -300,7 +282,7 @@ def test_deepcopy_keeps_identity_and_shared_storage():
         a, b, v = copy.deepcopy([x, x, x[2:4]])
         a[2] = 100.0
         return a is b, v.tolist(), x.tolist()
-    assert _same(f) == (True, [100.0, 3.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    assert same_outcome(f, **SAME_VALUE)[0].value == (True, [100.0, 3.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
 
 
 def test_copy_copy_shares_data():
@@ -309,7 +291,7 @@ def test_copy_copy_shares_data():
         (x * x).sum().backward()
         y = copy.copy(x)
         return y is x, y.data_ptr() == x.data_ptr(), y.requires_grad, y.is_leaf, y.grad
-    assert _same(f) == (False, True, True, True, None)
+    assert same_outcome(f, **SAME_VALUE)[0].value == (False, True, True, True, None)
 
 
 @pytest.mark.parametrize("expr", [
@@ -352,7 +334,7 @@ def test_cast_returns_self_when_nothing_changes():
         x = L.tensor([1.5])
         return (x.to(L.float32) is x, x.to("cpu") is x, x.float() is x, x.cpu() is x,
                 x.to(L.float32, copy=True) is x)
-    _same(f)
+    same_outcome(f, **SAME_VALUE)
 
 
 def test_cast_is_differentiable():
@@ -369,7 +351,7 @@ def test_float_to_int_cast_has_no_grad():
     def f(L):
         y = L.tensor([1.5], requires_grad=True).long()
         return y.requires_grad, y.grad_fn
-    _same(f)
+    same_outcome(f, **SAME_VALUE)
 
 
 # ---------------------------------------------------------------- clone / detach / flags
@@ -381,7 +363,7 @@ def test_clone_detach_requires_grad():
         return (c.is_leaf, type(c.grad_fn).__name__, c.data_ptr() == x.data_ptr(),
                 d.requires_grad, d.is_leaf, d.data_ptr() == x.data_ptr(),
                 r.requires_grad, r.requires_grad_(False).requires_grad, x.requires_grad)
-    _same(f)
+    same_outcome(f, **SAME_VALUE)
 
 
 def test_clone_gradient():
@@ -411,7 +393,7 @@ def test_transposes_match_torch(expr):
 
 @pytest.mark.parametrize("expr", ["L.tensor([1.0]).mT", "L.zeros(2, 3, 4).H", "L.tensor([1.0]).H"])
 def test_transpose_errors(expr):
-    _same_error(lambda L: eval(expr))
+    same_outcome(lambda L: eval(expr), **SAME_ERROR)
 
 
 def test_T_on_non_matrix_warns():
@@ -437,8 +419,8 @@ def test_data_attribute():
         d[0] = 7.0
         x.data = L.tensor([3.0, 4.0, 5.0])
         return d.requires_grad, d.is_leaf, x.tolist(), x.requires_grad, x._version
-    _same(f)
-    _same_error(lambda L: setattr(L.tensor([1.0]), "data", [1.0]))
+    same_outcome(f, **SAME_VALUE)
+    same_outcome(lambda L: setattr(L.tensor([1.0]), "data", [1.0]), **SAME_ERROR)
 
 
 # ---------------------------------------------------------------- legacy constructor and extras
@@ -472,7 +454,7 @@ def test_python_protocols_and_metadata(expr):
     "'a' in L.tensor([1, 2])", "f'{L.tensor([2.5]):.3f}'", "f'{L.tensor([2.5, 1.0]):.3f}'",
 ])
 def test_python_protocol_errors(expr):
-    _same_error(lambda L: eval(expr))
+    same_outcome(lambda L: eval(expr), **SAME_ERROR)
 
 
 def test_tensor_from_python_floats_in_float64_is_exact():

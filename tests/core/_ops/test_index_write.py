@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.oracle import check, torch
+from tests.oracle import check, same_outcome, torch
 
 FLOATS = [np.float64, np.float32]
 rng = np.random.default_rng(0)
@@ -256,12 +256,9 @@ BAD = {
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_input_raises_as_torch_does_and_writes_nothing(name):
     call = BAD[name]
-    with pytest.raises(Exception) as torch_error:
-        call(torch, torch.zeros(3, 4))
     x = ember.zeros(3, 4)
-    with pytest.raises(type(torch_error.value)) as ember_error:
-        call(ember, x)
-    assert str(ember_error.value), "an empty message"
+    ours, _ = same_outcome(lambda: call(ember, x), (), lambda: call(torch, torch.zeros(3, 4)), raises=True)
+    assert ours.message, "an empty message"
     assert not x.numpy().any()
 
 

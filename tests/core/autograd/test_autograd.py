@@ -5,76 +5,27 @@ Most tests run the same code with ``L = ember`` and ``L = torch`` (``same``) and
 what comes out: values, ``None``s, flags, names and, for errors, type and message.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 
 import ember
-
-torch = pytest.importorskip("torch")
+from tests.oracle import same_outcome, torch
 
 
 # ---------------------------------------------------------------- helpers
-def _plain(x):
-    """Results made comparable across libraries (tensors become NumPy arrays)."""
-    if isinstance(x, (ember.Tensor, torch.Tensor)):
-        arr = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x.detach().cpu().numpy()
-        return ("tensor", str(x.dtype).split(".")[-1], arr)
-    if isinstance(x, (tuple, list)):
-        return type(x).__name__, [_plain(v) for v in x]
-    if isinstance(x, (ember.Size, torch.Size)):
-        return tuple(x)
-    return x
-
-
-def _assert_plain_equal(a, b, where="result"):
-    if isinstance(a, tuple) and a and a[0] == "tensor":
-        assert isinstance(b, tuple) and b[0] == "tensor", f"{where}: ember gave a tensor, torch {b}"
-        assert a[1] == b[1], f"{where}: dtype {a[1]} != torch {b[1]}"
-        assert a[2].shape == b[2].shape, f"{where}: shape {a[2].shape} != torch {b[2].shape}"
-        np.testing.assert_allclose(a[2], b[2], rtol=1e-6, atol=1e-6, err_msg=where)
-    elif isinstance(a, tuple) and len(a) == 2 and isinstance(a[1], list):
-        assert isinstance(b, tuple) and len(a[1]) == len(b[1]), f"{where}: {a} != torch {b}"
-        for i, (x, y) in enumerate(zip(a[1], b[1])):
-            _assert_plain_equal(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, f"{where}: ember {a!r} != torch {b!r}"
-
-
-def _outcome(fn, lib, device):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return "ok", _plain(fn(lib, device if lib is ember else "cpu"))
-    except Exception as e:  # noqa: BLE001 - the error is the result being compared
-        return "error", type(e), str(e)
-
-
 def same(fn, device="cpu", msg_chars=None, upto=None):
-    """Run ``fn(L, device)`` with ember and torch; both succeed alike or fail alike.
-
-    Error messages must match (``torch.`` read as ``ember.``), in their first
-    ``msg_chars`` characters or up to the text ``upto`` when given.
+    """Run ``fn(L, device)`` with ember and torch (on the CPU): ``tests.oracle.same_outcome``
+    with errors of the very same type and message, in their first ``msg_chars``
+    characters or up to the text ``upto`` when given. Returns ember's value or message.
     """
-    e = _outcome(fn, ember, device)
-    t = _outcome(fn, torch, device)
-    assert e[0] == t[0], f"ember: {e}\ntorch: {t}"
-    if e[0] == "ok":
-        _assert_plain_equal(e[1], t[1])
-        return e[1]
-    assert e[1] is t[1], f"ember raised {e[1].__name__}: {e[2]}\ntorch raised {t[1].__name__}: {t[2]}"
-    if not torch.__version__.startswith("2.13."):
-        return e[2]  # the messages compared are those of the oracle version
-    # torch runs on the CPU: its type names lack the ".cuda" that ember's carry on a GPU
-    emsg = e[2].replace("torch.cuda.", "torch.").replace("torch.", "ember.")
-    tmsg = t[2].replace("torch.", "ember.")
-    if upto is not None:
-        emsg, tmsg = emsg.split(upto)[0], tmsg.split(upto)[0]
-    if msg_chars is not None:
-        emsg, tmsg = emsg[:msg_chars], tmsg[:msg_chars]
-    assert emsg == tmsg, f"ember: {e[2]}\ntorch: {t[2]}"
-    return e[2]
+    def compared(message):
+        return (message.split(upto)[0] if upto else message)[:msg_chars]
+
+    # the messages compared are those of the oracle version
+    ours, _ = same_outcome(lambda: fn(ember, device), (), lambda: fn(torch, "cpu"), exact_type=True,
+                           message=compared if torch.__version__.startswith("2.13.") else None,
+                           tol=dict(rtol=1e-6, atol=1e-6), quiet=True)
+    return ours.value if ours.error is None else ours.message
 
 
 def _x(L, dev, values=(1.0, 2.0, 3.0), rg=True):
@@ -670,8 +621,7 @@ def test_post_accumulate_grad_hook():
         h.remove()
         (x * 3).sum().backward()
         return seen
-    out = same(f)
-    assert len(out[1]) == 2
+    assert len(same(f)) == 2
 
 
 def test_post_accumulate_grad_hook_on_non_leaf_raises():

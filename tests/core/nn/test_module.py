@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.oracle import as_numpy, torch
+from tests.oracle import as_numpy, same_outcome, torch
 
 
 def build(lib):
@@ -139,14 +139,6 @@ def test_load_state_dict_copies_values_into_same_parameters():
     np.testing.assert_array_equal(weight.detach().numpy(), src.seq[0].weight.detach().numpy())
 
 
-def _messages(fn_e, fn_t, exc=RuntimeError):
-    with pytest.raises(exc) as theirs:
-        fn_t()
-    with pytest.raises(exc) as ours:
-        fn_e()
-    return str(ours.value), str(theirs.value).replace("torch.Size", "ember.Size")
-
-
 def test_load_state_dict_strict_error_text_matches_torch():
     e, t = build(ember), build(torch)
     sde, sdt = _sd(ember, e), _sd(torch, t)
@@ -156,8 +148,8 @@ def test_load_state_dict_strict_error_text_matches_torch():
         sd["extra.weight"] = lib.zeros(1)
         sd["seq.0.junk"] = lib.zeros(1)
         sd["blocks.1.weight"] = lib.zeros(3, 3)
-    ours, theirs = _messages(lambda: e.load_state_dict(sde), lambda: t.load_state_dict(sdt))
-    assert ours == theirs
+    ours = same_outcome(lambda: e.load_state_dict(sde), (), lambda: t.load_state_dict(sdt), raises=RuntimeError,
+                        message=True)[0].message
     assert ours.startswith("Error(s) in loading state_dict for Net:\n\tMissing key(s) in state_dict: "
                            '"seq.0.bias", "blocks.3.count". \n\tUnexpected key(s) in state_dict: ')
     assert "size mismatch for blocks.1.weight: copying a param with shape ember.Size([3, 3]) " in ours
@@ -181,8 +173,8 @@ def test_size_mismatch_raises_even_when_not_strict():
     e, t = build(ember), build(torch)
     sde, sdt = _sd(ember, e), _sd(torch, t)
     sde["seq.0.weight"], sdt["seq.0.weight"] = ember.zeros(2), torch.zeros(2)
-    ours, theirs = _messages(lambda: e.load_state_dict(sde, strict=False), lambda: t.load_state_dict(sdt, strict=False))
-    assert ours == theirs
+    same_outcome(lambda: e.load_state_dict(sde, strict=False), (), lambda: t.load_state_dict(sdt, strict=False),
+                 raises=RuntimeError, message=True)
 
 
 def test_load_state_dict_rejects_non_mapping_and_non_tensor():
@@ -386,30 +378,20 @@ def test_get_submodule_parameter_buffer_and_errors():
     assert e.get_parameter("blocks.2.weight") is e.blocks[2].weight
     assert e.get_buffer("seq.0.count") is e.seq[0].count
     for path in ("seq.9", "seq.0.weight.x", "nope"):
-        assert _messages(lambda: e.get_submodule(path), lambda: t.get_submodule(path), AttributeError)[0] == \
-            _messages(lambda: e.get_submodule(path), lambda: t.get_submodule(path), AttributeError)[1]
+        same_outcome(lambda: e.get_submodule(path), (), lambda: t.get_submodule(path), raises=AttributeError,
+                     message=True)
     for path in ("seq.0.count", "seq.0.zzz"):
-        ours, theirs = _messages(lambda: e.get_parameter(path), lambda: t.get_parameter(path), AttributeError)
-        assert ours == theirs
-    ours, theirs = _messages(lambda: e.get_buffer("seq.0.weight"), lambda: t.get_buffer("seq.0.weight"),
-                             AttributeError)
-    assert ours == theirs
+        same_outcome(lambda: e.get_parameter(path), (), lambda: t.get_parameter(path), raises=AttributeError,
+                     message=True)
+    same_outcome(lambda: e.get_buffer("seq.0.weight"), (), lambda: t.get_buffer("seq.0.weight"),
+                 raises=AttributeError, message=True)
 
 
 def test_registration_errors_match_torch():
-    def both(action):
-        ours, theirs = None, None
-        for lib in (ember, torch):
-            m = lib.nn.Module()
-            m.existing = 3
-            with pytest.raises(Exception) as info:
-                action(lib, m)
-            if lib is ember:
-                ours = info
-            else:
-                theirs = info
-        assert type(ours.value) is type(theirs.value)
-        return str(ours.value), str(theirs.value)
+    def module(lib):
+        m = lib.nn.Module()
+        m.existing = 3
+        return m
 
     for action in (
         lambda lib, m: m.register_parameter("a.b", None),
@@ -424,8 +406,8 @@ def test_registration_errors_match_torch():
         lambda lib, m: m.register_buffer("b", 3),
         lambda lib, m: m.register_parameter("p", lib.zeros(2)),
     ):
-        ours, theirs = both(action)
-        assert ours == theirs.replace("torch.nn", "ember.nn").replace("torch Tensor", "ember Tensor"), (ours, theirs)
+        same_outcome(lambda lib: action(lib, module(lib)), raises=True, exact_type=True,
+                     message=lambda text: text.replace("torch Tensor", "ember Tensor"))
 
 
 def test_non_leaf_parameter_rejected():
