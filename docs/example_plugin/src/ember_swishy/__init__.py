@@ -10,7 +10,7 @@ and imports the family's code when a hook is called.
 """
 
 from ember import hookimpl
-from ember.plugins import exports
+from ember.plugins import exports, public
 
 #: The plugins this one needs: ShiftedSoftplus derives from the activation family's
 #: Softplus. Disabling ``activation`` disables this plugin too, with a warning.
@@ -19,16 +19,16 @@ REQUIRES = ("activation",)
 
 @hookimpl
 def ember_register_modules():
-    from .modules import BetaSwish, ShiftedSoftplus
+    from . import modules
 
-    return {"BetaSwish": BetaSwish, "ShiftedSoftplus": ShiftedSoftplus}
+    return public(modules)  # {name: class} for each name of modules.__all__
 
 
 @hookimpl
 def ember_register_functions():
-    from .functional import beta_swish
+    from . import functional
 
-    return {"beta_swish": beta_swish}
+    return public(functional)
 
 
 @hookimpl

@@ -19,6 +19,7 @@ def _beta_swish(xp):
         z = beta * x
         e = xp.exp(-xp.abs(z))
         sigmoid = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        # a float64 beta must not widen a float32 input: torch keeps the input's dtype
         return (x * sigmoid).astype(x.dtype, copy=False)
 
     return beta_swish
