@@ -15,6 +15,7 @@ Adaptive pooling (``adaptive.py``): ``pooling.window_argmax_nd`` and
 ``pooling.adaptive_avg_nd`` / ``pooling.adaptive_avg_nd_adjoint``.
 """
 
+import importlib
 import itertools
 import math
 
@@ -273,32 +274,25 @@ GENERIC_KERNELS = {
 }
 
 
+#: The Cython kernels of the cpu backend: extension -> {op: its function's name}.
+_CYTHON = {
+    "_window": {"pooling.max_nd": "max_pool", "pooling.avg_nd": "avg_pool",
+                "pooling.avg_nd_adjoint": "avg_pool_adjoint", "pooling.unpool_planes": "unpool_planes",
+                "pooling.gather_planes": "gather_planes", "pooling.scatter_planes": "scatter_planes"},
+    "_adaptive": {"pooling.window_argmax_nd": "window_argmax_nd", "pooling.adaptive_avg_nd": "adaptive_avg_nd",
+                  "pooling.adaptive_avg_nd_adjoint": "adaptive_avg_nd_adjoint"},
+}
+
+
 def _cpu_kernels():
     """The Cython kernels, as far as they are built."""
     cpu = {}
-    try:
-        from . import _window
-    except ImportError:  # not built: the generic kernels serve the cpu backend
-        pass
-    else:
-        cpu.update({
-            "pooling.max_nd": _window.max_pool,
-            "pooling.avg_nd": _window.avg_pool,
-            "pooling.avg_nd_adjoint": _window.avg_pool_adjoint,
-            "pooling.unpool_planes": _window.unpool_planes,
-            "pooling.gather_planes": _window.gather_planes,
-            "pooling.scatter_planes": _window.scatter_planes,
-        })
-    try:
-        from . import _adaptive
-    except ImportError:  # not built: the generic kernels serve the cpu backend
-        pass
-    else:
-        cpu.update({
-            "pooling.window_argmax_nd": _adaptive.window_argmax_nd,
-            "pooling.adaptive_avg_nd": _adaptive.adaptive_avg_nd,
-            "pooling.adaptive_avg_nd_adjoint": _adaptive.adaptive_avg_nd_adjoint,
-        })
+    for extension, names in _CYTHON.items():
+        try:
+            module = importlib.import_module(f".{extension}", __package__)
+        except ImportError:  # not built: the generic kernels serve the cpu backend
+            continue
+        cpu.update({op: getattr(module, name) for op, name in names.items()})
     return cpu
 
 
