@@ -27,7 +27,9 @@ def report():
     for info in MANAGER.plugins.values():
         state = "enabled" if info.enabled else (f"failed: {info.error}" if info.error else "disabled")
         origin = "built-in" if info.builtin else "third-party"
-        lines.append(f"  {info.name:<14} {info.distribution} {info.version} ({origin}) {state}")
+        needs = MANAGER.requirements(info.name)
+        needs = f" (requires {', '.join(needs)})" if needs else ""
+        lines.append(f"  {info.name:<14} {info.distribution} {info.version} ({origin}) {state}{needs}")
     lines += ["", f"modules ({len(MANAGER.modules)}):"]
     lines += [f"  ember.nn.{n:<28} [{MANAGER.owner[('module', n)]}]" for n in sorted(MANAGER.modules)]
     lines += ["", f"functions ({len(MANAGER.functions)}):"]
