@@ -162,7 +162,7 @@ def _in_ember_words(text):
 
 
 def same_outcome(fn, inputs=None, torch_fn=None, *, raises=None, errors_only=False, exact_type=False,
-                 family=None, match=None, message=None, tol=None, quiet=False):
+                 family=None, match=None, message=None, tol=None, quiet=False, what="result"):
     """ember does what torch does: both return alike values (``assert_same``), or both
     raise and ember's exception is an instance of torch's type.
 
@@ -185,6 +185,7 @@ def same_outcome(fn, inputs=None, torch_fn=None, *, raises=None, errors_only=Fal
         tol: tolerance of floating values (see ``assert_same``).
         quiet: silence warnings during the calls (by default the test's warning filters
             apply: under ``filterwarnings("error")`` a warning is an error like any other).
+        what: what the case is, for the failure messages.
 
     Returns the two ``Outcome``s, ember's and torch's (ember's is None when it did not run).
     """
@@ -196,28 +197,28 @@ def same_outcome(fn, inputs=None, torch_fn=None, *, raises=None, errors_only=Fal
         ember_call, torch_call = (lambda: fn(*e_in)), (lambda: torch_fn(*t_in))
     theirs = outcome(torch_call, quiet)
     if raises is False:
-        assert theirs.error is None, f"torch {theirs}, the case is there to return"
+        assert theirs.error is None, f"{what}: torch {theirs}, the case is there to return"
     elif raises is not None:
         expected = Exception if raises is True else raises
-        assert isinstance(theirs.error, expected), f"torch {theirs}, the case is there to raise {expected.__name__}"
+        assert isinstance(theirs.error, expected), f"{what}: torch {theirs}, the case is there to raise {expected.__name__}"
     if theirs.error is None and errors_only:
         return None, theirs
     ours = outcome(ember_call, quiet)
-    assert (ours.error is None) == (theirs.error is None), f"ember {ours}\ntorch {theirs}"
+    differ = f"{what}: ember {ours}\ntorch {theirs}"
+    assert (ours.error is None) == (theirs.error is None), differ
     if ours.error is None:
-        assert_same(ours.value, theirs.value, "result", tol)
+        assert_same(ours.value, theirs.value, what, tol)
         return ours, theirs
     wanted = type(theirs.error)
     if family is not None and issubclass(wanted, family):
         wanted = family
-    assert isinstance(ours.error, wanted), f"ember {ours}\ntorch {theirs}"
-    assert not exact_type or type(ours.error) is wanted, f"ember {ours}\ntorch {theirs}"
+    assert isinstance(ours.error, wanted), differ
+    assert not exact_type or type(ours.error) is wanted, differ
     if match is not None:
-        assert re.search(match, str(ours.error)), f"ember's message {str(ours.error)!r} lacks {match!r}"
+        assert re.search(match, ours.message), f"{what}: ember's message {ours.message!r} lacks {match!r}"
     if message is not None:
         part = (lambda text: text) if message is True else message
-        ours_said, theirs_said = (part(_in_ember_words(str(o.error))) for o in (ours, theirs))
-        assert ours_said == theirs_said, f"ember {ours}\ntorch {theirs}"
+        assert part(_in_ember_words(ours.message)) == part(_in_ember_words(theirs.message)), differ
     return ours, theirs
 
 

@@ -23,8 +23,8 @@ import pytest
 import ember
 from tests.conformance import sample_counts
 from tests.conformance.sample_tolerance import tolerance
+from tests.oracle import outcome, same_outcome, torch
 
-torch = pytest.importorskip("torch")
 pytest.importorskip("expecttest")  # torch.testing._internal needs it
 
 with warnings.catch_warnings():
@@ -227,24 +227,16 @@ def _check_sample(op, kind, torch_fn, ember_fn, sample):
     """Raises AssertionError (or ember's own error) naming the difference."""
     what = f"{op.name} {kind} input={_describe(sample.input)} args={str(sample.args)[:100]} kwargs={sample.kwargs}"
     inplace = kind == "inplace"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            t_out = _run(torch_fn, sample.input, sample.args, sample.kwargs, inplace)
-            torch_error = None
-        except Exception as error:  # noqa: BLE001 - torch refuses the sample: ember must too
-            torch_error = error
-        seen = {}
-        e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), seen)
-        try:
-            e_out = _run(ember_fn, e_input, e_args, e_kwargs, inplace)
-        except Exception as error:  # noqa: BLE001
-            if torch_error is not None:
-                return
-            raise AssertionError(f"{what}: ember raised {type(error).__name__}: {error}") from error
-    if torch_error is not None:
-        raise AssertionError(f"{what}: torch refuses it ({type(torch_error).__name__}: "
-                             f"{str(torch_error)[:120]}), ember accepted it")
+    theirs = outcome(lambda: _run(torch_fn, sample.input, sample.args, sample.kwargs, inplace), quiet=True)
+    seen = {}
+    e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), seen)
+    ours = outcome(lambda: _run(ember_fn, e_input, e_args, e_kwargs, inplace), quiet=True)
+    if theirs.error is not None:  # torch refuses the sample: ember must too, with any error
+        assert ours.error is not None, f"{what}: torch refuses it ({str(theirs)[:130]}), ember accepted it"
+        return
+    if ours.error is not None:
+        raise AssertionError(f"{what}: ember {ours}") from ours.error
+    t_out, e_out = theirs.value, ours.value
     values = op.name not in UNDETERMINED
     # e.g. svd: the parts of the output that are unique (|U|, U @ Vh, S), as torch's tests compare them
     process = sample.output_process_fn_grad
@@ -328,24 +320,13 @@ def test_tensor_op_errors_on_torchs_error_inputs(name, variant, kind):
 
 def _check_error(op, torch_fn, ember_fn, sample):
     what = f"{op.name} input={_describe(sample.input)} args={str(sample.args)[:100]} kwargs={sample.kwargs}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            torch_fn(sample.input, *sample.args, **sample.kwargs)
-        except Exception as error:  # noqa: BLE001
-            torch_error = error
-        else:
-            return  # this torch version accepts it: nothing to compare
-        try:
-            e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), {})
-            ember_fn(e_input, *e_args, **e_kwargs)
-        except Exception as error:  # noqa: BLE001
-            assert type(error) is type(torch_error), (
-                f"{what}: ember raised {type(error).__name__}: {error}; torch raises "
-                f"{type(torch_error).__name__}: {str(torch_error)[:150]}")
-        else:
-            raise AssertionError(f"{what}: ember accepted it; torch raises {type(torch_error).__name__}: "
-                                 f"{str(torch_error)[:150]}")
+
+    def ember_call():
+        e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), {})
+        return ember_fn(e_input, *e_args, **e_kwargs)
+    # where this torch version accepts the input there is nothing to compare
+    same_outcome(ember_call, (), lambda: torch_fn(sample.input, *sample.args, **sample.kwargs), errors_only=True,
+                 exact_type=True, quiet=True, what=what)
 
 
 def _check_all(label, samples, check):
