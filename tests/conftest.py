@@ -1,21 +1,45 @@
-"""Shared fixtures: the backends to run on (cuda tests carry the ``cuda`` mark)."""
+"""The backends tests run on: the ``device`` fixture.
+
+A test that takes ``device`` (and every test of a family, see
+tests/plugins/conftest.py) runs once per available backend: cpu, and cuda when
+CuPy sees a GPU. ``EMBER_TEST_DEVICES=cpu,cuda`` (comma-separated names) sets
+the list instead. With cpu alone nothing is parametrized, so a machine without
+a GPU collects no cuda variants; cuda variants carry the ``cuda`` mark
+(``-m "not cuda"`` leaves them out).
+"""
+
+import functools
+import os
 
 import pytest
 
 import ember
 
 
-def _backends():
-    params = [pytest.param("cpu", id="cpu")]
-    params.append(pytest.param("cuda", id="cuda", marks=[
-        pytest.mark.cuda,
-        pytest.mark.skipif(not ember.cuda.is_available(), reason="needs CuPy and a GPU"),
-    ]))
-    return params
+def backends(requested=None, gpu=None):
+    """The device names to run on: ``requested`` (default: ``$EMBER_TEST_DEVICES``) when
+    given, else cpu and, when ``gpu`` (default: ``ember.cuda.is_available()``), cuda."""
+    requested = os.environ.get("EMBER_TEST_DEVICES", "") if requested is None else requested
+    if requested.strip():
+        return [name.strip() for name in requested.split(",") if name.strip()]
+    return ["cpu", "cuda"] if (_gpu() if gpu is None else gpu) else ["cpu"]
 
 
-@pytest.fixture(params=_backends())
+@functools.cache
+def _gpu():
+    return ember.cuda.is_available()
+
+
+@pytest.fixture
 def device(request):
-    """Each available backend's device name in turn."""
-    return request.param
+    """The device this test runs ember on (``"cpu"`` unless parametrized)."""
+    return getattr(request, "param", "cpu")
 
+
+def pytest_generate_tests(metafunc):
+    """Tests that use ``device`` run once per backend when there is more than cpu."""
+    names = backends()
+    if "device" in metafunc.fixturenames and names != ["cpu"]:
+        params = [pytest.param(name, id=name, marks=[pytest.mark.cuda] if name.startswith("cuda") else [])
+                  for name in names]
+        metafunc.parametrize("device", params, indirect=True)

@@ -1,0 +1,12 @@
+"""Every family's tests run on every backend (tests/conftest.py's ``device``):
+``tests.oracle.check`` and ``same_outcome``'s inputs go to the test's device."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _oracle_on_the_test_device(device):
+    from tests.oracle import on_device
+
+    with on_device(device):
+        yield
