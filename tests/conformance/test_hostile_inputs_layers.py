@@ -1023,12 +1023,6 @@ def _has_complex(x):
     return isinstance(x, complex)
 
 
-def _same_error_type(torch_call, ember_call):
-    """1 when torch refuses the call (and ember raises an exception of torch's type), else 0."""
-    ours, _ = same_outcome(ember_call, (), torch_call, errors_only=True, quiet=True)
-    return int(ours is not None)
-
-
 @pytest.mark.parametrize("kind, name, variant", _torch_error_cases(),
                          ids=lambda v: v if isinstance(v, str) and v else "-")
 def test_torchs_error_inputs(kind, name, variant):
@@ -1048,7 +1042,10 @@ def test_torchs_error_inputs(kind, name, variant):
                 if name in WEIGHT_FIRST:
                     return fn(e_args[0], e_in, *e_args[1:], **e_kwargs)
                 return fn(e_in, *e_args, **e_kwargs)
-            checked += _same_error_type(lambda s=s: op(s.input, *s.args, **s.kwargs), ember_call)
+            # where this torch accepts the input there is nothing to compare: ember does not run
+            ours, _ = same_outcome(ember_call, (), lambda s=s: op(s.input, *s.args, **s.kwargs), errors_only=True,
+                                   quiet=True)
+            checked += ours is not None
     else:
         info = next(i for i in module_db if i.module_cls.__name__ == name)
         for training in (True, False):
@@ -1064,6 +1061,6 @@ def test_torchs_error_inputs(kind, name, variant):
                     (c_args, c_kwargs), (f_args, f_kwargs) = args
                     return getattr(L.nn, name)(*c_args, **c_kwargs).train(training)(*f_args, **f_kwargs)
                 t_args = ((ci.args, ci.kwargs), f)
-                checked += _same_error_type(lambda a=t_args: run(torch, a),
-                                            lambda a=t_args: run(ember, _to_ember(a, [])))
+                same_outcome(lambda a=t_args: run(ember, _to_ember(a, [])), (), lambda a=t_args: run(torch, a),
+                             errors_only=True, quiet=True)
     assert checked or kind == "module", f"no error input of {name} was checked"
