@@ -41,7 +41,7 @@ _device = "cpu"
 
 @contextlib.contextmanager
 def on_device(name):
-    """Within the block, ``check`` runs ember on the device ``name``."""
+    """Within the block, ``check`` and ``same_outcome``'s inputs put ember's tensors on the device ``name``."""
     global _device
     before, _device = _device, name
     try:
@@ -51,7 +51,7 @@ def on_device(name):
 
 
 def current_device():
-    """The device ``check`` runs ember on (``"cpu"`` outside ``on_device``)."""
+    """The device ember runs on in ``check`` (``"cpu"`` outside ``on_device``)."""
     return _device
 
 
@@ -61,6 +61,7 @@ def tol(dtype):
 
 
 def to_ember(x, requires_grad, device="cpu"):
+    """A NumPy array as an ember tensor on ``device`` (floating ones requiring grad when asked); anything else as is."""
     if isinstance(x, np.ndarray):
         t = ember.tensor(x, device=device)
         return t.requires_grad_() if requires_grad and x.dtype.kind == "f" else t
@@ -68,6 +69,7 @@ def to_ember(x, requires_grad, device="cpu"):
 
 
 def to_torch(x, requires_grad):
+    """A NumPy array as a torch tensor of a copy (floating ones requiring grad when asked); anything else as is."""
     if isinstance(x, np.ndarray):
         t = torch.from_numpy(x.copy())
         return t.requires_grad_() if requires_grad and x.dtype.kind == "f" else t
@@ -75,6 +77,7 @@ def to_torch(x, requires_grad):
 
 
 def as_numpy(t):
+    """An ember or torch tensor's values as a NumPy array, on the host."""
     if isinstance(t, ember.Tensor):
         return t.detach().cpu().numpy()
     return t.detach().numpy(force=True)
@@ -123,8 +126,8 @@ def assert_same(e, t, what="output", tol=None):
         assert both_nan or e == t, f"{what}: {e!r} != torch {t!r}"
 
 
-def _assert_close(a, b, tol_, what):
-    bounds = tol(a.dtype) if tol_ is None or a.dtype.kind not in "fc" else tol_
+def _assert_close(a, b, bounds, what):
+    bounds = bounds if bounds is not None and a.dtype.kind in "fc" else tol(a.dtype)
     np.testing.assert_allclose(a, b, **bounds, equal_nan=True, err_msg=what)
 
 
@@ -200,26 +203,30 @@ def same_outcome(fn, inputs=None, torch_fn=None, *, raises=None, errors_only=Fal
         assert theirs.error is None, f"{what}: torch {theirs}, the case is there to return"
     elif raises is not None:
         expected = Exception if raises is True else raises
-        assert isinstance(theirs.error, expected), f"{what}: torch {theirs}, the case is there to raise {expected.__name__}"
+        assert isinstance(theirs.error, expected), f"{what}: torch {theirs}, the case raises {expected.__name__}"
     if theirs.error is None and errors_only:
         return None, theirs
     ours = outcome(ember_call, quiet)
-    differ = f"{what}: ember {ours}\ntorch {theirs}"
-    assert (ours.error is None) == (theirs.error is None), differ
+    assert (ours.error is None) == (theirs.error is None), _differ(what, ours, theirs)
     if ours.error is None:
         assert_same(ours.value, theirs.value, what, tol)
         return ours, theirs
     wanted = type(theirs.error)
     if family is not None and issubclass(wanted, family):
         wanted = family
-    assert isinstance(ours.error, wanted), differ
-    assert not exact_type or type(ours.error) is wanted, differ
+    assert isinstance(ours.error, wanted), _differ(what, ours, theirs)
+    assert not exact_type or type(ours.error) is wanted, _differ(what, ours, theirs)
     if match is not None:
         assert re.search(match, ours.message), f"{what}: ember's message {ours.message!r} lacks {match!r}"
     if message is not None:
         part = (lambda text: text) if message is True else message
-        assert part(_in_ember_words(ours.message)) == part(_in_ember_words(theirs.message)), differ
+        assert part(_in_ember_words(ours.message)) == part(_in_ember_words(theirs.message)), (
+            _differ(what, ours, theirs))
     return ours, theirs
+
+
+def _differ(what, ours, theirs):
+    return f"{what}: ember {ours}\ntorch {theirs}"
 
 
 def _flat(out):
