@@ -37,9 +37,18 @@ def device(request):
 
 
 def pytest_generate_tests(metafunc):
-    """Tests that use ``device`` run once per backend when there is more than cpu."""
+    """Tests that use ``device`` run once per backend when there is more than cpu
+    (a test that parametrizes an argument named ``device`` itself keeps its values)."""
     names = backends()
-    if "device" in metafunc.fixturenames and names != ["cpu"]:
+    if "device" in metafunc.fixturenames and names != ["cpu"] and not _parametrizes_device(metafunc):
         params = [pytest.param(name, id=name, marks=[pytest.mark.cuda] if name.startswith("cuda") else [])
                   for name in names]
         metafunc.parametrize("device", params, indirect=True)
+
+
+def _parametrizes_device(metafunc):
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "device" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False

@@ -2,6 +2,8 @@
 one variant of each test per device, and the oracle running ember on the test's device
 (tests/plugins/conftest.py). A fake second device stands in for a GPU."""
 
+import types
+
 import numpy as np
 import pytest
 
@@ -13,8 +15,9 @@ from tests.conftest import backends
 class _Metafunc:
     """What ``conftest.pytest_generate_tests`` sees of a test, recording the parametrization it asks for."""
 
-    def __init__(self, fixturenames):
+    def __init__(self, fixturenames, marks=()):
         self.fixturenames = fixturenames
+        self.definition = types.SimpleNamespace(iter_markers=lambda name: [m for m in marks if m.name == name])
         self.calls = []
 
     def parametrize(self, argnames, argvalues, indirect=False):
@@ -45,9 +48,10 @@ def test_a_second_device_gives_every_test_that_uses_device_a_variant(monkeypatch
     assert argnames == "device" and indirect
     assert [(p.id, p.values) for p in params] == [("cpu", ("cpu",)), ("fake", ("fake",)), ("cuda", ("cuda",))]
     assert [[m.name for m in p.marks] for p in params] == [[], [], ["cuda"]]
-    untouched = _Metafunc(["dtype"])
-    conftest.pytest_generate_tests(untouched)
-    assert untouched.calls == []
+    for untouched in (_Metafunc(["dtype"]),
+                      _Metafunc(["device"], [pytest.mark.parametrize("dtype, device", [(1, "xyz")]).mark])):
+        conftest.pytest_generate_tests(untouched)
+        assert untouched.calls == []
 
 
 def test_the_oracle_runs_ember_on_the_test_device(device):
