@@ -193,7 +193,7 @@ def test_python_m_ember_lists_the_plugin_and_its_kernels():
     report = subprocess.run([sys.executable, "-m", "ember"], capture_output=True, text=True, timeout=120,
                             check=True).stdout
     rows = {line.split()[0]: line.split()[1:] for line in report.splitlines() if line.strip()}
-    assert rows["swishy"] == ["ember-swishy", "0.1.0", "(third-party)", "enabled"]
+    assert rows["swishy"] == ["ember-swishy", "0.1.0", "(third-party)", "enabled", "(requires", "activation)"]
     assert "ember.nn.BetaSwish" in report and "ember.nn.functional.beta_swish" in report
 
 
