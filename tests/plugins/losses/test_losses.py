@@ -19,9 +19,9 @@ def F(x):
 
 
 def const(x, arr):
-    """``arr`` as a constant tensor of ``x``'s library (weights, fixed targets)."""
+    """``arr`` as a constant tensor of ``x``'s library, on ``x``'s device (weights, fixed targets)."""
     if isinstance(x, ember.Tensor):
-        return ember.tensor(arr)
+        return ember.tensor(arr, device=x.device)
     return torch.from_numpy(np.array(arr))
 
 

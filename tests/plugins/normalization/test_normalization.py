@@ -68,7 +68,7 @@ def test_batch_norm_eval_functional(shape, affine, dtype):
 
     def fn(x, w=None, b=None):
         if isinstance(x, ember.Tensor):
-            return EF.batch_norm(x, ember.tensor(rm), ember.tensor(rv), w, b, False, 0.1, 1e-3)
+            return EF.batch_norm(x, ember.tensor(rm, device=x.device), ember.tensor(rv, device=x.device), w, b, False, 0.1, 1e-3)
         return TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b, False, 0.1, 1e-3)
 
     check(fn, inputs, **_opts(shape, dtype))
