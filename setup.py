@@ -88,6 +88,10 @@ if _NATIVE:
     _OPENMP_COMPILE.append(_NATIVE_FLAG[_HOST])
 _OPENMP_LINK = ["-fopenmp"]
 
+# Where cimports are looked up: the folder of ember_cython.pxd, the header that
+# every kernel file (backends/cpu and plugins/<family>) cimports by that name.
+CYTHON_INCLUDE_PATH = ["backends/cpu"]
+
 
 def _build_mode_changed():
     """True when the directives or flags differ from the previous build.
@@ -150,5 +154,6 @@ setup(
     package_dir=PACKAGE_ROOTS,
     packages=_packages(),
     ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES,
-                          force=_build_mode_changed(), nthreads=os.cpu_count() or 1),
+                          include_path=CYTHON_INCLUDE_PATH, force=_build_mode_changed(),
+                          nthreads=os.cpu_count() or 1),
 )

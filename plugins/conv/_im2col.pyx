@@ -1,4 +1,3 @@
-# cython: language_level=3
 """im2col / col2im on the CPU, one N-d kernel pair (1-d and 2-d are 3-d with
 singleton leading spatial dims), parallel over the (batch, channel) planes.
 
@@ -13,9 +12,11 @@ Layouts: image ``(N, C, *in_sp)``, columns ``(N, C*prod(k), prod(out_sp))``:
 row ``c*K + kidx`` holds tap ``kidx`` of channel ``c`` for every block.
 """
 
+from cython.parallel cimport prange
+
+from ember_cython cimport floating, imax, imin, num_threads_for, pad3, size_of
+
 import numpy as np
-from cython.parallel import prange
-from cython cimport floating
 
 
 cdef struct Geom:
@@ -37,16 +38,9 @@ cdef inline Py_ssize_t _ceil_div(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 cdef inline void _w_range(Py_ssize_t iw0, Py_ssize_t sW, Py_ssize_t W, Py_ssize_t OW,
                           Py_ssize_t* lo, Py_ssize_t* hi) noexcept nogil:
     """Block columns ``ow`` in [lo, hi) read inside the row: 0 <= iw0 + ow*sW < W."""
-    cdef Py_ssize_t a = _ceil_div(-iw0, sW)
-    cdef Py_ssize_t b = _ceil_div(W - iw0, sW)
-    if a < 0:
-        a = 0
-    if b > OW:
-        b = OW
-    if b < a:
-        b = a
+    cdef Py_ssize_t a = imax(_ceil_div(-iw0, sW), 0)
     lo[0] = a
-    hi[0] = b
+    hi[0] = imax(imin(_ceil_div(W - iw0, sW), OW), a)
 
 
 cdef void _im2col_plane(const floating* src, floating* dst, Geom g) noexcept nogil:
@@ -111,40 +105,29 @@ cdef void _col2im_plane(const floating* src, floating* dst, Geom g) noexcept nog
                         col += g.OW
 
 
-# Below this many column elements (8 MiB of float32) one thread does the work.
-# Convolutions feed im2col a few samples at a time, each chunk followed by a
-# BLAS call: NumPy's BLAS threads keep spinning for a while after a GEMM, and an
-# OpenMP team started then waits on a core they hold, so small and medium calls
-# are faster (and far steadier on a busy machine) on the calling thread alone.
-cdef Py_ssize_t _PARALLEL_MIN = 1 << 21
+# Convolutions call these kernels between BLAS products, whose threads keep
+# spinning on the cores for a while after each product; a team started then waits
+# for them (conv2d forward on (32, 16, 32, 32) ran 20% slower with its chunks of
+# 1M column elements on two threads).  So the thread policy counts 64 column
+# elements as one unit of work: one thread below 2M elements, from where the copy
+# itself runs faster on two threads.
+cdef enum:
+    _COLUMN_ELEMENTS_PER_WORK = 64
 
 
-def set_parallel_threshold(Py_ssize_t n):
-    """Set the column-element count from which the kernels use OpenMP threads
-    (for tuning); returns the previous value."""
-    global _PARALLEL_MIN
-    old = _PARALLEL_MIN
-    _PARALLEL_MIN = max(n, 0)
-    return old
-
-
-cdef void _im2col_all(const floating[:, ::1] src, floating[:, ::1] dst, Geom g) noexcept nogil:
+cdef void _im2col_all(const floating[:, ::1] src, floating[:, ::1] dst, Geom g) noexcept:
     cdef Py_ssize_t p, n = src.shape[0]
-    if n > 1 and n * dst.shape[1] >= _PARALLEL_MIN:
-        for p in prange(n, schedule="static"):
-            _im2col_plane(&src[p, 0], &dst[p, 0], g)
-    else:
-        for p in range(n):
+    cdef int threads = num_threads_for(n, n * dst.shape[1] // _COLUMN_ELEMENTS_PER_WORK)
+    with nogil:
+        for p in prange(n, schedule="static", num_threads=threads):
             _im2col_plane(&src[p, 0], &dst[p, 0], g)
 
 
-cdef void _col2im_all(const floating[:, ::1] src, floating[:, ::1] dst, Geom g) noexcept nogil:
+cdef void _col2im_all(const floating[:, ::1] src, floating[:, ::1] dst, Geom g) noexcept:
     cdef Py_ssize_t p, n = src.shape[0]
-    if n > 1 and n * src.shape[1] >= _PARALLEL_MIN:
-        for p in prange(n, schedule="static"):
-            _col2im_plane(&src[p, 0], &dst[p, 0], g)
-    else:
-        for p in range(n):
+    cdef int threads = num_threads_for(n, n * src.shape[1] // _COLUMN_ELEMENTS_PER_WORK)
+    with nogil:
+        for p in prange(n, schedule="static", num_threads=threads):
             _col2im_plane(&src[p, 0], &dst[p, 0], g)
 
 
@@ -153,10 +136,8 @@ def _geometry(in_sp, out_sp, k, d, p, s):
     nd = len(in_sp)
     if not 1 <= nd <= 3 or not all(len(t) == nd for t in (out_sp, k, d, p, s)):
         raise ValueError("im2col: geometry tuples must all have 1, 2 or 3 entries")
-    pad = 3 - nd
-    vals = [tuple([1] * pad + [int(v) for v in t]) for t in (in_sp, out_sp, k, d)]
-    vals += [tuple([0] * pad + [int(v) for v in p]), tuple([1] * pad + [int(v) for v in s])]
-    (ins, outs, ks, ds, ps, ss) = vals
+    ins, outs, ks, ds = pad3(in_sp, 1), pad3(out_sp, 1), pad3(k, 1), pad3(d, 1)
+    ps, ss = pad3(p, 0), pad3(s, 1)
     if min(ins) < 0 or min(outs) < 0 or min(ks) < 1 or min(ds) < 1 or min(ss) < 1 or min(ps) < 0:
         raise ValueError(f"im2col: invalid geometry {in_sp}, {out_sp}, {k}, {d}, {p}, {s}")
     cdef Geom g
@@ -174,13 +155,6 @@ def _work_dtype(dtype):
     return np.float32 if dtype == np.float16 else np.float64
 
 
-def _prod(t):
-    n = 1
-    for v in t:
-        n *= int(v)
-    return n
-
-
 def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
     """``(N, C, *in_sp)`` image -> ``(N, C*prod(k), prod(out_sp))`` columns, written
     into ``out`` (C-contiguous, that many elements, the image's float dtype) when given."""
@@ -189,10 +163,10 @@ def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
     if x.ndim != nd + 2 or tuple(x.shape[2:]) != tuple(int(v) for v in in_sp):
         raise ValueError(f"im2col: image of shape {x.shape} does not match spatial size {in_sp}")
     N, C = x.shape[0], x.shape[1]
-    K, L = _prod(k), _prod(out_sp)
+    K, L = size_of(k), size_of(out_sp)
     dtype = x.dtype
     work = x if dtype == np.float32 or dtype == np.float64 else x.astype(_work_dtype(dtype))
-    src = np.ascontiguousarray(work).reshape(N * C, _prod(in_sp))
+    src = np.ascontiguousarray(work).reshape(N * C, size_of(in_sp))
     if out is None:
         out = np.empty((N * C, K * L), dtype=work.dtype)
     elif (not isinstance(out, np.ndarray) or out.dtype != work.dtype or out.size != N * C * K * L
@@ -213,7 +187,7 @@ def col2im(cols, in_sp, out_sp, k, d, p, s):
     """``(N, C*prod(k), prod(out_sp))`` columns -> ``(N, C, *in_sp)`` image, summing
     overlapping taps (the adjoint of :func:`im2col`)."""
     cdef Geom g = _geometry(in_sp, out_sp, k, d, p, s)
-    K, L = _prod(k), _prod(out_sp)
+    K, L = size_of(k), size_of(out_sp)
     if cols.ndim != 3 or cols.shape[2] != L or cols.shape[1] % K:
         raise ValueError(f"col2im: columns of shape {cols.shape} do not match kernel {k} "
                          f"and {L} blocks")
@@ -221,7 +195,7 @@ def col2im(cols, in_sp, out_sp, k, d, p, s):
     dtype = cols.dtype
     work = cols if dtype == np.float32 or dtype == np.float64 else cols.astype(_work_dtype(dtype))
     src = np.ascontiguousarray(work).reshape(N * C, K * L)
-    out = np.empty((N * C, _prod(in_sp)), dtype=work.dtype)
+    out = np.empty((N * C, size_of(in_sp)), dtype=work.dtype)
     if N * C:
         if K * L == 0:
             out.fill(0)

@@ -26,17 +26,17 @@ Compiler directives are set once in setup.py.  As with every OpenMP kernel,
 a forked child hangs in a parallel call once the parent has made one: start
 worker processes with ``spawn`` or ``forkserver``.
 """
-from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, NAN, exp, expf, log, logf
-from libc.stdint cimport int64_t
+
+from ember_cython cimport LIBM_CALL_WORK, floating, index_t, num_threads_for
 
 import numpy as np
 
-# Below this many cells of the dynamic programme (sum over the batch of
-# T * (2S + 1)) the batch runs on one thread: starting the team costs more.
+# The thread policy's work per cell of the dynamic programme: about two libm
+# calls (a log and an exp).
 cdef enum:
-    _PARALLEL_MIN_CELLS = 2048
+    _CELL_WORK = 2 * LIBM_CALL_WORK
 
 
 cdef inline floating _exp(floating x) noexcept nogil:
@@ -84,7 +84,7 @@ cdef inline floating _lse2(floating a, floating b) noexcept nogil:
     return b + _log1p(_exp0(a - b))
 
 
-cdef inline int64_t _label(const int64_t* tgt, Py_ssize_t s, int64_t blank) noexcept nogil:
+cdef inline index_t _label(const index_t* tgt, Py_ssize_t s, index_t blank) noexcept nogil:
     """Label at position ``s`` of the extended sequence (blanks at even s)."""
     if s % 2 == 0:
         return blank
@@ -95,15 +95,15 @@ cdef inline int64_t _label(const int64_t* tgt, Py_ssize_t s, int64_t blank) noex
 # nogil cores, one batch item each.  ``lp`` and ``g`` point at [0, b, 0] of a
 # (T, N, C) array (time rows ``row`` elements apart); ``la`` at log_alpha[b].
 
-cdef void _alpha_one(const floating* lp, Py_ssize_t row, const int64_t* tgt,
-                     Py_ssize_t il, Py_ssize_t tl, int64_t blank,
+cdef void _alpha_one(const floating* lp, Py_ssize_t row, const index_t* tgt,
+                     Py_ssize_t il, Py_ssize_t tl, index_t blank,
                      floating* la, Py_ssize_t L, floating* nll) noexcept nogil:
     cdef Py_ssize_t t, s, S2 = 2 * tl + 1
     cdef floating a2, a3, l1, l2
     cdef floating* prev
     cdef floating* cur
     cdef const floating* p
-    cdef int64_t c
+    cdef index_t c
     if il == 0:
         # no frames: only the empty target is (trivially) emitted
         l1 = 0 if tl == 0 else -INFINITY
@@ -135,8 +135,8 @@ cdef void _alpha_one(const floating* lp, Py_ssize_t row, const int64_t* tgt,
 
 
 cdef void _grad_one(floating gr, const floating* lp, Py_ssize_t row,
-                    Py_ssize_t T, Py_ssize_t C, const int64_t* tgt,
-                    Py_ssize_t il, Py_ssize_t tl, int64_t blank,
+                    Py_ssize_t T, Py_ssize_t C, const index_t* tgt,
+                    Py_ssize_t il, Py_ssize_t tl, index_t blank,
                     const floating* la, Py_ssize_t L, floating nll,
                     bint zero_infinity, floating* beta, floating* g) noexcept nogil:
     cdef Py_ssize_t t, s, k, S2 = 2 * tl + 1
@@ -146,7 +146,7 @@ cdef void _grad_one(floating gr, const floating* lp, Py_ssize_t row,
     cdef floating* gt
     cdef const floating* p
     cdef const floating* at
-    cdef int64_t c
+    cdef index_t c
     if zero_infinity and nll == INFINITY:
         il = 0          # the whole item gets a zero gradient
     if il > 0 and not (nll < INFINITY):
@@ -204,24 +204,24 @@ cdef void _grad_one(floating gr, const floating* lp, Py_ssize_t row,
 
 
 cdef void _forward_batch(const floating* lp, Py_ssize_t N, Py_ssize_t C,
-                         const int64_t* tgt, const int64_t* off,
-                         const int64_t* il, const int64_t* tl, int64_t blank,
+                         const index_t* tgt, const index_t* off,
+                         const index_t* il, const index_t* tl, index_t blank,
                          floating* la, Py_ssize_t T, Py_ssize_t L,
-                         floating* nll, bint threads) noexcept nogil:
+                         floating* nll, int threads) noexcept nogil:
     cdef Py_ssize_t b
-    for b in prange(N, schedule="static", use_threads_if=threads):
+    for b in prange(N, schedule="static", num_threads=threads):
         _alpha_one(lp + b * C, N * C, tgt + off[b], il[b], tl[b], blank,
                    la + b * T * L, L, nll + b)
 
 
 cdef void _backward_batch(const floating* go, const floating* lp, Py_ssize_t T,
-                          Py_ssize_t N, Py_ssize_t C, const int64_t* tgt,
-                          const int64_t* off, const int64_t* il,
-                          const int64_t* tl, int64_t blank, const floating* la,
+                          Py_ssize_t N, Py_ssize_t C, const index_t* tgt,
+                          const index_t* off, const index_t* il,
+                          const index_t* tl, index_t blank, const floating* la,
                           Py_ssize_t L, const floating* nll, bint zero_infinity,
-                          floating* beta, floating* g, bint threads) noexcept nogil:
+                          floating* beta, floating* g, int threads) noexcept nogil:
     cdef Py_ssize_t b
-    for b in prange(N, schedule="static", use_threads_if=threads):
+    for b in prange(N, schedule="static", num_threads=threads):
         _grad_one(go[b], lp + b * C, N * C, T, C, tgt + off[b], il[b], tl[b],
                   blank, la + b * T * L, L, nll[b], zero_infinity,
                   beta + 2 * b * L, g + b * C)
@@ -231,13 +231,13 @@ cdef void _backward_batch(const floating* go, const floating* lp, Py_ssize_t T,
 # Argument checks (GIL held): everything the cores index with.
 
 cdef Py_ssize_t _check(Py_ssize_t T, Py_ssize_t N, Py_ssize_t C,
-                       const int64_t[::1] targets, const int64_t[::1] offsets,
-                       const int64_t[::1] input_lengths,
-                       const int64_t[::1] target_lengths, int64_t blank,
+                       const index_t[::1] targets, const index_t[::1] offsets,
+                       const index_t[::1] input_lengths,
+                       const index_t[::1] target_lengths, index_t blank,
                        Py_ssize_t L) except -1:
     """Validate the index arguments; return the number of DP cells."""
     cdef Py_ssize_t b, j, n_tg = targets.shape[0]
-    cdef int64_t o, n, v
+    cdef index_t o, n, v
     cdef Py_ssize_t cells = 0
     if offsets.shape[0] != N or input_lengths.shape[0] != N \
             or target_lengths.shape[0] != N:
@@ -272,9 +272,9 @@ cdef Py_ssize_t _check(Py_ssize_t T, Py_ssize_t N, Py_ssize_t C,
     return cells
 
 
-def ctc_forward(const floating[:, :, ::1] log_probs, const int64_t[::1] targets,
-                const int64_t[::1] offsets, const int64_t[::1] input_lengths,
-                const int64_t[::1] target_lengths, int64_t blank,
+def ctc_forward(const floating[:, :, ::1] log_probs, const index_t[::1] targets,
+                const index_t[::1] offsets, const index_t[::1] input_lengths,
+                const index_t[::1] target_lengths, index_t blank,
                 floating[:, :, ::1] log_alpha, floating[::1] nll):
     """Fill ``log_alpha`` (N, T, L) and ``nll`` (N,) = -log p(target | input).
 
@@ -290,7 +290,7 @@ def ctc_forward(const floating[:, :, ::1] log_probs, const int64_t[::1] targets,
         return
     cdef Py_ssize_t cells = _check(T, N, C, targets, offsets, input_lengths,
                                    target_lengths, blank, L)
-    cdef bint threads = N > 1 and cells >= _PARALLEL_MIN_CELLS
+    cdef int threads = num_threads_for(N, cells * _CELL_WORK)
     with nogil:
         _forward_batch(&log_probs[0, 0, 0], N, C, &targets[0] if targets.shape[0] else NULL,
                        &offsets[0], &input_lengths[0], &target_lengths[0], blank,
@@ -298,9 +298,9 @@ def ctc_forward(const floating[:, :, ::1] log_probs, const int64_t[::1] targets,
 
 
 def ctc_backward(const floating[::1] grad_out, const floating[:, :, ::1] log_probs,
-                 const int64_t[::1] targets, const int64_t[::1] offsets,
-                 const int64_t[::1] input_lengths, const int64_t[::1] target_lengths,
-                 int64_t blank, const floating[:, :, ::1] log_alpha,
+                 const index_t[::1] targets, const index_t[::1] offsets,
+                 const index_t[::1] input_lengths, const index_t[::1] target_lengths,
+                 index_t blank, const floating[:, :, ::1] log_alpha,
                  const floating[::1] nll, bint zero_infinity,
                  floating[:, :, ::1] grad):
     """Fill ``grad`` (T, N, C) with the gradient of ``sum(grad_out * nll)``.
@@ -321,7 +321,7 @@ def ctc_backward(const floating[::1] grad_out, const floating[:, :, ::1] log_pro
         return
     cdef Py_ssize_t cells = _check(T, N, C, targets, offsets, input_lengths,
                                    target_lengths, blank, L)
-    cdef bint threads = N > 1 and cells >= _PARALLEL_MIN_CELLS
+    cdef int threads = num_threads_for(N, cells * _CELL_WORK)
     # two rows of beta per batch item
     if floating is float:
         beta_arr = np.empty((N, 2, L), dtype=np.float32)

@@ -9,21 +9,12 @@ Sums are accumulated in double (also for float32 data), shifted by one sample of
 the channel so that a large mean does not cancel the variance away.
 """
 
-from cython.parallel import prange, threadid
-from cython cimport floating
+from cython.parallel cimport prange, threadid
 from libc.math cimport sqrt
-from openmp cimport omp_get_max_threads
+
+from ember_cython cimport floating, num_threads_for
 
 import numpy as np
-
-# below this many elements one thread does the work: starting (and, on a busy
-# machine, waiting for) a team costs more than the arithmetic
-DEF SMALL = 32768
-
-
-cdef int _threads(Py_ssize_t size) noexcept nogil:
-    return 1 if size < SMALL else omp_get_max_threads()
-
 
 cdef void _moments(const floating* x, Py_ssize_t A, Py_ssize_t stride, Py_ssize_t B,
                    double* mean, double* var) noexcept nogil:
@@ -97,7 +88,7 @@ def _forward(const floating[:, :, ::1] x, const floating[::1] w, const floating[
     cdef floating scale, shift, mf
     cdef const floating* xr
     cdef floating* yr
-    cdef int nt = _threads(A * C * B)
+    cdef int nt = num_threads_for(C, A * C * B)
     with nogil:
         for c in prange(C, schedule="static", num_threads=nt):
             _moments(&x[0, c, 0], A, C * B, B, &mean[c], &var[c])
@@ -121,7 +112,7 @@ def _backward(const floating[:, :, ::1] g, const floating[:, :, ::1] x, const do
     cdef const floating* xr
     cdef const floating* gr
     cdef floating* dr
-    cdef int nt = _threads(A * C * B)
+    cdef int nt = num_threads_for(C, A * C * B)
     with nogil:
         for c in prange(C, schedule="static", num_threads=nt):
             sg = 0
@@ -296,7 +287,7 @@ def _group_forward_all(const floating[:, :, ::1] x, const floating[::1] w,
                        double[::1] mean, double[::1] var, double eps, Py_ssize_t G):
     # x, y: (N*G, K, S)
     cdef Py_ssize_t R = x.shape[0], K = x.shape[1], S = x.shape[2], r
-    cdef int nt = _threads(R * K * S)
+    cdef int nt = num_threads_for(R, R * K * S)
     with nogil:
         for r in prange(R, schedule="static", num_threads=nt):
             _group_forward(&x[r, 0, 0], &y[r, 0, 0], K, S, &w[(r % G) * K], &bias[(r % G) * K],
@@ -359,7 +350,7 @@ def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
     mean = _vector(mean, 0, rows, np.float64, "mean")
     var = _vector(var, 0, rows, np.float64, "var")
     w = _vector(weight, 1, c, x3.dtype, "weight")
-    threads = _threads(rows * (c // groups) * s)
+    threads = num_threads_for(rows, rows * (c // groups) * s)
     dw = np.zeros((threads, c), dtype=np.float64)
     db = np.zeros((threads, c), dtype=np.float64)
     dx = np.empty_like(x3) if want_dx else np.empty((1, 1, 1), dtype=x3.dtype)

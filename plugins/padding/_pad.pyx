@@ -14,26 +14,16 @@ input ``i0..i0+b-a-1``), copied by a contiguous loop the compiler vectorises;
 only the border positions go through the map.
 """
 
-import numpy as np
-cimport numpy as cnp
-from cython cimport floating
 from cython.parallel cimport prange
-from openmp cimport omp_get_max_threads
 from libc.string cimport memcpy, memset
 
-cnp.import_array()
+from ember_cython cimport first_out_of_range, floating, index_t, num_threads_for
 
-# Below this many output elements one thread does the work: starting a
-# parallel region costs more than it saves there.
-cdef Py_ssize_t _SERIAL_BELOW = 1 << 15
-
-
-cdef int _threads(Py_ssize_t size) noexcept nogil:
-    return 1 if size < _SERIAL_BELOW else omp_get_max_threads()
+import numpy as np
 
 
 cdef void _forward_plane(const floating* src, floating* dst,
-                         const long long* id_, const long long* ih, const long long* iw,
+                         const index_t* id_, const index_t* ih, const index_t* iw,
                          Py_ssize_t oD, Py_ssize_t oH, Py_ssize_t oW,
                          Py_ssize_t H, Py_ssize_t W,
                          Py_ssize_t a, Py_ssize_t b, Py_ssize_t i0) noexcept nogil:
@@ -53,7 +43,7 @@ cdef void _forward_plane(const floating* src, floating* dst,
 
 
 cdef void _adjoint_plane(const floating* src, floating* dst,
-                         const long long* id_, const long long* ih, const long long* iw,
+                         const index_t* id_, const index_t* ih, const index_t* iw,
                          Py_ssize_t oD, Py_ssize_t oH, Py_ssize_t oW,
                          Py_ssize_t H, Py_ssize_t W,
                          Py_ssize_t a, Py_ssize_t b, Py_ssize_t i0) noexcept nogil:
@@ -72,14 +62,13 @@ cdef void _adjoint_plane(const floating* src, floating* dst,
                 acc[iw[ow]] += row[ow]
 
 
-cdef void _check_map(const long long[::1] idx, Py_ssize_t n, str what) except *:
-    cdef Py_ssize_t j
-    for j in range(idx.shape[0]):
-        if idx[j] < 0 or idx[j] >= n:
-            raise IndexError(f"padding index map for {what} holds {idx[j]}, outside [0, {n})")
+cdef void _check_map(const index_t[::1] idx, Py_ssize_t n, str what) except *:
+    cdef Py_ssize_t j = first_out_of_range(idx, n)
+    if j >= 0:
+        raise IndexError(f"padding index map for {what} holds {idx[j]}, outside [0, {n})")
 
 
-cdef void _check_run(const long long[::1] iw, Py_ssize_t W, Py_ssize_t a, Py_ssize_t b,
+cdef void _check_run(const index_t[::1] iw, Py_ssize_t W, Py_ssize_t a, Py_ssize_t b,
                      Py_ssize_t i0) except *:
     cdef Py_ssize_t j
     if a < 0 or b < a or b > iw.shape[0] or i0 < 0 or i0 + (b - a) > W:
@@ -90,7 +79,7 @@ cdef void _check_run(const long long[::1] iw, Py_ssize_t W, Py_ssize_t a, Py_ssi
             raise IndexError("padding identity run disagrees with the index map")
 
 
-def _check_maps(const long long[::1] md, const long long[::1] mh, const long long[::1] mw,
+def _check_maps(const index_t[::1] md, const index_t[::1] mh, const index_t[::1] mw,
                 Py_ssize_t D, Py_ssize_t H, Py_ssize_t W, Py_ssize_t a, Py_ssize_t b, Py_ssize_t i0):
     """Every index of the three maps inside its axis, and the width map's identity run."""
     _check_map(md, D, "depth")
@@ -108,9 +97,9 @@ def gather3d(const floating[:, :, :, ::1] x, idx_d, idx_h, idx_w, run):
 
     ``run = (a, b, i0)``: ``idx_w[a:b]`` is ``i0, i0 + 1, ...`` (checked).
     """
-    cdef const long long[::1] md = _as_map(idx_d)
-    cdef const long long[::1] mh = _as_map(idx_h)
-    cdef const long long[::1] mw = _as_map(idx_w)
+    cdef const index_t[::1] md = _as_map(idx_d)
+    cdef const index_t[::1] mh = _as_map(idx_h)
+    cdef const index_t[::1] mw = _as_map(idx_w)
     cdef Py_ssize_t P = x.shape[0], D = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t oD = md.shape[0], oH = mh.shape[0], oW = mw.shape[0]
     cdef Py_ssize_t a = run[0], b = run[1], i0 = run[2]
@@ -124,7 +113,7 @@ def gather3d(const floating[:, :, :, ::1] x, idx_d, idx_h, idx_w, run):
     cdef const floating* xs = &x[0, 0, 0, 0]
     cdef floating* os = &out[0, 0, 0, 0]
     cdef Py_ssize_t in_plane = D * H * W, out_plane = oD * oH * oW
-    cdef int nt = _threads(P * out_plane)
+    cdef int nt = num_threads_for(P, P * out_plane)
     with nogil:
         for p in prange(P, schedule="static", num_threads=nt):
             _forward_plane(xs + p * in_plane, os + p * out_plane, &md[0], &mh[0], &mw[0],
@@ -136,9 +125,9 @@ def scatter_add3d(const floating[:, :, :, ::1] g, idx_d, idx_h, idx_w, run, Py_s
                   Py_ssize_t H, Py_ssize_t W):
     """The adjoint of :func:`gather3d`: ``out[p, idx_d[d], idx_h[h], idx_w[w]] += g[p, d, h, w]``
     into a zeroed ``(P, D, H, W)`` array."""
-    cdef const long long[::1] md = _as_map(idx_d)
-    cdef const long long[::1] mh = _as_map(idx_h)
-    cdef const long long[::1] mw = _as_map(idx_w)
+    cdef const index_t[::1] md = _as_map(idx_d)
+    cdef const index_t[::1] mh = _as_map(idx_h)
+    cdef const index_t[::1] mw = _as_map(idx_w)
     cdef Py_ssize_t P = g.shape[0], oD = g.shape[1], oH = g.shape[2], oW = g.shape[3]
     cdef Py_ssize_t a = run[0], b = run[1], i0 = run[2]
     cdef Py_ssize_t p
@@ -156,7 +145,7 @@ def scatter_add3d(const floating[:, :, :, ::1] g, idx_d, idx_h, idx_w, run, Py_s
     cdef const floating* gs = &g[0, 0, 0, 0]
     cdef floating* os = &out[0, 0, 0, 0]
     cdef Py_ssize_t in_plane = D * H * W, out_plane = oD * oH * oW
-    cdef int nt = _threads(P * out_plane)
+    cdef int nt = num_threads_for(P, P * out_plane)
     with nogil:
         for p in prange(P, schedule="static", num_threads=nt):
             _adjoint_plane(gs + p * out_plane, os + p * in_plane, &md[0], &mh[0], &mw[0],
@@ -223,7 +212,7 @@ def constant3d(x, spec3):
     cdef const char* xs = <const char*> &xb[0]
     cdef char* os = <char*> &ob[0]
     cdef Py_ssize_t in_plane = D * H * W * isz, out_plane = o[0] * o[1] * o[2] * isz
-    cdef int nt = _threads(P * out_plane // 4)
+    cdef int nt = num_threads_for(P, P * out_plane // 4)
     with nogil:
         for p in prange(P, schedule="static", num_threads=nt):
             _constant_plane(xs + p * in_plane, os + p * out_plane, isz, o[0], o[1], o[2], H, W,

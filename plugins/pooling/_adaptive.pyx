@@ -22,35 +22,23 @@ Shapes and window bounds are checked in the ``def`` wrappers with the GIL
 held, so a bad argument raises ValueError before any C loop runs.  Directives
 are set once in setup.py.
 """
-from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, isnan
-from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 
-import numpy as np
+from ember_cython cimport floating, imax, index_t, num_threads_for, pad3, size_of
 
-# Built without OpenMP the prange loops run serially.
-cdef extern from *:
-    """
-    #ifdef _OPENMP
-    #include <omp.h>
-    static int ember_pool_max_threads(void) { return omp_get_max_threads(); }
-    #else
-    static int ember_pool_max_threads(void) { return 1; }
-    #endif
-    """
-    int ember_pool_max_threads() noexcept nogil
+import numpy as np
 
 
 # --------------------------------------------------------------------------
 # nogil cores, one plane each; bounds arrays point at the plane's row.
 
 cdef void _argmax_plane(const floating* x, Py_ssize_t H, Py_ssize_t W,
-                        const int64_t* sd, const int64_t* ed, Py_ssize_t od,
-                        const int64_t* sh, const int64_t* eh, Py_ssize_t oh,
-                        const int64_t* sw, const int64_t* ew, Py_ssize_t ow,
-                        int64_t* out) noexcept nogil:
+                        const index_t* sd, const index_t* ed, Py_ssize_t od,
+                        const index_t* sh, const index_t* eh, Py_ssize_t oh,
+                        const index_t* sw, const index_t* ew, Py_ssize_t ow,
+                        index_t* out) noexcept nogil:
     cdef Py_ssize_t i, j, k, d, h, w, at, best
     cdef floating v, top
     for i in range(od):
@@ -70,9 +58,9 @@ cdef void _argmax_plane(const floating* x, Py_ssize_t H, Py_ssize_t W,
 
 
 cdef void _avg_plane(const floating* x, Py_ssize_t D, Py_ssize_t H, Py_ssize_t W,
-                     const int64_t* sd, const int64_t* ed, Py_ssize_t od,
-                     const int64_t* sh, const int64_t* eh, Py_ssize_t oh,
-                     const int64_t* sw, const int64_t* ew, Py_ssize_t ow,
+                     const index_t* sd, const index_t* ed, Py_ssize_t od,
+                     const index_t* sh, const index_t* eh, Py_ssize_t oh,
+                     const index_t* sw, const index_t* ew, Py_ssize_t ow,
                      floating* t1, floating* t2, floating* out) noexcept nogil:
     # Separable: sum the D windows (whole H*W rows at a time), then the H
     # windows (whole W rows), both contiguous and vectorised, then the short
@@ -126,9 +114,9 @@ cdef void _add_rows(floating* dst, const floating* src, Py_ssize_t n, bint first
 
 
 cdef void _avg_adjoint_plane(const floating* g, Py_ssize_t D, Py_ssize_t H, Py_ssize_t W,
-                             const int64_t* sd, const int64_t* ed, Py_ssize_t od,
-                             const int64_t* sh, const int64_t* eh, Py_ssize_t oh,
-                             const int64_t* sw, const int64_t* ew, Py_ssize_t ow,
+                             const index_t* sd, const index_t* ed, Py_ssize_t od,
+                             const index_t* sh, const index_t* eh, Py_ssize_t oh,
+                             const index_t* sw, const index_t* ew, Py_ssize_t ow,
                              floating* t1, floating* t2, floating* out) noexcept nogil:
     # The forward's steps transposed, in reverse order. Each row of ``t1`` and
     # ``out`` is written once by assignment from the first window covering it
@@ -177,66 +165,52 @@ cdef void _avg_adjoint_plane(const floating* g, Py_ssize_t D, Py_ssize_t H, Py_s
 # plane loops (fused over float/double)
 
 cdef void _argmax_all(const floating[:, ::1] x, Py_ssize_t H, Py_ssize_t W,
-                      const int64_t[:, ::1] sd, const int64_t[:, ::1] ed,
-                      const int64_t[:, ::1] sh, const int64_t[:, ::1] eh,
-                      const int64_t[:, ::1] sw, const int64_t[:, ::1] ew,
-                      int64_t[:, ::1] out, int threads) noexcept nogil:
+                      const index_t[:, ::1] sd, const index_t[:, ::1] ed,
+                      const index_t[:, ::1] sh, const index_t[:, ::1] eh,
+                      const index_t[:, ::1] sw, const index_t[:, ::1] ew,
+                      index_t[:, ::1] out) noexcept:
     cdef Py_ssize_t p, rd, rh, rw, P = x.shape[0]
-    for p in prange(P, schedule="static", num_threads=threads):
-        rd = p if sd.shape[0] > 1 else 0
-        rh = p if sh.shape[0] > 1 else 0
-        rw = p if sw.shape[0] > 1 else 0
-        _argmax_plane(&x[p, 0], H, W, &sd[rd, 0], &ed[rd, 0], sd.shape[1],
-                      &sh[rh, 0], &eh[rh, 0], sh.shape[1],
-                      &sw[rw, 0], &ew[rw, 0], sw.shape[1], &out[p, 0])
+    with nogil:
+        for p in prange(P, schedule="static", num_threads=num_threads_for(P, P * x.shape[1])):
+            rd = p if sd.shape[0] > 1 else 0
+            rh = p if sh.shape[0] > 1 else 0
+            rw = p if sw.shape[0] > 1 else 0
+            _argmax_plane(&x[p, 0], H, W, &sd[rd, 0], &ed[rd, 0], sd.shape[1],
+                          &sh[rh, 0], &eh[rh, 0], sh.shape[1],
+                          &sw[rw, 0], &ew[rw, 0], sw.shape[1], &out[p, 0])
 
 
 cdef int _avg_all(const floating[:, ::1] x, Py_ssize_t D, Py_ssize_t H, Py_ssize_t W,
-                  const int64_t[:, ::1] sd, const int64_t[:, ::1] ed,
-                  const int64_t[:, ::1] sh, const int64_t[:, ::1] eh,
-                  const int64_t[:, ::1] sw, const int64_t[:, ::1] ew,
-                  floating[:, ::1] out, bint adjoint, int threads) noexcept nogil:
+                  const index_t[:, ::1] sd, const index_t[:, ::1] ed,
+                  const index_t[:, ::1] sh, const index_t[:, ::1] eh,
+                  const index_t[:, ::1] sw, const index_t[:, ::1] ew,
+                  floating[:, ::1] out, bint adjoint) noexcept:
     """Average (or its adjoint) of every plane; non-zero when scratch memory ran out."""
     cdef Py_ssize_t p, P = x.shape[0]
     cdef Py_ssize_t od = sd.shape[1], oh = sh.shape[1], ow = sw.shape[1]
+    cdef Py_ssize_t work = P * imax(x.shape[1], out.shape[1])
     cdef floating* t1
     cdef floating* t2
     cdef int failed = 0
-    for p in prange(P, schedule="static", num_threads=threads):
-        t1 = <floating*>malloc((od * H * W + od * oh * W + 1) * sizeof(floating))
-        if t1 == NULL:
-            failed += 1
-            continue
-        t2 = t1 + od * H * W
-        if adjoint:
-            _avg_adjoint_plane(&x[p, 0], D, H, W, &sd[0, 0], &ed[0, 0], od, &sh[0, 0], &eh[0, 0], oh,
-                               &sw[0, 0], &ew[0, 0], ow, t1, t2, &out[p, 0])
-        else:
-            _avg_plane(&x[p, 0], D, H, W, &sd[0, 0], &ed[0, 0], od, &sh[0, 0], &eh[0, 0], oh,
-                       &sw[0, 0], &ew[0, 0], ow, t1, t2, &out[p, 0])
-        free(t1)
+    with nogil:
+        for p in prange(P, schedule="static", num_threads=num_threads_for(P, work)):
+            t1 = <floating*>malloc((od * H * W + od * oh * W + 1) * sizeof(floating))
+            if t1 == NULL:
+                failed += 1
+                continue
+            t2 = t1 + od * H * W
+            if adjoint:
+                _avg_adjoint_plane(&x[p, 0], D, H, W, &sd[0, 0], &ed[0, 0], od, &sh[0, 0], &eh[0, 0],
+                                   oh, &sw[0, 0], &ew[0, 0], ow, t1, t2, &out[p, 0])
+            else:
+                _avg_plane(&x[p, 0], D, H, W, &sd[0, 0], &ed[0, 0], od, &sh[0, 0], &eh[0, 0], oh,
+                           &sw[0, 0], &ew[0, 0], ow, t1, t2, &out[p, 0])
+            free(t1)
     return failed
 
 
 # --------------------------------------------------------------------------
 # Python entry points: validation, layout, dtype dispatch
-
-# below this many elements (or with one plane) the planes run on one thread:
-# starting the team costs more
-cdef enum:
-    _PARALLEL_MIN = 32768
-
-
-def _threads(n_planes, n_elements):
-    return ember_pool_max_threads() if n_planes > 1 and n_elements >= _PARALLEL_MIN else 1
-
-
-def _size(shape):
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
-
 
 def _work_dtype(a):
     """float32/float64 stay; other floating types are computed in float32."""
@@ -253,7 +227,7 @@ def _padded(spatial, starts, ends):
     """Spatial shape and bounds padded to three dimensions."""
     k = 3 - len(spatial)
     one = np.zeros((1, 1), dtype=np.int64)
-    dims = (1,) * k + tuple(int(s) for s in spatial)
+    dims = pad3(spatial, 1)
     st = (one,) * k + tuple(np.ascontiguousarray(s, dtype=np.int64) for s in starts)
     en = (one + 1,) * k + tuple(np.ascontiguousarray(e, dtype=np.int64) for e in ends)
     return dims, st, en
@@ -275,19 +249,16 @@ def window_argmax_nd(x, starts, ends):
         raise ValueError(f"{nsp} spatial dimensions do not fit an array of shape {x.shape}")
     lead, spatial = x.shape[:x.ndim - nsp], x.shape[x.ndim - nsp:]
     out_spatial = tuple(int(s.shape[1]) for s in starts)
-    P = _size(lead)
+    P = size_of(lead)
     dims, st, en = _padded(spatial, starts, ends)
     _check_bounds(dims, st, en, P)
-    out = np.empty((P, _size(out_spatial)), dtype=np.int64)
+    out = np.empty((P, size_of(out_spatial)), dtype=np.int64)
     if out.size:
-        a = np.ascontiguousarray(x.reshape(P, _size(spatial)), dtype=_work_dtype(x))
-        threads = _threads(P, a.size)
+        a = np.ascontiguousarray(x.reshape(P, size_of(spatial)), dtype=_work_dtype(x))
         if a.dtype == np.float64:
-            _argmax_all[double](a, dims[1], dims[2], st[0], en[0], st[1], en[1], st[2], en[2],
-                                out, threads)
+            _argmax_all[double](a, dims[1], dims[2], st[0], en[0], st[1], en[1], st[2], en[2], out)
         else:
-            _argmax_all[float](a, dims[1], dims[2], st[0], en[0], st[1], en[1], st[2], en[2],
-                               out, threads)
+            _argmax_all[float](a, dims[1], dims[2], st[0], en[0], st[1], en[1], st[2], en[2], out)
     return out.reshape(tuple(lead) + out_spatial)
 
 
@@ -308,21 +279,20 @@ def _avg(a, in_spatial, out_spatial, bint adjoint):
         raise ValueError(f"{what}: sizes {in_spatial} -> {out_spatial} are not valid")
     bounds = [_bounds(int(n), int(o)) for n, o in zip(in_spatial, out_spatial)]
     dims, st, en = _padded(in_spatial, [b[0] for b in bounds], [b[1] for b in bounds])
-    P = _size(lead)
+    P = size_of(lead)
     wd = _work_dtype(a)
     out_shape = tuple(lead) + tuple(int(n) for n in dst)
     if a.size == 0:  # nothing to spread or average: zeros (an empty output stays empty)
         return np.zeros(out_shape, dtype=wd)
-    out = np.empty((P, _size(dst)), dtype=wd)
+    out = np.empty((P, size_of(dst)), dtype=wd)
     if out.size:
-        a = np.ascontiguousarray(a.reshape(P, _size(src)), dtype=wd)
-        threads = _threads(P, max(a.size, out.size))
+        a = np.ascontiguousarray(a.reshape(P, size_of(src)), dtype=wd)
         if wd == np.float64:
             failed = _avg_all[double](a, dims[0], dims[1], dims[2], st[0], en[0], st[1], en[1],
-                                      st[2], en[2], out, adjoint, threads)
+                                      st[2], en[2], out, adjoint)
         else:
             failed = _avg_all[float](a, dims[0], dims[1], dims[2], st[0], en[0], st[1], en[1],
-                                     st[2], en[2], out, adjoint, threads)
+                                     st[2], en[2], out, adjoint)
         if failed:
             raise MemoryError(f"{what}: out of memory for the scratch rows")
     return out.reshape(out_shape)

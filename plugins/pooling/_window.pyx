@@ -14,21 +14,17 @@ at ``o * stride - padding``; a max window takes every ``dilation``-th element
 inside the input; an average window is clipped to the padded input for the
 ``count_include_pad`` divisor and to the input for the sum.
 
-The ``def`` wrappers check shapes and make contiguous copies; the gather and
-scatter cores check every index they use and report a bad one, which the
-wrapper raises as ``RuntimeError`` (nothing outside a plane is ever touched).
+The ``def`` wrappers check shapes and every index, and make contiguous copies,
+before the cores run without the GIL; a bad index is a ``RuntimeError`` (nothing
+outside a plane is ever touched).
 """
-from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport INFINITY
-from libc.stdint cimport int64_t
-from libc.string cimport memset
+
+from ember_cython cimport (first_out_of_range, floating, imax, imin, index_t, num_threads_for,
+                           pad3, size_of)
 
 import numpy as np
-
-# Below this many elements the planes run on one thread: starting a team costs more.
-cdef enum:
-    _PARALLEL_MIN = 32768
 
 
 cdef struct Geo:
@@ -40,32 +36,12 @@ cdef struct Geo:
     Py_ssize_t d[3]    # dilation (max pooling only)
 
 
-cdef inline Py_ssize_t _imin(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    return a if a < b else b
-
-
-cdef inline Py_ssize_t _imax(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    return a if a > b else b
-
-
-def _prod(shape):
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
-
-
-def _pad3(values, fill):
-    values = tuple(int(v) for v in values)
-    return (fill,) * (3 - len(values)) + values
-
-
 cdef Geo _geo(in_spatial, out_spatial, kernel, stride, padding, dilation) except *:
     cdef Geo g
     cdef int a
-    n, o = _pad3(in_spatial, 1), _pad3(out_spatial, 1)
-    k, s = _pad3(kernel, 1), _pad3(stride, 1)
-    p, d = _pad3(padding, 0), _pad3(dilation, 1)
+    n, o = pad3(in_spatial, 1), pad3(out_spatial, 1)
+    k, s = pad3(kernel, 1), pad3(stride, 1)
+    p, d = pad3(padding, 0), pad3(dilation, 1)
     for a in range(3):
         if k[a] < 1 or s[a] < 1 or d[a] < 1 or p[a] < 0 or n[a] < 0 or o[a] < 0:
             raise ValueError("pooling kernel: invalid window geometry")
@@ -81,7 +57,7 @@ def _planes(array, spatial):
     lead = tuple(array.shape[:array.ndim - nd])
     if array.dtype != np.float32 and array.dtype != np.float64:
         array = array.astype(np.float32)
-    return np.ascontiguousarray(array).reshape((_prod(lead),) + _pad3(spatial, 1)), lead
+    return np.ascontiguousarray(array).reshape((size_of(lead),) + pad3(spatial, 1)), lead
 
 
 def _result(out, lead, spatial, dtype):
@@ -91,7 +67,7 @@ def _result(out, lead, spatial, dtype):
 
 # ---------------------------------------------------------------- max pooling
 
-cdef void _max_plane(const floating* x, floating* y, int64_t* ind, const Geo* g) noexcept nogil:
+cdef void _max_plane(const floating* x, floating* y, index_t* ind, const Geo* g) noexcept nogil:
     cdef Py_ssize_t od, oh, ow, d0, d1, h0, h1, w0, w1, i, j, l, at, best_at
     cdef Py_ssize_t n1 = g.n[1], n2 = g.n[2], dd = g.d[0], dh = g.d[1], dw = g.d[2]
     cdef floating v, best
@@ -99,17 +75,17 @@ cdef void _max_plane(const floating* x, floating* y, int64_t* ind, const Geo* g)
     cdef bint take
     for od in range(g.o[0]):
         d0 = od * g.s[0] - g.p[0]
-        d1 = _imin(d0 + (g.k[0] - 1) * dd + 1, g.n[0])
+        d1 = imin(d0 + (g.k[0] - 1) * dd + 1, g.n[0])
         while d0 < 0:
             d0 += dd
         for oh in range(g.o[1]):
             h0 = oh * g.s[1] - g.p[1]
-            h1 = _imin(h0 + (g.k[1] - 1) * dh + 1, n1)
+            h1 = imin(h0 + (g.k[1] - 1) * dh + 1, n1)
             while h0 < 0:
                 h0 += dh
             for ow in range(g.o[2]):
                 w0 = ow * g.s[2] - g.p[2]
-                w1 = _imin(w0 + (g.k[2] - 1) * dw + 1, n2)
+                w1 = imin(w0 + (g.k[2] - 1) * dw + 1, n2)
                 while w0 < 0:
                     w0 += dw
                 best = -INFINITY
@@ -139,13 +115,12 @@ cdef void _max_plane(const floating* x, floating* y, int64_t* ind, const Geo* g)
 
 
 cdef void _max_all(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] y,
-                   int64_t[:, :, :, ::1] ind, Geo g, bint parallel) noexcept nogil:
+                   index_t[:, :, :, ::1] ind, Geo g) noexcept:
     cdef Py_ssize_t p, n_planes = x.shape[0]
-    if parallel:
-        for p in prange(n_planes, schedule="static"):
-            _max_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &ind[p, 0, 0, 0], &g)
-    else:
-        for p in range(n_planes):
+    cdef Py_ssize_t work = (n_planes * y.shape[1] * y.shape[2] * y.shape[3]   # outputs times
+                            * g.k[0] * g.k[1] * g.k[2])                      # window size
+    with nogil:
+        for p in prange(n_planes, schedule="static", num_threads=num_threads_for(n_planes, work)):
             _max_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &ind[p, 0, 0, 0], &g)
 
 
@@ -163,11 +138,10 @@ def max_pool(x, kernel, stride, padding, dilation, out_spatial):
     y = np.empty(shape, dtype=planes.dtype)
     ind = np.empty(shape, dtype=np.int64)
     if y.size and planes.size:
-        par = y.size * g.k[0] * g.k[1] * g.k[2] >= _PARALLEL_MIN
         if planes.dtype == np.float32:
-            _max_all[float](planes, y, ind, g, par)
+            _max_all[float](planes, y, ind, g)
         else:
-            _max_all[double](planes, y, ind, g, par)
+            _max_all[double](planes, y, ind, g)
     return _result(y, lead, out_spatial, dtype), ind.reshape(lead + tuple(out_spatial))
 
 
@@ -178,11 +152,11 @@ cdef inline Py_ssize_t _window(const Geo* g, int a, Py_ssize_t o, Py_ssize_t* lo
     """Clip output ``o``'s window on axis ``a`` to the input (``lo``, ``hi``) and
     return its length for the divisor."""
     cdef Py_ssize_t start = o * g.s[a] - g.p[a]
-    cdef Py_ssize_t end = _imin(start + g.k[a], g.n[a] + g.p[a])
+    cdef Py_ssize_t end = imin(start + g.k[a], g.n[a] + g.p[a])
     cdef Py_ssize_t padded = end - start
-    lo[0] = _imax(start, 0)
-    hi[0] = _imin(end, g.n[a])
-    return padded if include_pad else _imax(hi[0] - lo[0], 0)
+    lo[0] = imax(start, 0)
+    hi[0] = imin(end, g.n[a])
+    return padded if include_pad else imax(hi[0] - lo[0], 0)
 
 
 cdef void _avg_plane(const floating* x, floating* y, const Geo* g, bint include_pad,
@@ -224,13 +198,12 @@ cdef void _avg_plane(const floating* x, floating* y, const Geo* g, bint include_
 
 
 cdef void _avg_all(floating[:, :, :, ::1] x, floating[:, :, :, ::1] y, Geo g, bint include_pad,
-                   Py_ssize_t divisor, bint adjoint, bint parallel) noexcept nogil:
+                   Py_ssize_t divisor, bint adjoint) noexcept:
     cdef Py_ssize_t p, n_planes = x.shape[0]
-    if parallel:
-        for p in prange(n_planes, schedule="static"):
-            _avg_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &g, include_pad, divisor, adjoint)
-    else:
-        for p in range(n_planes):
+    cdef Py_ssize_t work = n_planes * (x.shape[1] * x.shape[2] * x.shape[3]
+                                       + y.shape[1] * y.shape[2] * y.shape[3])
+    with nogil:
+        for p in prange(n_planes, schedule="static", num_threads=num_threads_for(n_planes, work)):
             _avg_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &g, include_pad, divisor, adjoint)
 
 
@@ -248,11 +221,10 @@ def _avg(array, in_spatial, out_spatial, kernel, stride, padding, count_include_
         big = planes if planes.flags.writeable else planes.copy()
         small = np.empty((n_planes, g.o[0], g.o[1], g.o[2]), dtype=planes.dtype)
     if big.size and small.size:
-        par = big.size + small.size >= _PARALLEL_MIN
         if planes.dtype == np.float32:
-            _avg_all[float](big, small, g, count_include_pad, divisor, adjoint, par)
+            _avg_all[float](big, small, g, count_include_pad, divisor, adjoint)
         else:
-            _avg_all[double](big, small, g, count_include_pad, divisor, adjoint, par)
+            _avg_all[double](big, small, g, count_include_pad, divisor, adjoint)
     return _result(big if adjoint else small, lead, in_spatial if adjoint else out_spatial, dtype)
 
 
@@ -279,28 +251,22 @@ cdef enum:
     _SCATTER_SET = 2
 
 
-cdef void _indexed_all(floating[:, ::1] big, floating[:, ::1] small, const int64_t[:, ::1] ind,
-                       int mode, unsigned char[::1] bad, bint parallel) noexcept nogil:
-    cdef Py_ssize_t p, n_planes = big.shape[0]
-    if parallel:
-        for p in prange(n_planes, schedule="static"):
-            _indexed_plane(&big[p, 0], &small[p, 0], &ind[p, 0], big.shape[1], small.shape[1],
-                           mode, &bad[p])
-    else:
-        for p in range(n_planes):
-            _indexed_plane(&big[p, 0], &small[p, 0], &ind[p, 0], big.shape[1], small.shape[1],
-                           mode, &bad[p])
+cdef void _indexed_all(floating[:, ::1] big, floating[:, ::1] small, const index_t[:, ::1] ind,
+                       int mode) noexcept:
+    # every index is in [0, big.shape[1]): checked by the caller
+    cdef Py_ssize_t p, n_planes = big.shape[0], n_small = small.shape[1]
+    with nogil:
+        for p in prange(n_planes, schedule="static",
+                        num_threads=num_threads_for(n_planes, n_planes * n_small)):
+            _indexed_plane(&big[p, 0], &small[p, 0], &ind[p, 0], n_small, mode)
 
 
-cdef void _indexed_plane(floating* big, floating* small, const int64_t* ind, Py_ssize_t n_big,
-                         Py_ssize_t n_small, int mode, unsigned char* bad) noexcept nogil:
+cdef void _indexed_plane(floating* big, floating* small, const index_t* ind, Py_ssize_t n_small,
+                         int mode) noexcept nogil:
     cdef Py_ssize_t j
-    cdef int64_t at
+    cdef index_t at
     for j in range(n_small):
         at = ind[j]
-        if at < 0 or at >= n_big:
-            bad[0] = 1
-            continue
         if mode == _GATHER:
             small[j] = big[at]
         elif mode == _SCATTER_ADD:
@@ -312,34 +278,32 @@ cdef void _indexed_plane(floating* big, floating* small, const int64_t* ind, Py_
 def _indexed(array, indices, in_spatial, out_spatial, int mode):
     nd = len(in_spatial)
     dtype = array.dtype
-    n_big, n_small = _prod(in_spatial), _prod(out_spatial)
+    n_big, n_small = size_of(in_spatial), size_of(out_spatial)
     spatial = in_spatial if mode == _GATHER else out_spatial
     lead = tuple(array.shape[:array.ndim - nd])
     if tuple(array.shape[array.ndim - nd:]) != tuple(spatial) or \
             tuple(indices.shape) != lead + tuple(out_spatial):
         raise ValueError(f"pooling kernel: shapes {array.shape} and {indices.shape} do not match "
                          f"{in_spatial} -> {out_spatial}")
-    n_planes = _prod(lead)
+    n_planes = size_of(lead)
+    ind = np.ascontiguousarray(indices, dtype=np.int64).reshape(-1)
+    cdef Py_ssize_t bad = first_out_of_range(ind, n_big)
+    if bad >= 0:
+        raise RuntimeError(f"Found an invalid max index: {int(ind[bad])} (output volumes are of size "
+                           f"{'x'.join(str(int(v)) for v in in_spatial)})")
+    ind = ind.reshape(n_planes, n_small)
     if array.dtype != np.float32 and array.dtype != np.float64:
         array = array.astype(np.float32)
-    work = np.ascontiguousarray(array).reshape(n_planes, _prod(spatial))
-    ind = np.ascontiguousarray(indices, dtype=np.int64).reshape(n_planes, n_small)
-    bad = np.zeros(n_planes, dtype=np.uint8)
+    work = np.ascontiguousarray(array).reshape(n_planes, size_of(spatial))
     if mode == _GATHER:
         big, small = work, np.empty((n_planes, n_small), dtype=work.dtype)
     else:
         big, small = np.zeros((n_planes, n_big), dtype=work.dtype), work
     if n_planes and n_small:
-        par = n_planes * n_small >= _PARALLEL_MIN
         if work.dtype == np.float32:
-            _indexed_all[float](big, small, ind, mode, bad, par)
+            _indexed_all[float](big, small, ind, mode)
         else:
-            _indexed_all[double](big, small, ind, mode, bad, par)
-    if bad.any():
-        flat = ind.reshape(-1)
-        wrong = flat[(flat < 0) | (flat >= n_big)][0]
-        raise RuntimeError(f"Found an invalid max index: {int(wrong)} (output volumes are of size "
-                           f"{'x'.join(str(int(v)) for v in in_spatial)})")
+            _indexed_all[double](big, small, ind, mode)
     out = small if mode == _GATHER else big
     return _result(out, lead, out_spatial if mode == _GATHER else in_spatial, dtype)
 

@@ -20,7 +20,10 @@ NumPy's BLAS; these kernels do everything elementwise that follows them. Layouts
   (``dh * z``; the caller adds ``dgh @ W_hh``).
 
 Shapes are checked in the ``def`` wrappers before the GIL is released. Rows are
-split over OpenMP threads only when the step is large enough to pay for the team.
+split over OpenMP threads only when the step is large enough to pay for the team
+(ember_cython's thread policy). A step's work is counted as its ``B * H`` hidden
+units, not its ``B * 4H`` gate values: each pass is a few multiply-adds per value,
+and two threads measured slower than one up to about ``B * H = 32768``.
 
 The transcendental functions are NumPy's ``tanh`` on whole contiguous blocks (its
 SIMD loops, chosen at run time for the CPU, are many times faster than scalar libm
@@ -28,13 +31,11 @@ calls), with ``sigmoid(x) = (1 + tanh(x / 2)) / 2``; the Cython passes around th
 do the remaining arithmetic in one sweep each and contain no function calls, so the
 compiler vectorises them.
 """
-from cython cimport floating
 from cython.parallel cimport prange
 
-import numpy as np
+from ember_cython cimport floating, num_threads_for
 
-cdef enum:
-    _PARALLEL_MIN = 65536
+import numpy as np
 
 
 def _check(name, a, shape):
@@ -47,27 +48,29 @@ def _prep(a, dtype):
 
 
 cdef void _lstm_pre(floating[:, ::1] xg, floating[:, ::1] gh, floating[:, ::1] act,
-                    bint threads) noexcept nogil:
+                    int threads) noexcept:
     # act = (xg + gh) scaled by 1/2 in the sigmoid gates (i, f, o)
     cdef Py_ssize_t b, j, B = act.shape[0], G = act.shape[1], H = G // 4
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(G):
-            act[b, j] = (xg[b, j] + gh[b, j]) * (<floating>1 if 2 * H <= j < 3 * H else <floating>0.5)
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(G):
+                act[b, j] = (xg[b, j] + gh[b, j]) * (<floating>1 if 2 * H <= j < 3 * H else <floating>0.5)
 
 
 cdef void _lstm_post(floating[:, ::1] act, floating[:, ::1] cp, floating[:, ::1] c,
-                     bint threads) noexcept nogil:
+                     int threads) noexcept:
     # act holds tanh of the scaled pre-activations: finish the sigmoids, new cell state
     cdef Py_ssize_t b, j, B = cp.shape[0], H = cp.shape[1]
     cdef floating gi, gf
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(H):
-            gi = <floating>0.5 * act[b, j] + <floating>0.5
-            gf = <floating>0.5 * act[b, H + j] + <floating>0.5
-            act[b, j] = gi
-            act[b, H + j] = gf
-            act[b, 3 * H + j] = <floating>0.5 * act[b, 3 * H + j] + <floating>0.5
-            c[b, j] = gf * cp[b, j] + gi * act[b, 2 * H + j]
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(H):
+                gi = <floating>0.5 * act[b, j] + <floating>0.5
+                gf = <floating>0.5 * act[b, H + j] + <floating>0.5
+                act[b, j] = gi
+                act[b, H + j] = gf
+                act[b, 3 * H + j] = <floating>0.5 * act[b, 3 * H + j] + <floating>0.5
+                c[b, j] = gf * cp[b, j] + gi * act[b, 2 * H + j]
 
 
 def lstm_forward(xg, gh, c_prev):
@@ -79,7 +82,7 @@ def lstm_forward(xg, gh, c_prev):
     xg, gh, c_prev = _prep(xg, dt), _prep(gh, dt), _prep(c_prev, dt)
     act = np.empty((B, 4 * H), dt)
     c = np.empty((B, H), dt)
-    threads = B * H * 4 >= _PARALLEL_MIN
+    threads = num_threads_for(B, B * H)
     if dt == np.float32:
         _lstm_pre[float](xg, gh, act, threads)
         np.tanh(act, out=act)
@@ -95,22 +98,23 @@ def lstm_forward(xg, gh, c_prev):
 
 cdef void _lstm_bwd(floating[:, ::1] dh, floating[:, ::1] dc, floating[:, ::1] act,
                     floating[:, ::1] tc, floating[:, ::1] cp, floating[:, ::1] dg,
-                    floating[:, ::1] dcp, bint threads) noexcept nogil:
+                    floating[:, ::1] dcp, int threads) noexcept:
     cdef Py_ssize_t b, j, B = cp.shape[0], H = cp.shape[1]
     cdef floating gi, gf, gg, go, t, dct
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(H):
-            gi = act[b, j]
-            gf = act[b, H + j]
-            gg = act[b, 2 * H + j]
-            go = act[b, 3 * H + j]
-            t = tc[b, j]
-            dct = dc[b, j] + dh[b, j] * go * (1 - t * t)
-            dg[b, j] = dct * gg * gi * (1 - gi)
-            dg[b, H + j] = dct * cp[b, j] * gf * (1 - gf)
-            dg[b, 2 * H + j] = dct * gi * (1 - gg * gg)
-            dg[b, 3 * H + j] = dh[b, j] * t * go * (1 - go)
-            dcp[b, j] = dct * gf
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(H):
+                gi = act[b, j]
+                gf = act[b, H + j]
+                gg = act[b, 2 * H + j]
+                go = act[b, 3 * H + j]
+                t = tc[b, j]
+                dct = dc[b, j] + dh[b, j] * go * (1 - t * t)
+                dg[b, j] = dct * gg * gi * (1 - gi)
+                dg[b, H + j] = dct * cp[b, j] * gf * (1 - gf)
+                dg[b, 2 * H + j] = dct * gi * (1 - gg * gg)
+                dg[b, 3 * H + j] = dh[b, j] * t * go * (1 - go)
+                dcp[b, j] = dct * gf
 
 
 def lstm_backward(dh, dc, act, c, c_prev):
@@ -124,7 +128,7 @@ def lstm_backward(dh, dc, act, c, c_prev):
     tc = np.tanh(_prep(c, dt))
     dg = np.empty((B, 4 * H), dt)
     dcp = np.empty((B, H), dt)
-    threads = B * H * 4 >= _PARALLEL_MIN
+    threads = num_threads_for(B, B * H)
     if dt == np.float32:
         _lstm_bwd[float](dh, dc, act, tc, c_prev, dg, dcp, threads)
     else:
@@ -133,36 +137,39 @@ def lstm_backward(dh, dc, act, c, c_prev):
 
 
 cdef void _gru_pre(floating[:, ::1] xg, floating[:, ::1] gh, floating[:, ::1] act,
-                   bint threads) noexcept nogil:
+                   int threads) noexcept:
     # act[:, :2H] = (xg + gh) / 2 for r and z; act[:, 3H:] = hn
     cdef Py_ssize_t b, j, B = act.shape[0], H = act.shape[1] // 4
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(2 * H):
-            act[b, j] = (xg[b, j] + gh[b, j]) * <floating>0.5
-        for j in range(H):
-            act[b, 3 * H + j] = gh[b, 2 * H + j]
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(2 * H):
+                act[b, j] = (xg[b, j] + gh[b, j]) * <floating>0.5
+            for j in range(H):
+                act[b, 3 * H + j] = gh[b, 2 * H + j]
 
 
-cdef void _gru_mid(floating[:, ::1] xg, floating[:, ::1] act, bint threads) noexcept nogil:
+cdef void _gru_mid(floating[:, ::1] xg, floating[:, ::1] act, int threads) noexcept:
     # finish r and z, then the pre-activation of n
     cdef Py_ssize_t b, j, B = act.shape[0], H = act.shape[1] // 4
     cdef floating r
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(H):
-            r = <floating>0.5 * act[b, j] + <floating>0.5
-            act[b, j] = r
-            act[b, H + j] = <floating>0.5 * act[b, H + j] + <floating>0.5
-            act[b, 2 * H + j] = xg[b, 2 * H + j] + r * act[b, 3 * H + j]
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(H):
+                r = <floating>0.5 * act[b, j] + <floating>0.5
+                act[b, j] = r
+                act[b, H + j] = <floating>0.5 * act[b, H + j] + <floating>0.5
+                act[b, 2 * H + j] = xg[b, 2 * H + j] + r * act[b, 3 * H + j]
 
 
 cdef void _gru_post(floating[:, ::1] act, floating[:, ::1] hp, floating[:, ::1] h,
-                    bint threads) noexcept nogil:
+                    int threads) noexcept:
     cdef Py_ssize_t b, j, B = hp.shape[0], H = hp.shape[1]
     cdef floating z
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(H):
-            z = act[b, H + j]
-            h[b, j] = (1 - z) * act[b, 2 * H + j] + z * hp[b, j]
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(H):
+                z = act[b, H + j]
+                h[b, j] = (1 - z) * act[b, 2 * H + j] + z * hp[b, j]
 
 
 def gru_forward(xg, gh, h_prev):
@@ -174,7 +181,7 @@ def gru_forward(xg, gh, h_prev):
     xg, gh, h_prev = _prep(xg, dt), _prep(gh, dt), _prep(h_prev, dt)
     h = np.empty((B, H), dt)
     act = np.empty((B, 4 * H), dt)
-    threads = B * H * 4 >= _PARALLEL_MIN
+    threads = num_threads_for(B, B * H)
     rz = act[:, :2 * H]
     n = act[:, 2 * H:3 * H]
     if dt == np.float32:
@@ -194,26 +201,27 @@ def gru_forward(xg, gh, h_prev):
 
 cdef void _gru_bwd(floating[:, ::1] dh, floating[:, ::1] act, floating[:, ::1] hp,
                    floating[:, ::1] dx, floating[:, ::1] dgh, floating[:, ::1] dhp,
-                   bint threads) noexcept nogil:
+                   int threads) noexcept:
     cdef Py_ssize_t b, j, B = hp.shape[0], H = hp.shape[1]
     cdef floating r, z, n, hn, d, dn, dr, dz
-    for b in prange(B, schedule="static", use_threads_if=threads):
-        for j in range(H):
-            r = act[b, j]
-            z = act[b, H + j]
-            n = act[b, 2 * H + j]
-            hn = act[b, 3 * H + j]
-            d = dh[b, j]
-            dn = d * (1 - z) * (1 - n * n)
-            dr = dn * hn * r * (1 - r)
-            dz = d * (hp[b, j] - n) * z * (1 - z)
-            dx[b, j] = dr
-            dgh[b, j] = dr
-            dx[b, H + j] = dz
-            dgh[b, H + j] = dz
-            dx[b, 2 * H + j] = dn
-            dgh[b, 2 * H + j] = dn * r
-            dhp[b, j] = d * z
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=threads):
+            for j in range(H):
+                r = act[b, j]
+                z = act[b, H + j]
+                n = act[b, 2 * H + j]
+                hn = act[b, 3 * H + j]
+                d = dh[b, j]
+                dn = d * (1 - z) * (1 - n * n)
+                dr = dn * hn * r * (1 - r)
+                dz = d * (hp[b, j] - n) * z * (1 - z)
+                dx[b, j] = dr
+                dgh[b, j] = dr
+                dx[b, H + j] = dz
+                dgh[b, H + j] = dz
+                dx[b, 2 * H + j] = dn
+                dgh[b, 2 * H + j] = dn * r
+                dhp[b, j] = d * z
 
 
 def gru_backward(dh, act, h_prev):
@@ -226,7 +234,7 @@ def gru_backward(dh, act, h_prev):
     dx = np.empty((B, 3 * H), dt)
     dgh = np.empty((B, 3 * H), dt)
     dhp = np.empty((B, H), dt)
-    threads = B * H * 4 >= _PARALLEL_MIN
+    threads = num_threads_for(B, B * H)
     if dt == np.float32:
         _gru_bwd[float](dh, act, h_prev, dx, dgh, dhp, threads)
     else:

@@ -9,26 +9,14 @@ GIL is released, so a bad index is a Python exception, never a stray read.
 """
 
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
-cimport openmp
+
+from ember_cython cimport first_out_of_range, floating, imin, index_t, num_threads_for
 
 import numpy as np
 
-ctypedef fused floating:
-    float
-    double
 
-
-cdef Py_ssize_t _first_bad_row(const int64_t[::1] idx, int64_t num) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(idx.shape[0]):
-        if idx[i] < 0 or idx[i] >= num:
-            return i
-    return -1
-
-
-cdef Py_ssize_t _first_bad_bag(const int64_t[::1] starts, const int64_t[::1] ends,
-                               int64_t n) noexcept nogil:
+cdef Py_ssize_t _first_bad_bag(const index_t[::1] starts, const index_t[::1] ends,
+                               index_t n) noexcept nogil:
     cdef Py_ssize_t b
     for b in range(starts.shape[0]):
         if starts[b] < 0 or starts[b] > ends[b] or ends[b] > n:
@@ -43,7 +31,7 @@ def _check(idx, starts, ends, num, coef, div, dtype):
     ends = np.ascontiguousarray(ends, dtype=np.int64)
     if idx.ndim != 1 or starts.ndim != 1 or starts.shape != ends.shape:
         raise ValueError("sparse kernel: idx, starts and ends must be 1-D, starts and ends of one length")
-    cdef Py_ssize_t bad = _first_bad_row(idx, num)
+    cdef Py_ssize_t bad = first_out_of_range(idx, num)
     if bad >= 0:
         raise IndexError(f"sparse kernel: index {idx[bad]} out of range for {num} rows")
     bad = _first_bad_bag(starts, ends, idx.shape[0])
@@ -65,104 +53,85 @@ def _floating(a):
     return np.ascontiguousarray(a)
 
 
-cdef void _gather(const floating[:, ::1] W, const int64_t[::1] idx, const int64_t[::1] starts,
-                  const int64_t[::1] ends, const floating[::1] coef, const floating[::1] div,
-                  int64_t pad, floating[:, ::1] out) noexcept nogil:
+cdef void _gather(const floating[:, ::1] W, const index_t[::1] idx, const index_t[::1] starts,
+                  const index_t[::1] ends, const floating[::1] coef, const floating[::1] div,
+                  index_t pad, floating[:, ::1] out) noexcept:
     cdef Py_ssize_t B = starts.shape[0], D = W.shape[1], b, i, d
-    cdef int64_t r
+    cdef index_t r
     cdef floating c
     cdef bint has_coef = coef.shape[0] > 0, has_div = div.shape[0] > 0
     cdef floating* o
     cdef const floating* w
-    for b in prange(B, schedule="static"):
-        o = &out[b, 0] if D > 0 else NULL
-        for d in range(D):
-            o[d] = 0
-        for i in range(starts[b], ends[b]):
-            r = idx[i]
-            if r == pad:
-                continue
-            w = &W[r, 0]
-            if has_coef:
-                c = coef[i]
-                for d in range(D):
-                    o[d] += c * w[d]
-            else:
-                for d in range(D):
-                    o[d] += w[d]
-        if has_div and div[b] != 0:
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=num_threads_for(B, (idx.shape[0] + B) * D)):
+            o = &out[b, 0] if D > 0 else NULL
             for d in range(D):
-                o[d] = o[d] / div[b]
-
-
-cdef void _scatter(const floating[:, ::1] G, const int64_t[::1] idx, const int64_t[::1] starts,
-                   const int64_t[::1] ends, const floating[::1] coef, const floating[::1] div,
-                   int64_t pad, floating[:, ::1] out, Py_ssize_t n_chunks) noexcept nogil:
-    # Race-free: each thread owns a block of columns of every row of ``out``.
-    cdef Py_ssize_t B = starts.shape[0], D = G.shape[1], b, i, d, t, d0, d1
-    cdef Py_ssize_t width = (D + n_chunks - 1) // n_chunks
-    cdef int64_t r
-    cdef floating c
-    cdef bint has_coef = coef.shape[0] > 0, has_div = div.shape[0] > 0
-    cdef floating* o
-    cdef const floating* g
-    for t in prange(n_chunks, schedule="static"):
-        d0 = t * width
-        d1 = d0 + width
-        if d1 > D:
-            d1 = D
-        for b in range(B):
-            g = &G[b, 0]
+                o[d] = 0
             for i in range(starts[b], ends[b]):
                 r = idx[i]
                 if r == pad:
                     continue
-                c = coef[i] if has_coef else 1
-                if has_div and div[b] != 0:
-                    c = c / div[b]
-                o = &out[r, 0]
-                for d in range(d0, d1):
-                    o[d] += c * g[d]
+                w = &W[r, 0]
+                if has_coef:
+                    c = coef[i]
+                    for d in range(D):
+                        o[d] += c * w[d]
+                else:
+                    for d in range(D):
+                        o[d] += w[d]
+            if has_div and div[b] != 0:
+                for d in range(D):
+                    o[d] = o[d] / div[b]
 
 
-cdef void _argmax(const floating[:, ::1] W, const int64_t[::1] idx, const int64_t[::1] starts,
-                  const int64_t[::1] ends, int64_t pad, int64_t[:, ::1] rows) noexcept nogil:
+cdef void _scatter(const floating[:, ::1] G, const index_t[::1] idx, const index_t[::1] starts,
+                   const index_t[::1] ends, const floating[::1] coef, const floating[::1] div,
+                   index_t pad, floating[:, ::1] out) noexcept:
+    # Race-free: each thread owns a block of columns of every row of ``out``; blocks of
+    # at least 16 columns keep threads off each other's cache lines.
+    cdef Py_ssize_t B = starts.shape[0], D = G.shape[1], b, i, d, t, d0, d1
+    cdef int n_chunks = num_threads_for(D // 16, idx.shape[0] * D)
+    cdef Py_ssize_t width = (D + n_chunks - 1) // n_chunks
+    cdef index_t r
+    cdef floating c
+    cdef bint has_coef = coef.shape[0] > 0, has_div = div.shape[0] > 0
+    cdef floating* o
+    cdef const floating* g
+    with nogil:
+        for t in prange(n_chunks, schedule="static", num_threads=n_chunks):
+            d0 = t * width
+            d1 = imin(d0 + width, D)
+            for b in range(B):
+                g = &G[b, 0]
+                for i in range(starts[b], ends[b]):
+                    r = idx[i]
+                    if r == pad:
+                        continue
+                    c = coef[i] if has_coef else 1
+                    if has_div and div[b] != 0:
+                        c = c / div[b]
+                    o = &out[r, 0]
+                    for d in range(d0, d1):
+                        o[d] += c * g[d]
+
+
+cdef void _argmax(const floating[:, ::1] W, const index_t[::1] idx, const index_t[::1] starts,
+                  const index_t[::1] ends, index_t pad, index_t[:, ::1] rows) noexcept:
     # the first non-padding row wins ties; a later NaN never replaces the current best
     cdef Py_ssize_t B = starts.shape[0], D = W.shape[1], b, i, d
-    cdef int64_t r, cur
-    for b in prange(B, schedule="static"):
-        for d in range(D):
-            rows[b, d] = -1
-        for i in range(starts[b], ends[b]):
-            r = idx[i]
-            if r == pad:
-                continue
+    cdef index_t r, cur
+    with nogil:
+        for b in prange(B, schedule="static", num_threads=num_threads_for(B, idx.shape[0] * D)):
             for d in range(D):
-                cur = rows[b, d]
-                if cur < 0 or W[r, d] > W[cur, d]:
-                    rows[b, d] = r
-
-
-# Typed runners: the arrays become memoryviews here, with the GIL held; only the
-# loops run without it.
-cdef void _run_gather(const floating[:, ::1] W, const int64_t[::1] idx, const int64_t[::1] starts,
-                      const int64_t[::1] ends, const floating[::1] coef, const floating[::1] div,
-                      int64_t pad, floating[:, ::1] out):
-    with nogil:
-        _gather(W, idx, starts, ends, coef, div, pad, out)
-
-
-cdef void _run_scatter(const floating[:, ::1] G, const int64_t[::1] idx, const int64_t[::1] starts,
-                       const int64_t[::1] ends, const floating[::1] coef, const floating[::1] div,
-                       int64_t pad, floating[:, ::1] out, Py_ssize_t n_chunks):
-    with nogil:
-        _scatter(G, idx, starts, ends, coef, div, pad, out, n_chunks)
-
-
-cdef void _run_argmax(const floating[:, ::1] W, const int64_t[::1] idx, const int64_t[::1] starts,
-                      const int64_t[::1] ends, int64_t pad, int64_t[:, ::1] rows):
-    with nogil:
-        _argmax(W, idx, starts, ends, pad, rows)
+                rows[b, d] = -1
+            for i in range(starts[b], ends[b]):
+                r = idx[i]
+                if r == pad:
+                    continue
+                for d in range(D):
+                    cur = rows[b, d]
+                    if cur < 0 or W[r, d] > W[cur, d]:
+                        rows[b, d] = r
 
 
 def bag_gather(W, idx, starts, ends, coef, div, pad, num):
@@ -173,11 +142,11 @@ def bag_gather(W, idx, starts, ends, coef, div, pad, num):
         raise ValueError(f"sparse kernel: weight must be ({num}, D), got {W.shape}")
     idx, starts, ends, coef, div = _check(idx, starts, ends, num, coef, div, W.dtype)
     out = np.empty((starts.shape[0], W.shape[1]), dtype=W.dtype)
-    cdef int64_t p = pad
+    cdef index_t p = pad
     if W.dtype == np.float32:
-        _run_gather[float](W, idx, starts, ends, coef, div, p, out)
+        _gather[float](W, idx, starts, ends, coef, div, p, out)
     else:
-        _run_gather[double](W, idx, starts, ends, coef, div, p, out)
+        _gather[double](W, idx, starts, ends, coef, div, p, out)
     return out.astype(given, copy=False)  # float16 is computed in float64
 
 
@@ -189,13 +158,11 @@ def bag_scatter(G, idx, starts, ends, coef, div, pad, num):
         raise ValueError(f"sparse kernel: gradient must be (n_bags, D), got {G.shape}")
     idx, starts, ends, coef, div = _check(idx, starts, ends, num, coef, div, G.dtype)
     out = np.zeros((num, G.shape[1]), dtype=G.dtype)
-    cdef int64_t p = pad
-    # blocks of at least 16 columns keep threads off each other's cache lines
-    cdef Py_ssize_t n_chunks = max(1, min(openmp.omp_get_max_threads(), G.shape[1] // 16))
+    cdef index_t p = pad
     if G.dtype == np.float32:
-        _run_scatter[float](G, idx, starts, ends, coef, div, p, out, n_chunks)
+        _scatter[float](G, idx, starts, ends, coef, div, p, out)
     else:
-        _run_scatter[double](G, idx, starts, ends, coef, div, p, out, n_chunks)
+        _scatter[double](G, idx, starts, ends, coef, div, p, out)
     return out.astype(given, copy=False)
 
 
@@ -206,11 +173,11 @@ def bag_argmax(W, idx, starts, ends, pad):
         raise ValueError(f"sparse kernel: weight must be 2-D, got {W.shape}")
     idx, starts, ends, _, _ = _check(idx, starts, ends, W.shape[0], None, None, W.dtype)
     rows = np.empty((starts.shape[0], W.shape[1]), dtype=np.int64)
-    cdef int64_t p = pad
+    cdef index_t p = pad
     if W.dtype == np.float32:
-        _run_argmax[float](W, idx, starts, ends, p, rows)
+        _argmax[float](W, idx, starts, ends, p, rows)
     else:
-        _run_argmax[double](W, idx, starts, ends, p, rows)
+        _argmax[double](W, idx, starts, ends, p, rows)
     return rows
 
 

@@ -1,4 +1,3 @@
-# cython: language_level=3
 """CPU kernels of ``vision.interp`` and its adjoint ``vision.interp_adjoint``.
 
 One kernel shape serves every interpolation mode and 1, 2 or 3 spatial axes:
@@ -21,23 +20,18 @@ the GIL. They take float32/float64 only: the kernel table sends other dtypes
 to the generic kernels (``kernels.py``).
 """
 
-import numpy as np
-
-from cython cimport floating
-cimport openmp
 from cython.parallel cimport prange, threadid
-from libc.stdint cimport int64_t
 
+from ember_cython cimport first_out_of_range, floating, index_t, num_threads_for, pad3, size_of
 
-# below this many elements (input + output) a parallel region costs more than it saves
-_PARALLEL_MIN = 32768
+import numpy as np
 
 
 cdef void _forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] y, floating[:, ::1] bufs,
-                   const int64_t[::1] pd, const int64_t[::1] id_, const floating[::1] wd,
-                   const int64_t[::1] ph, const int64_t[::1] ih, const floating[::1] wh,
-                   const int64_t[::1] pw, const int64_t[::1] iw, const floating[::1] ww,
-                   bint threads) noexcept nogil:
+                   const index_t[::1] pd, const index_t[::1] id_, const floating[::1] wd,
+                   const index_t[::1] ph, const index_t[::1] ih, const floating[::1] wh,
+                   const index_t[::1] pw, const index_t[::1] iw, const floating[::1] ww,
+                   int threads) noexcept:
     cdef Py_ssize_t n_planes = x.shape[0], wi = x.shape[3]
     cdef Py_ssize_t do_ = y.shape[1], ho_ = y.shape[2], wo_ = y.shape[3]
     cdef Py_ssize_t rows = n_planes * do_ * ho_
@@ -48,46 +42,47 @@ cdef void _forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] y, flo
     cdef floating *dst
     cdef floating c, acc
     cdef bint first
-    for r in prange(rows, schedule="static", use_threads_if=threads):
-        buf = &bufs[threadid(), 0]
-        b = r // (do_ * ho_)
-        rem = r - b * (do_ * ho_)
-        od = rem // ho_
-        oh = rem - od * ho_
-        if (pd[od + 1] - pd[od] == 1 and ph[oh + 1] - ph[oh] == 1
-                and wd[pd[od]] == 1 and wh[ph[oh]] == 1):
-            # a single row with weight one: read it in place
-            row = &x[b, id_[pd[od]], ih[ph[oh]], 0]
-        else:
-            first = True
-            for td in range(pd[od], pd[od + 1]):
-                for th in range(ph[oh], ph[oh + 1]):
-                    c = wd[td] * wh[th]
-                    src = &x[b, id_[td], ih[th], 0]
-                    if first:
-                        for i in range(wi):
-                            buf[i] = c * src[i]
-                        first = False
-                    else:
-                        for i in range(wi):
-                            buf[i] = buf[i] + c * src[i]
-            if first:
-                for i in range(wi):
-                    buf[i] = 0
-            row = buf
-        dst = &y[b, od, oh, 0]
-        for ow in range(wo_):
-            acc = 0
-            for tw in range(pw[ow], pw[ow + 1]):
-                acc = acc + ww[tw] * row[iw[tw]]
-            dst[ow] = acc
+    with nogil:
+        for r in prange(rows, schedule="static", num_threads=threads):
+            buf = &bufs[threadid(), 0]
+            b = r // (do_ * ho_)
+            rem = r - b * (do_ * ho_)
+            od = rem // ho_
+            oh = rem - od * ho_
+            if (pd[od + 1] - pd[od] == 1 and ph[oh + 1] - ph[oh] == 1
+                    and wd[pd[od]] == 1 and wh[ph[oh]] == 1):
+                # a single row with weight one: read it in place
+                row = &x[b, id_[pd[od]], ih[ph[oh]], 0]
+            else:
+                first = True
+                for td in range(pd[od], pd[od + 1]):
+                    for th in range(ph[oh], ph[oh + 1]):
+                        c = wd[td] * wh[th]
+                        src = &x[b, id_[td], ih[th], 0]
+                        if first:
+                            for i in range(wi):
+                                buf[i] = c * src[i]
+                            first = False
+                        else:
+                            for i in range(wi):
+                                buf[i] = buf[i] + c * src[i]
+                if first:
+                    for i in range(wi):
+                        buf[i] = 0
+                row = buf
+            dst = &y[b, od, oh, 0]
+            for ow in range(wo_):
+                acc = 0
+                for tw in range(pw[ow], pw[ow + 1]):
+                    acc = acc + ww[tw] * row[iw[tw]]
+                dst[ow] = acc
 
 
 cdef void _adjoint(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] gx, floating[:, ::1] bufs,
-                   const int64_t[::1] pd, const int64_t[::1] id_, const floating[::1] wd,
-                   const int64_t[::1] ph, const int64_t[::1] ih, const floating[::1] wh,
-                   const int64_t[::1] pw, const int64_t[::1] iw, const floating[::1] ww,
-                   bint threads) noexcept nogil:
+                   const index_t[::1] pd, const index_t[::1] id_, const floating[::1] wd,
+                   const index_t[::1] ph, const index_t[::1] ih, const floating[::1] wh,
+                   const index_t[::1] pw, const index_t[::1] iw, const floating[::1] ww,
+                   int threads) noexcept:
     cdef Py_ssize_t n_planes = gx.shape[0], wi = gx.shape[3]
     cdef Py_ssize_t do_ = g.shape[1], ho_ = g.shape[2], wo_ = g.shape[3]
     cdef Py_ssize_t b, od, oh, ow, td, th, tw, i
@@ -97,31 +92,32 @@ cdef void _adjoint(const floating[:, :, :, ::1] g, floating[:, :, :, ::1] gx, fl
     cdef const floating *grow
     cdef floating c, gv
     cdef bint direct
-    for b in prange(n_planes, schedule="static", use_threads_if=threads):
-        buf = &bufs[threadid(), 0]
-        for od in range(do_):
-            for oh in range(ho_):
-                grow = &g[b, od, oh, 0]
-                direct = (pd[od + 1] - pd[od] == 1 and ph[oh + 1] - ph[oh] == 1
-                          and wd[pd[od]] == 1 and wh[ph[oh]] == 1)
-                if direct:
-                    # one target row with weight one: scatter straight into it
-                    acc = &gx[b, id_[pd[od]], ih[ph[oh]], 0]
-                else:
-                    acc = buf
-                    for i in range(wi):
-                        acc[i] = 0
-                for ow in range(wo_):
-                    gv = grow[ow]
-                    for tw in range(pw[ow], pw[ow + 1]):
-                        acc[iw[tw]] = acc[iw[tw]] + ww[tw] * gv
-                if not direct:
-                    for td in range(pd[od], pd[od + 1]):
-                        for th in range(ph[oh], ph[oh + 1]):
-                            c = wd[td] * wh[th]
-                            dst = &gx[b, id_[td], ih[th], 0]
-                            for i in range(wi):
-                                dst[i] = dst[i] + c * buf[i]
+    with nogil:
+        for b in prange(n_planes, schedule="static", num_threads=threads):
+            buf = &bufs[threadid(), 0]
+            for od in range(do_):
+                for oh in range(ho_):
+                    grow = &g[b, od, oh, 0]
+                    direct = (pd[od + 1] - pd[od] == 1 and ph[oh + 1] - ph[oh] == 1
+                              and wd[pd[od]] == 1 and wh[ph[oh]] == 1)
+                    if direct:
+                        # one target row with weight one: scatter straight into it
+                        acc = &gx[b, id_[pd[od]], ih[ph[oh]], 0]
+                    else:
+                        acc = buf
+                        for i in range(wi):
+                            acc[i] = 0
+                    for ow in range(wo_):
+                        gv = grow[ow]
+                        for tw in range(pw[ow], pw[ow + 1]):
+                            acc[iw[tw]] = acc[iw[tw]] + ww[tw] * gv
+                    if not direct:
+                        for td in range(pd[od], pd[od + 1]):
+                            for th in range(ph[oh], ph[oh + 1]):
+                                c = wd[td] * wh[th]
+                                dst = &gx[b, id_[td], ih[th], 0]
+                                for i in range(wi):
+                                    dst[i] = dst[i] + c * buf[i]
 
 
 def _checked_taps(taps, in_spatial, out_spatial, dtype):
@@ -139,27 +135,15 @@ def _checked_taps(taps, in_spatial, out_spatial, dtype):
             raise ValueError("vision.interp: malformed taps table")
         if n_out and (ptr[1:] < ptr[:n_out]).any():
             raise ValueError("vision.interp: taps offsets must not decrease")
-        if idx.size and (idx.min() < 0 or idx.max() >= n_in):
+        if first_out_of_range(idx, n_in) >= 0:
             raise IndexError(f"vision.interp: tap index out of range for an axis of size {n_in}")
         full.append((ptr, idx, w))
     return full
 
 
-def _buffers(width, dtype):
-    """One scratch row per OpenMP thread (allocated here, so a failure is a MemoryError)."""
-    return np.empty((openmp.omp_get_max_threads(), max(width, 1)), dtype=dtype)
-
-
-def _planes(shape, nd):
-    """Product of the leading (non-spatial) sizes."""
-    n = 1
-    for s in shape[:len(shape) - nd]:
-        n *= s
-    return n
-
-
-def _as3(spatial):
-    return (1,) * (3 - len(spatial)) + tuple(spatial)
+def _buffers(threads, width, dtype):
+    """One scratch row per thread (allocated here, so a failure is a MemoryError)."""
+    return np.empty((threads, max(width, 1)), dtype=dtype)
 
 
 def interp(x, taps, adjoint_taps, in_spatial, out_spatial):
@@ -171,14 +155,15 @@ def interp(x, taps, adjoint_taps, in_spatial, out_spatial):
                          f"expected {tuple(in_spatial)}")
     (pd, id_, wd), (ph, ih, wh), (pw, iw, ww) = _checked_taps(taps, in_spatial, out_spatial, x.dtype)
     lead = tuple(x.shape[:x.ndim - nd])
-    x4 = np.ascontiguousarray(x).reshape((_planes(x.shape, nd),) + _as3(in_spatial))
-    y4 = np.empty((x4.shape[0],) + _as3(out_spatial), dtype=x.dtype)
-    threads = y4.shape[0] * y4.shape[1] * y4.shape[2] > 1 and x4.size + y4.size >= _PARALLEL_MIN
+    x4 = np.ascontiguousarray(x).reshape((size_of(lead),) + pad3(in_spatial, 1))
+    y4 = np.empty((x4.shape[0],) + pad3(out_spatial, 1), dtype=x.dtype)
+    threads = num_threads_for(y4.shape[0] * y4.shape[1] * y4.shape[2], x4.size + y4.size)
+    bufs = _buffers(threads, x4.shape[3], x.dtype)
     if y4.size:
         if x.dtype == np.float32:
-            _forward[float](x4, y4, _buffers(x4.shape[3], x.dtype), pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
+            _forward[float](x4, y4, bufs, pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
         else:
-            _forward[double](x4, y4, _buffers(x4.shape[3], x.dtype), pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
+            _forward[double](x4, y4, bufs, pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
     return y4.reshape(lead + tuple(out_spatial))
 
 
@@ -190,12 +175,13 @@ def interp_adjoint(g, forward_taps, taps, in_spatial, out_spatial):
                          f"expected {tuple(out_spatial)}")
     (pd, id_, wd), (ph, ih, wh), (pw, iw, ww) = _checked_taps(taps, in_spatial, out_spatial, g.dtype)
     lead = tuple(g.shape[:g.ndim - nd])
-    g4 = np.ascontiguousarray(g).reshape((_planes(g.shape, nd),) + _as3(out_spatial))
-    gx4 = np.zeros((g4.shape[0],) + _as3(in_spatial), dtype=g.dtype)
-    threads = g4.shape[0] > 1 and g4.size + gx4.size >= _PARALLEL_MIN
+    g4 = np.ascontiguousarray(g).reshape((size_of(lead),) + pad3(out_spatial, 1))
+    gx4 = np.zeros((g4.shape[0],) + pad3(in_spatial, 1), dtype=g.dtype)
+    threads = num_threads_for(g4.shape[0], g4.size + gx4.size)
+    bufs = _buffers(threads, gx4.shape[3], g.dtype)
     if g4.size and gx4.size:
         if g.dtype == np.float32:
-            _adjoint[float](g4, gx4, _buffers(gx4.shape[3], g.dtype), pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
+            _adjoint[float](g4, gx4, bufs, pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
         else:
-            _adjoint[double](g4, gx4, _buffers(gx4.shape[3], g.dtype), pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
+            _adjoint[double](g4, gx4, bufs, pd, id_, wd, ph, ih, wh, pw, iw, ww, threads)
     return gx4.reshape(lead + tuple(in_spatial))
