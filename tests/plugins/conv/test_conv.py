@@ -7,6 +7,8 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, assert_same, check, same_outcome, torch
+from tests.plugins.library_bugs import GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU
+from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
@@ -73,7 +75,7 @@ def test_conv_transpose_functional(name, xs, ws, bias, kw, dtype):
 
 
 @pytest.mark.parametrize("name,xs,ws,bias,kw", CONV_CASES + TRANSPOSE_CASES)
-def test_first_order_backward(name, xs, ws, bias, kw):
+def test_first_order_backward(name, xs, ws, bias, kw, device):
     """``backward()`` without create_graph takes the array path (chunks of samples);
     ``check`` above asks for create_graph, which takes the differentiable one."""
     groups = kw.get("groups", 1)
@@ -81,29 +83,30 @@ def test_first_order_backward(name, xs, ws, bias, kw):
     arrays = [_r(xs), _r(ws, seed=1)] + ([_r(n_out, seed=2)] if bias else [])
     grads = []
     for lib, F in ((ember, EF), (torch, TF)):
-        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        ts = [lib_tensor(lib, a, device, requires_grad=True) for a in arrays]
         y = getattr(F, name)(*ts, **kw)
-        y.backward(lib.tensor(_r(tuple(y.shape), seed=3)))
+        y.backward(lib_tensor(lib, _r(tuple(y.shape), seed=3), device))
         grads.append([as_numpy(y)] + [as_numpy(t.grad) for t in ts])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-def test_first_order_backward_in_chunks(monkeypatch):
+def test_first_order_backward_in_chunks(monkeypatch, device):
     """Several chunks of samples (a tiny chunk budget), groups, strides."""
     from ember.plugins.conv import functional as CF
 
     monkeypatch.setattr(CF, "_CHUNK_BYTES", 1)
-    test_first_order_backward("conv2d", (5, 4, 7, 6), (6, 2, 3, 2), True, dict(stride=(1, 2), padding=1, groups=2))
+    test_first_order_backward("conv2d", (5, 4, 7, 6), (6, 2, 3, 2), True, dict(stride=(1, 2), padding=1, groups=2),
+                              device)
     test_first_order_backward("conv_transpose2d", (5, 4, 3, 4), (4, 3, 2, 3), True,
-                              dict(stride=2, groups=2, output_padding=(1, 0)))
-    test_first_order_backward("conv1d", (3, 2, 8), (3, 2, 1), False, {})   # 1x1 shortcut
+                              dict(stride=2, groups=2, output_padding=(1, 0)), device)
+    test_first_order_backward("conv1d", (3, 2, 8), (3, 2, 1), False, {}, device)   # 1x1 shortcut
 
 
-def test_weight_only_and_input_only_grads():
+def test_weight_only_and_input_only_grads(device):
     x, w = _r((2, 3, 5, 5)), _r((4, 3, 3, 3), seed=1)
     for rg_x, rg_w in ((True, False), (False, True)):
-        ex, ew = ember.tensor(x, requires_grad=rg_x), ember.tensor(w, requires_grad=rg_w)
+        ex, ew = ember.tensor(x, device=device, requires_grad=rg_x), ember.tensor(w, device=device, requires_grad=rg_w)
         tx, tw = torch.from_numpy(x).requires_grad_(rg_x), torch.from_numpy(w).requires_grad_(rg_w)
         EF.conv2d(ex, ew, padding=1).sum().backward()
         TF.conv2d(tx, tw, padding=1).sum().backward()
@@ -127,33 +130,33 @@ def test_unfold_fold(shape, kw, dtype):
     check(e_fn, [_r(cols.shape, dtype, 3)], t_fn)
 
 
-def test_conv2d_noncontiguous_and_float32_large():
+def test_conv2d_noncontiguous_and_float32_large(device):
     """A transposed (non-contiguous) input and a float32 case with long sums; the
     tolerance grows with the sum length (C*K = 144 terms)."""
     x = _r((2, 16, 11, 9), np.float32).transpose(0, 1, 3, 2)
     w = _r((8, 16, 3, 3), np.float32, 1)
-    ex, tx = ember.tensor(x, requires_grad=True), torch.from_numpy(x.copy()).requires_grad_()
-    ew, tw = ember.tensor(w, requires_grad=True), torch.from_numpy(w).requires_grad_()
+    ex, tx = ember.tensor(x, device=device, requires_grad=True), torch.from_numpy(x.copy()).requires_grad_()
+    ew, tw = ember.tensor(w, device=device, requires_grad=True), torch.from_numpy(w).requires_grad_()
     ey = EF.conv2d(ex.transpose(2, 3), ew, padding=1, stride=(1, 2))
     ty = TF.conv2d(tx.transpose(2, 3), tw, padding=1, stride=(1, 2))
     np.testing.assert_allclose(as_numpy(ey), as_numpy(ty), rtol=1e-5, atol=1e-4)
     g = _r(tuple(ty.shape), np.float32, 2)
-    ey.backward(ember.tensor(g))
+    ey.backward(ember.tensor(g, device=device))
     ty.backward(torch.from_numpy(g))
     np.testing.assert_allclose(as_numpy(ex.grad), as_numpy(tx.grad), rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(as_numpy(ew.grad), as_numpy(tw.grad), rtol=1e-5, atol=5e-4)
 
 
-def test_conv2d_double_backward_vs_torch():
+def test_conv2d_double_backward_vs_torch(device):
     """Gradient of (input, weight) gradients w.r.t. input and weight, against torch."""
     x, w = _r((2, 3, 6, 5)), _r((4, 3, 3, 2), seed=1)
     v = _r((2, 4, 3, 6), seed=2)
     res = []
     for lib, F in ((ember, EF), (torch, TF)):
-        xt = lib.tensor(x, requires_grad=True)
-        wt = lib.tensor(w, requires_grad=True)
+        xt = lib_tensor(lib, x, device, requires_grad=True)
+        wt = lib_tensor(lib, w, device, requires_grad=True)
         y = F.conv2d(xt, wt, stride=(2, 1), padding=(1, 1))
-        gx, gw = lib.autograd.grad((y * lib.tensor(v)).sum(), (xt, wt), create_graph=True)
+        gx, gw = lib.autograd.grad((y * lib_tensor(lib, v, device)).sum(), (xt, wt), create_graph=True)
         s = (gx ** 2).sum() + (gw * gw.sin()).sum()
         res.append([as_numpy(t) for t in lib.autograd.grad(s, (xt, wt))])
     for a, b in zip(*res):
@@ -165,30 +168,33 @@ def test_conv2d_double_backward_vs_torch():
     ("conv_transpose2d", (1, 2, 3, 2), (2, 2, 2, 2), dict(stride=2, output_padding=1)),
     ("conv1d", (2, 2, 5), (3, 2, 2), dict(dilation=2)),
 ])
-def test_gradgradcheck(name, xs, ws, kw):
-    x = ember.tensor(_r(xs), requires_grad=True)
-    w = ember.tensor(_r(ws, seed=1), requires_grad=True)
+@pytest.mark.fails_on_checked(GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU)
+def test_gradgradcheck(name, xs, ws, kw, device):
+    x = ember.tensor(_r(xs), device=device, requires_grad=True)
+    w = ember.tensor(_r(ws, seed=1), device=device, requires_grad=True)
     b = ember.tensor(_r(ws[0] if name.startswith("conv") and "transpose" not in name else ws[1], seed=2),
-                     requires_grad=True)
+                     device=device, requires_grad=True)
     fn = getattr(EF, name)
     f = lambda x, w, b: fn(x, w, b, **kw)  # noqa: E731
     assert ember.autograd.gradcheck(f, (x, w, b))
     assert ember.autograd.gradgradcheck(f, (x, w, b))
 
 
-def test_unfold_fold_gradgradcheck():
-    x = ember.tensor(_r((1, 2, 4, 3)), requires_grad=True)
+def test_unfold_fold_gradgradcheck(device):
+    x = ember.tensor(_r((1, 2, 4, 3)), device=device, requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda t: EF.unfold(t, 2, padding=1, stride=(1, 2)), (x,))
-    c = ember.tensor(_r((1, 8, 6)), requires_grad=True)
+    c = ember.tensor(_r((1, 8, 6)), device=device, requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda t: EF.fold(t, (3, 4), 2), (c,))
 
 
-def test_grad_fn_names():
-    x = ember.randn(1, 2, 5, 5, requires_grad=True)
-    assert type(EF.conv2d(x, ember.randn(3, 2, 3, 3)).grad_fn).__name__ == "ConvolutionBackward0"
-    assert type(EF.conv_transpose2d(x, ember.randn(2, 3, 3, 3)).grad_fn).__name__ == "ConvolutionBackward0"
+def test_grad_fn_names(device):
+    x = ember.randn(1, 2, 5, 5, device=device, requires_grad=True)
+    assert type(EF.conv2d(x, ember.randn(3, 2, 3, 3, device=device)).grad_fn).__name__ == "ConvolutionBackward0"
+    assert type(EF.conv_transpose2d(x, ember.randn(2, 3, 3, 3, device=device)).grad_fn).__name__ == (
+        "ConvolutionBackward0")
     assert type(EF.unfold(x, 2).grad_fn).__name__ == "Im2ColBackward0"
-    assert type(EF.fold(ember.randn(1, 4, 4, requires_grad=True), 3, 2).grad_fn).__name__ == "Col2ImBackward0"
+    folded = EF.fold(ember.randn(1, 4, 4, device=device, requires_grad=True), 3, 2)
+    assert type(folded.grad_fn).__name__ == "Col2ImBackward0"
 
 
 @pytest.mark.parametrize("fn,xs,ws", [
@@ -196,11 +202,11 @@ def test_grad_fn_names():
     ("conv_transpose2d", (0, 3, 4, 4), (3, 2, 3, 3)),
     ("unfold", (0, 3, 5, 5), None),
 ])
-def test_empty(fn, xs, ws):
+def test_empty(fn, xs, ws, device):
     x = _r(xs)
     args = (2,) if ws is None else (_r(ws, seed=1),)
-    ex = ember.tensor(x, requires_grad=True)
-    ey = getattr(EF, fn)(ex, *(a if isinstance(a, int) else ember.tensor(a) for a in args))
+    ex = ember.tensor(x, device=device, requires_grad=True)
+    ey = getattr(EF, fn)(ex, *(a if isinstance(a, int) else ember.tensor(a, device=device) for a in args))
     ty = getattr(TF, fn)(torch.from_numpy(x), *(a if isinstance(a, int) else torch.from_numpy(a) for a in args))
     assert_same(ey, ty)
     ey.sum().backward()
@@ -330,10 +336,12 @@ def test_default_init_bounds():
         assert m.weight.requires_grad and m.weight.dtype == ember.float32
 
 
-def test_module_device_dtype_arguments():
-    m = ember.nn.Conv1d(2, 3, 2, dtype=ember.float64, device="cpu")
+def test_module_device_dtype_arguments(device):
+    m = ember.nn.Conv1d(2, 3, 2, dtype=ember.float64, device=device)
     assert m.weight.dtype == ember.float64 and m.bias.dtype == ember.float64
-    assert m(ember.randn(1, 2, 4, dtype=ember.float64)).dtype == ember.float64
+    assert m.weight.device == ember.device(device) and m.bias.device == ember.device(device)
+    y = m(ember.randn(1, 2, 4, dtype=ember.float64, device=device))
+    assert y.dtype == ember.float64 and y.device == ember.device(device)
 
 
 # ------------------------------------------------------------------ errors

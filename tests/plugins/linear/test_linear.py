@@ -67,8 +67,8 @@ def test_bilinear_module(bias, dtype):
                   [_r((5, 3), dtype), _r((5, 2), dtype, 1)], dtype)
 
 
-def test_identity():
-    x = ember.randn(3, requires_grad=True)
+def test_identity(device):
+    x = ember.randn(3, requires_grad=True, device=device)
     m = ember.nn.Identity(54, unused=0.1)
     assert m(x) is x
     assert list(m.parameters()) == []
@@ -113,21 +113,25 @@ def test_init_reproducible():
     assert np.array_equal(a, as_numpy(ember.nn.Linear(5, 6).weight))
 
 
-def test_dtype_argument():
-    m = ember.nn.Linear(3, 4, dtype=ember.float64)
+def test_dtype_argument(device):
+    m = ember.nn.Linear(3, 4, dtype=ember.float64, device=device)
     assert m.weight.dtype == ember.float64 and m.bias.dtype == ember.float64
+    assert m.weight.device == m.bias.device == ember.device(device)
 
 
-def test_errors():
+def test_errors(device):
+    def randn(*shape):
+        return ember.randn(*shape, device=device)
+
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
-        EF.linear(ember.randn(2, 3), ember.randn(5, 4))
+        EF.linear(randn(2, 3), randn(5, 4))
     with pytest.raises(RuntimeError, match="bilinear\\(\\): input dimensions do not match: got 3 and 2"):
-        EF.bilinear(ember.randn(2, 2, 3), ember.randn(2, 4), ember.randn(5, 3, 4))
+        EF.bilinear(randn(2, 2, 3), randn(2, 4), randn(5, 3, 4))
     with pytest.raises(RuntimeError, match="input batch dimensions do not match at dim 0: got 2 and 3"):
-        EF.bilinear(ember.randn(2, 3), ember.randn(3, 4), ember.randn(5, 3, 4))
+        EF.bilinear(randn(2, 3), randn(3, 4), randn(5, 3, 4))
     with pytest.raises(RuntimeError, match="input2 size does not match weight size: got 4 but expected 3"):
-        EF.bilinear(ember.randn(2, 3), ember.randn(2, 4), ember.randn(5, 3, 3))
+        EF.bilinear(randn(2, 3), randn(2, 4), randn(5, 3, 3))
     with pytest.raises(RuntimeError, match="bias size does not match weight size: got 4 but expected 5"):
-        EF.bilinear(ember.randn(2, 3), ember.randn(2, 4), ember.randn(5, 3, 4), ember.randn(4))
+        EF.bilinear(randn(2, 3), randn(2, 4), randn(5, 3, 4), randn(4))
     with pytest.raises(ValueError, match="in1_features must be > 0"):
         ember.nn.Bilinear(0, 3, 4)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import ember
-from tests.oracle import as_numpy, same_outcome, tol, torch
+from tests.oracle import as_numpy, current_device, same_outcome, tol, torch
+from tests.plugins.library_tensors import lib_tensor
 
 F = ember.nn.functional
 TF = torch.nn.functional
@@ -24,15 +25,16 @@ def _case(rng, T=12, N=5, C=6, S=4, blank=0):
 
 def _run(lib, x, targets, il, tl, *, normalise=True, concat=False, lengths_as="tensor",
          go=None, **kw):
-    """Loss and gradient w.r.t. the log-probabilities, in ember or torch."""
-    xt = lib.tensor(x, requires_grad=True)
+    """Loss and gradient w.r.t. the log-probabilities, in ember (on the test's device) or torch."""
+    device = current_device()
+    xt = lib_tensor(lib, x, device, requires_grad=True)
     lp = xt.log_softmax(-1) if normalise else xt
     if concat:
-        tg = lib.tensor(np.concatenate([t[:n] for t, n in zip(targets, tl)]))
+        tg = lib_tensor(lib, np.concatenate([t[:n] for t, n in zip(targets, tl)]), device)
     else:
-        tg = lib.tensor(targets)
+        tg = lib_tensor(lib, targets, device)
     if lengths_as == "tensor":
-        il_, tl_ = lib.tensor(il), lib.tensor(tl)
+        il_, tl_ = lib_tensor(lib, il, device), lib_tensor(lib, tl, device)
     else:
         il_, tl_ = tuple(int(v) for v in il), tuple(int(v) for v in tl)
     fn = F.ctc_loss if lib is ember else TF.ctc_loss
@@ -40,7 +42,7 @@ def _run(lib, x, targets, il, tl, *, normalise=True, concat=False, lengths_as="t
     if go is None:
         loss.sum().backward()
     else:
-        loss.backward(lib.tensor(go))
+        loss.backward(lib_tensor(lib, go, device))
     return loss, xt.grad
 
 
@@ -69,14 +71,14 @@ def test_blank_not_zero(blank):
 
 
 @pytest.mark.parametrize("blank", [0, 1])
-def test_targets_containing_blank_are_computed_as_torch(blank):
+def test_targets_containing_blank_are_computed_as_torch(blank, device):
     rng = np.random.default_rng(3)
     lp = rng.standard_normal((12, 3, 5))
     targets = np.array([[1, 0, 2], [0, 0, 3], [4, 1, 1]])
     lengths = ([12, 10, 12], [3, 2, 3])
-    e = ember.tensor(lp, requires_grad=True)
+    e = ember.tensor(lp, requires_grad=True, device=device)
     t = torch.tensor(lp, requires_grad=True)
-    le = ember.nn.functional.ctc_loss(e.log_softmax(2), ember.tensor(targets), *lengths, blank=blank,
+    le = ember.nn.functional.ctc_loss(e.log_softmax(2), ember.tensor(targets, device=device), *lengths, blank=blank,
                                       reduction="none")
     lt = torch.nn.functional.ctc_loss(t.log_softmax(2), torch.tensor(targets), *lengths, blank=blank,
                                       reduction="none")
@@ -135,16 +137,16 @@ def test_empty_targets_and_zero_lengths():
 
 @pytest.mark.parametrize("reduction", ["none", "mean"])
 @pytest.mark.parametrize("lengths", ["tensor", "tuple"])
-def test_unbatched(reduction, lengths):
+def test_unbatched(reduction, lengths, device):
     rng = np.random.default_rng(10)
     x = rng.standard_normal((9, 5))
     tg = np.array([1, 2, 2, 4])
     res = []
     for lib in (ember, torch):
-        xt = lib.tensor(x, requires_grad=True)
-        il, tl = (lib.tensor(8), lib.tensor(4)) if lengths == "tensor" else ((8,), (4,))
+        xt = lib_tensor(lib, x, device, requires_grad=True)
+        il, tl = (lib_tensor(lib, 8, device), lib_tensor(lib, 4, device)) if lengths == "tensor" else ((8,), (4,))
         fn = F.ctc_loss if lib is ember else TF.ctc_loss
-        loss = fn(xt.log_softmax(-1), lib.tensor(tg), il, tl, reduction=reduction)
+        loss = fn(xt.log_softmax(-1), lib_tensor(lib, tg, device), il, tl, reduction=reduction)
         loss.backward()
         res.append((loss, xt.grad))
     (le, ge), (lt, gt) = res
@@ -153,30 +155,31 @@ def test_unbatched(reduction, lengths):
     np.testing.assert_allclose(as_numpy(ge), as_numpy(gt), rtol=1e-9, atol=1e-12)
 
 
-def test_gradcheck_through_log_softmax():
+def test_gradcheck_through_log_softmax(device):
     # exp(log_probs) - occupancy is the true gradient once log_softmax is applied
     x, tg, il, tl = _case(np.random.default_rng(11), T=6, N=3, C=4, S=2)
-    xt = ember.tensor(x, requires_grad=True)
-    fn = lambda v: F.ctc_loss(v.log_softmax(-1), ember.tensor(tg), ember.tensor(il),
-                              ember.tensor(tl), reduction="none")
+    xt = ember.tensor(x, requires_grad=True, device=device)
+    tg_, il_, tl_ = (ember.tensor(a, device=device) for a in (tg, il, tl))
+    fn = lambda v: F.ctc_loss(v.log_softmax(-1), tg_, il_, tl_, reduction="none")
     assert ember.autograd.gradcheck(fn, [xt], eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-def test_module():
+def test_module(device):
     x, tg, il, tl = _case(np.random.default_rng(12))
     m = ember.nn.CTCLoss(blank=0, reduction="sum", zero_infinity=True)
     assert (m.blank, m.reduction, m.zero_infinity) == (0, "sum", True)
     assert repr(m) == repr(torch.nn.CTCLoss()) == "CTCLoss()"
     lt = torch.nn.CTCLoss(reduction="sum", zero_infinity=True)(
         torch.tensor(x).log_softmax(2), torch.tensor(tg), torch.tensor(il), torch.tensor(tl))
-    le = m(ember.tensor(x).log_softmax(2), ember.tensor(tg), ember.tensor(il), ember.tensor(tl))
+    tg_, il_, tl_ = (ember.tensor(a, device=device) for a in (tg, il, tl))
+    le = m(ember.tensor(x, device=device).log_softmax(2), tg_, il_, tl_)
     np.testing.assert_allclose(le.item(), lt.item(), rtol=1e-12)
 
 
-def test_backward_not_differentiable_twice():
+def test_backward_not_differentiable_twice(device):
     x, tg, il, tl = _case(np.random.default_rng(13))
-    xt = ember.tensor(x, requires_grad=True)
-    loss = F.ctc_loss(xt.log_softmax(2), ember.tensor(tg), ember.tensor(il), ember.tensor(tl))
+    xt = ember.tensor(x, requires_grad=True, device=device)
+    loss = F.ctc_loss(xt.log_softmax(2), *(ember.tensor(a, device=device) for a in (tg, il, tl)))
     (g,) = ember.autograd.grad(loss, [xt], create_graph=True)
     assert g.shape == xt.shape
 
@@ -184,13 +187,14 @@ def test_backward_not_differentiable_twice():
 # --------------------------------------------------------------------------
 # Errors: raised before the kernel runs, never a crash.
 
-def _args(**change):
+def _args(device, **change):
+    """ctc_loss's arguments on ``device``, some of them changed."""
     rng = np.random.default_rng(14)
     a = dict(log_probs=ember.tensor(rng.standard_normal((6, 3, 5))).log_softmax(2),
              targets=ember.tensor([[1, 2, 3], [2, 2, 4], [4, 1, 1]]),
              input_lengths=ember.tensor([6, 6, 5]), target_lengths=ember.tensor([3, 2, 1]))
     a.update(change)
-    return a
+    return {k: v.to(device) if isinstance(v, ember.Tensor) else v for k, v in a.items()}
 
 
 @pytest.mark.parametrize("change, exc, message", [
@@ -223,17 +227,17 @@ def _args(**change):
     (dict(log_probs=ember.zeros(2, 6, 3, 5)), RuntimeError, "Expected 3-dimensional tensor"),
     (dict(reduction="avg"), ValueError, "avg is not a valid value for reduction"),
 ])
-def test_errors(change, exc, message):
+def test_errors(change, exc, message, device):
     with pytest.raises(exc, match=message):
-        F.ctc_loss(**_args(**change))
+        F.ctc_loss(**_args(device, **change))
 
 
-def test_padding_beyond_target_length_is_not_read():
+def test_padding_beyond_target_length_is_not_read(device):
     # labels past target_lengths (here blank and out-of-range) are padding
-    a = _args(targets=ember.tensor([[1, 2, 3], [2, 2, 0], [4, 99, -1]]))
+    a = _args(device, targets=ember.tensor([[1, 2, 3], [2, 2, 0], [4, 99, -1]]))
     loss = F.ctc_loss(**a, reduction="none")
-    b = _args(targets=ember.tensor([[1, 2, 3], [2, 2, 1], [4, 1, 1]]))
-    np.testing.assert_array_equal(loss.numpy(), F.ctc_loss(**b, reduction="none").numpy())
+    b = _args(device, targets=ember.tensor([[1, 2, 3], [2, 2, 1], [4, 1, 1]]))
+    np.testing.assert_array_equal(as_numpy(loss), as_numpy(F.ctc_loss(**b, reduction="none")))
 
 
 def test_kernel_rejects_bad_indices_directly():
@@ -258,11 +262,11 @@ def test_kernel_rejects_bad_indices_directly():
         _ctc.ctc_forward(lp, *good, 0, la.astype(np.float32), nll)
 
 
-def test_inplace_change_before_backward_is_an_error():
+def test_inplace_change_before_backward_is_an_error(device):
     x, tg, il, tl = _case(np.random.default_rng(15))
-    lp = ember.tensor(x).log_softmax(2).detach().requires_grad_()
+    lp = ember.tensor(x, device=device).log_softmax(2).detach().requires_grad_()
     lp2 = lp * 1.0
-    loss = F.ctc_loss(lp2, ember.tensor(tg), ember.tensor(il), ember.tensor(tl))
+    loss = F.ctc_loss(lp2, *(ember.tensor(a, device=device) for a in (tg, il, tl)))
     with ember.no_grad():
         lp2.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):

@@ -121,13 +121,13 @@ def _no_warning():
     return ctx()
 
 
-def test_kl_div_zero_target_gives_zero_terms():
-    x = ember.tensor([-1.0, -2.0, -0.5], dtype=ember.float64, requires_grad=True)
-    t = ember.tensor([0.0, 0.3, 0.7], dtype=ember.float64)
+def test_kl_div_zero_target_gives_zero_terms(device):
+    x = ember.tensor([-1.0, -2.0, -0.5], dtype=ember.float64, requires_grad=True, device=device)
+    t = ember.tensor([0.0, 0.3, 0.7], dtype=ember.float64, device=device)
     loss = ember.nn.functional.kl_div(x, t, reduction="none")
     assert loss[0].item() == 0.0
     loss.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [0.0, -0.3, -0.7])
+    np.testing.assert_allclose(as_numpy(x.grad), [0.0, -0.3, -0.7])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -252,12 +252,13 @@ def test_cross_entropy_probability_targets(shape, smoothing, reduction, dtype):
     check(lambda a, b, ww: F(a).cross_entropy(a, b, weight=ww, reduction=reduction), [randn(*shape, dtype=dtype), p, w])
 
 
-def test_nll_double_backward_is_zero():
-    x = ember.tensor(randn(4, 5), requires_grad=True)
-    go = ember.tensor(2.0, dtype=ember.float64, requires_grad=True)
-    (g,) = ember.autograd.grad(ember.nn.functional.nll_loss(x, ember.tensor([0, 1, 4, 2])), x, go, create_graph=True)
-    gg = ember.autograd.grad((g * ember.tensor(randn(4, 5, seed=3))).sum(), [x, go], allow_unused=True)
-    assert (gg[0] is None or not gg[0].numpy().any()) and gg[1] is not None
+def test_nll_double_backward_is_zero(device):
+    x = ember.tensor(randn(4, 5), requires_grad=True, device=device)
+    go = ember.tensor(2.0, dtype=ember.float64, requires_grad=True, device=device)
+    loss = ember.nn.functional.nll_loss(x, ember.tensor([0, 1, 4, 2], device=device))
+    (g,) = ember.autograd.grad(loss, x, go, create_graph=True)
+    gg = ember.autograd.grad((g * ember.tensor(randn(4, 5, seed=3), device=device)).sum(), [x, go], allow_unused=True)
+    assert (gg[0] is None or not as_numpy(gg[0]).any()) and gg[1] is not None
     tx = torch.from_numpy(randn(4, 5)).requires_grad_()
     tgo = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
     (tg,) = torch.autograd.grad(torch.nn.functional.nll_loss(tx, torch.tensor([0, 1, 4, 2])), tx, tgo,
@@ -273,25 +274,25 @@ def test_uint8_targets_are_accepted():
 
 @pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_all_targets_ignored_gives_nan_mean_and_zero_sum(fn, weighted):
-    x = ember.randn(3, 4, requires_grad=True)
-    t = ember.tensor([-100, -100, -100])
-    w = ember.ones(4) if weighted else None
+def test_all_targets_ignored_gives_nan_mean_and_zero_sum(fn, weighted, device):
+    x = ember.randn(3, 4, requires_grad=True, device=device)
+    t = ember.tensor([-100, -100, -100], device=device)
+    w = ember.ones(4, device=device) if weighted else None
     f = getattr(ember.nn.functional, fn)
     assert np.isnan(f(x, t, weight=w).item())
     assert f(x, t, weight=w, reduction="sum").item() == 0
     f(x, t, weight=w, reduction="sum").backward()
-    assert not x.grad.numpy().any()
-    assert np.isnan(f(ember.randn(0, 4), ember.zeros(0, dtype=ember.int64)).item())
+    assert not as_numpy(x.grad).any()
+    assert np.isnan(f(ember.randn(0, 4, device=device), ember.zeros(0, dtype=ember.int64, device=device)).item())
 
 
-def test_ignored_targets_get_no_gradient_and_zero_loss():
-    x = ember.randn(3, 4, requires_grad=True)
-    t = ember.tensor([1, 7, 2])                      # 7 is ignored, so it is not out of range
+def test_ignored_targets_get_no_gradient_and_zero_loss(device):
+    x = ember.randn(3, 4, requires_grad=True, device=device)
+    t = ember.tensor([1, 7, 2], device=device)                      # 7 is ignored, so it is not out of range
     loss = ember.nn.functional.cross_entropy(x, t, ignore_index=7, reduction="none")
     assert loss[1].item() == 0
     loss.sum().backward()
-    assert not x.grad.numpy()[1].any() and x.grad.numpy()[0].any()
+    assert not as_numpy(x.grad)[1].any() and as_numpy(x.grad)[0].any()
 
 
 # ----------------------------------------------------------------- hinge classification losses
@@ -319,18 +320,18 @@ def test_multilabel_margin(reduction, dtype):
     check(lambda a, b: F(a).multilabel_margin_loss(a, b, reduction=reduction), [x[0], t[0]], double=False)
 
 
-def test_hinge_losses_have_double_backward_from_autograd():
-    x = ember.tensor(randn(3, 4), requires_grad=True)
-    for loss in (ember.nn.functional.multi_margin_loss(x, ember.tensor([0, 1, 2]), p=2),
-                 ember.nn.functional.multilabel_margin_loss(x, ember.tensor([[0, 1, -1, 0]] * 3))):
+def test_hinge_losses_have_double_backward_from_autograd(device):
+    x = ember.tensor(randn(3, 4), requires_grad=True, device=device)
+    for loss in (ember.nn.functional.multi_margin_loss(x, ember.tensor([0, 1, 2], device=device), p=2),
+                 ember.nn.functional.multilabel_margin_loss(x, ember.tensor([[0, 1, -1, 0]] * 3, device=device))):
         (g,) = ember.autograd.grad(loss, x, create_graph=True)
         assert ember.autograd.gradcheck(lambda a: ember.nn.functional.multi_margin_loss(
-            a, ember.tensor([0, 1, 2]), p=2), [x])
+            a, ember.tensor([0, 1, 2], device=device), p=2), [x])
 
 
 # ----------------------------------------------------------------- stability
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_extreme_logits_stay_finite(dtype):
+def test_extreme_logits_stay_finite(dtype, device):
     x = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 999.0]], dtype=dtype)
     t = np.array([1, 0])
     check(lambda a, b: F(a).cross_entropy(a, b), [x, t], gradcheck=False)
@@ -341,24 +342,24 @@ def test_extreme_logits_stay_finite(dtype):
     check(lambda a, b: F(a).binary_cross_entropy_with_logits(
         a, b.detach(), pos_weight=const(a, np.array([2.0, 0.5, 1.0], dtype=dtype))), [x, y], gradcheck=False)
     check(lambda a, b: F(a).multilabel_soft_margin_loss(a, b.detach()), [x, y], gradcheck=False)
-    for out in (ember.nn.functional.soft_margin_loss(ember.tensor(x, requires_grad=True), ember.tensor(y * 2 - 1),
-                                                     reduction="none"),):
-        assert np.isfinite(out.detach().numpy()).all()
-        np.testing.assert_allclose(out.detach().numpy()[0, 1], 1000.0 if y[0, 1] == 1 else 0.0, atol=1e-3)
+    for out in (ember.nn.functional.soft_margin_loss(ember.tensor(x, requires_grad=True, device=device),
+                                                     ember.tensor(y * 2 - 1, device=device), reduction="none"),):
+        assert np.isfinite(as_numpy(out)).all()
+        np.testing.assert_allclose(as_numpy(out)[0, 1], 1000.0 if y[0, 1] == 1 else 0.0, atol=1e-3)
 
 
-def test_logits_at_zero_have_the_sigmoid_gradient():
-    x = ember.zeros(4, dtype=ember.float64, requires_grad=True)
-    t = ember.tensor([0.0, 1.0, 0.25, 1.0], dtype=ember.float64)
+def test_logits_at_zero_have_the_sigmoid_gradient(device):
+    x = ember.zeros(4, dtype=ember.float64, requires_grad=True, device=device)
+    t = ember.tensor([0.0, 1.0, 0.25, 1.0], dtype=ember.float64, device=device)
     ember.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="sum").backward()
-    np.testing.assert_allclose(x.grad.numpy(), 0.5 - t.numpy())
+    np.testing.assert_allclose(as_numpy(x.grad), 0.5 - as_numpy(t))
 
 
-def test_bce_clamps_log_and_keeps_gradient_finite_at_0_and_1():
+def test_bce_clamps_log_and_keeps_gradient_finite_at_0_and_1(device):
     check(lambda a, b: F(a).binary_cross_entropy(a, b.detach(), reduction="none"),
           [np.array([0.0, 1.0, 0.0, 1.0, 1e-50]), np.array([0.0, 1.0, 1.0, 0.0, 1.0])], gradcheck=False, double=False)
-    out = ember.nn.functional.binary_cross_entropy(ember.tensor([0.0, 1.0]), ember.tensor([1.0, 0.0]),
-                                                   reduction="none")
+    out = ember.nn.functional.binary_cross_entropy(ember.tensor([0.0, 1.0], device=device),
+                                                   ember.tensor([1.0, 0.0], device=device), reduction="none")
     assert out.tolist() == [100.0, 100.0]
 
 
@@ -382,15 +383,16 @@ def test_legacy_reduction_flags(size_average, reduce, expected):
 
 
 @pytest.mark.parametrize("call", [
-    lambda f: f.mse_loss(ember.ones(2), ember.ones(2), reduction="foo"),
-    lambda f: f.nll_loss(ember.ones(2, 3), ember.tensor([0, 1]), reduction="foo"),
-    lambda f: f.cross_entropy(ember.ones(2, 3), ember.tensor([0, 1]), reduction="foo"),
-    lambda f: f.kl_div(ember.ones(2), ember.ones(2), reduction="foo"),
-    lambda f: f.multilabel_soft_margin_loss(ember.ones(2, 3), ember.ones(2, 3), reduction="foo"),
+    lambda f, d: f.mse_loss(ember.ones(2, device=d), ember.ones(2, device=d), reduction="foo"),
+    lambda f, d: f.nll_loss(ember.ones(2, 3, device=d), ember.tensor([0, 1], device=d), reduction="foo"),
+    lambda f, d: f.cross_entropy(ember.ones(2, 3, device=d), ember.tensor([0, 1], device=d), reduction="foo"),
+    lambda f, d: f.kl_div(ember.ones(2, device=d), ember.ones(2, device=d), reduction="foo"),
+    lambda f, d: f.multilabel_soft_margin_loss(ember.ones(2, 3, device=d), ember.ones(2, 3, device=d),
+                                               reduction="foo"),
 ])
-def test_invalid_reduction_is_a_value_error(call):
+def test_invalid_reduction_is_a_value_error(call, device):
     with pytest.raises(ValueError, match="foo is not"):
-        call(ember.nn.functional)
+        call(ember.nn.functional, device)
 
 
 def test_weighted_l1_and_mse():
@@ -528,8 +530,8 @@ def test_module_repr_and_attributes_match_torch(name, kwargs):
 
 @pytest.mark.parametrize("name", ["CrossEntropyLoss", "NLLLoss", "BCELoss", "MultiLabelSoftMarginLoss",
                                   "MultiMarginLoss"])
-def test_weight_is_a_buffer(name):
-    w = ember.tensor([1.0, 2.0, 3.0])
+def test_weight_is_a_buffer(name, device):
+    w = ember.tensor([1.0, 2.0, 3.0], device=device)
     m = getattr(ember.nn, name)(weight=w)
     assert m.weight is w and dict(m.named_buffers())["weight"] is w and not list(m.parameters())
     assert getattr(ember.nn, name)().weight is None
@@ -559,24 +561,24 @@ def _module_inputs(name, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,kwargs", MODULES, ids=[m[0] for m in MODULES])
-def test_module_forward_and_backward_match_torch(name, kwargs, dtype):
+def test_module_forward_and_backward_match_torch(name, kwargs, dtype, device):
     e, t = getattr(ember.nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
     inputs = _module_inputs(name, dtype)
-    e_in = [ember.tensor(a, requires_grad=i == 0) for i, a in enumerate(inputs)]
+    e_in = [ember.tensor(a, device=device, requires_grad=i == 0) for i, a in enumerate(inputs)]
     t_in = [torch.from_numpy(a.copy()).requires_grad_(i == 0) for i, a in enumerate(inputs)]
     e_out, t_out = e(*e_in), t(*t_in)
     np.testing.assert_allclose(as_numpy(e_out), as_numpy(t_out), **tol(dtype))
     e_out.backward()
     t_out.backward()
-    np.testing.assert_allclose(e_in[0].grad.numpy(), t_in[0].grad.numpy(), **tol(dtype))
+    np.testing.assert_allclose(as_numpy(e_in[0].grad), as_numpy(t_in[0].grad), **tol(dtype))
 
 
-def test_weighted_module_matches_torch():
+def test_weighted_module_matches_torch(device):
     w = np.array([0.5, 1.0, 2.0])
     x, cls = randn(4, 3), _targets((4,), 3)
-    e = ember.nn.CrossEntropyLoss(weight=ember.tensor(w), ignore_index=1)
+    e = ember.nn.CrossEntropyLoss(weight=ember.tensor(w, device=device), ignore_index=1)
     t = torch.nn.CrossEntropyLoss(weight=torch.from_numpy(w), ignore_index=1)
-    np.testing.assert_allclose(e(ember.tensor(x), ember.tensor(cls)).item(),
+    np.testing.assert_allclose(e(ember.tensor(x, device=device), ember.tensor(cls, device=device)).item(),
                                t(torch.from_numpy(x), torch.from_numpy(cls)).item(), rtol=1e-12)
 
 

@@ -10,6 +10,8 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, assert_same, check, same_outcome, tol, torch
+from tests.plugins.library_bugs import GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU
+from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
@@ -68,7 +70,8 @@ def test_batch_norm_eval_functional(shape, affine, dtype):
 
     def fn(x, w=None, b=None):
         if isinstance(x, ember.Tensor):
-            return EF.batch_norm(x, ember.tensor(rm, device=x.device), ember.tensor(rv, device=x.device), w, b, False, 0.1, 1e-3)
+            rm_, rv_ = ember.tensor(rm, device=x.device), ember.tensor(rv, device=x.device)
+            return EF.batch_norm(x, rm_, rv_, w, b, False, 0.1, 1e-3)
         return TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b, False, 0.1, 1e-3)
 
     check(fn, inputs, **_opts(shape, dtype))
@@ -76,24 +79,24 @@ def test_batch_norm_eval_functional(shape, affine, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("momentum", [0.1, 0.5])
-def test_batch_norm_functional_updates_buffers(momentum, dtype):
-    e_rm, e_rv = ember.zeros(3, dtype=E_DT[dtype]), ember.ones(3, dtype=E_DT[dtype])
+def test_batch_norm_functional_updates_buffers(momentum, dtype, device):
+    e_rm, e_rv = ember.zeros(3, dtype=E_DT[dtype], device=device), ember.ones(3, dtype=E_DT[dtype], device=device)
     t_rm, t_rv = torch.zeros(3, dtype=T_DT[dtype]), torch.ones(3, dtype=T_DT[dtype])
     for step in range(3):
         x = _r((4, 3, 5), dtype, step, loc=step)
-        EF.batch_norm(ember.tensor(x), e_rm, e_rv, training=True, momentum=momentum)
+        EF.batch_norm(ember.tensor(x, device=device), e_rm, e_rv, training=True, momentum=momentum)
         TF.batch_norm(torch.tensor(x), t_rm, t_rv, training=True, momentum=momentum)
         _close(e_rm, t_rm, dtype, "running_mean")
         _close(e_rv, t_rv, dtype, "running_var")
 
 
-def test_batch_norm_noncontiguous_input():
+def test_batch_norm_noncontiguous_input(device):
     x = _r((5, 4, 6))
-    xe, xt = ember.tensor(x).transpose(0, 2), torch.tensor(x).transpose(0, 2)  # (6, 4, 5)
+    xe, xt = ember.tensor(x, device=device).transpose(0, 2), torch.tensor(x).transpose(0, 2)  # (6, 4, 5)
     w = _pos((4,), seed=1)
     check(lambda a, w: EF.batch_norm(a.transpose(0, 2), None, None, w, None, True),
           [x, w], lambda a, w: TF.batch_norm(a.transpose(0, 2), None, None, w, None, True), gradcheck=False)
-    xe, xt = ember.tensor(x)[:, ::2], torch.tensor(x)[:, ::2]
+    xe, xt = ember.tensor(x, device=device)[:, ::2], torch.tensor(x)[:, ::2]
     assert_same(EF.batch_norm(xe, None, None, training=True), TF.batch_norm(xt, None, None, training=True))
 
 
@@ -112,18 +115,18 @@ def test_instance_norm_functional(shape, affine, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_instance_norm_functional_running_stats(dtype):
-    e_rm, e_rv = ember.zeros(4, dtype=E_DT[dtype]), ember.ones(4, dtype=E_DT[dtype])
+def test_instance_norm_functional_running_stats(dtype, device):
+    e_rm, e_rv = ember.zeros(4, dtype=E_DT[dtype], device=device), ember.ones(4, dtype=E_DT[dtype], device=device)
     t_rm, t_rv = torch.zeros(4, dtype=T_DT[dtype]), torch.ones(4, dtype=T_DT[dtype])
     for step in range(3):
         x = _r((3, 4, 6), dtype, step, loc=step)
-        ye = EF.instance_norm(ember.tensor(x), e_rm, e_rv, momentum=0.2)
+        ye = EF.instance_norm(ember.tensor(x, device=device), e_rm, e_rv, momentum=0.2)
         yt = TF.instance_norm(torch.tensor(x), t_rm, t_rv, momentum=0.2)
         assert_same(ye, yt)
         _close(e_rm, t_rm, dtype, "running_mean")
         _close(e_rv, t_rv, dtype, "running_var")
     x = _r((3, 4, 6), dtype, 9)
-    assert_same(EF.instance_norm(ember.tensor(x), e_rm, e_rv, use_input_stats=False),
+    assert_same(EF.instance_norm(ember.tensor(x, device=device), e_rm, e_rv, use_input_stats=False),
                 TF.instance_norm(torch.tensor(x), t_rm, t_rv, use_input_stats=False))
 
 
@@ -173,19 +176,20 @@ def test_local_response_norm_functional(shape, size, kw, dtype):
     check(fn, [_r(shape, dtype)], **_opts(shape, dtype))
 
 
-def test_gradcheck_and_gradgradcheck():
+@pytest.mark.fails_on_checked(GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU)
+def test_gradcheck_and_gradgradcheck(device):
     """float64 finite differences on every functional, including weights and double backward."""
-    x4 = ember.tensor(_r((3, 2, 1, 2), loc=1.0), requires_grad=True)
-    w2 = ember.tensor(_pos((2,), seed=1), requires_grad=True)
-    b2 = ember.tensor(_r((2,), seed=2), requires_grad=True)
+    x4 = ember.tensor(_r((3, 2, 1, 2), loc=1.0), requires_grad=True, device=device)
+    w2 = ember.tensor(_pos((2,), seed=1), requires_grad=True, device=device)
+    b2 = ember.tensor(_r((2,), seed=2), requires_grad=True, device=device)
     fns = [
         (lambda x, w, b: EF.batch_norm(x, None, None, w, b, True), (x4, w2, b2)),
         (lambda x, w, b: EF.instance_norm(x, weight=w, bias=b), (x4, w2, b2)),
         (lambda x, w, b: EF.group_norm(x, 1, w, b), (x4, w2, b2)),
         (lambda x, w, b: EF.layer_norm(x, (1, 2), w.view(1, 2), b.view(1, 2)), (x4, w2, b2)),
         (lambda x: EF.local_response_norm(x, 2, alpha=0.5), (x4,)),
-        (lambda x, w, b: EF.batch_norm(x, ember.zeros(2, dtype=ember.float64),
-                                       ember.ones(2, dtype=ember.float64), w, b, False), (x4, w2, b2)),
+        (lambda x, w, b: EF.batch_norm(x, ember.zeros(2, dtype=ember.float64, device=device),
+                                       ember.ones(2, dtype=ember.float64, device=device), w, b, False), (x4, w2, b2)),
     ]
     for i, (fn, inputs) in enumerate(fns):
         assert ember.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3)
@@ -193,16 +197,16 @@ def test_gradcheck_and_gradgradcheck():
             assert ember.autograd.gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3)
 
 
-def test_double_backward_module_matches_torch():
+def test_double_backward_module_matches_torch(device):
     """Gradient penalty through BatchNorm2d: grad of |dL/dx|^2 w.r.t. the weight."""
     x = _r((3, 2, 3, 3), loc=0.5)
-    em, tm = ember.nn.BatchNorm2d(2).double(), torch.nn.BatchNorm2d(2).double()
+    em, tm = ember.nn.BatchNorm2d(2).double().to(device), torch.nn.BatchNorm2d(2).double()
     with torch.no_grad():
         tm.weight.copy_(torch.tensor([0.7, 1.3]))
-    em.load_state_dict({k: ember.tensor(v.numpy()) for k, v in tm.state_dict().items()})
+    em.load_state_dict({k: ember.tensor(v.numpy(), device=device) for k, v in tm.state_dict().items()})
     outs = []
     for lib, m in ((ember, em), (torch, tm)):
-        xx = lib.tensor(x, requires_grad=True)
+        xx = lib_tensor(lib, x, device, requires_grad=True)
         y = m(xx)
         (gx,) = lib.autograd.grad((y * y * y).sum(), xx, create_graph=True)
         (gx * gx).sum().backward()
@@ -219,21 +223,21 @@ def _copy_params(e_m, t_m):
     e_m.load_state_dict(sd)
 
 
-def _train_compare(e_m, t_m, shapes, dtype, steps=3, loc=1.0):
-    """Train-mode steps: outputs, input/parameter grads, buffers; then eval output."""
+def _train_compare(e_m, t_m, shapes, dtype, device, steps=3, loc=1.0):
+    """Train-mode steps (ember on ``device``): outputs, input/parameter grads, buffers; then eval output."""
     t_m = t_m.to(T_DT[dtype])
-    e_m = e_m.to(E_DT[dtype])
+    e_m = e_m.to(E_DT[dtype]).to(device)
     with torch.no_grad():
         for i, p in enumerate(t_m.parameters()):
             p.copy_(torch.from_numpy(_pos(p.shape, dtype, 10 + i)))
     _copy_params(e_m, t_m)
     for step in range(steps):
         x = _r(shapes[step % len(shapes)], dtype, step, loc=loc * step)
-        xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        xe, xt = ember.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
         ye, yt = e_m(xe), t_m(xt)
         assert_same(ye, yt, f"step {step} output")
         g = _r(yt.shape, dtype, 100 + step)
-        ye.backward(ember.tensor(g))
+        ye.backward(ember.tensor(g, device=device))
         yt.backward(torch.tensor(g))
         _close(xe.grad, xt.grad, dtype, f"step {step} input grad", scale=4)
         for (n, pe), (_, pt) in zip(e_m.named_parameters(), t_m.named_parameters()):
@@ -244,7 +248,7 @@ def _train_compare(e_m, t_m, shapes, dtype, steps=3, loc=1.0):
     e_m.eval()
     t_m.eval()
     x = _r(shapes[0], dtype, 50)
-    assert_same(e_m(ember.tensor(x)), t_m(torch.tensor(x)), "eval output")
+    assert_same(e_m(ember.tensor(x, device=device)), t_m(torch.tensor(x)), "eval output")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -252,18 +256,18 @@ def _train_compare(e_m, t_m, shapes, dtype, steps=3, loc=1.0):
                                         ("BatchNorm2d", [(2, 3, 4, 5)]), ("BatchNorm3d", [(2, 3, 2, 3, 2)])])
 @pytest.mark.parametrize("momentum,affine,track", [(0.1, True, True), (None, True, True),
                                                    (0.3, False, True), (0.1, True, False)])
-def test_batch_norm_modules(cls, shapes, momentum, affine, track, dtype):
+def test_batch_norm_modules(cls, shapes, momentum, affine, track, dtype, device):
     kw = dict(momentum=momentum, affine=affine, track_running_stats=track)
-    _train_compare(getattr(ember.nn, cls)(3, **kw), getattr(torch.nn, cls)(3, **kw), shapes, dtype)
+    _train_compare(getattr(ember.nn, cls)(3, **kw), getattr(torch.nn, cls)(3, **kw), shapes, dtype, device)
 
 
-def test_batch_norm_no_bias_and_eps():
+def test_batch_norm_no_bias_and_eps(device):
     kw = dict(eps=1e-3, bias=False)
-    _train_compare(ember.nn.BatchNorm2d(3, **kw), torch.nn.BatchNorm2d(3, **kw), [(2, 3, 2, 2)], np.float64)
+    _train_compare(ember.nn.BatchNorm2d(3, **kw), torch.nn.BatchNorm2d(3, **kw), [(2, 3, 2, 2)], np.float64, device)
 
 
-def test_batch_norm_batch_of_one_with_length():
-    _train_compare(ember.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3), [(1, 3, 4)], np.float64)
+def test_batch_norm_batch_of_one_with_length(device):
+    _train_compare(ember.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3), [(1, 3, 4)], np.float64, device)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -271,41 +275,42 @@ def test_batch_norm_batch_of_one_with_length():
                                         ("InstanceNorm2d", [(2, 3, 4, 3)]), ("InstanceNorm2d", [(3, 2, 4)]),
                                         ("InstanceNorm3d", [(2, 3, 2, 2, 3)])])
 @pytest.mark.parametrize("affine,track", [(False, False), (True, False), (True, True), (False, True)])
-def test_instance_norm_modules(cls, shapes, affine, track, dtype):
+def test_instance_norm_modules(cls, shapes, affine, track, dtype, device):
     kw = dict(affine=affine, track_running_stats=track)
-    _train_compare(getattr(ember.nn, cls)(3, **kw), getattr(torch.nn, cls)(3, **kw), shapes, dtype)
+    _train_compare(getattr(ember.nn, cls)(3, **kw), getattr(torch.nn, cls)(3, **kw), shapes, dtype, device)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("norm,shape", [(5, (2, 3, 5)), ((3, 5), (2, 3, 5)), ((2, 3, 4), (2, 2, 3, 4)),
                                         ([4], (4,))])
 @pytest.mark.parametrize("kw", [{}, dict(bias=False), dict(elementwise_affine=False), dict(eps=1e-2)])
-def test_layer_norm_module(norm, shape, kw, dtype):
-    _train_compare(ember.nn.LayerNorm(norm, **kw), torch.nn.LayerNorm(norm, **kw), [shape], dtype)
+def test_layer_norm_module(norm, shape, kw, dtype, device):
+    _train_compare(ember.nn.LayerNorm(norm, **kw), torch.nn.LayerNorm(norm, **kw), [shape], dtype, device)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("groups,shape", [(1, (2, 6, 4)), (6, (2, 6, 3, 2)), (2, (3, 6)), (3, (2, 6, 2, 2, 2))])
 @pytest.mark.parametrize("kw", [{}, dict(affine=False), dict(bias=False, eps=1e-3)])
-def test_group_norm_module(groups, shape, kw, dtype):
-    _train_compare(ember.nn.GroupNorm(groups, 6, **kw), torch.nn.GroupNorm(groups, 6, **kw), [shape], dtype)
+def test_group_norm_module(groups, shape, kw, dtype, device):
+    _train_compare(ember.nn.GroupNorm(groups, 6, **kw), torch.nn.GroupNorm(groups, 6, **kw), [shape], dtype,
+                   device)
 
 
 @pytest.mark.parametrize("args", [(2,), (3, 1e-3, 0.5, 2.0)])
-def test_local_response_norm_module(args):
+def test_local_response_norm_module(args, device):
     _train_compare(ember.nn.LocalResponseNorm(*args), torch.nn.LocalResponseNorm(*args), [(2, 5, 3, 3)],
-                   np.float64)
+                   np.float64, device)
 
 
-def test_momentum_none_is_cumulative_average():
-    m = ember.nn.BatchNorm1d(2, momentum=None).double()
+def test_momentum_none_is_cumulative_average(device):
+    m = ember.nn.BatchNorm1d(2, momentum=None).double().to(device)
     xs = [_r((5, 2), seed=s, loc=s) for s in range(4)]
     for x in xs:
-        m(ember.tensor(x))
+        m(ember.tensor(x, device=device))
     assert m.num_batches_tracked.item() == 4
     expected = np.mean([x.mean(0) for x in xs], axis=0)
-    np.testing.assert_allclose(m.running_mean.numpy(), expected, rtol=1e-12)
-    np.testing.assert_allclose(m.running_var.numpy(), np.mean([x.var(0, ddof=1) for x in xs], axis=0),
+    np.testing.assert_allclose(as_numpy(m.running_mean), expected, rtol=1e-12)
+    np.testing.assert_allclose(as_numpy(m.running_var), np.mean([x.var(0, ddof=1) for x in xs], axis=0),
                                rtol=1e-12)
 
 
@@ -341,24 +346,24 @@ def test_repr_parameters_buffers_state_dict(name, args, kw):
             assert getattr(e, attr) == getattr(t, attr), attr
 
 
-def test_torch_state_dict_loads_and_gives_torch_outputs():
+def test_torch_state_dict_loads_and_gives_torch_outputs(device):
     t = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1) if False else torch.nn.Identity(),
                             torch.nn.BatchNorm2d(3), torch.nn.GroupNorm(3, 3), torch.nn.LayerNorm(4))
     e = ember.nn.Sequential(ember.nn.Identity(), ember.nn.BatchNorm2d(3), ember.nn.GroupNorm(3, 3),
-                            ember.nn.LayerNorm(4))
+                            ember.nn.LayerNorm(4)).to(device)
     for _ in range(2):
         t(torch.randn(4, 3, 4, 4))
     with torch.no_grad():
         for p in t.parameters():
             p.uniform_(0.5, 1.5)
     sd = t.state_dict()
-    e.load_state_dict({k: ember.tensor(v.numpy()) for k, v in sd.items()})
+    e.load_state_dict({k: ember.tensor(v.numpy(), device=device) for k, v in sd.items()})
     assert e[1].num_batches_tracked.item() == 2
     x = _r((2, 3, 4, 4), np.float32)
     for mode in ("train", "eval"):
         getattr(e, mode)()
         getattr(t, mode)()
-        assert_same(e(ember.tensor(x)), t(torch.tensor(x)), mode)
+        assert_same(e(ember.tensor(x, device=device)), t(torch.tensor(x)), mode)
 
 
 def test_old_checkpoint_without_num_batches_tracked():
@@ -376,9 +381,9 @@ def test_old_checkpoint_without_num_batches_tracked():
         ember.nn.BatchNorm1d(3).load_state_dict(sd2)
 
 
-def test_reset_running_stats_and_parameters():
-    m = ember.nn.BatchNorm1d(3)
-    m(ember.randn(4, 3) * 3 + 1)
+def test_reset_running_stats_and_parameters(device):
+    m = ember.nn.BatchNorm1d(3).to(device)
+    m(ember.randn(4, 3, device=device) * 3 + 1)
     with ember.no_grad():
         m.weight.fill_(2.0)
     m.reset_running_stats()
@@ -388,25 +393,27 @@ def test_reset_running_stats_and_parameters():
     assert m.weight.tolist() == [1, 1, 1] and m.bias.tolist() == [0, 0, 0]
 
 
-def test_track_running_stats_false_uses_batch_stats_in_eval():
-    e = ember.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+def test_track_running_stats_false_uses_batch_stats_in_eval(device):
+    e = ember.nn.BatchNorm1d(3, track_running_stats=False).double().eval().to(device)
     t = torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
     assert e.running_mean is None and e.num_batches_tracked is None
     x = _r((5, 3))
-    assert_same(e(ember.tensor(x)), t(torch.tensor(x)))
+    assert_same(e(ember.tensor(x, device=device)), t(torch.tensor(x)))
 
 
-def test_module_dtype_and_device_args():
-    m = ember.nn.BatchNorm2d(3, dtype=ember.float64)
+def test_module_dtype_and_device_args(device):
+    m = ember.nn.BatchNorm2d(3, dtype=ember.float64, device=device)
     assert m.weight.dtype == ember.float64 and m.running_var.dtype == ember.float64
     assert m.num_batches_tracked.dtype == ember.int64
-    assert ember.nn.LayerNorm(3, dtype=ember.float64).bias.dtype == ember.float64
+    assert {t.device for t in (m.weight, m.bias, m.running_mean, m.num_batches_tracked)} == {ember.device(device)}
+    ln = ember.nn.LayerNorm(3, dtype=ember.float64, device=device)
+    assert ln.bias.dtype == ember.float64 and ln.bias.device == ember.device(device)
 
 
-def test_instance_norm_warns_on_channel_mismatch():
+def test_instance_norm_warns_on_channel_mismatch(device):
     x = _r((2, 4, 5))
     with pytest.warns(UserWarning, match="does not match num_features"):
-        ye = ember.nn.InstanceNorm1d(3)(ember.tensor(x))
+        ye = ember.nn.InstanceNorm1d(3).to(device)(ember.tensor(x, device=device))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yt = torch.nn.InstanceNorm1d(3)(torch.tensor(x))
@@ -453,24 +460,25 @@ def test_errors_match_torch(case, fn):
     same_outcome(lambda L: fn(L, L.nn.functional), raises=True, exact_type=True, quiet=True)
 
 
-def test_error_messages():
+def test_error_messages(device):
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
-        ember.nn.BatchNorm1d(3)(ember.randn(2, 3, 4, 4))
+        ember.nn.BatchNorm1d(3).to(device)(ember.randn(2, 3, 4, 4, device=device))
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when training, got input size"):
-        ember.nn.BatchNorm1d(3)(ember.randn(1, 3))
+        ember.nn.BatchNorm1d(3).to(device)(ember.randn(1, 3, device=device))
     with pytest.raises(RuntimeError, match=r"Given normalized_shape=\[4\], expected input with shape \[\*, 4\], "
                                            r"but got input of size\[4, 3, 5\]"):
-        EF.layer_norm(ember.randn(4, 3, 5), (4,))
+        EF.layer_norm(ember.randn(4, 3, 5, device=device), (4,))
     with pytest.raises(ValueError, match=r"num_channels \(3\) must be divisible by num_groups \(2\)"):
         ember.nn.GroupNorm(2, 3)
     with pytest.raises(RuntimeError, match="running_mean should contain 3 elements not 4"):
-        EF.batch_norm(ember.randn(4, 3), ember.zeros(4), ember.ones(4), training=True)
+        EF.batch_norm(ember.randn(4, 3, device=device), ember.zeros(4, device=device), ember.ones(4, device=device),
+                      training=True)
 
 
-def test_empty_batch_and_unbatched_shapes():
-    assert tuple(ember.nn.BatchNorm1d(3).eval()(ember.randn(0, 3)).shape) == (0, 3)
-    assert tuple(EF.local_response_norm(ember.randn(0, 3, 4), 2).shape) == (0, 3, 4)
-    assert tuple(EF.layer_norm(ember.randn(0, 5), (5,)).shape) == (0, 5)
+def test_empty_batch_and_unbatched_shapes(device):
+    assert tuple(ember.nn.BatchNorm1d(3).eval().to(device)(ember.randn(0, 3, device=device)).shape) == (0, 3)
+    assert tuple(EF.local_response_norm(ember.randn(0, 3, 4, device=device), 2).shape) == (0, 3, 4)
+    assert tuple(EF.layer_norm(ember.randn(0, 5, device=device), (5,)).shape) == (0, 5)
 
 
 # ---------------------------------------------------------------- backends

@@ -96,26 +96,27 @@ def test_pad_constant(shape, pad, value, dtype):
 @pytest.mark.parametrize("dtype,value", [(np.int64, 3), (np.int32, -1.9), (np.uint8, 255), (np.int8, -128),
                                          (np.int16, None), (np.bool_, 1), (np.bool_, 0.5), (np.bool_, None),
                                          (np.float16, 2.5)])
-def test_pad_constant_other_dtypes(dtype, value):
+def test_pad_constant_other_dtypes(dtype, value, device):
     x = (np.arange(24).reshape(2, 3, 4) % 5).astype(dtype)
     pad = (1, 2, -1, 1)
-    e = EF.pad(ember.tensor(x), pad, value=value)
+    e = EF.pad(ember.tensor(x, device=device), pad, value=value)
     t = TF.pad(torch.from_numpy(x), pad, value=value)
     assert_same(e, t)
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float16])
-def test_non_constant_modes_other_dtypes(mode, dtype):
+def test_non_constant_modes_other_dtypes(mode, dtype, device):
     x = np.arange(40).reshape(2, 4, 5).astype(dtype)
-    e = EF.pad(ember.tensor(x), (2, 1, 1, 3), mode)
+    e = EF.pad(ember.tensor(x, device=device), (2, 1, 1, 3), mode)
     t = TF.pad(torch.from_numpy(x), (2, 1, 1, 3), mode)
     assert_same(e, t)
 
 
-def test_circular_bool():
+def test_circular_bool(device):
     x = np.arange(12).reshape(1, 3, 4) % 3 == 0
-    assert_same(EF.pad(ember.tensor(x), (2, 1), "circular"), TF.pad(torch.from_numpy(x), (2, 1), "circular"))
+    assert_same(EF.pad(ember.tensor(x, device=device), (2, 1), "circular"),
+                TF.pad(torch.from_numpy(x), (2, 1), "circular"))
 
 
 @pytest.mark.parametrize("mode,pad,name", [
@@ -124,10 +125,10 @@ def test_circular_bool():
     ("replicate", (1,) * 4, "ReplicationPad2DBackward0"), ("replicate", (1,) * 6, "ReplicationPad3DBackward0"),
     ("constant", (1,) * 8, "ConstantPadNdBackward0"), ("circular", (1, 1), "CopySlices"),
 ])
-def test_grad_fn_names(mode, pad, name):
+def test_grad_fn_names(mode, pad, name, device):
     shape = (2, 2, 3, 3, 3)[-(len(pad) // 2 + 2):]
     t = TF.pad(torch.zeros(shape, requires_grad=True), pad, mode)
-    e = EF.pad(ember.zeros(shape, requires_grad=True), pad, mode)
+    e = EF.pad(ember.zeros(shape, requires_grad=True, device=device), pad, mode)
     assert type(t.grad_fn).__name__ == name == type(e.grad_fn).__name__
 
 
@@ -135,8 +136,8 @@ def test_grad_fn_names(mode, pad, name):
     ("reflect", (1, 2, 4, 3), (2, 1, 3, 0)), ("replicate", (2, 3, 4), (3, 1)),
     ("circular", (1, 1, 2, 3, 3), (1, 2, 0, 1, 2, 1)), ("constant", (2, 3, 3), (1, -1, 2, 0)),
 ])
-def test_gradgradcheck(mode, shape, pad):
-    x = ember.tensor(_r(shape)).requires_grad_()
+def test_gradgradcheck(mode, shape, pad, device):
+    x = ember.tensor(_r(shape), device=device).requires_grad_()
     fn = lambda t: EF.pad(t, pad, mode, None if mode != "constant" else 2.0)  # noqa: E731
     assert ember.autograd.gradcheck(fn, [x], eps=1e-6, atol=1e-5, rtol=1e-3)
     assert ember.autograd.gradgradcheck(fn, [x], eps=1e-6, atol=1e-5, rtol=1e-3)
@@ -209,11 +210,11 @@ def test_constant_value_overflow(dtype, value, ctype):
 
 
 @pytest.mark.parametrize("pad,what", [((1.0, 1), "float"), ((True, 1), "bool"), (1, "int")])
-def test_pad_argument_types(pad, what):
+def test_pad_argument_types(pad, what, device):
     with pytest.raises(TypeError, match=what):
         TF.pad(torch.zeros(2, 3), pad)
     with pytest.raises(TypeError, match=what):
-        EF.pad(ember.zeros(2, 3), pad)
+        EF.pad(ember.zeros(2, 3, device=device), pad)
 
 
 def test_bool_not_implemented_for_reflect_and_replicate():
@@ -224,19 +225,20 @@ def test_bool_not_implemented_for_reflect_and_replicate():
 
 
 @pytest.mark.parametrize("pad", [(-6, 3), (2, -4), (-5, 2), (2, -3)])
-def test_circular_more_padding_than_kept_is_refused(pad):
+def test_circular_more_padding_than_kept_is_refused(pad, device):
     # torch fails inside or returns uninitialised memory here; ember refuses cleanly
     with pytest.raises(RuntimeError, match="wrapping around more than once"):
-        EF.pad(ember.zeros(1, 1, 4), pad, "circular")
+        EF.pad(ember.zeros(1, 1, 4, device=device), pad, "circular")
 
 
-def test_reflect_batch_of_zero_and_empty_outputs():
+def test_reflect_batch_of_zero_and_empty_outputs(device):
     for mode in ["reflect", "replicate"]:
-        assert_same(EF.pad(ember.zeros(0, 2, 3, 4), (1, 1, 1, 1), mode),
+        assert_same(EF.pad(ember.zeros(0, 2, 3, 4, device=device), (1, 1, 1, 1), mode),
                     TF.pad(torch.zeros(0, 2, 3, 4), (1, 1, 1, 1), mode))
-        assert_same(EF.pad(ember.zeros(1, 2, 4, 5), (0, 0, -2, -2), mode),
+        assert_same(EF.pad(ember.zeros(1, 2, 4, 5, device=device), (0, 0, -2, -2), mode),
                     TF.pad(torch.zeros(1, 2, 4, 5), (0, 0, -2, -2), mode))
-    assert_same(EF.pad(ember.zeros(2, 3, 4), (-5, 1), "circular"), TF.pad(torch.zeros(2, 3, 4), (-5, 1), "circular"))
+    assert_same(EF.pad(ember.zeros(2, 3, 4, device=device), (-5, 1), "circular"),
+                TF.pad(torch.zeros(2, 3, 4), (-5, 1), "circular"))
 
 
 # --- modules ---
@@ -278,11 +280,11 @@ def test_module_repr_and_attributes(name, args):
 
 @pytest.mark.parametrize("name,bad", [("CircularPad1d", (2, 3, 4, 5)), ("CircularPad2d", (2, 3)),
                                       ("CircularPad3d", (2, 3, 4))])
-def test_circular_modules_check_dims(name, bad):
+def test_circular_modules_check_dims(name, bad, device):
     with pytest.raises(ValueError, match="input"):
         getattr(torch.nn, name)(1)(torch.zeros(bad))
     with pytest.raises(ValueError, match=f"got {len(bad)}D input"):
-        getattr(ember.nn, name)(1)(ember.zeros(bad))
+        getattr(ember.nn, name)(1)(ember.zeros(bad, device=device))
 
 
 def test_module_on_device(device):

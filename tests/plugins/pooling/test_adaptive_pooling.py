@@ -7,7 +7,8 @@ import pytest
 
 import ember
 import ember.nn.functional as EF
-from tests.oracle import as_numpy, assert_same, check, same_outcome, torch
+from tests.oracle import as_numpy, assert_same, check, current_device, same_outcome, torch
+from tests.plugins.library_tensors import device_kwargs
 
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
@@ -54,9 +55,9 @@ def test_adaptive_avg_functional(nd, shape, out, dtype):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-def test_with_indices_variants(nd):
+def test_with_indices_variants(nd, device):
     x = _r((2, 3) + (7,) * nd)
-    e = getattr(EF, f"adaptive_max_pool{nd}d_with_indices")(ember.tensor(x), 3)
+    e = getattr(EF, f"adaptive_max_pool{nd}d_with_indices")(ember.tensor(x, device=device), 3)
     t = getattr(TF, f"adaptive_max_pool{nd}d_with_indices")(torch.tensor(x), 3)
     assert len(e) == 2
     assert_same(e[0], t[0])
@@ -86,8 +87,8 @@ def test_large_planes_parallel_path(op):
     check(fn, [x], double=False, gradcheck=False)
 
 
-def test_global_average_is_mean():
-    x = ember.tensor(_r((2, 3, 5, 4)), requires_grad=True)
+def test_global_average_is_mean(device):
+    x = ember.tensor(_r((2, 3, 5, 4)), requires_grad=True, device=device)
     y = EF.adaptive_avg_pool2d(x, 1)
     assert type(y.grad_fn).__name__ == "MeanBackward1"
     np.testing.assert_allclose(as_numpy(y), as_numpy(x).mean((2, 3), keepdims=True), rtol=1e-12)
@@ -100,16 +101,16 @@ def test_global_average_is_mean():
     (lambda x: EF.adaptive_avg_pool3d(x.unsqueeze(2), (1, 3, 3)), "AdaptiveAvgPool3DBackward0"),
     (lambda x: EF.fractional_max_pool2d(x, 2, output_size=3), "FractionalMaxPool2DBackward0"),
 ])
-def test_grad_fn_names(fn, name):
-    y = fn(ember.randn(2, 3, 8, 8, requires_grad=True))
+def test_grad_fn_names(fn, name, device):
+    y = fn(ember.randn(2, 3, 8, 8, requires_grad=True, device=device))
     assert type(y.grad_fn).__name__ == name
 
 
-def test_gradgradcheck():
-    x = ember.tensor(_r((1, 2, 5, 6)), requires_grad=True)
+def test_gradgradcheck(device):
+    x = ember.tensor(_r((1, 2, 5, 6)), requires_grad=True, device=device)
     assert ember.autograd.gradgradcheck(lambda t: EF.adaptive_avg_pool2d(t, (3, 4)), [x])
     assert ember.autograd.gradgradcheck(lambda t: EF.adaptive_max_pool2d(t, (3, 4)), [x])
-    rs = ember.tensor(np.random.default_rng(1).random((1, 2, 2)))
+    rs = ember.tensor(np.random.default_rng(1).random((1, 2, 2)), device=device)
     assert ember.autograd.gradgradcheck(
         lambda t: EF.fractional_max_pool2d(t, 2, output_size=(3, 4), _random_samples=rs), [x])
 
@@ -126,20 +127,20 @@ SPECIAL = [
 
 @pytest.mark.parametrize("row", SPECIAL)
 @pytest.mark.parametrize("out", [1, 2, 4])
-def test_adaptive_max_special_values(row, out):
+def test_adaptive_max_special_values(row, out, device):
     x = np.array([row])
-    e = EF.adaptive_max_pool1d(ember.tensor(x), out, return_indices=True)
+    e = EF.adaptive_max_pool1d(ember.tensor(x, device=device), out, return_indices=True)
     t = TF.adaptive_max_pool1d(torch.tensor(x), out, return_indices=True)
     assert_same(e[0], t[0])
     assert_same(e[1], t[1], "indices")
 
 
-def test_adaptive_max_2d_ties_row_major():
+def test_adaptive_max_2d_ties_row_major(device):
     x = np.zeros((1, 1, 4, 4))
     x[0, 0, 1, 0] = x[0, 0, 0, 1] = 5.0
     x[0, 0, 3, 3] = x[0, 0, 2, 2] = np.nan
     for out in [(1, 1), (2, 2), (3, 1)]:
-        e = EF.adaptive_max_pool2d(ember.tensor(x), out, return_indices=True)
+        e = EF.adaptive_max_pool2d(ember.tensor(x, device=device), out, return_indices=True)
         t = TF.adaptive_max_pool2d(torch.tensor(x), out, return_indices=True)
         assert_same(e[1], t[1], "indices")
 
@@ -237,21 +238,21 @@ def test_fractional_functional(nd, shape, k, kw, dtype):
 
     def fn(x):
         f, args = (EF, kw) if isinstance(x, ember.Tensor) else (TF, t_kw)
-        rs = ember.tensor(samples) if f is EF else torch.tensor(samples)
+        rs = ember.tensor(samples, device=x.device) if f is EF else torch.tensor(samples)
         return getattr(f, f"fractional_max_pool{nd}d")(x, k, return_indices=True,
                                                         _random_samples=rs, **args)
 
     check(fn, [_r(shape, dtype)], gradcheck=dtype == np.float64 and np.prod(shape) < 700)
 
 
-def test_fractional_non_contiguous_and_modules():
+def test_fractional_non_contiguous_and_modules(device):
     x = _r((2, 3, 12, 10))
     rs = np.random.default_rng(2).random((2, 3, 2))
     e = ember.nn.FractionalMaxPool2d(3, output_size=(4, 5), return_indices=True,
-                                     _random_samples=ember.tensor(rs))
+                                     _random_samples=ember.tensor(rs, device=device))
     t = torch.nn.FractionalMaxPool2d(3, output_size=(4, 5), return_indices=True,
                                      _random_samples=torch.tensor(rs))
-    ye, ie = e(ember.tensor(x).transpose(-1, -2))
+    ye, ie = e(ember.tensor(x, device=device).transpose(-1, -2))
     yt, it = t(torch.tensor(x).transpose(-1, -2))
     assert_same(ye, yt)
     assert_same(ie, it, "indices")
@@ -259,19 +260,19 @@ def test_fractional_non_contiguous_and_modules():
     assert list(dict(e.named_buffers())) == list(dict(t.named_buffers())) == ["_random_samples"]
     x3 = _r((1, 2, 7, 8, 9))
     rs3 = np.random.default_rng(2).random((1, 2, 3))
-    e3 = ember.nn.FractionalMaxPool3d(2, output_ratio=0.5, _random_samples=ember.tensor(rs3))
+    e3 = ember.nn.FractionalMaxPool3d(2, output_ratio=0.5, _random_samples=ember.tensor(rs3, device=device))
     t3 = torch.nn.FractionalMaxPool3d(2, output_ratio=0.5, _random_samples=torch.tensor(rs3))
-    assert_same(e3(ember.tensor(x3)), t3(torch.tensor(x3)))
+    assert_same(e3(ember.tensor(x3, device=device)), t3(torch.tensor(x3)))
     assert e3.kernel_size == t3.kernel_size and e3.output_ratio == t3.output_ratio
     assert repr(e3) == repr(t3)
 
 
-def test_fractional_random_samples_drawn_from_ember_rng():
-    x = ember.tensor(_r((2, 3, 10, 10), np.float32))
+def test_fractional_random_samples_drawn_from_ember_rng(device):
+    x = ember.tensor(_r((2, 3, 10, 10), np.float32), device=device)
     ember.manual_seed(7)
     y1, i1 = EF.fractional_max_pool2d(x, 2, output_ratio=(0.5, 0.5), return_indices=True)
     ember.manual_seed(7)
-    rs = ember.rand(2, 3, 2, dtype=ember.float32)
+    rs = ember.rand(2, 3, 2, dtype=ember.float32, device=device)
     y2, i2 = EF.fractional_max_pool2d(x, 2, output_size=5, return_indices=True, _random_samples=rs)
     assert y1.shape == (2, 3, 5, 5)
     np.testing.assert_array_equal(as_numpy(i1), as_numpy(i2))
@@ -281,8 +282,8 @@ def test_fractional_random_samples_drawn_from_ember_rng():
                                       _random_samples=torch.tensor(as_numpy(rs)))
     assert_same(y2, yt)
     assert_same(i2, it, "indices")
-    m = ember.nn.FractionalMaxPool3d(2, output_size=3)
-    assert m(ember.randn(3, 6, 6, 6)).shape == (3, 3, 3, 3)
+    m = ember.nn.FractionalMaxPool3d(2, output_size=3).to(device)
+    assert m(ember.randn(3, 6, 6, 6, device=device)).shape == (3, 3, 3, 3)
 
 
 # --- modules ----------------------------------------------------------------
@@ -318,24 +319,25 @@ def test_modules(name, args, shape, dtype):
 
 @pytest.mark.parametrize("op", ["max", "avg"])
 @pytest.mark.parametrize("shape,out", [((0, 2, 5, 5), 3), ((2, 2, 5, 5), 0), ((0, 4, 4), (2, 0))])
-def test_empty_batch_and_zero_output(op, shape, out):
+def test_empty_batch_and_zero_output(op, shape, out, device):
     x = np.zeros(shape)
-    e = getattr(EF, f"adaptive_{op}_pool2d")(ember.tensor(x), out)
+    e = getattr(EF, f"adaptive_{op}_pool2d")(ember.tensor(x, device=device), out)
     t = getattr(TF, f"adaptive_{op}_pool2d")(torch.tensor(x), out)
     assert_same(e, t)
 
 
-def test_fractional_empty_batch_and_zero_output():
-    e = EF.fractional_max_pool2d(ember.zeros(0, 2, 8, 8), 2, output_size=3)
+def test_fractional_empty_batch_and_zero_output(device):
+    e = EF.fractional_max_pool2d(ember.zeros(0, 2, 8, 8, device=device), 2, output_size=3)
     assert e.shape == (0, 2, 3, 3)
-    e, i = EF.fractional_max_pool3d(ember.zeros(1, 2, 8, 8, 8), 2, output_size=0, return_indices=True)
+    e, i = EF.fractional_max_pool3d(ember.zeros(1, 2, 8, 8, 8, device=device), 2, output_size=0, return_indices=True)
     assert e.shape == i.shape == (1, 2, 0, 0, 0)
 
 
 # --- errors: torch's exception types ----------------------------------------
 
 def _rand(lib, *shape, dtype=None):
-    return lib.randn(*shape) if dtype is None else lib.ones(*shape, dtype=getattr(lib, dtype))
+    on = device_kwargs(lib, current_device())
+    return lib.randn(*shape, **on) if dtype is None else lib.ones(*shape, dtype=getattr(lib, dtype), **on)
 
 
 ERRORS = [
@@ -403,7 +405,8 @@ def _pool(lib, name, shape, args, kw):
     dtype, rs, rs_dtype = kw.pop("dtype", None), kw.pop("rs", None), kw.pop("rs_dtype", None)
     x = _rand(lib, *shape, dtype=dtype)
     if rs is not None:
-        kw["_random_samples"] = lib.rand(*rs, dtype=getattr(lib, rs_dtype or "float32"))
+        kw["_random_samples"] = lib.rand(*rs, dtype=getattr(lib, rs_dtype or "float32"),
+                                         **device_kwargs(lib, current_device()))
     return getattr(lib.nn.functional, name)(x, *args, **kw)
 
 
@@ -430,10 +433,10 @@ def test_fractional_module_errors(cls, args, kw):
         getattr(torch.nn, cls)(*args, **kw)
 
 
-def test_fractional_kernel_size_not_positive():
+def test_fractional_kernel_size_not_positive(device):
     # torch's functional lets a kernel of 0 through and returns -inf; ember refuses
     with pytest.raises(ValueError, match="kernel_size"):
-        EF.fractional_max_pool2d(ember.randn(1, 2, 8, 8), 0, output_size=3)
+        EF.fractional_max_pool2d(ember.randn(1, 2, 8, 8, device=device), 0, output_size=3)
 
 
 # --- on every backend -------------------------------------------------------

@@ -49,9 +49,9 @@ def test_max_pool_values_indices_grads(nd, shape, k, s, p, d, ceil, dtype):
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])
-def test_max_pool_with_indices_functions_and_plain(nd):
+def test_max_pool_with_indices_functions_and_plain(nd, device):
     x = _r((2, 3) + (7,) * nd)
-    e, t = ember.tensor(x), torch.tensor(x)
+    e, t = ember.tensor(x, device=device), torch.tensor(x)
     ey, ei = getattr(EF, f"max_pool{nd}d_with_indices")(e, 3, 2, 1)
     ty, ti = getattr(TF, f"max_pool{nd}d_with_indices")(t, 3, 2, 1)
     assert_same(ey, ty)
@@ -59,16 +59,16 @@ def test_max_pool_with_indices_functions_and_plain(nd):
     assert_same(getattr(EF, f"max_pool{nd}d")(e, 3, 2, 1), getattr(TF, f"max_pool{nd}d")(t, 3, 2, 1))
 
 
-def test_max_pool_nan_and_ties_as_torch():
+def test_max_pool_nan_and_ties_as_torch(device):
     nan = float("nan")
     x = np.array([[[1.0, nan, 3.0, nan, 2.0, 5.0, 5.0, 4.0, 4.0, -np.inf, -np.inf]]])
     for args in [(3, 1), (2, 2), (4, 3, 2)]:
-        ey, ei = EF.max_pool1d(ember.tensor(x), *args, return_indices=True)
+        ey, ei = EF.max_pool1d(ember.tensor(x, device=device), *args, return_indices=True)
         ty, ti = TF.max_pool1d(torch.tensor(x), *args, return_indices=True)
         assert_same(ey, ty)
         assert_same(ei, ti)
     x2 = np.array([[[[1.0, nan], [nan, 2.0]], [[7.0, 7.0], [7.0, 1.0]]]])
-    ey, ei = EF.max_pool2d(ember.tensor(x2), 2, return_indices=True)
+    ey, ei = EF.max_pool2d(ember.tensor(x2, device=device), 2, return_indices=True)
     ty, ti = TF.max_pool2d(torch.tensor(x2), 2, return_indices=True)
     assert_same(ey, ty)
     assert_same(ei, ti)
@@ -82,10 +82,10 @@ def test_max_pool_non_contiguous_input_and_grad():
           [x], lambda a: TF.avg_pool2d(a.permute(1, 0, 3, 2), 3, 2, 1))
 
 
-def test_max_pool_empty_batch():
-    e = EF.max_pool2d(ember.zeros(0, 3, 4, 4), 2)
+def test_max_pool_empty_batch(device):
+    e = EF.max_pool2d(ember.zeros(0, 3, 4, 4, device=device), 2)
     assert tuple(e.shape) == (0, 3, 2, 2)
-    assert tuple(EF.avg_pool1d(ember.zeros(0, 3, 4), 2).shape) == (0, 3, 2)
+    assert tuple(EF.avg_pool1d(ember.zeros(0, 3, 4, device=device), 2).shape) == (0, 3, 2)
 
 
 # ------------------------------------------------------------- average pooling
@@ -117,8 +117,8 @@ def test_avg_pool(nd, shape, k, s, p, ceil, cip, div, dtype):
     check(fn(EF), [_r(shape, dtype)], fn(TF), gradcheck=dtype == np.float64)
 
 
-def test_avg_pool_grad_fn_names():
-    x = ember.randn(2, 3, 4, 4, 4, requires_grad=True)
+def test_avg_pool_grad_fn_names(device):
+    x = ember.randn(2, 3, 4, 4, 4, requires_grad=True, device=device)
     assert EF.avg_pool2d(x[0], 2).grad_fn.name() == "AvgPool2DBackward0"
     assert EF.avg_pool3d(x, 2).grad_fn.name() == "AvgPool3DBackward0"
     assert EF.max_pool2d(x[0], 2).grad_fn.name() == "MaxPool2DWithIndicesBackward0"
@@ -190,7 +190,7 @@ def test_max_unpool_round_trip(nd, shape, k, s, p, output_size, dtype):
 
     def fn(F, lib):
         def run(values):
-            ind = ember.tensor(idx_np) if lib is ember else torch.from_numpy(idx_np.copy())
+            ind = ember.tensor(idx_np, device=values.device) if lib is ember else torch.from_numpy(idx_np.copy())
             return getattr(F, f"max_unpool{nd}d")(values, ind, k, s, p, output_size)
         return run
     planes = idx_np.reshape(-1, idx_np[0].size if idx_np.ndim == nd + 1 else idx_np[0, 0].size)
@@ -206,15 +206,16 @@ def test_max_unpool_repeated_indices_keep_last_value():
     idx = np.array([[[0, 0, 2]]])
 
     def fn(F, lib):
-        return lambda a: F.max_unpool1d(a, lib.tensor(idx), 2, 1, output_size=[4])
+        return lambda a: F.max_unpool1d(a, ember.tensor(idx, device=a.device) if lib is ember else torch.tensor(idx),
+                                        2, 1, output_size=[4])
     check(fn(EF, ember), [v], fn(TF, torch), gradcheck=False)
 
 
-def test_max_unpool_module_with_pool_module():
+def test_max_unpool_module_with_pool_module(device):
     x = _r((2, 3, 9, 9))
     ep, tp = ember.nn.MaxPool2d(3, 2, 1, return_indices=True), torch.nn.MaxPool2d(3, 2, 1, return_indices=True)
     eu, tu = ember.nn.MaxUnpool2d(3, 2, 1), torch.nn.MaxUnpool2d(3, 2, 1)
-    e = eu(*ep(ember.tensor(x)), output_size=ember.Size([2, 3, 9, 9]))
+    e = eu(*ep(ember.tensor(x, device=device)), output_size=ember.Size([2, 3, 9, 9]))
     t = tu(*tp(torch.tensor(x)), output_size=torch.Size([2, 3, 9, 9]))
     assert_same(e, t)
 
@@ -304,16 +305,16 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize("what,fn", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
-def test_errors_as_torch(what, fn):
+def test_errors_as_torch(what, fn, device):
     x = _r((2, 3, 8, 8))
     _, ti = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
-    ei = ember.tensor(ti.numpy())
-    same_outcome(lambda: fn(EF, ember.tensor(x), ei), (), lambda: fn(TF, torch.tensor(x), ti), raises=True,
-                 exact_type=True)
+    ei = ember.tensor(ti.numpy(), device=device)
+    same_outcome(lambda: fn(EF, ember.tensor(x, device=device), ei), (), lambda: fn(TF, torch.tensor(x), ti),
+                 raises=True, exact_type=True)
 
 
-def test_error_messages():
-    x = ember.randn(2, 3, 8, 8)
+def test_error_messages(device):
+    x = ember.randn(2, 3, 8, 8, device=device)
     with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size"):
         EF.avg_pool2d(x, 3, 1, 2)
     with pytest.raises(RuntimeError, match=r"Given input size: \(3x8x8\). Calculated output size: "
@@ -395,20 +396,20 @@ def test_generic_kernels_match_cython(shape, k, s, p, d, ceil, dtype):
 
 
 @pytest.mark.parametrize("shape,k,p", [((1, 1, 1, 1, 1), 2, 1), ((1, 1, 3, 3, 3), 4, 2), ((1, 1, 8, 8, 1), 4, 0)])
-def test_avg_pool3d_refuses_windows_larger_than_the_unpadded_input(shape, k, p):
+def test_avg_pool3d_refuses_windows_larger_than_the_unpadded_input(shape, k, p, device):
     x = np.ones(shape, dtype=np.float32)
     with pytest.raises(RuntimeError, match="smaller than kernel size") as t_err:
         TF.avg_pool3d(torch.tensor(x), k, 1, p)
     with pytest.raises(RuntimeError) as e_err:
-        EF.avg_pool3d(ember.tensor(x), k, 1, p)
+        EF.avg_pool3d(ember.tensor(x, device=device), k, 1, p)
     assert str(e_err.value) == str(t_err.value)
 
 
-def test_window_wholly_in_padding_gives_minus_inf_and_no_gradient():
+def test_window_wholly_in_padding_gives_minus_inf_and_no_gradient(device):
     # dilation 2 with padding 1 over a depth of 1: the depth window only reads padding
-    x = ember.tensor(np.random.default_rng(0).standard_normal((1, 1, 1, 8, 5)), requires_grad=True)
+    x = ember.tensor(np.random.default_rng(0).standard_normal((1, 1, 1, 8, 5)), requires_grad=True, device=device)
     out, idx = EF.max_pool3d(x, 2, 2, 1, 2, True, True)
-    t_out = TF.max_pool3d(torch.tensor(x.detach().numpy()), 2, 2, 1, 2, True)  # torch forward only:
+    t_out = TF.max_pool3d(torch.tensor(as_numpy(x)), 2, 2, 1, 2, True)  # torch forward only:
     assert_same(out, t_out)                                                      # its backward corrupts memory
     out.sum().backward()
     assert float(x.grad.abs().sum()) == 0.0

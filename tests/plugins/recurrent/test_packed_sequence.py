@@ -32,12 +32,12 @@ CASES = [([4, 3, 3, 1], True), ([1, 4, 3, 3], False), ([2, 2, 2], True), ([3], T
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("lengths,enforce_sorted", CASES)
 @pytest.mark.parametrize("as_tensor", [False, True])
-def test_pack_pad_roundtrip(lengths, enforce_sorted, batch_first, as_tensor):
+def test_pack_pad_roundtrip(lengths, enforce_sorted, batch_first, as_tensor, device):
     B, T = len(lengths), max(lengths) + 1
     x = _r((B, T, 3) if batch_first else (T, B, 3))
-    tx, ex = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    tx, ex = torch.tensor(x, requires_grad=True), ember.tensor(x, device=device, requires_grad=True)
     tl = torch.tensor(lengths) if as_tensor else lengths
-    el = ember.tensor(lengths) if as_tensor else lengths
+    el = ember.tensor(lengths) if as_tensor else lengths   # lengths live on the CPU, as in torch
     tp = TR.pack_padded_sequence(tx, tl, batch_first=batch_first, enforce_sorted=enforce_sorted)
     ep = ER.pack_padded_sequence(ex, el, batch_first=batch_first, enforce_sorted=enforce_sorted)
     assert isinstance(ep, ER.PackedSequence) and isinstance(ep, tuple)
@@ -53,38 +53,38 @@ def test_pack_pad_roundtrip(lengths, enforce_sorted, batch_first, as_tensor):
         assert e_len.dtype == ember.int64
     w = _r(tuple(t_pad.shape), seed=1)
     (t_pad * torch.tensor(w)).sum().backward()
-    (e_pad * ember.tensor(w)).sum().backward()
+    (e_pad * ember.tensor(w, device=device)).sum().backward()
     np.testing.assert_array_equal(as_numpy(ex.grad), tx.grad.numpy())
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("padding_side", ["right", "left"])
-def test_pad_sequence(batch_first, padding_side):
+def test_pad_sequence(batch_first, padding_side, device):
     seqs = [_r((n, 2, 3), seed=n) for n in (3, 5, 1)]
     ts = [torch.tensor(s, requires_grad=True) for s in seqs]
-    es = [ember.tensor(s, requires_grad=True) for s in seqs]
+    es = [ember.tensor(s, device=device, requires_grad=True) for s in seqs]
     t = TR.pad_sequence(ts, batch_first=batch_first, padding_value=2.0, padding_side=padding_side)
     e = ER.pad_sequence(es, batch_first=batch_first, padding_value=2.0, padding_side=padding_side)
     np.testing.assert_array_equal(as_numpy(e), t.detach().numpy())
     w = _r(tuple(t.shape), seed=9)
     (t * torch.tensor(w)).sum().backward()
-    (e * ember.tensor(w)).sum().backward()
+    (e * ember.tensor(w, device=device)).sum().backward()
     for a, b in zip(es, ts):
         np.testing.assert_array_equal(as_numpy(a.grad), b.grad.numpy())
 
 
 @pytest.mark.parametrize("enforce_sorted", [True, False])
-def test_pack_unpack_sequence(enforce_sorted):
+def test_pack_unpack_sequence(enforce_sorted, device):
     lengths = [4, 2, 2, 1] if enforce_sorted else [2, 4, 1, 2]
     seqs = [_r((n, 3), seed=i) for i, n in enumerate(lengths)]
     tp = TR.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=enforce_sorted)
-    ep = ER.pack_sequence([ember.tensor(s) for s in seqs], enforce_sorted=enforce_sorted)
+    ep = ER.pack_sequence([ember.tensor(s, device=device) for s in seqs], enforce_sorted=enforce_sorted)
     _same_packed(ep, tp)
     back = ER.unpack_sequence(ep)
     assert len(back) == len(seqs)
     for a, s in zip(back, seqs):
         np.testing.assert_array_equal(as_numpy(a), s)
-    padded = ER.pad_sequence([ember.tensor(s) for s in seqs])
+    padded = ER.pad_sequence([ember.tensor(s, device=device) for s in seqs])
     for a, s in zip(ER.unpad_sequence(padded, ember.tensor(lengths)), seqs):
         np.testing.assert_array_equal(as_numpy(a), s)
 
@@ -129,8 +129,8 @@ def test_pack_errors(lengths, enforce_sorted):
                  raises=True, message=True)
 
 
-def test_pack_error_messages():
-    x = ember.zeros(4, 3, 2)
+def test_pack_error_messages(device):
+    x = ember.zeros(4, 3, 2, device=device)
     with pytest.raises(RuntimeError, match="must be sorted in decreasing order when `enforce_sorted` is True. "
                                            "You can pass `enforce_sorted=False`"):
         ER.pack_padded_sequence(x, [1, 2, 3])
@@ -143,22 +143,22 @@ def test_pack_error_messages():
         ER.pack_padded_sequence(x, [5, 2, 1])
 
 
-def test_pad_errors():
-    p = ER.pack_sequence([ember.zeros(3, 2), ember.zeros(2, 2)])
+def test_pad_errors(device):
+    p = ER.pack_sequence([ember.zeros(3, 2, device=device), ember.zeros(2, 2, device=device)])
     with pytest.raises(ValueError, match="total_length=2 and max sequence length being 3"):
         ER.pad_packed_sequence(p, total_length=2)
     with pytest.raises(RuntimeError, match="padding_side"):
-        ER.pad_sequence([ember.zeros(2)], padding_side="up")
+        ER.pad_sequence([ember.zeros(2, device=device)], padding_side="up")
     with pytest.raises(RuntimeError, match="empty list"):
         ER.pad_sequence([])
     with pytest.raises(RuntimeError):
-        ER.pad_sequence([ember.zeros(2, 3), ember.zeros(2, 4)])
+        ER.pad_sequence([ember.zeros(2, 3, device=device), ember.zeros(2, 4, device=device)])
 
 
-def test_lstm_on_packed_equals_per_sequence():
+def test_lstm_on_packed_equals_per_sequence(device):
     """A packed batch gives each sequence the result it gets alone."""
-    m = ember.nn.LSTM(2, 3, 2, bidirectional=True).double()
-    seqs = [ember.tensor(_r((n, 2), seed=n)) for n in (2, 5, 3)]
+    m = ember.nn.LSTM(2, 3, 2, bidirectional=True).double().to(device)
+    seqs = [ember.tensor(_r((n, 2), seed=n), device=device) for n in (2, 5, 3)]
     out, (h, c) = m(ER.pack_sequence(seqs, enforce_sorted=False))
     padded, lengths = ER.pad_packed_sequence(out)
     for b, s in enumerate(seqs):

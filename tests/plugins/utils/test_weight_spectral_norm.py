@@ -19,35 +19,37 @@ def _copy_params(em, tm):
     with ember.no_grad():
         for (name, p), (tname, tp) in zip(em.named_parameters(), tm.named_parameters()):
             assert name == tname
-            p.copy_(ember.tensor(tp.detach().numpy()))
+            p.copy_(ember.tensor(tp.detach().numpy(), device=p.device))
 
 
-def _linear_pair():
+def _linear_pair(device):
+    """An ember Linear (on ``device``) holding a torch Linear's parameters, and the input shape."""
     tm = torch.nn.Linear(6, 4).double()
-    em = ember.nn.Linear(6, 4).double()
+    em = ember.nn.Linear(6, 4).double().to(device)
     _copy_params(em, tm)
     return em, tm, (3, 6)
 
 
-def _conv_pair(transposed=False):
+def _conv_pair(device, transposed=False):
     name = "ConvTranspose2d" if transposed else "Conv2d"
     if not hasattr(ember.nn, name):
         pytest.skip(f"ember.nn.{name} is not available")
     tm = getattr(torch.nn, name)(3, 4, 3).double()
-    em = getattr(ember.nn, name)(3, 4, 3).double()
+    em = getattr(ember.nn, name)(3, 4, 3).double().to(device)
     _copy_params(em, tm)
     return em, tm, (2, 3, 6, 6)
 
 
-PAIRS = {"linear": _linear_pair, "conv": _conv_pair, "convT": lambda: _conv_pair(True)}
+PAIRS = {"linear": _linear_pair, "conv": _conv_pair, "convT": lambda device: _conv_pair(device, True)}
 
 
 def _train_steps(em, tm, shape, names, steps=3):
     e_opt = ember.optim.SGD(em.parameters(), lr=0.1)
     t_opt = torch.optim.SGD(tm.parameters(), lr=0.1)
+    device = next(em.parameters()).device
     for step in range(steps):
         x = RNG.standard_normal(shape)
-        e_out, t_out = em(ember.tensor(x)), tm(torch.from_numpy(x))
+        e_out, t_out = em(ember.tensor(x, device=device)), tm(torch.from_numpy(x))
         assert_same(e_out, t_out, f"output at step {step}")
         e_opt.zero_grad()
         t_opt.zero_grad()
@@ -61,8 +63,8 @@ def _train_steps(em, tm, shape, names, steps=3):
 
 @pytest.mark.parametrize("kind, dim", [("linear", 0), ("linear", 1), ("linear", None), ("conv", 0),
                                        ("conv", 2), ("conv", -1), ("convT", 1)])
-def test_weight_norm_training_vs_torch(kind, dim):
-    em, tm, shape = PAIRS[kind]()
+def test_weight_norm_training_vs_torch(kind, dim, device):
+    em, tm, shape = PAIRS[kind](device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         torch.nn.utils.weight_norm(tm, dim=dim)
@@ -93,16 +95,16 @@ def test_weight_norm_errors_and_other_names():
 
 @pytest.mark.parametrize("kind, n_iter, eps", [("linear", 1, 1e-12), ("linear", 3, 1e-4), ("conv", 2, 1e-12),
                                                ("convT", 1, 1e-12)])
-def test_spectral_norm_training_vs_torch(kind, n_iter, eps):
-    em, tm, shape = PAIRS[kind]()
+def test_spectral_norm_training_vs_torch(kind, n_iter, eps, device):
+    em, tm, shape = PAIRS[kind](device)
     torch.nn.utils.spectral_norm(tm, n_power_iterations=n_iter, eps=eps)
     assert ember.nn.utils.spectral_norm(em, n_power_iterations=n_iter, eps=eps) is em
     assert em.weight_u.shape == tm.weight_u.shape and em.weight_v.shape == tm.weight_v.shape
     # u and v start as random unit vectors: ember's differ from torch's, copy them
     np.testing.assert_allclose(np.linalg.norm(as_numpy(em.weight_u)), 1.0)
     with ember.no_grad():
-        em.weight_u.copy_(ember.tensor(tm.weight_u.numpy()))
-        em.weight_v.copy_(ember.tensor(tm.weight_v.numpy()))
+        em.weight_u.copy_(ember.tensor(tm.weight_u.numpy(), device=device))
+        em.weight_v.copy_(ember.tensor(tm.weight_v.numpy(), device=device))
     assert list(em.state_dict()) == list(tm.state_dict())
     assert repr(em) == repr(tm)
     _train_steps(em, tm, shape, ["weight_orig", "bias"])
@@ -113,7 +115,7 @@ def test_spectral_norm_training_vs_torch(kind, n_iter, eps):
     tm.eval()
     u_before = as_numpy(em.weight_u).copy()
     x = RNG.standard_normal(shape)
-    assert_same(em(ember.tensor(x)), tm(torch.from_numpy(x)), "eval output")
+    assert_same(em(ember.tensor(x, device=device)), tm(torch.from_numpy(x)), "eval output")
     assert np.array_equal(as_numpy(em.weight_u), u_before)
     ember.nn.utils.remove_spectral_norm(em)
     torch.nn.utils.remove_spectral_norm(tm)
@@ -122,12 +124,12 @@ def test_spectral_norm_training_vs_torch(kind, n_iter, eps):
     assert not em._state_dict_hooks and not em._load_state_dict_pre_hooks
 
 
-def test_spectral_norm_state_dict_round_trip_from_torch():
+def test_spectral_norm_state_dict_round_trip_from_torch(device):
     tm = torch.nn.Linear(5, 3).double()
     torch.nn.utils.spectral_norm(tm)
     tm(torch.randn(2, 5, dtype=torch.float64))
     sd = tm.state_dict()
-    em = ember.nn.utils.spectral_norm(ember.nn.Linear(5, 3).double())
+    em = ember.nn.utils.spectral_norm(ember.nn.Linear(5, 3).double().to(device))
     assert em.state_dict()._metadata[""]["spectral_norm"] == {"weight.version": 1}
     em.load_state_dict({k: ember.tensor(v.numpy()) for k, v in sd.items()})
     for k in sd:
@@ -135,14 +137,14 @@ def test_spectral_norm_state_dict_round_trip_from_torch():
     tm.eval()
     em.eval()
     x = RNG.standard_normal((4, 5))
-    assert_same(em(ember.tensor(x)), tm(torch.from_numpy(x)))
+    assert_same(em(ember.tensor(x, device=device)), tm(torch.from_numpy(x)))
     # the layout before version 1 (normalised weight saved, no v) is converted
     old = {"weight_orig": sd["weight_orig"], "weight": tm.weight.detach(), "weight_u": sd["weight_u"],
            "bias": sd["bias"]}
-    em2 = ember.nn.utils.spectral_norm(ember.nn.Linear(5, 3).double())
+    em2 = ember.nn.utils.spectral_norm(ember.nn.Linear(5, 3).double().to(device))
     em2.load_state_dict({k: ember.tensor(v.numpy()) for k, v in old.items()})
     em2.eval()
-    assert_same(em2(ember.tensor(x)), tm(torch.from_numpy(x)), "output after loading the old layout")
+    assert_same(em2(ember.tensor(x, device=device)), tm(torch.from_numpy(x)), "output after loading the old layout")
 
 
 def test_spectral_norm_errors_and_defaults():
@@ -185,12 +187,11 @@ def test_normalize_eps_gradcheck_and_out(device):
     assert res is out
     assert_same(out, torch.nn.functional.normalize(torch.from_numpy(x), dim=0))
     assert ember.autograd.gradcheck(lambda t: F.normalize(t, p=1, dim=0),
-                                    [ember.tensor(RNG.standard_normal((3, 2)), requires_grad=True)])
+                                    [ember.tensor(RNG.standard_normal((3, 2)), device=device, requires_grad=True)])
 
 
 def test_weight_norm_on_device(device):
-    em, tm, shape = _linear_pair()
-    em.to(device)
+    em, tm, shape = _linear_pair(device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         torch.nn.utils.weight_norm(tm)
