@@ -190,6 +190,16 @@ def xp_of(tensor):
     return tensor._be.xp
 
 
+def check_same_device(*tensors):
+    """Raise torch's RuntimeError naming both devices unless every tensor given (None
+    skipped) lives on the first one's backend."""
+    from ._ops.common import same_backend
+
+    present = [t for t in tensors if t is not None]
+    for t in present[1:]:
+        same_backend(present[0], t)
+
+
 def tensor_like(array, like):
     """A new tensor without history holding ``array``, on the backend of ``like``."""
     from ._ops.common import wrap

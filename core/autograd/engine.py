@@ -26,6 +26,9 @@ def _check_roots(tensors, grad_tensors):
             g = _creation.tensor(g, dtype=t.dtype, device=t.device)
         elif g._data.dtype != t._data.dtype and t.is_floating_point():
             g = g.to(t.dtype)
+        if g._be is not t._be:
+            raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got "
+                               f"{g.device}")
         if tuple(g.shape) != tuple(t.shape):
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "

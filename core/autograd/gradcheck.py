@@ -103,8 +103,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     outputs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [tensor(rng.standard_normal(o.shape), dtype=o.dtype, requires_grad=True)
-                        for o in outputs]
+        grad_outputs = [tensor(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device,
+                               requires_grad=True) for o in outputs]
     grad_outputs = list(grad_outputs)
     n = len(inputs)
 

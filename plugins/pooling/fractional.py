@@ -15,7 +15,7 @@ adaptive pooling, one window row per plane here), then gathered with
 """
 
 import ember
-from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
 from ember.nn import Module
 from ember.nn._tuples import ntuple, pair, triple
 
@@ -84,6 +84,7 @@ def _fractional(input, nd, kernel_size, output_size, output_ratio, random_sample
     n_batch = input.shape[0] if batched else 1
     channels = input.shape[-nd - 1]
     rs = random_samples
+    check_same_device(input, rs)
     if rs.dtype != input.dtype:
         raise RuntimeError("Expect _random_samples to have the same dtype as input")
     if rs.dim() != 3:

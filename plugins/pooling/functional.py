@@ -31,7 +31,7 @@ import numbers
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
 from .._checks import real, tensor_arg
@@ -319,6 +319,7 @@ def _max_unpool(input, indices, nd, out_spatial):
                            f"Tensor, but got a tensor with {input.dim()} dimensions.")
     if indices.dtype != ember.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: {indices.dtype}")
+    check_same_device(input, indices)
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(input.shape)}) but got indices tensor with shape: "

@@ -16,7 +16,7 @@ import math
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import check_allocation, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import check_allocation, check_same_device, data_of, kernel_for, tensor_like, xp_of
 
 from .._checks import integer, real, tensor_arg
 from .kernels import bag_positions, bag_weights
@@ -190,6 +190,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     max_norm, norm_type = _check_renorm("embedding", max_norm, norm_type)
+    check_same_device(weight, tensor_arg(input, "embedding", "input"))
     num = weight.shape[0]
     if padding_idx is not None:
         if padding_idx >= num or padding_idx < -num:
@@ -317,6 +318,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     tensor_arg(offsets, "embedding_bag", "offsets", optional=True)
     tensor_arg(per_sample_weights, "embedding_bag", "per_sample_weights", optional=True)
     max_norm, norm_type = _check_renorm("embedding_bag", max_norm, norm_type)
+    check_same_device(weight, input, offsets, per_sample_weights)
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(
             f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "

@@ -66,7 +66,14 @@ def _bag_argmax(xp):
         dense[bag, rank] = W[rows]
         owner = xp.full((B, max(longest, 1)), -1, dtype=xp.int64)
         owner[bag, rank] = rows
-        best = xp.take_along_axis(owner, dense.argmax(axis=1), axis=1)
+        # torch keeps the first value of a bag and replaces it only by a strictly
+        # greater one: a NaN wins only as a bag's first value
+        nan = xp.isnan(dense)
+        best_rank = xp.where(nan, -xp.inf, dense).argmax(axis=1)
+        first = xp.full(B, dense.shape[1] - 1, dtype=xp.int64)
+        xp.minimum.at(first, bag, rank)
+        best_rank = xp.where(nan[xp.arange(B), first], first[:, None], best_rank)
+        best = xp.take_along_axis(owner, best_rank, axis=1)
         counts = xp.zeros(B, dtype=xp.int64)
         xp.add.at(counts, bag, 1)
         return xp.where(counts[:, None] > 0, best, -1)

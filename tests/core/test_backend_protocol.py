@@ -72,8 +72,7 @@ def test_no_family_touches_a_tensors_private_fields():
 
 def test_every_family_test_passes_on_the_checked_backend():
     """tests/plugins, every test on the 'checked' device alone: the families' generic
-    kernels, and the tests themselves keeping every tensor on the device under test
-    (known library bugs are strict xfails there: tests/plugins/library_bugs.py)."""
+    kernels, and the tests themselves keeping every tensor on the device under test."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTBACKEND), str(ROOT)]), EMBER_TEST_DEVICES="checked")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:warnings",
                            str(ROOT / "tests" / "plugins")],
@@ -81,4 +80,4 @@ def test_every_family_test_passes_on_the_checked_backend():
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     passed = int(re.search(r"(\d+) passed", summary).group(1))
-    assert passed >= 3000 and not re.search(r"\b\d+ failed", summary), summary
+    assert passed >= 3000 and not re.search(r"\b\d+ (failed|xfailed|xpassed)", summary), summary

@@ -87,9 +87,23 @@ def test_elementwise_reductions_and_indexing(op):
     _same(lambda d: op(_data(3, 4, device=d)))
 
 
-def test_devices_do_not_mix():
-    with pytest.raises(RuntimeError, match="device"):
-        _data(2, device=DEVICE) + _data(2)
+@pytest.mark.parametrize("mixed", [
+    lambda d: _data(2, device=d) + _data(2),
+    lambda d: F.embedding(ember.tensor([0, 1]), _data(3, 2, device=d)),
+    lambda d: F.embedding_bag(ember.tensor([0, 1], device=d), _data(3, 2, device=d), ember.tensor([0])),
+    lambda d: F.max_unpool1d(_data(1, 1, 2, device=d), ember.tensor([[[0, 3]]]), 2),
+    lambda d: F.fractional_max_pool2d(_data(1, 1, 4, 4, device=d), 2, output_size=2,
+                                      _random_samples=_data(1, 1, 2).abs() / 2),
+])
+def test_devices_do_not_mix(mixed):
+    with pytest.raises(RuntimeError, match="same device, but found at least two devices, (checked and cpu|cpu and checked)"):
+        mixed(DEVICE)
+
+
+def test_a_gradient_on_another_device_is_refused():
+    x = _data(3, device=DEVICE, requires_grad=True)
+    with pytest.raises(RuntimeError, match="invalid gradient at index 0 - expected device checked but got cpu"):
+        (x * 2).backward(ember.ones(3, dtype=ember.float64))
 
 
 # ------------------------------------------------------------------ autograd

@@ -7,7 +7,6 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, assert_same, check, same_outcome, torch
-from tests.plugins.library_bugs import GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -168,7 +167,6 @@ def test_conv2d_double_backward_vs_torch(device):
     ("conv_transpose2d", (1, 2, 3, 2), (2, 2, 2, 2), dict(stride=2, output_padding=1)),
     ("conv1d", (2, 2, 5), (3, 2, 2), dict(dilation=2)),
 ])
-@pytest.mark.fails_on_checked(GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU)
 def test_gradgradcheck(name, xs, ws, kw, device):
     x = ember.tensor(_r(xs), device=device, requires_grad=True)
     w = ember.tensor(_r(ws, seed=1), device=device, requires_grad=True)

@@ -10,7 +10,6 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, assert_same, check, same_outcome, tol, torch
-from tests.plugins.library_bugs import GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -176,7 +175,6 @@ def test_local_response_norm_functional(shape, size, kw, dtype):
     check(fn, [_r(shape, dtype)], **_opts(shape, dtype))
 
 
-@pytest.mark.fails_on_checked(GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU)
 def test_gradcheck_and_gradgradcheck(device):
     """float64 finite differences on every functional, including weights and double backward."""
     x4 = ember.tensor(_r((3, 2, 1, 2), loc=1.0), requires_grad=True, device=device)

@@ -13,7 +13,6 @@ import pytest
 
 import ember
 from tests.oracle import as_numpy, same_outcome, torch
-from tests.plugins.library_bugs import GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU
 from tests.plugins.library_tensors import lib_tensor
 
 TOLS = {np.float64: dict(rtol=1e-8, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-5)}
@@ -307,7 +306,6 @@ def test_gradcheck(name, kw, packed, device):
 
 @pytest.mark.parametrize("name,kw", [("LSTM", {"bidirectional": True}), ("GRU", {}), ("RNN", {}),
                                      ("LSTMCell", {})])
-@pytest.mark.fails_on_checked(GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU)
 def test_gradgradcheck(name, kw, device):
     """Second derivatives w.r.t. the input, the states and the recurrent weights (the
     other parameters stay fixed to keep the finite differences few)."""

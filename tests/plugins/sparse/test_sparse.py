@@ -8,7 +8,6 @@ import pytest
 import ember
 import ember.nn.functional as F
 from tests.oracle import as_numpy, assert_same, check, same_outcome, tol, torch
-from tests.plugins.library_bugs import GENERIC_BAG_MAX_TAKES_NAN, GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU
 
 TF = torch.nn.functional
 
@@ -162,7 +161,6 @@ def test_embedding_bag_functional(input, offsets, last, padding_idx, mode, dtype
 
 @pytest.mark.parametrize("padding_idx", [None, 2])
 @pytest.mark.parametrize("two_d", [False, True])
-@pytest.mark.fails_on_checked(GRADGRADCHECK_GRAD_OUTPUTS_ON_CPU)
 def test_embedding_bag_per_sample_weights(two_d, padding_idx, device):
     idx = np.array([1, 2, 2, 5, 0, 2, 3, 7])
     offsets = np.array([0, 3, 3, 6])
@@ -242,7 +240,6 @@ def test_embedding_bag_max_norm(mode, device):
     assert_same(ew.detach(), tw.detach(), "weight after renorm")
 
 
-@pytest.mark.fails_on_checked(GENERIC_BAG_MAX_TAKES_NAN)
 def test_embedding_bag_max_ties_and_nan(device):
     w = np.array([[1.0, 2.0], [1.0, 0.0], [0.0, 2.0], [np.nan, -1.0]])
     for idx in ([0, 1, 2], [0, 0, 2], [1, 3], [3, 1]):
