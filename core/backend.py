@@ -94,10 +94,8 @@ def _dispatching(special, generic):
     """One callable: ``special`` for the calls its ``accepts`` takes, ``generic`` otherwise."""
     fn, accepts = special.fn, special.accepts
 
-    def dispatch(*args, **kwargs):
-        if accepts(*args, **kwargs):
-            return fn(*args, **kwargs)
-        return generic(*args, **kwargs)
+    def dispatch(*args):
+        return fn(*args) if accepts(*args) else generic(*args)
 
     dispatch.__name__ = getattr(fn, "__name__", "kernel")
     return dispatch

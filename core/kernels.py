@@ -18,6 +18,10 @@ claiming one key make the later one fail to load, unless exactly one of them say
 
 __all__ = ["GENERIC", "Kernel", "kernel", "table", "contiguous_floats"]
 
+import numpy as np
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 #: The backend name under which array-namespace kernels (factories of ``xp``) are registered.
 GENERIC = "generic"
 
@@ -47,7 +51,7 @@ def kernel(fn, *, accepts=None, override=False):
 
     Args:
         fn: the kernel (for the :data:`GENERIC` backend: a factory taking ``xp``).
-        accepts: optional ``accepts(*args, **kwargs) -> bool``, called with the
+        accepts: optional ``accepts(*args) -> bool``, called with the
             kernel's own arguments; where it says False, the call goes to the generic
             kernel of the same op instead (a Cython loop that takes contiguous
             float32/float64 arrays only, say). There must be a generic kernel then.
@@ -67,13 +71,20 @@ def table(generic=None, **by_backend):
     return kernels
 
 
-def contiguous_floats(*args, **kwargs):
+def contiguous_floats(*args):
     """True when every array among the arguments is C-contiguous float32/float64 of
     the first array's dtype and shape (other arguments, scalars say, are not looked
-    at): what the element-wise Cython loops take. Use it as ``accepts``."""
-    arrays = [a for a in args if hasattr(a, "flags")]
-    first = arrays[0]
-    if first.dtype.name not in ("float32", "float64") or not first.flags.c_contiguous:
-        return False
-    return all(a.dtype == first.dtype and a.shape == first.shape and a.flags.c_contiguous
-               for a in arrays[1:])
+    at): what the element-wise Cython loops take. Use it as ``accepts``; it runs on
+    every call, so it is written for speed."""
+    first = None
+    for a in args:
+        flags = getattr(a, "flags", None)
+        if flags is None:
+            continue
+        if first is None:
+            if a.dtype not in _FLOATS or not flags.c_contiguous:
+                return False
+            first = a
+        elif a.dtype != first.dtype or a.shape != first.shape or not flags.c_contiguous:
+            return False
+    return first is not None
