@@ -59,10 +59,18 @@ cdef inline Py_ssize_t imax(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
 
 
 cdef inline Py_ssize_t first_out_of_range(const index_t[::1] idx, index_t n) noexcept nogil:
-    """Position of the first entry of ``idx`` outside ``[0, n)``, or -1 when all are inside."""
-    cdef Py_ssize_t i
-    for i in range(idx.shape[0]):
-        if idx[i] < 0 or idx[i] >= n:
+    """Position of the first entry of ``idx`` outside ``[0, n)``, or -1 when all are inside.
+    The common case (all inside) is one branch-free pass: a negative entry, cast to
+    unsigned, is as out of range as one too large."""
+    cdef Py_ssize_t i, m = idx.shape[0]
+    cdef size_t limit = <size_t>n
+    cdef unsigned char outside = 0
+    for i in range(m):
+        outside |= <size_t>idx[i] >= limit
+    if not outside:
+        return -1
+    for i in range(m):
+        if <size_t>idx[i] >= limit:
             return i
     return -1
 
