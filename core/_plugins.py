@@ -177,16 +177,20 @@ class Manager:
         while changed:
             changed = False
             for info in self.plugins.values():
-                missing = [r for r in self.requirements(info.name) if not self._enabled(r)]
-                if info.enabled and missing:
-                    self.disable(info.name, _refresh=False)
-                    info.error = f"requires plugin(s) {', '.join(map(repr, missing))}, not enabled"
+                if info.enabled and self._disable_if_unmet(info):
                     warnings.warn(f"ember plugin '{info.name}' disabled: it {info.error}",
                                   RuntimeWarning, stacklevel=4)
                     changed = True
 
-    def _enabled(self, name):
-        return name in self.plugins and self.plugins[name].enabled
+    def _disable_if_unmet(self, info):
+        """Disable plugin ``info`` when a plugin it requires is not enabled, saying which
+        in its ``error``; True when it did."""
+        missing = [r for r in self.requirements(info.name)
+                   if not (r in self.plugins and self.plugins[r].enabled)]
+        if missing:
+            self.disable(info.name, _refresh=False)
+            info.error = f"requires plugin(s) {', '.join(map(repr, missing))}, not enabled"
+        return bool(missing)
 
     def requirements(self, name):
         """The plugins that plugin ``name`` declares it needs (its module's ``REQUIRES``)."""
@@ -248,10 +252,7 @@ class Manager:
             loader = lambda: info.module  # noqa: E731
         if not self._load(info, loader):
             raise RuntimeError(f"plugin '{name}' failed to load: {info.error}")
-        missing = [r for r in self.requirements(name) if not self._enabled(r)]
-        if missing:
-            self.disable(name, _refresh=False)
-            info.error = f"requires plugin(s) {', '.join(map(repr, missing))}, not enabled"
+        if self._disable_if_unmet(info):
             raise RuntimeError(f"plugin '{name}' {info.error}: enable them first")
         self.refresh(newcomer=name)
 
@@ -353,7 +354,7 @@ def _backends(plugin, items):
     items = list(items)
     for be in items:
         missing = missing_members(be)
-        if missing or not isinstance(getattr(type(be), "name", getattr(be, "name", None)), str):
+        if missing or not isinstance(be.name, str):
             raise PluginFault(plugin, f"it registered the backend {be!r}, which lacks "
                               f"{', '.join(missing) or 'a str name'} of ember.backend.Backend")
     return items

@@ -127,20 +127,18 @@ class Registry:
     def resolve(self, op, backend):
         """The callable that runs ``op`` on ``backend``."""
         special = self.kernels.get((op, backend.name))
+        if special is not None and special.accepts is None:
+            return special.fn
         factory = self.kernels.get((op, GENERIC))
-        generic = factory.fn(backend.xp) if factory is not None else None
-        if special is None:
-            if generic is None:
+        if factory is None:
+            if special is None:
                 raise NotImplementedError(
                     f"no kernel for op '{op}' on backend '{backend.name}' and no generic version")
-            return generic
-        if special.accepts is None:
-            return special.fn
-        if generic is None:
             raise NotImplementedError(
                 f"the '{backend.name}' kernel for op '{op}' takes only some arguments "
                 f"(accepts=...) and no generic kernel serves the others")
-        return _dispatching(special, generic)
+        generic = factory.fn(backend.xp)
+        return generic if special is None else _dispatching(special, generic)
 
     def generic(self, op, xp):
         """``op``'s generic kernel built for the array namespace ``xp`` (to compare a

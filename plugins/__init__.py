@@ -6,8 +6,9 @@ Environment: ``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` loads only ember's own plugins;
 ``EMBER_DISABLE_PLUGINS=a,b`` skips the named ones.
 """
 
+import functools
 import importlib
-import importlib.machinery
+import pkgutil
 import sys
 
 from ember.hookspecs import hookimpl
@@ -32,6 +33,12 @@ def disable(name):
     _MANAGER.disable(name)
 
 
+@functools.cache
+def _submodules(package):
+    """The names of the modules in ``package``'s folder (listed once)."""
+    return frozenset(info.name for info in pkgutil.iter_modules(sys.modules[package].__path__))
+
+
 def public(module):
     """``{name: module.<name>}`` for every name in ``module.__all__``."""
     return {name: getattr(module, name) for name in module.__all__}
@@ -45,10 +52,7 @@ def family_hooks(package):
     from ``table()``. A file the family does not have registers nothing."""
 
     def part(name):
-        path = sys.modules[package].__path__
-        if importlib.machinery.PathFinder.find_spec(name, path) is None:
-            return None
-        return importlib.import_module(f"{package}.{name}")
+        return importlib.import_module(f"{package}.{name}") if name in _submodules(package) else None
 
     @hookimpl
     def ember_register_modules():
@@ -86,8 +90,7 @@ def exports(module_name):
     def __getattr__(name):
         if name == "__all__":
             return sorted(table())
-        if name.startswith("__") or importlib.machinery.PathFinder.find_spec(
-                name, sys.modules[module_name].__path__) is not None:
+        if name.startswith("__") or name in _submodules(module_name):
             # a submodule being imported (``from . import functional``): the import
             # system loads it once this says it is not an attribute yet
             raise AttributeError(name)
