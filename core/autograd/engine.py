@@ -91,8 +91,47 @@ def _add(a, b):
     return b if a is None else grad_sum(a, b)
 
 
+class _Pass:
+    """The backward passes now running (nested ones, from hooks, count too) and the
+    callbacks queued for the end of the outermost one."""
+
+    depth = 0
+    callbacks = []
+
+
+def queue_callback(callback):
+    """Call ``callback()`` once the backward pass now running has finished, after every
+    gradient has been accumulated (as torch's ``Variable._execution_engine.queue_callback``:
+    DistributedDataParallel waits for its gradient reductions there). Outside a backward
+    pass it raises RuntimeError."""
+    if not _Pass.depth:
+        raise RuntimeError("queue_callback can only be called during the backward pass")
+    _Pass.callbacks.append(callback)
+
+
 def run_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None,
                  allow_unused=False):
+    """Backpropagate from ``tensors`` (see :func:`_run_backward`), then call the
+    callbacks queued during the pass if it was the outermost one."""
+    _Pass.depth += 1
+    try:
+        result = _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unused)
+    except BaseException:
+        if _Pass.depth == 1:
+            _Pass.callbacks.clear()
+        raise
+    finally:
+        _Pass.depth -= 1
+    if not _Pass.depth:
+        try:
+            while _Pass.callbacks:
+                _Pass.callbacks.pop(0)()
+        finally:
+            _Pass.callbacks.clear()
+    return result
+
+
+def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, allow_unused):
     """Backpropagate from ``tensors``; accumulate into leaves, or return input grads.
 
     With ``inputs`` (as ``autograd.grad``), gradients flowing into those tensors are

@@ -4,7 +4,7 @@ Layer classes (``ember.nn.Linear``, ``ember.nn.Conv2d``, ...) are registered by
 layer-family plugins and served from the plugin registry.
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from ._registry_namespace import registry_namespace
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .module import Module
