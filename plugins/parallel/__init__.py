@@ -2,8 +2,27 @@
 and the ``ember.nn.parallel`` functions (replicate, scatter, gather, parallel_apply,
 data_parallel)."""
 
+from ember.hookspecs import hookimpl
 from ember.plugins import exports, family_hooks
 
 ember_register_modules, ember_register_functions, ember_register_kernels = family_hooks(__name__)
+
+
+@hookimpl
+def ember_register_utils():
+    from .data_parallel import DataParallel, data_parallel
+    from .parallel_apply import parallel_apply
+    from .replicate import replicate
+    from .scatter_gather import gather, scatter
+
+    return {
+        "parallel.DataParallel": DataParallel,
+        "parallel.replicate": replicate,
+        "parallel.scatter": scatter,
+        "parallel.gather": gather,
+        "parallel.parallel_apply": parallel_apply,
+        "parallel.data_parallel": data_parallel,
+    }
+
 
 __getattr__, __dir__ = exports(__name__)
