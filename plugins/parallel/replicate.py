@@ -18,8 +18,8 @@ def _spread(tensor, devices, differentiable):
     (the first as a view, a non-leaf like the others); the rest are plain tensors."""
     with contextlib.nullcontext() if differentiable else ember.no_grad():
         first = tensor.to(devices[0])
-        if first is tensor and differentiable:
-            first = tensor.view_as(tensor)
+        if first is tensor and tensor.requires_grad:
+            first = tensor.view_as(tensor) if differentiable else tensor.detach()
         return [first] + [tensor.to(device, copy=True) for device in devices[1:]]
 
 
