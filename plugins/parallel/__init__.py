@@ -10,10 +10,10 @@ ember_register_modules, ember_register_functions, ember_register_kernels = famil
 
 @hookimpl
 def ember_register_utils():
-    from .data_parallel import DataParallel, data_parallel
-    from .parallel_apply import parallel_apply
-    from .replicate import replicate
+    from .data_parallelism import DataParallel, data_parallel
+    from .replicas import replicate
     from .scatter_gather import gather, scatter
+    from .threaded_apply import parallel_apply
 
     return {
         "parallel.DataParallel": DataParallel,

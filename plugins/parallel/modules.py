@@ -1,5 +1,5 @@
 """The parallel family's modules, registered as ``ember.nn.<name>``."""
 
-from .data_parallel import DataParallel
+from .data_parallelism import DataParallel
 
 __all__ = ["DataParallel"]

@@ -5,9 +5,9 @@ import ember
 from ember.nn import Module
 
 from ._devices import as_device, check_module_on
-from .parallel_apply import parallel_apply
-from .replicate import replicate
+from .replicas import replicate
 from .scatter_gather import gather, scatter_kwargs
+from .threaded_apply import parallel_apply
 
 __all__ = ["DataParallel", "data_parallel"]
 
