@@ -1,17 +1,17 @@
 """Switches for gradient recording: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
 
-The flag is process-wide (not per thread): ember's parallel code runs replicas in
-threads that must see the caller's mode, which a process-wide flag gives for free.
+The flag belongs to each thread, as torch's: a new thread starts with recording on,
+and a switch in one thread leaves the others alone (``parallel_apply`` hands the
+caller's mode to its worker threads).
 """
 
 import functools
 import inspect
 import sys
+import threading
 
 
-class _Mode:
-    __slots__ = ("enabled",)
-
+class _Mode(threading.local):
     def __init__(self):
         self.enabled = True
 

@@ -8,13 +8,6 @@ from ._devices import as_device
 
 __all__ = ["parallel_apply"]
 
-# ember's gradient mode is one process-wide flag, and ops switch it off and on
-# while they run (``no_grad`` inside autograd Functions, BatchNorm's statistics):
-# two forwards running at once would record no graph for each other and could leave
-# recording off for good. So the replicas' threads take turns.
-_TURN = threading.Lock()
-_IN_WORKER = threading.local()
-
 
 class _Failure:
     """An exception raised by a replica, to be raised again in the caller."""
@@ -65,8 +58,7 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
     exception in a replica is raised again in the caller, of the same type when
     it can be rebuilt from a message (else a RuntimeError), naming the replica's
     index and device, with the original as its cause. The caller's gradient mode
-    holds in every replica. The threads run one at a time: ember's gradient mode
-    is process-wide, so two forwards at once would disturb each other's recording.
+    (which belongs to each thread, as torch's) holds in every replica.
 
     Args:
         modules (sequence of Module): the replicas.
@@ -93,18 +85,19 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
     results = [None] * n
     jobs = list(enumerate(zip(modules, inputs, kwargs_tup, devices)))
 
+    recording = ember.is_grad_enabled()
+
     def work(i, job):
-        with _TURN:
-            _IN_WORKER.active = True
+        with ember.set_grad_enabled(recording):
             results[i] = _run(i, *job)
 
-    if n > 1 and not getattr(_IN_WORKER, "active", False):
+    if n > 1:
         threads = [threading.Thread(target=work, args=job, name=f"ember-replica-{job[0]}") for job in jobs]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-    else:  # one module, or a data-parallel module inside a replica: no thread to wait for
+    else:
         for i, job in jobs:
             results[i] = _run(i, *job)
     for result in results:

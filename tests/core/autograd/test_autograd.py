@@ -1379,3 +1379,37 @@ def test_function_backward_name_names_the_node():
     x = ember.ones(2, requires_grad=True)
     assert type(Twice.apply(x).grad_fn).__name__ == "TwiceBackward0"
     assert type(Plain.apply(x).grad_fn).__name__ == "PlainBackward"
+
+
+def test_grad_mode_belongs_to_each_thread():
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["start"] = ember.is_grad_enabled()
+        with ember.no_grad():
+            seen["inside"] = ember.is_grad_enabled()
+            done.wait(5)
+
+    done = threading.Event()
+    with ember.no_grad():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        assert not ember.is_grad_enabled()
+    assert ember.is_grad_enabled()    # the worker's no_grad leaves this thread alone
+    done.set()
+    thread.join()
+    assert seen == {"start": True, "inside": False}
+
+
+def test_queue_callback_runs_after_the_pass_and_only_inside_one():
+    from ember.autograd.engine import queue_callback
+
+    x = ember.ones(3, requires_grad=True)
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: queue_callback(lambda: seen.append(t.grad.tolist())))
+    (x * 2).sum().backward()
+    assert seen == [[2.0, 2.0, 2.0]]
+    with pytest.raises(RuntimeError, match="during the backward pass"):
+        queue_callback(print)
