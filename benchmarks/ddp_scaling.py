@@ -8,28 +8,11 @@ is kept and the speed-up printed (the target is 1.8x on 2 ranks).
 """
 
 import argparse
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-WORKER = Path(__file__).resolve().parent / "benchmarks" / "distributed_workloads.py"
-
-
-def mpiexec():
-    """The mpiexec beside this Python (the mpich wheel's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "mpiexec"
-    return str(beside) if beside.exists() else "mpiexec"
-
-
-def rate(ranks, steps, batch):
-    """One run's samples per second."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="passive")
-    command = [sys.executable, str(WORKER), str(steps), str(batch)]
-    if ranks > 1:
-        command = [mpiexec(), "-n", str(ranks)] + command
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
+from distributed_workloads import job_rate  # noqa: E402
 
 
 def main(argv=None):
@@ -42,7 +25,7 @@ def main(argv=None):
     best = {1: 0.0, args.ranks: 0.0}
     for round_ in range(args.rounds):
         for ranks in best:
-            best[ranks] = max(best[ranks], rate(ranks, args.steps, args.batch))
+            best[ranks] = max(best[ranks], job_rate(ranks, args.steps, args.batch))
         print(f"round {round_ + 1}: 1 process {best[1]:.1f} samples/s, {args.ranks} ranks "
               f"{best[args.ranks]:.1f} samples/s", flush=True)
     print(f"speed-up {args.ranks} ranks x 1 thread / 1 process x 1 thread: {best[args.ranks] / best[1]:.2f}x")

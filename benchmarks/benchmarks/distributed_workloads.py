@@ -6,8 +6,11 @@ or alone) it prints the samples per second of the whole job: rank 0 reports
 ``STEPS * BATCH * world_size / seconds`` for the slowest rank's time.
 """
 
+import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import ember
 from ember import nn
@@ -66,6 +69,23 @@ def samples_per_second(steps, batch):
     rank = dist.get_rank()
     dist.destroy_process_group()
     return rank, rate
+
+
+def mpiexec():
+    """The mpiexec beside this Python (the mpich wheel's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "mpiexec"
+    return str(beside) if beside.exists() else "mpiexec"
+
+
+def job_rate(ranks, steps, batch):
+    """Samples per second of a job of ``ranks`` processes of one thread each, run in
+    processes of its own (``mpiexec -n ranks``, or a plain ``python`` for one)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_WAIT_POLICY="passive")
+    command = [sys.executable, __file__, str(steps), str(batch)]
+    if ranks > 1:
+        command = [mpiexec(), "-n", str(ranks)] + command
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
