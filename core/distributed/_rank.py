@@ -77,19 +77,23 @@ def main(argv=None):
     except SystemExit as exc:
         status = _status(exc.code)
         if status:
-            abort_job(SystemExit, exc, None, status)
+            _abort(exc, status)
         return status
     except BaseException as exc:
-        exc.__traceback__ = _user_frames(exc.__traceback__)
-        abort_job(type(exc), exc, exc.__traceback__, 1)
+        _abort(exc, 1)
         return 1
     return 0
+
+
+def _abort(exc, status):
+    exc.__traceback__ = _user_frames(exc.__traceback__)
+    abort_job(type(exc), exc, exc.__traceback__, status)
 
 
 def _user_frames(tb):
     """The traceback without this module's and runpy's frames above the user's code."""
     while tb is not None and tb.tb_next is not None and (
-            tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__) or "runpy" in tb.tb_frame.f_code.co_filename):
+            tb.tb_frame.f_code.co_filename == __file__ or "runpy" in tb.tb_frame.f_code.co_filename):
         tb = tb.tb_next
     return tb
 
