@@ -5,9 +5,11 @@ element count, dtype, op, root) and compare them; any difference raises the same
 RuntimeError on every rank, before any data moves, so a mismatch neither hangs nor
 writes past a buffer. It costs one extra small all-gather per blocking collective:
 on 2 ranks of one machine a 1-element all_reduce took 8.8 us instead of 4.7 us
-(bare mpi4py: 2.4 us); a 1M-float32 one 0.50 ms against 0.49 ms unchecked
+(bare mpi4py: 2.4 us); a 1M-float32 one 0.50 ms against 0.49 ms async (unchecked)
 (``python benchmarks/allreduce_ratio.py``). Async collectives (``async_op=True``, the
-path bucketed gradients take) skip it.
+path bucketed gradients take) skip it: there a mismatch is not detected (MPICH then
+reduces what the ranks have in common; nothing is written past a buffer, and a rank
+left waiting times out).
 
 Turn it off with ``EMBER_DISTRIBUTED_CHECKS=0`` in the environment or
 ``ember.distributed.set_collective_checks(False)``; every rank must make the same

@@ -4,7 +4,8 @@ Under the ``nccl`` backend each group gets one ``NcclCommunicator``, made on its
 first CUDA collective: the group's rank 0 makes the unique id and broadcasts it over
 the group's MPI communicator. Collectives are queued on CuPy's current stream of the
 tensor's device; their Work tests a CUDA event recorded after them, so waiting (and
-the group's timeout) works as for MPI. NCCL has no int16, no bitwise reductions and
+the group's timeout) works as for MPI. Unlike torch's NCCL backend, a blocking
+collective therefore waits on the host for the stream to finish it. NCCL has no int16, no bitwise reductions and
 no gather/scatter: those (and every CUDA collective when NCCL is missing or the
 backend is ``mpi``) take the host-staged path of ``_collectives``: copy to the host,
 run the MPI collective, copy back.

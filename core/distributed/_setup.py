@@ -134,7 +134,7 @@ def destroy_process_group(group=None):
         WORLD_STATE.created = 0
         _excepthook.restore()
         return
-    if group not in WORLD_STATE.groups:
+    if not any(group is pg for pg in WORLD_STATE.groups):
         raise ValueError("Invalid process group specified")
     WORLD_STATE.groups.remove(group)
     _release(group)

@@ -97,9 +97,9 @@ def resolve(group):
     """The live ProcessGroup that ``group`` (None: the default) names."""
     if group is None:
         return default_group()
-    if group in WORLD_STATE.groups:
+    if any(group is pg for pg in WORLD_STATE.groups):
         return group
-    default_group()
+    default_group()  # before initialisation, torch's "not initialized" error comes first
     raise ValueError("Invalid process group specified")
 
 
