@@ -27,12 +27,18 @@ def restore():
 
 
 def abort_job(exc_type, exc, tb, status=1):
-    """Print the exception (through the previous hook), then abort every rank."""
-    (_previous[0] if _previous else sys.__excepthook__)(exc_type, exc, tb)
+    """Print the exception (through the previous hook; a ``sys.exit`` only its message,
+    as Python does), then abort every rank."""
+    if issubclass(exc_type, SystemExit):
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    else:
+        (_previous[0] if _previous else sys.__excepthook__)(exc_type, exc, tb)
     world = _mpi.load().COMM_WORLD
     if world.Get_size() > 1:
-        print(f"ember.distributed: rank {world.Get_rank()} stopped on an uncaught {exc_type.__name__}; "
-              "aborting the job (MPI_Abort)", file=sys.stderr)
+        why = f"exit status {status}" if issubclass(exc_type, SystemExit) else f"an uncaught {exc_type.__name__}"
+        print(f"ember.distributed: rank {world.Get_rank()} stopped with {why}; aborting the job (MPI_Abort)",
+              file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         world.Abort(status)

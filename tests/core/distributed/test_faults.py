@@ -26,7 +26,7 @@ def test_uncaught_exception_in_one_rank_aborts_the_job():
     assert done.returncode != 0, done.stdout + done.stderr
     assert seconds < LIMIT_S, f"the job took {seconds:.1f} s to end"
     assert "ValueError: rank 1 fails at step 2" in done.stderr
-    assert "rank 1 stopped on an uncaught ValueError; aborting the job" in done.stderr
+    assert "rank 1 stopped with an uncaught ValueError; aborting the job" in done.stderr
 
 
 def test_collective_a_rank_never_joins_times_out():

@@ -82,4 +82,4 @@ def test_failing_rank_exit_status_is_the_launchers():
     argv, env = worker_command(fault_worker.__name__, "exit")
     done = launch("--nproc-per-node", "2", "-m", *argv[2:], env=env)
     assert done.returncode == 3, done.stdout + done.stderr
-    assert "rank 1 stopped on an uncaught SystemExit" in done.stderr
+    assert "rank 1 stopped with exit status 3" in done.stderr
