@@ -83,3 +83,4 @@ def test_failing_rank_exit_status_is_the_launchers():
     done = launch("--nproc-per-node", "2", "-m", *argv[2:], env=env)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "rank 1 stopped with exit status 3" in done.stderr
+    assert "Traceback" not in done.stderr
