@@ -170,6 +170,30 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _result(work, async_op)
 
 
+def _rooted(name, tensor, tensors, group, rank, group_rank, role, async_op):
+    """The checks of ``gather`` and ``scatter``, whose list of tensors (``gather_list``,
+    ``scatter_list``) only the root (``dst``, ``src``: global ``rank`` or ``group_rank``)
+    passes. Returns ``(group, root, list)``; the group is None on a rank outside it."""
+    list_name = f"{name}_list"
+    _checks.single_tensor(tensor, "tensor")
+    if tensors:
+        _checks.tensor_list(tensors, list_name)
+    tensors = tensors or []
+    _checks.same_dtype(tensor, tensors)
+    pg = member_group(group, name)
+    if pg is None:
+        return None, None, tensors
+    root = root_rank(pg, 0 if rank is None and group_rank is None else rank, group_rank, role)
+    _checks.root_list(pg.rank() == root, tensors, list_name)
+    if tensors:
+        _checks.list_length(tensors, pg.size(), name, list_name)
+        _checks.same_numel(tensor, tensors, name, list_name)
+    _checks.dense_contiguous(tensor, tensors)
+    if not async_op and _agreement.enabled():
+        _agreement.check(pg, name, tensor.numel(), tensor._data.dtype, root=root)
+    return pg, root, tensors
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Gather ``tensor`` of every rank into ``gather_list`` on the rank ``dst``.
 
@@ -185,22 +209,9 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     Returns:
         A Work handle when ``async_op``, else None.
     """
-    _checks.single_tensor(tensor, "tensor")
-    if gather_list:
-        _checks.tensor_list(gather_list, "gather_list")
-    gather_list = gather_list or []
-    _checks.same_dtype(tensor, gather_list)
-    pg = member_group(group, "gather")
+    pg, root, gather_list = _rooted("gather", tensor, gather_list, group, dst, group_dst, "dst", async_op)
     if pg is None:
         return None
-    root = root_rank(pg, 0 if dst is None and group_dst is None else dst, group_dst, "dst")
-    _checks.root_list(pg.rank() == root, gather_list, "gather_list")
-    if gather_list:
-        _checks.list_length(gather_list, pg.size(), "gather", "gather_list")
-        _checks.same_numel(tensor, gather_list, "gather", "gather_list")
-    _checks.dense_contiguous(tensor, gather_list)
-    if not async_op and _agreement.enabled():
-        _agreement.check(pg, "gather", tensor.numel(), tensor._data.dtype, root=root)
     work = _start(pg, [tensor, *gather_list], range(1, len(gather_list) + 1),
                   lambda a: _mpi_ops.gather(pg, a[1:], a[0], root))
     return _result(work, async_op)
@@ -221,22 +232,9 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     Returns:
         A Work handle when ``async_op``, else None.
     """
-    _checks.single_tensor(tensor, "tensor")
-    if scatter_list:
-        _checks.tensor_list(scatter_list, "scatter_list")
-    scatter_list = scatter_list or []
-    _checks.same_dtype(tensor, scatter_list)
-    pg = member_group(group, "scatter")
+    pg, root, scatter_list = _rooted("scatter", tensor, scatter_list, group, src, group_src, "src", async_op)
     if pg is None:
         return None
-    root = root_rank(pg, 0 if src is None and group_src is None else src, group_src, "src")
-    _checks.root_list(pg.rank() == root, scatter_list, "scatter_list")
-    if scatter_list:
-        _checks.list_length(scatter_list, pg.size(), "scatter", "scatter_list")
-        _checks.same_numel(tensor, scatter_list, "scatter", "scatter_list")
-    _checks.dense_contiguous(tensor, scatter_list)
-    if not async_op and _agreement.enabled():
-        _agreement.check(pg, "scatter", tensor.numel(), tensor._data.dtype, root=root)
     work = _start(pg, [tensor, *scatter_list], (0,),
                   lambda a: _mpi_ops.scatter(pg, a[0], a[1:], root))
     return _result(work, async_op)
