@@ -62,6 +62,10 @@ NN_TABLES = {
     "util": ("ember.nn.utils", "nn_utils.inc"),
 }
 
+#: Registered util names whose prefix is a namespace outside ``ember.nn.utils``:
+#: ``parallel.replicate`` is ``ember.nn.parallel.replicate``.
+UTIL_NAMESPACES_ELSEWHERE = {"parallel": "ember.nn"}
+
 logger = logging.getLogger(__name__)
 
 
@@ -132,8 +136,13 @@ def nn_table_page(manager, kind):
             continue
         lines += _heading(plugin)
         for name in names:
-            target = f"{namespace}.{name}"
-            lines += [f".. {_directive(manager.tables[kind][name])}:: {target}", ""]
+            elsewhere = UTIL_NAMESPACES_ELSEWHERE.get(name.split(".")[0]) if kind == "util" else None
+            target = f"{elsewhere or namespace}.{name}"
+            obj = manager.tables[kind][name]
+            lines += [f".. {_directive(obj)}:: {target}"]
+            if kind != "module" and any(obj is layer for layer in manager.tables["module"].values()):
+                lines += ["   :no-index:"]   # documented with the layers too (DataParallel)
+            lines += [""]
     return lines
 
 

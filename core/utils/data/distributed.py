@@ -60,7 +60,7 @@ class DistributedSampler(Sampler):
         drop_last: drop the tail instead of padding (default False).
 
     Example:
-        >>> sampler = DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False)
+        >>> sampler = ember.utils.data.DistributedSampler(range(10), num_replicas=3, rank=1, shuffle=False)
         >>> list(sampler)
         [1, 4, 7, 0]
     """
