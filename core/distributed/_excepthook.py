@@ -7,10 +7,14 @@ that ``init_process_group`` installs prints the traceback as before, then calls
 """
 
 import sys
+import time
 
 from . import _mpi
 
 _previous = []
+
+#: How long a failing rank waits between printing why and aborting the job.
+_OUTPUT_GRACE_S = 0.5
 
 
 def install():
@@ -41,4 +45,7 @@ def abort_job(exc_type, exc, tb, status=1):
               file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
+        # mpiexec forwards a rank's output through a pipe; aborting at once can end the
+        # job before what was just printed (the traceback) has crossed it.
+        time.sleep(_OUTPUT_GRACE_S)
         world.Abort(status)

@@ -124,9 +124,10 @@ class DistributedDataParallel(Module):
                     f"{device_ids}, output_device {output_device}, and module parameters {devices}.")
             self.device_ids = self.output_device = None
         else:
-            self.device_ids = [ember.device(kinds.pop(), i) if isinstance(i, int) else ember.device(i)
-                               for i in device_ids]
-            self.output_device = self.device_ids[0] if output_device is None else output_device
+            kind = kinds.pop()
+            as_device = lambda d: ember.device(kind, d) if isinstance(d, int) else ember.device(d)  # noqa: E731
+            self.device_ids = [as_device(i) for i in device_ids]
+            self.output_device = self.device_ids[0] if output_device is None else as_device(output_device)
         self.module = module
         self.dim = dim
         self.broadcast_buffers = broadcast_buffers

@@ -125,7 +125,7 @@ def case_no_sync_accumulation():
     nn.functional.mse_loss(ddp(my_half(x)), my_half(y)).backward()
     everyone = [None] * dist.get_world_size()
     dist.all_gather_object(everyone, [g.numpy() for g in unsynced])
-    differ = any(not np.array_equal(a, b) for a, b in zip(everyone[0], everyone[1]))
+    differ = len(everyone) == 1 or any(not np.array_equal(a, b) for a, b in zip(everyone[0], everyone[1]))
     worst = max(float((p.grad - q.grad).abs().max().item())
                 for p, q in zip(ddp.module.parameters(), reference.parameters()))
     return worst if differ else "no_sync did not keep the gradients local"
@@ -230,6 +230,25 @@ def case_distributed_data_parallel_cpu_alias():
     if not any(issubclass(w.category, FutureWarning) for w in caught):
         return "no FutureWarning"
     return 0.0 if isinstance(ddp, nn.parallel.DistributedDataParallel) else "not a DistributedDataParallel"
+
+
+def case_argument_errors():
+    """torch's exception types and messages, raised on every rank before any collective."""
+    DDP = nn.parallel.DistributedDataParallel
+    frozen = mlp().requires_grad_(False)
+    checks = [(lambda: DDP(frozen), RuntimeError, "doesn't have any parameter that requires a gradient"),
+              (lambda: DDP(mlp(), device_ids=[0, 1]), ValueError, "device_ids can only be None or contain a single"),
+              (lambda: DDP(mlp(), device_ids=[0]), ValueError, "only work with single-device/multiple-device GPU"),
+              (lambda: DDP(mlp(), output_device=0), ValueError, "only work with single-device/multiple-device GPU")]
+    for build, kind, words in checks:
+        try:
+            build()
+        except kind as error:
+            if words not in str(error):
+                return f"{kind.__name__} without {words!r}: {error}"
+        else:
+            return f"no {kind.__name__} ({words})"
+    return 0.0
 
 
 def main():

@@ -4,6 +4,7 @@ SyncBatchNorm, plain BatchNorm (rank 0's statistics), no_sync accumulation, unus
 parameters, small buckets and bucket views; and its errors."""
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,7 +29,11 @@ CASES = {
     "unused_parameter_without_search_raises": 0.0,
     "different_shapes_raise": 0.0,
     "distributed_data_parallel_cpu_alias": 0.0,
+    "argument_errors": 0.0,
 }
+
+#: The cases that also run in a single process (a world of one, no mpiexec).
+ALONE = ["mlp_float64", "cnn_sync_batchnorm_float64", "no_sync_accumulation", "argument_errors"]
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +43,21 @@ def outcomes():
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_case_on_two_ranks(outcomes, case):
-    for rank, result in enumerate(outcomes[case]):
+def _assert_close(results, case):
+    for rank, result in enumerate(results):
         assert isinstance(result, float), f"rank {rank}: {result}"
         assert result <= CASES[case], f"rank {rank}: difference {result}"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_case_on_two_ranks(outcomes, case):
+    _assert_close(outcomes[case], case)
+
+
+def test_a_world_of_one_process():
+    done = subprocess.run([sys.executable, str(WORKER), *ALONE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcomes = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(outcomes) == sorted(ALONE)
+    for case in ALONE:
+        _assert_close(outcomes[case], case)
