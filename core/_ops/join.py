@@ -148,6 +148,8 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` views of size ``ceil(n / chunks)`` (fewer when n is small)."""
     if not isinstance(chunks, int) or chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, input._data.ndim)
     size = input._data.shape[d]
     step = -(-size // chunks) if size else 0

@@ -121,6 +121,7 @@ def test_chunk(n, chunks, dim, dtype):
 
 def test_chunk_errors():
     same_outcome(lambda L: L.ones(2).chunk(0), raises=True, match="chunk expects `chunks` to be greater than 0, got: 0")
+    same_outcome(lambda L: L.tensor(1.0).chunk(2), raises=True, match="chunk expects at least a 1-dimensional tensor")
 
 
 # ----------------------------------------------------------------- matmul & friends
