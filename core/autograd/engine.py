@@ -1,5 +1,7 @@
 """The backward pass: walk the recorded graph from the roots in dependency order."""
 
+import threading
+
 from .grad_mode import MODE
 from .graph import AccumulateGrad, edge_of, grad_sum
 
@@ -91,12 +93,16 @@ def _add(a, b):
     return b if a is None else grad_sum(a, b)
 
 
-class _Pass:
-    """The backward passes now running (nested ones, from hooks, count too) and the
-    callbacks queued for the end of the outermost one."""
+class _Passes(threading.local):
+    """This thread's backward passes now running (nested ones, from hooks, count too)
+    and the callbacks queued for the end of the outermost one."""
 
-    depth = 0
-    callbacks = []
+    def __init__(self):
+        self.depth = 0
+        self.callbacks = []
+
+
+_Pass = _Passes()
 
 
 def queue_callback(callback):
