@@ -1,20 +1,32 @@
-"""Time the same workloads in ember and torch in one process and print ember/torch.
+"""Time the same workloads in ember and torch and print the ratio ember / torch.
 
-Usage: ``python benchmarks/ratio.py [--quick] [--only PATTERN]``. Each time is the
-best of several repeats after a warm-up; rows marked "per op" divide a call of
-``workloads.chain`` by its op count. Without torch installed, only ember is timed.
+Usage: ``python benchmarks/ratio.py [--quick] [--only PATTERN] [--rounds N]
+[--same-process] [--device DEVICE]``. The rows are ``ratio_rows.ROWS``.
+
+By default each library runs alone in its own process, as a user runs it: for every
+row, ``ratio_worker.py`` is started for ember, then for torch, and this is repeated
+in ``--rounds`` interleaved rounds (3, or 1 with ``--quick``); each row keeps its
+minimum over the rounds, itself the best of several timed loops after a warm-up.
+``--same-process`` times both libraries in this process instead, alternating their
+loops; there their thread pools contend and slow each other, torch's more than
+ember's. Without torch installed, only ember is timed. Rows marked "per op" divide
+a call of ``workloads.chain`` by its op count.
 
 OpenMP threads wait passively unless ``OMP_WAIT_POLICY`` is already set, as in the
-asv suite. The ratios depend on it: passive waiting spares ember's OpenBLAS threads
-from spinning OpenMP workers, but costs torch's OpenMP-parallel ops a wake-up per
-call; ``OMP_WAIT_POLICY=active python benchmarks/ratio.py`` shows the other side.
+asv suite; both workers get this process's environment. The ratios depend on it:
+passive waiting spares ember's OpenBLAS threads from spinning OpenMP workers, but
+costs torch's OpenMP-parallel ops a wake-up per call;
+``OMP_WAIT_POLICY=active python benchmarks/ratio.py`` shows the other side.
 """
 
 import argparse
+import json
 import os
+import platform
 import re
+import subprocess
 import sys
-import timeit
+import time
 from pathlib import Path
 
 # Before NumPy, ember or torch load an OpenMP runtime, which reads it once.
@@ -22,90 +34,105 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
-import workloads  # noqa: E402
-import bench_training  # noqa: E402
-import sequence_workloads as qw  # noqa: E402
-import spatial_workloads as sw  # noqa: E402
+from ratio_rows import FLOPS, ROWS  # noqa: E402
+from ratio_worker import best_times, build, cores, load_library, thread_pools  # noqa: E402
 
-import ember  # noqa: E402
-
-try:
-    import torch
-except ImportError:
-    torch = None
-
-#: (label, builder, size, ops per call); times are shown per op when ops > 1.
-ROWS = [
-    ("chain 4x4 fwd+bwd, per op", workloads.chain_backward, 4, workloads.CHAIN_OPS),
-    ("chain 4x4 fwd no_grad, per op", workloads.chain_forward, 4, workloads.CHAIN_OPS),
-    ("sigmoid fwd 1e6", workloads.sigmoid_forward, 10**6, 1),
-    ("sigmoid fwd+bwd 1e6", workloads.sigmoid_backward, 10**6, 1),
-    ("tanh bwd 1e6", workloads.tanh_backward, 10**6, 1),
-    ("matmul 256", workloads.matmul_forward, 256, 1),
-    ("matmul 256 fwd+bwd", workloads.matmul_backward, 256, 1),
-    ("matmul 1024", workloads.matmul_forward, 1024, 1),
-    ("matmul 1024 fwd+bwd", workloads.matmul_backward, 1024, 1),
-    ("MLP 64-128-10 SGD step, b=64", bench_training.mlp_training_step, 64, 1),
-    ("Conv2d 64-64 3x3 32x64x32x32 f+b", sw.conv2d_3x3, 32, 1),
-    ("LeNet-5 SGD step, b=64, 28x28", sw.lenet5_training_step, 64, 1),
-    ("MaxPool2d 2 32x64x32x32 f+b", sw.max_pool2d, 32, 1),
-    ("AvgPool2d 2 32x64x32x32 f+b", sw.avg_pool2d, 32, 1),
-    ("ReflectionPad2d 1 32x64x32x32 f+b", sw.reflection_pad2d, 32, 1),
-    ("Upsample x2 bilinear 32x64x32x32 f+b", sw.upsample_bilinear, 32, 1),
-    ("Upsample x2 nearest 32x64x32x32 f+b", sw.upsample_nearest, 32, 1),
-    ("BatchNorm2d 32x64x32x32 f+b", sw.batch_norm2d, 32, 1),
-    ("LSTM 2x200, seq 35, b=20 f+b", qw.lstm, 20, 1),
-    ("GRU 2x200, seq 35, b=20 f+b", qw.gru, 20, 1),
-    ("EmbeddingBag mean 10k x 64, b=512 f+b", qw.embedding_bag_mean, 512, 1),
-]
-
-#: Rows whose throughput is also printed: label -> floating-point operations per
-#: forward (a forward + backward does about three times as many).
-FLOPS = {"Conv2d 64-64 3x3 32x64x32x32 f+b": sw.conv2d_3x3_flops(32)}
+WORKER = Path(__file__).resolve().parent / "ratio_worker.py"
+LIBRARIES = ("ember", "torch")
 
 
-def best_times(runs, repeat, min_time):
-    """Seconds per call of each function in ``runs``, best of ``repeat`` timed loops.
+class Results:
+    """What a run measured: the best seconds per op of each (library, row), why rows
+    or libraries could not be timed, and lines naming each library's version and
+    thread pools."""
 
-    Each function is warmed up and given a loop of at least ``min_time``; the loops
-    of all functions alternate so that a machine whose speed drifts (shared cores)
-    slows them alike.
-    """
-    timers, numbers = [], []
-    for run in runs:
-        run()
-        timer = timeit.Timer(run)
-        number = 1
-        while timer.timeit(number) < min_time:
-            number *= 2
-        timers.append(timer)
-        numbers.append(number)
-    best = [float("inf")] * len(runs)
-    for _ in range(repeat):
-        for i, (timer, number) in enumerate(zip(timers, numbers)):
-            best[i] = min(best[i], timer.timeit(number) / number)
-    return best
+    def __init__(self):
+        self.times = {lib: {} for lib in LIBRARIES}
+        self.unavailable = {}
+        self.missing = {}
+        self.descriptions = {}
+
+    def add(self, lib, times):
+        """Keep the minimum of the times already held and ``times`` (label -> seconds)."""
+        for label, seconds in times.items():
+            self.times[lib][label] = min(seconds, self.times[lib].get(label, float("inf")))
 
 
-def synchronised(run, lib, device):
-    """``run`` followed by a wait for ``lib``'s queued work on ``device`` (GPU timings)."""
-    if device == "cpu":
-        return run
+def run_worker(lib, index, args):
+    """The JSON report of one ``ratio_worker.py`` run timing row ``index`` in ``lib``,
+    or ``{"failed": why}`` when it printed none."""
+    command = [sys.executable, str(WORKER), "--lib", lib, "--rows", str(index),
+               "--device", args.device] + (["--quick"] if args.quick else [])
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines = done.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"failed": f"{lib} worker exited with status {done.returncode}"}
 
-    def run_and_wait():
-        run()
-        lib.cuda.synchronize()
 
-    return run_and_wait
+def separate_processes(indices, args):
+    """Time the rows ``indices`` with each library in its own worker processes, in
+    interleaved rounds (ember then torch for each row), keeping the minimum."""
+    results = Results()
+    for round_number in range(args.rounds):
+        print(f"round {round_number + 1}/{args.rounds}", file=sys.stderr, flush=True)
+        for index in indices:
+            for lib in LIBRARIES:
+                if lib in results.missing:
+                    continue
+                report = run_worker(lib, index, args)
+                if "missing" in report:
+                    results.missing[lib] = report["missing"]
+                elif "failed" in report:
+                    results.unavailable[ROWS[index][0]] = report["failed"]
+                else:
+                    results.descriptions[lib] = f"{lib} {report['version']} ({report['threads']})"
+                    results.add(lib, report["times"])
+                    results.unavailable.update(report["unavailable"])
+    return results
 
 
-def format_time(seconds):
-    """A time with a readable unit, e.g. ``12.3 µs`` or ``4.56 ms``."""
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+def same_process(indices, args):
+    """Time the rows ``indices`` with both libraries loaded in this process, their
+    timed loops alternating."""
+    results, libs = Results(), {}
+    for name in LIBRARIES:
+        try:
+            libs[name] = load_library(name)
+        except ImportError as exc:
+            results.missing[name] = str(exc)
+    pools = thread_pools()
+    results.descriptions = {name: f"{name} {lib.__version__}" for name, lib in libs.items()}
+    results.descriptions["threads"] = f"one process ({pools})"
+    repeat, min_time = (3, 0.02) if args.quick else (7, 0.1)
+    for index in indices:
+        label, _, _, ops = ROWS[index]
+        try:
+            runs = [build(ROWS[index], lib, args.device) for lib in libs.values()]
+        except (AttributeError, NotImplementedError) as exc:  # a family not loaded
+            results.unavailable[label] = str(exc)
+            continue
+        for name, seconds in zip(libs, best_times(runs, repeat, min_time)):
+            results.add(name, {label: seconds / ops})
+    return results
+
+
+def cpu_model():
+    """The CPU's model name from ``/proc/cpuinfo``, or the platform's processor name."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages, e.g. ``0.52 0.80 0.90``."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def sgemm_gflops(repeat, min_time, n=1024):
@@ -116,59 +143,58 @@ def sgemm_gflops(repeat, min_time, n=1024):
     return 2 * n**3 / seconds / 1e9
 
 
-def thread_pools():
-    """The BLAS and OpenMP thread pools loaded in this process, e.g. ``openblas 2, openmp 2``."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown (threadpoolctl is not installed)"
-    return ", ".join(f"{pool['internal_api']} {pool['num_threads']}" for pool in threadpool_info())
+def milliseconds(seconds):
+    """A time in milliseconds with 4 significant digits, or ``-`` when not measured."""
+    return "-" if seconds is None else f"{seconds * 1e3:.4g}"
+
+
+def print_table(indices, results):
+    """One line per row: ember ms, torch ms and ember/torch when both were timed."""
+    ember_times, torch_times = results.times["ember"], results.times["torch"]
+    print(f"{'workload':40}{'ember ms':>11}{'torch ms':>11}{'ember/torch':>13}")
+    for index in indices:
+        label = ROWS[index][0]
+        ember_time, torch_time = ember_times.get(label), torch_times.get(label)
+        ratio = f"{ember_time / torch_time:.2f}" if ember_time and torch_time else "-"
+        line = f"{label:40}{milliseconds(ember_time):>11}{milliseconds(torch_time):>11}{ratio:>13}"
+        if label in FLOPS:
+            rates = [3 * FLOPS[label] / t / 1e9 for t in (ember_time, torch_time) if t]
+            line += "   GFLOP/s " + " / ".join(f"{r:.0f}" for r in rates)
+        print(line)
+    for label, reason in results.unavailable.items():
+        print(f"{label}: not available: {reason}")
+    for lib, reason in results.missing.items():
+        print(f"{lib} not timed: {reason}")
 
 
 def main(argv=None):
-    """Parse the arguments, time every selected row and print the table."""
+    """Parse the arguments, time every selected row and print the machine and the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats, 1 round")
     parser.add_argument("--only", metavar="PATTERN", help="regex selecting rows by label")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds of workers (default 3)")
+    parser.add_argument("--same-process", action="store_true",
+                        help="time both libraries in this process")
     parser.add_argument("--device", default="cpu",
                         help="device the workloads run on (cuda: each call is synchronised)")
     args = parser.parse_args(argv)
-    repeat, min_time = (3, 0.02) if args.quick else (7, 0.1)
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
+    indices = [i for i, row in enumerate(ROWS)
+               if not args.only or re.search(args.only, row[0], re.IGNORECASE)]
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    libs = {"ember": ember}
-    header = f"ember {ember.__version__}"
-    if torch is not None:
-        torch.set_num_threads(cores)
-        libs["torch"] = torch
-        header += f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
-    print(f"{header}, numpy {np.__version__}, {cores} cores, "
-          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
-    print(f"thread pools: {thread_pools()}")
+    mode = ("one process" if args.same_process
+            else f"each library in its own processes, minimum of {args.rounds} interleaved round(s)")
+    print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {cpu_model()}, {cores()} cores; "
+          f"load average {load_average()} before")
     # Other work on the machine shows up here first: compare with an idle run.
-    print(f"numpy sgemm 1024^3: {sgemm_gflops(repeat, min_time):.0f} GFLOP/s, "
-          f"load average {os.getloadavg()[0]:.1f}\n")
-
-    names = list(libs) + (["ember/torch"] if torch is not None else [])
-    print(f"{'workload':38}" + "".join(f"{name:>13}" for name in names))
-    for label, builder, size, ops in ROWS:
-        if args.only and not re.search(args.only, label, re.IGNORECASE):
-            continue
-        try:
-            runs = [synchronised(builder(lib, args.device, size), lib, args.device)
-                    for lib in libs.values()]
-        except (AttributeError, NotImplementedError) as exc:  # a family not loaded
-            print(f"{label:38}   not available: {exc}", flush=True)
-            continue
-        times = [t / ops for t in best_times(runs, repeat, min_time)]
-        cells = [format_time(t) for t in times]
-        if torch is not None:
-            cells.append(f"{times[0] / times[1]:.2f}")
-        line = f"{label:38}" + "".join(f"{cell:>13}" for cell in cells)
-        if label in FLOPS:
-            rates = [3 * FLOPS[label] / t / 1e9 for t in times]
-            line += "   GFLOP/s " + " / ".join(f"{r:.0f}" for r in rates)
-        print(line, flush=True)
+    print(f"numpy {np.__version__} sgemm 1024^3: {sgemm_gflops(3, 0.05):.0f} GFLOP/s; "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; {mode}", flush=True)
+    results = (same_process if args.same_process else separate_processes)(indices, args)
+    for description in results.descriptions.values():
+        print(description)
+    print(f"load average {load_average()} after\n")
+    print_table(indices, results)
 
 
 if __name__ == "__main__":

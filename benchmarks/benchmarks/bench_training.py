@@ -1,33 +1,12 @@
-"""asv benchmarks of a whole training step: the digits demo's MLP with SGD."""
+"""asv benchmarks of whole training steps (MLPs, a ResNet basic block) and of
+optimizer updates alone."""
 
 import ember
 
+from . import training_workloads as tw
+from .bench_core import _Workloads
+
 BACKENDS = ["cpu", "cuda"]
-
-
-def mlp_training_step(lib, device, batch):
-    """One SGD-with-momentum step of a 64-128-10 ReLU MLP on a (batch, 64) float32 batch.
-
-    The step is what ``ember.examples.digits`` runs per batch: ``zero_grad``,
-    forward, ``CrossEntropyLoss``, ``backward`` and ``optimizer.step()``. Written
-    once for ember and torch (``lib``), like the builders of ``workloads``.
-    """
-    lib.manual_seed(0)
-    nn = lib.nn
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    if device != "cpu":
-        model = model.to(device)
-    criterion = nn.CrossEntropyLoss()
-    optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = lib.randn(batch, 64, device=device)
-    y = lib.randint(0, 10, (batch,), device=device)
-
-    def run():
-        optimizer.zero_grad()
-        criterion(model(x), y).backward()
-        optimizer.step()
-
-    return run
 
 
 class TimeMLPTrainingStep:
@@ -39,7 +18,7 @@ class TimeMLPTrainingStep:
     def setup(self, backend, batch):
         if backend == "cuda" and not ember.cuda.is_available():
             raise NotImplementedError("the cuda backend is not available here")
-        step = mlp_training_step(ember, backend, batch)
+        step = tw.mlp_training_step(ember, backend, batch)
         if backend == "cpu":
             self.run = step
         else:
@@ -53,3 +32,24 @@ class TimeMLPTrainingStep:
     def time_step(self, backend, batch):
         """Forward, cross-entropy, backward and SGD update."""
         self.run()
+
+
+class TimeMLP784TrainingStep(_Workloads):
+    """One SGD-with-momentum step of a 784-512-512-10 MLP on a batch of ``size`` rows."""
+
+    builders = {"sgd_step": tw.mlp_784_training_step}
+    params = (BACKENDS, [128], list(builders))
+
+
+class TimeResNetBlockTrainingStep(_Workloads):
+    """One SGD-with-momentum step of a ResNet basic block on (size, 64, 32, 32)."""
+
+    builders = {"sgd_step": tw.resnet_block_training_step}
+    params = (BACKENDS, [16], list(builders))
+
+
+class TimeOptimizerStep(_Workloads):
+    """``optimizer.step()`` alone over ``size`` parameters in 4 tensors, gradients set once."""
+
+    builders = {"sgd_momentum": tw.sgd_momentum_step, "adam": tw.adam_step}
+    params = (BACKENDS, [10**6], list(builders))
