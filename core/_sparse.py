@@ -238,7 +238,9 @@ class SparseCooTensor(Tensor):
         return _make(xp.array(self._ix, copy=True), xp.array(self._vals, copy=True), self._dims,
                      self._be, self._coal)
 
-    _owned_copy = clone
+    def _owned_copy(self, layout_of=None):
+        """A copy sharing nothing (a sparse gradient has no layout to follow)."""
+        return self.clone()
 
     def __deepcopy__(self, memo):
         return self.clone()

@@ -340,7 +340,7 @@ class Tensor:
             t = ref()
             if t is not None:
                 old = t._grad
-                t._grad = grad.detach()._owned_copy() if old is None else old + grad.detach()
+                t._grad = grad.detach()._owned_copy(t) if old is None else old + grad.detach()
 
         extra["retain_hook"] = keep
         self.register_hook(keep)
@@ -374,9 +374,14 @@ class Tensor:
         self._rg = False
         return self
 
-    def _owned_copy(self):
-        """A detached tensor whose data no other tensor shares."""
-        return Tensor._make(self._be.xp.array(self._data, copy=True), self._be)
+    def _owned_copy(self, layout_of=None):
+        """A detached tensor whose data no other tensor shares; row-major when
+        ``layout_of`` (the tensor it is a gradient for) is, as torch gives every
+        gradient its parameter's layout (a transposed product's gradient would
+        otherwise make each in-place optimizer update walk memory across strides)."""
+        flags = getattr(layout_of._data, "flags", None) if layout_of is not None else None
+        order = "C" if flags is not None and flags.c_contiguous else "K"
+        return Tensor._make(self._be.xp.array(self._data, copy=True, order=order), self._be)
 
     def _iadd_data(self, other):
         self._be.xp.add(self._data, other._data, out=self._data, casting="unsafe")

@@ -228,7 +228,7 @@ class AccumulateGrad(Node):
                 _warn_cycle()
             tensor._grad = grad if old is None else grad_sum(old, grad)
         elif old is None:
-            tensor._grad = grad._owned_copy()   # detached, and shares memory with nothing
+            tensor._grad = grad._owned_copy(tensor)   # detached, shares memory with nothing
         elif old._rg:
             tensor._grad = grad_sum(old, grad.detach())
         elif old.is_sparse and not grad.is_sparse:

@@ -1,6 +1,7 @@
 """Affine maps: ``linear`` (``x W^T + b``) and ``bilinear`` (``x1^T W x2 + b``)."""
 
 import ember
+from ember.autograd import Function
 
 from .._checks import tensor_arg
 
@@ -28,8 +29,37 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear: weight must be 2-D (or 1-D without a bias), but got a "
                            f"{weight.dim()}-D weight of shape {list(weight.shape)}")
     _same_dtypes("linear", input=input, weight=weight, bias=bias)
-    out = input.matmul(weight.t() if weight.dim() == 2 else weight)
-    return out if bias is None else out + bias
+    if weight.dim() == 1:
+        return input.matmul(weight)
+    affine = _AddMm if bias is not None else _Mm
+    if input.dim() == 2:
+        return affine.apply(input, weight, bias)
+    rows = input.reshape(-1, input.shape[-1])
+    return affine.apply(rows, weight, bias).reshape(*input.shape[:-1], weight.shape[0])
+
+
+class _Mm(Function):
+    """``x @ w.T (+ b)`` for a 2-D ``x`` as one node (torch's mm / addmm), whose weight
+    gradient ``g.T @ x`` comes out row-major like the weight itself."""
+
+    backward_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = x.matmul(weight.t())
+        return out if bias is None else out.add_(bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        return (grad.matmul(weight) if need_x else None, grad.t().matmul(x) if need_w else None,
+                grad.sum(0) if need_b else None)
+
+
+class _AddMm(_Mm):
+    backward_name = "AddmmBackward0"
 
 
 def _same_dtypes(fn, **tensors):

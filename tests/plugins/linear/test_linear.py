@@ -135,3 +135,27 @@ def test_errors(device):
         EF.bilinear(randn(2, 3), randn(2, 4), randn(5, 3, 4), randn(4))
     with pytest.raises(ValueError, match="in1_features must be > 0"):
         ember.nn.Bilinear(0, 3, 4)
+
+
+# Without a bias, torch's N-D and 1-D inputs go through matmul (UnsafeViewBackward0,
+# SqueezeBackward4); ember's through its mm node and a view.
+@pytest.mark.parametrize("shape, bias", [((2, 4), True), ((2, 4), False), ((5, 2, 4), True), ((4,), True)])
+def test_linear_node_names_are_torchs(shape, bias):
+    def node(L):
+        w = L.randn(3, 4, requires_grad=True)
+        b = L.randn(3, requires_grad=True) if bias else None
+        out = L.nn.functional.linear(L.randn(*shape), w, b)
+        return out.grad_fn.name() if L is ember else type(out.grad_fn).__name__
+
+    assert node(ember) == node(torch)
+
+
+def test_weight_gradient_takes_the_weights_layout():
+    """As torch's layout contract: a gradient is laid out like its parameter, so that
+    optimizer updates in place run over contiguous memory."""
+    layer = ember.nn.Linear(6, 5)
+    layer(ember.randn(3, 6)).sum().backward()
+    assert layer.weight.grad.is_contiguous() and layer.weight.grad.stride() == layer.weight.stride()
+    x = ember.randn(4, 5, requires_grad=True)
+    x.t().sum().backward()
+    assert x.grad.is_contiguous()
