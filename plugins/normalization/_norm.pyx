@@ -12,7 +12,7 @@ the channel so that a large mean does not cancel the variance away.
 from cython.parallel cimport prange, threadid
 from libc.math cimport sqrt
 
-from ember_cython cimport floating, num_threads_for
+from ember_cython cimport floating, imin, num_threads_for
 
 import numpy as np
 
@@ -191,27 +191,120 @@ def batch_norm_backward(g, x, mean, var, eps, weight, want_dx=True):
 
 
 # --- group-wise normalization with a per-channel affine (group norm, layer norm) ---
-# x is (N, G, K, S): the statistics of group (n, g) are over its K*S values; the
-# affine step uses channel c = g*K + k, the same for all S positions.
+# x is (N*G, K, S): the statistics of row r (sample n, group g) are over its K*S
+# values; the affine step uses channel c = g*K + k, the same for all S positions.
+#
+# A row is small enough to stay in cache while it is worked on, so its statistics
+# take two passes (a rough mean, then sums centred on it: no cancellation), and the
+# sums run in vector lanes of the data's own type, added into doubles every block
+# of values, so float32 rounding stays confined to a few values per lane.
+
+cdef enum:
+    # layer norm backward: rows whose dweight/dbias are summed in the data's type
+    # before they are added into the double totals
+    ROWS_PER_CHUNK = 32
+
+# GCC/Clang vector types (64 bytes: 16 floats or 8 doubles, held in 4 SSE or 2 AVX
+# registers, i.e. independent accumulator chains).  The compiler may not reorder a
+# plain float sum into lanes by itself (that changes its rounding), so the lanes
+# are written out.  Every 256 values they are added into a double.
+cdef extern from *:
+    """
+    #include <string.h>
+    typedef float ember_norm_vf __attribute__((vector_size(64)));
+    typedef double ember_norm_vd __attribute__((vector_size(64)));
+    #define EMBER_NORM_BLOCK 256
+
+    /* total = sum(u), moment = sum(u * (x - c)) over [0:n], where u is x - c, or g,
+       or g * w (g, w NULL when absent).  Always inlined into callers that pass
+       NULL literally, so the tests on g and w leave the loops. */
+    #define EMBER_NORM_SUMS(T, V, NAME)                                                \\
+    static inline __attribute__((always_inline)) void NAME(                            \\
+            const T* g, const T* w, const T* x, Py_ssize_t n, T c,                     \\
+            double* total, double* moment) {                                           \\
+        const Py_ssize_t lanes = sizeof(V) / sizeof(T);                                \\
+        double st = 0, qt = 0;                                                         \\
+        Py_ssize_t i = 0, j, end;                                                      \\
+        while (i < n) {                                                                \\
+            V s = {0}, q = {0}, u, d, wv;                                              \\
+            T ts = 0, tq = 0, us, ds;                                                  \\
+            end = i + EMBER_NORM_BLOCK < n ? i + EMBER_NORM_BLOCK : n;                 \\
+            for (; i + lanes <= end; i += lanes) {                                     \\
+                memcpy(&d, x + i, sizeof d);                                           \\
+                d = d - c;                                                             \\
+                if (g) memcpy(&u, g + i, sizeof u); else u = d;                        \\
+                if (w) { memcpy(&wv, w + i, sizeof wv); u = u * wv; }                  \\
+                s += u;                                                                \\
+                q += u * d;                                                            \\
+            }                                                                          \\
+            for (; i < end; i++) {                                                     \\
+                ds = x[i] - c;                                                         \\
+                us = (g ? g[i] : ds) * (w ? w[i] : (T)1);                              \\
+                ts += us;                                                              \\
+                tq += us * ds;                                                         \\
+            }                                                                          \\
+            st += ts;                                                                  \\
+            qt += tq;                                                                  \\
+            for (j = 0; j < lanes; j++) {                                              \\
+                st += s[j];                                                            \\
+                qt += q[j];                                                            \\
+            }                                                                          \\
+        }                                                                              \\
+        *total = st;                                                                   \\
+        *moment = qt;                                                                  \\
+    }
+    EMBER_NORM_SUMS(float, ember_norm_vf, ember_norm_sums_f)
+    EMBER_NORM_SUMS(double, ember_norm_vd, ember_norm_sums_d)
+    """
+    void ember_norm_sums_f(const float* g, const float* w, const float* x, Py_ssize_t n,
+                           float c, double* total, double* moment) noexcept nogil
+    void ember_norm_sums_d(const double* g, const double* w, const double* x, Py_ssize_t n,
+                           double c, double* total, double* moment) noexcept nogil
+
+
+cdef inline void _sums(const floating* g, const floating* w, const floating* x, Py_ssize_t n,
+                       floating centre, double* total, double* moment) noexcept nogil:
+    if floating is float:
+        ember_norm_sums_f(g, w, x, n, centre, total, moment)
+    else:
+        ember_norm_sums_d(g, w, x, n, centre, total, moment)
+
+
+cdef inline void _moments_of(const floating* x, Py_ssize_t n, double* mean, double* var) noexcept nogil:
+    # Centred on the mean of a few first values; when that was too far off (the
+    # centred squares then hold more than twice the variance), once more on the mean.
+    cdef Py_ssize_t i, few = imin(n, 16)
+    cdef double total = 0, squares, m, v
+    for i in range(few):
+        total += x[i]
+    cdef floating centre = <floating>(total / few)
+    _sums(<const floating*>NULL, <const floating*>NULL, x, n, centre, &total, &squares)
+    m = total / n
+    if 2 * m * m > squares / n:
+        centre = <floating>(centre + m)
+        _sums(<const floating*>NULL, <const floating*>NULL, x, n, centre, &total, &squares)
+        m = total / n
+    mean[0] = centre + m
+    v = squares / n - m * m
+    var[0] = v if v > 0 else 0.0
+
 
 cdef void _group_forward(const floating* x, floating* y, Py_ssize_t K, Py_ssize_t S,
                          const floating* w, const floating* bias, double eps,
                          double* mean, double* var) noexcept nogil:
     cdef Py_ssize_t k, s
-    cdef double inv
-    cdef floating scale, shift
-    _moments(x, 1, 0, K * S, mean, var)
-    inv = 1.0 / sqrt(var[0] + eps)
-    cdef floating mf = <floating>mean[0], invf = <floating>inv
+    _moments_of(x, K * S, mean, var)
+    cdef double inv = 1.0 / sqrt(var[0] + eps)
+    cdef floating mf = <floating>mean[0], invf = <floating>inv, scale, shift
     if S == 1:  # layer norm: one row, the affine varies along it
         for k in range(K):
             y[k] = (x[k] - mf) * invf * w[k] + bias[k]
         return
     for k in range(K):
         scale = <floating>(inv * w[k])
-        shift = <floating>(bias[k] - mean[0] * inv * w[k])
+        shift = bias[k]
         for s in range(S):
-            y[k * S + s] = x[k * S + s] * scale + shift
+            y[k * S + s] = (x[k * S + s] - mf) * scale + shift
 
 
 cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py_ssize_t S,
@@ -220,64 +313,49 @@ cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py
     # dw/db: this thread's running sums over groups (double)
     cdef Py_ssize_t k, s, i
     cdef double inv = 1.0 / sqrt(var + eps), m = <double>(K * S)
-    cdef double sgw = 0, sgxw = 0, sgk, sgxk, d, k2, k3, wk
-    if S == 1:
-        _row_backward(g, x, K, w, mean, inv, dx, dw, db, want_dx)
-        return
+    cdef floating mf = <floating>mean
+    cdef double off = mean - mf  # sum(g*(x - mean)) = sum(g*(x - mf)) - off*sum(g)
+    cdef double sgw = 0, sgxw = 0, sgk, sgxk, k2, k3
     for k in range(K):
-        sgk = 0
-        sgxk = 0
-        for s in range(S):
-            i = k * S + s
-            d = x[i] - mean
-            sgk = sgk + g[i]
-            sgxk = sgxk + g[i] * d
+        _sums(g + k * S, <const floating*>NULL, x + k * S, S, mf, &sgk, &sgxk)
+        sgxk -= off * sgk
         db[k] += sgk
         dw[k] += sgxk * inv
-        sgw = sgw + sgk * w[k]
-        sgxw = sgxw + sgxk * w[k]
+        sgw += sgk * w[k]
+        sgxw += sgxk * w[k]
     if not want_dx:
         return
     # dx = inv*w*g - inv*mean(w*g) - (x - mean)*inv^3*mean(w*g*(x - mean))
-    # in double: for a group of one value the two first terms cancel exactly
     k2 = -inv * inv * inv * sgxw / m
     k3 = sgw / m
+    cdef floating k2f = <floating>k2, rest = <floating>(-inv * k3 - off * k2), scale
     for k in range(K):
-        wk = w[k]
+        scale = <floating>(inv * w[k])
         for s in range(S):
             i = k * S + s
-            dx[i] = <floating>(inv * (g[i] * wk - k3) + (x[i] - mean) * k2)
+            dx[i] = g[i] * scale + (x[i] - mf) * k2f + rest
 
 
 cdef void _row_backward(const floating* g, const floating* x, Py_ssize_t K, const floating* w,
-                        double mean, double inv, floating* dx, double* dw, double* db,
-                        bint want_dx) noexcept nogil:
-    # _group_backward for S == 1 (layer norm) in passes the compiler vectorises
+                        double mean, double var, double eps, floating* dx, floating* dw,
+                        floating* db, bint want_dx) noexcept nogil:
+    # _group_backward for S == 1 (layer norm); dw/db: this chunk's sums (data type)
     cdef Py_ssize_t k
-    cdef floating mf = <floating>mean, invf = <floating>inv, gk
-    cdef double s0 = 0, s1 = 0, q0 = 0, q1 = 0, t0, t1
+    cdef double inv = 1.0 / sqrt(var + eps), sgw, sgxw
+    cdef floating mf = <floating>mean, invf = <floating>inv, k2, k3
+    # separate loops: with fewer pointers each, the compiler's aliasing checks stay
+    # few enough for it to vectorise them
     for k in range(K):
-        gk = g[k]
-        db[k] += gk
-        dw[k] += gk * (x[k] - mf) * invf
-    k = 0
-    while k + 2 <= K:  # two chains of double sums
-        t0 = <double>g[k] * w[k]
-        t1 = <double>g[k + 1] * w[k + 1]
-        s0 += t0
-        s1 += t1
-        q0 += t0 * (x[k] - mean)
-        q1 += t1 * (x[k + 1] - mean)
-        k += 2
-    if k < K:
-        t0 = <double>g[k] * w[k]
-        s0 += t0
-        q0 += t0 * (x[k] - mean)
+        db[k] += g[k]
+        dw[k] += g[k] * ((x[k] - mf) * invf)
     if not want_dx:
         return
+    _sums(g, w, x, K, mf, &sgw, &sgxw)
+    sgxw -= (mean - mf) * sgw
+    # dx = inv*(g*w - mean(g*w)) - (x - mean)*inv^3*mean(g*w*(x - mean));
     # a group of one value: g*w - mean(g*w) is exactly 0 (both rounded alike)
-    cdef floating k3 = <floating>((s0 + s1) / K)
-    cdef floating k2 = <floating>(-inv * inv * inv * (q0 + q1) / K)
+    k3 = <floating>(sgw / K)
+    k2 = <floating>(-inv * inv * inv * sgxw / K)
     for k in range(K):
         dx[k] = (g[k] * w[k] - k3) * invf + (x[k] - mf) * k2
 
@@ -298,7 +376,7 @@ def _group_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x
                         const double[::1] mean, const double[::1] var, const floating[::1] w,
                         double eps, Py_ssize_t G, floating[:, :, ::1] dx,
                         double[:, ::1] dw, double[:, ::1] db, bint want_dx):
-    # dw, db: (threads, G*K) partial sums, one row per thread
+    # S > 1.  dw, db: (threads, G*K) partial sums, one row per thread
     cdef Py_ssize_t R = x.shape[0], K = x.shape[1], S = x.shape[2], r
     cdef int nt = dw.shape[0], t
     with nogil:
@@ -307,6 +385,32 @@ def _group_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x
             _group_backward(&g[r, 0, 0], &x[r, 0, 0], K, S, &w[(r % G) * K], mean[r], var[r], eps,
                             &dx[r, 0, 0] if want_dx else NULL,
                             &dw[t, (r % G) * K], &db[t, (r % G) * K], want_dx)
+
+
+def _row_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x,
+                      const double[::1] mean, const double[::1] var, const floating[::1] w,
+                      double eps, Py_ssize_t G, floating[:, :, ::1] dx,
+                      double[:, ::1] dw, double[:, ::1] db,
+                      floating[:, ::1] chunk_dw, floating[:, ::1] chunk_db, bint want_dx):
+    # S == 1.  dw, db: (threads, G*K) partial sums; chunk_dw/chunk_db: each thread's
+    # sums over its current chunk of rows
+    cdef Py_ssize_t R = x.shape[0], K = x.shape[1], C = dw.shape[1], chunks, ch, r, c, o
+    cdef int nt = dw.shape[0], t
+    chunks = (R + ROWS_PER_CHUNK - 1) // ROWS_PER_CHUNK
+    with nogil:
+        for ch in prange(chunks, schedule="static", num_threads=nt):
+            t = threadid()
+            for c in range(C):
+                chunk_dw[t, c] = 0
+                chunk_db[t, c] = 0
+            for r in range(ch * ROWS_PER_CHUNK, imin(R, (ch + 1) * ROWS_PER_CHUNK)):
+                o = (r % G) * K
+                _row_backward(&g[r, 0, 0], &x[r, 0, 0], K, &w[o], mean[r], var[r], eps,
+                              &dx[r, 0, 0] if want_dx else NULL,
+                              &chunk_dw[t, o], &chunk_db[t, o], want_dx)
+            for c in range(C):
+                dw[t, c] += chunk_dw[t, c]
+                db[t, c] += chunk_db[t, c]
 
 
 def _group_view(x, groups, channels, name):
@@ -354,6 +458,12 @@ def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
     dw = np.zeros((threads, c), dtype=np.float64)
     db = np.zeros((threads, c), dtype=np.float64)
     dx = np.empty_like(x3) if want_dx else np.empty((1, 1, 1), dtype=x3.dtype)
-    _group_backward_all(g3, x3, mean, var, w, float(eps), groups, dx, dw, db, bool(want_dx))
+    if s == 1:
+        chunk_dw = np.empty((threads, c), dtype=x3.dtype)
+        chunk_db = np.empty((threads, c), dtype=x3.dtype)
+        _row_backward_all(g3, x3, mean, var, w, float(eps), groups, dx, dw, db,
+                          chunk_dw, chunk_db, bool(want_dx))
+    else:
+        _group_backward_all(g3, x3, mean, var, w, float(eps), groups, dx, dw, db, bool(want_dx))
     return ((dx.reshape(x.shape) if want_dx else None), dw.sum(0).astype(x3.dtype),
             db.sum(0).astype(x3.dtype))
