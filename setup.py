@@ -121,6 +121,12 @@ if _X86_64 and not _NATIVE:
     _KERNEL_VARIANTS["_kernels_avx2"] = ["-march=x86-64-v3"]
     _KERNEL_VARIANTS["_kernels_avx512"] = ["-march=x86-64-v4", "-mprefer-vector-width=512"]
 
+# The fused optimizer steps, in the same variants, round like the tensor ops they
+# replace (no FMA contraction); their sqrt never sets errno, so it vectorises.
+_CPU_MODULES = dict(_KERNEL_VARIANTS)
+_CPU_MODULES.update({name.replace("_kernels", "_optim"): flags + ["-ffp-contract=off", "-fno-math-errno"]
+                     for name, flags in _KERNEL_VARIANTS.items()})
+
 extensions = [
     Extension(
         f"ember.backends.cpu.{name}",
@@ -130,7 +136,7 @@ extensions = [
         extra_compile_args=_OPENMP_COMPILE + flags,
         extra_link_args=_OPENMP_LINK,
     )
-    for name, flags in _KERNEL_VARIANTS.items()
+    for name, flags in _CPU_MODULES.items()
 ] + [
     # every Cython file of a layer family: plugins/<family>/<name>.pyx
     Extension(

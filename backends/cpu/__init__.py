@@ -4,7 +4,7 @@ import numpy as np
 
 from ember.hookspecs import hookimpl
 
-from . import kernels
+from . import kernels, optim
 
 
 class CPUBackend:
@@ -63,4 +63,4 @@ def ember_register_backends():
 
 @hookimpl
 def ember_register_kernels():
-    return {(op, "cpu"): fn for op, fn in kernels.KERNELS.items()}
+    return {(op, "cpu"): fn for table in (kernels.KERNELS, optim.KERNELS) for op, fn in table.items()}

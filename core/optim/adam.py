@@ -4,6 +4,7 @@ import math
 
 from .. import _creation
 from ..autograd import no_grad
+from . import _fused
 from .optimizer import Optimizer, _check, _check_lr
 
 
@@ -34,7 +35,9 @@ class Adam(Optimizer):
         weight_decay (float): L2 penalty added to the gradient (default: 0).
         amsgrad (bool): use the AMSGrad variant (default: False).
         maximize (bool): ascend the objective instead (default: False).
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; ember updates
+            each parameter in one pass of its backend's fused kernel where there is
+            one (contiguous float32/float64 tensors on the CPU), else in tensor ops.
 
     Example:
         >>> model = ember.nn.Linear(3, 1)
@@ -74,21 +77,29 @@ class Adam(Optimizer):
                             state["max_exp_avg_sq"] = _creation.zeros_like(p)
                     step_t = state["step"]
                     step_t += 1
-                    step = step_t.item()
-                    if weight_decay != 0:
-                        if decoupled:
-                            p.mul_(1 - lr * weight_decay)
-                        else:
-                            grad = grad.add(p, alpha=weight_decay)
-                    exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-                    exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
-                    if amsgrad:
-                        second = state["max_exp_avg_sq"]
-                        second.copy_(second.maximum(exp_avg_sq))
-                    else:
-                        second = exp_avg_sq
-                    bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-                    denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
-                    p.add_(exp_avg / denom, alpha=-lr / (1 - beta1**step))
+                    moments = (state["exp_avg"], state["exp_avg_sq"],
+                               state["max_exp_avg_sq"] if amsgrad else None)
+                    hyper = (lr, beta1, beta2, eps, weight_decay, decoupled, step_t.item())
+                    if not _fused.run(_fused.ADAM_STEP, p, grad, moments, *hyper):
+                        _update(p, grad, *moments, *hyper)
         return loss
+
+
+def _update(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
+            decoupled, step):
+    """The step of one parameter in tensor ops (any backend, layout or dtype)."""
+    if weight_decay != 0:
+        if decoupled:
+            p.mul_(1 - lr * weight_decay)
+        else:
+            grad = grad.add(p, alpha=weight_decay)
+    exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+    exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+    if max_exp_avg_sq is not None:
+        max_exp_avg_sq.copy_(max_exp_avg_sq.maximum(exp_avg_sq))
+        second = max_exp_avg_sq
+    else:
+        second = exp_avg_sq
+    bias_correction2_sqrt = math.sqrt(1 - beta2**step)
+    denom = (second.sqrt() / bias_correction2_sqrt).add_(eps)
+    p.add_(exp_avg / denom, alpha=-lr / (1 - beta1**step))

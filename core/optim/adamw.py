@@ -19,7 +19,8 @@ class AdamW(Adam):
         weight_decay (float): decoupled weight-decay coefficient (default: 1e-2).
         amsgrad (bool): use the AMSGrad variant (default: False).
         maximize (bool): ascend the objective instead (default: False).
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; as in
+            :class:`Adam`, a backend's fused kernel runs where it has one.
 
     Example:
         >>> model = ember.nn.Linear(3, 1)

@@ -1,6 +1,8 @@
 """``ember.optim.SGD``: stochastic gradient descent with optional (Nesterov) momentum."""
 
+from .. import _creation
 from ..autograd import no_grad
+from . import _fused
 from .optimizer import Optimizer, _check
 
 
@@ -26,8 +28,9 @@ class SGD(Optimizer):
         nesterov (bool): Nesterov momentum (default: False); needs momentum > 0 and
             zero dampening.
         maximize (bool): ascend the objective instead (default: False).
-        foreach (bool, optional): accepted for torch compatibility; ember always
-            updates tensor by tensor.
+        foreach (bool, optional): accepted for torch compatibility; ember updates
+            each parameter in one pass of its backend's fused kernel where there is
+            one (contiguous float32/float64 tensors on the CPU), else in tensor ops.
 
     Example:
         >>> model = ember.nn.Linear(3, 1)
@@ -55,21 +58,45 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, momentum = group["lr"], group["momentum"]
-                dampening, weight_decay = group["dampening"], group["weight_decay"]
-                nesterov = group["nesterov"]
+                hyper = (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
+                         group["nesterov"])
                 for p, grad in self._gradients(group):
-                    if weight_decay != 0:
-                        grad = grad.add(p, alpha=weight_decay)
-                    if momentum != 0:
-                        state = self.state[p]
-                        buf = state.get("momentum_buffer")
-                        if buf is None:
-                            buf = state["momentum_buffer"] = grad.detach().clone()
-                        elif dampening == 0:
-                            buf.mul_(momentum).add_(grad)  # alpha=1 would cost a multiply
-                        else:
-                            buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                        grad = grad.add(buf, alpha=momentum) if nesterov else buf
-                    p.add_(grad, alpha=-lr)
+                    if not _fused_update(self.state, p, grad, *hyper):
+                        _update(self.state, p, grad, *hyper)
         return loss
+
+
+def _fused_update(states, p, grad, lr, momentum, dampening, weight_decay, nesterov):
+    """The step of one parameter through its backend's fused kernel; False when there
+    is none for these tensors (nothing changed then)."""
+    if grad.is_sparse:
+        return False
+    buf = new_buf = None
+    if momentum != 0:
+        state = states[p]
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = new_buf = _creation.empty_like(grad)
+    if not _fused.run(_fused.SGD_STEP, p, grad, (buf,), lr, momentum, dampening, weight_decay,
+                      nesterov, new_buf is not None):
+        return False
+    if new_buf is not None:
+        state["momentum_buffer"] = new_buf
+    return True
+
+
+def _update(states, p, grad, lr, momentum, dampening, weight_decay, nesterov):
+    """The step of one parameter in tensor ops (any backend, layout or dtype)."""
+    if weight_decay != 0:
+        grad = grad.add(p, alpha=weight_decay)
+    if momentum != 0:
+        state = states[p]
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = grad.detach().clone()
+        elif dampening == 0:
+            buf.mul_(momentum).add_(grad)  # alpha=1 would cost a multiply
+        else:
+            buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+        grad = grad.add(buf, alpha=momentum) if nesterov else buf
+    p.add_(grad, alpha=-lr)
