@@ -204,20 +204,28 @@ cdef enum:
     # before they are added into the double totals
     ROWS_PER_CHUNK = 32
 
-# GCC/Clang vector types (64 bytes: 16 floats or 8 doubles, held in 4 SSE or 2 AVX
-# registers, i.e. independent accumulator chains).  The compiler may not reorder a
-# plain float sum into lanes by itself (that changes its rounding), so the lanes
-# are written out.  Every 256 values they are added into a double.
+# The row loops are C: GCC/Clang vector types make the lanes of a sum explicit (the
+# compiler may not reorder a plain float sum into lanes by itself, as that changes its
+# rounding; every 256 values the lanes are added into a double), and on x86-64 Linux
+# each function is compiled three times by GCC (AVX-512, AVX2, SSE2) and the CPU's best is
+# picked when the module loads (GCC's target_clones), while the rest of the build stays
+# portable.  A vector of 64 bytes is 16 floats or 8 doubles: independent accumulator
+# chains in 4 SSE, 2 AVX2 or 1 AVX-512 register.
 cdef extern from *:
     """
     #include <string.h>
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define EMBER_NORM_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define EMBER_NORM_WIDE
+    #endif
+    #define EMBER_NORM_BLOCK 256
     typedef float ember_norm_vf __attribute__((vector_size(64)));
     typedef double ember_norm_vd __attribute__((vector_size(64)));
-    #define EMBER_NORM_BLOCK 256
 
     /* total = sum(u), moment = sum(u * (x - c)) over [0:n], where u is x - c, or g,
-       or g * w (g, w NULL when absent).  Always inlined into callers that pass
-       NULL literally, so the tests on g and w leave the loops. */
+       or g * w (g, w NULL when absent).  Inlined into entry points that pass NULL
+       literally, so the tests on g and w leave the loops. */
     #define EMBER_NORM_SUMS(T, V, NAME)                                                \\
     static inline __attribute__((always_inline)) void NAME(                            \\
             const T* g, const T* w, const T* x, Py_ssize_t n, T c,                     \\
@@ -253,21 +261,126 @@ cdef extern from *:
         *total = st;                                                                   \\
         *moment = qt;                                                                  \\
     }
-    EMBER_NORM_SUMS(float, ember_norm_vf, ember_norm_sums_f)
-    EMBER_NORM_SUMS(double, ember_norm_vd, ember_norm_sums_d)
+
+    #define EMBER_NORM_ROWS(T, V, S)                                                   \\
+    EMBER_NORM_SUMS(T, V, ember_norm_sums_##S)                                         \\
+    /* sum(x - c), sum((x - c)^2) */                                                   \\
+    EMBER_NORM_WIDE static void ember_norm_centred_##S(                                \\
+            const T* x, Py_ssize_t n, T c, double* total, double* squares) {           \\
+        ember_norm_sums_##S(NULL, NULL, x, n, c, total, squares);                      \\
+    }                                                                                  \\
+    /* sum(g), sum(g * (x - c)); with w: sum(g * w), sum(g * w * (x - c)) */           \\
+    EMBER_NORM_WIDE static void ember_norm_gradient_##S(                               \\
+            const T* g, const T* x, Py_ssize_t n, T c, double* total, double* moment) { \\
+        ember_norm_sums_##S(g, NULL, x, n, c, total, moment);                          \\
+    }                                                                                  \\
+    EMBER_NORM_WIDE static void ember_norm_weighted_##S(                               \\
+            const T* g, const T* w, const T* x, Py_ssize_t n, T c, double* total,      \\
+            double* moment) {                                                          \\
+        ember_norm_sums_##S(g, w, x, n, c, total, moment);                             \\
+    }                                                                                  \\
+    /* y = (x - c) * scale * w + b  (w, b per element; w NULL: scale alone) */         \\
+    EMBER_NORM_WIDE static void ember_norm_affine_##S(                                 \\
+            const T* restrict x, const T* restrict w, const T* restrict b,             \\
+            T* restrict y, Py_ssize_t n, T c, T scale, T shift) {                      \\
+        Py_ssize_t i;                                                                  \\
+        if (w) { for (i = 0; i < n; i++) y[i] = (x[i] - c) * scale * w[i] + b[i]; }    \\
+        else { for (i = 0; i < n; i++) y[i] = (x[i] - c) * scale + shift; }            \\
+    }                                                                                  \\
+    /* db += g, dw += g * (x - c) * scale */                                           \\
+    EMBER_NORM_WIDE static void ember_norm_param_grads_##S(                            \\
+            const T* restrict g, const T* restrict x, T* restrict dw, T* restrict db,  \\
+            Py_ssize_t n, T c, T scale) {                                              \\
+        for (Py_ssize_t i = 0; i < n; i++) {                                           \\
+            db[i] += g[i];                                                             \\
+            dw[i] += g[i] * ((x[i] - c) * scale);                                      \\
+        }                                                                              \\
+    }                                                                                  \\
+    /* dx = (g * w - k3) * scale + (x - c) * k2  (w NULL: g * scale + (x - c) * k2 + k3) */ \\
+    EMBER_NORM_WIDE static void ember_norm_input_grad_##S(                             \\
+            const T* restrict g, const T* restrict w, const T* restrict x,             \\
+            T* restrict dx, Py_ssize_t n, T c, T scale, T k2, T k3) {                  \\
+        Py_ssize_t i;                                                                  \\
+        if (w) { for (i = 0; i < n; i++) dx[i] = (g[i] * w[i] - k3) * scale + (x[i] - c) * k2; } \\
+        else { for (i = 0; i < n; i++) dx[i] = g[i] * scale + (x[i] - c) * k2 + k3; }   \\
+    }
+    EMBER_NORM_ROWS(float, ember_norm_vf, f)
+    EMBER_NORM_ROWS(double, ember_norm_vd, d)
     """
-    void ember_norm_sums_f(const float* g, const float* w, const float* x, Py_ssize_t n,
-                           float c, double* total, double* moment) noexcept nogil
-    void ember_norm_sums_d(const double* g, const double* w, const double* x, Py_ssize_t n,
-                           double c, double* total, double* moment) noexcept nogil
+    void ember_norm_centred_f(const float* x, Py_ssize_t n, float c, double* total,
+                              double* squares) noexcept nogil
+    void ember_norm_centred_d(const double* x, Py_ssize_t n, double c, double* total,
+                              double* squares) noexcept nogil
+    void ember_norm_gradient_f(const float* g, const float* x, Py_ssize_t n, float c,
+                               double* total, double* moment) noexcept nogil
+    void ember_norm_gradient_d(const double* g, const double* x, Py_ssize_t n, double c,
+                               double* total, double* moment) noexcept nogil
+    void ember_norm_weighted_f(const float* g, const float* w, const float* x, Py_ssize_t n,
+                               float c, double* total, double* moment) noexcept nogil
+    void ember_norm_weighted_d(const double* g, const double* w, const double* x, Py_ssize_t n,
+                               double c, double* total, double* moment) noexcept nogil
+    void ember_norm_affine_f(const float* x, const float* w, const float* b, float* y,
+                             Py_ssize_t n, float c, float scale, float shift) noexcept nogil
+    void ember_norm_affine_d(const double* x, const double* w, const double* b, double* y,
+                             Py_ssize_t n, double c, double scale, double shift) noexcept nogil
+    void ember_norm_param_grads_f(const float* g, const float* x, float* dw, float* db,
+                                  Py_ssize_t n, float c, float scale) noexcept nogil
+    void ember_norm_param_grads_d(const double* g, const double* x, double* dw, double* db,
+                                  Py_ssize_t n, double c, double scale) noexcept nogil
+    void ember_norm_input_grad_f(const float* g, const float* w, const float* x, float* dx,
+                                 Py_ssize_t n, float c, float scale, float k2, float k3) noexcept nogil
+    void ember_norm_input_grad_d(const double* g, const double* w, const double* x, double* dx,
+                                 Py_ssize_t n, double c, double scale, double k2,
+                                 double k3) noexcept nogil
 
 
-cdef inline void _sums(const floating* g, const floating* w, const floating* x, Py_ssize_t n,
-                       floating centre, double* total, double* moment) noexcept nogil:
+# Fused-type fronts of the C row loops.
+
+cdef inline void _centred(const floating* x, Py_ssize_t n, floating c, double* total,
+                          double* squares) noexcept nogil:
     if floating is float:
-        ember_norm_sums_f(g, w, x, n, centre, total, moment)
+        ember_norm_centred_f(x, n, c, total, squares)
     else:
-        ember_norm_sums_d(g, w, x, n, centre, total, moment)
+        ember_norm_centred_d(x, n, c, total, squares)
+
+
+cdef inline void _gradient(const floating* g, const floating* w, const floating* x, Py_ssize_t n,
+                           floating c, double* total, double* moment) noexcept nogil:
+    if floating is float:
+        if w == NULL:
+            ember_norm_gradient_f(g, x, n, c, total, moment)
+        else:
+            ember_norm_weighted_f(g, w, x, n, c, total, moment)
+    else:
+        if w == NULL:
+            ember_norm_gradient_d(g, x, n, c, total, moment)
+        else:
+            ember_norm_weighted_d(g, w, x, n, c, total, moment)
+
+
+cdef inline void _affine(const floating* x, const floating* w, const floating* b, floating* y,
+                         Py_ssize_t n, floating c, floating scale, floating shift) noexcept nogil:
+    if floating is float:
+        ember_norm_affine_f(x, w, b, y, n, c, scale, shift)
+    else:
+        ember_norm_affine_d(x, w, b, y, n, c, scale, shift)
+
+
+cdef inline void _param_grads(const floating* g, const floating* x, floating* dw, floating* db,
+                              Py_ssize_t n, floating c, floating scale) noexcept nogil:
+    if floating is float:
+        ember_norm_param_grads_f(g, x, dw, db, n, c, scale)
+    else:
+        ember_norm_param_grads_d(g, x, dw, db, n, c, scale)
+
+
+cdef inline void _input_grad(const floating* g, const floating* w, const floating* x, floating* dx,
+                             Py_ssize_t n, floating c, floating scale, floating k2,
+                             floating k3) noexcept nogil:
+    if floating is float:
+        ember_norm_input_grad_f(g, w, x, dx, n, c, scale, k2, k3)
+    else:
+        ember_norm_input_grad_d(g, w, x, dx, n, c, scale, k2, k3)
 
 
 cdef inline void _moments_of(const floating* x, Py_ssize_t n, double* mean, double* var) noexcept nogil:
@@ -278,11 +391,11 @@ cdef inline void _moments_of(const floating* x, Py_ssize_t n, double* mean, doub
     for i in range(few):
         total += x[i]
     cdef floating centre = <floating>(total / few)
-    _sums(<const floating*>NULL, <const floating*>NULL, x, n, centre, &total, &squares)
+    _centred(x, n, centre, &total, &squares)
     m = total / n
     if 2 * m * m > squares / n:
         centre = <floating>(centre + m)
-        _sums(<const floating*>NULL, <const floating*>NULL, x, n, centre, &total, &squares)
+        _centred(x, n, centre, &total, &squares)
         m = total / n
     mean[0] = centre + m
     v = squares / n - m * m
@@ -292,32 +405,29 @@ cdef inline void _moments_of(const floating* x, Py_ssize_t n, double* mean, doub
 cdef void _group_forward(const floating* x, floating* y, Py_ssize_t K, Py_ssize_t S,
                          const floating* w, const floating* bias, double eps,
                          double* mean, double* var) noexcept nogil:
-    cdef Py_ssize_t k, s
+    cdef Py_ssize_t k
     _moments_of(x, K * S, mean, var)
     cdef double inv = 1.0 / sqrt(var[0] + eps)
-    cdef floating mf = <floating>mean[0], invf = <floating>inv, scale, shift
+    cdef floating mf = <floating>mean[0]
     if S == 1:  # layer norm: one row, the affine varies along it
-        for k in range(K):
-            y[k] = (x[k] - mf) * invf * w[k] + bias[k]
+        _affine(x, w, bias, y, K, mf, <floating>inv, 0)
         return
     for k in range(K):
-        scale = <floating>(inv * w[k])
-        shift = bias[k]
-        for s in range(S):
-            y[k * S + s] = (x[k * S + s] - mf) * scale + shift
+        _affine(x + k * S, <const floating*>NULL, <const floating*>NULL, y + k * S, S, mf,
+                <floating>(inv * w[k]), bias[k])
 
 
 cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py_ssize_t S,
                           const floating* w, double mean, double var, double eps,
                           floating* dx, double* dw, double* db, bint want_dx) noexcept nogil:
     # dw/db: this thread's running sums over groups (double)
-    cdef Py_ssize_t k, s, i
+    cdef Py_ssize_t k
     cdef double inv = 1.0 / sqrt(var + eps), m = <double>(K * S)
     cdef floating mf = <floating>mean
     cdef double off = mean - mf  # sum(g*(x - mean)) = sum(g*(x - mf)) - off*sum(g)
     cdef double sgw = 0, sgxw = 0, sgk, sgxk, k2, k3
     for k in range(K):
-        _sums(g + k * S, <const floating*>NULL, x + k * S, S, mf, &sgk, &sgxk)
+        _gradient(g + k * S, <const floating*>NULL, x + k * S, S, mf, &sgk, &sgxk)
         sgxk -= off * sgk
         db[k] += sgk
         dw[k] += sgxk * inv
@@ -328,36 +438,26 @@ cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py
     # dx = inv*w*g - inv*mean(w*g) - (x - mean)*inv^3*mean(w*g*(x - mean))
     k2 = -inv * inv * inv * sgxw / m
     k3 = sgw / m
-    cdef floating k2f = <floating>k2, rest = <floating>(-inv * k3 - off * k2), scale
     for k in range(K):
-        scale = <floating>(inv * w[k])
-        for s in range(S):
-            i = k * S + s
-            dx[i] = g[i] * scale + (x[i] - mf) * k2f + rest
+        _input_grad(g + k * S, <const floating*>NULL, x + k * S, dx + k * S, S, mf,
+                    <floating>(inv * w[k]), <floating>k2, <floating>(-inv * k3 - off * k2))
 
 
 cdef void _row_backward(const floating* g, const floating* x, Py_ssize_t K, const floating* w,
                         double mean, double var, double eps, floating* dx, floating* dw,
                         floating* db, bint want_dx) noexcept nogil:
     # _group_backward for S == 1 (layer norm); dw/db: this chunk's sums (data type)
-    cdef Py_ssize_t k
     cdef double inv = 1.0 / sqrt(var + eps), sgw, sgxw
-    cdef floating mf = <floating>mean, invf = <floating>inv, k2, k3
-    # separate loops: with fewer pointers each, the compiler's aliasing checks stay
-    # few enough for it to vectorise them
-    for k in range(K):
-        db[k] += g[k]
-        dw[k] += g[k] * ((x[k] - mf) * invf)
+    cdef floating mf = <floating>mean, invf = <floating>inv
+    _param_grads(g, x, dw, db, K, mf, invf)
     if not want_dx:
         return
-    _sums(g, w, x, K, mf, &sgw, &sgxw)
+    _gradient(g, w, x, K, mf, &sgw, &sgxw)
     sgxw -= (mean - mf) * sgw
     # dx = inv*(g*w - mean(g*w)) - (x - mean)*inv^3*mean(g*w*(x - mean));
     # a group of one value: g*w - mean(g*w) is exactly 0 (both rounded alike)
-    k3 = <floating>(sgw / K)
-    k2 = <floating>(-inv * inv * inv * sgxw / K)
-    for k in range(K):
-        dx[k] = (g[k] * w[k] - k3) * invf + (x[k] - mf) * k2
+    _input_grad(g, w, x, dx, K, mf, invf, <floating>(-inv * inv * inv * sgxw / K),
+                <floating>(sgw / K))
 
 
 def _group_forward_all(const floating[:, :, ::1] x, const floating[::1] w,
