@@ -15,7 +15,7 @@ the loops run without it, split over OpenMP threads for large arrays
 (ember_cython's thread policy).
 """
 from cython.parallel cimport prange
-from libc.math cimport sqrt, sqrtf
+from libc.math cimport pow, sqrt, sqrtf
 
 cimport numpy as cnp
 from ember_cython cimport floating, num_threads_for
@@ -273,8 +273,9 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double lr, doubl
     # the scalars exactly as the tensor-op formulation computes them in Python floats
     cdef double decay = 1 - lr * weight_decay if decoupled and weight_decay != 0 else 1
     cdef double coupled_decay = 0 if decoupled else weight_decay
-    cdef double bias2_sqrt = sqrt(1 - beta2 ** step)
-    cdef double step_scale = -lr / (1 - beta1 ** step)
+    # (pow, as Python's float ** calls it: Cython's ** would go through complex numbers)
+    cdef double bias2_sqrt = sqrt(1 - pow(beta2, step))
+    cdef double step_scale = -lr / (1 - pow(beta1, step))
     if _is_f32(param):
         with nogil:
             _adam_run(<float*>p, <const float*>g, <float*>m, <float*>v, <float*>vmax, n,
