@@ -83,42 +83,57 @@ def _normalize_grad(g, x, weight, eps, need_w, need_b):
 
 
 class _GroupNormalize(Function):
-    """``x`` of shape ``(N, C, S)`` normalized per sample over each group of
-    ``C // groups`` channels, then ``* weight[c] + bias[c]``, in one kernel call
-    each way (group norm; layer norm is ``(rows, K, 1)`` with one group)."""
+    """``x`` viewed as ``(N, C, S)`` (``shape3``) normalized per sample over each group
+    of ``C // groups`` channels, then ``* weight[c] + bias[c]``, in one kernel call
+    each way (group norm; layer norm is ``(rows, K, 1)`` with one group). The views
+    are taken on the arrays, so the graph holds this one node, as torch's."""
 
     backward_name = "NativeGroupNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, groups, eps):
+    def forward(ctx, x, weight, bias, groups, eps, shape3):
         run = kernel_for("normalization.group_norm_forward", x)
-        y, mean, var = run(_data(x), groups, _data(weight), _data(bias), eps)
+        y, mean, var = run(_data(x).reshape(shape3), groups, _flat(weight), _flat(bias), eps)
         ctx.save_for_backward(x, weight)
-        ctx.moments, ctx.groups, ctx.eps = (mean, var), groups, eps
-        return _like(y, x)
+        ctx.moments, ctx.groups, ctx.eps, ctx.shape3 = (mean, var), groups, eps, shape3
+        ctx.param_shapes = tuple(None if t is None else t.shape for t in (weight, bias))
+        return _like(y.reshape(x.shape), x)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        shape3 = ctx.shape3
         if ember.is_grad_enabled():
-            dx, dw, db = _group_normalize_grad(grad, x, weight, ctx.groups, ctx.eps)
+            w = None if weight is None else weight.reshape(-1)
+            dx, dw, db = _group_normalize_grad(grad.reshape(shape3), x.reshape(shape3), w,
+                                               ctx.groups, ctx.eps)
         else:
             mean, var = ctx.moments
             run = kernel_for("normalization.group_norm_backward", x)
-            dx, dw, db = run(_data(grad), _data(x), mean, var, ctx.eps, ctx.groups,
-                             _data(weight), need_x)
+            dx, dw, db = run(_data(grad).reshape(shape3), _data(x).reshape(shape3), mean, var,
+                             ctx.eps, ctx.groups, _flat(weight), need_x)
             dx, dw, db = (_like(a, x) if a is not None else None for a in (dx, dw, db))
-        return (dx if need_x else None), (dw if need_w else None), (db if need_b else None), None, None
+        w_shape, b_shape = ctx.param_shapes  # layer norm's parameters may have several dims
+        dx = dx.reshape(x.shape) if need_x else None
+        dw = dw.reshape(w_shape) if need_w else None
+        db = db.reshape(b_shape) if need_b else None
+        return dx, dw, db, None, None, None
 
 
 class _LayerNormalize(_GroupNormalize):
     backward_name = "NativeLayerNormBackward0"
 
 
+def _flat(t):
+    """``t``'s array for a kernel, one-dimensional (None stays None)."""
+    a = _data(t)
+    return None if a is None else a.reshape(-1)
+
+
 def _group_normalize_grad(g, x, weight, groups, eps):
     """The backward of :class:`_GroupNormalize` as differentiable tensor ops (for
-    ``create_graph=True``)."""
+    ``create_graph=True``), on the ``(N, C, S)`` views."""
     n, c, s = x.shape
     x4 = x.reshape(n, groups, -1)
     xc = x4 - x4.mean(2, keepdim=True)
@@ -388,8 +403,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_dtypes("layer_norm", input, weight=weight, bias=bias)
     if input.numel() == 0:
         return _affine(input * 1, weight, bias)
-    w, b = (None if t is None else t.reshape(k) for t in (weight, bias))
-    return _LayerNormalize.apply(input.reshape(-1, k, 1), w, b, 1, eps).view(input.shape)
+    return _LayerNormalize.apply(input, weight, bias, 1, eps, (input.numel() // k, k, 1))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -433,8 +447,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     _check_dtypes("group_norm", input, weight=weight, bias=bias)
     if input.numel() == 0:
         return _affine(input * 1, weight, bias, _channel_shape(input))
-    x3 = input.reshape(n, c, -1)
-    return _GroupNormalize.apply(x3, weight, bias, num_groups, eps).view(input.shape)
+    return _GroupNormalize.apply(input, weight, bias, num_groups, eps, (n, c, input.numel() // (n * c)))
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

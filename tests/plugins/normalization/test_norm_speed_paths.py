@@ -2,12 +2,14 @@
 vector lanes with tails (lengths not a multiple of the lanes or of a block), the
 second statistics pass taken when the first values are far from the mean, layer
 norm's weight/bias gradients summed per chunk of rows (row counts not a multiple of
-the chunk, several threads), and the weight/bias gradients without ``dx``."""
+the chunk, several threads), and the weight/bias gradients without ``dx``; and the
+Functions' own views (one graph node, parameters of any shape, an input without grad)."""
 
 import numpy as np
 import pytest
 
-from tests.oracle import tol
+import ember
+from tests.oracle import tol, torch
 
 _norm = pytest.importorskip("ember.plugins.normalization._norm")
 
@@ -103,3 +105,50 @@ def test_threads_agree_with_one_thread():
     np.testing.assert_array_equal(many[0], one[0])
     for a, c in zip(many[1:], one[1:]):
         np.testing.assert_allclose(a, c, rtol=1e-12)
+
+
+# ------------------------------------------- one graph node, parameters of any shape
+
+def _both(fn_e, fn_t, x, params, x_grad, dtype=np.float64):
+    """Forward, then backward of ``sum(y * r)``, in ember and torch; the gradients of
+    whatever requires grad (x only when ``x_grad``) compared."""
+    r = np.random.default_rng(5).standard_normal(x.shape)
+    results = []
+    for lib, fn in ((ember, fn_e), (torch, fn_t)):
+        xt = lib.tensor(x.astype(dtype), requires_grad=x_grad)
+        ps = [None if p is None else lib.tensor(p.astype(dtype), requires_grad=True) for p in params]
+        y = fn(xt, *ps)
+        (y * lib.tensor(r.astype(dtype))).sum().backward()
+        results.append([np.asarray(y.detach().tolist())]
+                       + [np.asarray(t.grad.tolist()) for t in [xt] + ps if t is not None and t.grad is not None])
+        assert (xt.grad is not None) == x_grad
+    assert len(results[0]) == len(results[1])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_layer_norm_parameters_of_several_dims(x_grad):
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    _both(lambda x, w, b: ember.nn.functional.layer_norm(x, (4, 5), w, b),
+          lambda x, w, b: torch.nn.functional.layer_norm(x, (4, 5), w, b), x, [w, b], x_grad)
+    _both(lambda x, b: ember.nn.functional.layer_norm(x, (4, 5), None, b),
+          lambda x, b: torch.nn.functional.layer_norm(x, (4, 5), None, b), x, [b], x_grad)
+
+
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_group_norm_input_without_grad(x_grad):
+    rng = np.random.default_rng(1)
+    x, w, b = rng.standard_normal((2, 6, 3, 2)), rng.standard_normal(6), rng.standard_normal(6)
+    _both(lambda x, w, b: ember.nn.functional.group_norm(x, 3, w, b),
+          lambda x, w, b: torch.nn.functional.group_norm(x, 3, w, b), x, [w, b], x_grad)
+
+
+def test_one_node_per_norm():
+    """The input's views are taken on arrays: the output's node leads straight to the
+    input's and parameters' accumulators."""
+    x = ember.randn(2, 6, 4, requires_grad=True)
+    for y in (ember.nn.LayerNorm(4)(x), ember.nn.GroupNorm(3, 6)(x)):
+        nodes = [f for f, _ in y.grad_fn.next_functions if f is not None]
+        assert {type(f).__name__ for f in nodes} == {"AccumulateGrad"}
