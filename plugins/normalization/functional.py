@@ -102,23 +102,25 @@ class _GroupNormalize(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         shape3 = ctx.shape3
+        # layer norm's parameters may have several dims
+        shapes = (x.shape,) + ctx.param_shapes
         if ember.is_grad_enabled():
             w = None if weight is None else weight.reshape(-1)
-            dx, dw, db = _group_normalize_grad(grad.reshape(shape3), x.reshape(shape3), w,
-                                               ctx.groups, ctx.eps)
+            grads = _group_normalize_grad(grad.reshape(shape3), x.reshape(shape3), w,
+                                          ctx.groups, ctx.eps)
+            wrap = None
         else:
             mean, var = ctx.moments
             run = kernel_for("normalization.group_norm_backward", x)
-            dx, dw, db = run(_data(grad).reshape(shape3), _data(x).reshape(shape3), mean, var,
-                             ctx.eps, ctx.groups, _flat(weight), need_x)
-            dx, dw, db = (_like(a, x) if a is not None else None for a in (dx, dw, db))
-        w_shape, b_shape = ctx.param_shapes  # layer norm's parameters may have several dims
-        dx = dx.reshape(x.shape) if need_x else None
-        dw = dw.reshape(w_shape) if need_w else None
-        db = db.reshape(b_shape) if need_b else None
-        return dx, dw, db, None, None, None
+            grads = run(_data(grad).reshape(shape3), _data(x).reshape(shape3), mean, var,
+                        ctx.eps, ctx.groups, _flat(weight), ctx.needs_input_grad[0])
+            wrap = x
+        grads = [g.reshape(shape) if need else None
+                 for g, shape, need in zip(grads, shapes, ctx.needs_input_grad)]
+        if wrap is not None:
+            grads = [None if g is None else _like(g, wrap) for g in grads]
+        return (*grads, None, None, None)
 
 
 class _LayerNormalize(_GroupNormalize):
