@@ -224,30 +224,44 @@ cdef extern from *:
     typedef double ember_norm_vd __attribute__((vector_size(64)));
 
     /* total = sum(u), moment = sum(u * (x - c)) over [0:n], where u is x - c, or g,
-       or g * w (g, w NULL when absent).  Inlined into entry points that pass NULL
-       literally, so the tests on g and w leave the loops. */
+       or g * w (g, w NULL when absent); with dw, db also db += g and
+       dw += g * (x - c) * scale in the same pass.  Inlined into entry points that
+       pass NULL literally, so the tests on the pointers leave the loops. */
     #define EMBER_NORM_SUMS(T, V, NAME)                                                \\
     static inline __attribute__((always_inline)) void NAME(                            \\
-            const T* g, const T* w, const T* x, Py_ssize_t n, T c,                     \\
-            double* total, double* moment) {                                           \\
+            const T* g, const T* w, const T* x, T* dw, T* db, Py_ssize_t n, T c,       \\
+            T scale, double* total, double* moment) {                                  \\
         const Py_ssize_t lanes = sizeof(V) / sizeof(T);                                \\
         double st = 0, qt = 0;                                                         \\
         Py_ssize_t i = 0, j, end;                                                      \\
         while (i < n) {                                                                \\
-            V s = {0}, q = {0}, u, d, wv;                                              \\
+            V s = {0}, q = {0}, u, d, wv, pv;                                          \\
             T ts = 0, tq = 0, us, ds;                                                  \\
             end = i + EMBER_NORM_BLOCK < n ? i + EMBER_NORM_BLOCK : n;                 \\
             for (; i + lanes <= end; i += lanes) {                                     \\
                 memcpy(&d, x + i, sizeof d);                                           \\
                 d = d - c;                                                             \\
                 if (g) memcpy(&u, g + i, sizeof u); else u = d;                        \\
+                if (db) {                                                              \\
+                    memcpy(&pv, db + i, sizeof pv);                                    \\
+                    pv += u;                                                           \\
+                    memcpy(db + i, &pv, sizeof pv);                                    \\
+                    memcpy(&pv, dw + i, sizeof pv);                                    \\
+                    pv += u * (d * scale);                                             \\
+                    memcpy(dw + i, &pv, sizeof pv);                                    \\
+                }                                                                      \\
                 if (w) { memcpy(&wv, w + i, sizeof wv); u = u * wv; }                  \\
                 s += u;                                                                \\
                 q += u * d;                                                            \\
             }                                                                          \\
             for (; i < end; i++) {                                                     \\
                 ds = x[i] - c;                                                         \\
-                us = (g ? g[i] : ds) * (w ? w[i] : (T)1);                              \\
+                us = g ? g[i] : ds;                                                    \\
+                if (db) {                                                              \\
+                    db[i] += us;                                                       \\
+                    dw[i] += us * (ds * scale);                                        \\
+                }                                                                      \\
+                us *= w ? w[i] : (T)1;                                                 \\
                 ts += us;                                                              \\
                 tq += us * ds;                                                         \\
             }                                                                          \\
@@ -267,17 +281,18 @@ cdef extern from *:
     /* sum(x - c), sum((x - c)^2) */                                                   \\
     EMBER_NORM_WIDE static void ember_norm_centred_##S(                                \\
             const T* x, Py_ssize_t n, T c, double* total, double* squares) {           \\
-        ember_norm_sums_##S(NULL, NULL, x, n, c, total, squares);                      \\
+        ember_norm_sums_##S(NULL, NULL, x, NULL, NULL, n, c, 0, total, squares);       \\
     }                                                                                  \\
     /* sum(g), sum(g * (x - c)); with w: sum(g * w), sum(g * w * (x - c)) */           \\
     EMBER_NORM_WIDE static void ember_norm_gradient_##S(                               \\
             const T* g, const T* x, Py_ssize_t n, T c, double* total, double* moment) { \\
-        ember_norm_sums_##S(g, NULL, x, n, c, total, moment);                          \\
+        ember_norm_sums_##S(g, NULL, x, NULL, NULL, n, c, 0, total, moment);           \\
     }                                                                                  \\
-    EMBER_NORM_WIDE static void ember_norm_weighted_##S(                               \\
-            const T* g, const T* w, const T* x, Py_ssize_t n, T c, double* total,      \\
-            double* moment) {                                                          \\
-        ember_norm_sums_##S(g, w, x, n, c, total, moment);                             \\
+    /* the weighted sums, and db += g, dw += g * (x - c) * scale */                    \\
+    EMBER_NORM_WIDE static void ember_norm_row_grads_##S(                              \\
+            const T* g, const T* w, const T* x, T* dw, T* db, Py_ssize_t n, T c,       \\
+            T scale, double* total, double* moment) {                                  \\
+        ember_norm_sums_##S(g, w, x, dw, db, n, c, scale, total, moment);              \\
     }                                                                                  \\
     /* y = (x - c) * scale * w + b  (w, b per element; w NULL: scale alone) */         \\
     EMBER_NORM_WIDE static void ember_norm_affine_##S(                                 \\
@@ -286,15 +301,6 @@ cdef extern from *:
         Py_ssize_t i;                                                                  \\
         if (w) { for (i = 0; i < n; i++) y[i] = (x[i] - c) * scale * w[i] + b[i]; }    \\
         else { for (i = 0; i < n; i++) y[i] = (x[i] - c) * scale + shift; }            \\
-    }                                                                                  \\
-    /* db += g, dw += g * (x - c) * scale */                                           \\
-    EMBER_NORM_WIDE static void ember_norm_param_grads_##S(                            \\
-            const T* restrict g, const T* restrict x, T* restrict dw, T* restrict db,  \\
-            Py_ssize_t n, T c, T scale) {                                              \\
-        for (Py_ssize_t i = 0; i < n; i++) {                                           \\
-            db[i] += g[i];                                                             \\
-            dw[i] += g[i] * ((x[i] - c) * scale);                                      \\
-        }                                                                              \\
     }                                                                                  \\
     /* dx = (g * w - k3) * scale + (x - c) * k2  (w NULL: g * scale + (x - c) * k2 + k3) */ \\
     EMBER_NORM_WIDE static void ember_norm_input_grad_##S(                             \\
@@ -315,18 +321,16 @@ cdef extern from *:
                                double* total, double* moment) noexcept nogil
     void ember_norm_gradient_d(const double* g, const double* x, Py_ssize_t n, double c,
                                double* total, double* moment) noexcept nogil
-    void ember_norm_weighted_f(const float* g, const float* w, const float* x, Py_ssize_t n,
-                               float c, double* total, double* moment) noexcept nogil
-    void ember_norm_weighted_d(const double* g, const double* w, const double* x, Py_ssize_t n,
-                               double c, double* total, double* moment) noexcept nogil
+    void ember_norm_row_grads_f(const float* g, const float* w, const float* x, float* dw,
+                                float* db, Py_ssize_t n, float c, float scale, double* total,
+                                double* moment) noexcept nogil
+    void ember_norm_row_grads_d(const double* g, const double* w, const double* x, double* dw,
+                                double* db, Py_ssize_t n, double c, double scale, double* total,
+                                double* moment) noexcept nogil
     void ember_norm_affine_f(const float* x, const float* w, const float* b, float* y,
                              Py_ssize_t n, float c, float scale, float shift) noexcept nogil
     void ember_norm_affine_d(const double* x, const double* w, const double* b, double* y,
                              Py_ssize_t n, double c, double scale, double shift) noexcept nogil
-    void ember_norm_param_grads_f(const float* g, const float* x, float* dw, float* db,
-                                  Py_ssize_t n, float c, float scale) noexcept nogil
-    void ember_norm_param_grads_d(const double* g, const double* x, double* dw, double* db,
-                                  Py_ssize_t n, double c, double scale) noexcept nogil
     void ember_norm_input_grad_f(const float* g, const float* w, const float* x, float* dx,
                                  Py_ssize_t n, float c, float scale, float k2, float k3) noexcept nogil
     void ember_norm_input_grad_d(const double* g, const double* w, const double* x, double* dx,
@@ -344,18 +348,21 @@ cdef inline void _centred(const floating* x, Py_ssize_t n, floating c, double* t
         ember_norm_centred_d(x, n, c, total, squares)
 
 
-cdef inline void _gradient(const floating* g, const floating* w, const floating* x, Py_ssize_t n,
-                           floating c, double* total, double* moment) noexcept nogil:
+cdef inline void _gradient(const floating* g, const floating* x, Py_ssize_t n, floating c,
+                           double* total, double* moment) noexcept nogil:
     if floating is float:
-        if w == NULL:
-            ember_norm_gradient_f(g, x, n, c, total, moment)
-        else:
-            ember_norm_weighted_f(g, w, x, n, c, total, moment)
+        ember_norm_gradient_f(g, x, n, c, total, moment)
     else:
-        if w == NULL:
-            ember_norm_gradient_d(g, x, n, c, total, moment)
-        else:
-            ember_norm_weighted_d(g, w, x, n, c, total, moment)
+        ember_norm_gradient_d(g, x, n, c, total, moment)
+
+
+cdef inline void _row_grads(const floating* g, const floating* w, const floating* x, floating* dw,
+                            floating* db, Py_ssize_t n, floating c, floating scale, double* total,
+                            double* moment) noexcept nogil:
+    if floating is float:
+        ember_norm_row_grads_f(g, w, x, dw, db, n, c, scale, total, moment)
+    else:
+        ember_norm_row_grads_d(g, w, x, dw, db, n, c, scale, total, moment)
 
 
 cdef inline void _affine(const floating* x, const floating* w, const floating* b, floating* y,
@@ -364,14 +371,6 @@ cdef inline void _affine(const floating* x, const floating* w, const floating* b
         ember_norm_affine_f(x, w, b, y, n, c, scale, shift)
     else:
         ember_norm_affine_d(x, w, b, y, n, c, scale, shift)
-
-
-cdef inline void _param_grads(const floating* g, const floating* x, floating* dw, floating* db,
-                              Py_ssize_t n, floating c, floating scale) noexcept nogil:
-    if floating is float:
-        ember_norm_param_grads_f(g, x, dw, db, n, c, scale)
-    else:
-        ember_norm_param_grads_d(g, x, dw, db, n, c, scale)
 
 
 cdef inline void _input_grad(const floating* g, const floating* w, const floating* x, floating* dx,
@@ -427,7 +426,7 @@ cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py
     cdef double off = mean - mf  # sum(g*(x - mean)) = sum(g*(x - mf)) - off*sum(g)
     cdef double sgw = 0, sgxw = 0, sgk, sgxk, k2, k3
     for k in range(K):
-        _gradient(g + k * S, <const floating*>NULL, x + k * S, S, mf, &sgk, &sgxk)
+        _gradient(g + k * S, x + k * S, S, mf, &sgk, &sgxk)
         sgxk -= off * sgk
         db[k] += sgk
         dw[k] += sgxk * inv
@@ -449,10 +448,9 @@ cdef void _row_backward(const floating* g, const floating* x, Py_ssize_t K, cons
     # _group_backward for S == 1 (layer norm); dw/db: this chunk's sums (data type)
     cdef double inv = 1.0 / sqrt(var + eps), sgw, sgxw
     cdef floating mf = <floating>mean, invf = <floating>inv
-    _param_grads(g, x, dw, db, K, mf, invf)
+    _row_grads(g, w, x, dw, db, K, mf, invf, &sgw, &sgxw)
     if not want_dx:
         return
-    _gradient(g, w, x, K, mf, &sgw, &sgxw)
     sgxw -= (mean - mf) * sgw
     # dx = inv*(g*w - mean(g*w)) - (x - mean)*inv^3*mean(g*w*(x - mean));
     # a group of one value: g*w - mean(g*w) is exactly 0 (both rounded alike)
