@@ -8,9 +8,10 @@ to the arrays' dtype, as NumPy and torch round a Python scalar, and each
 ``a + alpha * b`` is a product then a sum (this file is built without FMA
 contraction).
 
-All arrays must be 1-D, C-contiguous, aligned, writable, of one dtype
-(float32 or float64) and one length, and distinct; callers pass
-``arr.reshape(-1)`` of contiguous tensors.  The checks run with the GIL held;
+All arrays must be 1-D, C-contiguous, aligned, of one dtype (float32 or
+float64) and one length, and all but the gradient writable; callers pass
+``arr.reshape(-1)`` of contiguous tensors.  Arrays that share memory are
+declined (the entry point returns False).  The checks run with the GIL held;
 the loops run without it, split over OpenMP threads for large arrays
 (ember_cython's thread policy).
 """
@@ -24,10 +25,10 @@ cnp.import_array()
 
 
 cdef Py_ssize_t _check(tuple arrays, tuple names) except -1:
-    """Validate ``arrays`` (None entries skipped) against the first; return the length."""
+    """Validate ``arrays`` (None entries skipped) against the first; return the length.
+    The second, the gradient, is only read; the others must be writable."""
     cdef cnp.ndarray first = None, arr
     cdef Py_ssize_t k
-    spans = []
     for k in range(len(arrays)):
         a, name = arrays[k], names[k]
         if a is None:
@@ -42,22 +43,33 @@ cdef Py_ssize_t _check(tuple arrays, tuple names) except -1:
                 or not cnp.PyArray_ISALIGNED(arr):
             raise ValueError(f"{name} must be a 1-D aligned C-contiguous array, got shape {a.shape}, "
                              f"strides {a.strides}")
-        if not cnp.PyArray_ISWRITEABLE(arr):
+        if k != 1 and not cnp.PyArray_ISWRITEABLE(arr):
             raise ValueError(f"{name} is read-only")
         if first is None:
             first = arr
         elif cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(first) or arr.shape[0] != first.shape[0]:
             raise ValueError(f"{name} ({a.dtype}, {a.shape[0]} elements) does not match "
                              f"{names[0]} ({first.dtype}, {first.shape[0]} elements)")
-        # each array is read and written element by element: shared memory would
-        # make the result depend on the order of the updates
-        lo = <size_t>cnp.PyArray_DATA(arr)
-        hi = lo + <size_t>cnp.PyArray_NBYTES(arr)
-        for other_lo, other_hi in spans:
-            if lo < other_hi and other_lo < hi:
-                raise ValueError(f"{name} shares memory with another argument")
-        spans.append((lo, hi))
     return first.shape[0]
+
+
+cdef bint _overlapping(tuple arrays) noexcept:
+    """Whether two of ``arrays`` (checked ones, None skipped, at most 8) share memory.
+    The loops read and write element by element, while the tensor ops finish one
+    array before the next: with shared memory their results could differ."""
+    cdef size_t lo[8]
+    cdef size_t hi[8]
+    cdef int j, count = 0
+    for a in arrays:
+        if a is None:
+            continue
+        lo[count] = <size_t>cnp.PyArray_DATA(<cnp.ndarray>a)
+        hi[count] = lo[count] + <size_t>cnp.PyArray_NBYTES(<cnp.ndarray>a)
+        for j in range(count):
+            if lo[count] < hi[j] and lo[j] < hi[count]:
+                return True
+        count += 1
+    return False
 
 
 cdef inline void* _ptr(object a) noexcept:
@@ -144,9 +156,13 @@ def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double da
     ``momentum * buffer + (1 - dampening) * d``, and ``d`` becomes the buffer, or
     ``d + momentum * buffer`` with ``nesterov``; finally ``param -= lr * d``.
     A ``weight_decay`` of 0 leaves ``d`` exactly ``grad`` (no ``0 * param``, which
-    would turn an infinite parameter into NaN).
+    would turn an infinite parameter into NaN). Returns True, or False without
+    changing anything when two of the arrays share memory.
     """
-    cdef Py_ssize_t n = _check((param, grad, momentum_buffer), ("param", "grad", "momentum_buffer"))
+    cdef tuple arrays = (param, grad, momentum_buffer)
+    cdef Py_ssize_t n = _check(arrays, ("param", "grad", "momentum_buffer"))
+    if _overlapping(arrays):
+        return False
     cdef void* p = _ptr(param)
     cdef void* g = _ptr(grad)
     cdef void* b = _ptr(momentum_buffer)
@@ -159,6 +175,7 @@ def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double da
         with nogil:
             _sgd_run(<double*>p, <const double*>g, <double*>b, n, -lr, momentum, 1 - dampening,
                      weight_decay, nesterov, first)
+    return True
 
 
 # --------------------------------------------------------------------------
@@ -262,9 +279,12 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double lr, doubl
     ``max_exp_avg_sq`` (AMSGrad; else None) the running maximum of ``exp_avg_sq``
     is taken below, and
     ``param -= lr / (1 - beta1**step) * exp_avg / (sqrt(second) / sqrt(1 - beta2**step) + eps)``.
+    Returns True, or False without changing anything when two of the arrays share memory.
     """
-    cdef Py_ssize_t n = _check((param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq),
-                               ("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
+    cdef tuple arrays = (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
+    cdef Py_ssize_t n = _check(arrays, ("param", "grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
+    if _overlapping(arrays):
+        return False
     cdef void* p = _ptr(param)
     cdef void* g = _ptr(grad)
     cdef void* m = _ptr(exp_avg)
@@ -287,3 +307,4 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, double lr, doubl
             _adam_run(<double*>p, <const double*>g, <double*>m, <double*>v, <double*>vmax, n,
                       beta1, 1 - beta1, beta2, 1 - beta2, coupled_decay, decay,
                       bias2_sqrt, eps, step_scale)
+    return True
