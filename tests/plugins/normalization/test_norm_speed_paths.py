@@ -112,12 +112,12 @@ def test_threads_agree_with_one_thread():
 def _both(fn_e, fn_t, x, params, x_grad, dtype=np.float64):
     """Forward, then backward of ``sum(y * r)``, in ember and torch; the gradients of
     whatever requires grad (x only when ``x_grad``) compared."""
-    r = np.random.default_rng(5).standard_normal(x.shape)
     results = []
     for lib, fn in ((ember, fn_e), (torch, fn_t)):
         xt = lib.tensor(x.astype(dtype), requires_grad=x_grad)
         ps = [None if p is None else lib.tensor(p.astype(dtype), requires_grad=True) for p in params]
         y = fn(xt, *ps)
+        r = np.random.default_rng(5).standard_normal(tuple(y.shape))
         (y * lib.tensor(r.astype(dtype))).sum().backward()
         results.append([np.asarray(y.detach().tolist())]
                        + [np.asarray(t.grad.tolist()) for t in [xt] + ps if t is not None and t.grad is not None])
@@ -152,3 +152,32 @@ def test_one_node_per_norm():
     for y in (ember.nn.LayerNorm(4)(x), ember.nn.GroupNorm(3, 6)(x)):
         nodes = [f for f, _ in y.grad_fn.next_functions if f is not None]
         assert {type(f).__name__ for f in nodes} == {"AccumulateGrad"}
+
+
+@pytest.mark.parametrize("x_grad", [True, False])
+def test_noncontiguous_inputs(x_grad):
+    """A transposed input: the Function's array views copy it where they must."""
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((5, 6, 4)), rng.standard_normal(6), rng.standard_normal(6)
+    _both(lambda x, w, b: ember.nn.functional.layer_norm(x.transpose(1, 2), (6,), w, b),
+          lambda x, w, b: torch.nn.functional.layer_norm(x.transpose(1, 2), (6,), w, b), x, [w, b], x_grad)
+    _both(lambda x, w, b: ember.nn.functional.group_norm(x.transpose(0, 2), 3, w, b),
+          lambda x, w, b: torch.nn.functional.group_norm(x.transpose(0, 2), 3, w, b),
+          rng.standard_normal((6, 6, 4)), [w, b], x_grad)
+
+
+def test_float16_input_with_float32_parameters():
+    """float16 is computed in float32 (torch's rule) and comes back as float16."""
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((4, 8)), rng.standard_normal(8), rng.standard_normal(8)
+    outs = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x.astype(np.float16), requires_grad=True)
+        wt = lib.tensor(w.astype(np.float32), requires_grad=True)
+        bt = lib.tensor(b.astype(np.float32), requires_grad=True)
+        y = lib.nn.functional.layer_norm(xt, (8,), wt, bt)
+        y.float().sum().backward()
+        outs.append((y, xt.grad, wt.grad, bt.grad))
+    for e, t in zip(*outs):
+        assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+        np.testing.assert_allclose(np.asarray(e.float().tolist()), t.detach().float().numpy(), rtol=2e-3, atol=2e-3)
