@@ -222,37 +222,49 @@ cdef extern from *:
     #define EMBER_NORM_BLOCK 256
     typedef float ember_norm_vf __attribute__((vector_size(64)));
     typedef double ember_norm_vd __attribute__((vector_size(64)));
+    typedef double ember_norm_vf_wide __attribute__((vector_size(128)));  /* 16 doubles */
 
-    /* total = sum(u), moment = sum(u * (x - c)) over [0:n], where u is x - c, or g,
-       or g * w (g, w NULL when absent); with dw, db also db += g and
-       dw += g * (x - c) * scale in the same pass.  Inlined into entry points that
-       pass NULL literally, so the tests on the pointers leave the loops. */
-    #define EMBER_NORM_SUMS(T, V, NAME)                                                \\
+    /* One vector step at x + k: u is x - c, or g, or g * w; s += u, q += u * (x - c);
+       with db, also db += g and dw += g * (x - c) * scale. */
+    #define EMBER_NORM_STEP(k, s, q)                                                   \\
+        memcpy(&d, x + (k), sizeof d);                                                 \\
+        d = d - c;                                                                     \\
+        if (g) memcpy(&u, g + (k), sizeof u); else u = d;                              \\
+        if (db) {                                                                      \\
+            memcpy(&pv, db + (k), sizeof pv);                                          \\
+            pv += u;                                                                   \\
+            memcpy(db + (k), &pv, sizeof pv);                                          \\
+            memcpy(&pv, dw + (k), sizeof pv);                                          \\
+            pv += u * (d * scale);                                                     \\
+            memcpy(dw + (k), &pv, sizeof pv);                                          \\
+        }                                                                              \\
+        if (w) { memcpy(&wv, w + (k), sizeof wv); u = u * wv; }                        \\
+        s += u;                                                                        \\
+        q += u * d;
+
+    /* total = sum(u), moment = sum(u * (x - c)) over [0:n] (u as in the step; g, w,
+       dw, db NULL when absent).  Two accumulator vectors per sum keep two chains of
+       adds in flight; each block's lanes go into double vectors (VD: as many doubles
+       as V has lanes).  Inlined into entry points that pass NULL literally, so the
+       tests on the pointers leave the loops. */
+    #define EMBER_NORM_SUMS(T, V, VD, NAME)                                            \\
     static inline __attribute__((always_inline)) void NAME(                            \\
             const T* g, const T* w, const T* x, T* dw, T* db, Py_ssize_t n, T c,       \\
             T scale, double* total, double* moment) {                                  \\
         const Py_ssize_t lanes = sizeof(V) / sizeof(T);                                \\
         double st = 0, qt = 0;                                                         \\
+        VD sd = {0}, qd = {0};                                                         \\
         Py_ssize_t i = 0, j, end;                                                      \\
         while (i < n) {                                                                \\
-            V s = {0}, q = {0}, u, d, wv, pv;                                          \\
+            V s0 = {0}, q0 = {0}, s1 = {0}, q1 = {0}, u, d, wv, pv;                    \\
             T ts = 0, tq = 0, us, ds;                                                  \\
             end = i + EMBER_NORM_BLOCK < n ? i + EMBER_NORM_BLOCK : n;                 \\
+            for (; i + 2 * lanes <= end; i += 2 * lanes) {                             \\
+                EMBER_NORM_STEP(i, s0, q0)                                             \\
+                EMBER_NORM_STEP(i + lanes, s1, q1)                                     \\
+            }                                                                          \\
             for (; i + lanes <= end; i += lanes) {                                     \\
-                memcpy(&d, x + i, sizeof d);                                           \\
-                d = d - c;                                                             \\
-                if (g) memcpy(&u, g + i, sizeof u); else u = d;                        \\
-                if (db) {                                                              \\
-                    memcpy(&pv, db + i, sizeof pv);                                    \\
-                    pv += u;                                                           \\
-                    memcpy(db + i, &pv, sizeof pv);                                    \\
-                    memcpy(&pv, dw + i, sizeof pv);                                    \\
-                    pv += u * (d * scale);                                             \\
-                    memcpy(dw + i, &pv, sizeof pv);                                    \\
-                }                                                                      \\
-                if (w) { memcpy(&wv, w + i, sizeof wv); u = u * wv; }                  \\
-                s += u;                                                                \\
-                q += u * d;                                                            \\
+                EMBER_NORM_STEP(i, s0, q0)                                             \\
             }                                                                          \\
             for (; i < end; i++) {                                                     \\
                 ds = x[i] - c;                                                         \\
@@ -267,17 +279,19 @@ cdef extern from *:
             }                                                                          \\
             st += ts;                                                                  \\
             qt += tq;                                                                  \\
-            for (j = 0; j < lanes; j++) {                                              \\
-                st += s[j];                                                            \\
-                qt += q[j];                                                            \\
-            }                                                                          \\
+            sd += __builtin_convertvector(s0 + s1, VD);                                \\
+            qd += __builtin_convertvector(q0 + q1, VD);                                \\
+        }                                                                              \\
+        for (j = 0; j < lanes; j++) {                                                  \\
+            st += sd[j];                                                               \\
+            qt += qd[j];                                                               \\
         }                                                                              \\
         *total = st;                                                                   \\
         *moment = qt;                                                                  \\
     }
 
-    #define EMBER_NORM_ROWS(T, V, S)                                                   \\
-    EMBER_NORM_SUMS(T, V, ember_norm_sums_##S)                                         \\
+    #define EMBER_NORM_ROWS(T, V, VD, S)                                                \\
+    EMBER_NORM_SUMS(T, V, VD, ember_norm_sums_##S)                                     \\
     /* sum(x - c), sum((x - c)^2) */                                                   \\
     EMBER_NORM_WIDE static void ember_norm_centred_##S(                                \\
             const T* x, Py_ssize_t n, T c, double* total, double* squares) {           \\
@@ -310,8 +324,8 @@ cdef extern from *:
         if (w) { for (i = 0; i < n; i++) dx[i] = (g[i] * w[i] - k3) * scale + (x[i] - c) * k2; } \\
         else { for (i = 0; i < n; i++) dx[i] = g[i] * scale + (x[i] - c) * k2 + k3; }   \\
     }
-    EMBER_NORM_ROWS(float, ember_norm_vf, f)
-    EMBER_NORM_ROWS(double, ember_norm_vd, d)
+    EMBER_NORM_ROWS(float, ember_norm_vf, ember_norm_vf_wide, f)
+    EMBER_NORM_ROWS(double, ember_norm_vd, ember_norm_vd, d)
     """
     void ember_norm_centred_f(const float* x, Py_ssize_t n, float c, double* total,
                               double* squares) noexcept nogil
