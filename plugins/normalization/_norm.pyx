@@ -194,10 +194,11 @@ def batch_norm_backward(g, x, mean, var, eps, weight, want_dx=True):
 # x is (N*G, K, S): the statistics of row r (sample n, group g) are over its K*S
 # values; the affine step uses channel c = g*K + k, the same for all S positions.
 #
-# A row is small enough to stay in cache while it is worked on, so its statistics
-# take two passes (a rough mean, then sums centred on it: no cancellation), and the
-# sums run in vector lanes of the data's own type, added into doubles every block
-# of values, so float32 rounding stays confined to a few values per lane.
+# The statistics are sums centred on the mean of a row's first few values (so a
+# large mean does not cancel the variance away), with a second pass centred on the
+# mean when that estimate was far off.  They run in vector lanes of the data's own
+# type, added into doubles every 256 values, so float32 rounding stays confined to
+# a few values per lane.
 
 cdef enum:
     # layer norm backward: rows whose dweight/dbias are summed in the data's type
@@ -205,12 +206,11 @@ cdef enum:
     ROWS_PER_CHUNK = 32
 
 # The row loops are C: GCC/Clang vector types make the lanes of a sum explicit (the
-# compiler may not reorder a plain float sum into lanes by itself, as that changes its
-# rounding; every 256 values the lanes are added into a double), and on x86-64 Linux
-# each function is compiled three times by GCC (AVX-512, AVX2, SSE2) and the CPU's best is
-# picked when the module loads (GCC's target_clones), while the rest of the build stays
-# portable.  A vector of 64 bytes is 16 floats or 8 doubles: independent accumulator
-# chains in 4 SSE, 2 AVX2 or 1 AVX-512 register.
+# compiler may not reorder a plain float sum into lanes by itself, as that changes
+# its rounding).  On x86-64 Linux GCC compiles each function three times (AVX-512,
+# AVX2, SSE2) and the CPU's best is picked when the module loads (target_clones),
+# while the rest of the build stays portable.  A vector of 64 bytes is 16 floats or
+# 8 doubles, in 4 SSE, 2 AVX2 or 1 AVX-512 register.
 cdef extern from *:
     """
     #include <string.h>
