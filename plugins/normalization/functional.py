@@ -1,15 +1,16 @@
 """Normalization functions: batch, instance, layer, group and local response norm.
 
 Batch, instance, layer and group norm all normalize slices of the input with the
-slice's own mean and (biased) variance. Each views its input as ``(A, C, B)`` so
-that every slice is one ``c``: batch norm ``(N, C, H*W)``, instance norm
-``(1, N*C, H*W)``, group norm ``(1, N*G, C/G*H*W)``, layer norm ``(1, rows, K)``.
-One autograd Function, :class:`_Normalize`, does the statistics, the normalizing
-and a per-``c`` affine in one kernel call (``normalization.batch_norm_forward``),
-and its backward in another. When the backward itself is being recorded
-(``create_graph=True``) it is computed from differentiable tensor ops instead, so
-double backward works as in torch. Layer and group norm apply their own affine
-(per element, per channel) with tensor ops afterwards.
+slice's own mean and (biased) variance. Batch and instance norm view their input
+as ``(A, C, B)`` so that every slice is one ``c`` (batch norm ``(N, C, H*W)``,
+instance norm ``(1, N*C, H*W)``); one autograd Function, :class:`_Normalize`, does
+the statistics, the normalizing and a per-``c`` affine in one kernel call
+(``normalization.batch_norm_forward``), and its backward in another. Group and
+layer norm take :class:`_GroupNormalize` the same way, their input viewed as
+``(N, C, S)`` (layer norm: ``(rows, K, 1)`` with one group) and the affine per
+channel (per element for layer norm) inside the kernel; each is one graph node.
+When a backward itself is being recorded (``create_graph=True``) it is computed
+from differentiable tensor ops instead, so double backward works as in torch.
 """
 
 import math
