@@ -41,11 +41,16 @@ def _x86_flags(flags):
     return [f for f in flags if f.startswith(("-march", "-mprefer-vector-width", "-mcpu"))]
 
 
-def test_x86_64_builds_the_wide_variants(tmp_path, monkeypatch):
+#: The CPU backend's compiled modules, each built in the same variants.
+MODULES = ["_kernels", "_optim"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_x86_64_builds_the_wide_variants(tmp_path, monkeypatch, module):
     exts = _extensions(tmp_path, monkeypatch, _PYTHON_HOST_PLATFORM="linux-x86_64")
-    assert _x86_flags(exts["_kernels"]) == []
-    assert _x86_flags(exts["_kernels_avx2"]) == ["-march=x86-64-v3"]
-    assert _x86_flags(exts["_kernels_avx512"]) == ["-march=x86-64-v4", "-mprefer-vector-width=512"]
+    assert _x86_flags(exts[module]) == []
+    assert _x86_flags(exts[f"{module}_avx2"]) == ["-march=x86-64-v3"]
+    assert _x86_flags(exts[f"{module}_avx512"]) == ["-march=x86-64-v4", "-mprefer-vector-width=512"]
 
 
 @pytest.mark.parametrize("env", [
@@ -57,18 +62,18 @@ def test_x86_64_builds_the_wide_variants(tmp_path, monkeypatch):
 ], ids=["cross-aarch64", "macos-arm64", "universal2", "archflags", "native-cross"])
 def test_other_targets_get_no_x86_flags(tmp_path, monkeypatch, env):
     exts = _extensions(tmp_path, monkeypatch, **env)
-    assert list(exts) == ["_kernels"]
-    assert _x86_flags(exts["_kernels"]) == []
+    assert list(exts) == MODULES
+    assert all(_x86_flags(exts[name]) == [] for name in MODULES)
 
 
 def test_native_build_on_aarch64_tunes_for_aarch64(tmp_path, monkeypatch):
     exts = _extensions(tmp_path, monkeypatch, machine="aarch64", _PYTHON_HOST_PLATFORM="linux-aarch64",
                        EMBER_NATIVE="1")
-    assert list(exts) == ["_kernels"]
-    assert _x86_flags(exts["_kernels"]) == ["-mcpu=native"]
+    assert list(exts) == MODULES
+    assert all(_x86_flags(exts[name]) == ["-mcpu=native"] for name in MODULES)
 
 
 def test_native_build_on_x86_64(tmp_path, monkeypatch):
     exts = _extensions(tmp_path, monkeypatch, _PYTHON_HOST_PLATFORM="linux-x86_64", EMBER_NATIVE="1")
-    assert list(exts) == ["_kernels"]  # one build, tuned for this machine
-    assert _x86_flags(exts["_kernels"]) == ["-march=native"]
+    assert list(exts) == MODULES  # one build of each, tuned for this machine
+    assert all(_x86_flags(exts[name]) == ["-march=native"] for name in MODULES)
