@@ -85,7 +85,7 @@ def calls(monkeypatch):
 def generic_only(monkeypatch):
     """The CPU backend as one without fused kernels: the tensor-op path everywhere."""
     for op in set(OPS.values()):
-        monkeypatch.setitem(CPU.kernels, op, None)
+        monkeypatch.setitem(CPU.kernels, op, REGISTRY.generic(op, np))
 
 
 def _state_arrays(opt, params):
@@ -123,7 +123,7 @@ def test_fused_and_tensor_op_paths_agree_bit_for_bit(case, dtype, monkeypatch):
     name, kwargs = CASES[case]
     fused_opt, fused_params = _run_ember(name, kwargs, dtype)
     for op in set(OPS.values()):
-        monkeypatch.setitem(CPU.kernels, op, None)
+        monkeypatch.setitem(CPU.kernels, op, REGISTRY.generic(op, np))
     plain_opt, plain_params = _run_ember(name, kwargs, dtype)
     for a, b in zip(fused_params, plain_params):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
@@ -183,7 +183,7 @@ def test_tensors_the_kernel_does_not_take_go_through_tensor_ops(case, kind, call
     n, _ = _kernel_calls(name, kwargs, p, g, calls)
     assert n == 0
     for op in set(OPS.values()):
-        monkeypatch.setitem(CPU.kernels, op, None)
+        monkeypatch.setitem(CPU.kernels, op, REGISTRY.generic(op, np))
     q, h = make()
     _kernel_calls(name, kwargs, q, h, calls)
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
@@ -201,23 +201,14 @@ def test_sparse_gradients_keep_the_tensor_op_path(calls):
     assert opt.state[emb.weight]["momentum_buffer"].is_sparse
 
 
-def test_a_backend_without_the_kernels_gets_none_and_remembers_it():
-    from ember.optim._fused import fused_kernel
+def test_a_backend_without_the_kernels_gets_the_declining_generic_ones():
+    from ember.backend import REGISTRY, kernel_for
+    from ember.optim import _fused
 
-    class Table(dict):
-        misses = 0
-
-        def __missing__(self, op):
-            Table.misses += 1
-            raise NotImplementedError(op)
-
-    class Holder:
-        _be = type("Backend", (), {"kernels": Table()})()
-
-    assert fused_kernel("optim.sgd_step", Holder) is None
-    assert fused_kernel("optim.sgd_step", Holder) is None
-    assert Table.misses == 1
-    assert fused_kernel("optim.sgd_step", ember.zeros(1)) is not None
+    for op in (_fused.SGD_STEP, _fused.ADAM_STEP):
+        generic = REGISTRY.generic(op, np)
+        assert generic(np.ones(2), np.ones(2), None, 0.1, 0.0, 0.0, 0.0, False, False) is False
+        assert kernel_for(op, ember.zeros(1)) is not generic    # the CPU backend's own
 
 
 def test_the_step_bumps_the_versions_of_what_it_changes():
@@ -283,7 +274,7 @@ def test_a_gradient_in_the_parameters_memory_gets_the_tensor_op_result(case, cal
     fused = run()
     assert calls.get(OPS[name], 0) == 0
     for op in set(OPS.values()):
-        monkeypatch.setitem(CPU.kernels, op, None)
+        monkeypatch.setitem(CPU.kernels, op, REGISTRY.generic(op, np))
     np.testing.assert_array_equal(fused, run())
 
 
