@@ -101,15 +101,21 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    def forward(self, input):
-        tensor_arg(input, type(self).__name__)
-        self._check_input_dim(input)
+    def _running_factor(self):
+        """The weight of this batch's statistics in the running ones (counting the
+        batch first when training with tracked statistics)."""
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with ember.no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
+        return factor
+
+    def forward(self, input):
+        tensor_arg(input, type(self).__name__)
+        self._check_input_dim(input)
+        factor = self._running_factor()
         use_batch = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats
         return F.batch_norm(input, self.running_mean if keep else None,

@@ -28,6 +28,7 @@ class Reducer:
         self.buckets = [Bucket(params) for params in layout]
         self.where = {id(p): (b, i) for b, bucket in enumerate(self.buckets) for i, p in enumerate(bucket.params)}
         self.group = group
+        self.world_size = dist.get_world_size(group)
         self.as_view = gradient_as_bucket_view
         self.unused = None
         self._reset()
@@ -74,9 +75,8 @@ class Reducer:
         b, _ = self.where[id(param)]
         self.ready.add(id(param))
         self.pending[b] -= 1
-        world = dist.get_world_size(self.group)
         while self.next_bucket < len(self.buckets) and not self.pending[self.next_bucket]:
-            self.buckets[self.next_bucket].start(self.group, world, self.as_view)
+            self.buckets[self.next_bucket].start(self.group, self.world_size, self.as_view)
             self.next_bucket += 1
 
     def _finish(self):

@@ -100,12 +100,7 @@ class SyncBatchNorm(_BatchNorm):
         group = self._group()
         if group is None:
             return super().forward(input)
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.track_running_stats:
-            with ember.no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.item())
+        factor = self._running_factor()
         stats = []
         flat = input.reshape(input.shape[0], input.shape[1], -1)
         out = _SyncNormalize.apply(flat, self.weight, self.bias, self.eps, group, stats)
