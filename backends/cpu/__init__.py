@@ -4,7 +4,7 @@ import numpy as np
 
 from ember.hookspecs import hookimpl
 
-from . import kernels, optim
+from . import heap, kernels, optim
 
 
 class CPUBackend:
@@ -18,6 +18,7 @@ class CPUBackend:
         self._generator = np.random.default_rng(67280421310721)
         # torch semantics: overflow, 0/0 and x/0 give inf/nan silently, never a warning
         np.seterr(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+        heap.keep_freed_memory()
 
     def is_available(self):
         return True
