@@ -38,35 +38,42 @@ def _like(array, t):
 
 
 class _Normalize(Function):
-    """``(x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c`` on ``x`` of shape
-    ``(A, C, B)``, statistics over axes 0 and 2; ``stats`` (a list or None)
-    receives ``(mean, var)`` arrays for the running-statistics update."""
+    """``(x - mean_c) / sqrt(var_c + eps) * weight_c + bias_c`` on ``x`` viewed as
+    ``shape3 = (A, C, B)``, statistics over axes 0 and 2; ``stats`` (a list or None)
+    receives ``(mean, var)`` arrays for the running-statistics update. The views are
+    taken on the arrays, so the result has ``x``'s shape and this one node, as torch's."""
+
+    backward_name = "NativeBatchNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, eps, stats):
+    def forward(ctx, x, weight, bias, eps, stats, shape3):
         run = kernel_for("normalization.batch_norm_forward", x)
-        y, mean, var = run(_data(x), _data(weight), _data(bias), eps)
+        y, mean, var = run(_data(x).reshape(shape3), _data(weight), _data(bias), eps)
         ctx.save_for_backward(x, weight)
         ctx.moments = (mean, var)
-        ctx.eps = eps
+        ctx.eps, ctx.shape3 = eps, shape3
         if stats is not None:
             stats.append((mean, var))
-        return _like(y, x)
+        return _like(y.reshape(x.shape), x)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        shape3 = ctx.shape3
         if ember.is_grad_enabled():
-            dx, dw, db = _normalize_grad(grad, x, weight, ctx.eps, need_w, need_b)
+            dx, dw, db = _normalize_grad(grad.reshape(shape3), x.reshape(shape3), weight,
+                                         ctx.eps, need_w, need_b)
+            dx = dx.reshape(x.shape) if need_x else None
         else:
             mean, var = ctx.moments
             run = kernel_for("normalization.batch_norm_backward", x)
-            dx, dw, db = run(_data(grad), _data(x), mean, var, ctx.eps, _data(weight), need_x)
-            dx = _like(dx, x) if need_x else None
+            dx, dw, db = run(_data(grad).reshape(shape3), _data(x).reshape(shape3), mean, var,
+                             ctx.eps, _data(weight), need_x)
+            dx = _like(dx.reshape(x.shape), x) if need_x else None
             dw = _like(dw, x) if need_w else None
             db = _like(db, x) if need_b else None
-        return dx, dw, db, None, None
+        return dx, dw, db, None, None, None
 
 
 def _normalize_grad(g, x, weight, eps, need_w, need_b):
@@ -148,15 +155,11 @@ def _group_normalize_grad(g, x, weight, groups, eps):
     return dx.reshape(n, c, s), dw, g.sum((0, 2))
 
 
-def _normalize(x3, weight, bias, eps, stats=None):
-    if x3.numel() == 0:
-        out = x3 * 1
-        if weight is not None:
-            out = out * weight.view(1, -1, 1)
-        if bias is not None:
-            out = out + bias.view(1, -1, 1)
-        return out
-    return _Normalize.apply(x3, weight, bias, eps, stats)
+def _normalize(x, shape3, weight, bias, eps, stats=None):
+    """:class:`_Normalize` of ``x`` viewed as ``shape3``, in ``x``'s shape."""
+    if x.numel() == 0:
+        return _affine(x.reshape(shape3) * 1, weight, bias, (1, -1, 1)).view(x.shape)
+    return _Normalize.apply(x, weight, bias, eps, stats, shape3)
 
 
 def _affine(out, weight, bias, shape=None):
@@ -277,13 +280,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         return out if bias is None else out + bias.view(shape)
     if input.numel() == 0:  # an empty batch: nothing to normalize, statistics untouched
         return _affine(input * 1, weight, bias, _channel_shape(input))
-    x3 = input.reshape(input.shape[0], c, -1)
     track = running_mean is not None or running_var is not None
     stats = [] if track else None
-    out = _normalize(x3, weight, bias, eps, stats).view(input.shape)
+    out = _normalize(input, (input.shape[0], c, -1), weight, bias, eps, stats)
     if stats:
         mean, var = stats[0]
-        n = x3.shape[0] * x3.shape[2]
+        n = input.numel() // c
         if running_mean is not None:
             _blend(running_mean, mean, momentum)
         if running_var is not None:
@@ -348,7 +350,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     b = None if bias is None else bias.repeat(n)
     track = running_mean is not None or running_var is not None
     stats = [] if track else None
-    out = _normalize(x3, w, b, eps, stats).view(input.shape)
+    # torch's instance norm is a batch norm of this view, its result viewed back
+    out = _normalize(x3, x3.shape, w, b, eps, stats).view(input.shape)
     if stats:
         mean, var = stats[0]
         l = x3.shape[2]
