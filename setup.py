@@ -121,11 +121,13 @@ if _X86_64 and not _NATIVE:
     _KERNEL_VARIANTS["_kernels_avx2"] = ["-march=x86-64-v3"]
     _KERNEL_VARIANTS["_kernels_avx512"] = ["-march=x86-64-v4", "-mprefer-vector-width=512"]
 
-# The fused optimizer steps, in the same variants, round like the tensor ops they
-# replace (no FMA contraction); their sqrt never sets errno, so it vectorises.
+# The fused optimizer steps and the row-wise softmax kernels are built in the same
+# variants. The steps round like the tensor ops they replace (no FMA contraction);
+# their sqrt never sets errno, so it vectorises.
 _CPU_MODULES = dict(_KERNEL_VARIANTS)
 _CPU_MODULES.update({name.replace("_kernels", "_optim"): flags + ["-ffp-contract=off", "-fno-math-errno"]
                      for name, flags in _KERNEL_VARIANTS.items()})
+_CPU_MODULES.update({name.replace("_kernels", "_softmax"): flags for name, flags in _KERNEL_VARIANTS.items()})
 
 extensions = [
     Extension(

@@ -4,7 +4,7 @@ import numpy as np
 
 from ember.hookspecs import hookimpl
 
-from . import heap, kernels, optim
+from . import heap, kernels, optim, softmax
 
 
 class CPUBackend:
@@ -64,4 +64,4 @@ def ember_register_backends():
 
 @hookimpl
 def ember_register_kernels():
-    return {(op, "cpu"): fn for table in (kernels.KERNELS, optim.KERNELS) for op, fn in table.items()}
+    return {(op, "cpu"): fn for table in (kernels.KERNELS, optim.KERNELS, softmax.KERNELS) for op, fn in table.items()}

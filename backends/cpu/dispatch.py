@@ -82,3 +82,12 @@ def _checked(variant):
     if variant not in VARIANTS:
         raise ValueError(f"unknown CPU kernel variant {variant!r}; valid: {', '.join(VARIANTS)}")
     return variant
+
+
+def load_companion(stem, variant):
+    """Another kernel module (``stem``: "_optim", "_softmax") built for ``variant``,
+    which :func:`choose` picked after checking the CPU, else its portable build."""
+    try:
+        return import_module(f"{__package__}.{VARIANTS[variant][0].replace('_kernels', stem)}")
+    except ImportError:  # built before the variants existed
+        return import_module(f"{__package__}.{stem}")

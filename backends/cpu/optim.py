@@ -9,24 +9,12 @@
     ``momentum_buffer`` and ``max_exp_avg_sq`` may be None.
 """
 
-from importlib import import_module
-
 from ember.kernels import contiguous_floats
 
-from .dispatch import VARIANTS
+from .dispatch import load_companion
 from .kernels import VARIANT
 
-
-def _load():
-    """``_optim.pyx`` built for the instruction set that dispatch.py chose for the
-    elementwise kernels (the CPU was checked there), else its portable build."""
-    try:
-        return import_module(f"{__package__}.{VARIANTS[VARIANT][0].replace('_kernels', '_optim')}")
-    except ImportError:  # built before the variants existed
-        return import_module(f"{__package__}._optim")
-
-
-_optim = _load()
+_optim = load_companion("_optim", VARIANT)
 
 
 def sgd_step(param, grad, momentum_buffer, *hyper):

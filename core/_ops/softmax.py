@@ -7,16 +7,32 @@ from ..autograd.grad_mode import MODE
 from .common import cast, check_tensor, normalize_dim, record, wrap
 
 
-class SoftmaxBackward0(Node):
+class _SoftmaxBackward(Node):
+    """The gradient of softmax or log-softmax from the saved output: one kernel call,
+    or differentiable tensor ops (``formula``) when the backward is itself recorded."""
+
     def backward(self, g):
         y = self.saved_output()
-        return (y * (g - (g * y).sum(self.dim, keepdim=True)),)
+        if MODE.enabled:
+            return (self.formula(g, y, self.dim),)
+        data = g._be.kernels[self.kernel](g._data, y._data, self.dim)
+        return (wrap(data, g._be),)
 
 
-class LogSoftmaxBackward0(Node):
-    def backward(self, g):
-        y = self.saved_output()
-        return (g - y.exp() * g.sum(self.dim, keepdim=True),)
+class SoftmaxBackward0(_SoftmaxBackward):
+    kernel = "softmax_backward"
+
+    @staticmethod
+    def formula(g, y, dim):
+        return y * (g - (g * y).sum(dim, keepdim=True))
+
+
+class LogSoftmaxBackward0(_SoftmaxBackward):
+    kernel = "log_softmax_backward"
+
+    @staticmethod
+    def formula(g, y, dim):
+        return g - y.exp() * g.sum(dim, keepdim=True)
 
 
 def _run(kernel, node_cls, input, dim, dtype):
@@ -64,12 +80,15 @@ def _log_softmax_kernel(xp):
             return xp.zeros_like(x)
         if not x.size:
             return x.copy()
-        m = x.max(axis=dim, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        shifted = x - m
+        shifted = x - x.max(axis=dim, keepdims=True)
         return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
     return run
 
 
-GENERIC_KERNELS = {"softmax": _softmax_kernel, "log_softmax": _log_softmax_kernel}
+GENERIC_KERNELS = {
+    "softmax": _softmax_kernel,
+    "log_softmax": _log_softmax_kernel,
+    "softmax_backward": lambda xp: lambda g, y, dim: y * (g - (g * y).sum(axis=dim, keepdims=True)),
+    "log_softmax_backward": lambda xp: lambda g, y, dim: g - xp.exp(y) * g.sum(axis=dim, keepdims=True),
+}

@@ -42,7 +42,7 @@ def _x86_flags(flags):
 
 
 #: The CPU backend's compiled modules, each built in the same variants.
-MODULES = ["_kernels", "_optim"]
+MODULES = ["_kernels", "_optim", "_softmax"]
 
 
 @pytest.mark.parametrize("module", MODULES)
