@@ -13,6 +13,7 @@ import ember
 from ember.autograd import Function
 
 from . import _reduction
+from .nll import NegativeLogLikelihood, NegativeLogLikelihood2d
 from .._checks import real, tensor_arg
 
 __all__ = [
@@ -96,6 +97,10 @@ def _nll(input, target, weight, ignore_index, reduction):
     class_dim, n_classes = _check_class_target(input, target, weight, ignore_index)
     if input.dim() == 1 and target.dim() == 1:
         target = target.reshape(())
+    if weight is None or not weight.requires_grad:
+        node = NegativeLogLikelihood if input.dim() <= 2 else NegativeLogLikelihood2d
+        return node.apply(input, target, weight, ignore_index, reduction, class_dim)
+    # a weight that requires grad gets its gradient through the composite form
     safe, kept, w = _class_terms(input, target, weight, ignore_index, class_dim, n_classes)
     picked = input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
     zero = ember.zeros((), dtype=input.dtype, device=input.device)

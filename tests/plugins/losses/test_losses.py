@@ -268,6 +268,20 @@ def test_nll_double_backward_is_zero(device):
     np.testing.assert_allclose(gg[1].item(), tgg[1].item(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("input_shape, target_shape, name", [
+    ((5,), (), "NllLossBackward0"), ((3, 5), (3,), "NllLossBackward0"),
+    ((3, 5, 4, 2), (3, 4, 2), "NllLoss2DBackward0")])
+@pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
+def test_class_index_losses_end_in_one_node_named_as_torch(input_shape, target_shape, name, fn):
+    x = ember.randn(*input_shape, requires_grad=True)
+    target = ember.randint(0, 5, target_shape)
+    loss = getattr(ember.nn.functional, fn)(x, target)
+    assert loss.grad_fn.name() == name
+    # straight onto the input's accumulator, or onto cross entropy's log_softmax
+    inner = loss.grad_fn.next_functions[0][0]
+    assert inner.name() == ("AccumulateGrad" if fn == "nll_loss" else "LogSoftmaxBackward0")
+
+
 def test_uint8_targets_are_accepted():
     check(lambda a, b: F(a).nll_loss(a, b), [randn(4, 5), _targets((4,), 5).astype(np.uint8)])
 
