@@ -3,7 +3,8 @@ Poisson and Gaussian negative log likelihood, KL divergence, and the embedding /
 ranking losses (margin ranking, hinge embedding, cosine embedding, triplet).
 
 Everything is written with Tensor ops, so gradients and double gradients come from
-autograd and the same code runs on every backend.
+autograd and the same code runs on every backend; MSE, smooth L1 and Huber of one
+shape and dtype are one node each (``pointwise.py``), as in torch.
 """
 
 import math
@@ -11,7 +12,7 @@ import warnings
 
 import ember
 
-from . import _reduction
+from . import _reduction, pointwise
 from .._checks import real, tensor_arg
 
 __all__ = [
@@ -89,6 +90,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _warn_size(input, target)
     reduction = _reduction.resolve(size_average, reduce, reduction)
     _floating_pair(input, target, "mse")
+    if weight is None and pointwise.fits(input, target):
+        return pointwise.MseLoss.apply(input, target, reduction, None)
     loss = (input - target).square()
     if weight is not None:
         return _weighted(loss, weight, input, reduction, True)
@@ -118,6 +121,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _floating_pair(input, target, "smooth_l1")
+    if beta > 0 and pointwise.fits(input, target):
+        return pointwise.SmoothL1Loss.apply(input, target, reduction, float(beta))
     diff = input - target
     dist = diff.abs()
     if beta == 0:
@@ -152,6 +157,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if not input.dtype.is_floating_point:   # torch writes the result in the input's dtype
         raise RuntimeError(f"result type {ember.promote_types(input.dtype, target.dtype).scalar_name} can't be "
                            f"cast to the desired output type {input.dtype.scalar_name}")
+    if weight is None and pointwise.fits(input, target):
+        return pointwise.HuberLoss.apply(input, target, reduction, float(delta))
     diff = input - target
     dist = diff.abs()
     loss = ember.where(dist < delta, diff * diff * 0.5, (dist - 0.5 * delta) * delta).to(input.dtype)

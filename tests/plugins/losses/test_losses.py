@@ -282,6 +282,23 @@ def test_class_index_losses_end_in_one_node_named_as_torch(input_shape, target_s
     assert inner.name() == ("AccumulateGrad" if fn == "nll_loss" else "LogSoftmaxBackward0")
 
 
+@pytest.mark.parametrize("fn, name", [("mse_loss", "MseLossBackward0"),
+                                      ("smooth_l1_loss", "SmoothL1LossBackward0"),
+                                      ("huber_loss", "HuberLossBackward0")])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_pointwise_losses_are_one_node_named_as_torch(fn, name, reduction):
+    x = ember.randn(3, 4, requires_grad=True)
+    t = ember.randn(3, 4, requires_grad=True)
+    loss = getattr(ember.nn.functional, fn)(x, t, reduction=reduction)
+    assert loss.grad_fn.name() == name
+    assert [e[0].name() for e in loss.grad_fn.next_functions] == ["AccumulateGrad"] * 2
+
+
+@pytest.mark.parametrize("fn", ["mse_loss", "smooth_l1_loss", "huber_loss"])
+def test_pointwise_losses_of_empty_inputs(fn):
+    check(lambda a, b: getattr(F(a), fn)(a, b), [randn(0, 3), randn(0, 3, seed=2)], gradcheck=False)
+
+
 def test_uint8_targets_are_accepted():
     check(lambda a, b: F(a).nll_loss(a, b), [randn(4, 5), _targets((4,), 5).astype(np.uint8)])
 
