@@ -1,14 +1,26 @@
 """The conv family's kernels: ``conv.im2col`` (image -> columns of sliding
 blocks) and its adjoint ``conv.col2im``; see ``unfold.py`` for the geometry.
+``conv.winograd`` is a whole stride-1 3x3 convolution, or None where the
+backend declines it (the caller then takes the im2col path).
 
-The generic pair uses only slicing, so every array namespace runs it; the CPU has
-a Cython/OpenMP pair (``_im2col.pyx``) when it is built.
+The generic pair uses only slicing, so every array namespace runs it; the
+generic ``conv.winograd`` declines everything. The CPU has a Cython/OpenMP pair
+(``_im2col.pyx``) and the Winograd F(2x2, 3x3) convolution (``_winograd.pyx``)
+when they are built.
 """
 
 import itertools
 import math
 
+import numpy as np
+
 from ember import kernels
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: The CPU takes the Winograd path when both channel counts reach this; below it,
+#: the transforms cost more than the multiplies they save (measured on 2 cores).
+WINOGRAD_MIN_CHANNELS = 16
 
 
 def _taps(in_sp, out_sp, k, d, p, s):
@@ -58,13 +70,37 @@ def _col2im_generic(xp):
     return col2im
 
 
-GENERIC_KERNELS = {"conv.im2col": _im2col_generic, "conv.col2im": _col2im_generic}
+def _declines(xp):
+    """The generic ``conv.winograd``: no backend has it unless it registers its own."""
+    return lambda x, weight, padding, bias=None: None
+
+
+GENERIC_KERNELS = {"conv.im2col": _im2col_generic, "conv.col2im": _col2im_generic,
+                   "conv.winograd": _declines}
+
+
+def _winograd_cpu(winograd):
+    def conv(x, weight, padding, bias=None):
+        """``winograd.conv2d`` where it beats im2col + GEMM, else None."""
+        if x.dtype not in _FLOATS or min(weight.shape[:2]) < WINOGRAD_MIN_CHANNELS:
+            return None
+        return winograd.conv2d(x, weight, padding, bias)
+    return conv
 
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    cpu = {}
     try:
         from . import _im2col
     except ImportError:  # not built: the generic kernels serve the CPU
-        return kernels.table(GENERIC_KERNELS)
-    return kernels.table(GENERIC_KERNELS, cpu={"conv.im2col": _im2col.im2col, "conv.col2im": _im2col.col2im})
+        pass
+    else:
+        cpu.update({"conv.im2col": _im2col.im2col, "conv.col2im": _im2col.col2im})
+    try:
+        from . import _winograd
+    except ImportError:
+        pass
+    else:
+        cpu["conv.winograd"] = _winograd_cpu(_winograd)
+    return kernels.table(GENERIC_KERNELS, cpu=cpu)

@@ -1,0 +1,461 @@
+"""Winograd F(2x2, 3x3) transforms on the CPU: a stride-1 3x3 convolution as 16
+matrix products over 4x4 input tiles, with 2.25x fewer multiplies than im2col.
+
+Each 2x2 block of the output comes from a 4x4 tile of the padded input (tiles
+overlap by 2). With ``B``, ``G``, ``A`` the transform matrices of Lavin and
+Gray (2015), a tile ``d`` and a 3x3 kernel ``g``::
+
+    y = A^T [(G g G^T) * (B^T d B)] A        (* elementwise, 4x4)
+
+so over channels the elementwise products become, for each of the 16 positions
+``xi`` of the 4x4, one matrix product ``M[xi] = U[xi] @ V[xi]``.
+
+Layouts (``T = N * TH * TW`` tiles, ``TH = ceil(OH / 2)``, ``TW = ceil(OW / 2)``,
+tile ``t = (n * TH + ty) * TW + tx``):
+
+- image ``(N, C, H, W)`` -> ``V (16, C, T)``    (:func:`transform_input`)
+- weight ``(Co, Ci, 3, 3)`` -> ``U (16, Co, Ci)`` (:func:`transform_weight`)
+- products ``M (16, Co, T)`` -> ``(N, Co, OH, OW)`` (:func:`transform_output`)
+
+Channel-major ``V`` keeps every transform loop unit-stride along a row of
+tiles. Tiles that reach past the padded image read zeros; the outputs they
+would add beyond ``OH x OW`` are dropped.
+"""
+
+from cython.parallel cimport prange, threadid
+
+from ember_cython cimport floating, num_threads_for
+
+import numpy as np
+
+
+# The tile loops are C: GCC/Clang vector types hold a run of tiles along a row
+# (8 floats or 4 doubles, whatever the instruction set), so each of the 16
+# transformed values of those tiles is one vector op and one store, and there is
+# no aliasing between the 16 output streams for a compiler to prove away.  On
+# x86-64 Linux GCC compiles them for AVX-512, AVX2 and SSE2 and the CPU's best is
+# picked when the module loads (target_clones); the rest of the build stays portable.
+cdef extern from *:
+    """
+    #include <string.h>
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define EMBER_WINO_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define EMBER_WINO_WIDE
+    #endif
+    #define EMBER_WINO_BYTES 32
+    typedef float ember_wino_vf __attribute__((vector_size(EMBER_WINO_BYTES)));
+    typedef double ember_wino_vd __attribute__((vector_size(EMBER_WINO_BYTES)));
+
+    typedef struct {
+        Py_ssize_t H, W;      /* image */
+        Py_ssize_t pH, pW;    /* zeros before the image */
+        Py_ssize_t OH, OW;    /* output */
+        Py_ssize_t TH, TW;    /* tiles */
+    } ember_wino_tiling;
+
+    /* The padded image, each row as its even columns then its odd ones, S of each:
+       tile tx reads padded columns 2tx..2tx+3, i.e. even and odd at tx and tx + 1,
+       so a run of tiles is a run of consecutive elements.  S leaves room for the
+       vector that starts at the last tile (at most 8 lanes) and its neighbour.  The
+       buffer starts zeroed: every plane writes the image's elements to the same
+       places, so the padding stays zero from plane to plane. */
+    static inline Py_ssize_t ember_wino_half_row(Py_ssize_t TW) {
+        return (TW + 7) / 8 * 8 + 8;
+    }
+    static inline Py_ssize_t ember_wino_split_size(Py_ssize_t TH, Py_ssize_t TW) {
+        return (2 * TH + 2) * 2 * ember_wino_half_row(TW);
+    }
+
+    #define EMBER_WINO_PLANES(T, V, S)                                                  \\
+    /* n of the L lanes at p (a full vector is one move; a partial one stays inside \\
+       the arrays) */                                                                  \\
+    static inline V ember_wino_load_##S(const T* p, Py_ssize_t n) {                     \\
+        V v = {0};                                                                      \\
+        Py_ssize_t i;                                                                   \\
+        if (n == (Py_ssize_t)(sizeof v / sizeof(T))) memcpy(&v, p, sizeof v);           \\
+        else for (i = 0; i < n; i++) v[i] = p[i];                                       \\
+        return v;                                                                       \\
+    }                                                                                   \\
+    static inline void ember_wino_store_##S(T* p, const T* v, Py_ssize_t n, Py_ssize_t full) { \\
+        Py_ssize_t i;                                                                   \\
+        if (n == full) memcpy(p, v, full * sizeof(T));                                  \\
+        else for (i = 0; i < n; i++) p[i] = v[i];                                       \\
+    }                                                                                   \\
+    /* V[:, c, tiles of one image] = B^T d B of every tile d of the plane src; B^T's    \\
+       rows are (1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1). */           \\
+    EMBER_WINO_WIDE static void ember_wino_input_plane_##S(                             \\
+            const T* src, T* dst, Py_ssize_t xs, T* split, ember_wino_tiling t) {       \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T), half = ember_wino_half_row(t.TW);   \\
+        Py_ssize_t j, ih, ty, tx, k, n;                                              \\
+        /* image column c is padded column c + pW: columns 2i go to `from_even`, 2i + 1 \\
+           to `from_odd` */                                                              \\
+        const Py_ssize_t lo = t.pW / 2, hi = (t.pW + 1) / 2;                            \\
+        for (ih = 0; ih < t.H && ih + t.pH < 2 * t.TH + 2; ih++) {                      \\
+            T* even = split + (ih + t.pH) * 2 * half;                                   \\
+            T* from_even = t.pW % 2 ? even + half + lo : even + lo;                     \\
+            T* from_odd = t.pW % 2 ? even + hi : even + half + lo;                      \\
+            const T* row = src + ih * t.W;                                              \\
+            for (j = 0; j < t.W / 2; j++) {                                             \\
+                from_even[j] = row[2 * j];                                              \\
+                from_odd[j] = row[2 * j + 1];                                           \\
+            }                                                                           \\
+            if (t.W % 2) from_even[t.W / 2] = row[t.W - 1];                             \\
+        }                                                                               \\
+        for (ty = 0; ty < t.TH; ty++) {                                                 \\
+            T* out = dst + ty * t.TW;                                                   \\
+            for (tx = 0; tx < t.TW; tx += L) {                                          \\
+                V a[4][4], v[4];                                                        \\
+                n = t.TW - tx < L ? t.TW - tx : L;                                      \\
+                for (k = 0; k < 4; k++) {  /* d B along tile row k */                   \\
+                    const T* e = split + (2 * ty + k) * 2 * half + tx;                  \\
+                    V d0, d1, d2, d3;                                                   \\
+                    memcpy(&d0, e, sizeof d0);                                          \\
+                    memcpy(&d1, e + half, sizeof d1);                                   \\
+                    memcpy(&d2, e + 1, sizeof d2);                                      \\
+                    memcpy(&d3, e + half + 1, sizeof d3);                               \\
+                    a[k][0] = d0 - d2;                                                  \\
+                    a[k][1] = d1 + d2;                                                  \\
+                    a[k][2] = d2 - d1;                                                  \\
+                    a[k][3] = d1 - d3;                                                  \\
+                }                                                                       \\
+                for (j = 0; j < 4; j++) {  /* B^T down column j */                      \\
+                    v[0] = a[0][j] - a[2][j];                                           \\
+                    v[1] = a[1][j] + a[2][j];                                           \\
+                    v[2] = a[2][j] - a[1][j];                                           \\
+                    v[3] = a[1][j] - a[3][j];                                           \\
+                    for (k = 0; k < 4; k++)                                             \\
+                        ember_wino_store_##S(out + (4 * k + j) * xs + tx, (const T*)&v[k], n, L); \\
+                }                                                                       \\
+            }                                                                           \\
+        }                                                                               \\
+    }                                                                                   \\
+    /* One output plane (OH, OW) = A^T m A + bias of its tiles, cropped; A^T's rows    \\
+       are (1, 1, 1, 0) and (0, 1, -1, -1). */                                          \\
+    EMBER_WINO_WIDE static void ember_wino_output_plane_##S(                            \\
+            const T* src, Py_ssize_t xs, T* dst, T bias, ember_wino_tiling t) {         \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \\
+        Py_ssize_t ty, tx, i, k, n, cols;                                               \\
+        for (ty = 0; ty < t.TH; ty++) {                                                 \\
+            for (tx = 0; tx < t.TW; tx += L) {                                          \\
+                V m[16], s[4][2], y[2][2];                                              \\
+                T pair[2 * sizeof(V) / sizeof(T)];                                      \\
+                n = t.TW - tx < L ? t.TW - tx : L;                                      \\
+                for (i = 0; i < 16; i++)                                                \\
+                    m[i] = ember_wino_load_##S(src + i * xs + ty * t.TW + tx, n);       \\
+                for (i = 0; i < 4; i++) {  /* m A along tile row i */                   \\
+                    s[i][0] = m[4 * i] + m[4 * i + 1] + m[4 * i + 2];                   \\
+                    s[i][1] = m[4 * i + 1] - m[4 * i + 2] - m[4 * i + 3];               \\
+                }                                                                       \\
+                for (k = 0; k < 2; k++) {  /* A^T down output column k */               \\
+                    y[0][k] = s[0][k] + s[1][k] + s[2][k] + bias;                       \\
+                    y[1][k] = s[1][k] - s[2][k] - s[3][k] + bias;                       \\
+                }                                                                       \\
+                cols = t.OW - 2 * tx < 2 * L ? t.OW - 2 * tx : 2 * L;                   \\
+                for (k = 0; k < 2 && 2 * ty + k < t.OH; k++) {                          \\
+                    for (i = 0; i < L; i++) {                                           \\
+                        pair[2 * i] = y[k][0][i];                                       \\
+                        pair[2 * i + 1] = y[k][1][i];                                   \\
+                    }                                                                   \\
+                    ember_wino_store_##S(dst + (2 * ty + k) * t.OW + 2 * tx, pair, cols, 2 * L); \\
+                }                                                                       \\
+            }                                                                           \\
+        }                                                                               \\
+    }
+    EMBER_WINO_PLANES(float, ember_wino_vf, f)
+    EMBER_WINO_PLANES(double, ember_wino_vd, d)
+    """
+    ctypedef struct ember_wino_tiling:
+        Py_ssize_t H, W, pH, pW, OH, OW, TH, TW
+    Py_ssize_t ember_wino_split_size(Py_ssize_t TH, Py_ssize_t TW) noexcept nogil
+    void ember_wino_input_plane_f(const float* src, float* dst, Py_ssize_t xs, float* split,
+                                  ember_wino_tiling t) noexcept nogil
+    void ember_wino_input_plane_d(const double* src, double* dst, Py_ssize_t xs, double* split,
+                                  ember_wino_tiling t) noexcept nogil
+    void ember_wino_output_plane_f(const float* src, Py_ssize_t xs, float* dst, float bias,
+                                   ember_wino_tiling t) noexcept nogil
+    void ember_wino_output_plane_d(const double* src, Py_ssize_t xs, double* dst, double bias,
+                                   ember_wino_tiling t) noexcept nogil
+
+
+ctypedef ember_wino_tiling Tiling
+
+
+cdef Tiling _tiling(Py_ssize_t H, Py_ssize_t W, Py_ssize_t pH, Py_ssize_t pW,
+                    Py_ssize_t OH, Py_ssize_t OW):
+    cdef Tiling t
+    t.H, t.W, t.pH, t.pW, t.OH, t.OW = H, W, pH, pW, OH, OW
+    t.TH = (OH + 1) // 2
+    t.TW = (OW + 1) // 2
+    return t
+
+
+cdef inline void _input_plane(const floating* src, floating* dst, Py_ssize_t xs, floating* split,
+                              Tiling t) noexcept nogil:
+    if floating is float:
+        ember_wino_input_plane_f(src, dst, xs, split, t)
+    else:
+        ember_wino_input_plane_d(src, dst, xs, split, t)
+
+
+cdef inline void _output_plane(const floating* src, Py_ssize_t xs, floating* dst, floating bias,
+                               Tiling t) noexcept nogil:
+    if floating is float:
+        ember_wino_output_plane_f(src, xs, dst, bias, t)
+    else:
+        ember_wino_output_plane_d(src, xs, dst, bias, t)
+
+
+cdef void _weight_pair(const floating* g, floating* u, Py_ssize_t xi_stride) noexcept nogil:
+    """``U[:, co, ci] = G g G^T`` of one 3x3 kernel (G's rows: (1, 0, 0),
+    (1, 1, 1)/2, (1, -1, 1)/2, (0, 0, 1))."""
+    cdef floating h[4][3]
+    cdef Py_ssize_t i, j
+    for j in range(3):
+        h[0][j] = g[j]
+        h[1][j] = (g[j] + g[3 + j] + g[6 + j]) / 2
+        h[2][j] = (g[j] - g[3 + j] + g[6 + j]) / 2
+        h[3][j] = g[6 + j]
+    for i in range(4):
+        u[(4 * i) * xi_stride] = h[i][0]
+        u[(4 * i + 1) * xi_stride] = (h[i][0] + h[i][1] + h[i][2]) / 2
+        u[(4 * i + 2) * xi_stride] = (h[i][0] - h[i][1] + h[i][2]) / 2
+        u[(4 * i + 3) * xi_stride] = h[i][2]
+
+
+# The transforms are streaming copies with a few adds: one thread below this many
+# elements written, where a team costs more to wake than it saves.
+cdef enum:
+    _TRANSFORM_ELEMENTS_PER_WORK = 4
+    # the 16 matrices of a workspace sit this many elements beyond each other's end:
+    # at a distance of a power of two the 16 streams of a transform share cache sets
+    _SKEW = 16
+
+
+cdef void _input_all(const floating[:, :, ::1] x, floating[:, :, :] v, floating[:, ::1] split,
+                     Tiling t, int threads) noexcept:
+    cdef Py_ssize_t p, n = x.shape[0] * x.shape[1], C = x.shape[1], tiles = t.TH * t.TW
+    cdef Py_ssize_t xi_stride = v.strides[0] // sizeof(floating)
+    with nogil:
+        for p in prange(n, schedule="static", num_threads=threads):
+            _input_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
+                         &split[threadid(), 0], t)
+
+
+cdef void _output_all(const floating[:, :, :] m, floating[:, :, ::1] y, const floating[::1] bias,
+                      Tiling t, int threads) noexcept:
+    cdef Py_ssize_t p, n = y.shape[0] * y.shape[1], C = y.shape[1], tiles = t.TH * t.TW
+    cdef Py_ssize_t xi_stride = m.strides[0] // sizeof(floating)
+    with nogil:
+        for p in prange(n, schedule="static", num_threads=threads):
+            _output_plane(&m[0, p % C, (p // C) * tiles], xi_stride, &y[p // C, p % C, 0],
+                          bias[p % C], t)
+
+
+cdef void _weight_all(const floating[:, :, ::1] w, floating[:, :, ::1] u) noexcept:
+    cdef Py_ssize_t co, ci, xi_stride = u.shape[1] * u.shape[2]
+    with nogil:
+        for co in range(w.shape[0]):
+            for ci in range(w.shape[1]):
+                _weight_pair(&w[co, ci, 0], &u[0, co, ci], xi_stride)
+
+
+cdef _input(x, v, split, Tiling t, int threads):
+    """Checked arrays: ``x (N, C, H*W)`` C-contiguous, ``v`` 16 stacked matrices, ``split``
+    zeroed ``(threads, ember_wino_split_size)`` scratch (kept for planes of one tiling)."""
+    if x.dtype == np.float32:
+        _input_all[float](x, v, split, t, threads)
+    else:
+        _input_all[double](x, v, split, t, threads)
+
+
+cdef _output(m, y, bias, Tiling t, int threads):
+    """Checked arrays: ``m`` 16 stacked matrices, ``y (N, C, OH*OW)``, ``bias (C,)``."""
+    if y.dtype == np.float32:
+        _output_all[float](m, y, bias, t, threads)
+    else:
+        _output_all[double](m, y, bias, t, threads)
+
+
+def _float_array(a, name, ndim):
+    if not isinstance(a, np.ndarray) or a.dtype not in (np.float32, np.float64) or a.ndim != ndim:
+        raise ValueError(f"winograd: {name} must be a {ndim}-d float32 or float64 array, got "
+                         f"{getattr(a, 'dtype', type(a).__name__)} of shape {getattr(a, 'shape', None)}")
+
+
+def _stacked(a):
+    """``a`` as 16 C-contiguous matrices at any distance from each other (a workspace
+    may space them so that the 16 streams of a transform do not share cache sets)."""
+    if a.shape[0] != 16 or not a[0].flags.c_contiguous or a.strides[0] % a.itemsize:
+        return np.ascontiguousarray(a)
+    if a.strides[0] < a[0].size * a.itemsize:
+        raise ValueError(f"winograd: the 16 matrices of shape {a.shape[1:]} overlap")
+    return a
+
+
+def _matrices(buf, rows, cols):
+    """16 C-contiguous matrices ``(rows, cols)`` at the starts of ``buf``'s rows."""
+    return buf[:, :rows * cols].reshape(16, rows, cols)
+
+
+cdef Tiling _image_tiling(x, padding) except *:
+    N, C, H, W = x.shape
+    pH, pW = int(padding[0]), int(padding[1])
+    if pH < 0 or pW < 0 or H + 2 * pH < 3 or W + 2 * pW < 3:
+        raise ValueError(f"winograd: padding {tuple(padding)} of a {H}x{W} image leaves no 3x3 block")
+    return _tiling(H, W, pH, pW, H + 2 * pH - 2, W + 2 * pW - 2)
+
+
+def _bias(bias, channels, dtype):
+    b = np.zeros(channels, dtype=dtype) if bias is None else np.ascontiguousarray(bias, dtype=dtype)
+    if b.shape != (channels,):
+        raise ValueError(f"winograd: bias of shape {b.shape} for {channels} channels")
+    return b
+
+
+def transform_weight(w):
+    """``(Co, Ci, 3, 3)`` kernels -> ``U (16, Co, Ci)``, ``U[4i + j] = (G g G^T)[i, j]``."""
+    _float_array(w, "weight", 4)
+    if w.shape[2:] != (3, 3):
+        raise ValueError(f"winograd: the kernel must be 3x3, got {w.shape[2]}x{w.shape[3]}")
+    w = np.ascontiguousarray(w)
+    u = np.empty((16, w.shape[0], w.shape[1]), dtype=w.dtype)
+    flat = w.reshape(w.shape[0], w.shape[1], 9)
+    if w.dtype == np.float32:
+        _weight_all[float](flat, u)
+    else:
+        _weight_all[double](flat, u)
+    return u
+
+
+def transform_input(x, padding, out=None):
+    """Image ``(N, C, H, W)`` padded by ``padding = (pH, pW)`` zeros on each side ->
+    tiles ``V (16, C, N * TH * TW)`` (into ``out`` when given: 16 C-contiguous matrices)."""
+    _float_array(x, "image", 4)
+    cdef Tiling t = _image_tiling(x, padding)
+    N, C, H, W = x.shape
+    shape = (16, C, N * t.TH * t.TW)
+    if out is None:
+        out = np.empty(shape, dtype=x.dtype)
+    elif not isinstance(out, np.ndarray) or out.dtype != x.dtype or out.shape != shape:
+        raise ValueError(f"winograd: out must be a {x.dtype} array of shape {shape}")
+    elif _stacked(out) is not out:
+        raise ValueError("winograd: out must be 16 C-contiguous matrices")
+    if out.size:
+        threads = num_threads_for(N * C, out.size // _TRANSFORM_ELEMENTS_PER_WORK)
+        split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
+        _input(np.ascontiguousarray(x).reshape(N, C, H * W), out, split, t, threads)
+    return out
+
+
+def transform_output(m, out, bias=None):
+    """Products ``M (16, Co, N * TH * TW)`` -> ``out (N, Co, OH, OW)`` (C-contiguous),
+    plus ``bias (Co,)`` when given; returns ``out``."""
+    _float_array(m, "products", 3)
+    _float_array(out, "out", 4)
+    N, C, OH, OW = out.shape
+    cdef Tiling t = _tiling(0, 0, 0, 0, OH, OW)
+    if m.shape != (16, C, N * t.TH * t.TW) or m.dtype != out.dtype or not out.flags.c_contiguous:
+        raise ValueError(f"winograd: products of shape {m.shape} do not make a C-contiguous output "
+                         f"of shape {out.shape} ({out.dtype})")
+    b = _bias(bias, C, out.dtype)
+    if out.size:
+        threads = num_threads_for(N * C, m.size // _TRANSFORM_ELEMENTS_PER_WORK)
+        _output(_stacked(m), out.reshape(N, C, OH * OW), b, t, threads)
+    return out
+
+
+# ------------------------------------------------------------------ the convolution
+#: Bytes of transformed tiles per chunk of samples: a chunk's tiles stay in cache
+#: from its input transform through its products to its output transform.
+CHUNK_BYTES = 1 << 21
+
+_blas_pools = None
+
+
+def _one_blas_thread():
+    """A context in which NumPy's BLAS runs on the calling thread: each worker below
+    runs its own products (BLAS threads next to busy workers oversubscribe the cores)."""
+    global _blas_pools
+    if _blas_pools is None:
+        import threadpoolctl
+
+        _blas_pools = threadpoolctl.ThreadpoolController().select(user_api="blas")
+    return _blas_pools.limit(limits=1)
+
+
+def _in_parallel(fn, int parts):
+    """``fn(0) ... fn(parts - 1)`` on as many threads of the OpenMP team, which take
+    the GIL only between the kernels and products (these release it)."""
+    cdef int i
+    if parts == 1:
+        fn(0)
+        return
+    with _one_blas_thread():
+        with nogil:
+            for i in prange(parts, schedule="static", num_threads=parts):
+                with gil:
+                    fn(i)
+
+
+cdef class _Convolution:
+    """One stride-1 3x3 convolution: its arrays, tiling and chunking."""
+    cdef object x, u, bias, out
+    cdef Tiling t
+    cdef Py_ssize_t step, tiles
+    cdef int threads
+
+    def __init__(self, x, u, bias, out, padding, step, threads):
+        self.x, self.u, self.bias, self.out = x, u, bias, out
+        self.t = _image_tiling(x, padding)
+        self.tiles = self.t.TH * self.t.TW
+        self.step = step
+        self.threads = threads
+
+    def samples(self, Py_ssize_t start, Py_ssize_t stop):
+        """``out[start:stop]``, chunk by chunk, on ``threads`` threads."""
+        N, Ci, H, W = self.x.shape
+        Co = self.u.shape[1]
+        width = self.step * self.tiles
+        v_buf = np.empty((16, Ci * width + _SKEW), dtype=self.x.dtype)
+        m_buf = np.empty((16, Co * width + _SKEW), dtype=self.x.dtype)
+        split = np.zeros((self.threads, ember_wino_split_size(self.t.TH, self.t.TW)), dtype=self.x.dtype)
+        x = self.x.reshape(N, Ci, H * W)
+        y = self.out.reshape(N, Co, -1)
+        for s in range(start, stop, self.step):
+            k = min(self.step, stop - s)
+            v = _matrices(v_buf, Ci, k * self.tiles)
+            _input(x[s:s + k], v, split, self.t, self.threads)
+            m = np.matmul(self.u, v, out=_matrices(m_buf, Co, k * self.tiles))
+            _output(m, y[s:s + k], self.bias, self.t, self.threads)
+
+
+def conv2d(x, weight, padding, bias=None):
+    """Stride-1 3x3 cross-correlation of ``x (N, Ci, H, W)`` with ``weight (Co, Ci, 3, 3)``
+    (same float dtype), zero padding ``(pH, pW)``, plus ``bias (Co,)`` when given ->
+    ``(N, Co, H + 2 pH - 2, W + 2 pW - 2)``.
+
+    The samples are split between the threads, each of which transforms, multiplies
+    (with one BLAS thread) and transforms back its own chunks; a single sample runs
+    on one chunk with the BLAS's threads."""
+    _float_array(x, "image", 4)
+    _float_array(weight, "weight", 4)
+    if weight.dtype != x.dtype or weight.shape[1] != x.shape[1]:
+        raise ValueError(f"winograd: weight {weight.dtype} {weight.shape} does not fit image "
+                         f"{x.dtype} {x.shape}")
+    cdef Tiling t = _image_tiling(x, padding)
+    N, Ci = x.shape[:2]
+    Co = weight.shape[0]
+    out = np.empty((N, Co, t.OH, t.OW), dtype=x.dtype)
+    if out.size == 0:
+        return out
+    b = _bias(bias, Co, x.dtype)
+    per_sample = 16 * max(Ci, Co) * t.TH * t.TW * x.itemsize
+    step = max(1, min(N, CHUNK_BYTES // per_sample))
+    parts = num_threads_for(N, N * per_sample // x.itemsize // _TRANSFORM_ELEMENTS_PER_WORK)
+    threads = 1 if parts > 1 else num_threads_for(
+        step * max(Ci, Co), step * per_sample // x.itemsize // _TRANSFORM_ELEMENTS_PER_WORK)
+    conv = _Convolution(np.ascontiguousarray(x), transform_weight(weight), b, out, padding,
+                        step, threads)
+    _in_parallel(lambda i: conv.samples(N * i // parts, N * (i + 1) // parts), parts)
+    return out
