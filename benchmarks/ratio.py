@@ -1,7 +1,7 @@
 """Time the same workloads in ember and torch and print the ratio ember / torch.
 
 Usage: ``python benchmarks/ratio.py [--quick] [--only PATTERN] [--rounds N]
-[--same-process] [--device DEVICE]``. The rows are ``ratio_rows.ROWS``.
+[--same-process] [--device DEVICE] [--busy N]``. The rows are ``ratio_rows.ROWS``.
 
 By default each library runs alone in its own process, as a user runs it: for every
 row, ``ratio_worker.py`` is started for ember, then for torch, and this is repeated
@@ -9,7 +9,9 @@ in ``--rounds`` interleaved rounds (3, or 1 with ``--quick``); each row keeps it
 minimum over the rounds, itself the best of several timed loops after a warm-up.
 ``--same-process`` times both libraries in this process instead, alternating their
 loops; there their thread pools contend and slow each other, torch's more than
-ember's. Without torch installed, only ember is timed. Rows marked "per op" divide
+ember's. ``--busy N`` keeps N other CPU-bound processes running for the whole
+measurement (a loaded machine: compare with a run without it). Without torch
+installed, only ember is timed. Rows marked "per op" divide
 a call of ``workloads.chain`` by its op count.
 
 OpenMP threads wait passively unless ``OMP_WAIT_POLICY`` is already set, as in the
@@ -118,6 +120,14 @@ def same_process(indices, args):
     return results
 
 
+BUSY_LOOP = "while True: pass"
+
+
+def start_busy(count):
+    """``count`` processes that each keep one core busy until they are killed."""
+    return [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(count)]
+
+
 def cpu_model():
     """The CPU's model name from ``/proc/cpuinfo``, or the platform's processor name."""
     try:
@@ -177,6 +187,8 @@ def main(argv=None):
                         help="time both libraries in this process")
     parser.add_argument("--device", default="cpu",
                         help="device the workloads run on (cuda: each call is synchronised)")
+    parser.add_argument("--busy", type=int, default=0, metavar="N",
+                        help="keep N CPU-bound processes running during the measurement")
     args = parser.parse_args(argv)
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
@@ -190,7 +202,15 @@ def main(argv=None):
     # Other work on the machine shows up here first: compare with an idle run.
     print(f"numpy {np.__version__} sgemm 1024^3: {sgemm_gflops(3, 0.05):.0f} GFLOP/s; "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; {mode}", flush=True)
-    results = (same_process if args.same_process else separate_processes)(indices, args)
+    busy = start_busy(args.busy)
+    if busy:
+        print(f"{len(busy)} CPU-bound process(es) running beside the workers")
+    try:
+        results = (same_process if args.same_process else separate_processes)(indices, args)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
     for description in results.descriptions.values():
         print(description)
     print(f"load average {load_average()} after\n")
