@@ -53,6 +53,11 @@ def get_num_threads():
     return 1
 
 
+def is_fixed():
+    """Whether ``set_num_threads`` chose the thread count (nothing else may change it then)."""
+    return _requested is not None
+
+
 def _threadpoolctl():
     # Imported on first use: it inspects the loaded libraries, which ``import ember`` does not need.
     try:

@@ -10,6 +10,7 @@ import numpy as np
 from ember.kernels import contiguous_floats, kernel
 
 from .dispatch import choose
+from .load_watch import WATCH
 
 #: The kernel build in use: "avx512", "avx2" or "portable" (EMBER_CPU_DISPATCH forces one).
 VARIANT, _kernels = choose()
@@ -49,9 +50,16 @@ def threshold_backward(g, x, threshold):
     return out
 
 
+def matmul(a, b):
+    """NumPy's product, the thread pools first fitted to the machine's load."""
+    WATCH.poll()
+    return np.matmul(a, b)
+
+
 #: op -> kernel; the loops take contiguous float32/float64 arrays of one shape, and
 #: the generic kernels of the ``core`` plugin serve every other call.
 KERNELS = {
+    "matmul": matmul,
     "erf": erf,
     "sigmoid": kernel(sigmoid, accepts=contiguous_floats),
     "sigmoid_backward": kernel(sigmoid_backward, accepts=contiguous_floats),
