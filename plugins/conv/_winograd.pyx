@@ -66,6 +66,10 @@ cdef extern from *:
     static inline Py_ssize_t ember_wino_split_size(Py_ssize_t TH, Py_ssize_t TW) {
         return (2 * TH + 2) * 2 * ember_wino_half_row(TW);
     }
+    /* two rows split like that, and a row of zeros */
+    static inline Py_ssize_t ember_wino_gather_size(Py_ssize_t TW) {
+        return 6 * ember_wino_half_row(TW);
+    }
 
     #define EMBER_WINO_PLANES(T, V, S)                                                  \\
     /* n of the L lanes at p (a full vector is one move; a partial one stays inside \\
@@ -161,6 +165,51 @@ cdef extern from *:
                 }                                                                       \\
             }                                                                           \\
         }                                                                               \\
+    }                                                                                   \\
+    /* The adjoint of the output transform (for the weight gradient): the tiles of     \\
+       one output-gradient plane (OH, OW) as A dy A^T, dy the tile's 2x2 block (zeros   \\
+       past the plane); A's rows are (1, 0), (1, 1), (1, -1), (0, -1).  split: zeroed    \\
+       scratch of ember_wino_gather_size(TW), kept for planes of one tiling. */         \\
+    EMBER_WINO_WIDE static void ember_wino_gather_plane_##S(                            \\
+            const T* src, T* dst, Py_ssize_t xs, T* split, ember_wino_tiling t) {       \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T), half = ember_wino_half_row(t.TW);   \\
+        const T* zeros = split + 4 * half;                                              \\
+        Py_ssize_t j, r, oh, ty, tx, i, n;                                              \\
+        for (ty = 0; ty < t.TH; ty++) {                                                 \\
+            const T* rows[2];                                                           \\
+            T* out = dst + ty * t.TW;                                                   \\
+            for (r = 0; r < 2; r++) {  /* row 2ty + r as even columns, then odd ones */ \\
+                T* even = split + r * 2 * half;                                         \\
+                const T* row;                                                           \\
+                oh = 2 * ty + r;                                                        \\
+                rows[r] = oh < t.OH ? even : zeros;                                     \\
+                if (oh >= t.OH) continue;                                               \\
+                row = src + oh * t.OW;                                                  \\
+                for (j = 0; j < t.OW / 2; j++) {                                        \\
+                    even[j] = row[2 * j];                                               \\
+                    even[half + j] = row[2 * j + 1];                                    \\
+                }                                                                       \\
+                if (t.OW % 2) even[t.OW / 2] = row[t.OW - 1];                           \\
+            }                                                                           \\
+            for (tx = 0; tx < t.TW; tx += L) {                                          \\
+                V h[2][4];                                                              \\
+                n = t.TW - tx < L ? t.TW - tx : L;                                      \\
+                for (r = 0; r < 2; r++) {  /* dy A^T along tile row r */                \\
+                    V e, o;                                                             \\
+                    memcpy(&e, rows[r] + tx, sizeof e);                                 \\
+                    memcpy(&o, rows[r] + half + tx, sizeof o);                          \\
+                    h[r][0] = e;                                                        \\
+                    h[r][1] = e + o;                                                    \\
+                    h[r][2] = e - o;                                                    \\
+                    h[r][3] = -o;                                                       \\
+                }                                                                       \\
+                for (j = 0; j < 4; j++) {  /* A down column j */                        \\
+                    V v[4] = {h[0][j], h[0][j] + h[1][j], h[0][j] - h[1][j], -h[1][j]};  \\
+                    for (i = 0; i < 4; i++)                                             \\
+                        ember_wino_store_##S(out + (4 * i + j) * xs + tx, (const T*)&v[i], n, L); \\
+                }                                                                       \\
+            }                                                                           \\
+        }                                                                               \\
     }
     EMBER_WINO_PLANES(float, ember_wino_vf, f)
     EMBER_WINO_PLANES(double, ember_wino_vd, d)
@@ -175,6 +224,11 @@ cdef extern from *:
     void ember_wino_output_plane_f(const float* src, Py_ssize_t xs, float* dst, float bias,
                                    ember_wino_tiling t) noexcept nogil
     void ember_wino_output_plane_d(const double* src, Py_ssize_t xs, double* dst, double bias,
+                                   ember_wino_tiling t) noexcept nogil
+    Py_ssize_t ember_wino_gather_size(Py_ssize_t TW) noexcept nogil
+    void ember_wino_gather_plane_f(const float* src, float* dst, Py_ssize_t xs, float* split,
+                                   ember_wino_tiling t) noexcept nogil
+    void ember_wino_gather_plane_d(const double* src, double* dst, Py_ssize_t xs, double* split,
                                    ember_wino_tiling t) noexcept nogil
 
 
@@ -206,6 +260,14 @@ cdef inline void _output_plane(const floating* src, Py_ssize_t xs, floating* dst
         ember_wino_output_plane_d(src, xs, dst, bias, t)
 
 
+cdef inline void _gather_plane(const floating* src, floating* dst, Py_ssize_t xs, floating* split,
+                               Tiling t) noexcept nogil:
+    if floating is float:
+        ember_wino_gather_plane_f(src, dst, xs, split, t)
+    else:
+        ember_wino_gather_plane_d(src, dst, xs, split, t)
+
+
 cdef void _weight_pair(const floating* g, floating* u, Py_ssize_t xi_stride) noexcept nogil:
     """``U[:, co, ci] = G g G^T`` of one 3x3 kernel (G's rows: (1, 0, 0),
     (1, 1, 1)/2, (1, -1, 1)/2, (0, 0, 1))."""
@@ -221,6 +283,23 @@ cdef void _weight_pair(const floating* g, floating* u, Py_ssize_t xi_stride) noe
         u[(4 * i + 1) * xi_stride] = (h[i][0] + h[i][1] + h[i][2]) / 2
         u[(4 * i + 2) * xi_stride] = (h[i][0] - h[i][1] + h[i][2]) / 2
         u[(4 * i + 3) * xi_stride] = h[i][2]
+
+
+cdef void _weight_grad_pair(const floating* du, Py_ssize_t xi_stride, floating* g) noexcept nogil:
+    """``g = G^T du G`` for one (co, ci): the adjoint of :func:`_weight_pair`."""
+    cdef floating h[4][3]
+    cdef floating d0, d1, d2, d3
+    cdef Py_ssize_t i, b
+    for i in range(4):
+        d0, d1, d2, d3 = du[4 * i * xi_stride], du[(4 * i + 1) * xi_stride], \
+            du[(4 * i + 2) * xi_stride], du[(4 * i + 3) * xi_stride]
+        h[i][0] = d0 + (d1 + d2) / 2
+        h[i][1] = (d1 - d2) / 2
+        h[i][2] = (d1 + d2) / 2 + d3
+    for b in range(3):
+        g[b] = h[0][b] + (h[1][b] + h[2][b]) / 2
+        g[3 + b] = (h[1][b] - h[2][b]) / 2
+        g[6 + b] = (h[1][b] + h[2][b]) / 2 + h[3][b]
 
 
 # The transforms are streaming copies with a few adds: one thread below this many
@@ -260,6 +339,24 @@ cdef void _weight_all(const floating[:, :, ::1] w, floating[:, :, ::1] u) noexce
                 _weight_pair(&w[co, ci, 0], &u[0, co, ci], xi_stride)
 
 
+cdef void _gather_all(const floating[:, :, ::1] dy, floating[:, :, :] v, floating[:, ::1] split,
+                      Tiling t, int threads) noexcept:
+    cdef Py_ssize_t p, n = dy.shape[0] * dy.shape[1], C = dy.shape[1], tiles = t.TH * t.TW
+    cdef Py_ssize_t xi_stride = v.strides[0] // sizeof(floating)
+    with nogil:
+        for p in prange(n, schedule="static", num_threads=threads):
+            _gather_plane(&dy[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
+                          &split[threadid(), 0], t)
+
+
+cdef void _weight_grad_all(const floating[:, :, ::1] du, floating[:, :, ::1] g) noexcept:
+    cdef Py_ssize_t co, ci, xi_stride = du.shape[1] * du.shape[2]
+    with nogil:
+        for co in range(g.shape[0]):
+            for ci in range(g.shape[1]):
+                _weight_grad_pair(&du[0, co, ci], xi_stride, &g[co, ci, 0])
+
+
 cdef _input(x, v, split, Tiling t, int threads):
     """Checked arrays: ``x (N, C, H*W)`` C-contiguous, ``v`` 16 stacked matrices, ``split``
     zeroed ``(threads, ember_wino_split_size)`` scratch (kept for planes of one tiling)."""
@@ -275,6 +372,15 @@ cdef _output(m, y, bias, Tiling t, int threads):
         _output_all[float](m, y, bias, t, threads)
     else:
         _output_all[double](m, y, bias, t, threads)
+
+
+cdef _gather(dy, v, split, Tiling t, int threads):
+    """Checked arrays: ``dy (N, C, OH*OW)`` C-contiguous, ``v`` 16 stacked matrices,
+    ``split`` zeroed ``(threads, ember_wino_gather_size)`` scratch."""
+    if dy.dtype == np.float32:
+        _gather_all[float](dy, v, split, t, threads)
+    else:
+        _gather_all[double](dy, v, split, t, threads)
 
 
 def _float_array(a, name, ndim):
@@ -385,49 +491,35 @@ def _one_blas_thread():
 
 
 def _in_parallel(fn, int parts):
-    """``fn(0) ... fn(parts - 1)`` on as many threads of the OpenMP team, which take
-    the GIL only between the kernels and products (these release it)."""
+    """``[fn(0), ..., fn(parts - 1)]``, on as many threads of the OpenMP team, which
+    hold the GIL only between the kernels and products (these release it)."""
     cdef int i
     if parts == 1:
-        fn(0)
-        return
+        return [fn(0)]
+    results = [None] * parts
     with _one_blas_thread():
         with nogil:
             for i in prange(parts, schedule="static", num_threads=parts):
                 with gil:
-                    fn(i)
+                    results[i] = fn(i)
+    return results
 
 
-cdef class _Convolution:
-    """One stride-1 3x3 convolution: its arrays, tiling and chunking."""
-    cdef object x, u, bias, out
-    cdef Tiling t
-    cdef Py_ssize_t step, tiles
-    cdef int threads
+def _cut(n, per_sample, itemsize):
+    """``(parts, step, threads)`` for ``n`` samples of ``per_sample`` transformed
+    elements: a run of samples per thread (``parts``), done ``step`` samples at a
+    time, whose transforms use ``threads`` threads (more than one only in one part)."""
+    work = n * per_sample // _TRANSFORM_ELEMENTS_PER_WORK
+    parts = num_threads_for(n, work)
+    step = max(1, min(n // parts, CHUNK_BYTES // max(1, per_sample * itemsize)))
+    threads = 1 if parts > 1 else num_threads_for(step * per_sample // 16, work)
+    return parts, step, threads
 
-    def __init__(self, x, u, bias, out, padding, step, threads):
-        self.x, self.u, self.bias, self.out = x, u, bias, out
-        self.t = _image_tiling(x, padding)
-        self.tiles = self.t.TH * self.t.TW
-        self.step = step
-        self.threads = threads
 
-    def samples(self, Py_ssize_t start, Py_ssize_t stop):
-        """``out[start:stop]``, chunk by chunk, on ``threads`` threads."""
-        N, Ci, H, W = self.x.shape
-        Co = self.u.shape[1]
-        width = self.step * self.tiles
-        v_buf = np.empty((16, Ci * width + _SKEW), dtype=self.x.dtype)
-        m_buf = np.empty((16, Co * width + _SKEW), dtype=self.x.dtype)
-        split = np.zeros((self.threads, ember_wino_split_size(self.t.TH, self.t.TW)), dtype=self.x.dtype)
-        x = self.x.reshape(N, Ci, H * W)
-        y = self.out.reshape(N, Co, -1)
-        for s in range(start, stop, self.step):
-            k = min(self.step, stop - s)
-            v = _matrices(v_buf, Ci, k * self.tiles)
-            _input(x[s:s + k], v, split, self.t, self.threads)
-            m = np.matmul(self.u, v, out=_matrices(m_buf, Co, k * self.tiles))
-            _output(m, y[s:s + k], self.bias, self.t, self.threads)
+def _chunks(n, parts, part, step):
+    """``(start, size)`` of the chunks of run ``part``."""
+    start, stop = n * part // parts, n * (part + 1) // parts
+    return [(s, min(step, stop - s)) for s in range(start, stop, step)]
 
 
 def conv2d(x, weight, padding, bias=None):
@@ -444,18 +536,68 @@ def conv2d(x, weight, padding, bias=None):
         raise ValueError(f"winograd: weight {weight.dtype} {weight.shape} does not fit image "
                          f"{x.dtype} {x.shape}")
     cdef Tiling t = _image_tiling(x, padding)
-    N, Ci = x.shape[:2]
+    N, Ci, H, W = x.shape
     Co = weight.shape[0]
     out = np.empty((N, Co, t.OH, t.OW), dtype=x.dtype)
     if out.size == 0:
         return out
     b = _bias(bias, Co, x.dtype)
-    per_sample = 16 * max(Ci, Co) * t.TH * t.TW * x.itemsize
-    step = max(1, min(N, CHUNK_BYTES // per_sample))
-    parts = num_threads_for(N, N * per_sample // x.itemsize // _TRANSFORM_ELEMENTS_PER_WORK)
-    threads = 1 if parts > 1 else num_threads_for(
-        step * max(Ci, Co), step * per_sample // x.itemsize // _TRANSFORM_ELEMENTS_PER_WORK)
-    conv = _Convolution(np.ascontiguousarray(x), transform_weight(weight), b, out, padding,
-                        step, threads)
-    _in_parallel(lambda i: conv.samples(N * i // parts, N * (i + 1) // parts), parts)
+    u = transform_weight(weight)
+    tiles = t.TH * t.TW
+    parts, step, threads = _cut(N, 16 * max(Ci, Co) * tiles, x.itemsize)
+    xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
+    ys = out.reshape(N, Co, t.OH * t.OW)
+
+    def run(part):
+        v_buf = np.empty((16, Ci * step * tiles + _SKEW), dtype=x.dtype)
+        m_buf = np.empty((16, Co * step * tiles + _SKEW), dtype=x.dtype)
+        split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
+        for s, k in _chunks(N, parts, part, step):
+            v = _matrices(v_buf, Ci, k * tiles)
+            _input(xs[s:s + k], v, split, t, threads)
+            m = np.matmul(u, v, out=_matrices(m_buf, Co, k * tiles))
+            _output(m, ys[s:s + k], b, t, threads)
+
+    _in_parallel(run, parts)
     return out
+
+
+def conv2d_weight_grad(x, dy, padding):
+    """The gradient of ``conv2d(x, weight, padding)`` with respect to ``weight``,
+    given the gradient ``dy (N, Co, OH, OW)`` of its output -> ``(Co, Ci, 3, 3)``:
+    ``G^T [sum over tiles of (A dy A^T) (B^T x B)] G``, the sum as 16 products per chunk."""
+    _float_array(x, "image", 4)
+    _float_array(dy, "output gradient", 4)
+    cdef Tiling t = _image_tiling(x, padding)
+    N, Ci, H, W = x.shape
+    Co = dy.shape[1]
+    if dy.dtype != x.dtype or dy.shape != (N, Co, t.OH, t.OW):
+        raise ValueError(f"winograd: output gradient {dy.dtype} {dy.shape} does not fit image "
+                         f"{x.dtype} {x.shape} with padding {tuple(padding)}")
+    tiles = t.TH * t.TW
+    parts, step, threads = _cut(N, 16 * (Ci + Co) * tiles, x.itemsize)
+    xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
+    dys = np.ascontiguousarray(dy).reshape(N, Co, t.OH * t.OW)
+
+    def run(part):
+        v_buf = np.empty((16, Ci * step * tiles + _SKEW), dtype=x.dtype)
+        y_buf = np.empty((16, Co * step * tiles + _SKEW), dtype=x.dtype)
+        split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
+        rows = np.zeros((threads, ember_wino_gather_size(t.TW)), dtype=x.dtype)
+        du = np.zeros((16, Co, Ci), dtype=x.dtype)
+        product = np.empty_like(du)
+        for s, k in _chunks(N, parts, part, step):
+            v = _matrices(v_buf, Ci, k * tiles)
+            _input(xs[s:s + k], v, split, t, threads)
+            y = _matrices(y_buf, Co, k * tiles)
+            _gather(dys[s:s + k], y, rows, t, threads)
+            du += np.matmul(y, v.transpose(0, 2, 1), out=product)
+        return du
+
+    du = sum(_in_parallel(run, parts))
+    g = np.empty((Co, Ci, 3, 3), dtype=x.dtype)
+    if x.dtype == np.float32:
+        _weight_grad_all[float](du, g.reshape(Co, Ci, 9))
+    else:
+        _weight_grad_all[double](du, g.reshape(Co, Ci, 9))
+    return g

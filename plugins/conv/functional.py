@@ -117,6 +117,7 @@ class _Arrays:
         self.im2col = kernel_for("conv.im2col", like)
         self.col2im = kernel_for("conv.col2im", like)
         self.winograd = kernel_for("conv.winograd", like) if geo.winograd else None
+        self.winograd_wgrad = kernel_for("conv.winograd_weight_grad", like) if geo.winograd else None
         wa = self.weight = data_of(weight)
         g = geo.groups
         self.w = wa.reshape(g, wa.shape[0] // g, -1)       # (G, Cb/G, Ci/G*K)
@@ -165,6 +166,12 @@ class _Arrays:
             return None
         flipped = self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
         return self.winograd(blk, flipped, tuple(2 - p for p in self.geo.p), bias)
+
+    def winograd_weight_grad(self, img, blk):
+        """``dW(img, blk)`` by the ``conv.winograd_weight_grad`` kernel, or None."""
+        if self.winograd_wgrad is None:
+            return None
+        return self.winograd_wgrad(img, blk, self.geo.p)
 
     def forward(self, img, bias):
         """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``."""
@@ -220,13 +227,16 @@ class _Arrays:
         """
         xp, geo = self.xp, self.geo
         n = img.shape[0]
+        g_in = gw = None
+        if need_img:
+            g_in = self.winograd_adjoint(blk, None) if img_is_input else self.winograd_forward(img, None)
+        if need_w:
+            gw = self.winograd_weight_grad(img, blk)
+        in_chunks = need_img and g_in is None
+        need_w = need_w and gw is None
         # the weight gradient is accumulated transposed, (G, Ci/G*K, Cb/G): BLAS runs
         # ``cols @ blk^T`` (tall result) faster than ``blk @ cols^T`` (wide one)
         gw_t = xp.zeros(self.w.shape[:1] + self.w.shape[:0:-1], dtype=self.w.dtype) if need_w else None
-        g_in = None
-        if need_img:
-            g_in = self.winograd_adjoint(blk, None) if img_is_input else self.winograd_forward(img, None)
-        in_chunks = need_img and g_in is None
         if in_chunks:
             g_shape = (n, self.ci) + geo.img_sp if img_is_input else \
                 (n, geo.groups, self.cb // geo.groups, self.L)
@@ -249,7 +259,9 @@ class _Arrays:
                 gw_t += prod[0] if m == 1 else prod.sum(0)
         if g_in is not None and not img_is_input:
             g_in = g_in.reshape((n, self.cb) + geo.blk_sp)
-        return g_in, (None if gw_t is None else xp.ascontiguousarray(gw_t.transpose(0, 2, 1)))
+        if gw_t is not None:
+            gw = xp.ascontiguousarray(gw_t.transpose(0, 2, 1))
+        return g_in, gw
 
 
 class _Convolution(Function):

@@ -1,10 +1,11 @@
 """The conv family's kernels: ``conv.im2col`` (image -> columns of sliding
 blocks) and its adjoint ``conv.col2im``; see ``unfold.py`` for the geometry.
-``conv.winograd`` is a whole stride-1 3x3 convolution, or None where the
-backend declines it (the caller then takes the im2col path).
+``conv.winograd`` is a whole stride-1 3x3 convolution and
+``conv.winograd_weight_grad`` its weight gradient, or None where the backend
+declines them (the caller then takes the im2col path).
 
 The generic pair uses only slicing, so every array namespace runs it; the
-generic ``conv.winograd`` declines everything. The CPU has a Cython/OpenMP pair
+generic Winograd kernels decline everything. The CPU has a Cython/OpenMP pair
 (``_im2col.pyx``) and the Winograd F(2x2, 3x3) convolution (``_winograd.pyx``)
 when they are built.
 """
@@ -71,21 +72,30 @@ def _col2im_generic(xp):
 
 
 def _declines(xp):
-    """The generic ``conv.winograd``: no backend has it unless it registers its own."""
-    return lambda x, weight, padding, bias=None: None
+    """The generic Winograd kernels: no backend has them unless it registers its own."""
+    return lambda *args: None
 
 
 GENERIC_KERNELS = {"conv.im2col": _im2col_generic, "conv.col2im": _col2im_generic,
-                   "conv.winograd": _declines}
+                   "conv.winograd": _declines, "conv.winograd_weight_grad": _declines}
+
+
+def _pays(x, channels):
+    """Whether Winograd beats im2col + GEMM on the CPU for image ``x`` and the
+    convolution's channel counts ``(out, in)``."""
+    return x.dtype in _FLOATS and min(channels) >= WINOGRAD_MIN_CHANNELS
 
 
 def _winograd_cpu(winograd):
     def conv(x, weight, padding, bias=None):
-        """``winograd.conv2d`` where it beats im2col + GEMM, else None."""
-        if x.dtype not in _FLOATS or min(weight.shape[:2]) < WINOGRAD_MIN_CHANNELS:
-            return None
-        return winograd.conv2d(x, weight, padding, bias)
-    return conv
+        """``winograd.conv2d(x, weight, padding, bias)`` where it pays, else None."""
+        return winograd.conv2d(x, weight, padding, bias) if _pays(x, weight.shape[:2]) else None
+
+    def weight_grad(x, dy, padding):
+        """``winograd.conv2d_weight_grad(x, dy, padding)`` where it pays, else None."""
+        return winograd.conv2d_weight_grad(x, dy, padding) if _pays(x, (dy.shape[1], x.shape[1])) else None
+
+    return {"conv.winograd": conv, "conv.winograd_weight_grad": weight_grad}
 
 
 def table():
@@ -102,5 +112,5 @@ def table():
     except ImportError:
         pass
     else:
-        cpu["conv.winograd"] = _winograd_cpu(_winograd)
+        cpu.update(_winograd_cpu(_winograd))
     return kernels.table(GENERIC_KERNELS, cpu=cpu)
