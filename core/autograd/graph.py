@@ -6,6 +6,7 @@ Nodes hold their inputs' edges and what their backward needs; outputs are saved 
 raw data (not as tensors), so a tensor and its ``grad_fn`` never form a cycle.
 """
 
+import sys
 import weakref
 
 _FREED_MESSAGE = (
@@ -228,7 +229,9 @@ class AccumulateGrad(Node):
                 _warn_cycle()
             tensor._grad = grad if old is None else grad_sum(old, grad)
         elif old is None:
-            tensor._grad = grad._owned_copy(tensor)   # detached, shares memory with nothing
+            # detached, and sharing memory with nothing: the gradient itself when nothing
+            # else holds it (as torch steals it), else a copy
+            tensor._grad = grad if _unshared(grad, tensor) else grad._owned_copy(tensor)
         elif old._rg:
             tensor._grad = grad_sum(old, grad.detach())
         elif old.is_sparse and not grad.is_sparse:
@@ -240,6 +243,34 @@ class AccumulateGrad(Node):
         hooks = tensor._hooks("post_accumulate")
         for hook in hooks:
             hook(tensor)
+
+
+#: References to a gradient reaching ``_unshared`` that nothing else holds: the
+#: engine's list of the node's gradients, ``accumulate``'s argument, ``_unshared``'s
+#: argument and ``getrefcount``'s.
+_ENGINE_REFERENCES = 4
+
+
+def _unshared(grad, tensor):
+    """Whether ``grad`` may become ``tensor.grad`` as it is: a dense tensor without
+    history, in the tensor's layout, whose array owns its memory and is referenced by
+    ``grad`` alone (no view of it, no other tensor, no hook keeps it)."""
+    if grad._rg or grad.is_sparse or not _owns_writable(grad._data):
+        return False
+    if not grad._data.flags.c_contiguous and _is_c_contiguous(tensor._data):
+        return False
+    # the array: grad's attribute and getrefcount's argument
+    return sys.getrefcount(grad._data) == 2 and sys.getrefcount(grad) <= _ENGINE_REFERENCES
+
+
+def _owns_writable(data):
+    flags = getattr(data, "flags", None)
+    return flags is not None and data.base is None and flags.writeable
+
+
+def _is_c_contiguous(data):
+    flags = getattr(data, "flags", None)
+    return flags is not None and flags.c_contiguous
 
 
 def grad_sum(old, new):

@@ -1,0 +1,85 @@
+"""A leaf's first gradient becomes its ``.grad`` without a copy only when nothing else
+holds it or its memory; otherwise ``.grad`` is a copy (torch's AccumulateGrad rule)."""
+
+import numpy as np
+
+import ember
+from ember._tensor import Tensor
+
+
+class _KeepsGradient(ember.autograd.Function):
+    """Identity whose backward returns a gradient it also keeps (in ``kept``)."""
+
+    kept = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad * 1
+        _KeepsGradient.kept.append(g)
+        return g
+
+
+class _ReturnsAView(ember.autograd.Function):
+    """Identity whose backward returns a view of a larger array it keeps."""
+
+    kept = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        wide = ember.cat([grad, grad])
+        _ReturnsAView.kept.append(wide)
+        return wide[: grad.shape[0]]
+
+
+def _copies_during(fn, monkeypatch):
+    copies = []
+    original = Tensor._owned_copy
+    monkeypatch.setattr(Tensor, "_owned_copy", lambda self, layout_of=None: copies.append(1) or
+                        original(self, layout_of))
+    fn()
+    return len(copies)
+
+
+def test_an_unreferenced_gradient_is_taken_without_a_copy(monkeypatch):
+    x = ember.randn(3, 4, requires_grad=True)
+    assert _copies_during(lambda: (x * 2).sum().backward(), monkeypatch) == 0
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 2.0, np.float32))
+
+
+def test_a_gradient_held_elsewhere_is_copied():
+    x = ember.randn(3, 4, requires_grad=True)
+    _KeepsGradient.apply(x).sum().backward()
+    kept = _KeepsGradient.kept.pop()
+    x.grad.zero_()
+    assert kept.sum().item() == 12.0
+
+
+def test_a_gradient_viewing_other_memory_is_copied():
+    x = ember.randn(3, 4, requires_grad=True)
+    _ReturnsAView.apply(x).sum().backward()
+    wide = _ReturnsAView.kept.pop()
+    x.grad.add_(5)
+    assert wide.sum().item() == 24.0
+
+
+def test_one_gradient_reaching_two_leaves_gives_each_its_own_memory():
+    x, y = (ember.randn(3, 4, requires_grad=True) for _ in range(2))
+    ((x + y) * 3).sum().backward()
+    assert not np.shares_memory(x.grad.numpy(), y.grad.numpy())
+    x.grad.zero_()
+    assert y.grad.sum().item() == 36.0
+
+
+def test_later_gradients_accumulate_into_a_taken_one():
+    x = ember.randn(3, 4, requires_grad=True)
+    for _ in range(3):
+        (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 6.0, np.float32))
