@@ -50,6 +50,7 @@ class Results:
 
     def __init__(self):
         self.times = {lib: {} for lib in LIBRARIES}
+        self.peaks = {lib: {} for lib in LIBRARIES}
         self.unavailable = {}
         self.missing = {}
         self.descriptions = {}
@@ -91,6 +92,7 @@ def separate_processes(indices, args):
                 else:
                     results.descriptions[lib] = f"{lib} {report['version']} ({report['threads']})"
                     results.add(lib, report["times"])
+                    results.peaks[lib][ROWS[index][0]] = report["peak_mib"]
                     results.unavailable.update(report["unavailable"])
     return results
 
@@ -159,14 +161,19 @@ def milliseconds(seconds):
 
 
 def print_table(indices, results):
-    """One line per row: ember ms, torch ms and ember/torch when both were timed."""
+    """One line per row: ember ms, torch ms and ember/torch when both were timed, and
+    (separate processes) each worker's peak resident memory, import included."""
     ember_times, torch_times = results.times["ember"], results.times["torch"]
-    print(f"{'workload':40}{'ember ms':>11}{'torch ms':>11}{'ember/torch':>13}")
+    peaks = any(results.peaks.values())
+    print(f"{'workload':40}{'ember ms':>11}{'torch ms':>11}{'ember/torch':>13}"
+          + (f"{'ember MiB':>11}{'torch MiB':>11}" if peaks else ""))
     for index in indices:
         label = ROWS[index][0]
         ember_time, torch_time = ember_times.get(label), torch_times.get(label)
         ratio = f"{ember_time / torch_time:.2f}" if ember_time and torch_time else "-"
         line = f"{label:40}{milliseconds(ember_time):>11}{milliseconds(torch_time):>11}{ratio:>13}"
+        if peaks:
+            line += "".join(f"{results.peaks[lib].get(label, 0):>11.0f}" for lib in LIBRARIES)
         if label in FLOPS:
             rates = [3 * FLOPS[label] / t / 1e9 for t in (ember_time, torch_time) if t]
             line += "   GFLOP/s " + " / ".join(f"{r:.0f}" for r in rates)

@@ -6,7 +6,7 @@ per row and library. Only the library named is imported, so its thread pools hav
 the process to themselves. The last line printed is one JSON object::
 
     {"lib": ..., "version": ..., "threads": ..., "times": {label: seconds per op},
-     "unavailable": {label: reason}}
+     "unavailable": {label: reason}, "peak_mib": peak resident memory}
 
 or ``{"lib": ..., "missing": reason}`` when the library does not import.
 """
@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import os
+import resource
 import sys
 import timeit
 
@@ -79,6 +80,11 @@ def cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def peak_mib():
+    """This process's peak resident memory so far, in MiB (the library's import included)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def load_library(name):
     """Import ``name``; torch is given one thread per core, as ember's pools have."""
     lib = importlib.import_module(name)
@@ -119,7 +125,7 @@ def main(argv=None):
         return 0
     times, unavailable = time_rows(lib, [ROWS[i] for i in args.rows], args.device, args.quick)
     print(json.dumps({"lib": args.lib, "version": lib.__version__, "threads": thread_pools(),
-                      "times": times, "unavailable": unavailable}))
+                      "times": times, "unavailable": unavailable, "peak_mib": peak_mib()}))
     return 0
 
 

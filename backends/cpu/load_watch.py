@@ -7,8 +7,9 @@ training step 2-10x slower. Every ``INTERVAL`` seconds, from the matrix-product
 kernel, ember counts the runnable threads of other processes (``/proc/stat`` minus
 this process's own) and gives its BLAS and OpenMP pools the cores left over (at
 least one, at most the count it started with); the count goes back up when the
-machine is free again. It lowers the count only when two looks in a row saw the
-other work, so a short-lived command does not halve a training run's threads.
+machine is free again. After the first look it lowers the count only when two
+looks in a row saw the other work, so a short-lived command does not halve a
+training run's threads.
 
 Only on Linux, when this process may run on every CPU that ``/proc/stat`` counts
 (otherwise the count would include other machines' share of a host);
@@ -20,7 +21,7 @@ import os
 import time
 
 #: Seconds between two looks at the machine's load.
-INTERVAL = 0.5
+INTERVAL = 0.25
 
 
 def _runnable_threads():
@@ -68,7 +69,7 @@ class LoadWatch:
         self._controller = None
         self._ceiling = None
         self._current = None
-        self._lower_before = False
+        self._lower_before = True      # the first look acts at once
 
     def poll(self):
         """Adjust the thread count if ``INTERVAL`` has passed since the last look."""
@@ -85,6 +86,7 @@ class LoadWatch:
             from threadpoolctl import ThreadpoolController
 
             self._controller = ThreadpoolController()
+        if self._ceiling is None:
             self._ceiling = self._current = max(
                 [pool.num_threads for pool in self._controller.lib_controllers] or [1])
         others = max(0, _runnable_threads() - _own_runnable_threads())

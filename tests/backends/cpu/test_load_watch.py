@@ -30,6 +30,7 @@ def watch(monkeypatch):
     w = load_watch.LoadWatch()
     w.cores, w._controller = 4, _Pools(4)
     w._ceiling = w._current = 4
+    w._lower_before = False     # as after a first look at an idle machine
     state = {"others": 0}
     monkeypatch.setattr(load_watch, "_own_runnable_threads", lambda: 1)
     monkeypatch.setattr(load_watch, "_runnable_threads", lambda: 1 + state["others"])
@@ -70,6 +71,15 @@ def test_a_count_chosen_by_the_user_is_kept(watch, monkeypatch):
     watch.look(3)
     watch.look(3)
     assert watch._current == 4 and not watch.enabled
+
+
+def test_the_first_look_acts_at_once(monkeypatch):
+    w = load_watch.LoadWatch()
+    w.cores, w._controller = 4, _Pools(4)
+    monkeypatch.setattr(load_watch, "_own_runnable_threads", lambda: 1)
+    monkeypatch.setattr(load_watch, "_runnable_threads", lambda: 4)
+    w.poll()
+    assert w._current == 1 and w._controller.limits == [1]
 
 
 def test_the_environment_turns_it_off(monkeypatch):
