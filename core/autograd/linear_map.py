@@ -24,27 +24,31 @@ def _named(name):
 
 class _LinearMap(Function):
     @staticmethod
-    def forward(ctx, x, op, adjoint, args, adjoint_name):
+    def forward(ctx, x, op, adjoint, args, adjoint_name, result=None):
         ctx.spec = (adjoint, op, args, adjoint_name, type(ctx).__name__)
+        if result is not None:
+            return backend.tensor_like(result, x)
         return backend.run_kernel(op, x, *args)
 
     @staticmethod
     def backward(ctx, grad):
         adjoint, op, args, adjoint_name, name = ctx.spec
-        return _named(adjoint_name).apply(grad, adjoint, op, args, name), None, None, None, None
+        return _named(adjoint_name).apply(grad, adjoint, op, args, name), None, None, None, None, None
 
 
 _CLASSES = {}
 
 
-def linear_map(x, op, adjoint, args=(), name="LinearMapBackward", adjoint_name=None):
+def linear_map(x, op, adjoint, args=(), name="LinearMapBackward", adjoint_name=None, result=None):
     """``op``'s kernel applied to ``x``: a linear map whose gradient is ``adjoint``.
 
     Both kernels are looked up by op name on ``x``'s backend and called as
     ``kernel(array, *args)``; ``adjoint`` must compute the transposed map with
     the same ``args`` (so it knows both shapes). ``name`` names the node in
     ``grad_fn`` (torch's name, e.g. ``"AvgPool2DBackward0"``); ``adjoint_name``
-    names the node of the gradient's own graph (double backward).
+    names the node of the gradient's own graph (double backward). ``result``, an array
+    a kernel already computed, is taken as the map's value instead of running ``op``
+    again (max pooling finds its maxima and their positions in one pass).
 
     Examples::
 
@@ -58,4 +62,4 @@ def linear_map(x, op, adjoint, args=(), name="LinearMapBackward", adjoint_name=N
         >>> x.grad
         tensor([1., 1., 1.])
     """
-    return _named(name).apply(x, op, adjoint, tuple(args), adjoint_name or name + "Backward")
+    return _named(name).apply(x, op, adjoint, tuple(args), adjoint_name or name + "Backward", result)

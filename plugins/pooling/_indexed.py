@@ -21,12 +21,13 @@ from ember.backend import data_of
 __all__ = ["gather_planes"]
 
 
-def gather_planes(x, indices, out_spatial, name="MaxPool2DWithIndicesBackward0"):
+def gather_planes(x, indices, out_spatial, name="MaxPool2DWithIndicesBackward0", values=None):
     """``out[p, j] = x[p, indices[p, j]]`` for each plane ``p``; differentiable in ``x``.
 
     ``indices`` (int64 tensor of shape ``(*lead, *out_spatial)``) must hold valid
-    offsets, as computed by a pooling kernel.
+    offsets, as computed by a pooling kernel; ``values``, when that kernel gave them
+    too, is taken as the result instead of gathering again.
     """
     in_spatial = tuple(x.shape[indices.dim() - len(out_spatial):])
     return linear_map(x, "pooling.gather_planes", "pooling.scatter_planes",
-                      (data_of(indices), in_spatial, tuple(out_spatial)), name)
+                      (data_of(indices), in_spatial, tuple(out_spatial)), name, result=values)

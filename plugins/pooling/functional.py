@@ -162,8 +162,8 @@ def _max_pool(input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode):
     indices = tensor_like(where, input)
     if input.requires_grad and ember.is_grad_enabled():
         # the maxima again, as a gather recorded in the graph (differentiable to any order)
-        out = gather_planes(input, indices, out_spatial, f"MaxPool{nd}DWithIndicesBackward0")
-        if xp_of(input).isneginf(values).any():
+        out = gather_planes(input, indices, out_spatial, f"MaxPool{nd}DWithIndicesBackward0", values)
+        if max(dilation) > 1 and xp_of(input).isneginf(values).any():
             # a window lying wholly in the padding (dilation) has no element: its
             # maximum is -inf and nothing receives its gradient
             found = tensor_like(values, input)
