@@ -71,27 +71,48 @@ cdef extern from *:
         return 6 * ember_wino_half_row(TW);
     }
 
+    /* the output transform's scratch: 4 rows of a plane's tiles, whole vectors long */
+    static inline Py_ssize_t ember_wino_rows_size(Py_ssize_t TH, Py_ssize_t TW) {
+        return 4 * ((TH * TW + 7) / 8 * 8);
+    }
+
     #define EMBER_WINO_PLANES(T, V, S)                                                  \\
-    /* n of the L lanes at p (a full vector is one move; a partial one stays inside \\
-       the arrays) */                                                                  \\
-    static inline V ember_wino_load_##S(const T* p, Py_ssize_t n) {                     \\
-        V v = {0};                                                                      \\
-        Py_ssize_t i;                                                                   \\
-        if (n == (Py_ssize_t)(sizeof v / sizeof(T))) memcpy(&v, p, sizeof v);           \\
-        else for (i = 0; i < n; i++) v[i] = p[i];                                       \\
-        return v;                                                                       \\
+    /* n of a vector's L lanes (0 < n <= L): one move when full, else at most three     \\
+       moves of fixed size (a copy loop would become a call to memcpy) */              \\
+    static inline void ember_wino_load_##S(V* v, const T* p, Py_ssize_t n) {           \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \\
+        T* e = (T*)v;                                                                   \\
+        Py_ssize_t k = 0;                                                               \\
+        if (n == L) {                                                                   \\
+            memcpy(v, p, sizeof *v);                                                    \\
+            return;                                                                     \\
+        }                                                                               \\
+        memset(v, 0, sizeof *v);                                                        \\
+        if (L > 4 && (n & 4)) { memcpy(e, p, 4 * sizeof(T)); k = 4; }                   \\
+        if (n & 2) { memcpy(e + k, p + k, 2 * sizeof(T)); k += 2; }                     \\
+        if (n & 1) e[k] = p[k];                                                         \\
     }                                                                                   \\
-    static inline void ember_wino_store_##S(T* p, const T* v, Py_ssize_t n, Py_ssize_t full) { \\
-        Py_ssize_t i;                                                                   \\
-        if (n == full) memcpy(p, v, full * sizeof(T));                                  \\
-        else for (i = 0; i < n; i++) p[i] = v[i];                                       \\
+    static inline void ember_wino_store_##S(T* p, const V* v, Py_ssize_t n) {          \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \\
+        const T* e = (const T*)v;                                                       \\
+        Py_ssize_t k = 0;                                                               \\
+        if (n == L) {                                                                   \\
+            memcpy(p, v, sizeof *v);                                                    \\
+            return;                                                                     \\
+        }                                                                               \\
+        if (L > 4 && (n & 4)) { memcpy(p, e, 4 * sizeof(T)); k = 4; }                   \\
+        if (n & 2) { memcpy(p + k, e + k, 2 * sizeof(T)); k += 2; }                     \\
+        if (n & 1) p[k] = e[k];                                                         \\
     }                                                                                   \\
     /* V[:, c, tiles of one image] = B^T d B of every tile d of the plane src; B^T's    \\
-       rows are (1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1). */           \\
+       rows are (1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1).  A run of     \\
+       tiles is stored whole while it stays inside the plane's tiles: what spills into  \\
+       the next tile row is written again with that row. */                            \\
     EMBER_WINO_WIDE static void ember_wino_input_plane_##S(                             \\
             const T* src, T* dst, Py_ssize_t xs, T* split, ember_wino_tiling t) {       \\
         const Py_ssize_t L = sizeof(V) / sizeof(T), half = ember_wino_half_row(t.TW);   \\
-        Py_ssize_t j, ih, ty, tx, k, n;                                              \\
+        const Py_ssize_t tiles = t.TH * t.TW;                                           \\
+        Py_ssize_t j, ih, ty, tx, k, n;                                                 \\
         /* image column c is padded column c + pW: columns 2i go to `from_even`, 2i + 1 \\
            to `from_odd` */                                                              \\
         const Py_ssize_t lo = t.pW / 2, hi = (t.pW + 1) / 2;                            \\
@@ -107,10 +128,10 @@ cdef extern from *:
             if (t.W % 2) from_even[t.W / 2] = row[t.W - 1];                             \\
         }                                                                               \\
         for (ty = 0; ty < t.TH; ty++) {                                                 \\
-            T* out = dst + ty * t.TW;                                                   \\
             for (tx = 0; tx < t.TW; tx += L) {                                          \\
+                const Py_ssize_t at = ty * t.TW + tx;                                   \\
                 V a[4][4], v[4];                                                        \\
-                n = t.TW - tx < L ? t.TW - tx : L;                                      \\
+                n = at + L <= tiles ? L : t.TW - tx;                                    \\
                 for (k = 0; k < 4; k++) {  /* d B along tile row k */                   \\
                     const T* e = split + (2 * ty + k) * 2 * half + tx;                  \\
                     V d0, d1, d2, d3;                                                   \\
@@ -129,40 +150,46 @@ cdef extern from *:
                     v[2] = a[2][j] - a[1][j];                                           \\
                     v[3] = a[1][j] - a[3][j];                                           \\
                     for (k = 0; k < 4; k++)                                             \\
-                        ember_wino_store_##S(out + (4 * k + j) * xs + tx, (const T*)&v[k], n, L); \\
+                        ember_wino_store_##S(dst + (4 * k + j) * xs + at, &v[k], n);     \\
                 }                                                                       \\
             }                                                                           \\
         }                                                                               \\
     }                                                                                   \\
     /* One output plane (OH, OW) = A^T m A + bias of its tiles, cropped; A^T's rows    \\
-       are (1, 1, 1, 0) and (0, 1, -1, -1). */                                          \\
+       are (1, 1, 1, 0) and (0, 1, -1, -1).  The tiles of a plane are consecutive in m, \\
+       so they go in whole vectors across tile rows; rows (scratch of                   \\
+       ember_wino_rows_size) holds output row r, column k of every tile at row 2r + k. */ \\
     EMBER_WINO_WIDE static void ember_wino_output_plane_##S(                            \\
-            const T* src, Py_ssize_t xs, T* dst, T bias, ember_wino_tiling t) {         \\
-        const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \\
-        Py_ssize_t ty, tx, i, k, n, cols;                                               \\
+            const T* src, Py_ssize_t xs, T* dst, T bias, T* rows, ember_wino_tiling t) { \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T), tiles = t.TH * t.TW;                \\
+        const Py_ssize_t stride = ember_wino_rows_size(t.TH, t.TW) / 4;                 \\
+        Py_ssize_t at, ty, tx, i, k, r;                                                 \\
+        for (at = 0; at < tiles; at += L) {                                             \\
+            V m[16], s[4][2], y;                                                        \\
+            const Py_ssize_t n = tiles - at < L ? tiles - at : L;                       \\
+            for (i = 0; i < 16; i++)                                                    \\
+                ember_wino_load_##S(&m[i], src + i * xs + at, n);                       \\
+            for (i = 0; i < 4; i++) {  /* m A along tile row i */                       \\
+                s[i][0] = m[4 * i] + m[4 * i + 1] + m[4 * i + 2];                       \\
+                s[i][1] = m[4 * i + 1] - m[4 * i + 2] - m[4 * i + 3];                   \\
+            }                                                                           \\
+            for (k = 0; k < 2; k++) {  /* A^T down column k */                          \\
+                y = s[0][k] + s[1][k] + s[2][k] + bias;                                 \\
+                memcpy(rows + k * stride + at, &y, sizeof y);                           \\
+                y = s[1][k] - s[2][k] - s[3][k] + bias;                                 \\
+                memcpy(rows + (2 + k) * stride + at, &y, sizeof y);                     \\
+            }                                                                           \\
+        }                                                                               \\
         for (ty = 0; ty < t.TH; ty++) {                                                 \\
-            for (tx = 0; tx < t.TW; tx += L) {                                          \\
-                V m[16], s[4][2], y[2][2];                                              \\
-                T pair[2 * sizeof(V) / sizeof(T)];                                      \\
-                n = t.TW - tx < L ? t.TW - tx : L;                                      \\
-                for (i = 0; i < 16; i++)                                                \\
-                    m[i] = ember_wino_load_##S(src + i * xs + ty * t.TW + tx, n);       \\
-                for (i = 0; i < 4; i++) {  /* m A along tile row i */                   \\
-                    s[i][0] = m[4 * i] + m[4 * i + 1] + m[4 * i + 2];                   \\
-                    s[i][1] = m[4 * i + 1] - m[4 * i + 2] - m[4 * i + 3];               \\
+            for (r = 0; r < 2 && 2 * ty + r < t.OH; r++) {                              \\
+                T* out = dst + (2 * ty + r) * t.OW;                                     \\
+                const T* even = rows + 2 * r * stride + ty * t.TW;                      \\
+                const T* odd = even + stride;                                           \\
+                for (tx = 0; tx < t.OW / 2; tx++) {                                     \\
+                    out[2 * tx] = even[tx];                                             \\
+                    out[2 * tx + 1] = odd[tx];                                          \\
                 }                                                                       \\
-                for (k = 0; k < 2; k++) {  /* A^T down output column k */               \\
-                    y[0][k] = s[0][k] + s[1][k] + s[2][k] + bias;                       \\
-                    y[1][k] = s[1][k] - s[2][k] - s[3][k] + bias;                       \\
-                }                                                                       \\
-                cols = t.OW - 2 * tx < 2 * L ? t.OW - 2 * tx : 2 * L;                   \\
-                for (k = 0; k < 2 && 2 * ty + k < t.OH; k++) {                          \\
-                    for (i = 0; i < L; i++) {                                           \\
-                        pair[2 * i] = y[k][0][i];                                       \\
-                        pair[2 * i + 1] = y[k][1][i];                                   \\
-                    }                                                                   \\
-                    ember_wino_store_##S(dst + (2 * ty + k) * t.OW + 2 * tx, pair, cols, 2 * L); \\
-                }                                                                       \\
+                if (t.OW % 2) out[t.OW - 1] = even[t.OW / 2];                           \\
             }                                                                           \\
         }                                                                               \\
     }                                                                                   \\
@@ -173,11 +200,11 @@ cdef extern from *:
     EMBER_WINO_WIDE static void ember_wino_gather_plane_##S(                            \\
             const T* src, T* dst, Py_ssize_t xs, T* split, ember_wino_tiling t) {       \\
         const Py_ssize_t L = sizeof(V) / sizeof(T), half = ember_wino_half_row(t.TW);   \\
+        const Py_ssize_t tiles = t.TH * t.TW;                                           \\
         const T* zeros = split + 4 * half;                                              \\
         Py_ssize_t j, r, oh, ty, tx, i, n;                                              \\
         for (ty = 0; ty < t.TH; ty++) {                                                 \\
             const T* rows[2];                                                           \\
-            T* out = dst + ty * t.TW;                                                   \\
             for (r = 0; r < 2; r++) {  /* row 2ty + r as even columns, then odd ones */ \\
                 T* even = split + r * 2 * half;                                         \\
                 const T* row;                                                           \\
@@ -192,8 +219,9 @@ cdef extern from *:
                 if (t.OW % 2) even[t.OW / 2] = row[t.OW - 1];                           \\
             }                                                                           \\
             for (tx = 0; tx < t.TW; tx += L) {                                          \\
+                const Py_ssize_t at = ty * t.TW + tx;                                   \\
                 V h[2][4];                                                              \\
-                n = t.TW - tx < L ? t.TW - tx : L;                                      \\
+                n = at + L <= tiles ? L : t.TW - tx;                                    \\
                 for (r = 0; r < 2; r++) {  /* dy A^T along tile row r */                \\
                     V e, o;                                                             \\
                     memcpy(&e, rows[r] + tx, sizeof e);                                 \\
@@ -206,7 +234,7 @@ cdef extern from *:
                 for (j = 0; j < 4; j++) {  /* A down column j */                        \\
                     V v[4] = {h[0][j], h[0][j] + h[1][j], h[0][j] - h[1][j], -h[1][j]};  \\
                     for (i = 0; i < 4; i++)                                             \\
-                        ember_wino_store_##S(out + (4 * i + j) * xs + tx, (const T*)&v[i], n, L); \\
+                        ember_wino_store_##S(dst + (4 * i + j) * xs + at, &v[i], n);     \\
                 }                                                                       \\
             }                                                                           \\
         }                                                                               \\
@@ -221,10 +249,11 @@ cdef extern from *:
                                   ember_wino_tiling t) noexcept nogil
     void ember_wino_input_plane_d(const double* src, double* dst, Py_ssize_t xs, double* split,
                                   ember_wino_tiling t) noexcept nogil
+    Py_ssize_t ember_wino_rows_size(Py_ssize_t TH, Py_ssize_t TW) noexcept nogil
     void ember_wino_output_plane_f(const float* src, Py_ssize_t xs, float* dst, float bias,
-                                   ember_wino_tiling t) noexcept nogil
+                                   float* rows, ember_wino_tiling t) noexcept nogil
     void ember_wino_output_plane_d(const double* src, Py_ssize_t xs, double* dst, double bias,
-                                   ember_wino_tiling t) noexcept nogil
+                                   double* rows, ember_wino_tiling t) noexcept nogil
     Py_ssize_t ember_wino_gather_size(Py_ssize_t TW) noexcept nogil
     void ember_wino_gather_plane_f(const float* src, float* dst, Py_ssize_t xs, float* split,
                                    ember_wino_tiling t) noexcept nogil
@@ -253,11 +282,11 @@ cdef inline void _input_plane(const floating* src, floating* dst, Py_ssize_t xs,
 
 
 cdef inline void _output_plane(const floating* src, Py_ssize_t xs, floating* dst, floating bias,
-                               Tiling t) noexcept nogil:
+                               floating* rows, Tiling t) noexcept nogil:
     if floating is float:
-        ember_wino_output_plane_f(src, xs, dst, bias, t)
+        ember_wino_output_plane_f(src, xs, dst, bias, rows, t)
     else:
-        ember_wino_output_plane_d(src, xs, dst, bias, t)
+        ember_wino_output_plane_d(src, xs, dst, bias, rows, t)
 
 
 cdef inline void _gather_plane(const floating* src, floating* dst, Py_ssize_t xs, floating* split,
@@ -266,40 +295,6 @@ cdef inline void _gather_plane(const floating* src, floating* dst, Py_ssize_t xs
         ember_wino_gather_plane_f(src, dst, xs, split, t)
     else:
         ember_wino_gather_plane_d(src, dst, xs, split, t)
-
-
-cdef void _weight_pair(const floating* g, floating* u, Py_ssize_t xi_stride) noexcept nogil:
-    """``U[:, co, ci] = G g G^T`` of one 3x3 kernel (G's rows: (1, 0, 0),
-    (1, 1, 1)/2, (1, -1, 1)/2, (0, 0, 1))."""
-    cdef floating h[4][3]
-    cdef Py_ssize_t i, j
-    for j in range(3):
-        h[0][j] = g[j]
-        h[1][j] = (g[j] + g[3 + j] + g[6 + j]) / 2
-        h[2][j] = (g[j] - g[3 + j] + g[6 + j]) / 2
-        h[3][j] = g[6 + j]
-    for i in range(4):
-        u[(4 * i) * xi_stride] = h[i][0]
-        u[(4 * i + 1) * xi_stride] = (h[i][0] + h[i][1] + h[i][2]) / 2
-        u[(4 * i + 2) * xi_stride] = (h[i][0] - h[i][1] + h[i][2]) / 2
-        u[(4 * i + 3) * xi_stride] = h[i][2]
-
-
-cdef void _weight_grad_pair(const floating* du, Py_ssize_t xi_stride, floating* g) noexcept nogil:
-    """``g = G^T du G`` for one (co, ci): the adjoint of :func:`_weight_pair`."""
-    cdef floating h[4][3]
-    cdef floating d0, d1, d2, d3
-    cdef Py_ssize_t i, b
-    for i in range(4):
-        d0, d1, d2, d3 = du[4 * i * xi_stride], du[(4 * i + 1) * xi_stride], \
-            du[(4 * i + 2) * xi_stride], du[(4 * i + 3) * xi_stride]
-        h[i][0] = d0 + (d1 + d2) / 2
-        h[i][1] = (d1 - d2) / 2
-        h[i][2] = (d1 + d2) / 2 + d3
-    for b in range(3):
-        g[b] = h[0][b] + (h[1][b] + h[2][b]) / 2
-        g[3 + b] = (h[1][b] - h[2][b]) / 2
-        g[6 + b] = (h[1][b] + h[2][b]) / 2 + h[3][b]
 
 
 # The transforms are streaming copies with a few adds: one thread below this many
@@ -322,21 +317,13 @@ cdef void _input_all(const floating[:, :, ::1] x, floating[:, :, :] v, floating[
 
 
 cdef void _output_all(const floating[:, :, :] m, floating[:, :, ::1] y, const floating[::1] bias,
-                      Tiling t, int threads) noexcept:
+                      floating[:, ::1] rows, Tiling t, int threads) noexcept:
     cdef Py_ssize_t p, n = y.shape[0] * y.shape[1], C = y.shape[1], tiles = t.TH * t.TW
     cdef Py_ssize_t xi_stride = m.strides[0] // sizeof(floating)
     with nogil:
         for p in prange(n, schedule="static", num_threads=threads):
             _output_plane(&m[0, p % C, (p // C) * tiles], xi_stride, &y[p // C, p % C, 0],
-                          bias[p % C], t)
-
-
-cdef void _weight_all(const floating[:, :, ::1] w, floating[:, :, ::1] u) noexcept:
-    cdef Py_ssize_t co, ci, xi_stride = u.shape[1] * u.shape[2]
-    with nogil:
-        for co in range(w.shape[0]):
-            for ci in range(w.shape[1]):
-                _weight_pair(&w[co, ci, 0], &u[0, co, ci], xi_stride)
+                          bias[p % C], &rows[threadid(), 0], t)
 
 
 cdef void _gather_all(const floating[:, :, ::1] dy, floating[:, :, :] v, floating[:, ::1] split,
@@ -349,14 +336,6 @@ cdef void _gather_all(const floating[:, :, ::1] dy, floating[:, :, :] v, floatin
                           &split[threadid(), 0], t)
 
 
-cdef void _weight_grad_all(const floating[:, :, ::1] du, floating[:, :, ::1] g) noexcept:
-    cdef Py_ssize_t co, ci, xi_stride = du.shape[1] * du.shape[2]
-    with nogil:
-        for co in range(g.shape[0]):
-            for ci in range(g.shape[1]):
-                _weight_grad_pair(&du[0, co, ci], xi_stride, &g[co, ci, 0])
-
-
 cdef _input(x, v, split, Tiling t, int threads):
     """Checked arrays: ``x (N, C, H*W)`` C-contiguous, ``v`` 16 stacked matrices, ``split``
     zeroed ``(threads, ember_wino_split_size)`` scratch (kept for planes of one tiling)."""
@@ -366,12 +345,13 @@ cdef _input(x, v, split, Tiling t, int threads):
         _input_all[double](x, v, split, t, threads)
 
 
-cdef _output(m, y, bias, Tiling t, int threads):
-    """Checked arrays: ``m`` 16 stacked matrices, ``y (N, C, OH*OW)``, ``bias (C,)``."""
+cdef _output(m, y, bias, rows, Tiling t, int threads):
+    """Checked arrays: ``m`` 16 stacked matrices, ``y (N, C, OH*OW)``, ``bias (C,)``,
+    ``rows`` scratch ``(threads, ember_wino_rows_size)``."""
     if y.dtype == np.float32:
-        _output_all[float](m, y, bias, t, threads)
+        _output_all[float](m, y, bias, rows, t, threads)
     else:
-        _output_all[double](m, y, bias, t, threads)
+        _output_all[double](m, y, bias, rows, t, threads)
 
 
 cdef _gather(dy, v, split, Tiling t, int threads):
@@ -419,19 +399,20 @@ def _bias(bias, channels, dtype):
     return b
 
 
-def transform_weight(w):
-    """``(Co, Ci, 3, 3)`` kernels -> ``U (16, Co, Ci)``, ``U[4i + j] = (G g G^T)[i, j]``."""
+# G's rows (1, 0, 0), (1, 1, 1)/2, (1, -1, 1)/2, (0, 0, 1): G g G^T of a 3x3 kernel g,
+# flattened, is _KRON @ g.ravel() (_KRON[4i + j, 3a + b] = G[i, a] G[j, b])
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+_KRON = {np.dtype(t): np.kron(_G, _G).astype(t) for t in (np.float32, np.float64)}
+
+
+def transform_weight(w, flip=False):
+    """``(Co, Ci, 3, 3)`` kernels -> ``U (16, Co, Ci)``, ``U[4i + j] = (G g G^T)[i, j]``;
+    with ``flip``, of the kernels flipped in both dims (their 9 taps reversed)."""
     _float_array(w, "weight", 4)
     if w.shape[2:] != (3, 3):
         raise ValueError(f"winograd: the kernel must be 3x3, got {w.shape[2]}x{w.shape[3]}")
-    w = np.ascontiguousarray(w)
-    u = np.empty((16, w.shape[0], w.shape[1]), dtype=w.dtype)
-    flat = w.reshape(w.shape[0], w.shape[1], 9)
-    if w.dtype == np.float32:
-        _weight_all[float](flat, u)
-    else:
-        _weight_all[double](flat, u)
-    return u
+    kron = _KRON[w.dtype][:, ::-1] if flip else _KRON[w.dtype]
+    return (kron @ w.reshape(-1, 9).T).reshape(16, w.shape[0], w.shape[1])
 
 
 def transform_input(x, padding, out=None):
@@ -467,14 +448,15 @@ def transform_output(m, out, bias=None):
     b = _bias(bias, C, out.dtype)
     if out.size:
         threads = num_threads_for(N * C, m.size // _TRANSFORM_ELEMENTS_PER_WORK)
-        _output(_stacked(m), out.reshape(N, C, OH * OW), b, t, threads)
+        rows = np.empty((threads, ember_wino_rows_size(t.TH, t.TW)), dtype=out.dtype)
+        _output(_stacked(m), out.reshape(N, C, OH * OW), b, rows, t, threads)
     return out
 
 
 # ------------------------------------------------------------------ the convolution
 #: Bytes of transformed tiles per chunk of samples: a chunk's tiles stay in cache
 #: from its input transform through its products to its output transform.
-CHUNK_BYTES = 1 << 21
+CHUNK_BYTES = 1 << 19
 
 _blas_pools = None
 
@@ -505,10 +487,22 @@ def _in_parallel(fn, int parts):
     return results
 
 
+def _products(a, b, out, int threads):
+    """``out[xi] = a[xi] @ b[xi]`` for the 16 positions, split between ``threads``
+    threads (with one BLAS thread each) when there are more than one."""
+    if threads == 1:
+        return np.matmul(a, b, out=out)
+    _in_parallel(lambda i: np.matmul(a[16 * i // threads:16 * (i + 1) // threads],
+                                     b[16 * i // threads:16 * (i + 1) // threads],
+                                     out=out[16 * i // threads:16 * (i + 1) // threads]), threads)
+    return out
+
+
 def _cut(n, per_sample, itemsize):
     """``(parts, step, threads)`` for ``n`` samples of ``per_sample`` transformed
     elements: a run of samples per thread (``parts``), done ``step`` samples at a
-    time, whose transforms use ``threads`` threads (more than one only in one part)."""
+    time, whose transforms and products use ``threads`` threads (more than one only
+    in one part: fewer samples than threads)."""
     work = n * per_sample // _TRANSFORM_ELEMENTS_PER_WORK
     parts = num_threads_for(n, work)
     step = max(1, min(n // parts, CHUNK_BYTES // max(1, per_sample * itemsize)))
@@ -522,27 +516,35 @@ def _chunks(n, parts, part, step):
     return [(s, min(step, stop - s)) for s in range(start, stop, step)]
 
 
-def conv2d(x, weight, padding, bias=None):
+def conv2d(x, weight, padding, bias=None, transposed=False):
     """Stride-1 3x3 cross-correlation of ``x (N, Ci, H, W)`` with ``weight (Co, Ci, 3, 3)``
     (same float dtype), zero padding ``(pH, pW)``, plus ``bias (Co,)`` when given ->
     ``(N, Co, H + 2 pH - 2, W + 2 pW - 2)``.
 
+    ``transposed``: the stride-1 transposed convolution with ``weight (Ci, Co, 3, 3)``
+    instead (padding at most 2) -> ``(N, Co, H - 2 pH + 2, W - 2 pW + 2)``, which is
+    the convolution with the kernel flipped in both dims, padded by ``2 - p``.
+
     The samples are split between the threads, each of which transforms, multiplies
-    (with one BLAS thread) and transforms back its own chunks; a single sample runs
-    on one chunk with the BLAS's threads."""
+    (with one BLAS thread) and transforms back its own chunks; fewer samples than
+    threads go in one run, each step of which is split between the threads."""
     _float_array(x, "image", 4)
     _float_array(weight, "weight", 4)
-    if weight.dtype != x.dtype or weight.shape[1] != x.shape[1]:
+    if weight.dtype != x.dtype or weight.shape[0 if transposed else 1] != x.shape[1]:
         raise ValueError(f"winograd: weight {weight.dtype} {weight.shape} does not fit image "
                          f"{x.dtype} {x.shape}")
+    u = transform_weight(weight, flip=transposed)
+    if transposed:
+        if max(padding) > 2:
+            raise ValueError(f"winograd: a transposed convolution takes padding up to 2, not {tuple(padding)}")
+        u, padding = u.transpose(0, 2, 1), tuple(2 - int(p) for p in padding)
     cdef Tiling t = _image_tiling(x, padding)
     N, Ci, H, W = x.shape
-    Co = weight.shape[0]
+    Co = u.shape[1]
     out = np.empty((N, Co, t.OH, t.OW), dtype=x.dtype)
     if out.size == 0:
         return out
     b = _bias(bias, Co, x.dtype)
-    u = transform_weight(weight)
     tiles = t.TH * t.TW
     parts, step, threads = _cut(N, 16 * max(Ci, Co) * tiles, x.itemsize)
     xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
@@ -552,11 +554,12 @@ def conv2d(x, weight, padding, bias=None):
         v_buf = np.empty((16, Ci * step * tiles + _SKEW), dtype=x.dtype)
         m_buf = np.empty((16, Co * step * tiles + _SKEW), dtype=x.dtype)
         split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
+        rows = np.empty((threads, ember_wino_rows_size(t.TH, t.TW)), dtype=x.dtype)
         for s, k in _chunks(N, parts, part, step):
             v = _matrices(v_buf, Ci, k * tiles)
             _input(xs[s:s + k], v, split, t, threads)
-            m = np.matmul(u, v, out=_matrices(m_buf, Co, k * tiles))
-            _output(m, ys[s:s + k], b, t, threads)
+            m = _products(u, v, _matrices(m_buf, Co, k * tiles), threads)
+            _output(m, ys[s:s + k], b, rows, t, threads)
 
     _in_parallel(run, parts)
     return out
@@ -591,13 +594,8 @@ def conv2d_weight_grad(x, dy, padding):
             _input(xs[s:s + k], v, split, t, threads)
             y = _matrices(y_buf, Co, k * tiles)
             _gather(dys[s:s + k], y, rows, t, threads)
-            du += np.matmul(y, v.transpose(0, 2, 1), out=product)
+            du += _products(y, v.transpose(0, 2, 1), product, threads)
         return du
 
     du = sum(_in_parallel(run, parts))
-    g = np.empty((Co, Ci, 3, 3), dtype=x.dtype)
-    if x.dtype == np.float32:
-        _weight_grad_all[float](du, g.reshape(Co, Ci, 9))
-    else:
-        _weight_grad_all[double](du, g.reshape(Co, Ci, 9))
-    return g
+    return (du.reshape(16, -1).T @ _KRON[x.dtype]).reshape(Co, Ci, 3, 3)

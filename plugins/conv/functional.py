@@ -15,10 +15,11 @@ other's forward. The backward is written with differentiable ember ops, so
 double backward works; ``grad_fn`` is called ``ConvolutionBackward0`` as in torch.
 
 A 2-d 3x3 kernel with stride 1, dilation 1, one group and padding ``p <= 2``
-has both directions as such convolutions: ``forward`` with padding ``p``,
-``adjoint`` with the kernel flipped in both dims, its two channel dims swapped
-and padding ``2 - p``. The array path hands those to the backend's
-``conv.winograd`` kernel first (2.25x fewer multiplies on the CPU).
+makes both directions stride-1 3x3 convolutions (``adjoint`` is the one with
+the kernel flipped in both dims, its two channel dims swapped, padding
+``2 - p``). The array path hands them and the weight gradient to the backend's
+``conv.winograd`` and ``conv.winograd_weight_grad`` kernels first (on the CPU,
+Winograd F(2x2, 3x3): 2.25x fewer multiplies).
 """
 
 import math
@@ -164,8 +165,7 @@ class _Arrays:
         """``adjoint`` by the ``conv.winograd`` kernel, or None where there is none."""
         if self.winograd is None:
             return None
-        flipped = self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-        return self.winograd(blk, flipped, tuple(2 - p for p in self.geo.p), bias)
+        return self.winograd(blk, self.weight, self.geo.p, bias, True)
 
     def winograd_weight_grad(self, img, blk):
         """``dW(img, blk)`` by the ``conv.winograd_weight_grad`` kernel, or None."""

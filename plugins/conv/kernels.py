@@ -1,8 +1,9 @@
 """The conv family's kernels: ``conv.im2col`` (image -> columns of sliding
 blocks) and its adjoint ``conv.col2im``; see ``unfold.py`` for the geometry.
-``conv.winograd`` is a whole stride-1 3x3 convolution and
-``conv.winograd_weight_grad`` its weight gradient, or None where the backend
-declines them (the caller then takes the im2col path).
+``conv.winograd`` is a whole stride-1 3x3 convolution (or, with
+``transposed``, transposed convolution) and ``conv.winograd_weight_grad`` the
+convolution's weight gradient, or None where the backend declines them (the
+caller then takes the im2col path).
 
 The generic pair uses only slicing, so every array namespace runs it; the
 generic Winograd kernels decline everything. The CPU has a Cython/OpenMP pair
@@ -19,9 +20,10 @@ from ember import kernels
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: The CPU takes the Winograd path when both channel counts reach this; below it,
-#: the transforms cost more than the multiplies they save (measured on 2 cores).
-WINOGRAD_MIN_CHANNELS = 16
+#: The CPU takes the Winograd path when the product of the input and output channel
+#: counts reaches this; below it, the transforms (per channel) cost more than the
+#: multiplies (per pair of channels) they save (measured on 2 cores, 3x3 to 64x64).
+WINOGRAD_MIN_CHANNEL_PRODUCT = 64
 
 
 def _taps(in_sp, out_sp, k, d, p, s):
@@ -83,13 +85,15 @@ GENERIC_KERNELS = {"conv.im2col": _im2col_generic, "conv.col2im": _col2im_generi
 def _pays(x, channels):
     """Whether Winograd beats im2col + GEMM on the CPU for image ``x`` and the
     convolution's channel counts ``(out, in)``."""
-    return x.dtype in _FLOATS and min(channels) >= WINOGRAD_MIN_CHANNELS
+    return x.dtype in _FLOATS and channels[0] * channels[1] >= WINOGRAD_MIN_CHANNEL_PRODUCT
 
 
 def _winograd_cpu(winograd):
-    def conv(x, weight, padding, bias=None):
-        """``winograd.conv2d(x, weight, padding, bias)`` where it pays, else None."""
-        return winograd.conv2d(x, weight, padding, bias) if _pays(x, weight.shape[:2]) else None
+    def conv(x, weight, padding, bias=None, transposed=False):
+        """``winograd.conv2d(x, weight, padding, bias, transposed)`` where it pays, else None."""
+        if not _pays(x, weight.shape[:2]):
+            return None
+        return winograd.conv2d(x, weight, padding, bias, transposed)
 
     def weight_grad(x, dy, padding):
         """``winograd.conv2d_weight_grad(x, dy, padding)`` where it pays, else None."""

@@ -27,7 +27,7 @@ def winograd_calls(monkeypatch, device):
     (on the CPU: the other backends have no Winograd kernels)."""
     from ember.plugins.conv import _winograd, kernels
 
-    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNEL_PRODUCT", 1)
     calls = {"conv2d": 0, "conv2d_weight_grad": 0}
     for name in calls:
         def counted(*args, _fn=getattr(_winograd, name), _name=name):
@@ -64,7 +64,8 @@ CASES = [
     ((2, 2, 1, 4), (3, 2, 3, 3), (1, 2), False),
     ((1, 4, 3, 3), (2, 4, 3, 3), (0, 2), True),
     ((2, 1, 4, 1), (2, 1, 3, 3), (2, 1), True),
-    ((5, 32, 16, 13), (24, 32, 3, 3), 1, True),      # two threads, several chunks
+    ((5, 32, 16, 13), (24, 32, 3, 3), 1, True),      # a run of samples per thread, in chunks
+    ((1, 64, 24, 24), (48, 64, 3, 3), 1, False),     # one sample: the steps split between threads
     ((2, 6, 9, 8), (7, 6, 3, 3), "same", True),
 ]
 
@@ -150,19 +151,19 @@ def test_other_geometries_keep_im2col(device, winograd_calls):
 
 
 def test_channel_threshold():
-    """By default the CPU takes the Winograd path only from WINOGRAD_MIN_CHANNELS
-    channels on both sides."""
+    """By default the CPU takes the Winograd path from WINOGRAD_MIN_CHANNEL_PRODUCT
+    (input channels times output channels), in float32 and float64."""
     from ember.plugins.conv import kernels
 
     cpu = ember.tensor(0.0)._be.kernels
-    n = kernels.WINOGRAD_MIN_CHANNELS
-    x_small, x_big = _r((1, n - 1, 4, 4), np.float32), _r((1, n, 4, 4), np.float32)
-    assert cpu["conv.winograd"](x_small, _r((n, n - 1, 3, 3), np.float32), (1, 1)) is None
-    assert cpu["conv.winograd"](x_big, _r((n - 1, n, 3, 3), np.float32), (1, 1)) is None
-    assert cpu["conv.winograd"](x_big, _r((n, n, 3, 3), np.float32), (1, 1)).shape == (1, n, 4, 4)
-    assert cpu["conv.winograd_weight_grad"](x_big, _r((1, n - 1, 4, 4), np.float32), (1, 1)) is None
-    assert cpu["conv.winograd_weight_grad"](x_big, _r((1, n, 4, 4), np.float32), (1, 1)).shape == (n, n, 3, 3)
-    assert cpu["conv.winograd"](x_big.astype(np.float16), _r((n, n, 3, 3), np.float16), (1, 1)) is None
+    n = kernels.WINOGRAD_MIN_CHANNEL_PRODUCT
+    x1, xn = _r((1, 1, 4, 4), np.float32), _r((1, n, 4, 4), np.float32)
+    assert cpu["conv.winograd"](x1, _r((n - 1, 1, 3, 3), np.float32), (1, 1)) is None
+    assert cpu["conv.winograd"](x1, _r((n, 1, 3, 3), np.float32), (1, 1)).shape == (1, n, 4, 4)
+    assert cpu["conv.winograd"](xn, _r((n, 1, 3, 3), np.float32), (1, 1), None, True).shape == (1, 1, 4, 4)
+    assert cpu["conv.winograd_weight_grad"](x1, _r((1, n - 1, 4, 4), np.float32), (1, 1)) is None
+    assert cpu["conv.winograd_weight_grad"](xn, _r((1, 1, 4, 4), np.float32), (1, 1)).shape == (1, n, 3, 3)
+    assert cpu["conv.winograd"](xn.astype(np.float16), _r((n, n, 3, 3), np.float16), (1, 1)) is None
 
 
 def test_declining_kernels_leave_im2col(monkeypatch):
@@ -170,7 +171,7 @@ def test_declining_kernels_leave_im2col(monkeypatch):
     and the convolution still runs, through im2col."""
     from ember.plugins.conv import kernels
 
-    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNEL_PRODUCT", 1)
     cpu = ember.tensor(0.0)._be.kernels
     for op in ("conv.winograd", "conv.winograd_weight_grad"):
         monkeypatch.setitem(cpu, op, kernels._declines(np))
