@@ -264,8 +264,15 @@ def _unshared(grad, tensor):
 
 
 def _owns_writable(data):
+    """A writable array that owns its memory, or a whole-array view (a reshape) of one
+    that nothing else references."""
     flags = getattr(data, "flags", None)
-    return flags is not None and data.base is None and flags.writeable
+    if flags is None or not flags.writeable:
+        return False
+    base = data.base
+    # the base: the view's reference and getrefcount's argument (and this local name)
+    return base is None or (base.base is None and base.size == data.size and flags.c_contiguous
+                            and sys.getrefcount(base) == 3)
 
 
 def _is_c_contiguous(data):

@@ -13,6 +13,7 @@ class _KeepsGradient(ember.autograd.Function):
 
     kept = []
     as_view = False
+    reshaped = False
 
     @staticmethod
     def forward(ctx, x):
@@ -22,6 +23,8 @@ class _KeepsGradient(ember.autograd.Function):
     def backward(ctx, grad):
         kept = ember.cat([grad, grad]) if _KeepsGradient.as_view else grad * 1
         _KeepsGradient.kept.append(kept)
+        if _KeepsGradient.reshaped:
+            return kept.reshape(-1).reshape(grad.shape)
         return kept[: grad.shape[0]] if _KeepsGradient.as_view else kept
 
 
@@ -55,6 +58,27 @@ def test_a_gradient_viewing_other_memory_is_copied(monkeypatch):
     wide = _KeepsGradient.kept.pop()
     x.grad.add_(5)
     assert wide.sum().item() == 24.0
+
+
+def test_a_reshape_of_kept_memory_is_copied(monkeypatch):
+    monkeypatch.setattr(_KeepsGradient, "reshaped", True)
+    x = ember.randn(3, 4, requires_grad=True)
+    _KeepsGradient.apply(x).sum().backward()
+    kept = _KeepsGradient.kept.pop()
+    x.grad.zero_()
+    assert kept.sum().item() == 12.0
+
+
+def test_a_kernel_result_reshaped_is_taken(monkeypatch):
+    # layer norm's kernel returns the input gradient as a reshape of its own array
+    x = ember.randn(4, 8, 16, requires_grad=True)
+    norm = ember.nn.LayerNorm(16)
+    shapes = []
+    original = Tensor._owned_copy
+    monkeypatch.setattr(Tensor, "_owned_copy", lambda self, layout_of=None: shapes.append(
+        tuple(self.shape)) or original(self, layout_of))
+    norm(x).sum().backward()
+    assert (4, 8, 16) not in shapes
 
 
 def test_one_gradient_reaching_two_leaves_gives_each_its_own_memory():
