@@ -1,13 +1,14 @@
 """Fewer threads while other processes keep this machine's cores busy.
 
-A parallel BLAS product or OpenMP kernel splits its work between threads and ends
-when the last part is done; when another process holds a core, the part waiting for
+A parallel BLAS product splits its work between threads and ends when the last
+part is done; when another process holds a core, the part waiting for
 that core waits for the scheduler (milliseconds), so a loaded machine made a small
 training step 2-10x slower. Every ``INTERVAL`` seconds, from the matrix-product
 kernel, ember counts the runnable threads of other processes (``/proc/stat`` minus
-this process's own) and gives its BLAS and OpenMP pools the cores left over (at
-least one, at most the count it started with); the count goes back up when the
-machine is free again. After the first look it lowers the count only when two
+this process's own) and gives the BLAS pools the cores left over (at least one, at
+most the count it started with); the count goes back up when the machine is free
+again. The OpenMP runtime is left alone: other libraries in the process (torch)
+share it, and its parallel kernels lost little under load. After the first look it lowers the count only when two
 looks in a row saw the other work, so a short-lived command does not halve a
 training run's threads.
 
@@ -85,7 +86,7 @@ class LoadWatch:
         if self._controller is None:
             from threadpoolctl import ThreadpoolController
 
-            self._controller = ThreadpoolController()
+            self._controller = ThreadpoolController().select(user_api="blas")
         if self._ceiling is None:
             self._ceiling = self._current = max(
                 [pool.num_threads for pool in self._controller.lib_controllers] or [1])
