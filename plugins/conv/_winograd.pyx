@@ -297,9 +297,9 @@ cdef inline void _gather_plane(const floating* src, floating* dst, Py_ssize_t xs
         ember_wino_gather_plane_d(src, dst, xs, split, t)
 
 
-# The transforms are streaming copies with a few adds: one thread below this many
-# elements written, where a team costs more to wake than it saves.
 cdef enum:
+    # the thread policy counts element operations; a transformed element (a few adds
+    # and a store, in a vector's lane) counts as a quarter of one
     _TRANSFORM_ELEMENTS_PER_WORK = 4
     # the 16 matrices of a workspace sit this many elements beyond each other's end:
     # at a distance of a power of two the 16 streams of a transform share cache sets
@@ -472,48 +472,60 @@ def _one_blas_thread():
     return _blas_pools.limit(limits=1)
 
 
-def _in_parallel(fn, int parts):
-    """``[fn(0), ..., fn(parts - 1)]``, on as many threads of the OpenMP team, which
-    hold the GIL only between the kernels and products (these release it)."""
-    cdef int i
-    if parts == 1:
-        return [fn(0)]
-    results = [None] * parts
+def _each(fn, Py_ssize_t count, int threads):
+    """``fn(thread, i)`` for every ``i < count``, on ``threads`` threads of the OpenMP
+    team, each taking the next ``i`` when done with one (a core that another process
+    holds slows only the items its thread takes). The threads hold the GIL only
+    between the kernels and the products, which release it."""
+    cdef Py_ssize_t i
+    if threads == 1:
+        for i in range(count):
+            fn(0, i)
+        return
     with _one_blas_thread():
         with nogil:
-            for i in prange(parts, schedule="static", num_threads=parts):
+            for i in prange(count, schedule="dynamic", num_threads=threads):
                 with gil:
-                    results[i] = fn(i)
-    return results
+                    fn(threadid(), i)
 
 
 def _products(a, b, out, int threads):
-    """``out[xi] = a[xi] @ b[xi]`` for the 16 positions, split between ``threads``
-    threads (with one BLAS thread each) when there are more than one."""
+    """``out[xi] = a[xi] @ b[xi]`` for the 16 positions, in groups of 4 shared out
+    between ``threads`` threads (with one BLAS thread each) when there are more."""
     if threads == 1:
         return np.matmul(a, b, out=out)
-    _in_parallel(lambda i: np.matmul(a[16 * i // threads:16 * (i + 1) // threads],
-                                     b[16 * i // threads:16 * (i + 1) // threads],
-                                     out=out[16 * i // threads:16 * (i + 1) // threads]), threads)
+    _each(lambda thread, i: np.matmul(a[4 * i:4 * i + 4], b[4 * i:4 * i + 4], out=out[4 * i:4 * i + 4]),
+          4, threads)
     return out
 
 
-def _cut(n, per_sample, itemsize):
-    """``(parts, step, threads)`` for ``n`` samples of ``per_sample`` transformed
-    elements: a run of samples per thread (``parts``), done ``step`` samples at a
-    time, whose transforms and products use ``threads`` threads (more than one only
-    in one part: fewer samples than threads)."""
-    work = n * per_sample // _TRANSFORM_ELEMENTS_PER_WORK
-    parts = num_threads_for(n, work)
-    step = max(1, min(n // parts, CHUNK_BYTES // max(1, per_sample * itemsize)))
-    threads = 1 if parts > 1 else num_threads_for(step * per_sample // 16, work)
-    return parts, step, threads
+class _Plan:
+    """How one call goes: ``chunks`` of samples ``(start, size)``, each done by one of
+    ``threads`` threads when there are several chunks (``inner`` = 1), else one after
+    the other with each step on ``inner`` threads; ``step`` samples at most per chunk."""
 
+    def __init__(self, n, per_sample, itemsize):
+        work = n * per_sample // _TRANSFORM_ELEMENTS_PER_WORK
+        self.threads = num_threads_for(per_sample, work)
+        self.step = max(1, min(-(-n // self.threads), CHUNK_BYTES // max(1, per_sample * itemsize)))
+        self.chunks = [(s, min(self.step, n - s)) for s in range(0, n, self.step)]
+        if len(self.chunks) < 2:
+            self.threads, self.inner = 1, self.threads
+        else:
+            self.inner = 1
 
-def _chunks(n, parts, part, step):
-    """``(start, size)`` of the chunks of run ``part``."""
-    start, stop = n * part // parts, n * (part + 1) // parts
-    return [(s, min(step, stop - s)) for s in range(start, stop, step)]
+    def run(self, fn, make_workspace):
+        """``fn(workspace, start, size)`` for every chunk, a workspace (what
+        ``make_workspace()`` returns) per thread; returns the workspaces made."""
+        workspaces = [None] * self.threads
+
+        def chunk(thread, i):
+            if workspaces[thread] is None:
+                workspaces[thread] = make_workspace()
+            fn(workspaces[thread], *self.chunks[i])
+
+        _each(chunk, len(self.chunks), self.threads)
+        return [w for w in workspaces if w is not None]
 
 
 def conv2d(x, weight, padding, bias=None, transposed=False):
@@ -525,9 +537,9 @@ def conv2d(x, weight, padding, bias=None, transposed=False):
     instead (padding at most 2) -> ``(N, Co, H - 2 pH + 2, W - 2 pW + 2)``, which is
     the convolution with the kernel flipped in both dims, padded by ``2 - p``.
 
-    The samples are split between the threads, each of which transforms, multiplies
-    (with one BLAS thread) and transforms back its own chunks; fewer samples than
-    threads go in one run, each step of which is split between the threads."""
+    The samples go in chunks, each transformed, multiplied (with one BLAS thread) and
+    transformed back by one thread while its tiles stay in cache; a single chunk has
+    each of these steps split between the threads."""
     _float_array(x, "image", 4)
     _float_array(weight, "weight", 4)
     if weight.dtype != x.dtype or weight.shape[0 if transposed else 1] != x.shape[1]:
@@ -546,29 +558,33 @@ def conv2d(x, weight, padding, bias=None, transposed=False):
         return out
     b = _bias(bias, Co, x.dtype)
     tiles = t.TH * t.TW
-    parts, step, threads = _cut(N, 16 * max(Ci, Co) * tiles, x.itemsize)
+    plan = _Plan(N, 16 * max(Ci, Co) * tiles, x.itemsize)
+    inner = plan.inner
     xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
     ys = out.reshape(N, Co, t.OH * t.OW)
 
-    def run(part):
-        v_buf = np.empty((16, Ci * step * tiles + _SKEW), dtype=x.dtype)
-        m_buf = np.empty((16, Co * step * tiles + _SKEW), dtype=x.dtype)
-        split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
-        rows = np.empty((threads, ember_wino_rows_size(t.TH, t.TW)), dtype=x.dtype)
-        for s, k in _chunks(N, parts, part, step):
-            v = _matrices(v_buf, Ci, k * tiles)
-            _input(xs[s:s + k], v, split, t, threads)
-            m = _products(u, v, _matrices(m_buf, Co, k * tiles), threads)
-            _output(m, ys[s:s + k], b, rows, t, threads)
+    def workspace():
+        return (np.empty((16, Ci * plan.step * tiles + _SKEW), dtype=x.dtype),
+                np.empty((16, Co * plan.step * tiles + _SKEW), dtype=x.dtype),
+                np.zeros((inner, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype),
+                np.empty((inner, ember_wino_rows_size(t.TH, t.TW)), dtype=x.dtype))
 
-    _in_parallel(run, parts)
+    def chunk(buffers, s, k):
+        v_buf, m_buf, split, rows = buffers
+        v = _matrices(v_buf, Ci, k * tiles)
+        _input(xs[s:s + k], v, split, t, inner)
+        m = _products(u, v, _matrices(m_buf, Co, k * tiles), inner)
+        _output(m, ys[s:s + k], b, rows, t, inner)
+
+    plan.run(chunk, workspace)
     return out
 
 
 def conv2d_weight_grad(x, dy, padding):
     """The gradient of ``conv2d(x, weight, padding)`` with respect to ``weight``,
     given the gradient ``dy (N, Co, OH, OW)`` of its output -> ``(Co, Ci, 3, 3)``:
-    ``G^T [sum over tiles of (A dy A^T) (B^T x B)] G``, the sum as 16 products per chunk."""
+    ``G^T [sum over tiles of (A dy A^T) (B^T x B)] G``, the sum as 16 products per
+    chunk, added up per thread."""
     _float_array(x, "image", 4)
     _float_array(dy, "output gradient", 4)
     cdef Tiling t = _image_tiling(x, padding)
@@ -578,24 +594,26 @@ def conv2d_weight_grad(x, dy, padding):
         raise ValueError(f"winograd: output gradient {dy.dtype} {dy.shape} does not fit image "
                          f"{x.dtype} {x.shape} with padding {tuple(padding)}")
     tiles = t.TH * t.TW
-    parts, step, threads = _cut(N, 16 * (Ci + Co) * tiles, x.itemsize)
+    plan = _Plan(N, 16 * (Ci + Co) * tiles, x.itemsize)
+    inner = plan.inner
     xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
     dys = np.ascontiguousarray(dy).reshape(N, Co, t.OH * t.OW)
 
-    def run(part):
-        v_buf = np.empty((16, Ci * step * tiles + _SKEW), dtype=x.dtype)
-        y_buf = np.empty((16, Co * step * tiles + _SKEW), dtype=x.dtype)
-        split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
-        rows = np.zeros((threads, ember_wino_gather_size(t.TW)), dtype=x.dtype)
-        du = np.zeros((16, Co, Ci), dtype=x.dtype)
-        product = np.empty_like(du)
-        for s, k in _chunks(N, parts, part, step):
-            v = _matrices(v_buf, Ci, k * tiles)
-            _input(xs[s:s + k], v, split, t, threads)
-            y = _matrices(y_buf, Co, k * tiles)
-            _gather(dys[s:s + k], y, rows, t, threads)
-            du += _products(y, v.transpose(0, 2, 1), product, threads)
-        return du
+    def workspace():
+        return (np.empty((16, Ci * plan.step * tiles + _SKEW), dtype=x.dtype),
+                np.empty((16, Co * plan.step * tiles + _SKEW), dtype=x.dtype),
+                np.zeros((inner, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype),
+                np.zeros((inner, ember_wino_gather_size(t.TW)), dtype=x.dtype),
+                np.zeros((16, Co, Ci), dtype=x.dtype),
+                np.empty((16, Co, Ci), dtype=x.dtype))
 
-    du = sum(_in_parallel(run, parts))
+    def chunk(buffers, s, k):
+        v_buf, y_buf, split, rows, du, product = buffers
+        v = _matrices(v_buf, Ci, k * tiles)
+        _input(xs[s:s + k], v, split, t, inner)
+        y = _matrices(y_buf, Co, k * tiles)
+        _gather(dys[s:s + k], y, rows, t, inner)
+        du += _products(y, v.transpose(0, 2, 1), product, inner)
+
+    du = sum((w[4] for w in plan.run(chunk, workspace)), np.zeros((16, Co, Ci), dtype=x.dtype))
     return (du.reshape(16, -1).T @ _KRON[x.dtype]).reshape(Co, Ci, 3, 3)

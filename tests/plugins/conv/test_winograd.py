@@ -27,7 +27,7 @@ def winograd_calls(monkeypatch, device):
     (on the CPU: the other backends have no Winograd kernels)."""
     from ember.plugins.conv import _winograd, kernels
 
-    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNEL_PRODUCT", 1)
+    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 1)
     calls = {"conv2d": 0, "conv2d_weight_grad": 0}
     for name in calls:
         def counted(*args, _fn=getattr(_winograd, name), _name=name):
@@ -151,19 +151,22 @@ def test_other_geometries_keep_im2col(device, winograd_calls):
 
 
 def test_channel_threshold():
-    """By default the CPU takes the Winograd path from WINOGRAD_MIN_CHANNEL_PRODUCT
-    (input channels times output channels), in float32 and float64."""
+    """By default the CPU takes the Winograd path when the input and the output have
+    WINOGRAD_MIN_CHANNELS channels or more, in float32 and float64."""
     from ember.plugins.conv import kernels
 
     cpu = ember.tensor(0.0)._be.kernels
-    n = kernels.WINOGRAD_MIN_CHANNEL_PRODUCT
-    x1, xn = _r((1, 1, 4, 4), np.float32), _r((1, n, 4, 4), np.float32)
-    assert cpu["conv.winograd"](x1, _r((n - 1, 1, 3, 3), np.float32), (1, 1)) is None
-    assert cpu["conv.winograd"](x1, _r((n, 1, 3, 3), np.float32), (1, 1)).shape == (1, n, 4, 4)
-    assert cpu["conv.winograd"](xn, _r((n, 1, 3, 3), np.float32), (1, 1), None, True).shape == (1, 1, 4, 4)
-    assert cpu["conv.winograd_weight_grad"](x1, _r((1, n - 1, 4, 4), np.float32), (1, 1)) is None
-    assert cpu["conv.winograd_weight_grad"](xn, _r((1, 1, 4, 4), np.float32), (1, 1)).shape == (1, n, 3, 3)
-    assert cpu["conv.winograd"](xn.astype(np.float16), _r((n, n, 3, 3), np.float16), (1, 1)) is None
+    n = kernels.WINOGRAD_MIN_CHANNELS
+    few, enough = _r((1, n - 1, 4, 4), np.float32), _r((1, n, 4, 4), np.float32)
+    assert cpu["conv.winograd"](few, _r((4 * n, n - 1, 3, 3), np.float32), (1, 1)) is None
+    assert cpu["conv.winograd"](enough, _r((n - 1, n, 3, 3), np.float32), (1, 1)) is None
+    assert cpu["conv.winograd"](enough, _r((n, n, 3, 3), np.float32), (1, 1)).shape == (1, n, 4, 4)
+    assert cpu["conv.winograd"](enough, _r((n, n + 1, 3, 3), np.float32), (1, 1), None, True).shape == (
+        1, n + 1, 4, 4)
+    assert cpu["conv.winograd_weight_grad"](enough, _r((1, n - 1, 4, 4), np.float32), (1, 1)) is None
+    assert cpu["conv.winograd_weight_grad"](enough, _r((1, n, 4, 4), np.float32), (1, 1)).shape == (n, n, 3, 3)
+    assert cpu["conv.winograd"](enough.astype(np.float64), _r((n, n, 3, 3)), (1, 1)).dtype == np.float64
+    assert cpu["conv.winograd"](enough.astype(np.float16), _r((n, n, 3, 3), np.float16), (1, 1)) is None
 
 
 def test_declining_kernels_leave_im2col(monkeypatch):
@@ -171,7 +174,7 @@ def test_declining_kernels_leave_im2col(monkeypatch):
     and the convolution still runs, through im2col."""
     from ember.plugins.conv import kernels
 
-    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNEL_PRODUCT", 1)
+    monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 1)
     cpu = ember.tensor(0.0)._be.kernels
     for op in ("conv.winograd", "conv.winograd_weight_grad"):
         monkeypatch.setitem(cpu, op, kernels._declines(np))
