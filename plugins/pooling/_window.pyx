@@ -115,14 +115,77 @@ cdef void _max_plane(const floating* x, floating* y, index_t* ind, const Geo* g)
                 q += 1
 
 
+cdef inline void _take(floating v, Py_ssize_t at, floating* best, Py_ssize_t* best_at) noexcept nogil:
+    # PyTorch's rule: a larger value or a NaN takes over (selects, not branches)
+    cdef bint take = (v > best[0]) | (v != v)
+    best[0] = v if take else best[0]
+    best_at[0] = at if take else best_at[0]
+
+
+cdef void _max_row_2x2(const floating* x, Py_ssize_t start, Py_ssize_t n2, Py_ssize_t sw,
+                       Py_ssize_t ow_count, floating* y, index_t* ind) noexcept nogil:
+    # one output row of 2x2 windows whose first row begins at plane offset ``start``
+    # (the most common max pooling)
+    cdef Py_ssize_t ow, at
+    cdef floating best
+    cdef Py_ssize_t best_at
+    for ow in range(ow_count):
+        at = start + ow * sw
+        best = -INFINITY
+        best_at = at
+        _take(x[at], at, &best, &best_at)
+        _take(x[at + 1], at + 1, &best, &best_at)
+        _take(x[at + n2], at + n2, &best, &best_at)
+        _take(x[at + n2 + 1], at + n2 + 1, &best, &best_at)
+        y[ow] = best
+        ind[ow] = best_at
+
+
+cdef void _max_plane_inside(const floating* x, floating* y, index_t* ind, const Geo* g) noexcept nogil:
+    # _max_plane for 2-d windows that all lie inside the plane, without dilation (no
+    # padding, and ceil mode adding no partial window): no clipping per window
+    cdef Py_ssize_t oh, ow, i, j, at, row, best_at
+    cdef Py_ssize_t n2 = g.n[2], kh = g.k[1], kw = g.k[2], sh = g.s[1], sw = g.s[2]
+    cdef floating best
+    cdef Py_ssize_t q = 0
+    if kh == 2 and kw == 2:
+        for oh in range(g.o[1]):
+            _max_row_2x2(x, oh * sh * n2, n2, sw, g.o[2], y + q, ind + q)
+            q += g.o[2]
+        return
+    for oh in range(g.o[1]):
+        for ow in range(g.o[2]):
+            at = oh * sh * n2 + ow * sw
+            best = -INFINITY
+            best_at = at
+            for i in range(kh):
+                row = at + i * n2
+                for j in range(kw):
+                    _take(x[row + j], row + j, &best, &best_at)
+            y[q] = best
+            ind[q] = best_at
+            q += 1
+
+
+cdef bint _inside_2d(const Geo* g) noexcept nogil:
+    """Whether every window is a plain 2-d block inside the plane."""
+    return (g.n[0] == 1 and g.k[0] == 1 and g.p[1] == 0 and g.p[2] == 0 and g.d[1] == 1
+            and g.d[2] == 1 and (g.o[1] - 1) * g.s[1] + g.k[1] <= g.n[1]
+            and (g.o[2] - 1) * g.s[2] + g.k[2] <= g.n[2])
+
+
 cdef void _max_all(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] y,
                    index_t[:, :, :, ::1] ind, Geo g) noexcept:
     cdef Py_ssize_t p, n_planes = x.shape[0]
     cdef Py_ssize_t work = (n_planes * y.shape[1] * y.shape[2] * y.shape[3]   # outputs times
                             * g.k[0] * g.k[1] * g.k[2])                      # window size
+    cdef bint inside = _inside_2d(&g)
     with nogil:
         for p in prange(n_planes, schedule="static", num_threads=num_threads_for(n_planes, work)):
-            _max_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &ind[p, 0, 0, 0], &g)
+            if inside:
+                _max_plane_inside(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &ind[p, 0, 0, 0], &g)
+            else:
+                _max_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &ind[p, 0, 0, 0], &g)
 
 
 def max_pool(x, kernel, stride, padding, dilation, out_spatial):
