@@ -19,7 +19,15 @@ tile ``t = (n * TH + ty) * TW + tx``):
 
 Channel-major ``V`` keeps every transform loop unit-stride along a row of
 tiles. Tiles that reach past the padded image read zeros; the outputs they
-would add beyond ``OH x OW`` are dropped.
+would add beyond ``OH x OW`` are dropped. The weight gradient runs the same
+products the other way: ``dU[xi] = (A dy A^T)[xi] @ V[xi]^T`` summed over the
+tiles, then ``G^T dU G`` (:func:`conv2d_weight_grad`).
+
+:func:`conv2d` and :func:`conv2d_weight_grad` go through the samples in chunks
+small enough for a chunk's ``V`` and ``M`` to stay in a core's cache, one thread
+per chunk with the BLAS on that thread alone: NumPy's BLAS threads, still
+spinning after a product, would otherwise compete with the transforms' threads
+for the cores.
 """
 
 from cython.parallel cimport prange, threadid
@@ -462,8 +470,9 @@ _blas_pools = None
 
 
 def _one_blas_thread():
-    """A context in which NumPy's BLAS runs on the calling thread: each worker below
-    runs its own products (BLAS threads next to busy workers oversubscribe the cores)."""
+    """A context in which NumPy's BLAS runs on the calling thread. The kernels' threads
+    run their own products; a BLAS thread woken by any product (even a small one
+    before the parallel part) keeps spinning on a core the kernels' threads need."""
     global _blas_pools
     if _blas_pools is None:
         import threadpoolctl
@@ -482,11 +491,10 @@ def _each(fn, Py_ssize_t count, int threads):
         for i in range(count):
             fn(0, i)
         return
-    with _one_blas_thread():
-        with nogil:
-            for i in prange(count, schedule="dynamic", num_threads=threads):
-                with gil:
-                    fn(threadid(), i)
+    with nogil:
+        for i in prange(count, schedule="dynamic", num_threads=threads):
+            with gil:
+                fn(threadid(), i)
 
 
 def _products(a, b, out, int threads):
@@ -545,11 +553,18 @@ def conv2d(x, weight, padding, bias=None, transposed=False):
     if weight.dtype != x.dtype or weight.shape[0 if transposed else 1] != x.shape[1]:
         raise ValueError(f"winograd: weight {weight.dtype} {weight.shape} does not fit image "
                          f"{x.dtype} {x.shape}")
-    u = transform_weight(weight, flip=transposed)
     if transposed:
         if max(padding) > 2:
             raise ValueError(f"winograd: a transposed convolution takes padding up to 2, not {tuple(padding)}")
-        u, padding = u.transpose(0, 2, 1), tuple(2 - int(p) for p in padding)
+        padding = tuple(2 - int(p) for p in padding)
+    with _one_blas_thread():
+        return _conv2d(x, weight, padding, bias, transposed)
+
+
+def _conv2d(x, weight, padding, bias, transposed):
+    u = transform_weight(weight, flip=transposed)
+    if transposed:
+        u = u.transpose(0, 2, 1)
     cdef Tiling t = _image_tiling(x, padding)
     N, Ci, H, W = x.shape
     Co = u.shape[1]
@@ -593,6 +608,14 @@ def conv2d_weight_grad(x, dy, padding):
     if dy.dtype != x.dtype or dy.shape != (N, Co, t.OH, t.OW):
         raise ValueError(f"winograd: output gradient {dy.dtype} {dy.shape} does not fit image "
                          f"{x.dtype} {x.shape} with padding {tuple(padding)}")
+    with _one_blas_thread():
+        return _weight_grad(x, dy, padding)
+
+
+def _weight_grad(x, dy, padding):
+    cdef Tiling t = _image_tiling(x, padding)
+    N, Ci, H, W = x.shape
+    Co = dy.shape[1]
     tiles = t.TH * t.TW
     plan = _Plan(N, 16 * (Ci + Co) * tiles, x.itemsize)
     inner = plan.inner
