@@ -34,6 +34,9 @@ from cython.parallel cimport prange, threadid
 
 from ember_cython cimport floating, num_threads_for
 
+import contextlib
+import threading
+
 import numpy as np
 
 
@@ -466,19 +469,31 @@ def transform_output(m, out, bias=None):
 #: from its input transform through its products to its output transform.
 CHUNK_BYTES = 1 << 19
 
-_blas_pools = None
+_blas = {"pools": None, "users": 0, "limit": None}
+_blas_lock = threading.Lock()
 
 
+@contextlib.contextmanager
 def _one_blas_thread():
     """A context in which NumPy's BLAS runs on the calling thread. The kernels' threads
     run their own products; a BLAS thread woken by any product (even a small one
-    before the parallel part) keeps spinning on a core the kernels' threads need."""
-    global _blas_pools
-    if _blas_pools is None:
-        import threadpoolctl
+    before the parallel part) keeps spinning on a core the kernels' threads need.
+    Calls from several threads share one limit, lifted when the last one leaves."""
+    with _blas_lock:
+        if _blas["pools"] is None:
+            import threadpoolctl
 
-        _blas_pools = threadpoolctl.ThreadpoolController().select(user_api="blas")
-    return _blas_pools.limit(limits=1)
+            _blas["pools"] = threadpoolctl.ThreadpoolController().select(user_api="blas")
+        if _blas["users"] == 0:
+            _blas["limit"] = _blas["pools"].limit(limits=1)
+        _blas["users"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas["users"] -= 1
+            if _blas["users"] == 0:
+                _blas["limit"].restore_original_limits()
 
 
 def _each(fn, Py_ssize_t count, int threads):

@@ -182,6 +182,36 @@ def test_declining_kernels_leave_im2col(monkeypatch):
     _compare("conv2d", x, w, _r(4, seed=2), dict(padding=1), "cpu", np.float64)
 
 
+def test_calls_from_several_threads_restore_the_blas_threads():
+    """Each call runs its products on one BLAS thread; calls overlapping in several
+    Python threads give the right results and leave the BLAS's thread count as it was."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    x, w = _r((4, 16, 12, 12), np.float32), _r((16, 16, 3, 3), np.float32, 1)
+    expected = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy()
+    results = []
+
+    def convolve():
+        for _ in range(20):
+            results.append(as_numpy(EF.conv2d(ember.tensor(x), ember.tensor(w), padding=1)))
+
+    threads = [threading.Thread(target=convolve) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 60
+    for result in results:
+        np.testing.assert_allclose(result, expected, **TOLERANCE[np.float32])
+    assert blas_threads() == before
+
+
 # ------------------------------------------------------------------ the kernels themselves
 def test_transforms_compose_to_the_convolution():
     from ember.plugins.conv import _winograd as K
