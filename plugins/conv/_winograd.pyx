@@ -529,7 +529,8 @@ class _Plan:
 
     def __init__(self, n, per_sample, itemsize):
         work = n * per_sample // _TRANSFORM_ELEMENTS_PER_WORK
-        self.threads = num_threads_for(per_sample, work)
+        # a single sample still splits (its planes and products), so the work decides
+        self.threads = num_threads_for(n * per_sample, work)
         self.step = max(1, min(-(-n // self.threads), CHUNK_BYTES // max(1, per_sample * itemsize)))
         self.chunks = [(s, min(self.step, n - s)) for s in range(0, n, self.step)]
         if len(self.chunks) < 2:
