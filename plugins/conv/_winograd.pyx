@@ -525,13 +525,19 @@ def _products(a, b, out, int threads):
 class _Plan:
     """How one call goes: ``chunks`` of samples ``(start, size)``, each done by one of
     ``threads`` threads when there are several chunks (``inner`` = 1), else one after
-    the other with each step on ``inner`` threads; ``step`` samples at most per chunk."""
+    the other with each step on ``inner`` threads; ``step`` samples at most per chunk.
 
-    def __init__(self, n, per_sample, itemsize):
+    A chunk holds ``CHUNK_BYTES`` of transformed tiles, but at least a quarter as many
+    tiles as the widest channel count: each chunk's products read all of ``U``, and
+    with fewer tiles reading ``U`` costs more than the multiplies (measured: 256 and
+    512 channels on 8x8 and 4x4 images; a whole channel count of tiles was slower)."""
+
+    def __init__(self, n, per_sample, itemsize, tiles, channels):
         work = n * per_sample // _TRANSFORM_ELEMENTS_PER_WORK
         # a single sample still splits (its planes and products), so the work decides
         self.threads = num_threads_for(n * per_sample, work)
-        self.step = max(1, min(-(-n // self.threads), CHUNK_BYTES // max(1, per_sample * itemsize)))
+        by_bytes = min(-(-n // self.threads), CHUNK_BYTES // max(1, per_sample * itemsize))
+        self.step = max(1, min(n, max(by_bytes, -(-channels // max(1, 4 * tiles)))))
         self.chunks = [(s, min(self.step, n - s)) for s in range(0, n, self.step)]
         if len(self.chunks) < 2:
             self.threads, self.inner = 1, self.threads
@@ -589,7 +595,7 @@ def _conv2d(x, weight, padding, bias, transposed):
         return out
     b = _bias(bias, Co, x.dtype)
     tiles = t.TH * t.TW
-    plan = _Plan(N, 16 * max(Ci, Co) * tiles, x.itemsize)
+    plan = _Plan(N, 16 * max(Ci, Co) * tiles, x.itemsize, tiles, max(Ci, Co))
     inner = plan.inner
     xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
     ys = out.reshape(N, Co, t.OH * t.OW)
@@ -633,7 +639,7 @@ def _weight_grad(x, dy, padding):
     N, Ci, H, W = x.shape
     Co = dy.shape[1]
     tiles = t.TH * t.TW
-    plan = _Plan(N, 16 * (Ci + Co) * tiles, x.itemsize)
+    plan = _Plan(N, 16 * (Ci + Co) * tiles, x.itemsize, tiles, max(Ci, Co))
     inner = plan.inner
     xs = np.ascontiguousarray(x).reshape(N, Ci, H * W)
     dys = np.ascontiguousarray(dy).reshape(N, Co, t.OH * t.OW)
