@@ -261,14 +261,46 @@ cdef void _avg_plane(const floating* x, floating* y, const Geo* g, bint include_
                 q += 1
 
 
+cdef void _avg_plane_inside(const floating* x, floating* y, const Geo* g, Py_ssize_t divisor,
+                            bint adjoint) noexcept nogil:
+    # _avg_plane for 2-d windows that all lie inside the plane: every window is whole,
+    # so no clipping and one divisor
+    cdef Py_ssize_t oh, ow, i, j, at, row, q = 0
+    cdef Py_ssize_t n2 = g.n[2], kh = g.k[1], kw = g.k[2], sh = g.s[1], sw = g.s[2]
+    cdef floating div = <floating> (divisor if divisor != 0 else kh * kw)
+    cdef floating acc, share
+    cdef floating* gx = <floating*> x
+    for oh in range(g.o[1]):
+        for ow in range(g.o[2]):
+            at = oh * sh * n2 + ow * sw
+            if adjoint:
+                share = y[q] / div
+                for i in range(kh):
+                    row = at + i * n2
+                    for j in range(kw):
+                        gx[row + j] += share
+            else:
+                acc = 0
+                for i in range(kh):
+                    row = at + i * n2
+                    for j in range(kw):
+                        acc = acc + x[row + j]
+                y[q] = acc / div
+            q += 1
+
+
 cdef void _avg_all(floating[:, :, :, ::1] x, floating[:, :, :, ::1] y, Geo g, bint include_pad,
                    Py_ssize_t divisor, bint adjoint) noexcept:
     cdef Py_ssize_t p, n_planes = x.shape[0]
     cdef Py_ssize_t work = n_planes * (x.shape[1] * x.shape[2] * x.shape[3]
                                        + y.shape[1] * y.shape[2] * y.shape[3])
+    cdef bint inside = _inside_2d(&g)
     with nogil:
         for p in prange(n_planes, schedule="static", num_threads=num_threads_for(n_planes, work)):
-            _avg_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &g, include_pad, divisor, adjoint)
+            if inside:
+                _avg_plane_inside(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &g, divisor, adjoint)
+            else:
+                _avg_plane(&x[p, 0, 0, 0], &y[p, 0, 0, 0], &g, include_pad, divisor, adjoint)
 
 
 def _avg(array, in_spatial, out_spatial, kernel, stride, padding, count_include_pad,
