@@ -21,6 +21,8 @@ Only on Linux, when this process may run on every CPU that ``/proc/stat`` counts
 import os
 import time
 
+from ember._threads import is_fixed
+
 #: Seconds between two looks at the machine's load.
 INTERVAL = 0.25
 
@@ -78,8 +80,6 @@ class LoadWatch:
         if now < self._next or not self.enabled:
             return
         self._next = now + INTERVAL
-        from ember._threads import is_fixed
-
         if is_fixed():     # the user chose a count: keep it
             self.enabled = False
             return

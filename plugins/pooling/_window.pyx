@@ -68,12 +68,20 @@ def _result(out, lead, spatial, dtype):
 
 # ---------------------------------------------------------------- max pooling
 
+cdef inline void _take(floating v, Py_ssize_t at, floating* best, Py_ssize_t* best_at) noexcept nogil:
+    # PyTorch's rule: a larger value or a NaN takes over, so NaN propagates. Selects,
+    # not a branch: on random data a branch mispredicts half the time (several times
+    # slower).
+    cdef bint take = (v > best[0]) | (v != v)
+    best[0] = v if take else best[0]
+    best_at[0] = at if take else best_at[0]
+
+
 cdef void _max_plane(const floating* x, floating* y, index_t* ind, const Geo* g) noexcept nogil:
     cdef Py_ssize_t od, oh, ow, d0, d1, h0, h1, w0, w1, i, j, l, at, best_at
     cdef Py_ssize_t n1 = g.n[1], n2 = g.n[2], dd = g.d[0], dh = g.d[1], dw = g.d[2]
-    cdef floating v, best
+    cdef floating best
     cdef Py_ssize_t q = 0
-    cdef bint take
     for od in range(g.o[0]):
         d0 = od * g.s[0] - g.p[0]
         d1 = imin(d0 + (g.k[0] - 1) * dd + 1, g.n[0])
@@ -98,13 +106,7 @@ cdef void _max_plane(const floating* x, floating* y, index_t* ind, const Geo* g)
                         at = (i * n1 + j) * n2
                         l = w0
                         while l < w1:
-                            v = x[at + l]
-                            # PyTorch's rule: a NaN always takes over, so NaN propagates.
-                            # Selects, not a branch: on random data a branch mispredicts
-                            # half the time (several times slower).
-                            take = (v > best) | (v != v)
-                            best = v if take else best
-                            best_at = (at + l) if take else best_at
+                            _take(x[at + l], at + l, &best, &best_at)
                             l += dw
                         j += dh
                     i += dd
@@ -113,13 +115,6 @@ cdef void _max_plane(const floating* x, floating* y, index_t* ind, const Geo* g)
                 y[q] = best
                 ind[q] = best_at
                 q += 1
-
-
-cdef inline void _take(floating v, Py_ssize_t at, floating* best, Py_ssize_t* best_at) noexcept nogil:
-    # PyTorch's rule: a larger value or a NaN takes over (selects, not branches)
-    cdef bint take = (v > best[0]) | (v != v)
-    best[0] = v if take else best[0]
-    best_at[0] = at if take else best_at[0]
 
 
 cdef void _max_row_2x2(const floating* x, Py_ssize_t start, Py_ssize_t n2, Py_ssize_t sw,
