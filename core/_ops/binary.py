@@ -10,7 +10,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
 from .common import (broadcast_error, cast, is_scalar, promote, promote_float, python_scalar, record,
-                     shape_of, sum_to, wrap)
+                     shape_of, sum_to, sum_to_array, wrap)
 from .overloads import modern
 from .select import where
 
@@ -26,9 +26,14 @@ class BinaryBackward(Node):
     ``uses`` says which operand values each gradient needs: ``((a, b) for a's
     gradient, (a, b) for b's)``. Only those are saved, so an operand that no gradient
     needs may be changed in place afterwards, as in torch.
+
+    ``arithmetic`` nodes write ``grads`` with the arithmetic operators alone; when the
+    backward is not recorded they run it on the arrays (``operands`` then gives
+    arrays), without a tensor op's dispatch per operator.
     """
 
     uses = ((True, True), (True, True))
+    arithmetic = False
 
     def __init__(self, a, b, save):
         ta, tb = _is_tensor(a), _is_tensor(b)
@@ -37,18 +42,28 @@ class BinaryBackward(Node):
         if save:
             ra, rb = ta and a._rg, tb and b._rg
             (aa, ab), (ba, bb) = self.uses
-            keep = (ta and ((ra and aa) or (rb and ba)), tb and ((ra and ab) or (rb and bb)))
+            keep = ka, kb = (ta and ((ra and aa) or (rb and ba)), tb and ((ra and ab) or (rb and bb)))
             self.kept = keep
-            self.save(*(t for t, k in zip((a, b), keep) if k))
+            if ka:
+                self.save(a, b) if kb else self.save(a)
+            else:
+                self.save(b) if kb else self.save()
 
     def operands(self):
         saved = iter(self.saved())
+        if self.arithmetic and not MODE.enabled:
+            saved = (t._data for t in saved)
         return [c if s is None else (next(saved) if k else None)
                 for s, c, k in zip(self.shapes, self.consts, self.kept)]
 
     def backward(self, g):
-        ga, gb = self.grads(g)
         sa, sb = self.shapes
+        if self.arithmetic and not MODE.enabled:
+            be = g._be
+            ga, gb = self.grads(g._data)
+            return (None if sa is None or ga is None else wrap(sum_to_array(ga, sa, be), be),
+                    None if sb is None or gb is None else wrap(sum_to_array(gb, sb, be), be))
+        ga, gb = self.grads(g)
         return (None if sa is None or ga is None else sum_to(ga, sa),
                 None if sb is None or gb is None else sum_to(gb, sb))
 
@@ -59,12 +74,15 @@ class AddBackward0(BinaryBackward):
 
 
 class SubBackward0(BinaryBackward):
+    arithmetic = True
+
     def grads(self, g):
         return g, -g
 
 
 class MulBackward0(BinaryBackward):
     uses = ((False, True), (True, False))
+    arithmetic = True
 
     def grads(self, g):
         a, b = self.operands()
@@ -73,6 +91,7 @@ class MulBackward0(BinaryBackward):
 
 class DivBackward0(BinaryBackward):
     uses = ((False, True), (True, True))
+    arithmetic = True
 
     def grads(self, g):
         a, b = self.operands()

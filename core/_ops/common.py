@@ -31,8 +31,10 @@ def record(node, data, be, inputs):
     """A new tensor holding ``data``, produced by ``node`` from ``inputs``."""
     if data.__class__ in _NP_SCALARS:
         data = np.asarray(data)
-    node.next_edges = tuple([edge_of(t) if t.__class__ is Tensor or isinstance(t, Tensor) else None
-                             for t in inputs])
+    edges = []
+    for t in inputs:
+        edges.append(edge_of(t) if t.__class__ is Tensor or isinstance(t, Tensor) else None)
+    node.next_edges = tuple(edges)
     out = _make(data, be)
     out._rg = True
     out.grad_fn = node
@@ -316,19 +318,35 @@ def normalize_dims(dim, ndim):
     return dims
 
 
-def sum_to(g, shape):
-    """Sum the broadcast gradient ``g`` back down to ``shape`` (differentiable)."""
-    shape = tuple(shape)
-    have = g._data.shape
-    if have == shape:
-        return g
+def _broadcast_dims(have, shape):
+    """The dims of a broadcast result of shape ``have`` that summing back to ``shape``
+    reduces, and whether leading dims must go too."""
     lead = len(have) - len(shape)
     dims = list(range(lead))
     for i, s in enumerate(shape):
         if s == 1 and have[lead + i] != 1:
             dims.append(lead + i)
+    return dims, lead > 0
+
+
+def sum_to(g, shape):
+    """Sum the broadcast gradient ``g`` back down to ``shape`` (differentiable)."""
+    shape = tuple(shape)
+    if g._data.shape == shape:
+        return g
+    dims, drop_lead = _broadcast_dims(g._data.shape, shape)
     if dims:
         g = g.sum(dims, keepdim=True)
-    if lead:
+    if drop_lead:
         g = g.reshape(shape)
     return g
+
+
+def sum_to_array(data, shape, be):
+    """``sum_to`` on an array of backend ``be`` (no history)."""
+    if data.shape == shape:
+        return data
+    dims, drop_lead = _broadcast_dims(data.shape, shape)
+    if dims:
+        data = be.kernels["sum"](data, tuple(dims), True)
+    return data.reshape(shape) if drop_lead else data

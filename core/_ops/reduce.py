@@ -21,10 +21,18 @@ def _kept_shape(shape, dims):
 
 
 def _expand_back(g, shape, dims, keepdim):
-    """Broadcast a reduced gradient back to the input's shape (differentiable)."""
+    """Broadcast a reduced gradient back to the input's shape: differentiable in a
+    recorded backward, else a broadcast view of the array."""
+    if MODE.enabled:
+        if not keepdim and dims:
+            g = g.reshape(_kept_shape(shape, dims))
+        return g.expand(shape)
+    data = g._data
+    if data.shape == shape:
+        return g
     if not keepdim and dims:
-        g = g.reshape(_kept_shape(shape, dims))
-    return g.expand(shape)
+        data = data.reshape(_kept_shape(shape, dims))
+    return _make(g._be.xp.broadcast_to(data, shape), g._be)
 
 
 def _count(shape, dims):

@@ -12,12 +12,20 @@ from .common import cast, check_tensor, record, wrap
 
 class UnaryBackward(Node):
     """Gradient of a one-input elementwise op: ``formula(g, x, y)`` with x the input
-    (when saved) and y the output (when saved)."""
+    (when saved) and y the output (when saved).
+
+    ``on_arrays``, when set, is ``(kernel, *extra)``: the same gradient as
+    ``kernel(g, y, *extra)`` on the arrays, taken when the backward is not recorded.
+    """
 
     saves_input = False
     saves_output = False
+    on_arrays = None
 
     def backward(self, g):
+        if self.on_arrays is not None and not MODE.enabled:
+            kernel, *extra = self.on_arrays
+            return (wrap(g._be.kernels[kernel](g._data, self.saved_output_data(), *extra), g._be),)
         x = self.saved()[0] if self.saves_input else None
         y = self.saved_output() if self.saves_output else None
         return (self.formula(g, x, y),)
@@ -149,11 +157,22 @@ def _generic_for(name):
 GENERIC_KERNELS = {name: _generic_for(name) for name in _SPECS}
 
 
+# name: the kernel that computes its gradient from (g, y, *extra) on arrays (see
+# ``UnaryBackward.on_arrays``); these formulas are that kernel, or the op recording it
+_ON_ARRAYS = {
+    "exp": ("multiply",),
+    "tanh": ("tanh_backward",),
+    "sigmoid": ("sigmoid_backward",),
+    "relu": ("threshold_backward", 0.0),
+}
+
+
 def _make_op(name, formula, needs, floating):
     node_cls = type(
         name.capitalize() + "Backward0",
         (UnaryBackward,),
-        {"formula": staticmethod(formula), "saves_input": needs == "x", "saves_output": needs == "y"},
+        {"formula": staticmethod(formula), "saves_input": needs == "x", "saves_output": needs == "y",
+         "on_arrays": _ON_ARRAYS.get(name)},
     )
     half_in_float32 = name in _HALF_IN_FLOAT32
 

@@ -3,12 +3,11 @@
 import threading
 
 from .grad_mode import MODE
-from .graph import AccumulateGrad, edge_of, grad_sum
+from .graph import AccumulateGrad, detached_grad_sum, edge_of, grad_sum
 
 
 def _check_roots(tensors, grad_tensors):
     from .._tensor import Tensor
-    from .. import _creation
 
     roots = []
     for i, t in enumerate(tensors):
@@ -25,13 +24,15 @@ def _check_roots(tensors, grad_tensors):
             data = t._data
             g = Tensor._make(t._be.full(data.shape, 1, data.dtype, t._be.device_index(data)), t._be)
         elif not isinstance(g, Tensor):
+            from .. import _creation
+
             g = _creation.tensor(g, dtype=t.dtype, device=t.device)
         elif g._data.dtype != t._data.dtype and t.is_floating_point():
             g = g.to(t.dtype)
         if g._be is not t._be:
             raise RuntimeError(f"invalid gradient at index {i} - expected device {t.device} but got "
                                f"{g.device}")
-        if tuple(g.shape) != tuple(t.shape):
+        if g.shape != t.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
                 f"output[{i}] has a shape of {t.shape}."
@@ -209,7 +210,10 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, all
                         buf[idx] = g
                     else:
                         old = buf[idx]
-                        buf[idx] = g if old is None else grad_sum(old, g)
+                        if old is None:
+                            buf[idx] = g
+                        else:
+                            buf[idx] = grad_sum(old, g) if create_graph else detached_grad_sum(old, g)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:

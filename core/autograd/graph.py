@@ -25,6 +25,7 @@ class Node:
     next_edges = ()
     n_outputs = 1
     _saved = None
+    _saved_out = None
     _freed = False
     _pre_hooks = None
 
@@ -39,7 +40,7 @@ class Node:
 
     def save(self, *tensors):
         """Keep input tensors for backward, remembering their versions."""
-        self._saved = tuple((t, t._version_box(), t._version_box()[0]) for t in tensors)
+        self._saved = tuple([(t, box, box[0]) for t in tensors for box in (t._version_box(),)])
 
     def save_output(self, out):
         """Keep this node's own output for backward, as data plus version."""
@@ -57,16 +58,26 @@ class Node:
             result.append(t)
         return result
 
-    def saved_output(self):
-        """This node's saved output as a tensor whose ``grad_fn`` is this node."""
+    def saved_output_data(self):
+        """The array of this node's saved output; raises if the graph was freed or the
+        output changed in place since."""
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE)
+        data, be, idx, box, version = self._saved_out
+        if box[0] != version:
+            raise _modified_error(self._output_tensor(), box[0], version, self, idx)
+        return data
+
+    def saved_output(self):
+        """This node's saved output as a tensor whose ``grad_fn`` is this node."""
+        self.saved_output_data()
+        return self._output_tensor()
+
+    def _output_tensor(self):
         from .._tensor import Tensor
 
         data, be, idx, box, version = self._saved_out
         out = Tensor._make(data, be)
-        if box[0] != version:
-            raise _modified_error(out, box[0], version, self, idx)
         out._rg = True
         out.grad_fn = self
         out._out_idx = idx
@@ -77,7 +88,7 @@ class Node:
         """Free what was saved for backward (after a backward without retain_graph)."""
         self._freed = True
         self._saved = None
-        self.__dict__.pop("_saved_out", None)
+        self._saved_out = None
         self.release_extra()
 
     def release_extra(self):
@@ -284,6 +295,19 @@ def grad_sum(old, new):
     """``old + new`` for two gradients of one tensor; ``new + old`` when only ``old`` is
     sparse (a sparse tensor takes only sparse tensors on its right)."""
     return new + old if old.is_sparse and not new.is_sparse else old + new
+
+
+def detached_grad_sum(old, new):
+    """``grad_sum`` outside a recorded backward: two dense gradients of one dtype and
+    shape are added as arrays, without the operator's dispatch and promotion."""
+    if not (old.is_sparse or new.is_sparse):
+        a, b = old._data, new._data
+        if a.dtype == b.dtype and a.shape == b.shape:
+            data = old._be.kernels["add"](a, b)
+            if data.__class__ is not a.__class__:  # NumPy's scalar for 0-d operands
+                data = old._be.xp.asarray(data)
+            return old._make(data, old._be)
+    return grad_sum(old, new)
 
 
 _CYCLE_WARNED = False

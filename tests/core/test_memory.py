@@ -187,4 +187,4 @@ def test_freed_graph_releases_saved_arrays():
     data_ref = weakref.ref(y.grad_fn)
     y.sum().backward()
     node = data_ref()
-    assert node is not None and node._saved is None and "_saved_out" not in node.__dict__
+    assert node is not None and node._saved is None and node._saved_out is None

@@ -1276,7 +1276,7 @@ def test_graph_is_freed_after_backward():
     y = x.exp()
     node = y.grad_fn
     y.sum().backward()
-    assert node._saved is None and "_saved_out" not in node.__dict__
+    assert node._saved is None and node._saved_out is None
 
 
 def test_graph_kept_with_retain_graph():
