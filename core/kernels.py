@@ -72,19 +72,22 @@ def table(generic=None, **by_backend):
 
 
 def contiguous_floats(*args):
-    """True when every array among the arguments is C-contiguous float32/float64 of
-    the first array's dtype and shape (other arguments, scalars say, are not looked
-    at): what the element-wise Cython loops take. Use it as ``accepts``; it runs on
-    every call, so it is written for speed."""
+    """True when every array among the arguments is C-contiguous, aligned, native
+    float32/float64 of the first array's dtype and shape (other arguments, scalars
+    say, are not looked at): what the element-wise Cython loops take. Use it as
+    ``accepts``; it runs on every call, so it is written for speed (the CPU backend
+    runs a compiled copy, ``_kernels.contiguous_floats``)."""
     first = None
     for a in args:
         flags = getattr(a, "flags", None)
         if flags is None:
             continue
+        if not (flags.c_contiguous and flags.aligned):
+            return False
         if first is None:
-            if a.dtype not in _FLOATS or not flags.c_contiguous:
+            if a.dtype not in _FLOATS:
                 return False
             first = a
-        elif a.dtype != first.dtype or a.shape != first.shape or not flags.c_contiguous:
+        elif a.dtype != first.dtype or a.shape != first.shape:
             return False
     return first is not None

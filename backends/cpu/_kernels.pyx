@@ -113,6 +113,31 @@ cdef Py_ssize_t _check(tuple inputs, tuple names, object out) except -1:
     return n
 
 
+def contiguous_floats(*args):
+    """``ember.kernels.contiguous_floats`` compiled, for NumPy arrays: True when every
+    ndarray among the arguments is C-contiguous, aligned, native float32/float64 of
+    the first one's dtype and shape (other arguments are not looked at) and there
+    is one. It runs before every call of a kernel that uses it as ``accepts``."""
+    cdef cnp.ndarray first = None
+    cdef cnp.ndarray arr
+    cdef int typenum
+    for a in args:
+        if not cnp.PyArray_Check(a):
+            continue
+        arr = <cnp.ndarray>a
+        if not (cnp.PyArray_IS_C_CONTIGUOUS(arr) and cnp.PyArray_ISALIGNED(arr)
+                and cnp.PyArray_ISNOTSWAPPED(arr)):
+            return False
+        typenum = cnp.PyArray_TYPE(arr)
+        if first is None:
+            if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+                return False
+            first = arr
+        elif typenum != cnp.PyArray_TYPE(first) or not cnp.PyArray_SAMESHAPE(arr, first):
+            return False
+    return first is not None
+
+
 cdef inline bint _is_f32(object out) noexcept:
     return cnp.PyArray_TYPE(<cnp.ndarray>out) == cnp.NPY_FLOAT32
 

@@ -7,13 +7,15 @@ else (other dtypes, broadcasting, strided views) to the generic kernels.
 
 import numpy as np
 
-from ember.kernels import contiguous_floats, kernel
+from ember.kernels import kernel
 
 from .dispatch import choose
 from .load_watch import WATCH
 
 #: The kernel build in use: "avx512", "avx2" or "portable" (EMBER_CPU_DISPATCH forces one).
 VARIANT, _kernels = choose()
+#: ``ember.kernels.contiguous_floats``, compiled: the ``accepts`` of the loops here.
+contiguous_floats = _kernels.contiguous_floats
 
 
 def sigmoid(x):

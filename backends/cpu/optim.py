@@ -9,10 +9,8 @@
     ``momentum_buffer`` and ``max_exp_avg_sq`` may be None.
 """
 
-from ember.kernels import contiguous_floats
-
 from .dispatch import load_companion
-from .kernels import VARIANT
+from .kernels import VARIANT, contiguous_floats
 
 _optim = load_companion("_optim", VARIANT)
 

@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 
-from ember.kernels import contiguous_floats, kernel
+from ember.kernels import kernel
 
 from .dispatch import load_companion
-from .kernels import VARIANT
+from .kernels import VARIANT, contiguous_floats
 
 _softmax = load_companion("_softmax", VARIANT)
 

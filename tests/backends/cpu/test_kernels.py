@@ -326,3 +326,50 @@ def test_build_matches_portable(kernels, dtype, n):
     kernels.threshold_backward(g, x, 0.5, got)
     np.testing.assert_array_equal(got, want)
     assert kernels.has_openmp() == portable.has_openmp()
+
+
+def _unaligned(n):
+    raw = np.zeros(n * 8 + 1, dtype=np.uint8)
+    return np.frombuffer(raw[1:].data, dtype=np.float64)
+
+
+_ACCEPTS_CASES = {
+    "two-contiguous": lambda: (np.zeros((2, 3)), np.ones((2, 3)), 0.5),
+    "float32": lambda: (np.zeros(4, np.float32), np.zeros(4, np.float32)),
+    "zero-d": lambda: (np.array(1.0), np.array(2.0)),
+    "empty": lambda: (np.zeros((0, 3)), np.zeros((0, 3))),
+    "transposed": lambda: (np.zeros((2, 3)).T, np.zeros((3, 2))),
+    "mixed-dtypes": lambda: (np.zeros(3, np.float32), np.zeros(3)),
+    "shapes-differ": lambda: (np.zeros((2, 3)), np.zeros((3, 2))),
+    "same-size-other-shape": lambda: (np.zeros(6), np.zeros((2, 3))),
+    "int": lambda: (np.zeros(3, np.int64),),
+    "float16": lambda: (np.zeros(3, np.float16),),
+    "byte-swapped": lambda: (np.zeros(3, ">f8"),),
+    "unaligned": lambda: (_unaligned(4), np.zeros(4)),
+    "no-array": lambda: (1.0, None),
+    "later-array-strided": lambda: (np.zeros(4), np.zeros(8)[::2]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_ACCEPTS_CASES))
+def test_compiled_contiguous_floats_agrees_with_the_reference(kernels, case):
+    from ember.kernels import contiguous_floats
+
+    args = _ACCEPTS_CASES[case]()
+    assert kernels.contiguous_floats(*args) == contiguous_floats(*args)
+    expected = case in ("two-contiguous", "float32", "zero-d", "empty")
+    assert contiguous_floats(*args) is expected
+
+
+def test_an_unaligned_tensor_takes_the_generic_kernels():
+    import ember
+
+    values = np.zeros(4 * 8 + 1, np.uint8)[1:].view(np.float64)
+    values[:] = [-1.0, 0.0, 1.0, 2.0]
+    assert not values.flags.aligned
+    x = ember.from_numpy(values).requires_grad_()
+    y = x.sigmoid()
+    y.sum().backward()
+    expected = 1 / (1 + np.exp(-np.array([-1.0, 0.0, 1.0, 2.0])))
+    np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), expected * (1 - expected), rtol=1e-15)
