@@ -52,6 +52,30 @@ def threshold_backward(g, x, threshold):
     return out
 
 
+def broadcast_to(x, shape):
+    """``np.broadcast_to`` of a C-contiguous array: the read-only view with zero
+    strides on the broadcast dims, built directly (NumPy's function takes 2.4 us,
+    a cost every gradient of a sum pays)."""
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"cannot broadcast an array of shape {x.shape} to {shape}")
+    strides = [0] * lead
+    for size, have, stride in zip(shape[lead:], x.shape, x.strides):
+        if have == size:
+            strides.append(stride)
+        elif have == 1 and size >= 0:
+            strides.append(0)
+        else:
+            raise ValueError(f"cannot broadcast an array of shape {x.shape} to {shape}")
+    view = np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    view.flags.writeable = False
+    return view
+
+
+def _is_c_contiguous(x, shape):
+    return x.flags.c_contiguous
+
+
 def matmul(a, b):
     """NumPy's product, the thread pools first fitted to the machine's load."""
     WATCH.poll()
@@ -62,6 +86,7 @@ def matmul(a, b):
 #: the generic kernels of the ``core`` plugin serve every other call.
 KERNELS = {
     "matmul": matmul,
+    "broadcast_to": kernel(broadcast_to, accepts=_is_c_contiguous),
     "erf": erf,
     "sigmoid": kernel(sigmoid, accepts=contiguous_floats),
     "sigmoid_backward": kernel(sigmoid_backward, accepts=contiguous_floats),

@@ -36,7 +36,8 @@ class BinaryBackward(Node):
     arithmetic = False
 
     def __init__(self, a, b, save):
-        ta, tb = _is_tensor(a), _is_tensor(b)
+        ta = a.__class__ is Tensor or isinstance(a, Tensor)
+        tb = b.__class__ is Tensor or isinstance(b, Tensor)
         self.shapes = (a._data.shape if ta else None, b._data.shape if tb else None)
         self.consts = (None if ta else a, None if tb else b)
         if save:

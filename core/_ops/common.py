@@ -116,7 +116,9 @@ def promote(a, b):
     """
     if a.__class__ is Tensor:
         if b.__class__ is Tensor:
-            be = same_backend(a, b)
+            be = a._be
+            if b._be is not be:
+                same_backend(a, b)  # raises, naming both devices
             if a._data.dtype == b._data.dtype:
                 return a, b, be
             dt = _dtype.result_type(a, b)

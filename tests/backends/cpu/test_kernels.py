@@ -373,3 +373,30 @@ def test_an_unaligned_tensor_takes_the_generic_kernels():
     expected = 1 / (1 + np.exp(-np.array([-1.0, 0.0, 1.0, 2.0])))
     np.testing.assert_allclose(y.detach().numpy(), expected, rtol=1e-15)
     np.testing.assert_allclose(x.grad.numpy(), expected * (1 - expected), rtol=1e-15)
+
+
+@pytest.mark.parametrize("source, target", [
+    ((), (3, 4)), ((1,), (5,)), ((3, 1), (2, 3, 4)), ((2, 3), (2, 3)), ((1, 3), (0, 3)),
+    ((4,), (2, 1, 4)), ((0,), (2, 0)),
+], ids=str)
+def test_broadcast_view_matches_numpy(source, target):
+    from ember.backends.cpu.kernels import broadcast_to
+
+    x = np.arange(float(np.prod(source))).reshape(source)
+    view = broadcast_to(x, target)
+    expected = np.broadcast_to(x, target)
+    assert view.shape == expected.shape and view.strides == expected.strides
+    np.testing.assert_array_equal(view, expected)
+    assert not view.flags.writeable and (view.size == 0 or np.shares_memory(view, x))
+
+
+@pytest.mark.parametrize("source, target", [((3,), (4,)), ((2, 3), (3,)), ((2,), (2, 3)), ((1,), (-1,))],
+                         ids=str)
+def test_broadcast_view_refuses_what_numpy_refuses(source, target):
+    from ember.backends.cpu.kernels import broadcast_to
+
+    x = np.zeros(source)
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        broadcast_to(x, target)
+    with pytest.raises(ValueError):
+        np.broadcast_to(x, target)
