@@ -106,6 +106,11 @@ def _chunk(n, per_sample_bytes):
     return max(1, min(n, _CHUNK_BYTES // max(1, per_sample_bytes)))
 
 
+# The forward keeps the columns for the weight gradient when they take at most this
+# (then it runs in one chunk): the backward saves an im2col, memory holds them meanwhile.
+_KEEP_BYTES = 1 << 24
+
+
 _BUFFERED = ("float32", "float64")  # dtypes the kernels write in place
 
 
@@ -173,17 +178,24 @@ class _Arrays:
             return None
         return self.winograd_wgrad(img, blk, self.geo.p)
 
-    def forward(self, img, bias):
-        """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``."""
+    def forward(self, img, bias, keep=False):
+        """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``. With ``keep``, and
+        columns of at most ``_KEEP_BYTES``, ``kept_columns`` holds them (for the weight
+        gradient), else None."""
+        self.kept_columns = None
         out = self.winograd_forward(img, bias)
         if out is not None:
             return out
         xp, geo = self.xp, self.geo
         n = img.shape[0]
         out = xp.empty((n, geo.groups, self.cb // geo.groups, self.L), dtype=img.dtype)
-        step = _chunk(n, self.cols_bytes())
+        keep = keep and not geo.shortcut and n * self.cols_bytes() <= _KEEP_BYTES
+        step = n if keep else _chunk(n, self.cols_bytes())
         for s in range(0, n, step):
-            xp.matmul(self.w, self.columns(img[s:s + step]), out=out[s:s + step])
+            cols = self.columns(img[s:s + step])
+            xp.matmul(self.w, cols, out=out[s:s + step])
+        if keep:
+            self.kept_columns = cols
         out = out.reshape((n, self.cb) + geo.blk_sp)
         if bias is not None:
             out += bias.reshape((-1,) + (1,) * len(geo.k))
@@ -217,13 +229,14 @@ class _Arrays:
             out += bias.reshape((-1,) + (1,) * len(geo.k))
         return out
 
-    def backward(self, img, blk, need_img, need_w, img_is_input):
+    def backward(self, img, blk, need_img, need_w, img_is_input, columns=None):
         """Gradients of a product ``blk = W @ im2col(img)`` in one pass over chunks.
 
         ``img_is_input`` (a convolution): the image gradient is ``col2im(W^T @ blk)``.
         Otherwise (a transposed convolution, ``blk`` is its input and ``img`` the
         incoming gradient) the input gradient is ``W @ im2col(img)``, from the same
-        columns as the weight gradient.
+        columns as the weight gradient. ``columns``: those of the whole ``img``, kept
+        by the forward (one chunk), else they are computed again.
         """
         xp, geo = self.xp, self.geo
         n = img.shape[0]
@@ -241,7 +254,7 @@ class _Arrays:
             g_shape = (n, self.ci) + geo.img_sp if img_is_input else \
                 (n, geo.groups, self.cb // geo.groups, self.L)
             g_in = xp.empty(g_shape, dtype=img.dtype)
-        step = _chunk(n, self.cols_bytes())
+        step = n if columns is not None else _chunk(n, self.cols_bytes())
         for s in range(0, n, step):
             b = blk[s:s + step]
             m = b.shape[0]
@@ -254,7 +267,7 @@ class _Arrays:
                     xp.matmul(self.w, cols, out=g_in[s:s + step])
             if need_w:
                 if cols is None:
-                    cols = self.columns(img[s:s + step])
+                    cols = self.columns(img[s:s + step]) if columns is None else columns
                 prod = xp.matmul(cols, b.reshape(m, geo.groups, -1, self.L).transpose(0, 1, 3, 2))
                 gw_t += prod[0] if m == 1 else prod.sum(0)
         if g_in is not None and not img_is_input:
@@ -280,7 +293,11 @@ class _Convolution(Function):
         arrays = _Arrays(input, weight, geo)
         b = None if bias is None else data_of(bias)
         x = data_of(input)
-        out = arrays.adjoint(x, b) if geo.transposed else arrays.forward(x, b)
+        if geo.transposed:
+            out = arrays.adjoint(x, b)
+        else:
+            out = arrays.forward(x, b, keep=ctx.needs_input_grad[1])
+            ctx.columns = arrays.kept_columns   # released by the first backward
         return tensor_like(out, input)
 
     @staticmethod
@@ -297,7 +314,8 @@ class _Convolution(Function):
             if geo.transposed:
                 gx, gw = arrays.backward(g, x, need_x, need_w, False)
             else:
-                gx, gw = arrays.backward(x, g, need_x, need_w, True)
+                columns, ctx.columns = ctx.columns, None
+                gx, gw = arrays.backward(x, g, need_x, need_w, True, columns)
             gx = None if gx is None else tensor_like(gx, input)
             gw = None if gw is None else tensor_like(gw.reshape(weight.shape), weight)
             return gx, gw, gb, None

@@ -95,11 +95,50 @@ def test_first_order_backward_in_chunks(monkeypatch, device):
     from ember.plugins.conv import functional as CF
 
     monkeypatch.setattr(CF, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(CF, "_KEEP_BYTES", 0)
     test_first_order_backward("conv2d", (5, 4, 7, 6), (6, 2, 3, 2), True, dict(stride=(1, 2), padding=1, groups=2),
                               device)
     test_first_order_backward("conv_transpose2d", (5, 4, 3, 4), (4, 3, 2, 3), True,
                               dict(stride=2, groups=2, output_padding=(1, 0)), device)
     test_first_order_backward("conv1d", (3, 2, 8), (3, 2, 1), False, {}, device)   # 1x1 shortcut
+
+
+def test_forward_columns_serve_the_weight_gradient_once(monkeypatch):
+    """The forward keeps its columns for the weight gradient: the backward runs no
+    im2col of its own; a second backward (retain_graph) computes them again, alike."""
+    from ember.plugins.conv import functional as CF
+
+    calls = []
+    columns = CF._Arrays.columns
+    monkeypatch.setattr(CF._Arrays, "columns", lambda self, img: calls.append(1) or columns(self, img))
+    x = ember.tensor(_r((3, 2, 6, 5)), requires_grad=True)
+    w = ember.tensor(_r((4, 2, 3, 2), seed=1), requires_grad=True)
+    y = EF.conv2d(x, w, stride=(2, 1), padding=1)
+    assert len(calls) == 1
+    g = ember.tensor(_r(tuple(y.shape), seed=2))
+    y.backward(g, retain_graph=True)
+    assert len(calls) == 1
+    first = w.grad.clone()
+    w.grad = None
+    y.backward(g)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(w.grad.numpy(), first.numpy())
+    tx = torch.from_numpy(_r((3, 2, 6, 5)))
+    tw = torch.from_numpy(_r((4, 2, 3, 2), seed=1)).requires_grad_()
+    TF.conv2d(tx, tw, stride=(2, 1), padding=1).backward(torch.from_numpy(_r(tuple(y.shape), seed=2)))
+    np.testing.assert_allclose(first.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+def test_columns_are_not_kept_without_a_weight_gradient(monkeypatch):
+    from ember.plugins.conv import functional as CF
+
+    kept = []
+    forward = CF._Arrays.forward
+    monkeypatch.setattr(CF._Arrays, "forward", lambda self, img, bias, keep=False:
+                        kept.append(keep) or forward(self, img, bias, keep))
+    x = ember.tensor(_r((2, 3, 5, 5)), requires_grad=True)
+    EF.conv2d(x, ember.tensor(_r((4, 3, 3, 3), seed=1)), stride=2).sum().backward()
+    assert kept == [False]
 
 
 def test_weight_only_and_input_only_grads(device):
