@@ -4,6 +4,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import as_device
+from ._ops.shape import sizes_arg
 from ._tensor import Tensor
 from .backend import REGISTRY, check_allocation
 
@@ -35,8 +36,6 @@ def _require_grad(t):
 
 def _sizes(size):
     """A creation function's size arguments as a tuple, refusing negative sizes."""
-    from ._ops.shape import sizes_arg
-
     shape = sizes_arg(size)
     for s in shape:
         if s < 0:

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _memory, _random
 from ._ops import binary, convert, index, join, legacy_inplace, linalg, reduce, select, shape, softmax, unary
-from ._ops.common import wrap
+from ._ops.common import as_tensor_on, wrap
 from ._ops.inplace import apply_inplace, arithmetic_into, check_inplace
 from ._ops.overloads import modern
 from ._tensor import Tensor
@@ -183,8 +183,6 @@ def _fill_(self, value, _node=_FILL_NODE):
 
 def _copy_(self, src, non_blocking=False):
     """Copy the values of ``src`` (broadcast, cast, possibly from another device) into self."""
-    from ._ops.common import as_tensor_on
-
     src = as_tensor_on(src, self._be) if not hasattr(src, "_data") else src
     if src._be is not self._be:
         src = convert.to_device(src, self._be, self._be.device_index(self._data))
@@ -270,8 +268,6 @@ def _operand(other, be):
     if other.__class__ is Tensor or isinstance(other, (Tensor, numbers.Number, np.bool_)):
         return other
     if isinstance(other, (np.ndarray, np.generic)):
-        from ._ops.common import as_tensor_on
-
         return as_tensor_on(np.asarray(other), be)
     return None
 

@@ -9,12 +9,26 @@ import warnings
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, autograd
 from ._device import device as _device_cls
 from ._layout import strided
 from ._size import Size
 from .autograd.grad_mode import MODE
 from .autograd.graph import AccumulateGrad
+
+
+# NumPy ufuncs return scalars for 0-d operands; a tensor holds a (writable) 0-d array
+_NP_SCALARS = frozenset(type(np.zeros((), t)[()]) for t in
+                        (np.float16, np.float32, np.float64, np.uint8, np.int8, np.int16, np.int32,
+                         np.int64, np.bool_))
+
+
+def wrap(data, be):
+    """A new tensor (no history) holding ``data`` of backend ``be``: an op's result, where
+    a NumPy scalar (a ufunc's answer for 0-d operands) becomes a 0-d array."""
+    if data.__class__ in _NP_SCALARS:
+        data = np.asarray(data)
+    return Tensor._make(data, be)
 
 
 class Tensor:
@@ -354,9 +368,7 @@ class Tensor:
             create_graph: record the backward pass so higher derivatives can be taken.
             inputs: accumulate only into these leaves.
         """
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def to_dense(self, dtype=None, *, masked_grad=None):
         """This tensor (already strided); sparse tensors override it."""

@@ -11,6 +11,7 @@ import math
 import os
 from typing import Any, Protocol, runtime_checkable
 
+from . import _tensor  # bound while it imports this module: used at call time
 from .kernels import GENERIC
 
 
@@ -198,9 +199,7 @@ def check_same_device(*tensors):
 
 def tensor_like(array, like):
     """A new tensor without history holding ``array``, on the backend of ``like``."""
-    from ._ops.common import wrap
-
-    return wrap(array, like._be)
+    return _tensor.wrap(array, like._be)
 
 
 def run_kernel(op, tensor, *args):

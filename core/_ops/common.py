@@ -6,25 +6,11 @@ import numbers
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor
+from .._tensor import _NP_SCALARS, Tensor, wrap
 from ..autograd.grad_mode import MODE
 from ..autograd.graph import edge_of
 
 _make = Tensor._make
-
-
-# NumPy ufuncs return scalars for 0-d operands; a tensor holds a (writable) 0-d array
-_NP_SCALARS = frozenset(type(np.zeros((), t)[()]) for t in
-                        (np.float16, np.float32, np.float64, np.uint8, np.int8, np.int16, np.int32,
-                         np.int64, np.bool_))
-
-
-def wrap(data, be):
-    """A new tensor (no history) holding ``data`` of backend ``be``: an op's result, where
-    a NumPy scalar (a ufunc's answer for 0-d operands) becomes a 0-d array."""
-    if data.__class__ in _NP_SCALARS:
-        data = np.asarray(data)
-    return _make(data, be)
 
 
 def record(node, data, be, inputs):

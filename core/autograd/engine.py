@@ -2,13 +2,13 @@
 
 import threading
 
+from .. import _tensor  # bound while it imports this package: used at call time
 from .grad_mode import MODE
 from .graph import AccumulateGrad, detached_grad_sum, edge_of, grad_sum
 
 
 def _check_roots(tensors, grad_tensors):
-    from .._tensor import Tensor
-
+    Tensor = _tensor.Tensor
     roots = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

@@ -1,5 +1,6 @@
 """``ember.autograd.Function``: custom differentiable ops written by users."""
 
+from .. import _tensor  # bound while it imports this package: used at call time
 from .grad_mode import MODE, no_grad
 from .graph import Node, edge_of
 
@@ -24,10 +25,8 @@ class FunctionCtx(Node):
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back from ``saved_tensors``."""
-        from .._tensor import Tensor
-
         for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
+            if t is not None and not isinstance(t, _tensor.Tensor):
                 raise TypeError(
                     f"save_for_backward can only save variables, but argument {i} is of type "
                     f"{type(t).__name__}"
@@ -90,11 +89,8 @@ class FunctionCtx(Node):
 
 def _validate_grad(ctx, index, g, meta):
     """Bring a user-returned gradient to its input's shape and dtype, as torch does."""
-    from .._tensor import Tensor
-    from .._ops.common import sum_to
-
     shape, dtype = meta
-    if not isinstance(g, Tensor):
+    if not isinstance(g, _tensor.Tensor):
         raise TypeError(
             f"function {ctx.name()} returned a gradient of type {type(g).__name__} at index "
             f"{index}; expected a Tensor or None"
@@ -113,6 +109,8 @@ def _validate_grad(ctx, index, g, meta):
                 f"Function {ctx.name()} returned an invalid gradient at index {index} - got "
                 f"{list(gs)} but expected shape compatible with {list(shape)}"
             )
+        from .._ops.common import sum_to
+
         g = sum_to(g, shape)
     if g._data.dtype != dtype.np:
         g = g.to(dtype)
@@ -186,8 +184,7 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when gradients are recorded, add a node for ``backward``."""
-        from .._tensor import Tensor
-
+        Tensor = _tensor.Tensor
         ctx = _node_class(cls)(cls, len(args))
         pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)

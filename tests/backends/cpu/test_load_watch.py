@@ -23,6 +23,13 @@ class _Pools:
         self.limits.append(limits)
 
 
+@pytest.fixture(autouse=True)
+def no_count_chosen(monkeypatch):
+    """As in a fresh process: an earlier test's ``ember.set_num_threads`` (which turns
+    the watch off) does not apply here."""
+    monkeypatch.setattr("ember._threads._requested", None)
+
+
 @pytest.fixture
 def watch(monkeypatch):
     """A watch on a 4-core machine whose pools start with 4 threads; ``others`` sets
