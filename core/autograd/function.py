@@ -32,7 +32,7 @@ class FunctionCtx(Node):
                     f"{type(t).__name__}"
                 )
         self._saved_none = [t is None for t in tensors]
-        self.save(*(t for t in tensors if t is not None))
+        self.save(*[t for t in tensors if t is not None])
 
     @property
     def saved_tensors(self):
@@ -186,21 +186,31 @@ class Function:
         """Run ``forward`` and, when gradients are recorded, add a node for ``backward``."""
         Tensor = _tensor.Tensor
         ctx = _node_class(cls)(cls, len(args))
-        pos = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-        recording = MODE.enabled and any(args[i]._rg for i in pos)
+        pos, needs = [], []
+        for i, a in enumerate(args):
+            if a.__class__ is Tensor or isinstance(a, Tensor):
+                pos.append(i)
+                needs.append(a._rg)
+            else:
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)
+        recording = MODE.enabled and True in needs
         if recording:
             # edges and metadata before forward: an input changed in place (mark_dirty)
             # must still send its gradient to its old history
-            ctx._tensor_pos = pos
-            ctx.next_edges = tuple(edge_of(args[i]) for i in pos)
-            ctx._in_meta = tuple((args[i]._data.shape, args[i].dtype) for i in pos)
-        with no_grad():
+            ctx._tensor_pos = tuple(pos)
+            tensors = [args[i] for i in pos]
+            ctx.next_edges = tuple([edge_of(t) for t in tensors])
+            ctx._in_meta = tuple([(t._data.shape, t.dtype) for t in tensors])
+        prev, MODE.enabled = MODE.enabled, False
+        try:
             if cls.setup_context is not Function.setup_context:
                 raw = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, raw)
             else:
                 raw = cls.forward(ctx, *args, **kwargs)
+        finally:
+            MODE.enabled = prev
         if not recording:
             return raw
         single = not isinstance(raw, tuple)
@@ -214,7 +224,7 @@ class Function:
                 ctx._out_meta.append(None)
                 wrapped.append(out)
                 continue
-            ctx._out_meta.append((tuple(out.shape), out.dtype, out.device))
+            ctx._out_meta.append((out._data.shape, out.dtype, out.device))
             if id(out) in dirty:
                 t = out
                 if t.grad_fn is None and t._rg:
