@@ -400,3 +400,14 @@ def test_broadcast_view_refuses_what_numpy_refuses(source, target):
         broadcast_to(x, target)
     with pytest.raises(ValueError):
         np.broadcast_to(x, target)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int8, np.int64, np.uint8, ">f4"])
+def test_relu_keeps_the_dtype_and_passes_nan(dtype):
+    from ember.backends.cpu.kernels import relu
+
+    values = [-3, 0, 2] + ([float("nan"), -float("inf"), float("inf")] if np.dtype(dtype).kind == "f" else [])
+    x = np.array(values, dtype=dtype)
+    out = relu(x)
+    assert out.dtype == x.dtype
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
