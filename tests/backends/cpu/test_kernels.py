@@ -406,7 +406,9 @@ def test_broadcast_view_refuses_what_numpy_refuses(source, target):
 def test_relu_keeps_the_dtype_and_passes_nan(dtype):
     from ember.backends.cpu.kernels import relu
 
-    values = [-3, 0, 2] + ([float("nan"), -float("inf"), float("inf")] if np.dtype(dtype).kind == "f" else [])
+    kind = np.dtype(dtype).kind
+    values = ([3] if kind == "u" else [-3]) + [0, 2] + (
+        [float("nan"), -float("inf"), float("inf")] if kind == "f" else [])
     x = np.array(values, dtype=dtype)
     out = relu(x)
     assert out.dtype == x.dtype
