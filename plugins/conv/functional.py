@@ -189,7 +189,7 @@ class _Arrays:
         xp, geo = self.xp, self.geo
         n = img.shape[0]
         out = xp.empty((n, geo.groups, self.cb // geo.groups, self.L), dtype=img.dtype)
-        keep = keep and not geo.shortcut and n * self.cols_bytes() <= _KEEP_BYTES
+        keep = keep and 0 < n and not geo.shortcut and n * self.cols_bytes() <= _KEEP_BYTES
         step = n if keep else _chunk(n, self.cols_bytes())
         for s in range(0, n, step):
             cols = self.columns(img[s:s + step])

@@ -129,6 +129,18 @@ def test_forward_columns_serve_the_weight_gradient_once(monkeypatch):
     np.testing.assert_allclose(first.numpy(), tw.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["conv1d", "conv2d"])
+def test_an_empty_batch_trains(name):
+    """Empty batch, weight requiring grad (the forward keeps no columns): zero gradients."""
+    spatial = (5,) if name == "conv1d" else (5, 5)
+    x = ember.zeros((0, 3) + spatial, dtype=ember.float64, requires_grad=True)
+    w = ember.tensor(_r((4, 3) + (3,) * len(spatial)), requires_grad=True)
+    y = getattr(EF, name)(x, w, padding=1)
+    assert y.shape == (0, 4) + spatial
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not w.grad.numpy().any()
+
+
 def test_columns_are_not_kept_without_a_weight_gradient(monkeypatch):
     from ember.plugins.conv import functional as CF
 
