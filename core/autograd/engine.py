@@ -4,7 +4,7 @@ import threading
 
 from .. import _tensor  # bound while it imports this package: used at call time
 from .grad_mode import MODE
-from .graph import AccumulateGrad, detached_grad_sum, edge_of, grad_sum
+from .graph import AccumulateGrad, edge_of, grad_sum
 
 
 def _check_roots(tensors, grad_tensors):
@@ -210,10 +210,7 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, all
                         buf[idx] = g
                     else:
                         old = buf[idx]
-                        if old is None:
-                            buf[idx] = g
-                        else:
-                            buf[idx] = grad_sum(old, g) if create_graph else detached_grad_sum(old, g)
+                        buf[idx] = g if old is None else grad_sum(old, g)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if left == 0:

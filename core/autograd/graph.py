@@ -9,6 +9,9 @@ raw data (not as tensors), so a tensor and its ``grad_fn`` never form a cycle.
 import sys
 import weakref
 
+from .. import _tensor  # bound while it imports this package: used at call time
+from .grad_mode import MODE
+
 _FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved "
     "tensors after they have already been freed). Saved intermediate values of the "
@@ -74,10 +77,8 @@ class Node:
         return self._output_tensor()
 
     def _output_tensor(self):
-        from .._tensor import Tensor
-
         data, be, idx, box, version = self._saved_out
-        out = Tensor._make(data, be)
+        out = _tensor.Tensor._make(data, be)
         out._rg = True
         out.grad_fn = self
         out._out_idx = idx
@@ -111,11 +112,9 @@ class Node:
 
         Returns a handle whose ``remove()`` unregisters it.
         """
-        from .._tensor import _RemovableHandle
-
         hooks = self._node_hooks()[0]
         hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return _tensor._RemovableHandle(hooks, hook)
 
     def register_hook(self, hook):
         """Register ``hook(grad_inputs, grad_outputs) -> tuple or None``, run after this
@@ -123,11 +122,9 @@ class Node:
 
         Returns a handle whose ``remove()`` unregisters it.
         """
-        from .._tensor import _RemovableHandle
-
         hooks = self._node_hooks()[1]
         hooks.append(hook)
-        return _RemovableHandle(hooks, hook)
+        return _tensor._RemovableHandle(hooks, hook)
 
     def _node_hooks(self):
         # Hooks wrap this node's ``apply`` (an instance attribute shadowing the method), so
@@ -293,21 +290,14 @@ def _is_c_contiguous(data):
 
 def grad_sum(old, new):
     """``old + new`` for two gradients of one tensor; ``new + old`` when only ``old`` is
-    sparse (a sparse tensor takes only sparse tensors on its right)."""
-    return new + old if old.is_sparse and not new.is_sparse else old + new
-
-
-def detached_grad_sum(old, new):
-    """``grad_sum`` outside a recorded backward: two dense gradients of one dtype and
-    shape are added as arrays, without the operator's dispatch and promotion."""
-    if not (old.is_sparse or new.is_sparse):
+    sparse (a sparse tensor takes only sparse tensors on its right). Outside a
+    recorded backward, two dense gradients of one dtype and shape are added as
+    arrays, without the operator's dispatch and promotion."""
+    if not (MODE.enabled or old.is_sparse or new.is_sparse):
         a, b = old._data, new._data
         if a.dtype == b.dtype and a.shape == b.shape:
-            data = old._be.kernels["add"](a, b)
-            if data.__class__ is not a.__class__:  # NumPy's scalar for 0-d operands
-                data = old._be.xp.asarray(data)
-            return old._make(data, old._be)
-    return grad_sum(old, new)
+            return _tensor.wrap(old._be.kernels["add"](a, b), old._be)
+    return new + old if old.is_sparse and not new.is_sparse else old + new
 
 
 _CYCLE_WARNED = False
