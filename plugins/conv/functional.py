@@ -179,13 +179,12 @@ class _Arrays:
         return self.winograd_wgrad(img, blk, self.geo.p)
 
     def forward(self, img, bias, keep=False):
-        """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``. With ``keep``, and
-        columns of at most ``_KEEP_BYTES``, ``kept_columns`` holds them (for the weight
-        gradient), else None."""
-        self.kept_columns = None
+        """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``, and with ``keep`` the
+        columns of the whole batch when they take at most ``_KEEP_BYTES`` (for the
+        weight gradient), else None."""
         out = self.winograd_forward(img, bias)
         if out is not None:
-            return out
+            return out, None
         xp, geo = self.xp, self.geo
         n = img.shape[0]
         out = xp.empty((n, geo.groups, self.cb // geo.groups, self.L), dtype=img.dtype)
@@ -194,12 +193,10 @@ class _Arrays:
         for s in range(0, n, step):
             cols = self.columns(img[s:s + step])
             xp.matmul(self.w, cols, out=out[s:s + step])
-        if keep:
-            self.kept_columns = cols
         out = out.reshape((n, self.cb) + geo.blk_sp)
         if bias is not None:
             out += bias.reshape((-1,) + (1,) * len(geo.k))
-        return out
+        return out, (cols if keep else None)
 
     def adjoint_chunk(self, blk):
         """``col2im(W^T @ blk)`` of a chunk -> ``(m, Ci, *img_sp)``."""
@@ -296,8 +293,8 @@ class _Convolution(Function):
         if geo.transposed:
             out = arrays.adjoint(x, b)
         else:
-            out = arrays.forward(x, b, keep=ctx.needs_input_grad[1])
-            ctx.columns = arrays.kept_columns   # released by the first backward
+            # the columns are released by the first backward
+            out, ctx.columns = arrays.forward(x, b, keep=ctx.needs_input_grad[1])
         return tensor_like(out, input)
 
     @staticmethod
