@@ -317,14 +317,20 @@ cdef enum:
     _SKEW = 16
 
 
-cdef void _input_all(const floating[:, :, ::1] x, floating[:, :, :] v, floating[:, ::1] split,
-                     Tiling t, int threads) noexcept:
+cdef void _tiles_all(const floating[:, :, ::1] x, floating[:, :, :] v, floating[:, ::1] split,
+                     Tiling t, int threads, bint gather) noexcept:
+    # each plane of x into its tiles of v: the input transform, or with ``gather`` that
+    # of an output gradient (the input gradient's convolution)
     cdef Py_ssize_t p, n = x.shape[0] * x.shape[1], C = x.shape[1], tiles = t.TH * t.TW
     cdef Py_ssize_t xi_stride = v.strides[0] // sizeof(floating)
     with nogil:
         for p in prange(n, schedule="static", num_threads=threads):
-            _input_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
-                         &split[threadid(), 0], t)
+            if gather:
+                _gather_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
+                              &split[threadid(), 0], t)
+            else:
+                _input_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
+                             &split[threadid(), 0], t)
 
 
 cdef void _output_all(const floating[:, :, :] m, floating[:, :, ::1] y, const floating[::1] bias,
@@ -337,23 +343,15 @@ cdef void _output_all(const floating[:, :, :] m, floating[:, :, ::1] y, const fl
                           bias[p % C], &rows[threadid(), 0], t)
 
 
-cdef void _gather_all(const floating[:, :, ::1] dy, floating[:, :, :] v, floating[:, ::1] split,
-                      Tiling t, int threads) noexcept:
-    cdef Py_ssize_t p, n = dy.shape[0] * dy.shape[1], C = dy.shape[1], tiles = t.TH * t.TW
-    cdef Py_ssize_t xi_stride = v.strides[0] // sizeof(floating)
-    with nogil:
-        for p in prange(n, schedule="static", num_threads=threads):
-            _gather_plane(&dy[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
-                          &split[threadid(), 0], t)
-
-
-cdef _input(x, v, split, Tiling t, int threads):
-    """Checked arrays: ``x (N, C, H*W)`` C-contiguous, ``v`` 16 stacked matrices, ``split``
-    zeroed ``(threads, ember_wino_split_size)`` scratch (kept for planes of one tiling)."""
+cdef _tiles(x, v, split, Tiling t, int threads, bint gather=False):
+    """Checked arrays: ``x (N, C, H*W)`` C-contiguous (with ``gather``, an output
+    gradient ``(N, C, OH*OW)``), ``v`` 16 stacked matrices, ``split`` zeroed
+    ``(threads, ember_wino_split_size)`` scratch (``ember_wino_gather_size`` with
+    ``gather``; kept for planes of one tiling)."""
     if x.dtype == np.float32:
-        _input_all[float](x, v, split, t, threads)
+        _tiles_all[float](x, v, split, t, threads, gather)
     else:
-        _input_all[double](x, v, split, t, threads)
+        _tiles_all[double](x, v, split, t, threads, gather)
 
 
 cdef _output(m, y, bias, rows, Tiling t, int threads):
@@ -363,15 +361,6 @@ cdef _output(m, y, bias, rows, Tiling t, int threads):
         _output_all[float](m, y, bias, rows, t, threads)
     else:
         _output_all[double](m, y, bias, rows, t, threads)
-
-
-cdef _gather(dy, v, split, Tiling t, int threads):
-    """Checked arrays: ``dy (N, C, OH*OW)`` C-contiguous, ``v`` 16 stacked matrices,
-    ``split`` zeroed ``(threads, ember_wino_gather_size)`` scratch."""
-    if dy.dtype == np.float32:
-        _gather_all[float](dy, v, split, t, threads)
-    else:
-        _gather_all[double](dy, v, split, t, threads)
 
 
 def _float_array(a, name, ndim):
@@ -442,7 +431,7 @@ def transform_input(x, padding, out=None):
     if out.size:
         threads = num_threads_for(N * C, out.size // _TRANSFORM_ELEMENTS_PER_WORK)
         split = np.zeros((threads, ember_wino_split_size(t.TH, t.TW)), dtype=x.dtype)
-        _input(np.ascontiguousarray(x).reshape(N, C, H * W), out, split, t, threads)
+        _tiles(np.ascontiguousarray(x).reshape(N, C, H * W), out, split, t, threads)
     return out
 
 
@@ -609,7 +598,7 @@ def _conv2d(x, weight, padding, bias, transposed):
     def chunk(buffers, s, k):
         v_buf, m_buf, split, rows = buffers
         v = _matrices(v_buf, Ci, k * tiles)
-        _input(xs[s:s + k], v, split, t, inner)
+        _tiles(xs[s:s + k], v, split, t, inner)
         m = _products(u, v, _matrices(m_buf, Co, k * tiles), inner)
         _output(m, ys[s:s + k], b, rows, t, inner)
 
@@ -655,9 +644,9 @@ def _weight_grad(x, dy, padding):
     def chunk(buffers, s, k):
         v_buf, y_buf, split, rows, du, product = buffers
         v = _matrices(v_buf, Ci, k * tiles)
-        _input(xs[s:s + k], v, split, t, inner)
+        _tiles(xs[s:s + k], v, split, t, inner)
         y = _matrices(y_buf, Co, k * tiles)
-        _gather(dys[s:s + k], y, rows, t, inner)
+        _tiles(dys[s:s + k], y, rows, t, inner, gather=True)
         du += _products(y, v.transpose(0, 2, 1), product, inner)
 
     du = sum((w[4] for w in plan.run(chunk, workspace)), np.zeros((16, Co, Ci), dtype=x.dtype))
