@@ -284,9 +284,15 @@ cdef Tiling _tiling(Py_ssize_t H, Py_ssize_t W, Py_ssize_t pH, Py_ssize_t pW,
     return t
 
 
-cdef inline void _input_plane(const floating* src, floating* dst, Py_ssize_t xs, floating* split,
-                              Tiling t) noexcept nogil:
-    if floating is float:
+cdef inline void _tile_plane(const floating* src, floating* dst, Py_ssize_t xs, floating* split,
+                             Tiling t, bint gather) noexcept nogil:
+    # an input plane into its transformed tiles, or with ``gather`` an output-gradient plane
+    if gather:
+        if floating is float:
+            ember_wino_gather_plane_f(src, dst, xs, split, t)
+        else:
+            ember_wino_gather_plane_d(src, dst, xs, split, t)
+    elif floating is float:
         ember_wino_input_plane_f(src, dst, xs, split, t)
     else:
         ember_wino_input_plane_d(src, dst, xs, split, t)
@@ -298,14 +304,6 @@ cdef inline void _output_plane(const floating* src, Py_ssize_t xs, floating* dst
         ember_wino_output_plane_f(src, xs, dst, bias, rows, t)
     else:
         ember_wino_output_plane_d(src, xs, dst, bias, rows, t)
-
-
-cdef inline void _gather_plane(const floating* src, floating* dst, Py_ssize_t xs, floating* split,
-                               Tiling t) noexcept nogil:
-    if floating is float:
-        ember_wino_gather_plane_f(src, dst, xs, split, t)
-    else:
-        ember_wino_gather_plane_d(src, dst, xs, split, t)
 
 
 cdef enum:
@@ -325,12 +323,8 @@ cdef void _tiles_all(const floating[:, :, ::1] x, floating[:, :, :] v, floating[
     cdef Py_ssize_t xi_stride = v.strides[0] // sizeof(floating)
     with nogil:
         for p in prange(n, schedule="static", num_threads=threads):
-            if gather:
-                _gather_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
-                              &split[threadid(), 0], t)
-            else:
-                _input_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
-                             &split[threadid(), 0], t)
+            _tile_plane(&x[p // C, p % C, 0], &v[0, p % C, (p // C) * tiles], xi_stride,
+                        &split[threadid(), 0], t, gather)
 
 
 cdef void _output_all(const floating[:, :, :] m, floating[:, :, ::1] y, const floating[::1] bias,
