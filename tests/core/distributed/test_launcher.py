@@ -64,11 +64,25 @@ def launch(*argv, env=None):
                           timeout=120, env={**environment, **(env or {})})
 
 
+def _json_objects(text):
+    """The JSON objects printed one after another in ``text``. mpiexec forwards each
+    rank's output as it comes, so two ranks' lines may arrive without the newline
+    between them (MPICH's hydra did so once in a CI-like run)."""
+    decoder, objects, at = json.JSONDecoder(), [], 0
+    text = text.strip()
+    while at < len(text):
+        obj, at = decoder.raw_decode(text, at)
+        objects.append(obj)
+        while at < len(text) and text[at].isspace():
+            at += 1
+    return objects
+
+
 @requires_mpi
 def test_ranks_get_torchruns_environment():
     done = launch("--nproc-per-node", "2", "--master-port", "29777", fault_worker.__file__, "env", "a", "--flag")
     assert done.returncode == 0, done.stdout + done.stderr
-    reports = sorted((json.loads(line) for line in done.stdout.splitlines()), key=lambda r: r["env"]["RANK"])
+    reports = sorted(_json_objects(done.stdout), key=lambda r: r["env"]["RANK"])
     for rank, report in enumerate(reports):
         assert report["env"] == {"RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank),
                                  "LOCAL_WORLD_SIZE": "2", "GROUP_RANK": "0", "MASTER_ADDR": "127.0.0.1",
