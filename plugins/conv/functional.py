@@ -19,7 +19,10 @@ makes both directions stride-1 3x3 convolutions (``adjoint`` is the one with
 the kernel flipped in both dims, its two channel dims swapped, padding
 ``2 - p``). The array path hands them and the weight gradient to the backend's
 ``conv.winograd`` and ``conv.winograd_weight_grad`` kernels first (on the CPU,
-Winograd F(2x2, 3x3): 2.25x fewer multiplies).
+Winograd F(2x2, 3x3): 2.25x fewer multiplies). Any other stride-1 1-d or 2-d
+convolution of one group goes to ``conv.direct`` and ``conv.direct_weight_grad``
+(on the CPU, a direct convolution for few channels, where im2col copies each
+input element once per tap for products too thin for BLAS).
 """
 
 import math
@@ -39,7 +42,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 class _Geometry:
     """Everything about one convolution except the tensors."""
 
-    __slots__ = ("transposed", "groups", "img_sp", "blk_sp", "k", "d", "p", "s", "shortcut", "winograd")
+    __slots__ = ("transposed", "groups", "img_sp", "blk_sp", "k", "d", "p", "s", "shortcut", "winograd",
+                 "direct")
 
     def __init__(self, transposed, groups, img_sp, blk_sp, k, d, p, s):
         self.transposed = transposed
@@ -50,6 +54,7 @@ class _Geometry:
         self.shortcut = all(v == 1 for v in k + s) and not any(p) and self.img_sp == self.blk_sp
         # both directions are stride-1 3x3 convolutions (see the module docstring)
         self.winograd = k == (3, 3) and s == (1, 1) and d == (1, 1) and groups == 1 and max(p) <= 2
+        self.direct = len(k) <= 2 and max(s) == 1 and groups == 1 and not self.shortcut
 
     @property
     def im2col_args(self):
@@ -124,6 +129,8 @@ class _Arrays:
         self.col2im = kernel_for("conv.col2im", like)
         self.winograd = kernel_for("conv.winograd", like) if geo.winograd else None
         self.winograd_wgrad = kernel_for("conv.winograd_weight_grad", like) if geo.winograd else None
+        self.direct = kernel_for("conv.direct", like) if geo.direct else None
+        self.direct_wgrad = kernel_for("conv.direct_weight_grad", like) if geo.direct else None
         wa = self.weight = data_of(weight)
         g = geo.groups
         self.w = wa.reshape(g, wa.shape[0] // g, -1)       # (G, Cb/G, Ci/G*K)
@@ -160,29 +167,39 @@ class _Arrays:
     def cols_bytes(self):
         return self.ci * self.K * self.L * self.w.itemsize
 
-    def winograd_forward(self, img, bias):
-        """``forward`` by the ``conv.winograd`` kernel, or None where there is none."""
-        if self.winograd is None:
-            return None
-        return self.winograd(img, self.weight, self.geo.p, bias)
+    def whole_forward(self, img, bias):
+        """``forward`` by the ``conv.winograd`` kernel, else ``conv.direct``, or None
+        where neither serves."""
+        geo, out = self.geo, None
+        if self.winograd is not None:
+            out = self.winograd(img, self.weight, geo.p, bias)
+        if out is None and self.direct is not None:
+            out = self.direct(img, self.weight, geo.blk_sp, geo.p, geo.d, bias)
+        return out
 
-    def winograd_adjoint(self, blk, bias):
-        """``adjoint`` by the ``conv.winograd`` kernel, or None where there is none."""
-        if self.winograd is None:
-            return None
-        return self.winograd(blk, self.weight, self.geo.p, bias, True)
+    def whole_adjoint(self, blk, bias):
+        """``adjoint`` by the ``conv.winograd`` kernel, else ``conv.direct``, or None."""
+        geo, out = self.geo, None
+        if self.winograd is not None:
+            out = self.winograd(blk, self.weight, geo.p, bias, True)
+        if out is None and self.direct is not None:
+            out = self.direct(blk, self.weight, geo.img_sp, geo.p, geo.d, bias, True)
+        return out
 
-    def winograd_weight_grad(self, img, blk):
-        """``dW(img, blk)`` by the ``conv.winograd_weight_grad`` kernel, or None."""
-        if self.winograd_wgrad is None:
-            return None
-        return self.winograd_wgrad(img, blk, self.geo.p)
+    def whole_weight_grad(self, img, blk):
+        """``dW(img, blk)`` by ``conv.winograd_weight_grad``, else ``conv.direct_weight_grad``, or None."""
+        geo, gw = self.geo, None
+        if self.winograd_wgrad is not None:
+            gw = self.winograd_wgrad(img, blk, geo.p)
+        if gw is None and self.direct_wgrad is not None:
+            gw = self.direct_wgrad(img, blk, geo.k, geo.p, geo.d)
+        return gw
 
     def forward(self, img, bias, keep=False):
         """``W @ im2col(img) (+ bias)`` -> ``(N, Cb, *blk_sp)``, and with ``keep`` the
         columns of the whole batch when they take at most ``_KEEP_BYTES`` (for the
         weight gradient), else None."""
-        out = self.winograd_forward(img, bias)
+        out = self.whole_forward(img, bias)
         if out is not None:
             return out, None
         xp, geo = self.xp, self.geo
@@ -213,7 +230,7 @@ class _Arrays:
 
     def adjoint(self, blk, bias):
         """``col2im(W^T @ blk) (+ bias)`` -> ``(N, Ci, *img_sp)``."""
-        out = self.winograd_adjoint(blk, bias)
+        out = self.whole_adjoint(blk, bias)
         if out is not None:
             return out
         xp, geo = self.xp, self.geo
@@ -239,9 +256,9 @@ class _Arrays:
         n = img.shape[0]
         g_in = gw = None
         if need_img:
-            g_in = self.winograd_adjoint(blk, None) if img_is_input else self.winograd_forward(img, None)
+            g_in = self.whole_adjoint(blk, None) if img_is_input else self.whole_forward(img, None)
         if need_w:
-            gw = self.winograd_weight_grad(img, blk)
+            gw = self.whole_weight_grad(img, blk)
         in_chunks = need_img and g_in is None
         need_w = need_w and gw is None
         # the weight gradient is accumulated transposed, (G, Ci/G*K, Cb/G): BLAS runs
