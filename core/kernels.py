@@ -16,7 +16,7 @@ claiming one key make the later one fail to load, unless exactly one of them say
 ``override=True``.
 """
 
-__all__ = ["GENERIC", "Kernel", "kernel", "table", "contiguous_floats"]
+__all__ = ["GENERIC", "Kernel", "kernel", "table", "contiguous_floats", "floating"]
 
 import numpy as np
 
@@ -69,6 +69,13 @@ def table(generic=None, **by_backend):
     for backend, ops in by_backend.items():
         kernels.update({(op, backend): fn for op, fn in ops.items()})
     return kernels
+
+
+def floating(a):
+    """True when array ``a`` is float32 or float64, the dtypes the Cython loops
+    compute in (a comparison of dtype objects: ``dtype.name`` is a Python property
+    that cost 2-3 us per call)."""
+    return a.dtype in _FLOATS
 
 
 def contiguous_floats(*args):

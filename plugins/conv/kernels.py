@@ -17,11 +17,7 @@ Cython/OpenMP pair (``_im2col.pyx``), the Winograd F(2x2, 3x3) convolution
 import itertools
 import math
 
-import numpy as np
-
 from ember import kernels
-
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: The CPU takes the Winograd path when both channel counts reach this. With fewer
 #: channels, the transforms (a cost per channel) outweigh the multiplies they save
@@ -98,7 +94,7 @@ GENERIC_KERNELS = {"conv.im2col": _im2col_generic, "conv.col2im": _col2im_generi
 def _pays(x, channels):
     """Whether Winograd beats im2col + GEMM on the CPU for image ``x`` and the
     convolution's channel counts ``(out, in)``."""
-    return x.dtype in _FLOATS and min(channels) >= WINOGRAD_MIN_CHANNELS
+    return kernels.floating(x) and min(channels) >= WINOGRAD_MIN_CHANNELS
 
 
 def _winograd_cpu(winograd):
@@ -123,7 +119,7 @@ def _as_2d(values, fill):
 def _direct_cpu(direct):
     def conv(x, weight, out_sp, padding, dilation, bias=None, transposed=False):
         """``direct.conv2d`` of a 1-d or 2-d convolution where it pays, else None."""
-        if x.dtype not in _FLOATS or weight.shape[0] * weight.shape[1] > DIRECT_MAX_CHANNEL_PRODUCT:
+        if not kernels.floating(x) or weight.shape[0] * weight.shape[1] > DIRECT_MAX_CHANNEL_PRODUCT:
             return None
         if x.ndim == 4:
             return direct.conv2d(x, weight, out_sp, padding, dilation, bias, transposed)
@@ -133,7 +129,7 @@ def _direct_cpu(direct):
 
     def weight_grad(x, dy, kernel, padding, dilation):
         """``direct.conv2d_weight_grad`` of a 1-d or 2-d convolution where it pays, else None."""
-        if x.dtype not in _FLOATS or x.shape[1] * dy.shape[1] > DIRECT_MAX_CHANNEL_PRODUCT:
+        if not kernels.floating(x) or x.shape[1] * dy.shape[1] > DIRECT_MAX_CHANNEL_PRODUCT:
             return None
         if x.ndim == 4:
             return direct.conv2d_weight_grad(x, dy, kernel, padding, dilation)

@@ -100,7 +100,7 @@ GENERIC_KERNELS = {
 
 def _last_is_floating(*args):
     """The Cython loops take float32/float64 (the last argument has the dtype)."""
-    return args[-1].dtype.name in ("float32", "float64")
+    return kernels.floating(args[-1])
 
 
 def table():

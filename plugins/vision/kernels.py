@@ -134,7 +134,7 @@ GENERIC_KERNELS = {
 
 
 def _floating(x, *args):
-    return x.dtype.name in ("float32", "float64")
+    return kernels.floating(x)
 
 
 def table():

@@ -13,7 +13,7 @@ import pytest
 import ember
 from ember import hookimpl
 from ember.backend import REGISTRY
-from ember.kernels import GENERIC, Kernel, contiguous_floats, kernel, table
+from ember.kernels import GENERIC, Kernel, contiguous_floats, floating, kernel, table
 
 
 def _plugin(name, kernels):
@@ -123,6 +123,12 @@ def test_contiguous_floats_looks_at_arrays_only():
     assert not contiguous_floats(a.T, a)
     assert not contiguous_floats(a.astype(np.float32), a)
     assert not contiguous_floats(a.astype(np.int64))
+
+
+def test_floating_is_float32_or_float64():
+    assert floating(np.zeros(2, np.float32)) and floating(np.zeros((), np.float64))
+    assert not floating(np.zeros(2, np.float16)) and not floating(np.zeros(2, np.int64))
+    assert not floating(np.zeros(2, np.complex128)) and not floating(np.zeros(2, ">f8"))
 
 
 def test_table_keys_by_backend():
