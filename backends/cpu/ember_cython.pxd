@@ -14,9 +14,19 @@ ctypedef fused floating:
 ctypedef int64_t index_t
 
 # Built without -fopenmp (a compiler lacking OpenMP) the prange loops run serially
-# and the process has one kernel thread.
+# and the process has one kernel thread. The block also defines EMBER_SIMD_CLONES
+# for the C vector loops of the kernel files.
 cdef extern from *:
     """
+    /* A function marked EMBER_SIMD_CLONES is built, on x86-64 Linux with GCC, for
+       AVX-512, AVX2 and SSE2, and the CPU's best is picked when the module loads
+       (target_clones): the C vector loops of the plugin kernels use the wide
+       instructions while the rest of the build stays portable. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define EMBER_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define EMBER_SIMD_CLONES
+    #endif
     #ifdef _OPENMP
     #include <omp.h>
     #define EMBER_HAVE_OPENMP 1

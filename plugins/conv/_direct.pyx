@@ -31,15 +31,10 @@ import numpy as np
 # doubles), so each tap is one broadcast multiply-add per vector and the eight
 # accumulators stay in registers. On x86-64 Linux GCC compiles them for AVX-512,
 # AVX2 and SSE2, and the CPU's best is picked when the module loads
-# (target_clones); the rest of the build stays portable.
+# (EMBER_SIMD_CLONES, from ember_cython.pxd); the rest of the build stays portable.
 cdef extern from *:
     """
     #include <string.h>
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    #define EMBER_DIRECT_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-    #else
-    #define EMBER_DIRECT_WIDE
-    #endif
     #define EMBER_DIRECT_BYTES 32
     /* output channels per block; positions per step of the block kernel are two
        vectors, so spans are rounded up to EMBER_DIRECT_STEP (a multiple of both) */
@@ -52,7 +47,7 @@ cdef extern from *:
     /* out[k * span + i] = sum over planes c and taps t of                              \\
        w[(c * taps + t) * 4 + k] * x[c * plane + offs[t] + i], for i < span (a multiple \\
        of EMBER_DIRECT_STEP) and the block's four channels k. */                       \\
-    EMBER_DIRECT_WIDE static void ember_direct_block_##S(                               \\
+    EMBER_SIMD_CLONES static void ember_direct_block_##S(                               \\
             const T* x, Py_ssize_t plane, Py_ssize_t planes, const Py_ssize_t* offs,    \\
             Py_ssize_t taps, const T* w, T* out, Py_ssize_t span) {                     \\
         const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \\
@@ -80,43 +75,43 @@ cdef extern from *:
             }                                                                           \\
         }                                                                               \\
     }                                                                                   \\
-    static inline T ember_direct_sum_##S(V v) {                                         \
-        T s = 0;                                                                        \
-        Py_ssize_t l;                                                                   \
-        for (l = 0; l < (Py_ssize_t)(sizeof(V) / sizeof(T)); l++) s += v[l];            \
-        return s;                                                                       \
-    }                                                                                   \
-    /* dw[(c * taps + t) * 4 + k] += the sum over i < span of                          \
-       dy[k * span + i] * x[c * plane + offs[t] + i]: two taps at a time. */            \
-    EMBER_DIRECT_WIDE static void ember_direct_wgrad_##S(                               \
-            const T* x, Py_ssize_t plane, Py_ssize_t planes, const Py_ssize_t* offs,    \
-            Py_ssize_t taps, const T* dy, Py_ssize_t span, T* dw) {                     \
-        const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \
-        Py_ssize_t i, c, t;                                                             \
-        for (c = 0; c < planes; c++) {                                                  \
-            for (t = 0; t < taps; t += 2) {                                             \
-                const T* p0 = x + c * plane + offs[t];                                  \
-                const T* p1 = x + c * plane + offs[t + 1 < taps ? t + 1 : t];           \
-                V s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0};                           \
-                V s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};                           \
-                T* o = dw + (c * taps + t) * 4;                                         \
-                for (i = 0; i < span; i += L) {                                         \
-                    V x0, x1, d;                                                        \
-                    memcpy(&x0, p0 + i, sizeof x0);                                     \
-                    memcpy(&x1, p1 + i, sizeof x1);                                     \
-                    memcpy(&d, dy + i, sizeof d); s00 += d * x0; s01 += d * x1;         \
-                    memcpy(&d, dy + span + i, sizeof d); s10 += d * x0; s11 += d * x1;  \
-                    memcpy(&d, dy + 2 * span + i, sizeof d); s20 += d * x0; s21 += d * x1; \
-                    memcpy(&d, dy + 3 * span + i, sizeof d); s30 += d * x0; s31 += d * x1; \
-                }                                                                       \
-                o[0] += ember_direct_sum_##S(s00); o[1] += ember_direct_sum_##S(s10);   \
-                o[2] += ember_direct_sum_##S(s20); o[3] += ember_direct_sum_##S(s30);   \
-                if (t + 1 < taps) {                                                     \
-                    o[4] += ember_direct_sum_##S(s01); o[5] += ember_direct_sum_##S(s11); \
-                    o[6] += ember_direct_sum_##S(s21); o[7] += ember_direct_sum_##S(s31); \
-                }                                                                       \
-            }                                                                           \
-        }                                                                               \
+    static inline T ember_direct_sum_##S(V v) {                                         \\
+        T s = 0;                                                                        \\
+        Py_ssize_t l;                                                                   \\
+        for (l = 0; l < (Py_ssize_t)(sizeof(V) / sizeof(T)); l++) s += v[l];            \\
+        return s;                                                                       \\
+    }                                                                                   \\
+    /* dw[(c * taps + t) * 4 + k] += the sum over i < span of                          \\
+       dy[k * span + i] * x[c * plane + offs[t] + i]: two taps at a time. */            \\
+    EMBER_SIMD_CLONES static void ember_direct_wgrad_##S(                               \\
+            const T* x, Py_ssize_t plane, Py_ssize_t planes, const Py_ssize_t* offs,    \\
+            Py_ssize_t taps, const T* dy, Py_ssize_t span, T* dw) {                     \\
+        const Py_ssize_t L = sizeof(V) / sizeof(T);                                     \\
+        Py_ssize_t i, c, t;                                                             \\
+        for (c = 0; c < planes; c++) {                                                  \\
+            for (t = 0; t < taps; t += 2) {                                             \\
+                const T* p0 = x + c * plane + offs[t];                                  \\
+                const T* p1 = x + c * plane + offs[t + 1 < taps ? t + 1 : t];           \\
+                V s00 = {0}, s01 = {0}, s10 = {0}, s11 = {0};                           \\
+                V s20 = {0}, s21 = {0}, s30 = {0}, s31 = {0};                           \\
+                T* o = dw + (c * taps + t) * 4;                                         \\
+                for (i = 0; i < span; i += L) {                                         \\
+                    V x0, x1, d;                                                        \\
+                    memcpy(&x0, p0 + i, sizeof x0);                                     \\
+                    memcpy(&x1, p1 + i, sizeof x1);                                     \\
+                    memcpy(&d, dy + i, sizeof d); s00 += d * x0; s01 += d * x1;         \\
+                    memcpy(&d, dy + span + i, sizeof d); s10 += d * x0; s11 += d * x1;  \\
+                    memcpy(&d, dy + 2 * span + i, sizeof d); s20 += d * x0; s21 += d * x1; \\
+                    memcpy(&d, dy + 3 * span + i, sizeof d); s30 += d * x0; s31 += d * x1; \\
+                }                                                                       \\
+                o[0] += ember_direct_sum_##S(s00); o[1] += ember_direct_sum_##S(s10);   \\
+                o[2] += ember_direct_sum_##S(s20); o[3] += ember_direct_sum_##S(s30);   \\
+                if (t + 1 < taps) {                                                     \\
+                    o[4] += ember_direct_sum_##S(s01); o[5] += ember_direct_sum_##S(s11); \\
+                    o[6] += ember_direct_sum_##S(s21); o[7] += ember_direct_sum_##S(s31); \\
+                }                                                                       \\
+            }                                                                           \\
+        }                                                                               \\
     }
     EMBER_DIRECT_KERNELS(float, ember_direct_vf, f)
     EMBER_DIRECT_KERNELS(double, ember_direct_vd, d)

@@ -45,15 +45,11 @@ import numpy as np
 # transformed values of those tiles is one vector op and one store, and there is
 # no aliasing between the 16 output streams for a compiler to prove away.  On
 # x86-64 Linux GCC compiles them for AVX-512, AVX2 and SSE2 and the CPU's best is
-# picked when the module loads (target_clones); the rest of the build stays portable.
+# picked when the module loads (EMBER_SIMD_CLONES, from ember_cython.pxd); the rest
+# of the build stays portable.
 cdef extern from *:
     """
     #include <string.h>
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-    #define EMBER_WINO_WIDE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-    #else
-    #define EMBER_WINO_WIDE
-    #endif
     #define EMBER_WINO_BYTES 32
     typedef float ember_wino_vf __attribute__((vector_size(EMBER_WINO_BYTES)));
     typedef double ember_wino_vd __attribute__((vector_size(EMBER_WINO_BYTES)));
@@ -119,7 +115,7 @@ cdef extern from *:
        rows are (1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1).  A run of     \\
        tiles is stored whole while it stays inside the plane's tiles: what spills into  \\
        the next tile row is written again with that row. */                            \\
-    EMBER_WINO_WIDE static void ember_wino_input_plane_##S(                             \\
+    EMBER_SIMD_CLONES static void ember_wino_input_plane_##S(                             \\
             const T* src, T* dst, Py_ssize_t xs, T* split, ember_wino_tiling t) {       \\
         const Py_ssize_t L = sizeof(V) / sizeof(T), half = ember_wino_half_row(t.TW);   \\
         const Py_ssize_t tiles = t.TH * t.TW;                                           \\
@@ -170,7 +166,7 @@ cdef extern from *:
        are (1, 1, 1, 0) and (0, 1, -1, -1).  The tiles of a plane are consecutive in m, \\
        so they go in whole vectors across tile rows; rows (scratch of                   \\
        ember_wino_rows_size) holds output row r, column k of every tile at row 2r + k. */ \\
-    EMBER_WINO_WIDE static void ember_wino_output_plane_##S(                            \\
+    EMBER_SIMD_CLONES static void ember_wino_output_plane_##S(                            \\
             const T* src, Py_ssize_t xs, T* dst, T bias, T* rows, ember_wino_tiling t) { \\
         const Py_ssize_t L = sizeof(V) / sizeof(T), tiles = t.TH * t.TW;                \\
         const Py_ssize_t stride = ember_wino_rows_size(t.TH, t.TW) / 4;                 \\
@@ -208,7 +204,7 @@ cdef extern from *:
        one output-gradient plane (OH, OW) as A dy A^T, dy the tile's 2x2 block (zeros   \\
        past the plane); A's rows are (1, 0), (1, 1), (1, -1), (0, -1).  split: zeroed    \\
        scratch of ember_wino_gather_size(TW), kept for planes of one tiling. */         \\
-    EMBER_WINO_WIDE static void ember_wino_gather_plane_##S(                            \\
+    EMBER_SIMD_CLONES static void ember_wino_gather_plane_##S(                            \\
             const T* src, T* dst, Py_ssize_t xs, T* split, ember_wino_tiling t) {       \\
         const Py_ssize_t L = sizeof(V) / sizeof(T), half = ember_wino_half_row(t.TW);   \\
         const Py_ssize_t tiles = t.TH * t.TW;                                           \\
