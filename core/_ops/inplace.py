@@ -146,13 +146,14 @@ def arithmetic_into(x, kernel_name, other, alpha=1):
     to x's shape) needs no temporary result and no copy. Anything else returns False
     and takes the general path of ``apply_inplace``.
     """
-    if MODE.enabled and (x._rg or (other.__class__ is Tensor and other._rg)):
+    is_tensor = isinstance(other, Tensor)    # Parameters included
+    if MODE.enabled and (x._rg or (is_tensor and other._rg)):
         return False
     data = x._data
     kind = data.dtype.kind
     if kind == "b" or (kernel_name == "true_divide" and kind != "f"):
         return False
-    if other.__class__ is Tensor:
+    if is_tensor and not other.is_sparse:
         operand = other._data
         if other._be is not x._be or operand.dtype != data.dtype or operand.ndim > data.ndim:
             return False
@@ -160,7 +161,7 @@ def arithmetic_into(x, kernel_name, other, alpha=1):
             return False
     elif isinstance(other, (int, float)) and (kind == "f" or isinstance(other, int)):
         operand = other
-    elif isinstance(other, Tensor) and other.is_sparse and kernel_name in ("add", "subtract"):
+    elif is_tensor and kernel_name in ("add", "subtract"):  # sparse
         other._add_into(x, alpha if kernel_name == "add" else -alpha)  # adds the stored entries
         return True
     else:

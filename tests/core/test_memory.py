@@ -188,3 +188,23 @@ def test_freed_graph_releases_saved_arrays():
     y.sum().backward()
     node = data_ref()
     assert node is not None and node._saved is None and node._saved_out is None
+
+
+def test_inplace_arithmetic_with_a_parameter_operand_writes_straight_into_memory(monkeypatch):
+    """``out.add_(bias)`` with a Parameter (Linear's forward) runs the ufunc into out's
+    own memory, without the temporary result and its copy; recorded, it still builds
+    the graph that reaches the Parameter."""
+    from ember._ops import inplace
+
+    bias = ember.nn.Parameter(ember.tensor([1.0, 2.0, 3.0]))
+    out = ember.zeros(2, 3)
+    memory = out._data
+    monkeypatch.setattr(inplace, "write_result", None)     # the general path would fail
+    with ember.no_grad():
+        out.add_(bias)
+    assert out._data is memory and out.tolist() == [[1.0, 2.0, 3.0]] * 2
+    monkeypatch.undo()
+    y = ember.zeros(2, 3).mul(1.0)
+    y.add_(bias)
+    y.sum().backward()
+    assert bias.grad.tolist() == [2.0, 2.0, 2.0]
