@@ -14,6 +14,14 @@ import os as _os
 # a LeNet-5 training step took 22.7 ms instead of 8.2 ms on 2 cores. The runtime
 # reads this when it loads, with the first kernel; a user's own setting wins.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The other way round: after a product, OpenBLAS's threads spin for 2**28 cycles
+# (about 0.1 s) before they sleep, so in a training step every OpenMP kernel that
+# follows a product (the pooling, a convolution's gradients after the Linear
+# layers') ran on a core shared with a spinning thread: 2**20 cycles (a third of a
+# millisecond) took a LeNet-5 step from 7.1-7.3 ms to 5.2-5.4 ms on 2 cores and left
+# back-to-back products (matmul 256, the MLP 784 step) as fast. OpenBLAS reads it
+# when it loads, so it applies when ember is imported before NumPy.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "20")
 
 from . import _dtype
 from ._dtype import (bool, double, dtype, finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,

@@ -13,15 +13,19 @@ def test_mul_add_broadcast(dtype):
     check(lambda x, y: (x * y + x).exp().sum(1), [a, b])
 
 
-@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_openmp_workers_wait_passively_unless_the_user_chose(preset, expected):
+@pytest.mark.parametrize("name, default, preset", [
+    ("OMP_WAIT_POLICY", "PASSIVE", "ACTIVE"),         # OpenMP workers wait passively
+    ("OPENBLAS_THREAD_TIMEOUT", "20", "28"),           # OpenBLAS threads sleep sooner
+])
+@pytest.mark.parametrize("user_chose", [False, True])
+def test_thread_waiting_is_set_at_import_unless_the_user_chose(name, default, preset, user_chose):
     import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if preset:
-        env["OMP_WAIT_POLICY"] = preset
-    out = subprocess.run([sys.executable, "-c", "import ember, os; print(os.environ['OMP_WAIT_POLICY'])"],
+    env = {k: v for k, v in os.environ.items() if k != name}
+    if user_chose:
+        env[name] = preset
+    out = subprocess.run([sys.executable, "-c", f"import ember, os; print(os.environ['{name}'])"],
                          env=env, capture_output=True, text=True, check=True).stdout.strip()
-    assert out == expected
+    assert out == (preset if user_chose else default)
