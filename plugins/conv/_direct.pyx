@@ -279,10 +279,6 @@ def _float_array(a, name, ndim):
                          f"{getattr(a, 'dtype', type(a).__name__)} of shape {getattr(a, 'shape', None)}")
 
 
-def _threads(Py_ssize_t items, Py_ssize_t work):
-    return num_threads_for(items, work)
-
-
 def conv2d(x, weight, out_sp, padding, dilation=(1, 1), bias=None, transposed=False):
     """Stride-1 cross-correlation of ``x (N, Ci, H, W)`` with ``weight (Co, Ci, KH, KW)``
     (same float dtype), ``padding = (pH, pW)`` zeros before the image, plus ``bias
@@ -311,7 +307,7 @@ def conv2d(x, weight, out_sp, padding, dilation=(1, 1), bias=None, transposed=Fa
     if out.size:
         xs = np.ascontiguousarray(x).reshape(N, g.C * g.H * g.W)
         offs = _offsets(kernel, dilation, g.Wp)
-        threads = _threads(N * g.blocks, N * g.blocks * g.C * g.taps * CHANNELS * g.span)
+        threads = num_threads_for(N * g.blocks, N * g.blocks * g.C * g.taps * CHANNELS * g.span)
         scratch = np.empty((threads, _scratch_size(g)), dtype=x.dtype)
         if x.dtype == np.float32:
             _forward_all[float](xs, _blocked(weight), b, out, offs, scratch, g, threads)
@@ -341,7 +337,7 @@ def conv2d_weight_grad(x, dy, kernel, padding, dilation=(1, 1)):
     xs = np.ascontiguousarray(x).reshape(N, g.C * g.H * g.W)
     dys = np.ascontiguousarray(dy).reshape(N, Co, g.OH * g.OW)
     offs = _offsets(kernel, dilation, g.Wp)
-    threads = _threads(N * g.blocks, N * g.blocks * g.C * g.taps * CHANNELS * g.span)
+    threads = num_threads_for(N * g.blocks, N * g.blocks * g.C * g.taps * CHANNELS * g.span)
     scratch = np.empty((threads, _scratch_size(g)), dtype=x.dtype)
     acc = np.zeros((threads, g.blocks, g.C * g.taps * CHANNELS), dtype=x.dtype)
     if x.dtype == np.float32:
