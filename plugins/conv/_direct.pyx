@@ -255,6 +255,11 @@ cdef Layout _layout(x_shape, out_sp, kernel, dilation, before, Py_ssize_t out_ch
     return g
 
 
+#: The most one thread's buffers (a padded sample and four spread output rows) may
+#: take; above it the kernels decline.
+MAX_SCRATCH_BYTES = 1 << 26
+
+
 def _offsets(kernel, dilation, Py_ssize_t Wp):
     """Where each tap (C order) reads in a padded plane, from an output position."""
     KH, KW = kernel
@@ -287,7 +292,10 @@ def conv2d(x, weight, out_sp, padding, dilation=(1, 1), bias=None, transposed=Fa
 
     ``transposed``: the stride-1 transposed convolution with ``weight (Ci, Co, KH, KW)``
     and padding ``padding`` instead, to ``out_sp`` (which covers an output padding):
-    the convolution with the kernel flipped and padded by ``dilation * (k - 1) - padding``."""
+    the convolution with the kernel flipped and padded by ``dilation * (k - 1) - padding``.
+
+    None when one sample's buffers would take more than ``MAX_SCRATCH_BYTES`` (a
+    very long image: im2col's chunks need less)."""
     _float_array(x, "image", 4)
     _float_array(weight, "weight", 4)
     if weight.dtype != x.dtype or weight.shape[0 if transposed else 1] != x.shape[1]:
@@ -300,6 +308,8 @@ def conv2d(x, weight, out_sp, padding, dilation=(1, 1), bias=None, transposed=Fa
         before = tuple(d * (k - 1) - p for d, k, p in zip(dilation, kernel, before))
     N, Co = x.shape[0], weight.shape[0]
     cdef Layout g = _layout(x.shape, out_sp, kernel, dilation, before, Co)
+    if _scratch_size(g) * x.itemsize > MAX_SCRATCH_BYTES:
+        return None
     b = np.zeros(Co, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     if b.shape != (Co,):
         raise ValueError(f"direct conv: bias of shape {b.shape} for {Co} channels")
@@ -320,8 +330,9 @@ def conv2d_weight_grad(x, dy, kernel, padding, dilation=(1, 1)):
     """The gradient of ``conv2d(x, weight, dy.shape[2:], padding, dilation)`` with
     respect to its ``weight`` of spatial size ``kernel``, given the gradient ``dy (N,
     Co, OH, OW)`` of its output -> ``(Co, Ci, KH, KW)``, or None when ``x`` holds an
-    infinity or NaN: the dropped positions multiply inputs by zeros, and ``0 * inf``
-    would turn an infinite gradient into NaN."""
+    infinity or NaN (the dropped positions multiply inputs by zeros, and ``0 * inf``
+    would turn an infinite gradient into NaN) or the buffers would be too large, as
+    in :func:`conv2d`."""
     _float_array(x, "image", 4)
     _float_array(dy, "output gradient", 4)
     if dy.dtype != x.dtype or dy.shape[0] != x.shape[0]:
@@ -330,7 +341,7 @@ def conv2d_weight_grad(x, dy, kernel, padding, dilation=(1, 1)):
     N, Ci, Co = x.shape[0], x.shape[1], dy.shape[1]
     kernel, dilation = tuple(int(k) for k in kernel), tuple(int(d) for d in dilation)
     cdef Layout g = _layout(x.shape, dy.shape[2:], kernel, dilation, tuple(int(p) for p in padding), Co)
-    if x.size and not np.isfinite(x).all():
+    if _scratch_size(g) * x.itemsize > MAX_SCRATCH_BYTES or (x.size and not np.isfinite(x).all()):
         return None
     if N == 0 or Co == 0 or Ci == 0:
         return np.zeros((Co, Ci) + kernel, dtype=x.dtype)

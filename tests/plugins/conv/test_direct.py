@@ -159,6 +159,19 @@ def test_kernels_match_im2col(xs, ws, padding, dilation, dtype):
     np.testing.assert_allclose(_direct.conv2d(dy, w, xs[2:], padding, dilation, transposed=True), gx, **tol)
 
 
+def test_kernels_decline_buffers_past_the_limit(monkeypatch):
+    """A sample too large for a thread's buffers goes to im2col, with the same result."""
+    from ember.plugins.conv import _direct
+
+    x, w = _r((2, 3, 9, 40)), _r((4, 3, 3, 5), seed=1)
+    expected = EF.conv2d(ember.tensor(x), ember.tensor(w), padding=1).numpy()
+    monkeypatch.setattr(_direct, "MAX_SCRATCH_BYTES", 1000)
+    assert _direct.conv2d(x, w, (9, 38), (1, 1)) is None
+    assert _direct.conv2d_weight_grad(x, _r((2, 4, 9, 38)), (3, 5), (1, 1)) is None
+    np.testing.assert_allclose(EF.conv2d(ember.tensor(x), ember.tensor(w), padding=1).numpy(), expected,
+                               **TOLERANCE[np.float64])
+
+
 def test_kernels_check_their_arguments():
     from ember.plugins.conv import _direct
 
