@@ -8,17 +8,12 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, torch
+from tests.plugins.conv.kernel_paths import TOLERANCE, counted_calls
+from tests.plugins.conv.kernel_paths import compare_with_torch as _compare
+from tests.plugins.conv.kernel_paths import random_array as _r
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
-
-# as test_conv.py's first-order backward (float64) and its float32 case with long sums
-TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-4)}
-WEIGHT_ATOL32 = 5e-4
-
-
-def _r(shape, dtype=np.float64, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
 @pytest.fixture
@@ -28,30 +23,7 @@ def winograd_calls(monkeypatch, device):
     from ember.plugins.conv import _winograd, kernels
 
     monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 1)
-    calls = {"conv2d": 0, "conv2d_weight_grad": 0}
-    for name in calls:
-        def counted(*args, _fn=getattr(_winograd, name), _name=name):
-            calls[_name] += 1
-            return _fn(*args)
-        monkeypatch.setattr(_winograd, name, counted)
-    yield calls
-    if device != "cpu":
-        assert calls == {"conv2d": 0, "conv2d_weight_grad": 0}
-
-
-def _compare(name, x, w, b, kw, device, dtype, g_seed=3):
-    """Output and gradients of input, weight and bias: ember (array path) against torch."""
-    results = []
-    for lib, F in ((ember, EF), (torch, TF)):
-        ts = [lib_tensor(lib, a, device, requires_grad=True) for a in (x, w) + ((b,) if b is not None else ())]
-        y = getattr(F, name)(*ts, **kw)
-        y.backward(lib_tensor(lib, _r(tuple(y.shape), dtype, g_seed), device))
-        results.append([as_numpy(y)] + [as_numpy(t.grad) for t in ts])
-    for i, (e, t) in enumerate(zip(*results)):
-        tol = dict(TOLERANCE[dtype])
-        if i == 2 and dtype == np.float32:
-            tol["atol"] = WEIGHT_ATOL32
-        np.testing.assert_allclose(e, t, **tol, err_msg=f"{name} result {i}")
+    yield from counted_calls(monkeypatch, _winograd, device)
 
 
 # (input shape, weight shape, padding, bias): even and odd sizes (partial tiles),
