@@ -167,12 +167,14 @@ cdef void _pad_plane(const floating* src, floating* dst, Layout g) noexcept nogi
         memset(row + hi, 0, (g.Wp - hi) * sizeof(floating))
 
 
-cdef void _pad_sample(const floating* src, floating* dst, Layout g) noexcept nogil:
-    """All channels of one sample padded, then STEP zeros."""
+cdef floating* _pad_sample(const floating* src, floating* dst, Layout g) noexcept nogil:
+    """All channels of one sample padded into a thread's scratch, then STEP zeros;
+    returns where the scratch's spread rows start."""
     cdef Py_ssize_t c
     for c in range(g.C):
         _pad_plane(&src[c * g.H * g.W], &dst[c * g.plane], g)
     memset(&dst[g.C * g.plane], 0, STEP * sizeof(floating))
+    return dst + g.C * g.plane + STEP
 
 
 cdef void _forward_all(const floating[:, ::1] x, const floating[:, ::1] w, const floating[::1] bias,
@@ -189,8 +191,7 @@ cdef void _forward_all(const floating[:, ::1] x, const floating[:, ::1] w, const
             n = item // g.blocks
             b = item % g.blocks
             buf = &scratch[threadid(), 0]
-            wide = buf + g.C * g.plane + STEP
-            _pad_sample(&x[n, 0], buf, g)
+            wide = _pad_sample(&x[n, 0], buf, g)
             if floating is float:
                 ember_direct_block_f(buf, g.plane, g.C, &offs[0], g.taps, &w[b, 0], wide, g.span)
             else:
@@ -220,8 +221,7 @@ cdef void _wgrad_all(const floating[:, ::1] x, const floating[:, :, ::1] dy, flo
             b = item % g.blocks
             t = threadid()
             buf = &scratch[t, 0]
-            wide = buf + g.C * g.plane + STEP
-            _pad_sample(&x[n, 0], buf, g)
+            wide = _pad_sample(&x[n, 0], buf, g)
             memset(wide, 0, CHANNELS * g.span * sizeof(floating))
             for k in range(CHANNELS):
                 co = b * CHANNELS + k
