@@ -1,0 +1,313 @@
+"""Fused attention on the CPU, flash style: ``softmax(Q K^T * scale) V`` computed tile
+by tile with an online softmax, so the ``L x S`` score matrix is never held whole.
+
+Layouts (C-contiguous, float32 or float64, ``B`` independent problems, e.g. batch x
+heads): ``q (B, L, E)``, ``k (B, S, E)``, ``v (B, S, Ev)``; the output ``(B, L, Ev)``
+and the log-sum-exp of each row's scaled scores ``lse (B, L)``, which is all the
+backward needs to rebuild any tile of the probabilities. ``causal`` masks as torch's
+``is_causal`` does (upper-left aligned): query ``i`` sees keys ``j <= i``, so every
+row sees key 0 and key tiles wholly right of a query tile are skipped.
+
+Forward (:func:`forward`): a work item is one problem's tile of ``BLOCK_M`` query
+rows, written into its own rows of the output, so items are independent and run in
+parallel even for one problem. For each tile of ``BLOCK_N`` keys: scores by one
+product, the running row maxima and sums updated, the rows accumulated so far
+rescaled, and the tile's probabilities times its values added.
+
+Backward (:func:`backward`), Dao's FlashAttention-2: with ``D = rowsum(dO * O)``,
+per key tile and then per query tile that sees it, ``P = exp(Q K^T * scale - lse)``,
+``dV += P^T dO``, ``dP = dO V^T``, ``dS = P * (dP - D) * scale``, ``dK += dS^T Q`` and
+``dQ += dS K``. A work item is one problem's set of key tiles, so ``dK`` and ``dV``
+rows belong to one item; ``dQ`` is shared by the key tiles of a problem, so when
+there are fewer problems than threads the key tiles are split into groups, each
+adding into its own copy of ``dQ``, summed at the end.
+
+The products are BLAS (``scipy.linalg.cython_blas``), called from the OpenMP
+threads with the BLAS limited to the calling thread meanwhile; the elementwise
+passes are loops on raw pointers around ``_exp_nonpos`` (no libm call), which GCC
+vectorises.
+"""
+
+from cython.parallel cimport prange, threadid
+from libc.math cimport INFINITY, log
+from libc.string cimport memset
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+from ember_cython cimport floating, imin, num_threads_for
+
+include "_fast_exp.pxi"
+
+import contextlib
+import threading
+
+import numpy as np
+
+
+cdef enum:
+    # query rows and key rows per tile: a 64 x 64 score tile (16 KiB of float32) and
+    # the rows it meets stay in a core's L2 cache
+    BLOCK_M = 64
+    BLOCK_N = 64
+
+
+cdef inline void _mm(bint ta, bint tb, int M, int N, int K, floating alpha,
+                     const floating* A, int lda, const floating* B, int ldb, floating beta,
+                     floating* C, int ldc) noexcept nogil:
+    # row-major C (M x N) = alpha op(A) op(B) + beta C: BLAS is column-major, where a
+    # row-major matrix is its transpose, so this is C^T = op(B)^T op(A)^T
+    cdef char* na = "T" if ta else "N"
+    cdef char* nb = "T" if tb else "N"
+    if floating is float:
+        sgemm(nb, na, &N, &M, &K, &alpha, <float*>B, &ldb, <float*>A, &lda, &beta, C, &ldc)
+    else:
+        dgemm(nb, na, &N, &M, &K, &alpha, <double*>B, &ldb, <double*>A, &lda, &beta, C, &ldc)
+
+
+cdef inline Py_ssize_t _visible(Py_ssize_t i, Py_ssize_t j0, Py_ssize_t bn, bint causal) noexcept nogil:
+    # how many of the bn keys from j0 on query row i sees (may be <= 0)
+    return imin(bn, i - j0 + 1) if causal else bn
+
+
+cdef inline floating _exp_rows(floating* s, Py_ssize_t n, Py_ssize_t bn, floating shift) noexcept nogil:
+    # s[j] = exp(s[j] - shift) for j < n and 0 for n <= j < bn; returns the sum
+    cdef Py_ssize_t j
+    cdef floating total = 0
+    for j in range(n):
+        s[j] = _exp_nonpos(s[j] - shift)
+    for j in range(n):
+        total += s[j]
+    for j in range(n, bn):
+        s[j] = 0
+    return total
+
+
+cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
+                        floating* o, floating* lse, Py_ssize_t L, Py_ssize_t S,
+                        Py_ssize_t E, Py_ssize_t Ev, Py_ssize_t i0, floating scale,
+                        bint causal, floating* s, floating* m, floating* l) noexcept nogil:
+    # rows i0 .. i0 + bm of one problem (q, o, lse at its row 0; k, v at its key 0)
+    cdef Py_ssize_t bm = imin(BLOCK_M, L - i0), bn, j0, t, r, c, n
+    cdef Py_ssize_t end = imin(S, i0 + bm) if causal else S
+    cdef floating mx, corr, inv
+    cdef floating* row
+    cdef floating* orow
+    memset(o + i0 * Ev, 0, bm * Ev * sizeof(floating))
+    for r in range(bm):
+        m[r] = -INFINITY
+        l[r] = 0
+    for t in range((end + BLOCK_N - 1) // BLOCK_N):
+        j0 = t * BLOCK_N
+        bn = imin(BLOCK_N, end - j0)
+        _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
+            0, s, BLOCK_N)
+        for r in range(bm):
+            row = s + r * BLOCK_N
+            n = _visible(i0 + r, j0, bn, causal)
+            if n <= 0:
+                memset(row, 0, bn * sizeof(floating))
+                continue
+            mx = m[r]
+            for c in range(n):
+                if row[c] > mx:
+                    mx = row[c]
+            if mx > m[r]:
+                if m[r] != -INFINITY:
+                    corr = _exp_nonpos(m[r] - mx)
+                    l[r] *= corr
+                    orow = o + (i0 + r) * Ev
+                    for c in range(Ev):
+                        orow[c] *= corr
+                m[r] = mx
+            l[r] += _exp_rows(row, n, bn, mx)
+        _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, BLOCK_N, v + j0 * Ev, <int>Ev,
+            1, o + i0 * Ev, <int>Ev)
+    for r in range(bm):
+        inv = 1 / l[r]
+        orow = o + (i0 + r) * Ev
+        for c in range(Ev):
+            orow[c] *= inv
+        lse[i0 + r] = m[r] + log(l[r])
+
+
+cdef void _forward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k,
+                       const floating[:, :, ::1] v, floating[:, :, ::1] o, floating[:, ::1] lse,
+                       floating scale, bint causal, floating[:, ::1] scratch, int threads) noexcept:
+    cdef Py_ssize_t B = q.shape[0], L = q.shape[1], E = q.shape[2]
+    cdef Py_ssize_t S = k.shape[1], Ev = v.shape[2]
+    cdef Py_ssize_t tiles = (L + BLOCK_M - 1) // BLOCK_M, item, b
+    cdef floating* s
+    with nogil:
+        for item in prange(B * tiles, schedule="dynamic", num_threads=threads):
+            b = item // tiles
+            s = &scratch[threadid(), 0]
+            _forward_tile(&q[b, 0, 0], &k[b, 0, 0], &v[b, 0, 0], &o[b, 0, 0], &lse[b, 0],
+                          L, S, E, Ev, (item % tiles) * BLOCK_M, scale, causal,
+                          s, s + BLOCK_M * BLOCK_N, s + BLOCK_M * BLOCK_N + BLOCK_M)
+
+
+cdef void _backward_pair(const floating* q, const floating* k, const floating* v,
+                         const floating* do, const floating* lse, const floating* dsum,
+                         floating* dq, floating* dk, floating* dv, Py_ssize_t E, Py_ssize_t Ev,
+                         Py_ssize_t i0, Py_ssize_t bm, Py_ssize_t j0, Py_ssize_t bn,
+                         floating scale, bint causal, floating* p, floating* dp) noexcept nogil:
+    # one query tile against one key tile: adds into dq's rows i0.., dk's and dv's rows j0..
+    cdef Py_ssize_t r, c, n
+    cdef floating* prow
+    cdef floating* dprow
+    cdef floating d
+    _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
+        0, p, BLOCK_N)
+    for r in range(bm):
+        _exp_rows(p + r * BLOCK_N, _visible(i0 + r, j0, bn, causal), bn, lse[i0 + r])
+    _mm(True, False, <int>bn, <int>Ev, <int>bm, 1, p, BLOCK_N, do + i0 * Ev, <int>Ev,
+        1, dv + j0 * Ev, <int>Ev)
+    _mm(False, True, <int>bm, <int>bn, <int>Ev, 1, do + i0 * Ev, <int>Ev, v + j0 * Ev, <int>Ev,
+        0, dp, BLOCK_N)
+    for r in range(bm):
+        prow = p + r * BLOCK_N
+        dprow = dp + r * BLOCK_N
+        d = dsum[i0 + r]
+        for c in range(bn):
+            dprow[c] = prow[c] * (dprow[c] - d) * scale
+    _mm(False, False, <int>bm, <int>E, <int>bn, 1, dp, BLOCK_N, k + j0 * E, <int>E,
+        1, dq + i0 * E, <int>E)
+    _mm(True, False, <int>bn, <int>E, <int>bm, 1, dp, BLOCK_N, q + i0 * E, <int>E,
+        1, dk + j0 * E, <int>E)
+
+
+cdef void _row_dots(const floating[:, :, ::1] a, const floating[:, :, ::1] b, floating[:, ::1] out,
+                    int threads) noexcept:
+    # out[p, i] = a[p, i] . b[p, i]
+    cdef Py_ssize_t p, i, c, n = a.shape[2]
+    cdef floating t
+    with nogil:
+        for p in prange(a.shape[0], schedule="static", num_threads=threads):
+            for i in range(a.shape[1]):
+                t = 0
+                for c in range(n):
+                    t = t + a[p, i, c] * b[p, i, c]
+                out[p, i] = t
+
+
+cdef void _backward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k,
+                        const floating[:, :, ::1] v, const floating[:, :, ::1] do,
+                        const floating[:, ::1] lse, const floating[:, ::1] dsum,
+                        floating[:, :, :, ::1] dq, floating[:, :, ::1] dk, floating[:, :, ::1] dv,
+                        floating scale, bint causal, floating[:, ::1] scratch, int threads) noexcept:
+    # dq is (B, groups, L, E): group g takes key tiles g, g + groups, ...
+    cdef Py_ssize_t B = q.shape[0], L = q.shape[1], E = q.shape[2]
+    cdef Py_ssize_t S = k.shape[1], Ev = v.shape[2], groups = dq.shape[1]
+    cdef Py_ssize_t tiles = (S + BLOCK_N - 1) // BLOCK_N, item, b, g, t, j0, i
+    cdef floating* p
+    with nogil:
+        for item in prange(B * groups, schedule="dynamic", num_threads=threads):
+            b = item // groups
+            g = item % groups
+            p = &scratch[threadid(), 0]
+            t = g
+            while t < tiles:
+                j0 = t * BLOCK_N
+                # a causal query row i < j0 sees none of the tile's keys
+                for i in range(j0 // BLOCK_M if causal else 0, (L + BLOCK_M - 1) // BLOCK_M):
+                    _backward_pair(&q[b, 0, 0], &k[b, 0, 0], &v[b, 0, 0], &do[b, 0, 0],
+                                   &lse[b, 0], &dsum[b, 0], &dq[b, g, 0, 0], &dk[b, 0, 0],
+                                   &dv[b, 0, 0], E, Ev, i * BLOCK_M, imin(BLOCK_M, L - i * BLOCK_M), j0,
+                                   imin(BLOCK_N, S - j0), scale, causal, p, p + BLOCK_M * BLOCK_N)
+                t = t + groups
+
+
+_blas = {"pools": None, "users": 0, "limit": None}
+_blas_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_blas_thread(int threads):
+    """A context in which the BLAS runs on the calling thread, when ``threads`` OpenMP
+    threads will call it: a BLAS that starts its own threads for a product made in
+    each of them would oversubscribe the cores. Calls from several Python threads
+    share one limit, lifted when the last one leaves."""
+    if threads == 1:
+        yield
+        return
+    with _blas_lock:
+        if _blas["pools"] is None:
+            import threadpoolctl
+
+            _blas["pools"] = threadpoolctl.ThreadpoolController().select(user_api="blas")
+        if _blas["users"] == 0:
+            _blas["limit"] = _blas["pools"].limit(limits=1)
+        _blas["users"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas["users"] -= 1
+            if _blas["users"] == 0:
+                _blas["limit"].restore_original_limits()
+
+
+def _checked(q, k, v):
+    """``q, k, v`` as C-contiguous arrays after checking their dtypes and shapes."""
+    for name, a in (("query", q), ("key", k), ("value", v)):
+        if not isinstance(a, np.ndarray) or a.dtype not in (np.float32, np.float64) or a.ndim != 3:
+            raise ValueError(f"flash attention: {name} must be a 3-d float32 or float64 array, got "
+                             f"{getattr(a, 'dtype', type(a).__name__)} of shape {getattr(a, 'shape', None)}")
+        if a.dtype != q.dtype:
+            raise ValueError(f"flash attention: {name} is {a.dtype}, query is {q.dtype}")
+    B, L, E = q.shape
+    if k.shape[0] != B or k.shape[2] != E or v.shape[:2] != k.shape[:2]:
+        raise ValueError(f"flash attention: shapes query {q.shape}, key {k.shape}, value {v.shape} "
+                         "do not fit (B, L, E), (B, S, E), (B, S, Ev)")
+    if 0 in q.shape or 0 in v.shape:
+        raise ValueError(f"flash attention: empty dims in query {q.shape}, key {k.shape}, value {v.shape}")
+    return np.ascontiguousarray(q), np.ascontiguousarray(k), np.ascontiguousarray(v)
+
+
+def forward(q, k, v, scale, causal):
+    """``(out (B, L, Ev), lse (B, L))``: attention of ``q (B, L, E)`` over ``k (B, S, E)``,
+    ``v (B, S, Ev)``, scores scaled by ``scale``, causally masked with ``causal``."""
+    q, k, v = _checked(q, k, v)
+    B, L, E = q.shape
+    S, Ev = v.shape[1:]
+    out = np.empty((B, L, Ev), q.dtype)
+    lse = np.empty((B, L), q.dtype)
+    items = B * ((L + BLOCK_M - 1) // BLOCK_M)
+    threads = num_threads_for(items, B * L * S * (E + Ev))
+    scratch = np.empty((threads, BLOCK_M * BLOCK_N + 2 * BLOCK_M), q.dtype)
+    with _one_blas_thread(threads):
+        if q.dtype == np.float32:
+            _forward_all[float](q, k, v, out, lse, scale, causal, scratch, threads)
+        else:
+            _forward_all[double](q, k, v, out, lse, scale, causal, scratch, threads)
+    return out, lse
+
+
+def backward(dout, q, k, v, out, lse, scale, causal):
+    """``(dq, dk, dv)``: the gradients of :func:`forward`'s inputs given ``dout``, the
+    gradient of its output, and its results ``out`` and ``lse``."""
+    q, k, v = _checked(q, k, v)
+    B, L, E = q.shape
+    S, Ev = v.shape[1:]
+    for name, a, shape in (("output gradient", dout, (B, L, Ev)), ("output", out, (B, L, Ev)),
+                           ("lse", lse, (B, L))):
+        if not isinstance(a, np.ndarray) or a.dtype != q.dtype or a.shape != shape:
+            raise ValueError(f"flash attention: {name} must be a {q.dtype} array of shape {shape}, "
+                             f"got {getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', None)}")
+    dout, out, lse = (np.ascontiguousarray(a) for a in (dout, out, lse))
+    limit = num_threads_for(B * S, B * L * S * (2 * E + 3 * Ev))
+    # fewer problems than threads: split each problem's key tiles into groups
+    groups = 1 if B >= limit else min(-(-limit // B), (S + BLOCK_N - 1) // BLOCK_N)
+    threads = num_threads_for(B * groups, B * L * S * (2 * E + 3 * Ev))
+    dq = np.zeros((B, groups, L, E), q.dtype)
+    dk = np.zeros_like(k)
+    dv = np.zeros_like(v)
+    dsum = np.empty((B, L), q.dtype)
+    scratch = np.empty((threads, 2 * BLOCK_M * BLOCK_N), q.dtype)
+    with _one_blas_thread(threads):
+        if q.dtype == np.float32:
+            _row_dots[float](dout, out, dsum, threads)
+            _backward_all[float](q, k, v, dout, lse, dsum, dq, dk, dv, scale, causal, scratch, threads)
+        else:
+            _row_dots[double](dout, out, dsum, threads)
+            _backward_all[double](q, k, v, dout, lse, dsum, dq, dk, dv, scale, causal, scratch, threads)
+    return (dq[:, 0] if groups == 1 else dq.sum(1)), dk, dv
