@@ -1,0 +1,5 @@
+"""The attention family's modules."""
+
+from .multihead import MultiheadAttention
+
+__all__ = ["MultiheadAttention"]
