@@ -71,6 +71,8 @@ for _api in _api_modules():
     globals().update(_api.FUNCTIONS)
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ...
 Tensor.new = _tensor_new
+from ._sparse_ops import addmm, matmul, mm, to_sparse as _to_sparse  # noqa: E402  (take sparse operands)
+Tensor.to_sparse = Tensor.to_sparse_coo = _to_sparse
 globals().update(_methods.binary.ALIASES)  # greater, not_equal, arctan2, bitwise_not, ...
 clip = clamp
 divide, multiply, subtract, true_divide = div, mul, sub, div
@@ -92,5 +94,5 @@ _MANAGER.load_entry_points()
 
 from . import plugins  # noqa: E402
 from . import utils  # noqa: E402
-from . import distributions, kernels, linalg, onnx  # noqa: E402
+from . import distributions, kernels, linalg, onnx, sparse  # noqa: E402
 from .backends import cudnn as _cudnn  # noqa: E402,F401  (torch.backends.cudnn.benchmark = True)

@@ -2,12 +2,15 @@
 an ``(nnz, *dense_shape)`` array of values. Entries that share coordinates add up;
 ``coalesce()`` sums them and sorts the coordinates.
 
-This first version serves sparse gradients (``Embedding(sparse=True)``) and the
-optimizers that take them: construction, ``coalesce``, ``to_dense``, addition of
-sparse tensors, adding a sparse tensor into a dense one, scaling by a scalar and
-``norm``. Sparse tensors take no part in autograd yet. Every other operation raises
-NotImplementedError naming the operation and the layout: there is no dense array
-behind a sparse tensor to compute on.
+They serve sparse gradients (``Embedding(sparse=True)``) and the optimizers that take
+them, and sparse operands in autograd (a graph's adjacency, attention coefficients
+placed on its edges): construction, ``coalesce``, ``to_dense``, addition of sparse
+tensors, adding a sparse tensor into a dense one, scaling by a scalar, ``norm``, and
+(in ``_sparse_ops``) sparse @ dense products and sums. Gradients flow through all of
+these to the values a sparse tensor was built from, or accumulate in a sparse leaf's
+``.grad`` (``_sparse_grad``). Every other operation raises NotImplementedError naming
+the operation and the layout: there is no dense array behind a sparse tensor to
+compute on.
 """
 
 import math
@@ -21,6 +24,7 @@ from ._layout import sparse_coo
 from ._size import Size
 from ._tensor import Tensor
 from ._tensor_str import format_tensor
+from . import _sparse_grad as _grad
 
 _new = object.__new__
 
@@ -94,10 +98,12 @@ class SparseCooTensor(Tensor):
         return self._indices()
 
     def values(self):
-        """The values of a coalesced tensor (raises on an uncoalesced one)."""
+        """The values of a coalesced tensor (raises on an uncoalesced one); differentiable."""
         if not self._coal:
             raise RuntimeError("Cannot get values on an uncoalesced tensor, please call "
                                ".coalesce() first")
+        if _grad.recording(self):
+            return _grad.record(_grad.ValuesBackward0(self), self._values(), (self,))
         return self._values()
 
     def _nnz(self):
@@ -134,16 +140,57 @@ class SparseCooTensor(Tensor):
         out = xp.zeros((keys.shape[0],) + vals.shape[1:], dtype=vals.dtype)
         xp.add.at(out, slot, vals[order])
         new_ix = xp.stack(xp.unravel_index(keys, shape)).astype(xp.int64, copy=False)
-        return _make(new_ix.reshape(len(shape), -1), out, self._dims, self._be, True)
+        out = _make(new_ix.reshape(len(shape), -1), out, self._dims, self._be, True)
+        return _passed_on(_grad.CoalesceBackward0, self, out)
 
-    def to_dense(self, dtype=None, *, masked_grad=None):
-        """The same tensor as an ordinary (strided) one (of ``dtype`` when given)."""
+    def to_dense(self, dtype=None, *, masked_grad=True):
+        """The same tensor as an ordinary (strided) one (of ``dtype`` when given).
+
+        Its gradient reaches this tensor only at the stored coordinates (a sparse
+        gradient), or everywhere (a dense one) with ``masked_grad=False``."""
         if dtype is not None:
-            return self.to(dtype).to_dense()
+            return self.to(dtype).to_dense(masked_grad=masked_grad)
         xp = self._be.xp
         out = xp.zeros(self._dims, dtype=self._vals.dtype)
         _scatter_add(xp, out, self._ix, self._vals, self._coal)
-        return Tensor._make(out, self._be)
+        out = Tensor._make(out, self._be)
+        if _grad.recording(self):
+            return _grad.record(_grad.ToDenseBackward0(self.detach(), masked_grad), out, (self,))
+        return out
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """This tensor (already sparse; another ``sparse_dim`` is not supported)."""
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise RuntimeError("to_sparse: conversion from Sparse to Sparse with sparse_dim "
+                               "argument !=self.sparse_dim() is not supported")
+        if layout not in (None, sparse_coo) or blocksize is not None or dense_dim is not None:
+            raise NotImplementedError("to_sparse(): ember has only the layout ember.sparse_coo")
+        return self
+
+    def to_sparse_coo(self):
+        """This tensor (already sparse COO)."""
+        return self
+
+    # ----------------------------------------------------------- products and sums
+    def mm(self, mat2):
+        """``self @ mat2`` for a 2-d sparse matrix and a dense matrix: a dense result."""
+        return _ops().sparse_mm(self, mat2)
+
+    def matmul(self, other):
+        """``self @ other`` for a 2-d sparse matrix and a dense matrix or vector."""
+        return _ops().sparse_matmul(self, other)
+
+    __matmul__ = matmul
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        """The sum of all elements (a 0-dim dense tensor), or over ``dim``: a sparse tensor
+        while some sparse dim is left, else a dense one (``keepdim`` is not supported)."""
+        if keepdim:
+            raise NotImplementedError("sum(keepdim=True) is not supported for tensors with "
+                                      "layout ember.sparse_coo")
+        ops = _ops()
+        return ops.sparse_sum(self, dim, dtype,
+                              ops.SumBackward0 if dim is None else ops.SumBackward1)
 
     # ----------------------------------------------------------- attributes
     @property
@@ -218,12 +265,34 @@ class SparseCooTensor(Tensor):
         """This tensor, detached (shares coordinates and values)."""
         return self.detach()
 
+    @property
+    def requires_grad(self):
+        """Whether operations on this tensor are recorded for backward."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
     def requires_grad_(self, requires_grad=True):
-        """Only ``False`` is accepted: sparse tensors take no part in autograd yet."""
-        if requires_grad:
-            raise NotImplementedError("requires_grad_(): tensors with layout ember.sparse_coo "
-                                      "cannot require gradients yet")
+        """Set ``requires_grad`` of this leaf in place; its ``.grad`` is then dense or sparse,
+        as the operations that use it give (``ember.mm`` dense, ``ember.sparse.mm`` sparse)."""
+        requires_grad = bool(requires_grad)
+        if self.grad_fn is not None:
+            if requires_grad:
+                return self
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        if requires_grad and self._vals.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = requires_grad
         return self
+
+    def _accumulator(self):
+        acc = self._extra.get("acc") if self._extra is not None else None
+        if acc is None:
+            acc = _grad.SparseLeafSink(self)
+            self._extras()["acc"] = acc
+        return acc
 
     # ----------------------------------------------------------- copies and casts
     def detach(self):
@@ -235,8 +304,9 @@ class SparseCooTensor(Tensor):
     def clone(self, *, memory_format=None):
         """A copy with its own coordinates and values."""
         xp = self._be.xp
-        return _make(xp.array(self._ix, copy=True), xp.array(self._vals, copy=True), self._dims,
-                     self._be, self._coal)
+        out = _make(xp.array(self._ix, copy=True), xp.array(self._vals, copy=True), self._dims,
+                    self._be, self._coal)
+        return _passed_on(_grad.CloneBackward0, self, out)
 
     def _owned_copy(self, layout_of=None):
         """A copy sharing nothing (a sparse gradient has no layout to follow)."""
@@ -265,7 +335,8 @@ class SparseCooTensor(Tensor):
                                       "ember.sparse_coo between devices yet")
         if dtype is None or dtype is self.dtype:
             return self.clone() if copy else self
-        return _make(self._ix, self._vals.astype(dtype.np), self._dims, self._be, self._coal)
+        out = _make(self._ix, self._vals.astype(dtype.np), self._dims, self._be, self._coal)
+        return _passed_on(_grad.ToCopyBackward0, self, out)
 
     def double(self, memory_format=None):
         """``self.to(ember.float64)``."""
@@ -287,6 +358,7 @@ class SparseCooTensor(Tensor):
 
     def add_(self, other, *, alpha=1):
         """In-place :meth:`add`."""
+        _check_inplace(self, other)
         total = _sum(self, other, alpha, "add_")
         if total.dtype is not self.dtype:
             raise RuntimeError(f"result type {total.dtype.scalar_name} can't be cast to the "
@@ -305,26 +377,38 @@ class SparseCooTensor(Tensor):
     def mul(self, other):
         """The values multiplied by a number or a one-element dense tensor."""
         values = _scaled(self, other, "mul") * other
-        return _make(self._ix, values._data, self._dims, self._be, self._coal)
+        out = _make(self._ix, values._data, self._dims, self._be, self._coal)
+        if _grad.recording(self):
+            node = _grad.MulBackward0((_factor(other),), (self.dtype,))
+            return _grad.record(node, out, (self,))
+        return out
 
     def mul_(self, other):
         """In-place :meth:`mul`."""
+        _check_inplace(self, other)
         _scaled(self, other, "mul_").mul_(other)
         return self
 
     def div(self, other):
         """The values divided by a number or a one-element dense tensor."""
         values = _scaled(self, other, "div") / other
-        return _make(self._ix, values._data, self._dims, self._be, self._coal)
+        out = _make(self._ix, values._data, self._dims, self._be, self._coal)
+        if _grad.recording(self):
+            return _grad.record(_grad.DivBackward0(_factor(other), self.dtype), out, (self,))
+        return out
 
     def div_(self, other):
         """In-place :meth:`div`."""
+        _check_inplace(self, other)
         _scaled(self, other, "div_").div_(other)
         return self
 
     def neg(self):
         """The values negated."""
-        return _make(self._ix, -self._vals, self._dims, self._be, self._coal)
+        out = _make(self._ix, -self._vals, self._dims, self._be, self._coal)
+        if _grad.recording(self):
+            return _grad.record(_grad.NegBackward0((-1,), (self.dtype,)), out, (self,))
+        return out
 
     def zero_(self):
         """Drop every entry (the tensor becomes all zeros, with no stored entry)."""
@@ -365,8 +449,8 @@ class SparseCooTensor(Tensor):
         return _sum(self, other, 1, "add")
 
     def __radd__(self, other):
-        if isinstance(other, Tensor):  # dense + sparse: a dense result
-            return other + self.to_dense()
+        if isinstance(other, Tensor):  # dense + sparse: a dense result, a dense gradient
+            return other + self.to_dense(masked_grad=False)
         raise _unsupported("add (with a number)")
 
     def __sub__(self, other):
@@ -374,7 +458,7 @@ class SparseCooTensor(Tensor):
 
     def __rsub__(self, other):
         if isinstance(other, Tensor):
-            return other - self.to_dense()
+            return other - self.to_dense(masked_grad=False)
         raise _unsupported("sub (with a number)")
 
     __iadd__ = add_
@@ -425,6 +509,37 @@ def _make(ix, vals, dims, be, coalesced):
     return t
 
 
+def _ops():
+    from . import _sparse_ops  # it builds on this module
+
+    return _sparse_ops
+
+
+def _passed_on(node_cls, source, out):
+    """``out``, recorded as ``node_cls`` passing its gradient back to ``source`` unchanged
+    (but for the dtype) when ``source`` needs one."""
+    if out is not source and _grad.recording(source):
+        return _grad.record(node_cls((1,), (source.dtype,)), out, (source,))
+    return out
+
+
+def _check_inplace(t, other):
+    if _grad.recording(t, other):
+        raise RuntimeError("in-place operations on tensors with layout ember.sparse_coo that "
+                           "require grad are not supported by ember")
+
+
+def _factor(other):
+    """A scalar operand as a number; a one-element tensor that requires grad is refused."""
+    if isinstance(other, Tensor):
+        if other._rg:
+            raise NotImplementedError("ember computes no gradient for the tensor that scales a "
+                                      "tensor with layout ember.sparse_coo; pass a number or a "
+                                      "tensor that does not require grad")
+        return other.item()
+    return other
+
+
 def _rebuild(ix, vals, dims, coalesced):
     from .backend import REGISTRY
 
@@ -451,7 +566,12 @@ def _sum(a, b, alpha, op):
     out = _make(xp.concatenate([a._ix, b._ix], axis=1), xp.concatenate(values), a._dims, a._be,
                 False)
     # torch merges two coalesced operands into a coalesced result
-    return out.coalesce() if a._coal and b._coal else out
+    if a._coal and b._coal:
+        out = out.coalesce()
+    if _grad.recording(a, b):
+        node_cls = _grad.SubBackward0 if op.startswith("sub") else _grad.AddBackward0
+        return _grad.record(node_cls((1, alpha), (a.dtype, b.dtype)), out, (a, b))
+    return out
 
 
 def _scaled(t, factor, op):
@@ -515,7 +635,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
         size (sequence of int, optional): the shape; by default the smallest that
             holds every coordinate, followed by ``dense_shape``.
         dtype, device: of the values (default: those of ``values``).
-        requires_grad (bool): must be False; sparse tensors take no part in autograd yet.
+        requires_grad (bool): make the result a leaf that requires grad. Without it,
+            the result records its gradient to ``values`` when ``values`` requires grad.
         check_invariants (bool, optional): ``False`` skips the check that every
             coordinate lies inside ``size`` (ember checks by default).
         is_coalesced (bool, optional): declare the coordinates sorted and unique.
@@ -527,9 +648,6 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
     """
     from ._creation import as_tensor
 
-    if requires_grad:
-        raise NotImplementedError("sparse_coo_tensor(): tensors with layout ember.sparse_coo "
-                                  "cannot require gradients yet")
     vals_t = as_tensor(values, dtype=dtype, device=device)
     if vals_t.is_sparse:
         raise RuntimeError("sparse_coo_tensor(): values must be a dense tensor")
@@ -570,6 +688,11 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
             raise RuntimeError("sparse_coo_tensor(): is_coalesced=True, but the indices are not "
                                "sorted and unique")
         out._coal = True
+    if requires_grad:
+        return out.requires_grad_()
+    if _grad.recording(vals_t):
+        return _grad.record(_grad.SparseCooTensorWithDimsAndTensorsBackward0(ix, vals_t.dtype),
+                            out, (vals_t,))
     return out
 
 

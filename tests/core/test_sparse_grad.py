@@ -199,8 +199,7 @@ def test_construction_errors_as_torch(args):
 def test_construction_refusals():
     with pytest.raises(RuntimeError, match="indices must be an integer tensor"):
         ember.sparse_coo_tensor([[1.0]], [1.0], (3,))
-    with pytest.raises(NotImplementedError, match="cannot require gradients"):
-        ember.sparse_coo_tensor([[1]], [1.0], (3,), requires_grad=True)
+    assert ember.sparse_coo_tensor([[1]], [1.0], (3,), requires_grad=True).requires_grad
     with pytest.raises(RuntimeError, match="not sorted and unique"):
         ember.sparse_coo_tensor([[2, 1]], [1.0, 2.0], (3,), is_coalesced=True)
     ok = ember.sparse_coo_tensor([[1, 2]], [1.0, 2.0], (3,), is_coalesced=True)
@@ -210,10 +209,10 @@ def test_construction_refusals():
 
 
 @pytest.mark.parametrize("op", [
-    lambda s: s.exp(), lambda s: s.sum(), lambda s: s[0], lambda s: s.view(-1),
+    lambda s: s.exp(), lambda s: s.mean(), lambda s: s[0], lambda s: s.view(-1),
     lambda s: s.numpy(), lambda s: s.item(), lambda s: ember.exp(s), lambda s: ember.add(s, s),
     lambda s: s @ s, lambda s: s == s, lambda s: s.clamp_(0, 1), lambda s: float(s),
-    lambda s: s * ember.ones(4, 3, 2), lambda s: s.requires_grad_(), lambda s: s.to("cuda"),
+    lambda s: s * ember.ones(4, 3, 2), lambda s: s.sum(keepdim=True), lambda s: s.to("cuda"),
 ])
 def test_unsupported_operations_raise_naming_the_layout(op):
     e, _ = pair()
@@ -221,7 +220,7 @@ def test_unsupported_operations_raise_naming_the_layout(op):
         op(e)
 
 
-@pytest.mark.parametrize("name", ["exp", "sum", "view", "clamp_", "numpy", "masked_fill"])
+@pytest.mark.parametrize("name", ["exp", "mean", "view", "clamp_", "numpy", "masked_fill"])
 def test_unsupported_methods_name_themselves(name):
     e, _ = pair()
     with pytest.raises(NotImplementedError, match=rf"^{name}\(\) is not supported for tensors "
