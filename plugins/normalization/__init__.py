@@ -1,5 +1,5 @@
 """The ``normalization`` layer family: BatchNorm1d/2d/3d, GroupNorm,
-InstanceNorm1d/2d/3d, LayerNorm, LocalResponseNorm and their functional forms."""
+InstanceNorm1d/2d/3d, LayerNorm, LocalResponseNorm, RMSNorm and their functional forms."""
 
 from ember.plugins import exports, family_hooks
 

@@ -415,11 +415,23 @@ cdef inline void _moments_of(const floating* x, Py_ssize_t n, double* mean, doub
     var[0] = v if v > 0 else 0.0
 
 
+cdef inline void _mean_square_of(const floating* x, Py_ssize_t n, double* var) noexcept nogil:
+    # RMS norm's statistic: the sums of the centred pass, centred on 0
+    cdef double total, squares
+    _centred(x, n, 0, &total, &squares)
+    var[0] = squares / n
+
+
 cdef void _group_forward(const floating* x, floating* y, Py_ssize_t K, Py_ssize_t S,
                          const floating* w, const floating* bias, double eps,
-                         double* mean, double* var) noexcept nogil:
+                         double* mean, double* var, bint centred) noexcept nogil:
+    # centred False: RMS norm, the mean held at 0 and var the mean square
     cdef Py_ssize_t k
-    _moments_of(x, K * S, mean, var)
+    if centred:
+        _moments_of(x, K * S, mean, var)
+    else:
+        mean[0] = 0
+        _mean_square_of(x, K * S, var)
     cdef double inv = 1.0 / sqrt(var[0] + eps)
     cdef floating mf = <floating>mean[0]
     if S == 1:  # layer norm: one row, the affine varies along it
@@ -458,8 +470,9 @@ cdef void _group_backward(const floating* g, const floating* x, Py_ssize_t K, Py
 
 cdef void _row_backward(const floating* g, const floating* x, Py_ssize_t K, const floating* w,
                         double mean, double var, double eps, floating* dx, floating* dw,
-                        floating* db, bint want_dx) noexcept nogil:
-    # _group_backward for S == 1 (layer norm); dw/db: this chunk's sums (data type)
+                        floating* db, bint want_dx, bint centred) noexcept nogil:
+    # _group_backward for S == 1 (layer norm; RMS norm when not centred, mean 0 and
+    # var the mean square); dw/db: this chunk's sums (data type)
     cdef double inv = 1.0 / sqrt(var + eps), sgw, sgxw
     cdef floating mf = <floating>mean, invf = <floating>inv
     _row_grads(g, w, x, dw, db, K, mf, invf, &sgw, &sgxw)
@@ -467,21 +480,23 @@ cdef void _row_backward(const floating* g, const floating* x, Py_ssize_t K, cons
         return
     sgxw -= (mean - mf) * sgw
     # dx = inv*(g*w - mean(g*w)) - (x - mean)*inv^3*mean(g*w*(x - mean));
-    # a group of one value: g*w - mean(g*w) is exactly 0 (both rounded alike)
+    # a group of one value: g*w - mean(g*w) is exactly 0 (both rounded alike);
+    # RMS norm has no mean(g*w) term, as it subtracts no mean
     _input_grad(g, w, x, dx, K, mf, invf, <floating>(-inv * inv * inv * sgxw / K),
-                <floating>(sgw / K))
+                <floating>(sgw / K) if centred else 0)
 
 
 def _group_forward_all(const floating[:, :, ::1] x, const floating[::1] w,
                        const floating[::1] bias, floating[:, :, ::1] y,
-                       double[::1] mean, double[::1] var, double eps, Py_ssize_t G):
+                       double[::1] mean, double[::1] var, double eps, Py_ssize_t G,
+                       bint centred):
     # x, y: (N*G, K, S)
     cdef Py_ssize_t R = x.shape[0], K = x.shape[1], S = x.shape[2], r
     cdef int nt = num_threads_for(R, R * K * S)
     with nogil:
         for r in prange(R, schedule="static", num_threads=nt):
             _group_forward(&x[r, 0, 0], &y[r, 0, 0], K, S, &w[(r % G) * K], &bias[(r % G) * K],
-                           eps, &mean[r], &var[r])
+                           eps, &mean[r], &var[r], centred)
 
 
 def _group_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x,
@@ -503,7 +518,8 @@ def _row_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x,
                       const double[::1] mean, const double[::1] var, const floating[::1] w,
                       double eps, Py_ssize_t G, floating[:, :, ::1] dx,
                       double[:, ::1] dw, double[:, ::1] db,
-                      floating[:, ::1] chunk_dw, floating[:, ::1] chunk_db, bint want_dx):
+                      floating[:, ::1] chunk_dw, floating[:, ::1] chunk_db, bint want_dx,
+                      bint centred):
     # S == 1.  dw, db: (threads, G*K) partial sums; chunk_dw/chunk_db: each thread's
     # sums over its current chunk of rows
     cdef Py_ssize_t R = x.shape[0], K = x.shape[1], C = dw.shape[1], chunks, ch, r, c, o
@@ -519,7 +535,7 @@ def _row_backward_all(const floating[:, :, ::1] g, const floating[:, :, ::1] x,
                 o = (r % G) * K
                 _row_backward(&g[r, 0, 0], &x[r, 0, 0], K, &w[o], mean[r], var[r], eps,
                               &dx[r, 0, 0] if want_dx else NULL,
-                              &chunk_dw[t, o], &chunk_db[t, o], want_dx)
+                              &chunk_dw[t, o], &chunk_db[t, o], want_dx, centred)
             for c in range(C):
                 dw[t, c] += chunk_dw[t, c]
                 db[t, c] += chunk_db[t, c]
@@ -535,10 +551,7 @@ def _group_view(x, groups, channels, name):
     return x.reshape(n * groups, c // groups, s)
 
 
-def group_norm_forward(x, groups, weight, bias, eps):
-    """``(y, mean, var)``: ``x`` ``(N, C, S)`` normalized over each of the ``groups``
-    channel groups of each sample (statistics float64 ``(N*groups,)``), then
-    ``y * weight[c] + bias[c]``. Layer norm is ``(rows, K, 1)`` with one group."""
+def _grouped_forward(x, groups, weight, bias, eps, centred):
     n, c, s = x.shape
     if n * c * s == 0:
         raise ValueError("normalization kernel: empty input")
@@ -548,13 +561,11 @@ def group_norm_forward(x, groups, weight, bias, eps):
     y = np.empty_like(x3)
     mean = np.empty(x3.shape[0], dtype=np.float64)
     var = np.empty(x3.shape[0], dtype=np.float64)
-    _group_forward_all(x3, w, b, y, mean, var, float(eps), groups)
+    _group_forward_all(x3, w, b, y, mean, var, float(eps), groups, centred)
     return y.reshape(x.shape), mean, var
 
 
-def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
-    """``(dx, dweight, dbias)`` of :func:`group_norm_forward` given the output
-    gradient ``g``; ``dx`` is None unless ``want_dx``."""
+def _grouped_backward(g, x, mean, var, eps, groups, weight, want_dx, centred):
     n, c, s = x.shape
     if n * c * s == 0:
         raise ValueError("normalization kernel: empty input")
@@ -574,8 +585,46 @@ def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
         chunk_dw = np.empty((threads, c), dtype=x3.dtype)
         chunk_db = np.empty((threads, c), dtype=x3.dtype)
         _row_backward_all(g3, x3, mean, var, w, float(eps), groups, dx, dw, db,
-                          chunk_dw, chunk_db, bool(want_dx))
+                          chunk_dw, chunk_db, bool(want_dx), centred)
     else:
         _group_backward_all(g3, x3, mean, var, w, float(eps), groups, dx, dw, db, bool(want_dx))
     return ((dx.reshape(x.shape) if want_dx else None), dw.sum(0).astype(x3.dtype),
             db.sum(0).astype(x3.dtype))
+
+
+def group_norm_forward(x, groups, weight, bias, eps):
+    """``(y, mean, var)``: ``x`` ``(N, C, S)`` normalized over each of the ``groups``
+    channel groups of each sample (statistics float64 ``(N*groups,)``), then
+    ``y * weight[c] + bias[c]``. Layer norm is ``(rows, K, 1)`` with one group."""
+    return _grouped_forward(x, groups, weight, bias, eps, True)
+
+
+def group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx=True):
+    """``(dx, dweight, dbias)`` of :func:`group_norm_forward` given the output
+    gradient ``g``; ``dx`` is None unless ``want_dx``."""
+    return _grouped_backward(g, x, mean, var, eps, groups, weight, want_dx, True)
+
+
+# RMS norm is layer norm with the mean held at 0: the same row loops, ``var`` the
+# mean square and no mean(g*w) term in the input's gradient.
+
+def _rows(x, name):
+    if x.ndim != 2:
+        raise ValueError(f"normalization kernel: {name} must be 2-d (rows, K), got {x.ndim}-d")
+    return x.reshape(x.shape + (1,))
+
+
+def rms_norm_forward(x, weight, eps):
+    """``(y, ms)``: each row of ``x`` ``(R, K)`` divided by ``sqrt(mean(x**2) + eps)``,
+    times ``weight`` ``(K,)`` (None: ones); ``ms`` the rows' mean squares (float64)."""
+    y, _, ms = _grouped_forward(_rows(x, "input"), 1, weight, None, eps, False)
+    return y.reshape(x.shape), ms
+
+
+def rms_norm_backward(g, x, ms, eps, weight, want_dx=True):
+    """``(dx, dweight)`` of :func:`rms_norm_forward` given the output gradient ``g``
+    and the saved mean squares; ``dx`` is None unless ``want_dx``."""
+    zero = np.zeros(x.shape[0], dtype=np.float64)
+    dx, dw, _ = _grouped_backward(_rows(g, "grad_output"), _rows(x, "input"), zero, ms, eps, 1,
+                                  weight, want_dx, False)
+    return (None if dx is None else dx.reshape(x.shape)), dw

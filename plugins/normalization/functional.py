@@ -14,14 +14,15 @@ from differentiable tensor ops instead, so double backward works as in torch.
 """
 
 import math
+import numbers
 
 import ember
 from ember.autograd import Function
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like
 
-from .._checks import real, tensor_arg
+from .._checks import integer, real, tensor_arg
 
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm"]
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "rms_norm"]
 
 
 def _data(t):
@@ -133,6 +134,49 @@ class _GroupNormalize(Function):
 
 class _LayerNormalize(_GroupNormalize):
     backward_name = "NativeLayerNormBackward0"
+
+
+class _RMSNormalize(Function):
+    """Each row of ``x`` viewed as ``(rows, K)`` (``shape2``) divided by its root mean
+    square (with ``eps``), times ``weight`` viewed as ``(K,)``: one kernel call each
+    way and one graph node (torch's graph ends in a multiplication, hence the name)."""
+
+    backward_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, eps, shape2):
+        run = kernel_for("normalization.rms_norm_forward", x)
+        y, ms = run(_data(x).reshape(shape2), _flat(weight), eps)
+        ctx.save_for_backward(x, weight)
+        ctx.ms, ctx.eps, ctx.shape2 = ms, eps, shape2
+        return _like(y.reshape(x.shape), x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad[:2]
+        if ember.is_grad_enabled():
+            w = None if weight is None else weight.reshape(-1)
+            dx, dw = _rms_normalize_grad(grad.reshape(ctx.shape2), x.reshape(ctx.shape2), w, ctx.eps)
+        else:
+            run = kernel_for("normalization.rms_norm_backward", x)
+            dx, dw = run(_data(grad).reshape(ctx.shape2), _data(x).reshape(ctx.shape2), ctx.ms,
+                         ctx.eps, _flat(weight), need_x)
+            dx = _like(dx, x) if need_x else None
+            dw = _like(dw, x) if need_w else None
+        dx = dx.reshape(x.shape) if need_x else None
+        dw = dw.reshape(weight.shape) if need_w else None
+        return dx, dw, None, None
+
+
+def _rms_normalize_grad(g, x, weight, eps):
+    """The backward of :class:`_RMSNormalize` as differentiable tensor ops (for
+    ``create_graph=True``), on the ``(rows, K)`` views."""
+    inv = ((x * x).mean(1, keepdim=True) + eps).rsqrt()
+    xhat = x * inv
+    gw = g if weight is None else g * weight
+    dx = inv * (gw - xhat * (gw * xhat).mean(1, keepdim=True))
+    return dx, (g * xhat).sum(0)
 
 
 def _flat(t):
@@ -367,6 +411,38 @@ def _fmt(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
 
+def _normalized_shape(fn, input, normalized_shape, **params):
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple, after torch's
+    checks that it is not empty and that the ``params`` (tensors or None) have that
+    shape."""
+    tensor_arg(input, fn, "input")
+    for name, t in params.items():
+        tensor_arg(t, fn, name, optional=True)
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    shape = tuple(integer(s, fn, "normalized_shape") for s in normalized_shape)
+    if not shape:
+        raise RuntimeError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+            f"element, but got normalized_shape = {_fmt(shape)}")
+    for name, t in params.items():
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{_fmt(t.shape)} and normalized_shape = {_fmt(shape)}")
+    return shape
+
+
+def _check_trailing(input, shape, star):
+    """``input``'s shape ends with ``shape``; ``star`` follows the ``*`` in the
+    message (torch's layer and RMS norm spell it differently)."""
+    d = len(shape)
+    if input.dim() < d or tuple(input.shape[input.dim() - d:]) != shape:
+        raise RuntimeError(
+            f"Given normalized_shape={_fmt(shape)}, expected input with shape [*{star}"
+            f"{', '.join(str(s) for s in shape)}], but got input of size{_fmt(input.shape)}")
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalization: normalize over the last ``len(normalized_shape)`` dims
     of each sample, then apply the elementwise ``weight``/``bias`` of shape
@@ -383,26 +459,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         >>> F.layer_norm(ember.randn(4, 6, 5), (6, 5)).shape
         ember.Size([4, 6, 5])
     """
-    tensor_arg(input, "layer_norm", "input")
-    tensor_arg(weight, "layer_norm", "weight", optional=True)
-    tensor_arg(bias, "layer_norm", "bias", optional=True)
-    if isinstance(normalized_shape, int):
-        normalized_shape = (normalized_shape,)
-    shape = tuple(int(s) for s in normalized_shape)
-    if not shape:
-        raise RuntimeError(
-            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
-            f"element, but got normalized_shape = {_fmt(shape)}")
-    for t, name in ((weight, "weight"), (bias, "bias")):
-        if t is not None and tuple(t.shape) != shape:
-            raise RuntimeError(
-                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
-                f"{_fmt(t.shape)} and normalized_shape = {_fmt(shape)}")
-    d = len(shape)
-    if input.dim() < d or tuple(input.shape[input.dim() - d:]) != shape:
-        raise RuntimeError(
-            f"Given normalized_shape={_fmt(shape)}, expected input with shape [*, "
-            f"{', '.join(str(s) for s in shape)}], but got input of size{_fmt(input.shape)}")
+    shape = _normalized_shape("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    _check_trailing(input, shape, ", ")
     k = math.prod(shape)
     check_dtype(input, "LayerNormKernelImpl", FLOATING)
     _check_hyper("layer_norm", eps)
@@ -410,6 +468,40 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if input.numel() == 0:
         return _affine(input * 1, weight, bias)
     return _LayerNormalize.apply(input, weight, bias, 1, eps, (input.numel() // k, k, 1))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root mean square normalization: divide each sample by the root mean square of
+    its last ``len(normalized_shape)`` dims (``sqrt(mean(x**2) + eps)``; no mean is
+    subtracted), then multiply by the elementwise ``weight`` of shape
+    ``normalized_shape``. See :class:`~ember.nn.RMSNorm`.
+
+    Args:
+        input: ``(*, *normalized_shape)``, floating point; the result has its dtype.
+        normalized_shape: sequence of ints (or an int), the trailing shape to normalize.
+        weight: tensor of shape ``normalized_shape``, or None.
+        eps: added to the mean square. Default: None, the machine epsilon of the
+            computation: ``finfo(input.dtype).eps`` (float32's for float16 input).
+
+    Examples::
+
+        >>> F.rms_norm(ember.randn(4, 6, 5), (6, 5)).shape
+        ember.Size([4, 6, 5])
+    """
+    shape = _normalized_shape("rms_norm", input, normalized_shape, weight=weight)
+    if input.dim() < len(shape):
+        raise ValueError(f"Input tensor must have at least {len(shape)} dimensions, but got {input.dim()}")
+    _check_trailing(input, shape, "")
+    check_dtype(input, "rms_norm", FLOATING)
+    if eps is None:
+        eps = ember.finfo(ember.float32 if input.dtype == ember.float16 else input.dtype).eps
+    _check_hyper("rms_norm", eps)
+    if weight is not None and weight.dtype != input.dtype:   # torch: the input's dtype wins
+        weight = weight.to(input.dtype)
+    if input.numel() == 0:
+        return _affine(input * 1, weight, None)
+    k = math.prod(shape)
+    return _RMSNormalize.apply(input, weight, eps, (input.numel() // k, k))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

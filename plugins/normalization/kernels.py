@@ -14,6 +14,11 @@ runs and which define what the Cython kernels in ``_norm.pyx`` compute, and thos
     norm is the case ``(rows, K, 1)`` with one group.
 ``normalization.group_norm_backward(g, x, mean, var, eps, groups, weight, want_dx) -> (dx, dw, db)``
     its gradients.
+``normalization.rms_norm_forward(x, weight, eps) -> (y, ms)``
+    ``x`` is ``(R, K)``; each row's mean square (float64 ``(R,)``), and
+    ``y = x / sqrt(ms + eps) * weight`` (``weight`` ``(K,)`` or None).
+``normalization.rms_norm_backward(g, x, ms, eps, weight, want_dx) -> (dx, dw)``
+    its gradients (``dx`` None unless ``want_dx``).
 """
 
 from ember import kernels
@@ -101,11 +106,40 @@ def _group_backward_factory(xp):
     return group_norm_backward
 
 
+def _rms_forward_factory(xp):
+    def rms_norm_forward(x, weight, eps):
+        x64 = x.astype(xp.float64)
+        ms = (x64 * x64).mean(axis=1)
+        y = x64 / xp.sqrt(ms + eps)[:, None]
+        if weight is not None:
+            y *= weight.astype(xp.float64)
+        return y.astype(x.dtype), ms
+
+    return rms_norm_forward
+
+
+def _rms_backward_factory(xp):
+    def rms_norm_backward(g, x, ms, eps, weight, want_dx=True):
+        inv = (1.0 / xp.sqrt(ms + eps))[:, None]
+        xhat = x.astype(xp.float64) * inv
+        g64 = g.astype(xp.float64)
+        dw = (g64 * xhat).sum(axis=0).astype(x.dtype)
+        dx = None
+        if want_dx:
+            gw = g64 if weight is None else g64 * weight.astype(xp.float64)
+            dx = (inv * (gw - xhat * (gw * xhat).mean(axis=1, keepdims=True))).astype(x.dtype)
+        return dx, dw
+
+    return rms_norm_backward
+
+
 GENERIC_KERNELS = {
     "normalization.group_norm_forward": _group_forward_factory,
     "normalization.group_norm_backward": _group_backward_factory,
     "normalization.batch_norm_forward": _forward_factory,
     "normalization.batch_norm_backward": _backward_factory,
+    "normalization.rms_norm_forward": _rms_forward_factory,
+    "normalization.rms_norm_backward": _rms_backward_factory,
 }
 
 
@@ -120,4 +154,6 @@ def table():
         "normalization.batch_norm_backward": _norm.batch_norm_backward,
         "normalization.group_norm_forward": _norm.group_norm_forward,
         "normalization.group_norm_backward": _norm.group_norm_backward,
+        "normalization.rms_norm_forward": _norm.rms_norm_forward,
+        "normalization.rms_norm_backward": _norm.rms_norm_backward,
     })

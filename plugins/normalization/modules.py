@@ -1,5 +1,5 @@
 """Normalization modules: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm,
-GroupNorm, LocalResponseNorm."""
+GroupNorm, LocalResponseNorm, RMSNorm."""
 
 import numbers
 import warnings
@@ -11,7 +11,7 @@ from . import functional as F
 from .._checks import integer, real, tensor_arg
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm"]
+           "InstanceNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm"]
 
 
 def _affine_parameters(module, shape, affine, bias, device, dtype):
@@ -330,6 +330,53 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root mean square layer normalization: divide each sample by the root mean
+    square of its last dims (the ``normalized_shape``), ``sqrt(mean(x**2) + eps)``,
+    without subtracting a mean, then multiply by an elementwise ``weight``.
+
+    Args:
+        normalized_shape: int or sequence of ints, the trailing shape of the input.
+        eps: added to the mean square. Default: None, the machine epsilon of the
+            computation (``finfo(input.dtype).eps``; float32's for float16 input).
+        elementwise_affine: learn ``weight`` (ones at start). Default: ``True``.
+
+    Shape:
+        - Input: ``(*, *normalized_shape)``. Output: same shape.
+
+    Examples::
+
+        >>> m = nn.RMSNorm([5, 6])
+        >>> m(ember.randn(3, 5, 6)).shape
+        ember.Size([3, 5, 6])
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        if not isinstance(normalized_shape, (tuple, list, ember.Size)):
+            raise TypeError("RMSNorm: normalized_shape must be an int or a sequence of ints, but got "
+                            f"{normalized_shape!r} ({type(normalized_shape).__name__})")
+        self.normalized_shape = tuple(integer(s, "RMSNorm", "normalized_shape") for s in normalized_shape)
+        if eps is not None:
+            _check_hyper("RMSNorm", eps)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, False, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to ones."""
+        _reset_affine(self)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(Module):
