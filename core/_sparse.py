@@ -378,7 +378,7 @@ class SparseCooTensor(Tensor):
         """The values multiplied by a number or a one-element dense tensor."""
         values = _scaled(self, other, "mul") * other
         out = _make(self._ix, values._data, self._dims, self._be, self._coal)
-        if _grad.recording(self):
+        if _grad.recording(self, other):
             node = _grad.MulBackward0((_factor(other),), (self.dtype,))
             return _grad.record(node, out, (self,))
         return out
@@ -393,7 +393,7 @@ class SparseCooTensor(Tensor):
         """The values divided by a number or a one-element dense tensor."""
         values = _scaled(self, other, "div") / other
         out = _make(self._ix, values._data, self._dims, self._be, self._coal)
-        if _grad.recording(self):
+        if _grad.recording(self, other):
             return _grad.record(_grad.DivBackward0(_factor(other), self.dtype), out, (self,))
         return out
 

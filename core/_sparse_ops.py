@@ -35,8 +35,9 @@ def _transposed(s):
 
 
 class _ProductBackward(Node):
-    """Gradient of ``beta * input + alpha * (sparse @ dense)``; the sparse operand's
-    gradient is dense, or sparse at the operand's coordinates when ``masked``."""
+    """Gradient of ``beta * input + alpha * (sparse @ dense)`` (``dense`` a matrix, or a
+    vector taken as a column); the sparse operand's gradient is dense, or sparse at the
+    operand's coordinates when ``masked``."""
 
     def __init__(self, sparse, dense, beta, alpha, masked, input_shape):
         self.sparse = sparse.detach()
@@ -50,6 +51,9 @@ class _ProductBackward(Node):
         g = grads[0]
         (dense,) = self.saved()
         s = self.sparse
+        vector = dense.dim() == 1
+        if vector:
+            g, dense = g.unsqueeze(1), dense.unsqueeze(1)
         *needs_input, needs_sparse, needs_dense = [e is not None for e in self.next_edges]
         g_input = g_sparse = g_dense = None
         if needs_input and needs_input[0]:
@@ -64,16 +68,20 @@ class _ProductBackward(Node):
             g_sparse = scaled.mm(dense.t())
         if needs_dense:
             g_dense = Tensor._make(_spmm_data(_transposed(s), scaled._data), s._be)
+            if vector:
+                g_dense = g_dense.squeeze(1)
         return (g_sparse, g_dense) if self.input_shape is None else (g_input, g_sparse, g_dense)
 
 
 MmBackward0 = named(_ProductBackward, "MmBackward0")
+MvBackward0 = named(_ProductBackward, "MvBackward0")
 AddmmBackward0 = named(_ProductBackward, "AddmmBackward0")
 SparseAddmmBackward0 = named(_ProductBackward, "SparseAddmmBackward0")
 
 
-def _check_product(sparse, dense, op):
-    """torch's checks on ``sparse @ dense`` for a 2-d sparse matrix of scalars."""
+def _check_product(sparse, dense, op, vector=False):
+    """torch's checks on ``sparse @ dense`` for a 2-d sparse matrix of scalars (and a dense
+    vector when ``vector``)."""
     if not isinstance(dense, Tensor):
         raise TypeError(f"{op}(): argument 'mat2' must be Tensor, not {type(dense).__name__}")
     if dense.is_sparse:
@@ -86,7 +94,7 @@ def _check_product(sparse, dense, op):
         raise NotImplementedError(f"{op}(): ember multiplies only sparse matrices with 2 sparse "
                                   f"and 0 dense dimensions, got {sparse.sparse_dim()} sparse and "
                                   f"{sparse.dense_dim()} dense")
-    if dense.dim() != 2:
+    if dense.dim() != 2 and not (vector and dense.dim() == 1):
         raise RuntimeError(f"{op}: matrices expected, got {dense.dim()}D tensor")
     if sparse._be is not dense._be:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
@@ -101,9 +109,13 @@ def _check_product(sparse, dense, op):
 
 def _product(input, sparse, dense, beta, alpha, node_cls):
     """``beta * input + alpha * (sparse @ dense)`` (``input`` None: the product alone)."""
-    _check_product(sparse, dense, "addmm")
+    vector = node_cls is MvBackward0
+    _check_product(sparse, dense, "addmm", vector)
     with no_grad():
-        out = Tensor._make(_spmm_data(sparse, dense._data), sparse._be)
+        if vector:
+            out = Tensor._make(_spmm_data(sparse, dense._data[:, None])[:, 0], sparse._be)
+        else:
+            out = Tensor._make(_spmm_data(sparse, dense._data), sparse._be)
         if alpha != 1:
             out = out * alpha
         if input is not None:
@@ -125,7 +137,7 @@ def sparse_mm(sparse, dense):
 def sparse_matmul(sparse, other):
     """``sparse @ other`` for a 2-d sparse matrix and a dense matrix or vector."""
     if isinstance(other, Tensor) and not other.is_sparse and other.dim() == 1:
-        return sparse_mm(sparse, other.unsqueeze(1)).squeeze(1)
+        return _product(None, sparse, other, 1, 1, MvBackward0)
     return sparse_mm(sparse, other)
 
 
@@ -201,7 +213,8 @@ class _SumBackward(Node):
         vals = xp.expand_dims(vals, tuple(1 + a for a in self.dense_axes))
         vals = xp.broadcast_to(vals, (ix.shape[1],) + self.dims[sparse_dim:])
         vals = xp.array(vals, dtype=self.dtype.np)
-        return (_make(ix, vals, self.dims, self.be, True),)
+        # torch flags the gradient of a full sum coalesced, that of a sum over dims not
+        return (_make(ix, vals, self.dims, self.be, isinstance(self, SumBackward0)),)
 
 
 SumBackward0 = named(_SumBackward, "SumBackward0")
@@ -243,11 +256,14 @@ def sparse_sum(s, dim, dtype, node_cls):
 
 
 # ---------------------------------------------------------------- dense -> sparse
-class ToSparseBackward1(Node):
+class ToSparseBackward0(Node):
     """Gradient of ``to_sparse``: the gradient in dense form."""
 
     def backward(self, g):
         return (g.to_dense(),)
+
+
+ToSparseBackward1 = named(ToSparseBackward0, "ToSparseBackward1")  # to_sparse() without dims
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
@@ -260,6 +276,7 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
         raise NotImplementedError("to_sparse(): ember converts only to layout ember.sparse_coo "
                                   "(no blocksize or dense_dim)")
     n = self.dim()
+    node_cls = ToSparseBackward1 if sparse_dim is None else ToSparseBackward0
     sparse_dim = n if sparse_dim is None else sparse_dim
     if not 0 <= sparse_dim <= n:
         raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{n}] range, but "
@@ -275,5 +292,5 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     ix = xp.stack(xp.nonzero(nonzero)).astype(xp.int64, copy=False)
     out = _make(ix.reshape(sparse_dim, -1), data[tuple(ix)], data.shape, self._be, True)
     if recording(self):
-        return record(ToSparseBackward1(), out, (self,))
+        return record(node_cls(), out, (self,))
     return out
