@@ -85,7 +85,7 @@ globals().update(_inplace_functions())  # relu_, clamp_, exp_, ... (zero_ among 
 
 from . import nn  # noqa: E402
 from . import optim  # noqa: E402
-from . import cuda  # noqa: E402
+from . import accelerator, cuda  # noqa: E402
 from .backend import Backend  # noqa: E402
 from ._plugins import MANAGER as _MANAGER  # noqa: E402
 

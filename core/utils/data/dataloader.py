@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ... import accelerator
 from ..._creation import tensor
 from ..._ops.join import stack
 from ..._tensor import Tensor
@@ -96,7 +97,7 @@ class DataLoader:
         self.collate_fn = collate_fn or default_collate
 
     def __iter__(self):
-        pin = self.pin_memory and _accelerator_available()
+        pin = self.pin_memory and accelerator.is_available()
         if self.pin_memory and not pin:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "so the batches are not pinned.", UserWarning, stacklevel=2)
@@ -113,12 +114,6 @@ class DataLoader:
 
     def __len__(self):
         return len(self.sampler if self.batch_sampler is None else self.batch_sampler)
-
-
-def _accelerator_available():
-    from ... import cuda
-
-    return cuda.is_available()
 
 
 def _pinned(batch):
