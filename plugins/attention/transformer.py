@@ -7,13 +7,13 @@ and ``mask_check`` are accepted and kept as attributes.
 """
 
 import copy
-import warnings
 
 import ember
 from ember import nn
 from ember.nn import Module, ModuleList, init
 
 from .._checks import integer, tensor_arg
+from .multihead import canonical_mask
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
@@ -29,23 +29,6 @@ def _activation(activation):
     if not callable(activation):
         raise TypeError(f"activation should be 'relu', 'gelu' or a callable, not {type(activation).__name__}")
     return activation
-
-
-def _additive_mask(mask, name, like, other=None, other_name=""):
-    """``mask`` as a float mask to add to attention scores, of ``like``'s dtype: a bool
-    mask's True (not allowed) becomes -inf and False 0; a float mask is returned as is.
-    Warns when ``other``, the mask given with it, has another dtype."""
-    tensor_arg(mask, "Transformer", name, optional=True)
-    if mask is None:
-        return None
-    if mask.dtype != ember.bool and not mask.is_floating_point():
-        raise AssertionError(f"only bool and floating types of {name} are supported")
-    if other is not None and other.dtype != mask.dtype:
-        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. "
-                      "Use same type for both instead.", stacklevel=3)
-    if mask.is_floating_point():
-        return mask
-    return ember.zeros(mask.shape, dtype=like.dtype, device=mask.device).masked_fill(mask, float("-inf"))
 
 
 def _seq_len(x, batch_first):
@@ -149,8 +132,9 @@ class TransformerEncoderLayer(_Layer):
             is_causal: a hint that ``src_mask`` is the causal mask.
         """
         tensor_arg(src, "TransformerEncoderLayer.forward", "src")
-        src_key_padding_mask = _additive_mask(src_key_padding_mask, "src_key_padding_mask", src, src_mask, "src_mask")
-        src_mask = _additive_mask(src_mask, "src_mask", src)
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask",
+                                              src.dtype)
+        src_mask = canonical_mask(src_mask, "src_mask", None, "", src.dtype)
         x = self._sublayer(src, self.norm1, self.dropout1,
                            lambda y: _attend(self.self_attn, y, y, src_mask, src_key_padding_mask, is_causal))
         return self._sublayer(x, self.norm2, self.dropout2, self._feed_forward)
@@ -261,8 +245,8 @@ class TransformerEncoder(Module):
                 comparing ``mask`` with :meth:`Transformer.generate_square_subsequent_mask`.
         """
         tensor_arg(src, "TransformerEncoder.forward", "src")
-        src_key_padding_mask = _additive_mask(src_key_padding_mask, "src_key_padding_mask", src, mask, "mask")
-        mask = _additive_mask(mask, "mask", src)
+        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
+        mask = canonical_mask(mask, "mask", None, "", src.dtype)
         is_causal = _is_causal(mask, is_causal, _seq_len(src, self.layers[0].self_attn.batch_first))
         output = src
         for layer in self.layers:

@@ -8,7 +8,6 @@ float32 tolerances are looser than a single op's: a layer chains a dozen ops
 (projections, softmax, layer norms) and the rounding of each adds up.
 """
 
-
 import numpy as np
 import pytest
 
