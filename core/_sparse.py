@@ -141,7 +141,7 @@ class SparseCooTensor(Tensor):
         xp.add.at(out, slot, vals[order])
         new_ix = xp.stack(xp.unravel_index(keys, shape)).astype(xp.int64, copy=False)
         out = _make(new_ix.reshape(len(shape), -1), out, self._dims, self._be, True)
-        return _passed_on(_grad.CoalesceBackward0, self, out)
+        return _grad.passed_on(_grad.CoalesceBackward0, self, out)
 
     def to_dense(self, dtype=None, *, masked_grad=True):
         """The same tensor as an ordinary (strided) one (of ``dtype`` when given).
@@ -306,7 +306,7 @@ class SparseCooTensor(Tensor):
         xp = self._be.xp
         out = _make(xp.array(self._ix, copy=True), xp.array(self._vals, copy=True), self._dims,
                     self._be, self._coal)
-        return _passed_on(_grad.CloneBackward0, self, out)
+        return _grad.passed_on(_grad.CloneBackward0, self, out)
 
     def _owned_copy(self, layout_of=None):
         """A copy sharing nothing (a sparse gradient has no layout to follow)."""
@@ -336,7 +336,7 @@ class SparseCooTensor(Tensor):
         if dtype is None or dtype is self.dtype:
             return self.clone() if copy else self
         out = _make(self._ix, self._vals.astype(dtype.np), self._dims, self._be, self._coal)
-        return _passed_on(_grad.ToCopyBackward0, self, out)
+        return _grad.passed_on(_grad.ToCopyBackward0, self, out)
 
     def double(self, memory_format=None):
         """``self.to(ember.float64)``."""
@@ -358,7 +358,7 @@ class SparseCooTensor(Tensor):
 
     def add_(self, other, *, alpha=1):
         """In-place :meth:`add`."""
-        _check_inplace(self, other)
+        _grad.check_inplace(self, other)
         total = _sum(self, other, alpha, "add_")
         if total.dtype is not self.dtype:
             raise RuntimeError(f"result type {total.dtype.scalar_name} can't be cast to the "
@@ -379,13 +379,13 @@ class SparseCooTensor(Tensor):
         values = _scaled(self, other, "mul") * other
         out = _make(self._ix, values._data, self._dims, self._be, self._coal)
         if _grad.recording(self, other):
-            node = _grad.MulBackward0((_factor(other),), (self.dtype,))
+            node = _grad.MulBackward0((_grad.factor(other),), (self.dtype,))
             return _grad.record(node, out, (self,))
         return out
 
     def mul_(self, other):
         """In-place :meth:`mul`."""
-        _check_inplace(self, other)
+        _grad.check_inplace(self, other)
         _scaled(self, other, "mul_").mul_(other)
         return self
 
@@ -394,12 +394,12 @@ class SparseCooTensor(Tensor):
         values = _scaled(self, other, "div") / other
         out = _make(self._ix, values._data, self._dims, self._be, self._coal)
         if _grad.recording(self, other):
-            return _grad.record(_grad.DivBackward0(_factor(other), self.dtype), out, (self,))
+            return _grad.record(_grad.DivBackward0(_grad.factor(other), self.dtype), out, (self,))
         return out
 
     def div_(self, other):
         """In-place :meth:`div`."""
-        _check_inplace(self, other)
+        _grad.check_inplace(self, other)
         _scaled(self, other, "div_").div_(other)
         return self
 
@@ -513,31 +513,6 @@ def _ops():
     from . import _sparse_ops  # it builds on this module
 
     return _sparse_ops
-
-
-def _passed_on(node_cls, source, out):
-    """``out``, recorded as ``node_cls`` passing its gradient back to ``source`` unchanged
-    (but for the dtype) when ``source`` needs one."""
-    if out is not source and _grad.recording(source):
-        return _grad.record(node_cls((1,), (source.dtype,)), out, (source,))
-    return out
-
-
-def _check_inplace(t, other):
-    if _grad.recording(t, other):
-        raise RuntimeError("in-place operations on tensors with layout ember.sparse_coo that "
-                           "require grad are not supported by ember")
-
-
-def _factor(other):
-    """A scalar operand as a number; a one-element tensor that requires grad is refused."""
-    if isinstance(other, Tensor):
-        if other._rg:
-            raise NotImplementedError("ember computes no gradient for the tensor that scales a "
-                                      "tensor with layout ember.sparse_coo; pass a number or a "
-                                      "tensor that does not require grad")
-        return other.item()
-    return other
 
 
 def _rebuild(ix, vals, dims, coalesced):

@@ -27,6 +27,31 @@ def recording(*tensors):
     return MODE.enabled and any(isinstance(t, Tensor) and t._rg for t in tensors)
 
 
+def passed_on(node_cls, source, out):
+    """``out``, recorded as ``node_cls`` passing its gradient back to ``source`` unchanged
+    (but for the dtype) when ``source`` needs one."""
+    if out is not source and recording(source):
+        return record(node_cls((1,), (source.dtype,)), out, (source,))
+    return out
+
+
+def check_inplace(t, other):
+    if recording(t, other):
+        raise RuntimeError("in-place operations on tensors with layout ember.sparse_coo that "
+                           "require grad are not supported by ember")
+
+
+def factor(other):
+    """A scalar operand as a number; a one-element tensor that requires grad is refused."""
+    if isinstance(other, Tensor):
+        if other._rg:
+            raise NotImplementedError("ember computes no gradient for the tensor that scales a "
+                                      "tensor with layout ember.sparse_coo; pass a number or a "
+                                      "tensor that does not require grad")
+        return other.item()
+    return other
+
+
 def pattern(ix, sparse_shape, xp):
     """The sorted unique coordinates among ``ix`` (the coordinates of its coalesced form)."""
     if ix.shape[1] == 0:
@@ -54,7 +79,7 @@ def values_at(grad, ix):
     return out
 
 
-def _no_double_backward():
+def no_double_backward():
     if MODE.enabled:
         raise NotImplementedError("ember cannot differentiate twice through operations on "
                                   "tensors with layout ember.sparse_coo (create_graph=True)")
@@ -77,7 +102,7 @@ class SparseCooTensorWithDimsAndTensorsBackward0(Node):
         self.ix, self.dtype = ix, dtype
 
     def backward(self, g):
-        _no_double_backward()
+        no_double_backward()
         return (_cast(Tensor._make(values_at(g, self.ix), g._be), self.dtype),)
 
 
@@ -90,7 +115,7 @@ class ValuesBackward0(Node):
     def backward(self, g):
         from ._sparse import _make
 
-        _no_double_backward()
+        no_double_backward()
         return (_make(self.ix, g._data, self.dims, g._be, True),)
 
 
@@ -104,7 +129,7 @@ class ToDenseBackward0(Node):
     def backward(self, g):
         from ._sparse import _make
 
-        _no_double_backward()
+        no_double_backward()
         s = self.source
         if not self.masked:
             return (_cast(g, s.dtype),)
@@ -121,7 +146,7 @@ class _Scaled(Node):
         self.factors, self.dtypes = factors, dtypes
 
     def apply(self, grads):
-        _no_double_backward()
+        no_double_backward()
         g = grads[0]
         return tuple(_cast(g if f == 1 else g * f, dt) for f, dt in zip(self.factors, self.dtypes))
 
@@ -142,7 +167,7 @@ class DivBackward0(Node):
         self.divisor, self.dtype = divisor, dtype
 
     def backward(self, g):
-        _no_double_backward()
+        no_double_backward()
         return (_cast(g / self.divisor, self.dtype),)
 
 

@@ -11,7 +11,7 @@ from . import _dtype
 from ._ops import linalg, matrix
 from ._ops.common import sum_to
 from ._sparse import SparseCooTensor, _make
-from ._sparse_grad import named, pattern, record, recording, values_at
+from ._sparse_grad import named, no_double_backward, pattern, record, recording, values_at
 from ._tensor import Tensor
 from .autograd.grad_mode import no_grad
 from .autograd.graph import Node
@@ -45,9 +45,7 @@ class _ProductBackward(Node):
         self.save(dense)
 
     def apply(self, grads):
-        from ._sparse_grad import _no_double_backward
-
-        _no_double_backward()
+        no_double_backward()
         g = grads[0]
         (dense,) = self.saved()
         s = self.sparse
@@ -200,9 +198,7 @@ class _SumBackward(Node):
         self.dtype, self.kept_sparse, self.dense_axes = source.dtype, kept_sparse, dense_axes
 
     def backward(self, g):
-        from ._sparse_grad import _no_double_backward
-
-        _no_double_backward()
+        no_double_backward()
         xp = self.be.xp
         sparse_dim = self.ix.shape[0]
         ix = pattern(self.ix, self.dims[:sparse_dim], xp)
