@@ -19,9 +19,10 @@ import numpy as np
 from . import _dtype
 from ._device import device
 from ._size import Size
+from ._checkpoint.safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals"]
 
 _FORMATS = ("torch", "safetensors")
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
@@ -165,6 +166,8 @@ def load(f, map_location=None, pickle_ok=False, weights_only=None):
             ``(storage, location) -> tensor or None``.
         pickle_ok: also import and call other names the pickle asks for (whole
             modules, arbitrary objects). Unsafe: only for files you trust.
+            Without it, the classes and functions marked safe with
+            :func:`add_safe_globals` (or :class:`safe_globals`) are read too.
         weights_only: torch's name for the opposite of ``pickle_ok``: True (the
             default here) reads data only, False equals ``pickle_ok=True``.
     """

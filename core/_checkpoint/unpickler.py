@@ -7,12 +7,16 @@ It is the ``pickle`` module's Python unpickler with three restrictions:
   to ember functions that check their arguments; any other name raises an
   ``UnpicklingError`` naming it, before anything is imported;
 * only the opcodes of plain data, memo, ``GLOBAL``/``REDUCE``/``BUILD`` and
-  persistent ids are read (no ``NEWOBJ``, ``INST``, ``OBJ``, extension codes);
+  persistent ids are read (``NEWOBJ`` only as below; no ``INST``, ``OBJ``,
+  extension codes);
 * ``BUILD`` and the container opcodes act only on the types expected there.
 
-A callable reaches the stack only from the table, and no value built from the
-file is callable, so ``REDUCE`` can call nothing else. With ``trusted=True``
-(``pickle_ok``) names outside the table are imported as plain pickle does.
+A callable reaches the stack only from the table, and ``REDUCE`` calls only a
+callable that a global of the file resolved to. The globals a user marks safe
+(``ember.serialization.add_safe_globals``) extend the table as in torch: a marked
+class may be created (``NEWOBJ``, the one opcode allowed for them alone) and have
+its state restored (``BUILD``). With ``trusted=True`` (``pickle_ok``) names
+outside the table are imported as plain pickle does.
 """
 
 import pickle
@@ -28,6 +32,7 @@ from .._device import device
 from .._size import Size
 from .._tensor import Tensor
 from ..nn.parameter import Parameter
+from .safe_globals import by_name as _user_globals
 from .torch_names import DTYPE_OF_STORAGE, FOREIGN_STORAGES, REBUILD_MODULE
 
 UnpicklingError = pickle.UnpicklingError
@@ -332,6 +337,9 @@ class Unpickler(pickle._Unpickler):
         super().__init__(file, encoding="utf-8")
         self._load_storage = persistent_load
         self.trusted = trusted
+        self._user = _user_globals()
+        self._user_ids = {id(g) for g in self._user.values()}
+        self._resolved = {}   # id -> each global find_class gave: what REDUCE may call
         if trusted:
             self.dispatch = pickle._Unpickler.dispatch | Unpickler.dispatch
 
@@ -339,8 +347,10 @@ class Unpickler(pickle._Unpickler):
         if module == "__builtin__":   # protocol-2 pickles use Python 2's module name
             module = "builtins"
         full = f"{module}.{name}"
-        if full in ALLOWED:
-            return ALLOWED[full]
+        found = ALLOWED.get(full, self._user.get(full, self))
+        if found is not self:
+            self._resolved[id(found)] = found
+            return found
         if full in _FOREIGN_DTYPES:
             raise UnpicklingError(
                 f"the file holds {_FOREIGN_DTYPES[full]} data ('{full}'), a dtype ember does not have")
@@ -350,8 +360,10 @@ class Unpickler(pickle._Unpickler):
             return super().find_class(module, name)
         raise UnpicklingError(
             f"refused the global '{full}': a checkpoint read without pickle_ok holds only tensors, "
-            "numbers, strings, containers and NumPy arrays, and no code runs while loading. Pass "
-            "pickle_ok=True (or weights_only=False) only if you trust the file's source"
+            "numbers, strings, containers, NumPy arrays and the globals marked safe, and no other code "
+            f"runs while loading. If you trust '{full}', mark it safe with "
+            "ember.serialization.add_safe_globals([...]) or the ember.serialization.safe_globals([...]) "
+            "context manager; pass pickle_ok=True (or weights_only=False) only if you trust the file's source"
         )
 
     def persistent_load(self, pid):
@@ -375,6 +387,21 @@ class Unpickler(pickle._Unpickler):
         self.find_class(module, name)   # a name outside the table is refused by name
         raise UnpicklingError("the pickle opcode INST is not allowed in a checkpoint")
 
+    def load_reduce(self):
+        func = self.stack[-2]
+        if not self.trusted and self._resolved.get(id(func)) is not func:
+            raise UnpicklingError(f"the pickle opcode REDUCE may call only a global of the file, not a "
+                                  f"{type(func).__name__} built from it")
+        super().load_reduce()
+
+    def load_newobj(self):
+        cls = self.stack[-2]
+        if not self.trusted and not (isinstance(cls, type) and id(cls) in self._user_ids):
+            raise UnpicklingError(
+                "the pickle opcode NEWOBJ is not allowed in a checkpoint except on a class marked safe with "
+                f"ember.serialization.add_safe_globals; got {cls!r}")
+        super().load_newobj()
+
     def _replace_top(self, value):
         """Put ``value`` where the object being built was, in the stack and the memo."""
         old = self.stack[-1]
@@ -394,7 +421,7 @@ class Unpickler(pickle._Unpickler):
         elif type(inst) is OrderedDict and isinstance(self.stack[-1], dict) \
                 and all(isinstance(k, str) for k in self.stack[-1]):
             inst.__dict__.update(self.stack.pop())   # a state dict's ``_metadata``
-        elif self.trusted:
+        elif self.trusted or id(type(inst)) in self._user_ids:
             super().load_build()
         else:
             raise UnpicklingError(f"cannot restore the state of a {type(inst).__name__} object from a checkpoint")
@@ -431,6 +458,8 @@ class Unpickler(pickle._Unpickler):
         self._container(set, "ADDITEMS")
         self.stack[-1].update(items)
 
+    dispatch[pickle.REDUCE[0]] = load_reduce
+    dispatch[pickle.NEWOBJ[0]] = load_newobj
     dispatch[pickle.INST[0]] = load_inst
     dispatch[pickle.BUILD[0]] = load_build
     dispatch[pickle.APPEND[0]] = load_append
