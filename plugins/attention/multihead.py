@@ -179,7 +179,7 @@ def canonical_mask(mask, mask_name, other, other_name, dtype):
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if other is not None and other.dtype != mask.dtype:
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type "
-                      f"for both instead.", stacklevel=3)
+                      f"for both instead.", stacklevel=2)
     if mask.dtype is ember.bool:
         return ember.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(mask, -math.inf)
     return mask
