@@ -304,26 +304,30 @@ def _T(self):
     return shape.permute(self, tuple(range(n - 1, -1, -1)))
 
 
-def _mT(self):
-    if self._data.ndim < 2:
-        raise RuntimeError(
-            f"tensor.mT is only supported on matrices or batches of matrices. Got {self._data.ndim}-D tensor."
-        )
+def _matrix_transpose(self, attr, advice):
+    """``.mT`` / ``.mH`` (real tensors): the last two dims swapped; a 0-d tensor
+    itself, with torch's deprecation warning (``advice``)."""
+    n = self._data.ndim
+    if n == 0:
+        _warn_0d(attr, advice, stacklevel=4)
+        return shape.permute(self, ())
+    if n < 2:
+        raise RuntimeError(f"tensor.{attr} is only supported on matrices or batches of matrices. Got {n}-D tensor.")
     return shape.transpose(self, -2, -1)
 
 
-def _warn_0d(attr):
+def _mT(self):
+    return _matrix_transpose(self, "mT", "This function is the identity in these cases.")
+
+
+def _warn_0d(attr, advice="Consider using x.conj().", stacklevel=3):
     import warnings
 
-    warnings.warn(f"Tensor.{attr} is deprecated on 0-D tensors. Consider using x.conj().",
-                  UserWarning, stacklevel=3)
+    warnings.warn(f"Tensor.{attr} is deprecated on 0-D tensors. {advice}", UserWarning, stacklevel=stacklevel)
 
 
 def _mH(self):
-    if self._data.ndim == 0:
-        _warn_0d("mH")
-        return shape.permute(self, ())
-    return _mT(self)
+    return _matrix_transpose(self, "mH", "Consider using x.conj().")
 
 
 def _H(self):

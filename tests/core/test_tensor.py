@@ -385,15 +385,24 @@ def test_tensor_constructor_requires_grad():
     "L.arange(6.0).reshape(2, 3).T", "L.arange(24.0).reshape(2, 3, 4).T", "L.tensor([1.0, 2.0]).T",
     "L.tensor(1.0).T", "L.arange(6.0).reshape(2, 3).mT", "L.arange(24.0).reshape(2, 3, 4).mT",
     "L.arange(6.0).reshape(2, 3).H", "L.arange(24.0).reshape(2, 3, 4).mH",
+    "L.arange(6.0).reshape(2, 3).mH", "L.tensor(1.0).mT", "L.tensor(1.0).mH",
 ])
 def test_transposes_match_torch(expr):
     e, t = _both(lambda L: eval(expr))
     assert repr(e) == repr(t).replace("torch.", "ember."), (e, t)
 
 
-@pytest.mark.parametrize("expr", ["L.tensor([1.0]).mT", "L.zeros(2, 3, 4).H", "L.tensor([1.0]).H"])
+@pytest.mark.parametrize("expr", ["L.tensor([1.0]).mT", "L.tensor([1.0]).mH", "L.zeros(2, 3, 4).H",
+                                  "L.tensor([1.0]).H"])
 def test_transpose_errors(expr):
     same_outcome(lambda L: eval(expr), **SAME_ERROR)
+
+
+@pytest.mark.parametrize("attr, advice", [("mT", "the identity"), ("mH", "x.conj")])
+def test_matrix_transposes_of_0d_warn(attr, advice):
+    with pytest.warns(UserWarning, match=f"Tensor.{attr} is deprecated on 0-D tensors.*{advice}") as caught:
+        getattr(ember.tensor(1.0), attr)
+    assert caught[0].filename == __file__
 
 
 def test_T_on_non_matrix_warns():
