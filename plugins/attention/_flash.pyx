@@ -33,7 +33,7 @@ from libc.math cimport INFINITY, log
 from libc.string cimport memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-from ember_cython cimport floating, imin, num_threads_for
+from ember_cython cimport floating, imax, imin, num_threads_for
 
 include "_fast_exp.pxi"
 
@@ -44,9 +44,9 @@ import numpy as np
 
 
 cdef enum:
-    # query rows and key rows per tile: a 64 x 64 score tile (16 KiB of float32) and
+    # query rows and key rows per tile: a 128 x 64 score tile (32 KiB of float32) and
     # the rows it meets stay in a core's L2 cache
-    BLOCK_M = 64
+    BLOCK_M = 128
     BLOCK_N = 64
 
 
@@ -64,8 +64,8 @@ cdef inline void _mm(bint ta, bint tb, int M, int N, int K, floating alpha,
 
 
 cdef inline Py_ssize_t _visible(Py_ssize_t i, Py_ssize_t j0, Py_ssize_t bn, bint causal) noexcept nogil:
-    # how many of the bn keys from j0 on query row i sees (may be <= 0)
-    return imin(bn, i - j0 + 1) if causal else bn
+    # how many of the bn keys from j0 on query row i sees
+    return imax(0, imin(bn, i - j0 + 1)) if causal else bn
 
 
 cdef inline floating _exp_rows(floating* s, Py_ssize_t n, Py_ssize_t bn, floating shift) noexcept nogil:
@@ -103,7 +103,7 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
         for r in range(bm):
             row = s + r * BLOCK_N
             n = _visible(i0 + r, j0, bn, causal)
-            if n <= 0:
+            if n == 0:
                 memset(row, 0, bn * sizeof(floating))
                 continue
             mx = m[r]
