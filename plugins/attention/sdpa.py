@@ -68,8 +68,9 @@ def _math_attention(query, key, value, bias, dropout_p, scale):
     if bias is not None:
         scores = scores + bias
         # a row with no key to attend to: its softmax would be 0/0; it gets zero weights
-        # (and zero gradients), as torch's safe softmax gives
-        dead = (scores == -math.inf).all(-1, keepdim=True)
+        # (and zero gradients), as torch's safe softmax gives. Read off the mask, which
+        # is often much smaller than the scores.
+        dead = (bias == -math.inf).all(-1, keepdim=True)
         if dead.any():
             weights = scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
         else:

@@ -264,14 +264,28 @@ def test_module_dropout_trains_and_evaluates():
     e_m, t_m = _pair(dropout=0.5)
     e_in = [ember.tensor(x) for x in _inputs(np.float64)]
     ember.manual_seed(0)
-    out, weights = e_m(*e_in, average_attn_weights=False)
-    per_key = as_numpy(weights)
-    assert (per_key == 0).any() and (per_key > 1).any() or (per_key == 0).mean() > 0.2  # dropped and rescaled
+    dropped = as_numpy(e_m(*e_in, average_attn_weights=False)[1])
     e_m.eval()
     t_m.eval()
+    weights = as_numpy(e_m(*e_in, average_attn_weights=False)[1])
+    kept = dropped != 0
+    assert 0.2 < kept.mean() < 0.8
+    np.testing.assert_allclose(dropped[kept], 2 * weights[kept], rtol=1e-12)
+    assert_same(e_m(*e_in), t_m(*[torch.tensor(x) for x in _inputs(np.float64)]))
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_module_as_torchs_inference_fast_path(need_weights):
+    """torch evaluates batch-first self-attention without gradients in one native kernel."""
+    e_m, t_m = _pair(batch_first=True)
+    e_m.eval()
+    t_m.eval()
+    x, kpm = _r((N, L, E)), _kpm()[:, :L]
     with torch.no_grad():
-        t_out = t_m(*[torch.tensor(x) for x in _inputs(np.float64)])
-    assert_same(e_m(*e_in), t_out)
+        t_x = torch.tensor(x)
+        t_out = t_m(t_x, t_x, t_x, key_padding_mask=torch.tensor(kpm), need_weights=need_weights)
+    e_x = ember.tensor(x)
+    assert_same(e_m(e_x, e_x, e_x, key_padding_mask=ember.tensor(kpm), need_weights=need_weights), t_out)
 
 
 def test_state_dict_round_trip_and_repr():
