@@ -10,7 +10,7 @@ import pytest
 
 import ember
 import ember.nn.functional as EF
-from tests.oracle import as_numpy, assert_same, check, same_outcome, torch
+from tests.oracle import as_numpy, assert_same, check, current_device, same_outcome, torch
 
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
@@ -19,6 +19,11 @@ E, H, L, S, N = 6, 2, 3, 4, 2
 
 def _r(shape, dtype=np.float64, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _e(x):
+    """A NumPy array as an ember tensor on the test's device."""
+    return ember.tensor(x, device=current_device())
 
 
 def _kpm(batched=True):
@@ -178,7 +183,7 @@ def _pair(dtype=np.float64, **kwargs):
     t_m = torch.nn.MultiheadAttention(E, H, **kwargs).to(torch.float64 if dtype == np.float64 else torch.float32)
     e_m = ember.nn.MultiheadAttention(E, H, **kwargs).to(ember.float64 if dtype == np.float64 else ember.float32)
     e_m.load_state_dict({k: ember.tensor(as_numpy(v)) for k, v in t_m.state_dict().items()})
-    return e_m, t_m
+    return e_m.to(current_device()), t_m
 
 
 def _module_check(e_m, t_m, inputs, *, self_attention=False, double=True, **forward):
@@ -195,7 +200,7 @@ def _module_check(e_m, t_m, inputs, *, self_attention=False, double=True, **forw
                 owner = getattr(owner, part)
             owner._parameters[leaf] = p
         xs = args[:count] * 3 if self_attention else args[:count]
-        return _tensors(e_m(*xs, **_library_values(forward, ember.tensor)))
+        return _tensors(e_m(*xs, **_library_values(forward, _e)))
 
     def t_fn(*args):
         xs = args[:count] * 3 if self_attention else args[:count]
@@ -253,16 +258,16 @@ def test_module_masks_unbatched(kind):
     kpm, attn = _kpm(batched=False), _attn_mask((H, L, S))
     if kind == "float":
         kpm, attn = np.where(kpm, -np.inf, 0.5), np.where(attn, -np.inf, -0.25)
-    e_in, t_in = [ember.tensor(x) for x in _inputs(np.float64, batched=False)], [
+    e_in, t_in = [_e(x) for x in _inputs(np.float64, batched=False)], [
         torch.tensor(x) for x in _inputs(np.float64, batched=False)]
-    e_out = e_m(*e_in, key_padding_mask=ember.tensor(kpm), attn_mask=ember.tensor(attn))
+    e_out = e_m(*e_in, key_padding_mask=_e(kpm), attn_mask=_e(attn))
     t_out = t_m(*t_in, key_padding_mask=torch.tensor(kpm), attn_mask=torch.tensor(attn))
     assert_same(e_out, t_out)
 
 
 def test_module_dropout_trains_and_evaluates():
     e_m, t_m = _pair(dropout=0.5)
-    e_in = [ember.tensor(x) for x in _inputs(np.float64)]
+    e_in = [_e(x) for x in _inputs(np.float64)]
     ember.manual_seed(0)
     dropped = as_numpy(e_m(*e_in, average_attn_weights=False)[1])
     e_m.eval()
@@ -284,8 +289,8 @@ def test_module_as_torchs_inference_fast_path(need_weights):
     with torch.no_grad():
         t_x = torch.tensor(x)
         t_out = t_m(t_x, t_x, t_x, key_padding_mask=torch.tensor(kpm), need_weights=need_weights)
-    e_x = ember.tensor(x)
-    assert_same(e_m(e_x, e_x, e_x, key_padding_mask=ember.tensor(kpm), need_weights=need_weights), t_out)
+    e_x = _e(x)
+    assert_same(e_m(e_x, e_x, e_x, key_padding_mask=_e(kpm), need_weights=need_weights), t_out)
 
 
 def test_state_dict_round_trip_and_repr():
@@ -323,7 +328,7 @@ def test_merge_masks_as_torch():
     x = _r((N, L, E))
     attn, kpm = np.where(_attn_mask((L, L)), -np.inf, 0.0), np.where(_kpm()[:, :L], -np.inf, 0.0)
     for a, k in ((attn, kpm), (attn, None), (None, kpm), (None, None), (_r((N * H, L, L)), kpm)):
-        e = e_m.merge_masks(*(None if m is None else ember.tensor(m) for m in (a, k)), ember.tensor(x))
+        e = e_m.merge_masks(*(None if m is None else _e(m) for m in (a, k)), _e(x))
         t = t_m.merge_masks(*(None if m is None else torch.tensor(m) for m in (a, k)), torch.tensor(x))
         assert_same(e, t)
 
@@ -400,7 +405,7 @@ def test_mismatched_mask_types_warn_as_torch():
     kpm, attn = _kpm(), np.where(_attn_mask((L, S)), -np.inf, 0.0)
     with warnings.catch_warnings(record=True) as e_w:
         warnings.simplefilter("always")
-        e_out = e_m(*[ember.tensor(a) for a in x], key_padding_mask=ember.tensor(kpm), attn_mask=ember.tensor(attn))
+        e_out = e_m(*[_e(a) for a in x], key_padding_mask=_e(kpm), attn_mask=_e(attn))
     with warnings.catch_warnings(record=True) as t_w:
         warnings.simplefilter("always")
         t_out = t_m(*[torch.tensor(a) for a in x], key_padding_mask=torch.tensor(kpm), attn_mask=torch.tensor(attn))

@@ -9,7 +9,7 @@ import pytest
 
 import ember
 import ember.nn.functional as EF
-from tests.oracle import as_numpy, check, same_outcome, torch
+from tests.oracle import as_numpy, check, current_device, same_outcome, torch
 
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -96,7 +96,7 @@ def test_fully_masked_rows_give_zeros_as_torch_default(kind, dtype):
     inputs = [_r((2, 2, 3, 4), dtype), _r((2, 2, 5, 4), dtype, 1), _r((2, 2, 5, 4), dtype, 2), mask]
     # torch's default CPU kernel (and its math path) give zeros there; no double backward
     check(EF.scaled_dot_product_attention, inputs, TF.scaled_dot_product_attention, double=False)
-    out = EF.scaled_dot_product_attention(*[ember.tensor(x) for x in inputs])
+    out = EF.scaled_dot_product_attention(*[ember.tensor(x, device=current_device()) for x in inputs])
     assert not as_numpy(out)[:, :, 1].any()
 
 
@@ -110,10 +110,14 @@ def test_no_keys():
     _check([_r((2, 3, 4)), _r((2, 0, 4), seed=1), _r((2, 0, 3), seed=2)])
 
 
+def _randn(*shape):
+    return ember.randn(*shape, dtype=ember.float64, device=current_device())
+
+
 def test_dropout_scales_the_kept_weights():
     ember.manual_seed(0)
-    q, k = ember.randn(2, 3, 6, 4, dtype=ember.float64), ember.randn(2, 3, 7, 4, dtype=ember.float64)
-    eye = ember.eye(7, dtype=ember.float64)   # value = identity: the output is the weights
+    q, k = _randn(2, 3, 6, 4), _randn(2, 3, 7, 4)
+    eye = ember.eye(7, dtype=ember.float64, device=current_device())   # value = identity: the output is the weights
     weights = as_numpy(EF.scaled_dot_product_attention(q, k, eye))
     dropped = as_numpy(EF.scaled_dot_product_attention(q, k, eye, dropout_p=0.4))
     kept = dropped != 0
@@ -123,13 +127,13 @@ def test_dropout_scales_the_kept_weights():
 
 
 def test_dropout_gradcheck():
-    k, v = ember.randn(2, 6, 4, dtype=ember.float64), ember.randn(2, 6, 3, dtype=ember.float64)
+    k, v = _randn(2, 6, 4), _randn(2, 6, 3)
 
     def attend(q):
         ember.manual_seed(3)   # the same dropout mask at every evaluation
         return EF.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
 
-    q = ember.randn(2, 5, 4, dtype=ember.float64, requires_grad=True)
+    q = _randn(2, 5, 4).requires_grad_()
     assert ember.autograd.gradcheck(attend, [q], eps=1e-6, atol=1e-5)
 
 
