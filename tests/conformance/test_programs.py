@@ -26,6 +26,8 @@ RUNS = [
     ("policy_gradient", []),
     ("poly_regression", []),
     ("checkpointed_blocks", []),
+    ("transformer_language_model", []),
+    ("graph_network", []),
 ]
 
 _IMPORT = re.compile(r"^(\s*)import torch(\.[\w.]+)?( as \w+)?\s*$")
