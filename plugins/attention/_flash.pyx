@@ -68,17 +68,52 @@ cdef inline Py_ssize_t _visible(Py_ssize_t i, Py_ssize_t j0, Py_ssize_t bn, bint
     return imax(0, imin(bn, i - j0 + 1)) if causal else bn
 
 
-cdef inline floating _exp_rows(floating* s, Py_ssize_t n, Py_ssize_t bn, floating shift) noexcept nogil:
-    # s[j] = exp(s[j] - shift) for j < n and 0 for n <= j < bn; returns the sum
+cdef enum:
+    # independent partial results of a row's maximum and sum, so that the compiler can
+    # keep them in vector lanes (one running total would be a chain of dependent adds)
+    LANES = 8
+
+
+cdef inline floating _row_max(const floating* s, Py_ssize_t n, floating start) noexcept nogil:
+    # max(start, s[0], ..., s[n - 1])
+    cdef floating part[LANES]
+    cdef Py_ssize_t b, j, u, whole = n - n % LANES
+    for u in range(LANES):
+        part[u] = start
+    for b in range(n // LANES):
+        j = b * LANES
+        for u in range(LANES):
+            part[u] = s[j + u] if s[j + u] > part[u] else part[u]
+    for j in range(whole, n):
+        part[0] = s[j] if s[j] > part[0] else part[0]
+    for u in range(1, LANES):
+        part[0] = part[u] if part[u] > part[0] else part[0]
+    return part[0]
+
+
+cdef inline floating _row_sum(const floating* s, Py_ssize_t n) noexcept nogil:
+    cdef floating part[LANES]
+    cdef Py_ssize_t b, j, u, whole = n - n % LANES
+    for u in range(LANES):
+        part[u] = 0
+    for b in range(n // LANES):
+        j = b * LANES
+        for u in range(LANES):
+            part[u] += s[j + u]
+    for j in range(whole, n):
+        part[0] += s[j]
+    for u in range(1, LANES):
+        part[0] += part[u]
+    return part[0]
+
+
+cdef inline void _exp_rows(floating* s, Py_ssize_t n, Py_ssize_t bn, floating shift) noexcept nogil:
+    # s[j] = exp(s[j] - shift) for j < n and 0 for n <= j < bn
     cdef Py_ssize_t j
-    cdef floating total = 0
     for j in range(n):
         s[j] = _exp_nonpos(s[j] - shift)
-    for j in range(n):
-        total += s[j]
     for j in range(n, bn):
         s[j] = 0
-    return total
 
 
 cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
@@ -106,10 +141,7 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
             if n == 0:
                 memset(row, 0, bn * sizeof(floating))
                 continue
-            mx = m[r]
-            for c in range(n):
-                if row[c] > mx:
-                    mx = row[c]
+            mx = _row_max(row, n, m[r])
             if mx > m[r]:
                 if m[r] != -INFINITY:
                     corr = _exp_nonpos(m[r] - mx)
@@ -118,7 +150,8 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
                     for c in range(Ev):
                         orow[c] *= corr
                 m[r] = mx
-            l[r] += _exp_rows(row, n, bn, mx)
+            _exp_rows(row, n, bn, mx)
+            l[r] += _row_sum(row, n)
         _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, BLOCK_N, v + j0 * Ev, <int>Ev,
             1, o + i0 * Ev, <int>Ev)
     for r in range(bm):
