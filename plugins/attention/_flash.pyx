@@ -119,8 +119,11 @@ cdef inline void _exp_rows(floating* s, Py_ssize_t n, Py_ssize_t bn, floating sh
 cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
                         floating* o, floating* lse, Py_ssize_t L, Py_ssize_t S,
                         Py_ssize_t E, Py_ssize_t Ev, Py_ssize_t i0, floating scale,
-                        bint causal, floating* s, floating* m, floating* l) noexcept nogil:
-    # rows i0 .. i0 + bm of one problem (q, o, lse at its row 0; k, v at its key 0)
+                        bint causal, floating* s, Py_ssize_t width, floating* m, floating* l,
+                        bint keep) noexcept nogil:
+    # rows i0 .. i0 + bm of one problem (q, o, lse at its row 0; k, v at its key 0), key
+    # tiles ``width`` wide, the scores in ``s`` (rows ``width`` apart); with ``keep``,
+    # one key tile (``width == S``) whose probabilities stay in ``s``
     cdef Py_ssize_t bm = imin(BLOCK_M, L - i0), bn, j0, t, r, c, n
     cdef Py_ssize_t end = imin(S, i0 + bm) if causal else S
     cdef floating mx, corr, inv
@@ -130,13 +133,13 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
     for r in range(bm):
         m[r] = -INFINITY
         l[r] = 0
-    for t in range((end + BLOCK_N - 1) // BLOCK_N):
-        j0 = t * BLOCK_N
-        bn = imin(BLOCK_N, end - j0)
+    for t in range((end + width - 1) // width):
+        j0 = t * width
+        bn = imin(width, end - j0)
         _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
-            0, s, BLOCK_N)
+            0, s, <int>width)
         for r in range(bm):
-            row = s + r * BLOCK_N
+            row = s + r * width
             n = _visible(i0 + r, j0, bn, causal)
             if n == 0:
                 memset(row, 0, bn * sizeof(floating))
@@ -152,7 +155,7 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
                 m[r] = mx
             _exp_rows(row, n, bn, mx)
             l[r] += _row_sum(row, n)
-        _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, BLOCK_N, v + j0 * Ev, <int>Ev,
+        _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, <int>width, v + j0 * Ev, <int>Ev,
             1, o + i0 * Ev, <int>Ev)
     for r in range(bm):
         inv = 1 / l[r]
@@ -160,51 +163,67 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
         for c in range(Ev):
             orow[c] *= inv
         lse[i0 + r] = m[r] + log(l[r])
+        if keep:
+            row = s + r * width
+            for c in range(end):
+                row[c] *= inv
+            memset(row + end, 0, (S - end) * sizeof(floating))
 
 
 cdef void _forward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k,
                        const floating[:, :, ::1] v, floating[:, :, ::1] o, floating[:, ::1] lse,
-                       floating scale, bint causal, floating[:, ::1] scratch, int threads) noexcept:
+                       floating[:, :, ::1] probs, floating scale, bint causal,
+                       floating[:, ::1] scratch, int threads) noexcept:
+    # probs: (B, L, S) to keep the probabilities in, or empty
     cdef Py_ssize_t B = q.shape[0], L = q.shape[1], E = q.shape[2]
     cdef Py_ssize_t S = k.shape[1], Ev = v.shape[2]
-    cdef Py_ssize_t tiles = (L + BLOCK_M - 1) // BLOCK_M, item, b
+    cdef Py_ssize_t tiles = (L + BLOCK_M - 1) // BLOCK_M, item, b, i0
+    cdef bint keep = probs.shape[0] != 0
+    cdef Py_ssize_t width = S if keep else BLOCK_N
     cdef floating* s
+    cdef floating* m
     with nogil:
         for item in prange(B * tiles, schedule="dynamic", num_threads=threads):
             b = item // tiles
-            s = &scratch[threadid(), 0]
+            i0 = (item % tiles) * BLOCK_M
+            m = &scratch[threadid(), 0]
+            s = &probs[b, i0, 0] if keep else m + 2 * BLOCK_M
             _forward_tile(&q[b, 0, 0], &k[b, 0, 0], &v[b, 0, 0], &o[b, 0, 0], &lse[b, 0],
-                          L, S, E, Ev, (item % tiles) * BLOCK_M, scale, causal,
-                          s, s + BLOCK_M * BLOCK_N, s + BLOCK_M * BLOCK_N + BLOCK_M)
+                          L, S, E, Ev, i0, scale, causal, s, width, m, m + BLOCK_M, keep)
 
 
 cdef void _backward_pair(const floating* q, const floating* k, const floating* v,
                          const floating* do, const floating* lse, const floating* dsum,
                          floating* dq, floating* dk, floating* dv, Py_ssize_t E, Py_ssize_t Ev,
                          Py_ssize_t i0, Py_ssize_t bm, Py_ssize_t j0, Py_ssize_t bn,
-                         floating scale, bint causal, floating* p, floating* dp) noexcept nogil:
-    # one query tile against one key tile: adds into dq's rows i0.., dk's and dv's rows j0..
-    cdef Py_ssize_t r, c, n
+                         floating scale, bint causal, floating* p, floating* dp,
+                         Py_ssize_t ld, bint recompute) noexcept nogil:
+    # one query tile against one key tile: adds into dq's rows i0.., dk's and dv's rows j0..;
+    # the tile's probabilities are in p (rows ld apart), or rebuilt there with ``recompute``
+    cdef Py_ssize_t r, c
     cdef floating* prow
     cdef floating* dprow
     cdef floating d
-    _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
-        0, p, BLOCK_N)
-    for r in range(bm):
-        _exp_rows(p + r * BLOCK_N, _visible(i0 + r, j0, bn, causal), bn, lse[i0 + r])
-    _mm(True, False, <int>bn, <int>Ev, <int>bm, 1, p, BLOCK_N, do + i0 * Ev, <int>Ev,
+    if causal:  # keys past the tile's last row are hidden from all its rows
+        bn = imin(bn, i0 + bm - j0)
+    if recompute:
+        _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
+            0, p, <int>ld)
+        for r in range(bm):
+            _exp_rows(p + r * ld, _visible(i0 + r, j0, bn, causal), bn, lse[i0 + r])
+    _mm(True, False, <int>bn, <int>Ev, <int>bm, 1, p, <int>ld, do + i0 * Ev, <int>Ev,
         1, dv + j0 * Ev, <int>Ev)
     _mm(False, True, <int>bm, <int>bn, <int>Ev, 1, do + i0 * Ev, <int>Ev, v + j0 * Ev, <int>Ev,
-        0, dp, BLOCK_N)
+        0, dp, <int>ld)
     for r in range(bm):
-        prow = p + r * BLOCK_N
-        dprow = dp + r * BLOCK_N
+        prow = p + r * ld
+        dprow = dp + r * ld
         d = dsum[i0 + r]
         for c in range(bn):
             dprow[c] = prow[c] * (dprow[c] - d) * scale
-    _mm(False, False, <int>bm, <int>E, <int>bn, 1, dp, BLOCK_N, k + j0 * E, <int>E,
+    _mm(False, False, <int>bm, <int>E, <int>bn, 1, dp, <int>ld, k + j0 * E, <int>E,
         1, dq + i0 * E, <int>E)
-    _mm(True, False, <int>bn, <int>E, <int>bm, 1, dp, BLOCK_N, q + i0 * E, <int>E,
+    _mm(True, False, <int>bn, <int>E, <int>bm, 1, dp, <int>ld, q + i0 * E, <int>E,
         1, dk + j0 * E, <int>E)
 
 
@@ -224,30 +243,42 @@ cdef void _row_dots(const floating[:, :, ::1] a, const floating[:, :, ::1] b, fl
 
 cdef void _backward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k,
                         const floating[:, :, ::1] v, const floating[:, :, ::1] do,
-                        const floating[:, ::1] lse, const floating[:, ::1] dsum,
-                        floating[:, :, :, ::1] dq, floating[:, :, ::1] dk, floating[:, :, ::1] dv,
-                        floating scale, bint causal, floating[:, ::1] scratch, int threads) noexcept:
-    # dq is (B, groups, L, E): group g takes key tiles g, g + groups, ...
+                        const floating[:, ::1] lse, floating[:, :, ::1] probs,
+                        const floating[:, ::1] dsum, floating[:, :, :, ::1] dq,
+                        floating[:, :, ::1] dk, floating[:, :, ::1] dv, floating scale,
+                        bint causal, floating[:, ::1] scratch, int threads) noexcept:
+    # dq is (B, groups, L, E): group g takes key tiles g, g + groups, ...; probs is the
+    # forward's (B, L, S) probabilities (one key tile), or empty to rebuild them by tiles
     cdef Py_ssize_t B = q.shape[0], L = q.shape[1], E = q.shape[2]
     cdef Py_ssize_t S = k.shape[1], Ev = v.shape[2], groups = dq.shape[1]
-    cdef Py_ssize_t tiles = (S + BLOCK_N - 1) // BLOCK_N, item, b, g, t, j0, i
+    cdef bint keep = probs.shape[0] != 0
+    cdef Py_ssize_t width = S if keep else BLOCK_N
+    cdef Py_ssize_t tiles = (S + width - 1) // width, item, b, g, t, j0, i, i0
     cdef floating* p
+    cdef floating* dp
     with nogil:
         for item in prange(B * groups, schedule="dynamic", num_threads=threads):
             b = item // groups
             g = item % groups
-            p = &scratch[threadid(), 0]
+            dp = &scratch[threadid(), 0]
             t = g
             while t < tiles:
-                j0 = t * BLOCK_N
+                j0 = t * width
                 # a causal query row i < j0 sees none of the tile's keys
                 for i in range(j0 // BLOCK_M if causal else 0, (L + BLOCK_M - 1) // BLOCK_M):
+                    i0 = i * BLOCK_M
+                    p = &probs[b, i0, 0] if keep else dp + BLOCK_M * width
                     _backward_pair(&q[b, 0, 0], &k[b, 0, 0], &v[b, 0, 0], &do[b, 0, 0],
                                    &lse[b, 0], &dsum[b, 0], &dq[b, g, 0, 0], &dk[b, 0, 0],
-                                   &dv[b, 0, 0], E, Ev, i * BLOCK_M, imin(BLOCK_M, L - i * BLOCK_M), j0,
-                                   imin(BLOCK_N, S - j0), scale, causal, p, p + BLOCK_M * BLOCK_N)
+                                   &dv[b, 0, 0], E, Ev, i0, imin(BLOCK_M, L - i0), j0,
+                                   imin(width, S - j0), scale, causal, p, dp, width, not keep)
                 t = t + groups
 
+
+#: Up to this many keys the forward keeps the attention weights (``L x S`` per
+#: problem, as the math path does), so the backward skips one of its five products
+#: and the exponentials; longer sequences rebuild them tile by tile.
+KEEP_MAX_KEYS = 256
 
 _blas = {"pools": None, "users": 0, "limit": None}
 _blas_lock = threading.Lock()
@@ -297,50 +328,60 @@ def _checked(q, k, v):
 
 
 def forward(q, k, v, scale, causal):
-    """``(out (B, L, Ev), lse (B, L))``: attention of ``q (B, L, E)`` over ``k (B, S, E)``,
-    ``v (B, S, Ev)``, scores scaled by ``scale``, causally masked with ``causal``."""
+    """``(out (B, L, Ev), lse (B, L), probs)``: attention of ``q (B, L, E)`` over
+    ``k (B, S, E)``, ``v (B, S, Ev)``, scores scaled by ``scale``, causally masked with
+    ``causal``. For at most ``KEEP_MAX_KEYS`` keys ``probs`` holds the attention weights
+    ``(B, L, S)`` for the backward, which then skips rebuilding them; else it is None."""
     q, k, v = _checked(q, k, v)
     B, L, E = q.shape
     S, Ev = v.shape[1:]
     out = np.empty((B, L, Ev), q.dtype)
     lse = np.empty((B, L), q.dtype)
+    probs = np.empty((B, L, S) if S <= KEEP_MAX_KEYS else (0, 0, 0), q.dtype)
     items = B * ((L + BLOCK_M - 1) // BLOCK_M)
     threads = num_threads_for(items, B * L * S * (E + Ev))
-    scratch = np.empty((threads, BLOCK_M * BLOCK_N + 2 * BLOCK_M), q.dtype)
+    scratch = np.empty((threads, 2 * BLOCK_M + (0 if probs.size else BLOCK_M * BLOCK_N)), q.dtype)
     with _one_blas_thread(threads):
         if q.dtype == np.float32:
-            _forward_all[float](q, k, v, out, lse, scale, causal, scratch, threads)
+            _forward_all[float](q, k, v, out, lse, probs, scale, causal, scratch, threads)
         else:
-            _forward_all[double](q, k, v, out, lse, scale, causal, scratch, threads)
-    return out, lse
+            _forward_all[double](q, k, v, out, lse, probs, scale, causal, scratch, threads)
+    return out, lse, (probs if probs.size else None)
 
 
-def backward(dout, q, k, v, out, lse, scale, causal):
+def backward(dout, q, k, v, out, lse, probs, scale, causal):
     """``(dq, dk, dv)``: the gradients of :func:`forward`'s inputs given ``dout``, the
-    gradient of its output, and its results ``out`` and ``lse``."""
+    gradient of its output, and its results ``out``, ``lse`` and ``probs``."""
     q, k, v = _checked(q, k, v)
     B, L, E = q.shape
     S, Ev = v.shape[1:]
+    if probs is None:
+        probs = np.empty((0, 0, 0), q.dtype)
     for name, a, shape in (("output gradient", dout, (B, L, Ev)), ("output", out, (B, L, Ev)),
-                           ("lse", lse, (B, L))):
+                           ("lse", lse, (B, L)), ("probs", probs, (B, L, S) if probs.size else (0, 0, 0))):
         if not isinstance(a, np.ndarray) or a.dtype != q.dtype or a.shape != shape:
             raise ValueError(f"flash attention: {name} must be a {q.dtype} array of shape {shape}, "
                              f"got {getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', None)}")
-    dout, out, lse = (np.ascontiguousarray(a) for a in (dout, out, lse))
-    limit = num_threads_for(B * S, B * L * S * (2 * E + 3 * Ev))
+    dout, out, lse, probs = (np.ascontiguousarray(a) for a in (dout, out, lse, probs))
+    keep = probs.size != 0
+    width = S if keep else BLOCK_N
+    work = B * L * S * ((2 if keep else 3) * E + 2 * Ev)
+    limit = num_threads_for(B * S, work)
     # fewer problems than threads: split each problem's key tiles into groups
-    groups = 1 if B >= limit else min(-(-limit // B), (S + BLOCK_N - 1) // BLOCK_N)
-    threads = num_threads_for(B * groups, B * L * S * (2 * E + 3 * Ev))
+    groups = 1 if B >= limit else min(-(-limit // B), -(-S // width))
+    threads = num_threads_for(B * groups, work)
     dq = np.zeros((B, groups, L, E), q.dtype)
     dk = np.zeros_like(k)
     dv = np.zeros_like(v)
     dsum = np.empty((B, L), q.dtype)
-    scratch = np.empty((threads, 2 * BLOCK_M * BLOCK_N), q.dtype)
+    scratch = np.empty((threads, (1 if keep else 2) * BLOCK_M * width), q.dtype)
     with _one_blas_thread(threads):
         if q.dtype == np.float32:
             _row_dots[float](dout, out, dsum, threads)
-            _backward_all[float](q, k, v, dout, lse, dsum, dq, dk, dv, scale, causal, scratch, threads)
+            _backward_all[float](q, k, v, dout, lse, probs, dsum, dq, dk, dv, scale, causal,
+                                 scratch, threads)
         else:
             _row_dots[double](dout, out, dsum, threads)
-            _backward_all[double](q, k, v, dout, lse, dsum, dq, dk, dv, scale, causal, scratch, threads)
+            _backward_all[double](q, k, v, dout, lse, probs, dsum, dq, dk, dv, scale, causal,
+                                  scratch, threads)
     return (dq[:, 0] if groups == 1 else dq.sum(1)), dk, dv

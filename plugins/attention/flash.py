@@ -4,7 +4,7 @@ never hold the ``L x S`` scores whole; None where they do not serve the call, so
 caller takes the math path.
 
 Forward and first-order backward run on the arrays; the node keeps ``q, k, v``, the
-output and the rows' log-sum-exp. When a backward itself is being recorded
+output, the rows' log-sum-exp and, for short key sequences, the attention weights. When a backward itself is being recorded
 (``create_graph=True``) the gradients come instead from the attention rebuilt with
 differentiable ember ops, so double backward works.
 """
@@ -30,18 +30,19 @@ def _problems(t):
 class _FlashAttention(Function):
     """Fused attention of ``(..., L, E)`` queries over ``(..., S, E)`` keys and
     ``(..., S, Ev)`` values with the same leading dims; ``result`` is the forward
-    kernel's ``(out, lse)``, computed before the node is made (the kernel may decline)."""
+    kernel's ``(out, lse, probs)``, computed before the node is made (the kernel may
+    decline)."""
 
     backward_name = "ScaledDotProductFlashAttentionForCpuBackward0"
 
     @staticmethod
     def forward(ctx, query, key, value, result, scale, causal):
-        out, lse = result
+        out, lse, probs = result
         output = tensor_like(out.reshape(tuple(query.shape[:-1]) + (value.shape[-1],)), query)
         # the output shares its version counter with what the caller gets: changing that
         # in place makes backward refuse, as torch's does
         ctx.save_for_backward(query, key, value, output)
-        ctx.lse, ctx.scale, ctx.causal = lse, scale, causal
+        ctx.lse, ctx.probs, ctx.scale, ctx.causal = lse, probs, scale, causal
         return output
 
     @staticmethod
@@ -51,7 +52,7 @@ class _FlashAttention(Function):
             return _recorded_grads(ctx, query, key, value, grad) + (None, None, None)
         run = kernel_for("attention.flash_backward", query)
         grads = run(_problems(grad), _problems(query), _problems(key), _problems(value),
-                    _problems(output), ctx.lse, ctx.scale, ctx.causal)
+                    _problems(output), ctx.lse, ctx.probs, ctx.scale, ctx.causal)
         return tuple(tensor_like(g.reshape(t.shape), t) if need else None
                      for g, t, need in zip(grads, (query, key, value), ctx.needs_input_grad)) + (None, None, None)
 

@@ -2,10 +2,11 @@
 problems, or None where the backend declines them (the caller then takes the math
 path of ``scaled_dot_product_attention``).
 
-* ``attention.flash_forward(q, k, v, scale, causal) -> (out, lse)``: ``q (B, L, E)``,
-  ``k (B, S, E)``, ``v (B, S, Ev)``; ``out (B, L, Ev)`` and the log-sum-exp of each
-  row's scaled scores ``lse (B, L)``.
-* ``attention.flash_backward(dout, q, k, v, out, lse, scale, causal) -> (dq, dk, dv)``.
+* ``attention.flash_forward(q, k, v, scale, causal) -> (out, lse, probs)``: ``q (B, L, E)``,
+  ``k (B, S, E)``, ``v (B, S, Ev)``; ``out (B, L, Ev)``, the log-sum-exp of each
+  row's scaled scores ``lse (B, L)``, and ``probs``, what else the backward needs
+  (the attention weights of short key sequences, or None).
+* ``attention.flash_backward(dout, q, k, v, out, lse, probs, scale, causal) -> (dq, dk, dv)``.
 
 The generic kernels decline everything; the CPU has ``_flash.pyx`` when it is built,
 for float32 and float64. It is imported on the first call, not when the table is

@@ -22,13 +22,17 @@ def _random(shape, dtype, seed, magnitude=1.0):
     return (np.random.default_rng(seed).standard_normal(shape) * magnitude).astype(dtype)
 
 
-@pytest.fixture
-def flash_calls(monkeypatch, device):
+@pytest.fixture(params=["kept", "rebuilt"])
+def flash_calls(request, monkeypatch, device):
     """Counts the calls of the CPU kernels (``_flash.forward``/``backward``); every size
-    goes to the kernel. Another backend has no such kernel: it declines and calls none."""
+    goes to the kernel, whose backward takes the attention weights that the forward kept
+    or rebuilds them tile by tile. Another backend has no such kernel: it declines and
+    calls none."""
     from ember.plugins.attention import _flash
 
     monkeypatch.setattr(flash, "MIN_SCORES", 0)
+    if request.param == "rebuilt":
+        monkeypatch.setattr(_flash, "KEEP_MAX_KEYS", 0)
     calls = {"forward": 0, "backward": 0}
     for name in calls:
         def counted(*args, _fn=getattr(_flash, name), _name=name):
@@ -192,6 +196,8 @@ def test_kernel_checks_its_arrays():
         _flash.forward(q, q.astype(np.float64), q, 1.0, False)
     with pytest.raises(ValueError, match="empty"):
         _flash.forward(q[:, :0], q, q, 1.0, False)
-    out, lse = _flash.forward(q, q, q, 1.0, False)
+    out, lse, probs = _flash.forward(q, q, q, 1.0, False)
     with pytest.raises(ValueError, match="lse"):
-        _flash.backward(out, q, q, q, out, lse[:, :2], 1.0, False)
+        _flash.backward(out, q, q, q, out, lse[:, :2], probs, 1.0, False)
+    with pytest.raises(ValueError, match="probs"):
+        _flash.backward(out, q, q, q, out, lse, probs[:1], 1.0, False)
