@@ -116,8 +116,14 @@ cdef inline void _exp_rows(floating* s, Py_ssize_t n, Py_ssize_t bn, floating sh
         s[j] = 0
 
 
+cdef struct Rows:
+    # the distance between consecutive rows of q, k, v and the output gradient, in
+    # elements (a row is contiguous; rows need not be, e.g. heads split off a wider row)
+    Py_ssize_t q, k, v, do
+
+
 cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
-                        floating* o, floating* lse, Py_ssize_t L, Py_ssize_t S,
+                        floating* o, floating* lse, Rows ld, Py_ssize_t L, Py_ssize_t S,
                         Py_ssize_t E, Py_ssize_t Ev, Py_ssize_t i0, floating scale,
                         bint causal, floating* s, Py_ssize_t width, floating* m, floating* l,
                         bint keep) noexcept nogil:
@@ -136,8 +142,8 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
     for t in range((end + width - 1) // width):
         j0 = t * width
         bn = imin(width, end - j0)
-        _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
-            0, s, <int>width)
+        _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * ld.q, <int>ld.q, k + j0 * ld.k,
+            <int>ld.k, 0, s, <int>width)
         for r in range(bm):
             row = s + r * width
             n = _visible(i0 + r, j0, bn, causal)
@@ -155,7 +161,7 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
                 m[r] = mx
             _exp_rows(row, n, bn, mx)
             l[r] += _row_sum(row, n)
-        _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, <int>width, v + j0 * Ev, <int>Ev,
+        _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, <int>width, v + j0 * ld.v, <int>ld.v,
             1, o + i0 * Ev, <int>Ev)
     for r in range(bm):
         inv = 1 / l[r]
@@ -170,36 +176,39 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
             memset(row + end, 0, (S - end) * sizeof(floating))
 
 
-cdef void _forward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k,
-                       const floating[:, :, ::1] v, floating[:, :, ::1] o, floating[:, ::1] lse,
-                       floating[:, :, ::1] probs, floating scale, bint causal,
-                       floating[:, ::1] scratch, int threads) noexcept:
-    # probs: (B, L, S) to keep the probabilities in, or empty
-    cdef Py_ssize_t B = q.shape[0], L = q.shape[1], E = q.shape[2]
-    cdef Py_ssize_t S = k.shape[1], Ev = v.shape[2]
+cdef void _forward_all(const floating[:, :, :, :] q, const floating[:, :, :, :] k,
+                       const floating[:, :, :, :] v, Rows ld, floating[:, :, ::1] o,
+                       floating[:, ::1] lse, floating[:, :, ::1] probs, floating scale,
+                       bint causal, floating[:, ::1] scratch, int threads) noexcept:
+    # q, k, v: (B1, B2, rows, E) with rows ``ld`` apart; o, lse, probs: B = B1 * B2
+    # problems; probs: (B, L, S) to keep the probabilities in, or empty
+    cdef Py_ssize_t B2 = q.shape[1], L = q.shape[2], E = q.shape[3]
+    cdef Py_ssize_t S = k.shape[2], Ev = v.shape[3]
     cdef Py_ssize_t tiles = (L + BLOCK_M - 1) // BLOCK_M, item, b, i0
     cdef bint keep = probs.shape[0] != 0
     cdef Py_ssize_t width = S if keep else BLOCK_N
     cdef floating* s
     cdef floating* m
     with nogil:
-        for item in prange(B * tiles, schedule="dynamic", num_threads=threads):
+        for item in prange(o.shape[0] * tiles, schedule="dynamic", num_threads=threads):
             b = item // tiles
             i0 = (item % tiles) * BLOCK_M
             m = &scratch[threadid(), 0]
             s = &probs[b, i0, 0] if keep else m + 2 * BLOCK_M
-            _forward_tile(&q[b, 0, 0], &k[b, 0, 0], &v[b, 0, 0], &o[b, 0, 0], &lse[b, 0],
-                          L, S, E, Ev, i0, scale, causal, s, width, m, m + BLOCK_M, keep)
+            _forward_tile(&q[b // B2, b % B2, 0, 0], &k[b // B2, b % B2, 0, 0], &v[b // B2, b % B2, 0, 0],
+                          &o[b, 0, 0], &lse[b, 0], ld, L, S, E, Ev, i0, scale, causal, s, width,
+                          m, m + BLOCK_M, keep)
 
 
 cdef void _backward_pair(const floating* q, const floating* k, const floating* v,
-                         const floating* do, const floating* lse, const floating* dsum,
+                         const floating* do, Rows ld, const floating* lse, const floating* dsum,
                          floating* dq, floating* dk, floating* dv, Py_ssize_t E, Py_ssize_t Ev,
                          Py_ssize_t i0, Py_ssize_t bm, Py_ssize_t j0, Py_ssize_t bn,
                          floating scale, bint causal, floating* p, floating* dp,
-                         Py_ssize_t ld, bint recompute) noexcept nogil:
-    # one query tile against one key tile: adds into dq's rows i0.., dk's and dv's rows j0..;
-    # the tile's probabilities are in p (rows ld apart), or rebuilt there with ``recompute``
+                         Py_ssize_t width, bint recompute) noexcept nogil:
+    # one query tile against one key tile: adds into dq's rows i0.., dk's and dv's rows j0..
+    # (all three contiguous); the tile's probabilities are in p (rows ``width`` apart), or
+    # rebuilt there with ``recompute``
     cdef Py_ssize_t r, c
     cdef floating* prow
     cdef floating* dprow
@@ -207,57 +216,63 @@ cdef void _backward_pair(const floating* q, const floating* k, const floating* v
     if causal:  # keys past the tile's last row are hidden from all its rows
         bn = imin(bn, i0 + bm - j0)
     if recompute:
-        _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * E, <int>E, k + j0 * E, <int>E,
-            0, p, <int>ld)
+        _mm(False, True, <int>bm, <int>bn, <int>E, scale, q + i0 * ld.q, <int>ld.q, k + j0 * ld.k,
+            <int>ld.k, 0, p, <int>width)
         for r in range(bm):
-            _exp_rows(p + r * ld, _visible(i0 + r, j0, bn, causal), bn, lse[i0 + r])
-    _mm(True, False, <int>bn, <int>Ev, <int>bm, 1, p, <int>ld, do + i0 * Ev, <int>Ev,
+            _exp_rows(p + r * width, _visible(i0 + r, j0, bn, causal), bn, lse[i0 + r])
+    _mm(True, False, <int>bn, <int>Ev, <int>bm, 1, p, <int>width, do + i0 * ld.do, <int>ld.do,
         1, dv + j0 * Ev, <int>Ev)
-    _mm(False, True, <int>bm, <int>bn, <int>Ev, 1, do + i0 * Ev, <int>Ev, v + j0 * Ev, <int>Ev,
-        0, dp, <int>ld)
+    _mm(False, True, <int>bm, <int>bn, <int>Ev, 1, do + i0 * ld.do, <int>ld.do, v + j0 * ld.v,
+        <int>ld.v, 0, dp, <int>width)
     for r in range(bm):
-        prow = p + r * ld
-        dprow = dp + r * ld
+        prow = p + r * width
+        dprow = dp + r * width
         d = dsum[i0 + r]
         for c in range(bn):
             dprow[c] = prow[c] * (dprow[c] - d) * scale
-    _mm(False, False, <int>bm, <int>E, <int>bn, 1, dp, <int>ld, k + j0 * E, <int>E,
+    _mm(False, False, <int>bm, <int>E, <int>bn, 1, dp, <int>width, k + j0 * ld.k, <int>ld.k,
         1, dq + i0 * E, <int>E)
-    _mm(True, False, <int>bn, <int>E, <int>bm, 1, dp, <int>ld, q + i0 * E, <int>E,
+    _mm(True, False, <int>bn, <int>E, <int>bm, 1, dp, <int>width, q + i0 * ld.q, <int>ld.q,
         1, dk + j0 * E, <int>E)
 
 
-cdef void _row_dots(const floating[:, :, ::1] a, const floating[:, :, ::1] b, floating[:, ::1] out,
-                    int threads) noexcept:
-    # out[p, i] = a[p, i] . b[p, i]
-    cdef Py_ssize_t p, i, c, n = a.shape[2]
+cdef void _row_dots(const floating[:, :, :, :] a, const floating[:, :, ::1] b,
+                    floating[:, ::1] out, int threads) noexcept:
+    # out[p, i] = a[p // B2, p % B2, i] . b[p, i] (a's rows contiguous)
+    cdef Py_ssize_t p, i, c, B2 = a.shape[1], n = a.shape[3]
+    cdef const floating* ar
+    cdef const floating* br
     cdef floating t
     with nogil:
-        for p in prange(a.shape[0], schedule="static", num_threads=threads):
-            for i in range(a.shape[1]):
+        for p in prange(b.shape[0], schedule="static", num_threads=threads):
+            for i in range(b.shape[1]):
+                ar = &a[p // B2, p % B2, i, 0]
+                br = &b[p, i, 0]
                 t = 0
                 for c in range(n):
-                    t = t + a[p, i, c] * b[p, i, c]
+                    t = t + ar[c] * br[c]
                 out[p, i] = t
 
 
-cdef void _backward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k,
-                        const floating[:, :, ::1] v, const floating[:, :, ::1] do,
+cdef void _backward_all(const floating[:, :, :, :] q, const floating[:, :, :, :] k,
+                        const floating[:, :, :, :] v, const floating[:, :, :, :] do, Rows ld,
                         const floating[:, ::1] lse, floating[:, :, ::1] probs,
                         const floating[:, ::1] dsum, floating[:, :, :, ::1] dq,
                         floating[:, :, ::1] dk, floating[:, :, ::1] dv, floating scale,
                         bint causal, floating[:, ::1] scratch, int threads) noexcept:
-    # dq is (B, groups, L, E): group g takes key tiles g, g + groups, ...; probs is the
-    # forward's (B, L, S) probabilities (one key tile), or empty to rebuild them by tiles
-    cdef Py_ssize_t B = q.shape[0], L = q.shape[1], E = q.shape[2]
-    cdef Py_ssize_t S = k.shape[1], Ev = v.shape[2], groups = dq.shape[1]
+    # q, k, v, do: (B1, B2, rows, E) with rows ``ld`` apart, the rest over B = B1 * B2
+    # problems. dq is (B, groups, L, E): group g takes key tiles g, g + groups, ...;
+    # probs is the forward's (B, L, S) probabilities (one key tile), or empty to rebuild
+    # them by tiles
+    cdef Py_ssize_t B2 = q.shape[1], L = q.shape[2], E = q.shape[3]
+    cdef Py_ssize_t S = k.shape[2], Ev = v.shape[3], groups = dq.shape[1]
     cdef bint keep = probs.shape[0] != 0
     cdef Py_ssize_t width = S if keep else BLOCK_N
     cdef Py_ssize_t tiles = (S + width - 1) // width, item, b, g, t, j0, i, i0
     cdef floating* p
     cdef floating* dp
     with nogil:
-        for item in prange(B * groups, schedule="dynamic", num_threads=threads):
+        for item in prange(dq.shape[0] * groups, schedule="dynamic", num_threads=threads):
             b = item // groups
             g = item % groups
             dp = &scratch[threadid(), 0]
@@ -268,7 +283,8 @@ cdef void _backward_all(const floating[:, :, ::1] q, const floating[:, :, ::1] k
                 for i in range(j0 // BLOCK_M if causal else 0, (L + BLOCK_M - 1) // BLOCK_M):
                     i0 = i * BLOCK_M
                     p = &probs[b, i0, 0] if keep else dp + BLOCK_M * width
-                    _backward_pair(&q[b, 0, 0], &k[b, 0, 0], &v[b, 0, 0], &do[b, 0, 0],
+                    _backward_pair(&q[b // B2, b % B2, 0, 0], &k[b // B2, b % B2, 0, 0],
+                                   &v[b // B2, b % B2, 0, 0], &do[b // B2, b % B2, 0, 0], ld,
                                    &lse[b, 0], &dsum[b, 0], &dq[b, g, 0, 0], &dk[b, 0, 0],
                                    &dv[b, 0, 0], E, Ev, i0, imin(BLOCK_M, L - i0), j0,
                                    imin(width, S - j0), scale, causal, p, dp, width, not keep)
@@ -310,31 +326,54 @@ def _one_blas_thread(int threads):
                 _blas["limit"].restore_original_limits()
 
 
+def _rows(a):
+    """``a`` as (B1, B2, rows, cols) with contiguous rows that do not overlap (a copy
+    when it has none such), and the distance between its rows in elements."""
+    a = a if a.ndim == 4 else a[None]
+    item = a.itemsize
+    step = a.strides[2]
+    if not (a.flags.aligned and a.strides[3] == item and min(a.strides) >= 0 and step % item == 0
+            and (step >= a.shape[3] * item or a.shape[2] == 1)):
+        a = np.ascontiguousarray(a)
+        step = a.strides[2]
+    return a, max(step // item, a.shape[3], 1)
+
+
 def _checked(q, k, v):
-    """``q, k, v`` as C-contiguous arrays after checking their dtypes and shapes."""
+    """``q``'s leading dims, and ``q, k, v`` as (B1, B2, rows, cols) arrays with
+    contiguous rows (see :func:`_rows`) after checking their dtypes and shapes, and
+    their rows' distances."""
     for name, a in (("query", q), ("key", k), ("value", v)):
-        if not isinstance(a, np.ndarray) or a.dtype not in (np.float32, np.float64) or a.ndim != 3:
-            raise ValueError(f"flash attention: {name} must be a 3-d float32 or float64 array, got "
+        if not isinstance(a, np.ndarray) or a.dtype not in (np.float32, np.float64) or a.ndim not in (3, 4):
+            raise ValueError(f"flash attention: {name} must be a 3-d or 4-d float32 or float64 array, got "
                              f"{getattr(a, 'dtype', type(a).__name__)} of shape {getattr(a, 'shape', None)}")
         if a.dtype != q.dtype:
             raise ValueError(f"flash attention: {name} is {a.dtype}, query is {q.dtype}")
-    B, L, E = q.shape
-    if k.shape[0] != B or k.shape[2] != E or v.shape[:2] != k.shape[:2]:
+    # (no negative indices: the module is compiled without wraparound)
+    n = q.ndim
+    lead = q.shape[:n - 2]
+    if (k.ndim != n or v.ndim != n or k.shape[:n - 2] != lead or k.shape[n - 1] != q.shape[n - 1]
+            or v.shape[:n - 1] != k.shape[:n - 1]):
         raise ValueError(f"flash attention: shapes query {q.shape}, key {k.shape}, value {v.shape} "
-                         "do not fit (B, L, E), (B, S, E), (B, S, Ev)")
+                         "do not fit (*, L, E), (*, S, E), (*, S, Ev)")
     if 0 in q.shape or 0 in v.shape:
         raise ValueError(f"flash attention: empty dims in query {q.shape}, key {k.shape}, value {v.shape}")
-    return np.ascontiguousarray(q), np.ascontiguousarray(k), np.ascontiguousarray(v)
+    (q, ldq), (k, ldk), (v, ldv) = _rows(q), _rows(k), _rows(v)
+    return lead, q, k, v, ldq, ldk, ldv
 
 
 def forward(q, k, v, scale, causal):
-    """``(out (B, L, Ev), lse (B, L), probs)``: attention of ``q (B, L, E)`` over
-    ``k (B, S, E)``, ``v (B, S, Ev)``, scores scaled by ``scale``, causally masked with
-    ``causal``. For at most ``KEEP_MAX_KEYS`` keys ``probs`` holds the attention weights
-    ``(B, L, S)`` for the backward, which then skips rebuilding them; else it is None."""
-    q, k, v = _checked(q, k, v)
-    B, L, E = q.shape
-    S, Ev = v.shape[1:]
+    """``(out (*, L, Ev), lse (B, L), probs)``: attention of ``q (*, L, E)`` over
+    ``k (*, S, E)``, ``v (*, S, Ev)`` (``*``: one or two dims, ``B`` problems in all),
+    scores scaled by ``scale``, causally masked with ``causal``. The rows of each input
+    need not be adjacent. For at most ``KEEP_MAX_KEYS`` keys ``probs`` holds the
+    attention weights ``(B, L, S)`` for the backward, which then skips rebuilding them;
+    else it is None."""
+    cdef Rows ld
+    lead, q, k, v, ld.q, ld.k, ld.v = _checked(q, k, v)
+    B1, B2, L, E = q.shape
+    S, Ev = v.shape[2:]
+    B = B1 * B2
     out = np.empty((B, L, Ev), q.dtype)
     lse = np.empty((B, L), q.dtype)
     probs = np.empty((B, L, S) if S <= KEEP_MAX_KEYS else (0, 0, 0), q.dtype)
@@ -343,26 +382,30 @@ def forward(q, k, v, scale, causal):
     scratch = np.empty((threads, 2 * BLOCK_M + (0 if probs.size else BLOCK_M * BLOCK_N)), q.dtype)
     with _one_blas_thread(threads):
         if q.dtype == np.float32:
-            _forward_all[float](q, k, v, out, lse, probs, scale, causal, scratch, threads)
+            _forward_all[float](q, k, v, ld, out, lse, probs, scale, causal, scratch, threads)
         else:
-            _forward_all[double](q, k, v, out, lse, probs, scale, causal, scratch, threads)
-    return out, lse, (probs if probs.size else None)
+            _forward_all[double](q, k, v, ld, out, lse, probs, scale, causal, scratch, threads)
+    return out.reshape(lead + (L, Ev)), lse, (probs if probs.size else None)
 
 
 def backward(dout, q, k, v, out, lse, probs, scale, causal):
-    """``(dq, dk, dv)``: the gradients of :func:`forward`'s inputs given ``dout``, the
-    gradient of its output, and its results ``out``, ``lse`` and ``probs``."""
-    q, k, v = _checked(q, k, v)
-    B, L, E = q.shape
-    S, Ev = v.shape[1:]
+    """``(dq, dk, dv)``, C-contiguous: the gradients of :func:`forward`'s inputs given
+    ``dout``, the gradient of its output, and its results ``out``, ``lse`` and ``probs``."""
+    cdef Rows ld
+    lead, q, k, v, ld.q, ld.k, ld.v = _checked(q, k, v)
+    B1, B2, L, E = q.shape
+    S, Ev = v.shape[2:]
+    B = B1 * B2
     if probs is None:
         probs = np.empty((0, 0, 0), q.dtype)
-    for name, a, shape in (("output gradient", dout, (B, L, Ev)), ("output", out, (B, L, Ev)),
+    for name, a, shape in (("output gradient", dout, lead + (L, Ev)), ("output", out, lead + (L, Ev)),
                            ("lse", lse, (B, L)), ("probs", probs, (B, L, S) if probs.size else (0, 0, 0))):
         if not isinstance(a, np.ndarray) or a.dtype != q.dtype or a.shape != shape:
             raise ValueError(f"flash attention: {name} must be a {q.dtype} array of shape {shape}, "
                              f"got {getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', None)}")
-    dout, out, lse, probs = (np.ascontiguousarray(a) for a in (dout, out, lse, probs))
+    dout, ld.do = _rows(dout)
+    out = np.ascontiguousarray(out).reshape(B, L, Ev)
+    lse, probs = np.ascontiguousarray(lse), np.ascontiguousarray(probs)
     keep = probs.size != 0
     width = S if keep else BLOCK_N
     work = B * L * S * ((2 if keep else 3) * E + 2 * Ev)
@@ -371,17 +414,18 @@ def backward(dout, q, k, v, out, lse, probs, scale, causal):
     groups = 1 if B >= limit else min(-(-limit // B), -(-S // width))
     threads = num_threads_for(B * groups, work)
     dq = np.zeros((B, groups, L, E), q.dtype)
-    dk = np.zeros_like(k)
-    dv = np.zeros_like(v)
+    dk = np.zeros((B, S, E), q.dtype)
+    dv = np.zeros((B, S, Ev), q.dtype)
     dsum = np.empty((B, L), q.dtype)
     scratch = np.empty((threads, (1 if keep else 2) * BLOCK_M * width), q.dtype)
     with _one_blas_thread(threads):
         if q.dtype == np.float32:
             _row_dots[float](dout, out, dsum, threads)
-            _backward_all[float](q, k, v, dout, lse, probs, dsum, dq, dk, dv, scale, causal,
+            _backward_all[float](q, k, v, dout, ld, lse, probs, dsum, dq, dk, dv, scale, causal,
                                  scratch, threads)
         else:
             _row_dots[double](dout, out, dsum, threads)
-            _backward_all[double](q, k, v, dout, lse, probs, dsum, dq, dk, dv, scale, causal,
+            _backward_all[double](q, k, v, dout, ld, lse, probs, dsum, dq, dk, dv, scale, causal,
                                   scratch, threads)
-    return (dq[:, 0] if groups == 1 else dq.sum(1)), dk, dv
+    dq = dq[:, 0] if groups == 1 else dq.sum(1)
+    return dq.reshape(lead + (L, E)), dk.reshape(lead + (S, E)), dv.reshape(lead + (S, Ev))

@@ -23,8 +23,13 @@ MIN_SCORES = 0
 
 
 def _problems(t):
-    """``t (..., n, d)``'s array as ``(B, n, d)``."""
-    return data_of(t).reshape((-1,) + tuple(t.shape[-2:]))
+    """``t (..., n, d)``'s array with one or two leading dims, the kernels' layout: a
+    view where one serves (the kernels take rows that are not adjacent, such as a
+    head's part of each row), so heads split off by ``transpose`` are not copied."""
+    a = data_of(t)
+    if a.ndim == 2:
+        return a[None]
+    return a if a.ndim <= 4 else a.reshape((-1,) + a.shape[-3:])
 
 
 class _FlashAttention(Function):

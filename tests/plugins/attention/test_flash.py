@@ -66,7 +66,8 @@ def _compare(lead, L, S, E, Ev, dtype, causal, device, magnitude=1.0, scale=None
 
 
 # (leading dims, L, S, E, Ev): one tile, L != S both ways across the 128 x 64 tiles,
-# sizes off the tiles, Ev != E, one query row, one key, two leading dims
+# sizes off the tiles, Ev != E, one query row, one key, two and three leading dims,
+# none
 CASES = [
     ((2,), 5, 7, 4, 3),
     ((1,), 130, 70, 16, 9),
@@ -75,6 +76,8 @@ CASES = [
     ((2, 2), 1, 9, 6, 4),
     ((2,), 9, 1, 6, 4),
     ((1,), 1, 1, 3, 2),
+    ((2, 1, 2), 5, 6, 3, 4),
+    ((), 7, 3, 2, 5),
 ]
 
 
@@ -96,6 +99,27 @@ def test_large_scores_do_not_overflow(flash_calls, device, dtype, causal):
     # one-hot weights), so the tolerance grows with the scores.
     tolerance = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=1e-3, atol=2e-2)}[dtype]
     _compare((2,), 70, 90, 8, 8, dtype, causal, device, magnitude=30.0, scale=1.0, tolerance=tolerance)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_heads_split_off_wider_rows(flash_calls, device, causal):
+    # as multi-head attention makes them: (N, L, heads * E) -> (N, heads, L, E), rows
+    # heads * E apart; the kernels read them in place
+    x = _random((2, 70, 3 * 4 * 8), np.float64, 0)
+    grad = _random((2, 4, 70, 8), np.float64, 1)
+    results = []
+    for lib in (ember, torch):
+        t = lib_tensor(lib, x, device, requires_grad=True) if lib is ember else torch.tensor(x, requires_grad=True)
+        q, k, v = t.reshape(2, 70, 3, 4, 8).permute(2, 0, 3, 1, 4).unbind(0)
+        y = (flash_attention(q, k, v, 0.3, causal) if lib is ember
+             else TF.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=0.3))
+        if y is None:
+            assert device != "cpu"
+            return
+        y.backward(lib_tensor(lib, grad, device) if lib is ember else torch.tensor(grad))
+        results.append((as_numpy(y), as_numpy(t.grad)))
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, **TOLERANCE[np.float64])
 
 
 def test_gradcheck_and_gradgradcheck(flash_calls, device):
