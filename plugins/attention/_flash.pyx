@@ -1,31 +1,36 @@
 """Fused attention on the CPU, flash style: ``softmax(Q K^T * scale) V`` computed tile
 by tile with an online softmax, so the ``L x S`` score matrix is never held whole.
 
-Layouts (C-contiguous, float32 or float64, ``B`` independent problems, e.g. batch x
-heads): ``q (B, L, E)``, ``k (B, S, E)``, ``v (B, S, Ev)``; the output ``(B, L, Ev)``
-and the log-sum-exp of each row's scaled scores ``lse (B, L)``, which is all the
-backward needs to rebuild any tile of the probabilities. ``causal`` masks as torch's
-``is_causal`` does (upper-left aligned): query ``i`` sees keys ``j <= i``, so every
-row sees key 0 and key tiles wholly right of a query tile are skipped.
+Layouts (float32 or float64; ``*`` one or two leading dims making ``B`` independent
+problems, e.g. batch x heads): ``q (*, L, E)``, ``k (*, S, E)``, ``v (*, S, Ev)``,
+each row contiguous but rows any distance apart (heads split off a wider row are read
+in place); the output ``(*, L, Ev)`` and the log-sum-exp of each row's scaled scores
+``lse (B, L)``, which is all the backward needs to rebuild any tile of the
+probabilities. ``causal`` masks as torch's ``is_causal`` does (upper-left aligned):
+query ``i`` sees keys ``j <= i``, so every row sees key 0 and key tiles wholly right
+of a query tile are skipped.
 
 Forward (:func:`forward`): a work item is one problem's tile of ``BLOCK_M`` query
 rows, written into its own rows of the output, so items are independent and run in
 parallel even for one problem. For each tile of ``BLOCK_N`` keys: scores by one
 product, the running row maxima and sums updated, the rows accumulated so far
-rescaled, and the tile's probabilities times its values added.
+rescaled, and the tile's probabilities times its values added. Up to
+``KEEP_MAX_KEYS`` keys there is one key tile and its probabilities are kept for the
+backward (``L x S`` per problem, no more than the math path holds).
 
 Backward (:func:`backward`), Dao's FlashAttention-2: with ``D = rowsum(dO * O)``,
-per key tile and then per query tile that sees it, ``P = exp(Q K^T * scale - lse)``,
-``dV += P^T dO``, ``dP = dO V^T``, ``dS = P * (dP - D) * scale``, ``dK += dS^T Q`` and
-``dQ += dS K``. A work item is one problem's set of key tiles, so ``dK`` and ``dV``
-rows belong to one item; ``dQ`` is shared by the key tiles of a problem, so when
-there are fewer problems than threads the key tiles are split into groups, each
-adding into its own copy of ``dQ``, summed at the end.
+per key tile and then per query tile that sees it, ``P = exp(Q K^T * scale - lse)``
+(or the kept probabilities), ``dV += P^T dO``, ``dP = dO V^T``,
+``dS = P * (dP - D) * scale``, ``dK += dS^T Q`` and ``dQ += dS K``. A work item is one
+problem's set of key tiles, so ``dK`` and ``dV`` rows belong to one item; ``dQ`` is
+shared by the key tiles of a problem, so when there are fewer problems than threads
+the key tiles are split into groups, each adding into its own copy of ``dQ``, summed
+at the end.
 
 The products are BLAS (``scipy.linalg.cython_blas``), called from the OpenMP
 threads with the BLAS limited to the calling thread meanwhile; the elementwise
-passes are loops on raw pointers around ``_exp_nonpos`` (no libm call), which GCC
-vectorises.
+passes are loops on raw pointers around ``_exp_nonpos`` (no libm call), and the row
+maxima and sums run in independent lanes, which GCC vectorises.
 """
 
 from cython.parallel cimport prange, threadid
