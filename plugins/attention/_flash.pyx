@@ -137,6 +137,9 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
     # one key tile (``width == S``) whose probabilities stay in ``s``
     cdef Py_ssize_t bm = imin(BLOCK_M, L - i0), bn, j0, t, r, c, n
     cdef Py_ssize_t end = imin(S, i0 + bm) if causal else S
+    # one key tile: each row's maximum and sum are final after its pass, so the row
+    # is normalised then, while in cache, and the output needs no rescaling
+    cdef bint single = end <= width
     cdef floating mx, corr, inv
     cdef floating* row
     cdef floating* orow
@@ -166,19 +169,21 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
                 m[r] = mx
             _exp_rows(row, n, bn, mx)
             l[r] += _row_sum(row, n)
+            if single:
+                inv = 1 / l[r]
+                for c in range(n):
+                    row[c] *= inv
         _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, <int>width, v + j0 * ld.v, <int>ld.v,
             1, o + i0 * Ev, <int>Ev)
     for r in range(bm):
-        inv = 1 / l[r]
-        orow = o + (i0 + r) * Ev
-        for c in range(Ev):
-            orow[c] *= inv
         lse[i0 + r] = m[r] + log(l[r])
+        if not single:
+            inv = 1 / l[r]
+            orow = o + (i0 + r) * Ev
+            for c in range(Ev):
+                orow[c] *= inv
         if keep:
-            row = s + r * width
-            for c in range(end):
-                row[c] *= inv
-            memset(row + end, 0, (S - end) * sizeof(floating))
+            memset(s + r * width + end, 0, (S - end) * sizeof(floating))
 
 
 cdef void _forward_all(const floating[:, :, :, :] q, const floating[:, :, :, :] k,
