@@ -188,15 +188,15 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
 
 cdef void _forward_all(const floating[:, :, :, :] q, const floating[:, :, :, :] k,
                        const floating[:, :, :, :] v, Rows ld, floating[:, :, ::1] o,
-                       floating[:, ::1] lse, floating[:, :, ::1] probs, floating scale,
-                       bint causal, floating[:, ::1] scratch, int threads) noexcept:
+                       floating[:, ::1] lse, floating[:, :, ::1] probs, Py_ssize_t width,
+                       floating scale, bint causal, floating[:, ::1] scratch, int threads) noexcept:
     # q, k, v: (B1, B2, rows, E) with rows ``ld`` apart; o, lse, probs: B = B1 * B2
-    # problems; probs: (B, L, S) to keep the probabilities in, or empty
+    # problems; key tiles ``width`` wide; probs: (B, L, S) to keep the probabilities in
+    # (``width == S``), or empty
     cdef Py_ssize_t B2 = q.shape[1], L = q.shape[2], E = q.shape[3]
     cdef Py_ssize_t S = k.shape[2], Ev = v.shape[3]
     cdef Py_ssize_t tiles = (L + BLOCK_M - 1) // BLOCK_M, item, b, i0
     cdef bint keep = probs.shape[0] != 0
-    cdef Py_ssize_t width = S if keep else BLOCK_N
     cdef floating* s
     cdef floating* m
     with nogil:
@@ -372,13 +372,13 @@ def _checked(q, k, v):
     return lead, q, k, v, ldq, ldk, ldv
 
 
-def forward(q, k, v, scale, causal):
+def forward(q, k, v, scale, causal, keep=True):
     """``(out (*, L, Ev), lse (B, L), probs)``: attention of ``q (*, L, E)`` over
     ``k (*, S, E)``, ``v (*, S, Ev)`` (``*``: one or two dims, ``B`` problems in all),
     scores scaled by ``scale``, causally masked with ``causal``. The rows of each input
-    need not be adjacent. For at most ``KEEP_MAX_KEYS`` keys ``probs`` holds the
-    attention weights ``(B, L, S)`` for the backward, which then skips rebuilding them;
-    else it is None."""
+    need not be adjacent. With ``keep`` (a backward will follow) and at most
+    ``KEEP_MAX_KEYS`` keys, ``probs`` holds the attention weights ``(B, L, S)`` for the
+    backward, which then skips rebuilding them; else it is None."""
     cdef Rows ld
     lead, q, k, v, ld.q, ld.k, ld.v = _checked(q, k, v)
     B1, B2, L, E = q.shape
@@ -386,15 +386,18 @@ def forward(q, k, v, scale, causal):
     B = B1 * B2
     out = np.empty((B, L, Ev), q.dtype)
     lse = np.empty((B, L), q.dtype)
-    probs = np.empty((B, L, S) if S <= KEEP_MAX_KEYS else (0, 0, 0), q.dtype)
+    # up to KEEP_MAX_KEYS keys, one key tile (kept or not): no rescaling of rows
+    width = S if S <= KEEP_MAX_KEYS else BLOCK_N
+    keep = keep and width == S
+    probs = np.empty((B, L, S) if keep else (0, 0, 0), q.dtype)
     items = B * ((L + BLOCK_M - 1) // BLOCK_M)
     threads = num_threads_for(items, B * L * S * (E + Ev))
-    scratch = np.empty((threads, 2 * BLOCK_M + (0 if probs.size else BLOCK_M * BLOCK_N)), q.dtype)
+    scratch = np.empty((threads, 2 * BLOCK_M + (0 if keep else BLOCK_M * width)), q.dtype)
     with _one_blas_thread(threads):
         if q.dtype == np.float32:
-            _forward_all[float](q, k, v, ld, out, lse, probs, scale, causal, scratch, threads)
+            _forward_all[float](q, k, v, ld, out, lse, probs, width, scale, causal, scratch, threads)
         else:
-            _forward_all[double](q, k, v, ld, out, lse, probs, scale, causal, scratch, threads)
+            _forward_all[double](q, k, v, ld, out, lse, probs, width, scale, causal, scratch, threads)
     return out.reshape(lead + (L, Ev)), lse, (probs if probs.size else None)
 
 

@@ -112,8 +112,9 @@ def flash_attention(query, key, value, scale, is_causal):
     if E != Ek or S != Sv or 0 in (L, E, S, Ev) or 0 in lead or L * S < MIN_SCORES:
         return None
     scale, causal = float(scale), bool(is_causal)
+    recording = ember.is_grad_enabled() and (query.requires_grad or key.requires_grad or value.requires_grad)
     result = kernel_for("attention.flash_forward", query)(
-        _problems(query), _problems(key), _problems(value), scale, causal)
+        _problems(query), _problems(key), _problems(value), scale, causal, recording)
     if result is None:
         return None
     return _FlashAttention.apply(query, key, value, result, scale, causal)

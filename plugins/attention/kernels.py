@@ -2,11 +2,15 @@
 problems, or None where the backend declines them (the caller then takes the math
 path of ``scaled_dot_product_attention``).
 
-* ``attention.flash_forward(q, k, v, scale, causal) -> (out, lse, probs)``: ``q (B, L, E)``,
-  ``k (B, S, E)``, ``v (B, S, Ev)``; ``out (B, L, Ev)``, the log-sum-exp of each
-  row's scaled scores ``lse (B, L)``, and ``probs``, what else the backward needs
-  (the attention weights of short key sequences, or None).
+* ``attention.flash_forward(q, k, v, scale, causal, keep) -> (out, lse, probs)``:
+  ``q (*, L, E)``, ``k (*, S, E)``, ``v (*, S, Ev)`` (one or two leading dims, ``B``
+  problems); ``out (*, L, Ev)``, the log-sum-exp of each row's scaled scores
+  ``lse (B, L)``, and ``probs``, what else a backward needs when ``keep`` says one
+  will follow (the attention weights of short key sequences, or None).
 * ``attention.flash_backward(dout, q, k, v, out, lse, probs, scale, causal) -> (dq, dk, dv)``.
+
+Rows of ``q``, ``k``, ``v`` and ``dout`` must be contiguous but may lie any distance
+apart (heads split off a wider row by ``transpose``).
 
 The generic kernels decline everything; the CPU has ``_flash.pyx`` when it is built,
 for float32 and float64. It is imported on the first call, not when the table is

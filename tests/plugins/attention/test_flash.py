@@ -207,6 +207,22 @@ def test_declines_small_problems(monkeypatch, device):
     assert flash_attention(*_tensors(device, ((2, 4, 3), (2, 5, 3), (2, 5, 2))), 0.5, False) is None
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_without_grad_keeps_nothing(flash_calls, device, causal):
+    arrays = [_random(s, np.float32, i) for i, s in enumerate(((2, 9, 4), (2, 11, 4), (2, 11, 3)))]
+    with ember.no_grad():
+        y = flash_attention(*(ember.tensor(a, device=device, requires_grad=True) for a in arrays), 0.5, causal)
+    if device != "cpu":
+        assert y is None
+        return
+    assert y.grad_fn is None and not y.requires_grad
+    expected = TF.scaled_dot_product_attention(*(torch.tensor(a) for a in arrays), is_causal=causal, scale=0.5)
+    np.testing.assert_allclose(as_numpy(y), expected.numpy(), **TOLERANCE[np.float32])
+    from ember.plugins.attention import _flash
+
+    assert _flash.forward(*arrays, 0.5, causal, False)[2] is None
+
+
 def test_kernel_checks_its_arrays():
     pytest.importorskip("ember.plugins.attention._flash")
     from ember.plugins.attention import _flash
