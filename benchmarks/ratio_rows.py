@@ -7,6 +7,7 @@ Importing this module imports neither ember nor torch, so a worker process can l
 the one library it times.
 """
 
+from benchmarks import attention_workloads as aw
 from benchmarks import normalization_workloads as nw
 from benchmarks import real_workloads as rw
 from benchmarks import sequence_workloads as qw
@@ -45,6 +46,8 @@ ROWS = [
     ("word LM 10k/200 LSTM step, b=20", rw.word_lm_training_step, 20, 1),
     ("digits CNN BN+Dropout Adam step, b=64", rw.digits_cnn_training_step, 64, 1),
     ("polynomial regression SGD step, b=32", rw.polynomial_regression_step, 32, 1),
+    ("TransformerEncoderLayer 256/4/1024 SGD step, 32x128", aw.encoder_layer_training_step, 32, 1),
+    ("sdpa causal 4x8x1024x64 f+b", aw.sdpa_causal, 1024, 1),
 ]
 
 #: Rows whose throughput is also printed: label -> floating-point operations per

@@ -1,9 +1,10 @@
 """``scaled_dot_product_attention``: ``softmax(q k^T * scale + mask) v``.
 
 The public function checks its arguments, turns the masks into one additive float
-mask and repeats key/value heads for grouped-query attention; ``_math_attention``
-then does the arithmetic with differentiable ember ops, so backward and double
-backward need no formulas of their own.
+mask and repeats key/value heads for grouped-query attention. Without a mask or
+dropout, the fused kernel of ``flash.py`` serves the call where it can; otherwise
+``_math_attention`` does the arithmetic with differentiable ember ops, so backward
+and double backward need no formulas of their own.
 """
 
 import math
@@ -11,6 +12,7 @@ import math
 import ember
 
 from .._checks import real, tensor_arg
+from .flash import flash_attention
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -57,6 +59,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(f"scaled_dot_product_attention: the batch dimensions of query "
                            f"{list(query.shape[:-2])}, key {list(key.shape[:-2])} and value "
                            f"{list(value.shape[:-2])} do not broadcast")
+    if attn_mask is None and dropout_p == 0.0:
+        fused = flash_attention(query, key, value, scale, is_causal)
+        if fused is not None:
+            return fused
     bias = _additive_mask(attn_mask, is_causal, batch + (query.shape[-2], key.shape[-2]), query)
     return _math_attention(query, key, value, bias, dropout_p, scale)
 
