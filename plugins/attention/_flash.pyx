@@ -152,7 +152,6 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
     cdef floating mx, corr, inv
     cdef floating* row
     cdef floating* orow
-    memset(o + i0 * Ev, 0, bm * Ev * sizeof(floating))
     for r in range(bm):
         m[r] = -INFINITY
         l[r] = 0
@@ -182,8 +181,9 @@ cdef void _forward_tile(const floating* q, const floating* k, const floating* v,
                 inv = 1 / l[r]
                 for c in range(n):
                     row[c] *= inv
+        # the first tile's product writes the output rows (rescaling starts after it)
         _mm(False, False, <int>bm, <int>Ev, <int>bn, 1, s, <int>width, v + j0 * ld.v, <int>ld.v,
-            1, o + i0 * Ev, <int>Ev)
+            0 if t == 0 else 1, o + i0 * Ev, <int>Ev)
     for r in range(bm):
         lse[i0 + r] = m[r] + log(l[r])
         if not single:
