@@ -4,9 +4,10 @@ never hold the ``L x S`` scores whole; None where they do not serve the call, so
 caller takes the math path.
 
 Forward and first-order backward run on the arrays; the node keeps ``q, k, v``, the
-output, the rows' log-sum-exp and, for short key sequences, the attention weights. When a backward itself is being recorded
-(``create_graph=True``) the gradients come instead from the attention rebuilt with
-differentiable ember ops, so double backward works.
+output, the rows' log-sum-exp and, for short key sequences, the attention weights.
+When a backward itself is being recorded (``create_graph=True``) the gradients come
+instead from the attention rebuilt with differentiable ember ops, so double backward
+works.
 """
 
 import math
@@ -60,8 +61,9 @@ class _FlashAttention(Function):
         run = kernel_for("attention.flash_backward", query)
         grads = run(_problems(grad), _problems(query), _problems(key), _problems(value),
                     _problems(output), ctx.lse, ctx.probs, ctx.scale, ctx.causal)
-        return tuple(tensor_like(g.reshape(t.shape), t) if need else None
-                     for g, t, need in zip(grads, (query, key, value), ctx.needs_input_grad)) + (None, None, None)
+        grads = tuple(tensor_like(g.reshape(t.shape), t) if need else None
+                      for g, t, need in zip(grads, (query, key, value), ctx.needs_input_grad))
+        return grads + (None, None, None)
 
 
 def _math(query, key, value, scale, causal):
@@ -106,7 +108,7 @@ def flash_attention(query, key, value, scale, is_causal):
     lead = tuple(query.shape[:-2])
     if tuple(key.shape[:-2]) != lead or tuple(value.shape[:-2]) != lead:
         return None
-    if not (query.dtype is key.dtype is value.dtype) or query.device != key.device or key.device != value.device:
+    if not (query.dtype is key.dtype is value.dtype) or not (query.device == key.device == value.device):
         return None
     (L, E), (S, Ek), (Sv, Ev) = query.shape[-2:], key.shape[-2:], value.shape[-2:]
     if E != Ek or S != Sv or 0 in (L, E, S, Ev) or 0 in lead or L * S < MIN_SCORES:

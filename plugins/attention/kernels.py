@@ -1,4 +1,4 @@
-"""The attention family's kernels: fused (flash-style) attention on ``(B, L, E)``
+"""The attention family's kernels: fused (flash-style) attention of batches of
 problems, or None where the backend declines them (the caller then takes the math
 path of ``scaled_dot_product_attention``).
 

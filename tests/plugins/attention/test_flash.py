@@ -109,14 +109,14 @@ def test_heads_split_off_wider_rows(flash_calls, device, causal):
     grad = _random((2, 4, 70, 8), np.float64, 1)
     results = []
     for lib in (ember, torch):
-        t = lib_tensor(lib, x, device, requires_grad=True) if lib is ember else torch.tensor(x, requires_grad=True)
+        t = lib_tensor(lib, x, device, requires_grad=True)
         q, k, v = t.reshape(2, 70, 3, 4, 8).permute(2, 0, 3, 1, 4).unbind(0)
         y = (flash_attention(q, k, v, 0.3, causal) if lib is ember
              else TF.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=0.3))
         if y is None:
             assert device != "cpu"
             return
-        y.backward(lib_tensor(lib, grad, device) if lib is ember else torch.tensor(grad))
+        y.backward(lib_tensor(lib, grad, device))
         results.append((as_numpy(y), as_numpy(t.grad)))
     for e, t in zip(*results):
         np.testing.assert_allclose(e, t, **TOLERANCE[np.float64])
