@@ -59,8 +59,11 @@ class _FlashAttention(Function):
         if ember.is_grad_enabled():
             return _recorded_grads(ctx, query, key, value, grad) + (None, None, None)
         run = kernel_for("attention.flash_backward", query)
+        # the weights go with the first backward, as saved tensors do; another one
+        # (retain_graph) rebuilds them from lse
+        probs, ctx.probs = ctx.probs, None
         grads = run(_problems(grad), _problems(query), _problems(key), _problems(value),
-                    _problems(output), ctx.lse, ctx.probs, ctx.scale, ctx.causal)
+                    _problems(output), ctx.lse, probs, ctx.scale, ctx.causal)
         grads = tuple(tensor_like(g.reshape(t.shape), t) if need else None
                       for g, t, need in zip(grads, (query, key, value), ctx.needs_input_grad))
         return grads + (None, None, None)
