@@ -14,7 +14,8 @@ apart (heads split off a wider row by ``transpose``).
 
 The generic kernels decline everything; the CPU has ``_flash.pyx`` when it is built,
 for float32 and float64. It is imported on the first call, not when the table is
-made: it cimports SciPy's BLAS, whose import costs more than ``import ember`` may.
+made: it cimports SciPy's BLAS (``scipy.linalg.cython_blas``, so building and running
+it needs SciPy), whose import costs more than ``import ember`` may.
 """
 
 import importlib
@@ -38,9 +39,14 @@ def _first_is_floating(*args):
 
 
 def _on_first_call(name):
-    """``_flash.<name>``, importing ``_flash`` when first called."""
+    """``_flash.<name>``, importing ``_flash`` when first called; it declines (None)
+    where the module is built but does not load (SciPy, whose BLAS it calls, missing)."""
     def run(*args):
-        return getattr(importlib.import_module(f"{__package__}._flash"), name)(*args)
+        try:
+            module = importlib.import_module(f"{__package__}._flash")
+        except ImportError:
+            return None
+        return getattr(module, name)(*args)
 
     run.__name__ = f"flash_{name}"
     return run
