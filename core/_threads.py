@@ -9,8 +9,11 @@ written to ``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``/``MKL_NUM_THREADS``
 too (which processes started afterwards inherit).
 """
 
+import contextlib
 import numbers
 import os
+import sys
+import threading
 
 _ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _requested = None
@@ -66,3 +69,34 @@ def _threadpoolctl():
         raise RuntimeError("ember's thread settings need the threadpoolctl package "
                            "(pip install threadpoolctl)") from error
     return threadpoolctl
+
+
+_one_thread = {"pools": None, "modules": -1, "users": 0, "limit": None}
+_one_thread_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """A context in which every BLAS loaded in the process runs on the calling thread.
+
+    For kernels whose OpenMP threads make products of their own: a BLAS that started
+    threads for each of them would oversubscribe the cores, and a BLAS thread woken by
+    any product keeps spinning on a core the kernels' threads need. Calls from several
+    Python threads share one limit, lifted when the last one leaves. The BLAS
+    libraries are looked up again after new modules were imported (SciPy's comes with
+    the first kernel that needs it)."""
+    with _one_thread_lock:
+        if _one_thread["users"] == 0:
+            if _one_thread["modules"] != len(sys.modules):
+                controller = _threadpoolctl().ThreadpoolController()
+                _one_thread["pools"] = controller.select(user_api="blas")
+                _one_thread["modules"] = len(sys.modules)
+            _one_thread["limit"] = _one_thread["pools"].limit(limits=1)
+        _one_thread["users"] += 1
+    try:
+        yield
+    finally:
+        with _one_thread_lock:
+            _one_thread["users"] -= 1
+            if _one_thread["users"] == 0:
+                _one_thread["limit"].restore_original_limits()

@@ -43,9 +43,10 @@ from ember_cython cimport floating, imax, imin, num_threads_for
 include "_fast_exp.pxi"
 
 import contextlib
-import threading
 
 import numpy as np
+
+from ember._threads import one_blas_thread
 
 
 cdef enum:
@@ -316,35 +317,6 @@ cdef void _backward_all(const floating[:, :, :, :] q, const floating[:, :, :, :]
 #: and the exponentials; longer sequences rebuild them tile by tile.
 KEEP_MAX_KEYS = 256
 
-_blas = {"pools": None, "users": 0, "limit": None}
-_blas_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _one_blas_thread(int threads):
-    """A context in which the BLAS runs on the calling thread, when ``threads`` OpenMP
-    threads will call it: a BLAS that starts its own threads for a product made in
-    each of them would oversubscribe the cores. Calls from several Python threads
-    share one limit, lifted when the last one leaves."""
-    if threads == 1:
-        yield
-        return
-    with _blas_lock:
-        if _blas["pools"] is None:
-            import threadpoolctl
-
-            _blas["pools"] = threadpoolctl.ThreadpoolController().select(user_api="blas")
-        if _blas["users"] == 0:
-            _blas["limit"] = _blas["pools"].limit(limits=1)
-        _blas["users"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas["users"] -= 1
-            if _blas["users"] == 0:
-                _blas["limit"].restore_original_limits()
-
 
 def _rows(a):
     """``a`` as (B1, B2, rows, cols) with contiguous rows that do not overlap (a copy
@@ -403,7 +375,7 @@ def forward(q, k, v, scale, causal, keep=True):
     items = B * -(-L // _tile_rows(width, S))
     threads = num_threads_for(items, B * L * S * (E + Ev))
     scratch = np.empty((threads, 2 * BLOCK_M + (0 if keep else BLOCK_M * width)), q.dtype)
-    with _one_blas_thread(threads):
+    with one_blas_thread() if threads > 1 else contextlib.nullcontext():
         if q.dtype == np.float32:
             _forward_all[float](q, k, v, ld, out, lse, probs, width, scale, causal, scratch, threads)
         else:
@@ -441,7 +413,7 @@ def backward(dout, q, k, v, out, lse, probs, scale, causal):
     dv = np.zeros((B, S, Ev), q.dtype)
     dsum = np.empty((B, L), q.dtype)
     scratch = np.empty((threads, (1 if keep else 2) * BLOCK_M * width), q.dtype)
-    with _one_blas_thread(threads):
+    with one_blas_thread() if threads > 1 else contextlib.nullcontext():
         if q.dtype == np.float32:
             _row_dots[float](dout, out, dsum, threads)
             _backward_all[float](q, k, v, dout, ld, lse, probs, dsum, dq, dk, dv, scale, causal,

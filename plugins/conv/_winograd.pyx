@@ -34,10 +34,9 @@ from cython.parallel cimport prange, threadid
 
 from ember_cython cimport floating, num_threads_for
 
-import contextlib
-import threading
-
 import numpy as np
+
+from ember._threads import one_blas_thread
 
 
 # The tile loops are C: GCC/Clang vector types hold a run of tiles along a row
@@ -448,32 +447,6 @@ def transform_output(m, out, bias=None):
 #: from its input transform through its products to its output transform.
 CHUNK_BYTES = 1 << 19
 
-_blas = {"pools": None, "users": 0, "limit": None}
-_blas_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """A context in which NumPy's BLAS runs on the calling thread. The kernels' threads
-    run their own products; a BLAS thread woken by any product (even a small one
-    before the parallel part) keeps spinning on a core the kernels' threads need.
-    Calls from several threads share one limit, lifted when the last one leaves."""
-    with _blas_lock:
-        if _blas["pools"] is None:
-            import threadpoolctl
-
-            _blas["pools"] = threadpoolctl.ThreadpoolController().select(user_api="blas")
-        if _blas["users"] == 0:
-            _blas["limit"] = _blas["pools"].limit(limits=1)
-        _blas["users"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas["users"] -= 1
-            if _blas["users"] == 0:
-                _blas["limit"].restore_original_limits()
-
 
 def _each(fn, Py_ssize_t count, int threads):
     """``fn(thread, i)`` for every ``i < count``, on ``threads`` threads of the OpenMP
@@ -558,7 +531,7 @@ def conv2d(x, weight, padding, bias=None, transposed=False):
         if max(padding) > 2:
             raise ValueError(f"winograd: a transposed convolution takes padding up to 2, not {tuple(padding)}")
         padding = tuple(2 - int(p) for p in padding)
-    with _one_blas_thread():
+    with one_blas_thread():
         return _conv2d(x, weight, padding, bias, transposed)
 
 
@@ -609,7 +582,7 @@ def conv2d_weight_grad(x, dy, padding):
     if dy.dtype != x.dtype or dy.shape != (N, Co, t.OH, t.OW):
         raise ValueError(f"winograd: output gradient {dy.dtype} {dy.shape} does not fit image "
                          f"{x.dtype} {x.shape} with padding {tuple(padding)}")
-    with _one_blas_thread():
+    with one_blas_thread():
         return _weight_grad(x, dy, padding)
 
 
