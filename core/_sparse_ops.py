@@ -10,6 +10,7 @@ torch gives the two families of products different gradients for the sparse oper
 from . import _dtype
 from ._ops import linalg, matrix
 from ._ops.common import sum_to
+from ._ops.overloads import taking_deprecated_forms
 from ._sparse import SparseCooTensor, _make
 from ._sparse_grad import named, no_double_backward, pattern, record, recording, values_at
 from ._tensor import Tensor
@@ -180,11 +181,13 @@ def matmul(input, other):
     return linalg.matmul(input, other)
 
 
-def addmm(input, mat1, mat2, *args, beta=1, alpha=1):
-    """``beta * input + alpha * (mat1 @ mat2)``; ``mat1`` may be a sparse matrix."""
-    if mat1.__class__ is SparseCooTensor and not args:
+@taking_deprecated_forms
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``; ``mat1`` may be a sparse matrix. Also
+    takes PyTorch 1.0's deprecated form with the scale factors first and positional."""
+    if mat1.__class__ is SparseCooTensor:
         return sparse_addmm(input, mat1, mat2, beta, alpha, False)
-    return matrix.addmm(input, mat1, mat2, *args, beta=beta, alpha=alpha)
+    return matrix.addmm(input, mat1, mat2, beta=beta, alpha=alpha)
 
 
 # ---------------------------------------------------------------- sums
