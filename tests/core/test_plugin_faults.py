@@ -192,10 +192,11 @@ def test_disable_in_process_takes_the_dependents_along():
             ember.plugins.disable('linear')
         print(sorted(p.name for p in ember.plugins.list() if not p.enabled))
         print(sorted(str(w.message).split("'")[1] for w in seen))
-        print(hasattr(ember.nn, 'LSTM'), hasattr(ember.nn, 'AdaptiveLogSoftmaxWithLoss'))
+        print(hasattr(ember.nn, 'LSTM'), hasattr(ember.nn, 'AdaptiveLogSoftmaxWithLoss'),
+              hasattr(ember.nn, 'MultiheadAttention'))
     """, ".")
     assert proc.returncode == 0, proc.stderr
     disabled, warned, present = proc.stdout.splitlines()
-    assert disabled == "['linear', 'losses', 'recurrent']"
-    assert warned == "['losses', 'recurrent']"
-    assert present == "False False"
+    assert disabled == "['attention', 'linear', 'losses', 'recurrent']"
+    assert warned == "['attention', 'losses', 'recurrent']"
+    assert present == "False False False"
