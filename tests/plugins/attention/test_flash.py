@@ -11,6 +11,7 @@ import ember
 from ember.plugins.attention import flash
 from ember.plugins.attention.flash import flash_attention
 from tests.oracle import as_numpy, torch
+from tests.plugins.kernel_calls import counted_calls
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -33,15 +34,7 @@ def flash_calls(request, monkeypatch, device):
     monkeypatch.setattr(flash, "MIN_SCORES", 0)
     if request.param == "rebuilt":
         monkeypatch.setattr(_flash, "KEEP_MAX_KEYS", 0)
-    calls = {"forward": 0, "backward": 0}
-    for name in calls:
-        def counted(*args, _fn=getattr(_flash, name), _name=name):
-            calls[_name] += 1
-            return _fn(*args)
-        monkeypatch.setattr(_flash, name, counted)
-    yield calls
-    if device != "cpu":
-        assert calls == {"forward": 0, "backward": 0}
+    yield from counted_calls(monkeypatch, _flash, ("forward", "backward"), device)
 
 
 def _compare(lead, L, S, E, Ev, dtype, causal, device, magnitude=1.0, scale=None, tolerance=None):

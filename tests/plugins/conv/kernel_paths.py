@@ -1,5 +1,5 @@
 """What the tests of the convolution's kernel paths (Winograd, direct) share: inputs,
-tolerances, the comparison with torch, and the count of a kernel module's calls."""
+tolerances and the comparison with torch."""
 
 import numpy as np
 
@@ -32,18 +32,3 @@ def compare_with_torch(name, x, w, b, kw, device, dtype, g_seed=3):
         if i == 2 and dtype == np.float32:
             tol["atol"] = WEIGHT_ATOL32
         np.testing.assert_allclose(e, t, **tol, err_msg=f"{name} result {i}")
-
-
-def counted_calls(monkeypatch, module, device):
-    """The body of a fixture: counts the calls of ``module.conv2d`` and
-    ``module.conv2d_weight_grad`` by name, yields the counts, and at teardown checks
-    that a backend other than the CPU (which has no such kernels) made none."""
-    calls = {"conv2d": 0, "conv2d_weight_grad": 0}
-    for name in calls:
-        def counted(*args, _fn=getattr(module, name), _name=name):
-            calls[_name] += 1
-            return _fn(*args)
-        monkeypatch.setattr(module, name, counted)
-    yield calls
-    if device != "cpu":
-        assert calls == {"conv2d": 0, "conv2d_weight_grad": 0}

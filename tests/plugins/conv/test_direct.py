@@ -8,9 +8,10 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, torch
-from tests.plugins.conv.kernel_paths import TOLERANCE, WEIGHT_ATOL32, counted_calls
+from tests.plugins.conv.kernel_paths import TOLERANCE, WEIGHT_ATOL32
 from tests.plugins.conv.kernel_paths import compare_with_torch as _compare
 from tests.plugins.conv.kernel_paths import random_array as _r
+from tests.plugins.kernel_calls import counted_calls
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -23,7 +24,7 @@ def direct_calls(monkeypatch, device):
     from ember.plugins.conv import _direct, kernels
 
     monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 10 ** 9)
-    yield from counted_calls(monkeypatch, _direct, device)
+    yield from counted_calls(monkeypatch, _direct, ("conv2d", "conv2d_weight_grad"), device)
 
 
 # (function, input shape, weight shape, bias, kwargs): LeNet's two layers, odd sizes,

@@ -8,9 +8,10 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from tests.oracle import as_numpy, torch
-from tests.plugins.conv.kernel_paths import TOLERANCE, counted_calls
+from tests.plugins.conv.kernel_paths import TOLERANCE
 from tests.plugins.conv.kernel_paths import compare_with_torch as _compare
 from tests.plugins.conv.kernel_paths import random_array as _r
+from tests.plugins.kernel_calls import counted_calls
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -23,7 +24,7 @@ def winograd_calls(monkeypatch, device):
     from ember.plugins.conv import _winograd, kernels
 
     monkeypatch.setattr(kernels, "WINOGRAD_MIN_CHANNELS", 1)
-    yield from counted_calls(monkeypatch, _winograd, device)
+    yield from counted_calls(monkeypatch, _winograd, ("conv2d", "conv2d_weight_grad"), device)
 
 
 # (input shape, weight shape, padding, bias): even and odd sizes (partial tiles),
