@@ -192,6 +192,17 @@ class SparseCooTensor(Tensor):
         return ops.sparse_sum(self, dim, dtype,
                               ops.SumBackward0 if dim is None else ops.SumBackward1)
 
+    def transpose(self, dim0, dim1):
+        """This tensor with its sparse dims ``dim0`` and ``dim1`` swapped (the rows of
+        the coordinates trade places)."""
+        return _ops().sparse_transpose(self, dim0, dim1)
+
+    def t(self):
+        """The transpose of a sparse tensor of at most 2 dims (its 2 dims swapped)."""
+        return _ops().sparse_t(self)
+
+    T = property(t, doc="The transpose of a 2-dim sparse tensor, as ``t()``.")
+
     # ----------------------------------------------------------- attributes
     @property
     def dtype(self):

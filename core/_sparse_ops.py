@@ -254,6 +254,55 @@ def sparse_sum(s, dim, dtype, node_cls):
     return out
 
 
+# ---------------------------------------------------------------- transpose
+class TransposeBackward0(Node):
+    """Gradient of a transpose of two sparse dims: the gradient (dense or sparse)
+    transposed back."""
+
+    def __init__(self, dim0, dim1):
+        self.dims = dim0, dim1
+
+    def backward(self, g):
+        no_double_backward()
+        if g.is_sparse:
+            return (_swapped(g, *self.dims),)
+        return (Tensor._make(g._data.swapaxes(*self.dims), g._be),)
+
+
+TBackward0 = named(TransposeBackward0, "TBackward0")
+
+
+def _swapped(s, dim0, dim1):
+    """``s`` with its sparse dims ``dim0`` and ``dim1`` swapped, not recorded; torch
+    flags the result uncoalesced when it moved the coordinates."""
+    if dim0 == dim1:
+        return _make(s._ix, s._vals, s._dims, s._be, s._coal)
+    dims, order = list(s._dims), list(range(s.sparse_dim()))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    order[dim0], order[dim1] = dim1, dim0
+    return _make(s._ix[order], s._vals, dims, s._be, False)
+
+
+def sparse_transpose(s, dim0, dim1, node_cls=TransposeBackward0):
+    """``s`` with dims ``dim0`` and ``dim1`` swapped, recorded for autograd."""
+    dim0, dim1 = s._wrap_dim(dim0), s._wrap_dim(dim1)
+    if max(dim0, dim1) >= s.sparse_dim():
+        raise RuntimeError(f"sparse transpose: transposed dimensions must be sparse Got sparse_dim: "
+                           f"{s.sparse_dim()}, d0: {dim0}, d1: {dim1}")
+    out = _swapped(s, dim0, dim1)
+    if recording(s):
+        return record(node_cls(dim0, dim1), out, (s,))
+    return out
+
+
+def sparse_t(s):
+    """The transpose of a sparse tensor of at most 2 dims."""
+    if s.sparse_dim() > 2 or s.dense_dim():
+        raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got "
+                           f"{s.sparse_dim()} sparse and {s.dense_dim()} dense dimensions")
+    return sparse_transpose(s, 0, -1, TBackward0)
+
+
 # ---------------------------------------------------------------- dense -> sparse
 class ToSparseBackward0(Node):
     """Gradient of ``to_sparse``: the gradient in dense form."""

@@ -153,6 +153,11 @@ ARITHMETIC = {
     "sparse_sum_all_dims": lambda lib, s, ts: lib.sparse.sum(s, (0, 1)),
     "sparse_sum_dtype": lambda lib, s, ts: lib.sparse.sum(s, dtype=lib.float64),
     "tensor_sum": lambda lib, s, ts: s.sum(),
+    "t": lambda lib, s, ts: s.t(),
+    "T": lambda lib, s, ts: s.T * 2,
+    "transpose": lambda lib, s, ts: s.transpose(-1, 0),
+    "transpose_one_dim": lambda lib, s, ts: s.transpose(1, 1),
+    "t_then_mm": lambda lib, s, ts: lib.sparse.mm(s.t(), ts["c"]),
 }
 
 
@@ -164,7 +169,7 @@ def test_arithmetic_values_and_gradients(name, coalesced, dtype):
 
 
 @pytest.mark.parametrize("name", ["to_dense", "coalesce", "add", "neg", "dense_plus_sparse",
-                                  "sparse_sum", "sparse_sum_dim"])
+                                  "sparse_sum", "sparse_sum_dim", "t", "t_then_mm"])
 @pytest.mark.parametrize("coalesced", [True, False])
 def test_sparse_leaf_gradient_of_arithmetic(name, coalesced):
     grads = []
@@ -377,3 +382,16 @@ def test_gcn_trains_as_torch():
             losses[lib.__name__].append(loss.item())
     np.testing.assert_allclose(losses["ember"], losses["torch"], rtol=1e-10, atol=1e-10)
     assert losses["torch"][-1] < losses["torch"][0]
+
+
+@pytest.mark.parametrize("call", [lambda lib, s: s.t(), lambda lib, s: s.transpose(-1, 0),
+                                  lambda lib, s: s.transpose(1, 3)])
+def test_transpose_errors_as_torch(call):
+    """t() takes at most 2 sparse dims and no dense one; transpose swaps sparse dims only."""
+    messages = []
+    for lib in (ember, torch):
+        s = lib.sparse_coo_tensor(lib.tensor([[0, 1], [1, 0], [0, 0]]), lib.ones(2, 3), (2, 2, 1, 3))
+        with pytest.raises(RuntimeError) as caught:
+            call(lib, s)
+        messages.append(str(caught.value).split("\n")[0])
+    assert messages[0] == messages[1]
