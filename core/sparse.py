@@ -10,9 +10,10 @@ from ._legacy_types import _LegacyType
 from ._size import Size
 from ._sparse import _make, sparse_coo_tensor
 from ._sparse_ops import SparseSumBackward0, SumBackward0, masked_mm, sparse_addmm, sparse_sum
+from ._sparse_softmax import sparse_softmax
 from ._tensor import Tensor
 
-__all__ = ["mm", "addmm", "sum", "FloatTensor", "DoubleTensor", "HalfTensor", "ByteTensor",
+__all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "FloatTensor", "DoubleTensor", "HalfTensor", "ByteTensor",
            "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"]
 
 
@@ -65,6 +66,26 @@ class _SparseType(_LegacyType):
 
     def __repr__(cls):
         return f"<class 'ember.sparse.{cls.__name__}'>"
+
+
+def softmax(input, dim, *, dtype=None):
+    """Softmax of the sparse tensor ``input`` along ``dim`` over its stored entries only
+    (an unspecified entry counts as minus infinity, so it stays unspecified): a
+    coalesced sparse tensor with ``input``'s coordinates, computed in ``dtype`` when given.
+
+    Examples:
+        >>> a = ember.sparse_coo_tensor([[0, 0, 1], [0, 2, 1]], [1.0, 1.0, 5.0], (2, 3))
+        >>> ember.sparse.softmax(a, 1).to_dense()
+        tensor([[0.5000, 0.0000, 0.5000],
+                [0.0000, 1.0000, 0.0000]])
+    """
+    return sparse_softmax(input, dim, dtype, log=False)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """Logarithm of :func:`softmax` of the sparse ``input`` along ``dim`` (over its
+    stored entries only), a coalesced sparse tensor with ``input``'s coordinates."""
+    return sparse_softmax(input, dim, dtype, log=True)
 
 
 def _new(cls, *args, device=None):
