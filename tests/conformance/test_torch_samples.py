@@ -3,9 +3,9 @@
 ``torch.testing._internal`` describes every ``torch.nn.functional`` op (OpInfo)
 and ``torch.nn`` module (ModuleInfo) with sample inputs that its own test suite
 uses. For each op and module that ember provides, every sample that torch runs
-must run with ember too and give torch's outputs (float64; the functionals in
-float32 too); for the functionals, also the gradients of every input that
-requires grad. Ops drawing random
+must run with ember too and give torch's outputs, in float64 and float32, and
+the gradients of every input that requires grad (and of a module's
+parameters, on the same weights). Ops drawing random
 numbers (dropout, RReLU, fractional pooling without fixed samples, and any
 sample that passes a positive ``dropout_p``, as attention's do)
 are checked for shapes only.
@@ -48,8 +48,13 @@ MODULES = sorted(info.module_cls.__name__ for info in module_db
 
 
 def _to_ember(x, pairs):
-    """The same structure with ember values; ``pairs`` collects (torch, ember) tensors."""
+    """The same structure with ember values; ``pairs`` collects (torch, ember) tensors. A
+    torch tensor met twice (a sample passing one tensor as two arguments) becomes one
+    ember tensor, so that their gradients add up alike."""
     if isinstance(x, torch.Tensor):
+        seen = next((e for t, e in pairs if t is x), None)
+        if seen is not None:
+            return seen
         t = ember.tensor(x.detach().numpy())
         if x.requires_grad:
             t.requires_grad_()
@@ -137,31 +142,39 @@ def test_functional_on_torchs_samples(name, variant, floating):
             assert tuple(e_main.shape) == tuple(t_main.shape), what
             continue
         _close(e_main, t_main, what, dtype)
-        if not (t_main.requires_grad and t_main.is_floating_point()):
-            continue
-        t_leaves = [t for t, _ in pairs if t.requires_grad]
-        e_leaves = [e for t, e in pairs if t.requires_grad]
-        weights = np.random.default_rng(0).standard_normal(tuple(t_main.shape)).astype(
-            str(t_main.dtype).replace("torch.", ""))
-        t_grads = torch.autograd.grad((t_main * torch.tensor(weights)).sum(), t_leaves, allow_unused=True)
-        e_grads = ember.autograd.grad((e_main * ember.tensor(weights)).sum(), e_leaves, allow_unused=True)
-        for i, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
-            if e_g is None or t_g is None:  # "no dependence" and "all zeros" agree
-                other = t_g if e_g is None else e_g
-                assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {i}"
-            else:
-                _close(e_g, t_g, f"{what}: gradient {i}", dtype)
+        _close_gradients(t_main, e_main, [p for p in pairs if p[0].requires_grad], what, dtype)
     assert ran or named_random, f"no sample of {name} ran"
 
 
+def _close_gradients(t_main, e_main, leaves, what, dtype):
+    """The gradients of a random-weighted sum of the output, for each (torch, ember)
+    pair of ``leaves``, agree (when the output is differentiable)."""
+    if not (t_main.requires_grad and t_main.is_floating_point()):
+        return
+    weights = np.random.default_rng(0).standard_normal(tuple(t_main.shape)).astype(
+        str(t_main.dtype).replace("torch.", ""))
+    t_grads = torch.autograd.grad((t_main * torch.tensor(weights)).sum(), [t for t, _ in leaves],
+                                  allow_unused=True)
+    e_grads = ember.autograd.grad((e_main * ember.tensor(weights)).sum(), [e for _, e in leaves],
+                                  allow_unused=True)
+    for i, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
+        if e_g is None or t_g is None:  # "no dependence" and "all zeros" agree
+            other = t_g if e_g is None else e_g
+            assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {i}"
+        else:
+            _close(e_g, t_g, f"{what}: gradient {i}", dtype)
+
+
+@pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", MODULES)
-def test_module_on_torchs_inputs(name):
+def test_module_on_torchs_inputs(name, floating):
+    """Outputs, and the gradients of the inputs and parameters, on the same weights."""
     info = next(i for i in module_db if i.module_cls.__name__ == name)
     random = name.startswith(("Dropout", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "Fractional"))
     ran = 0
     for training in (True, False):
-        for case in info.module_inputs_func(info, device="cpu", dtype=torch.float64,
-                                            requires_grad=False, training=training):
+        for case in info.module_inputs_func(info, device="cpu", dtype=floating,
+                                            requires_grad=True, training=training):
             if case.forward_input is None:
                 continue
             args, kwargs = case.constructor_input.args, case.constructor_input.kwargs
@@ -169,16 +182,17 @@ def test_module_on_torchs_inputs(name):
                 warnings.simplefilter("ignore")
                 try:
                     torch.manual_seed(0)
-                    t_mod = info.module_cls(*args, **kwargs).double().train(training)
+                    t_mod = info.module_cls(*args, **kwargs).to(floating).train(training)
                     state = {k: ember.tensor(v.detach().numpy()) for k, v in t_mod.state_dict().items()}
                     t_out = t_mod(*case.forward_input.args, **case.forward_input.kwargs)
                 except Exception:  # noqa: BLE001 - an input torch itself rejects
                     continue
-                e_mod = getattr(ember.nn, name)(*_to_ember(args, []), **_to_ember(kwargs, [])).double()
-                e_mod.train(training)
+                e_mod = getattr(ember.nn, name)(*_to_ember(args, []), **_to_ember(kwargs, []))
+                e_mod.to(getattr(ember, str(floating).split(".")[-1])).train(training)
                 e_mod.load_state_dict(state)
-                e_out = e_mod(*_to_ember(case.forward_input.args, []),
-                              **_to_ember(case.forward_input.kwargs, []))
+                pairs = []
+                e_args, e_kwargs = _to_ember((case.forward_input.args, case.forward_input.kwargs), pairs)
+                e_out = e_mod(*e_args, **e_kwargs)
             what = f"{name}(training={training}, args={str(args)[:60]}, kwargs={str(kwargs)[:60]})"
             t_list, e_list = _tensors(t_out), _tensors(e_out)
             assert len(e_list) == len(t_list), what
@@ -186,6 +200,9 @@ def test_module_on_torchs_inputs(name):
                 if random:
                     assert tuple(e.shape) == tuple(t.shape), what
                 else:
-                    _close(e, t, what)
+                    _close(e, t, what, floating)
+            if not random and t_list:
+                leaves = [p for p in pairs if p[0].requires_grad] + list(zip(t_mod.parameters(), e_mod.parameters()))
+                _close_gradients(t_list[0], e_list[0], leaves, what, floating)
             ran += 1
     assert ran, f"no input of {name} ran"
