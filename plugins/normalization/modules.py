@@ -283,6 +283,16 @@ class InstanceNorm3d(_InstanceNorm):
     _spatial = 3
 
 
+def _normalized_shape(normalized_shape, cls_name):
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple of ints."""
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (normalized_shape,)
+    if not isinstance(normalized_shape, (tuple, list, ember.Size)):
+        raise TypeError(f"{cls_name}: normalized_shape must be an int or a sequence of ints, but got "
+                        f"{normalized_shape!r} ({type(normalized_shape).__name__})")
+    return tuple(integer(s, cls_name, "normalized_shape") for s in normalized_shape)
+
+
 class LayerNorm(Module):
     """Layer normalization: normalize each sample over its last dims (the
     ``normalized_shape``) with their mean and (biased) variance, then apply an
@@ -308,12 +318,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
                  dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        if not isinstance(normalized_shape, (tuple, list, ember.Size)):
-            raise TypeError("LayerNorm: normalized_shape must be an int or a sequence of ints, but got "
-                            f"{normalized_shape!r} ({type(normalized_shape).__name__})")
-        self.normalized_shape = tuple(integer(s, "LayerNorm", "normalized_shape") for s in normalized_shape)
+        self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         _check_hyper("LayerNorm", eps)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
@@ -355,12 +360,7 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        if not isinstance(normalized_shape, (tuple, list, ember.Size)):
-            raise TypeError("RMSNorm: normalized_shape must be an int or a sequence of ints, but got "
-                            f"{normalized_shape!r} ({type(normalized_shape).__name__})")
-        self.normalized_shape = tuple(integer(s, "RMSNorm", "normalized_shape") for s in normalized_shape)
+        self.normalized_shape = _normalized_shape(normalized_shape, "RMSNorm")
         if eps is not None:
             _check_hyper("RMSNorm", eps)
         self.eps = eps
