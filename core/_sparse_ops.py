@@ -31,10 +31,6 @@ def _spmm_data(s, dense):
     return out
 
 
-def _transposed(s):
-    return _make(s._ix[::-1], s._vals, s._dims[::-1], s._be, False)
-
-
 class _ProductBackward(Node):
     """Gradient of ``beta * input + alpha * (sparse @ dense)`` (``dense`` a matrix, or a
     vector taken as a column); the sparse operand's gradient is dense, or sparse at the
@@ -66,7 +62,7 @@ class _ProductBackward(Node):
         elif needs_sparse:
             g_sparse = scaled.mm(dense.t())
         if needs_dense:
-            g_dense = Tensor._make(_spmm_data(_transposed(s), scaled._data), s._be)
+            g_dense = Tensor._make(_spmm_data(_swapped(s, 0, 1), scaled._data), s._be)
             if vector:
                 g_dense = g_dense.squeeze(1)
         return (g_sparse, g_dense) if self.input_shape is None else (g_input, g_sparse, g_dense)
