@@ -10,11 +10,11 @@ instead from the attention rebuilt with differentiable ember ops, so double back
 works.
 """
 
-import math
-
 import ember
 from ember.autograd import Function
 from ember.backend import data_of, kernel_for, tensor_like
+
+from . import unfused
 
 __all__ = []
 
@@ -69,21 +69,12 @@ class _FlashAttention(Function):
         return grads + (None, None, None)
 
 
-def _math(query, key, value, scale, causal):
-    """The attention as differentiable ember ops."""
-    scores = (query * scale).matmul(key.transpose(-2, -1))
-    if causal:
-        L, S = scores.shape[-2:]
-        above = ember.ones((L, S), dtype=ember.bool, device=query.device).triu(1)
-        scores = scores.masked_fill(above, -math.inf)
-    return scores.softmax(-1).matmul(value)
-
-
 def _recorded_grads(ctx, query, key, value, grad):
     """The gradients of ``query, key, value`` with their own graph (``create_graph``)."""
     inputs = (query, key, value)
     need = ctx.needs_input_grad[:3]
-    out = _math(query, key, value, ctx.scale, ctx.causal)
+    bias = unfused.causal_bias(query.shape[-2], key.shape[-2], query) if ctx.causal else None
+    out = unfused.attention(query, key, value, bias, 0.0, ctx.scale)
     found = iter(ember.autograd.grad(out, [t for t, n in zip(inputs, need) if n], grad,
                                      create_graph=True, allow_unused=True))
     return tuple(next(found) if n else None for n in need)

@@ -3,8 +3,7 @@
 The public function checks its arguments, turns the masks into one additive float
 mask and repeats key/value heads for grouped-query attention. Without a mask or
 dropout, the fused kernel of ``flash.py`` serves the call where it can; otherwise
-``_math_attention`` does the arithmetic with differentiable ember ops, so backward
-and double backward need no formulas of their own.
+``unfused.attention`` does the arithmetic with differentiable ember ops.
 """
 
 import math
@@ -12,6 +11,7 @@ import math
 import ember
 
 from .._checks import real, tensor_arg
+from . import unfused
 from .flash import flash_attention
 
 __all__ = ["scaled_dot_product_attention"]
@@ -64,28 +64,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if fused is not None:
             return fused
     bias = _additive_mask(attn_mask, is_causal, batch + (query.shape[-2], key.shape[-2]), query)
-    return _math_attention(query, key, value, bias, dropout_p, scale)
-
-
-def _math_attention(query, key, value, bias, dropout_p, scale):
-    """The attention itself, on checked inputs: ``bias`` is an additive float mask
-    (or None) that broadcasts to the scores, ``scale`` a float."""
-    scores = (query * scale).matmul(key.transpose(-2, -1))
-    if bias is not None:
-        scores = scores + bias
-        # a row with no key to attend to: its softmax would be 0/0; it gets zero weights
-        # (and zero gradients), as torch's safe softmax gives. Read off the mask, which
-        # is often much smaller than the scores.
-        dead = (bias == -math.inf).all(-1, keepdim=True)
-        if dead.any():
-            weights = scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
-        else:
-            weights = scores.softmax(-1)
-    else:
-        weights = scores.softmax(-1)
-    if dropout_p > 0.0:
-        weights = ember.nn.functional.dropout(weights, dropout_p)
-    return weights.matmul(value)
+    return unfused.attention(query, key, value, bias, dropout_p, scale)
 
 
 def _check_inputs(query, key, value):
@@ -131,7 +110,7 @@ def _additive_mask(attn_mask, is_causal, scores_shape, query):
     """The mask as a float tensor added to the scores (``-inf`` where a bool mask
     forbids), checked against the scores' shape; None without a mask."""
     if is_causal:
-        attn_mask = ember.ones(scores_shape[-2:], dtype=ember.bool, device=query.device).tril()
+        return unfused.causal_bias(*scores_shape[-2:], query)
     if attn_mask is None:
         return None
     dtype = attn_mask.dtype
