@@ -12,7 +12,7 @@ import os
 from typing import Any, Protocol, runtime_checkable
 
 from . import _tensor  # bound while it imports this module: used at call time
-from .kernels import GENERIC
+from .kernels import GENERIC, built
 
 
 @runtime_checkable
@@ -91,9 +91,8 @@ class KernelTable(dict):
         return kernel
 
 
-def _dispatching(special, generic):
-    """One callable: ``special`` for the calls its ``accepts`` takes, ``generic`` otherwise."""
-    fn, accepts = special.fn, special.accepts
+def _dispatching(fn, accepts, generic):
+    """One callable: ``fn`` for the calls ``accepts`` takes, ``generic`` otherwise."""
 
     def dispatch(*args):
         return fn(*args) if accepts(*args) else generic(*args)
@@ -129,7 +128,7 @@ class Registry:
         """The callable that runs ``op`` on ``backend``."""
         special = self.kernels.get((op, backend.name))
         if special is not None and special.accepts is None:
-            return special.fn
+            return built(special, backend.xp)
         factory = self.kernels.get((op, GENERIC))
         if factory is None:
             if special is None:
@@ -139,7 +138,9 @@ class Registry:
                 f"the '{backend.name}' kernel for op '{op}' takes only some arguments "
                 f"(accepts=...) and no generic kernel serves the others")
         generic = factory.fn(backend.xp)
-        return generic if special is None else _dispatching(special, generic)
+        if special is None:
+            return generic
+        return _dispatching(built(special, backend.xp), special.accepts, generic)
 
     def generic(self, op, xp):
         """``op``'s generic kernel built for the array namespace ``xp`` (to compare a

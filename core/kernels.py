@@ -7,8 +7,11 @@ The hook returns a mapping ``(op, backend) -> kernel``:
   namespace. A generic entry is a *factory*: it takes the namespace ``xp``
   (``numpy``, ``cupy``) and returns the callable, so one entry serves every backend.
 * ``kernel`` is the callable itself, or :func:`kernel` around it to say more: which
-  arguments it takes (``accepts``; the generic kernel gets the others) and whether
-  it deliberately replaces another plugin's kernel for the same key (``override``).
+  arguments it takes (``accepts``; the generic kernel gets the others), whether
+  it deliberately replaces another plugin's kernel for the same key (``override``),
+  and whether it is a factory of the backend's array namespace (``factory``): the
+  cuda backend's kernels are, so that they build their CuPy kernel objects on first
+  use, and tests build them with a CPU stand-in for ``cupy`` as well.
 
 Every entry is recorded with the plugin that returned it (``python -m ember
 --kernels`` lists them), disappears when that plugin is disabled, and two plugins
@@ -16,7 +19,7 @@ claiming one key make the later one fail to load, unless exactly one of them say
 ``override=True``.
 """
 
-__all__ = ["GENERIC", "Kernel", "kernel", "table", "contiguous_floats", "floating"]
+__all__ = ["GENERIC", "Kernel", "built", "kernel", "table", "contiguous_floats", "floating"]
 
 import numpy as np
 
@@ -27,12 +30,13 @@ GENERIC = "generic"
 
 
 class Kernel:
-    """A registered kernel: the callable (a factory of ``xp`` for :data:`GENERIC`),
-    the predicate saying which calls it takes, and whether it is an explicit override."""
+    """A registered kernel: the callable (a factory of ``xp`` for :data:`GENERIC`, or
+    where ``factory`` says so), the predicate saying which calls it takes, and whether
+    it is an explicit override."""
 
-    __slots__ = ("fn", "accepts", "override")
+    __slots__ = ("fn", "accepts", "override", "factory")
 
-    def __init__(self, fn, accepts=None, override=False):
+    def __init__(self, fn, accepts=None, override=False, factory=False):
         if not callable(fn):
             raise TypeError(f"a kernel must be callable, not {type(fn).__name__}")
         if accepts is not None and not callable(accepts):
@@ -40,13 +44,14 @@ class Kernel:
         self.fn = fn
         self.accepts = accepts
         self.override = bool(override)
+        self.factory = bool(factory)
 
     def __repr__(self):
         extra = (", accepts=" + getattr(self.accepts, "__name__", "?")) if self.accepts else ""
         return f"Kernel({getattr(self.fn, '__name__', self.fn)!s}{extra}{', override' if self.override else ''})"
 
 
-def kernel(fn, *, accepts=None, override=False):
+def kernel(fn, *, accepts=None, override=False, factory=False):
     """Describe a kernel for ``ember_register_kernels``.
 
     Args:
@@ -57,8 +62,17 @@ def kernel(fn, *, accepts=None, override=False):
             float32/float64 arrays only, say). There must be a generic kernel then.
         override: True to replace the kernel another plugin registered for the same
             ``(op, backend)``; without it, such a clash refuses the later plugin.
+        factory: True when ``fn`` takes the backend's array namespace and returns
+            the kernel, as a generic entry does; it is built once per backend, on the
+            op's first use.
     """
-    return Kernel(fn, accepts=accepts, override=override)
+    return Kernel(fn, accepts=accepts, override=override, factory=factory)
+
+
+def built(entry, xp):
+    """The callable a registered ``entry`` (a :class:`Kernel`) stands for on a backend
+    whose array namespace is ``xp``."""
+    return entry.fn(xp) if entry.factory else entry.fn
 
 
 def table(generic=None, **by_backend):

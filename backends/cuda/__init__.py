@@ -6,6 +6,9 @@ itself unavailable with the reason.
 """
 
 from ember.hookspecs import hookimpl
+from ember.kernels import table
+
+from .kernels import KERNELS
 
 
 class CUDABackend:
@@ -107,12 +110,6 @@ def ember_register_backends():
     return [BACKEND]
 
 
-def _erf(x):
-    from cupyx.scipy.special import erf
-
-    return erf(x)
-
-
 @hookimpl
 def ember_register_kernels():
-    return {("erf", "cuda"): _erf}
+    return table(cuda=KERNELS)

@@ -58,6 +58,21 @@ def test_accepts_sends_other_calls_to_the_generic_kernel(registered):
     np.testing.assert_allclose(y.numpy(), np.exp([[0.0, 1.0]]))
 
 
+def test_a_factory_kernel_is_built_once_with_the_backends_namespace(registered):
+    namespaces = []
+
+    def exp_factory(xp):
+        namespaces.append(xp)
+        return lambda x: xp.exp(x) + 0.5
+
+    registered("exp_factory", {("exp", "cpu"): kernel(exp_factory, factory=True,
+                                                      accepts=lambda x: x.ndim == 1)})
+    assert ember.tensor([0.0]).exp().item() == 1.5
+    assert ember.tensor([0.0, 0.0]).exp().tolist() == [1.5, 1.5]
+    assert ember.tensor([[0.0]]).exp().item() == 1.0  # refused: the generic kernel
+    assert namespaces == [np]
+
+
 def test_a_partial_kernel_without_a_generic_one_is_an_error(registered):
     registered("partial", {("test.only_cpu", "cpu"): kernel(lambda x: x, accepts=lambda x: True)})
     with pytest.raises(NotImplementedError, match="takes only some arguments.*no generic kernel"):

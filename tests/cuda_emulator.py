@@ -1,0 +1,318 @@
+"""A stand-in for the ``cupy`` module that runs CuPy kernels on the CPU, so the cuda
+backend's kernels are checked on every machine, GPU or not.
+
+``CUPY`` answers every NumPy name as NumPy does (CuPy mirrors NumPy), and builds
+``ElementwiseKernel``, ``ReductionKernel`` and ``RawKernel`` objects whose CUDA C
+source is compiled by the host's C++ compiler into a loop, then called through
+ctypes on NumPy arrays:
+
+* an element-wise kernel runs its operation once per element of the broadcast
+  inputs, with ``i`` the element's index and ``raw`` arguments indexed whole;
+* a reduction kernel folds ``map_expr`` of the reduced elements with
+  ``reduce_expr`` from ``identity``, then applies ``post_map_expr``;
+* a raw kernel runs every thread of every block one after another, so kernels that
+  share memory between threads (``__shared__``, ``__syncthreads``) are refused.
+
+It checks what a kernel computes, not how fast or how safely in parallel: a GPU run
+remains the test of races and speed.
+"""
+
+import ctypes
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+
+import numpy as np
+
+_C_TYPES = {"float16": None, "float32": "float", "float64": "double", "int8": "signed char",
+            "int16": "short", "int32": "int", "int64": "long long", "uint8": "unsigned char",
+            "uint32": "unsigned int", "uint64": "unsigned long long", "bool": "bool"}
+_FROM_C = {"float": "float32", "double": "float64", "int": "int32", "long long": "int64",
+           "unsigned int": "uint32", "unsigned long long": "uint64", "bool": "bool",
+           "signed char": "int8", "unsigned char": "uint8", "short": "int16", "size_t": "uint64",
+           "ptrdiff_t": "int64", "long": "int64", "unsigned long": "uint64"}
+
+# What CUDA device code may call that the host's C++ library spells differently.
+_PRELUDE = r"""
+#include <cmath>
+#include <cstdint>
+#include <cstddef>
+#include <algorithm>
+#include <climits>
+#include <cfloat>
+using namespace std;
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __restrict__
+static inline float rsqrt(float x) { return 1.0f / sqrt(x); }
+static inline double rsqrt(double x) { return 1.0 / sqrt(x); }
+static inline float rsqrtf(float x) { return 1.0f / sqrt(x); }
+static inline float __fdividef(float a, float b) { return a / b; }
+template <typename T> static inline T __ldg(const T* p) { return *p; }
+template <typename T> static inline T atomicAdd(T* p, T v) { T old = *p; *p = old + v; return old; }
+template <typename T> static inline T atomicMax(T* p, T v) { T old = *p; if (v > old) *p = v; return old; }
+template <typename T> static inline T atomicExch(T* p, T v) { T old = *p; *p = v; return old; }
+struct _Dim3 { unsigned int x, y, z; };
+static _Dim3 threadIdx, blockIdx, blockDim, gridDim;
+struct _Index { long long n; long long size() const { return n; } };
+"""
+
+_CACHE = os.path.join(tempfile.gettempdir(), f"ember-cuda-emulator-{os.getuid()}")
+
+
+def _compile(source):
+    """The shared library built from ``source`` (cached by its hash)."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    os.makedirs(_CACHE, exist_ok=True)
+    lib = os.path.join(_CACHE, f"k{digest}.so")
+    if not os.path.exists(lib):
+        src = os.path.join(_CACHE, f"k{digest}.cpp")
+        with open(src, "w") as f:
+            f.write(source)
+        tmp = lib + f".{os.getpid()}.tmp"
+        done = subprocess.run(["g++", "-O1", "-std=c++17", "-shared", "-fPIC", "-w", "-o", tmp, src],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"the kernel does not compile:\n{done.stderr[-4000:]}\n--- source ---\n{source}")
+        os.replace(tmp, lib)
+    return ctypes.CDLL(lib)
+
+
+def _c_type(dtype):
+    name = np.dtype(dtype).name
+    c = _C_TYPES.get(name)
+    if c is None:
+        raise TypeError(f"the CPU emulator has no C type for {name}")
+    return c
+
+
+class _Param:
+    """One parameter of an element-wise or reduction kernel: ``[raw] TYPE name``."""
+
+    def __init__(self, text):
+        words = text.split()
+        self.raw = words[0] == "raw"
+        if self.raw:
+            words = words[1:]
+        self.type, self.name = words
+        self.placeholder = self.type not in _C_TYPES
+
+    @property
+    def ctype(self):
+        """How the kernel's C code names the type: the placeholder, or the C type."""
+        return self.type if self.placeholder else _c_type(self.type)
+
+    def dtype(self, bound):
+        return np.dtype(bound[self.type]) if self.placeholder else np.dtype(self.type)
+
+
+def _params(text):
+    return [_Param(p) for p in text.split(",") if p.strip()]
+
+
+def _bind(params, args):
+    """Placeholder name -> dtype, from the array arguments (then scalars) bound to them."""
+    bound = {}
+    for p, a in zip(params, args):
+        if p.placeholder and isinstance(a, np.ndarray) and p.type not in bound:
+            bound[p.type] = a.dtype
+    for p, a in zip(params, args):
+        if p.placeholder and p.type not in bound and a is not None:
+            bound[p.type] = np.asarray(a).dtype
+    return bound
+
+
+def _typedefs(bound, extra=""):
+    return "".join(f"typedef {_c_type(dt)} {name};\n" for name, dt in bound.items()) + extra
+
+
+def _pointers(arrays):
+    return (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
+
+
+class ElementwiseKernel:
+    """``cupy.ElementwiseKernel`` on the CPU (see the module's docstring)."""
+
+    def __init__(self, in_params, out_params, operation, name="kernel", reduce_dims=True,
+                 preamble="", no_return=False, return_tuple=False, loop_prep="", after_loop="", **_):
+        self.ins, self.outs = _params(in_params), _params(out_params)
+        self.operation, self.name, self.preamble = operation, name, preamble
+        self.no_return, self.return_tuple = no_return, return_tuple
+        self.loop_prep, self.after_loop = loop_prep, after_loop
+
+    def __call__(self, *args, size=None, **_):
+        ins = list(args[:len(self.ins)])
+        outs = list(args[len(self.ins):]) + [None] * (len(self.outs) - (len(args) - len(self.ins)))
+        if len(ins) != len(self.ins):
+            raise TypeError(f"{self.name}: wrong number of arguments")
+        bound = _bind(self.ins + self.outs, ins + outs)
+        shaped = [a for p, a in zip(self.ins + self.outs, ins + outs)
+                  if not p.raw and isinstance(a, np.ndarray)]
+        shape = np.broadcast_shapes(*[a.shape for a in shaped]) if shaped else (int(size),)
+        n = int(np.prod(shape))
+        arrays, lines = [], []
+        for k, (p, a) in enumerate(zip(self.ins, ins)):
+            dt = p.dtype(bound)
+            if p.raw:
+                arrays.append(np.ascontiguousarray(a))
+                lines.append(f"{p.ctype}* {p.name} = ({p.ctype}*)_a[{k}];")
+            elif isinstance(a, np.ndarray):
+                arrays.append(np.ascontiguousarray(np.broadcast_to(a.astype(dt, copy=False), shape)))
+                lines.append(f"const {p.ctype} {p.name} = (({p.ctype}*)_a[{k}])[i];")
+            else:
+                arrays.append(np.array(a, dtype=dt))
+                lines.append(f"const {p.ctype} {p.name} = *({p.ctype}*)_a[{k}];")
+        results = []
+        for j, (p, a) in enumerate(zip(self.outs, outs)):
+            k = len(self.ins) + j
+            if a is None:
+                a = np.empty(shape, p.dtype(bound))
+            results.append(a)
+            work = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+            arrays.append(work)
+            lines.append(f"{p.ctype}* {p.name} = ({p.ctype}*)_a[{k}];" if p.raw
+                         else f"{p.ctype}& {p.name} = (({p.ctype}*)_a[{k}])[i];")
+        source = (_PRELUDE + _typedefs(bound) + self.preamble + "\n"
+                  + "extern \"C\" void run(void** _a, long long _n) {\n"
+                  + "_Index _ind{_n};\n" + self.loop_prep + "\n"
+                  + "for (long long i = 0; i < _n; ++i) {\n" + "\n".join(lines) + "\n"
+                  + self.operation + ";\n}\n" + self.after_loop + "\n}\n")
+        _compile(source).run(_pointers(arrays), ctypes.c_longlong(n))
+        for a, work in zip(results, arrays[len(self.ins):]):
+            if work is not a:
+                a[...] = work
+        if self.no_return:
+            return None
+        if len(results) == 1 and not self.return_tuple:
+            return results[0]
+        return tuple(results)
+
+
+class ReductionKernel:
+    """``cupy.ReductionKernel`` on the CPU (see the module's docstring)."""
+
+    def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity,
+                 name="reduce_kernel", reduce_type=None, reduce_dims=True, preamble="", options=(), **_):
+        self.ins, self.outs = _params(in_params), _params(out_params)
+        if len(self.outs) != 1:
+            raise TypeError("the CPU emulator takes reduction kernels with one output")
+        self.map_expr, self.reduce_expr, self.post_map_expr = map_expr, reduce_expr, post_map_expr
+        self.identity, self.name, self.preamble = identity, name, preamble
+        self.reduce_type = reduce_type
+
+    def __call__(self, *args, axis=None, keepdims=False, **_):
+        if len(args) != len(self.ins):
+            raise TypeError(f"{self.name}: wrong number of arguments")
+        bound = _bind(self.ins, args)
+        arrays = [a for p, a in zip(self.ins, args) if isinstance(a, np.ndarray)]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays])
+        ndim = len(shape)
+        axes = tuple(range(ndim)) if axis is None else tuple(
+            a % ndim for a in ((axis,) if np.isscalar(axis) else axis))
+        kept = [d for d in range(ndim) if d not in axes]
+        order = kept + list(axes)
+        outer = int(np.prod([shape[d] for d in kept]))
+        inner = int(np.prod([shape[d] for d in axes]))
+        buffers, lines = [], []
+        for k, (p, a) in enumerate(zip(self.ins, args)):
+            dt = p.dtype(bound)
+            if isinstance(a, np.ndarray):
+                full = np.broadcast_to(a.astype(dt, copy=False), shape).transpose(order)
+                buffers.append(np.ascontiguousarray(full))
+                lines.append(f"const {p.ctype} {p.name} = (({p.ctype}*)_a[{k}])[_j * _inner + _r];")
+            else:
+                buffers.append(np.array(a, dtype=dt))
+                lines.append(f"const {p.ctype} {p.name} = *({p.ctype}*)_a[{k}];")
+        out = self.outs[0]
+        out_dtype = out.dtype(bound)
+        result = np.empty(outer, out_dtype)
+        buffers.append(result)
+        reduce_type = self.reduce_type or out.type
+        reduce_c = _c_type(reduce_type) if reduce_type in _C_TYPES else reduce_type
+        source = (_PRELUDE + _typedefs(bound) + f"typedef {reduce_c} _type_reduce;\n"
+                  + self.preamble + "\n"
+                  + "extern \"C\" void run(void** _a, long long _outer, long long _inner) {\n"
+                  + "for (long long _j = 0; _j < _outer; ++_j) {\n"
+                  + f"_type_reduce _acc = _type_reduce({self.identity});\n"
+                  + "for (long long _r = 0; _r < _inner; ++_r) {\n" + "\n".join(lines) + "\n"
+                  + f"_type_reduce b = _type_reduce({self.map_expr}); _type_reduce a = _acc;\n"
+                  + f"_acc = _type_reduce({self.reduce_expr});\n}}\n"
+                  + f"_type_reduce a = _acc; {out.ctype}& {out.name} = (({out.ctype}*)_a[{len(self.ins)}])[_j];\n"
+                  + f"{self.post_map_expr};\n}}\n}}\n")
+        _compile(source).run(_pointers(buffers), ctypes.c_longlong(outer), ctypes.c_longlong(inner))
+        out_shape = tuple(1 if d in axes else shape[d] for d in range(ndim)) if keepdims else \
+            tuple(shape[d] for d in kept)
+        return result.reshape(out_shape)
+
+
+_SIGNATURE = re.compile(r"__global__\s+void\s+(\w+)\s*\(([^)]*)\)", re.S)
+
+
+class RawKernel:
+    """``cupy.RawKernel`` on the CPU: every thread of every block, one after another."""
+
+    def __init__(self, code, name, options=(), backend="nvrtc", **_):
+        if "__syncthreads" in code or "__shared__" in code:
+            raise NotImplementedError("the CPU emulator runs threads one after another: a kernel that "
+                                      "shares memory between threads (__shared__, __syncthreads) "
+                                      "cannot be emulated")
+        self.code, self.name = code, name
+        for found, params in _SIGNATURE.findall(code):
+            if found == name:
+                self.params = [self._param(p) for p in params.split(",") if p.strip()]
+                break
+        else:
+            raise ValueError(f"no __global__ function named {name} in the kernel's source")
+
+    @staticmethod
+    def _param(text):
+        text = re.sub(r"\b(const|__restrict__)\b", " ", text)
+        pointer = "*" in text
+        words = text.replace("*", " ").split()
+        return pointer, " ".join(words[:-1])
+
+    def __call__(self, grid, block, args, shared_mem=0, **_):
+        grid = tuple(grid) + (1,) * (3 - len(grid))
+        block = tuple(block) + (1,) * (3 - len(block))
+        if len(args) != len(self.params):
+            raise TypeError(f"{self.name} takes {len(self.params)} arguments, got {len(args)}")
+        buffers, passes = [], []
+        for k, ((pointer, ctype), a) in enumerate(zip(self.params, args)):
+            if pointer:
+                if not isinstance(a, np.ndarray):
+                    raise TypeError(f"argument {k} of {self.name} must be an array")
+                buffers.append(a)
+                passes.append(f"({ctype}*)_a[{k}]")
+            else:
+                buffers.append(np.array(a, dtype=_FROM_C[ctype]))
+                passes.append(f"*({ctype}*)_a[{k}]")
+        source = (_PRELUDE + self.code + "\n"
+                  + "extern \"C\" void launch(void** _a, unsigned gx, unsigned gy, unsigned gz,"
+                  + " unsigned bx, unsigned by, unsigned bz) {\n"
+                  + "gridDim = {gx, gy, gz}; blockDim = {bx, by, bz};\n"
+                  + "for (unsigned z = 0; z < gz; ++z) for (unsigned y = 0; y < gy; ++y) "
+                  + "for (unsigned x = 0; x < gx; ++x) {\nblockIdx = {x, y, z};\n"
+                  + "for (unsigned tz = 0; tz < bz; ++tz) for (unsigned ty = 0; ty < by; ++ty) "
+                  + "for (unsigned tx = 0; tx < bx; ++tx) {\nthreadIdx = {tx, ty, tz};\n"
+                  + f"{self.name}({', '.join(passes)});\n}}\n}}\n}}\n")
+        dims = [ctypes.c_uint(int(v)) for v in grid + block]
+        _compile(source).launch(_pointers(buffers), *dims)
+
+
+class _EmulatedCuPy:
+    """NumPy under CuPy's name, with CuPy's kernel classes emulated on the CPU."""
+
+    ElementwiseKernel = ElementwiseKernel
+    ReductionKernel = ReductionKernel
+    RawKernel = RawKernel
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+#: The stand-in ``cupy`` module that the cuda kernels' factories are built with in tests.
+CUPY = _EmulatedCuPy()
