@@ -316,3 +316,18 @@ class _EmulatedCuPy:
 
 #: The stand-in ``cupy`` module that the cuda kernels' factories are built with in tests.
 CUPY = _EmulatedCuPy()
+
+
+def on_device(op):
+    """The cuda backend's kernel for ``op``, built with :data:`CUPY`."""
+    from ember.backend import REGISTRY
+    from ember.kernels import built
+
+    return built(REGISTRY.kernels[(op, "cuda")], CUPY)
+
+
+def generic(op):
+    """``op``'s generic kernel on NumPy: what the cuda kernel must compute."""
+    from ember.backend import REGISTRY
+
+    return REGISTRY.generic(op, np)
