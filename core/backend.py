@@ -12,6 +12,7 @@ import os
 from typing import Any, Protocol, runtime_checkable
 
 from . import _tensor  # bound while it imports this module: used at call time
+from ._device import as_device
 from .kernels import GENERIC, built
 
 
@@ -23,6 +24,12 @@ class Backend(Protocol):
         name: the device type it serves (``"cpu"``, ``"cuda"``).
         xp: its array namespace (``numpy``, ``cupy``).
         version: version string shown by ``python -m ember``.
+
+    Two methods are optional. A backend with several devices may have
+    ``current_device() -> int``: a device named without an index means that one
+    (:meth:`Registry.placement`). A backend may have ``from_pinned(array, index)``: a
+    copy of page-locked host memory that the host does not wait for, which
+    ``tensor.to(device, non_blocking=True)`` of a pinned tensor uses.
     """
 
     name: str
@@ -167,6 +174,18 @@ class Registry:
         if not be.is_available():
             raise RuntimeError(f"the '{name}' backend is not available: {be.unavailable_reason()}")
         return be
+
+    def placement(self, device):
+        """``(backend, index)`` where a tensor put on ``device`` (an ``ember.device``,
+        its string, or an int for a CUDA index) goes, after checking the backend can
+        hold data. A device without an index means the backend's current device when it
+        has one (``current_device()``; for cuda, the one ``ember.cuda.set_device``
+        chose), as torch places ``device="cuda"`` on the current GPU."""
+        d = as_device(device)
+        be = self.usable(d.type)
+        if d.index is None and hasattr(be, "current_device"):
+            return be, be.current_device()
+        return be, d.index
 
 REGISTRY = Registry()
 

@@ -9,10 +9,12 @@ from ember.hookspecs import hookimpl
 from ember.kernels import table
 
 from .kernels import KERNELS
+from .runtime import Runtime
 
 
-class CUDABackend:
-    """GPU memory through CuPy; one random generator per device."""
+class CUDABackend(Runtime):
+    """GPU memory through CuPy; one random generator per device. A device index of
+    None means the calling thread's current device (see ``ember.cuda.set_device``)."""
 
     name = "cuda"
 
@@ -20,7 +22,10 @@ class CUDABackend:
         self._cupy = None
         self._reason = None
         self._seed = 67280421310721
+        self._seeds = {}       # device index -> seed given to that device alone
         self._generators = {}
+        self._used = set()     # indices of the devices used so far
+        self._initialized = False
 
     def _load(self):
         if self._cupy is not None or self._reason is not None:
@@ -69,7 +74,9 @@ class CUDABackend:
         return array.device.id
 
     def _device(self, index):
-        return self.xp.cuda.Device(0 if index is None else index)
+        dev = self.xp.cuda.Device(index)  # None: the current device
+        self._used.add(dev.id)
+        return dev
 
     def from_host(self, array, index):
         with self._device(index):
@@ -86,20 +93,27 @@ class CUDABackend:
         return array.data.ptr
 
     def generator(self, index):
-        index = 0 if index is None else index
+        index = self.current_device() if index is None else index
         gen = self._generators.get(index)
         if gen is None:
             with self._device(index):
-                gen = self._generators[index] = self.xp.random.default_rng(self._seed)
+                gen = self._generators[index] = self.xp.random.default_rng(self.initial_seed(index))
         return gen
 
-    def manual_seed(self, seed):
-        self._seed = seed
-        self._generators.clear()
+    def manual_seed(self, seed, index=None):
+        if index is None:
+            self._seed = seed
+            self._seeds.clear()
+            self._generators.clear()
+        else:
+            self._seeds[index] = seed
+            self._generators.pop(index, None)
+
+    def initial_seed(self, index):
+        return self._seeds.get(index, self._seed)
 
     def synchronize(self, index=None):
-        with self._device(index):
-            self.xp.cuda.Device().synchronize()
+        self._device(index).synchronize()
 
 
 BACKEND = CUDABackend()

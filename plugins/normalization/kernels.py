@@ -1,5 +1,6 @@
-"""The normalization family's kernels: generic (array-namespace) ones, which CuPy
-runs and which define what the Cython kernels in ``_norm.pyx`` compute, and those.
+"""The normalization family's kernels: generic (array-namespace) ones, which define
+what the Cython kernels in ``_norm.pyx`` (CPU) and the CuPy kernels in ``cuda.py``
+(cuda backend) compute, and those.
 
 ``normalization.batch_norm_forward(x, weight, bias, eps) -> (y, mean, var)``
     ``x`` is ``(A, C, B)``; per channel ``c`` the mean and the biased variance of
@@ -145,11 +146,13 @@ GENERIC_KERNELS = {
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    from .cuda import KERNELS as cuda
+
     try:
         from . import _norm
     except ImportError:  # not built: the generic kernels serve the CPU too
-        return kernels.table(GENERIC_KERNELS)
-    return kernels.table(GENERIC_KERNELS, cpu={
+        return kernels.table(GENERIC_KERNELS, cuda=cuda)
+    return kernels.table(GENERIC_KERNELS, cuda=cuda, cpu={
         "normalization.batch_norm_forward": _norm.batch_norm_forward,
         "normalization.batch_norm_backward": _norm.batch_norm_backward,
         "normalization.group_norm_forward": _norm.group_norm_forward,
