@@ -3,7 +3,8 @@ written once against the array namespace ``xp`` (NumPy, CuPy), and the family's
 kernel table.
 
 Ops (generic kernels; ``_gates.pyx`` replaces the LSTM and GRU ones on the CPU for
-float32/float64, see its docstring for the layouts):
+float32/float64, see its docstring for the layouts, and ``cuda.py`` replaces all six
+on the cuda backend with one CuPy launch each):
 
 * ``recurrent.lstm_forward(xg, gh, c_prev) -> (h, c, act)``
 * ``recurrent.lstm_backward(dh, dc, act, c, c_prev) -> (d_gates, d_c_prev)``
@@ -105,11 +106,13 @@ def _last_is_floating(*args):
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    from .cuda import KERNELS as cuda
+
     try:
         from . import _gates
     except ImportError:  # not built: the generic kernels serve the cpu backend
-        return kernels.table(GENERIC_KERNELS)
-    return kernels.table(GENERIC_KERNELS, cpu={
+        return kernels.table(GENERIC_KERNELS, cuda=cuda)
+    return kernels.table(GENERIC_KERNELS, cuda=cuda, cpu={
         op: kernels.kernel(getattr(_gates, op.split(".")[1]), accepts=_last_is_floating)
         for op in ("recurrent.lstm_forward", "recurrent.lstm_backward",
                    "recurrent.gru_forward", "recurrent.gru_backward")})
