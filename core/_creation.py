@@ -3,7 +3,6 @@
 import numpy as np
 
 from . import _dtype
-from ._device import as_device
 from ._ops.shape import sizes_arg
 from ._tensor import Tensor
 from .backend import REGISTRY, check_allocation
@@ -14,8 +13,7 @@ _make = Tensor._make
 def _backend(device):
     if device is None:
         return REGISTRY.get("cpu"), None
-    d = as_device(device)
-    return REGISTRY.usable(d.type), d.index
+    return REGISTRY.placement(device)
 
 
 def _place(arr, device, requires_grad=False):

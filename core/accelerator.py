@@ -6,9 +6,9 @@ accelerator when its plugin is loaded and CuPy finds a GPU; on any other machine
 there is none: :func:`current_accelerator` is None, :func:`is_available` False,
 :func:`device_count` 0, and the functions that need a device raise a RuntimeError.
 
-ember places a ``cuda`` tensor given without an index on GPU 0, so the current
-device index is always 0: :func:`set_device_index` (and :class:`device_index`)
-accept 0 and refuse another index instead of leaving tensors on GPU 0 unsaid.
+The current device is ``ember.cuda``'s (:func:`ember.cuda.current_device`): the GPU
+that a tensor made with ``device="cuda"`` goes to, which :func:`set_device_index` and
+:class:`device_index` change for the calling thread.
 """
 
 import warnings
@@ -50,10 +50,10 @@ def _require():
 
 
 def current_device_index():
-    """The index of the accelerator's current device (always 0 in ember: a ``cuda``
-    tensor without an index lives on GPU 0). RuntimeError without an accelerator."""
+    """The index of the accelerator's current device, where a tensor made with
+    ``device="cuda"`` goes. RuntimeError without an accelerator."""
     _require()
-    return 0
+    return cuda.current_device()
 
 
 def _index_of(dev, optional):
@@ -82,22 +82,13 @@ def _index_of(dev, optional):
 
 def set_device_index(device, /):
     """Make ``device`` (an int index, ``'cuda:i'`` or an ``ember.device`` with an
-    index) the accelerator's current device; a negative index does nothing.
-
-    Only index 0 can be current in ember; another valid index raises a
-    RuntimeError that says to name the device on the tensors instead.
-    """
+    index) the accelerator's current device for the calling thread; a negative index
+    does nothing. RuntimeError for an index the accelerator does not have."""
     index = _index_of(device, optional=False)
     if index < 0:
         return
     _require()
-    count = device_count()
-    if index >= count:
-        raise RuntimeError(f"invalid device index {index}: the accelerator has {count} device(s)")
-    if index != 0:
-        raise RuntimeError(
-            f"ember cannot make cuda:{index} the current device: a cuda tensor without an index always "
-            f"lives on cuda:0. Name the device instead, e.g. tensor.to('cuda:{index}')")
+    cuda.set_device(index)
 
 
 def synchronize(device=None, /):

@@ -1,7 +1,7 @@
 """Casts between dtypes and moves between devices (``to``, ``type``, ``float``, ``cuda``...)."""
 
 from .. import _dtype
-from .._device import as_device
+from .._memory import is_pinned
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
@@ -33,15 +33,20 @@ def to_dtype(x, dt, copy=False):
     return _make(data, x._be)
 
 
-def to_device(x, be, index=None, copy=False):
-    """``x`` on backend ``be`` (device ``index``); the same tensor if already there."""
+def to_device(x, be, index=None, copy=False, non_blocking=False):
+    """``x`` on backend ``be`` (device ``index``); the same tensor if already there.
+    ``non_blocking`` copies a pinned CPU tensor with the backend's ``from_pinned``
+    when it has one (the host does not wait for the copy); otherwise it changes nothing."""
     if x._be is be and (index is None or be.device_index(x._data) in (None, index)) and not copy:
         return x
     if x._be is be:
         data = x._be.xp.array(x._data, copy=True)
+    elif be.name == "cpu":
+        data = x._be.to_host(x._data).copy()
+    elif non_blocking and hasattr(be, "from_pinned") and is_pinned(x) and x._data.flags.c_contiguous:
+        data = be.from_pinned(x._data, index)
     else:
-        host = x._be.to_host(x._data)
-        data = be.from_host(host, index) if be.name != "cpu" else host.copy()
+        data = be.from_host(x._be.to_host(x._data), index)
     if MODE.enabled and x._rg:
         return record(_node(x), data, be, (x,))
     return _make(data, be)
@@ -50,31 +55,34 @@ def to_device(x, be, index=None, copy=False):
 def _parse_to(args, kwargs):
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    flags = [kwargs.pop("non_blocking", False), kwargs.pop("copy", False)]
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    given = 0   # positional bools are non_blocking, then copy, as in torch
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
         elif isinstance(a, _dtype.dtype):
             dtype = a
         elif isinstance(a, bool):
-            copy = copy or False
+            if given == len(flags):
+                raise TypeError("to() takes at most two positional bools (non_blocking, copy)")
+            flags[given] = flags[given] or a
+            given += 1
         elif a is not None:
             device = a
-    return device, dtype, copy
+    return device, dtype, *flags
 
 
 def to(x, *args, **kwargs):
-    """``x.to(dtype)``, ``x.to(device, dtype=None)`` or ``x.to(other)``: cast and/or move."""
-    device, dtype, copy = _parse_to(args, dict(kwargs))
+    """``x.to(dtype)``, ``x.to(device, dtype=None)`` or ``x.to(other)``: cast and/or move.
+    ``non_blocking`` and ``copy`` come as keywords or as trailing bools, in that order."""
+    device, dtype, non_blocking, copy = _parse_to(args, dict(kwargs))
     out = x
     if device is not None:
-        d = as_device(device)
-        be = REGISTRY.usable(d.type)
-        out = to_device(out, be, d.index, copy=copy)
+        be, index = REGISTRY.placement(device)
+        out = to_device(out, be, index, copy=copy, non_blocking=non_blocking)
         copy = copy and out is x
     if dtype is not None:
         out = to_dtype(out, _dtype.to_dtype(dtype), copy=copy)
@@ -115,9 +123,10 @@ def cpu(x):
 
 
 def cuda(x, device=None, non_blocking=False):
-    """A copy on CUDA device ``device`` (the current one by default)."""
+    """A copy on CUDA device ``device`` (the current one by default); ``non_blocking``
+    lets the host go on while a pinned tensor is copied."""
     if device is None:
         device = "cuda"
     elif isinstance(device, int):
         device = f"cuda:{device}"
-    return to(x, device)
+    return to(x, device, non_blocking=non_blocking)

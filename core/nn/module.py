@@ -612,7 +612,7 @@ class Module:
         from .._ops.convert import _parse_to
 
         _check_to_args(args)
-        device, dtype, _ = _parse_to(args, dict(kwargs))
+        device, dtype, non_blocking, _ = _parse_to(args, dict(kwargs))
         if device is not None:
             device = _checked_device(device)
         if dtype is not None:
@@ -624,7 +624,7 @@ class Module:
                                 f"but got desired dtype={dtype}")
 
         def convert(t):
-            out = t if device is None else t.to(device)
+            out = t if device is None else t.to(device, non_blocking=non_blocking)
             if dtype is not None and out.is_floating_point():
                 out = out.to(dtype)
             return out

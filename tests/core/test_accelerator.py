@@ -10,42 +10,9 @@ import pytest
 import ember
 from ember import accelerator
 from ember.backend import REGISTRY
+from tests.core.fake_gpus import FakeGPUs
 
 torch = pytest.importorskip("torch")
-
-
-class FakeGPUs:
-    """A cuda backend that says it has two devices and records synchronisations."""
-
-    name = "cuda"
-
-    def __init__(self, available=True):
-        self.available = available
-        self.synced = []
-
-    def is_available(self):
-        return self.available
-
-    def unavailable_reason(self):
-        return "" if self.available else "no GPU in this test"
-
-    def device_count(self):
-        return 2 if self.available else 0
-
-    def synchronize(self, index=None):
-        self.synced.append(index)
-
-
-@pytest.fixture
-def gpus(monkeypatch):
-    fake = FakeGPUs()
-    monkeypatch.setitem(REGISTRY.backends, "cuda", fake)
-    return fake
-
-
-@pytest.fixture
-def no_gpu(monkeypatch):
-    monkeypatch.setitem(REGISTRY.backends, "cuda", FakeGPUs(available=False))
 
 
 def _outcome(call):
@@ -111,21 +78,25 @@ def test_device_arguments_are_checked(gpus):
         accelerator.synchronize(ember.device("cpu"))
     with pytest.raises(ValueError, match="with a specified index or an integer, but got:cuda"):
         accelerator.set_device_index("cuda")
-    with pytest.raises(RuntimeError, match="invalid device index 2: the accelerator has 2"):
+    with pytest.raises(RuntimeError, match="invalid device index 2: ember.cuda sees 2 device"):
         accelerator.set_device_index(2)
     with pytest.raises(TypeError, match="float"):
         accelerator.synchronize(1.5)
     assert gpus.synced == []
 
 
-def test_only_device_0_can_be_current(gpus):
-    with pytest.raises(RuntimeError, match=r"cannot make cuda:1 the current device.*to\('cuda:1'\)"):
-        accelerator.set_device_index("cuda:1")
+def test_the_current_device_is_ember_cudas(gpus):
+    accelerator.set_device_index("cuda:1")
+    assert accelerator.current_device_index() == ember.cuda.current_device() == gpus.current == 1
+    assert ember.zeros(1, device="cuda").device == ember.device("cuda", 1)
     with accelerator.device_index(0):
         assert accelerator.current_device_index() == 0
-    with pytest.raises(RuntimeError, match="cuda:1"), accelerator.device_index(1):
-        pass
-    assert accelerator.current_device_index() == 0
+        with accelerator.device_index(None):
+            assert accelerator.current_device_index() == 0
+    assert accelerator.current_device_index() == 1
+    with pytest.raises(KeyError), accelerator.device_index(0):
+        raise KeyError("the block fails")
+    assert accelerator.current_device_index() == 1
 
 
 def test_deprecated_names_warn_and_work(gpus):
