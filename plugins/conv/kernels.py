@@ -11,7 +11,8 @@ The generic pair uses only slicing, so every array namespace runs it; the
 generic whole-convolution kernels decline everything. The CPU has a
 Cython/OpenMP pair (``_im2col.pyx``), the Winograd F(2x2, 3x3) convolution
 (``_winograd.pyx``) and the direct convolution for few channels
-(``_direct.pyx``) when they are built.
+(``_direct.pyx``) when they are built; the cuda backend a RawKernel pair
+(``cuda.py``).
 """
 
 import itertools
@@ -161,4 +162,6 @@ def table():
         pass
     else:
         cpu.update(_direct_cpu(_direct))
-    return kernels.table(GENERIC_KERNELS, cpu=cpu)
+    from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
+
+    return kernels.table(GENERIC_KERNELS, cpu=cpu, cuda=cuda.KERNELS)
