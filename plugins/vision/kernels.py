@@ -1,6 +1,6 @@
 """The vision family's kernels: generic (array-namespace) ones, which CuPy runs
-too, the Cython pair of ``_upsample.pyx`` for float32/float64 on the CPU, and the
-family's kernel table.
+too, the Cython pair of ``_upsample.pyx`` for float32/float64 on the CPU, the CuPy
+pair of ``cuda.py`` for them on the cuda backend, and the family's kernel table.
 
 ``vision.interp(x, taps, adjoint_taps, in_spatial, out_spatial)`` applies a
 separable map, one CSR table of taps per trailing spatial axis (see
@@ -139,11 +139,13 @@ def _floating(x, *args):
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
+
     try:
         from . import _upsample
     except ImportError:  # not built: the generic kernels serve the cpu backend
-        return kernels.table(GENERIC_KERNELS)
-    return kernels.table(GENERIC_KERNELS, cpu={
+        return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS)
+    return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS, cpu={
         "vision.interp": kernels.kernel(_upsample.interp, accepts=_floating),
         "vision.interp_adjoint": kernels.kernel(_upsample.interp_adjoint, accepts=_floating),
     })
