@@ -1,6 +1,7 @@
 """The sparse family's kernels: bags of rows (``embedding_bag``) and plain row
 lookups (``embedding``) with their adjoints, written against the array namespace,
-and the Cython ones of ``_embedding_bag.pyx`` for the CPU; and the family's table.
+the Cython ones of ``_embedding_bag.pyx`` for the CPU and the CuPy ones of
+``cuda.py`` for the cuda backend; and the family's table.
 """
 
 from ember import kernels
@@ -67,12 +68,16 @@ def _bag_argmax(xp):
         owner = xp.full((B, max(longest, 1)), -1, dtype=xp.int64)
         owner[bag, rank] = rows
         # torch keeps the first value of a bag and replaces it only by a strictly
-        # greater one: a NaN wins only as a bag's first value
+        # greater one: a NaN wins only as a bag's first value, and where nothing
+        # beats -inf the first row stays (argmax would name slot 0, padding maybe)
         nan = xp.isnan(dense)
-        best_rank = xp.where(nan, -xp.inf, dense).argmax(axis=1)
+        ordered = xp.where(nan, -xp.inf, dense)
+        best_rank = ordered.argmax(axis=1)
         first = xp.full(B, dense.shape[1] - 1, dtype=xp.int64)
         xp.minimum.at(first, bag, rank)
-        best_rank = xp.where(nan[xp.arange(B), first], first[:, None], best_rank)
+        top = xp.take_along_axis(ordered, best_rank[:, None], axis=1)[:, 0]
+        stays = nan[xp.arange(B), first] | (top == -xp.inf)
+        best_rank = xp.where(stays, first[:, None], best_rank)
         best = xp.take_along_axis(owner, best_rank, axis=1)
         counts = xp.zeros(B, dtype=xp.int64)
         xp.add.at(counts, bag, 1)
@@ -140,4 +145,6 @@ def _cpu_kernels():
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
-    return kernels.table(GENERIC_KERNELS, cpu=_cpu_kernels())
+    from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
+
+    return kernels.table(GENERIC_KERNELS, cpu=_cpu_kernels(), cuda=cuda.KERNELS)
