@@ -1,6 +1,7 @@
 """The pooling family's kernels: the generic ones, written against the array
 namespace (NumPy, CuPy), and the family's kernel table, which adds the Cython
-versions of the cpu backend (``_window.pyx``, ``_adaptive.pyx``) when built.
+versions of the cpu backend (``_window.pyx``, ``_adaptive.pyx``) when built and
+the CuPy RawKernels of the cuda backend (``cuda.py``).
 
 Windowed pooling (``functional.py``):
 
@@ -147,21 +148,28 @@ def _avg_generic(xp, adjoint):
     return avg_nd
 
 
+def check_unpool_indices(indices, in_spatial):
+    """Raise torch's RuntimeError when an index of ``indices`` falls outside a plane
+    of shape ``in_spatial`` (a host sync on a GPU)."""
+    if indices.size:
+        lo, hi = int(indices.min()), int(indices.max())
+        if lo < 0 or hi >= math.prod(in_spatial):
+            raise RuntimeError(
+                f"Found an invalid max index: {lo if lo < 0 else hi} (output volumes are of "
+                f"size {'x'.join(str(int(v)) for v in in_spatial)})")
+
+
 def _unpool_generic(xp):
     def unpool(values, indices, in_spatial, out_spatial):
         nd = len(in_spatial)
         lead = tuple(values.shape[:values.ndim - nd])
         n_planes, plane = math.prod(lead), math.prod(in_spatial)
-        idx = indices.reshape(n_planes, -1)
-        if idx.size:
-            lo, hi = int(idx.min()), int(idx.max())   # host sync on a GPU
-            if lo < 0 or hi >= plane:
-                raise RuntimeError(
-                    f"Found an invalid max index: {lo if lo < 0 else hi} (output volumes are of "
-                    f"size {'x'.join(str(int(v)) for v in in_spatial)})")
+        small = (n_planes, math.prod(values.shape[len(lead):]))  # not -1: a batch may be empty
+        idx = indices.reshape(small)
+        check_unpool_indices(idx, in_spatial)
         out = xp.zeros((n_planes, plane), dtype=values.dtype)
         rows = xp.arange(n_planes, dtype=xp.int64)[:, None]
-        out[rows, idx] = values.reshape(n_planes, -1)
+        out[rows, idx] = values.reshape(small)
         return out.reshape(lead + tuple(in_spatial))
     return unpool
 
@@ -298,4 +306,6 @@ def _cpu_kernels():
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
-    return kernels.table(GENERIC_KERNELS, cpu=_cpu_kernels())
+    from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
+
+    return kernels.table(GENERIC_KERNELS, cpu=_cpu_kernels(), cuda=cuda.KERNELS)
