@@ -61,3 +61,30 @@ class FloatKernels:
     def __call__(self, dtype, n, args):
         """Run the ``dtype`` kernel over ``n`` work items with arguments ``args``."""
         launch(self.kernel(dtype), n, args)
+
+
+class WidthKernels(FloatKernels):
+    """Kernel ``name`` of a CUDA C ``source`` that only moves elements (copies them,
+    writes ``T(0)``), built once per element width: ``T`` is the unsigned integer of
+    the array's item size, so one build serves every dtype of that width (bool and
+    the integers, float16, float32, float64, complex64), and zero bits are zero in
+    all of them.
+
+    Args and calls as :class:`FloatKernels`; :meth:`takes` says which dtypes fit.
+    """
+
+    #: Item size in bytes -> the C type that moves it.
+    WIDTHS = {1: "unsigned char", 2: "unsigned short", 4: "unsigned int", 8: "unsigned long long"}
+
+    def __init__(self, xp, source, name):
+        super().__init__(xp, source, name)
+        self._c_types = {xp.dtype(f"uint{8 * size}"): c for size, c in self.WIDTHS.items()}
+
+    @classmethod
+    def takes(cls, dtype):
+        """True for the dtypes of a width the kernels move: bool, integers, floats, complex64."""
+        return dtype.kind in "biufc" and dtype.itemsize in cls.WIDTHS
+
+    def kernel(self, dtype):
+        """The RawKernel moving elements of ``dtype`` (built on first request with its width)."""
+        return super().kernel(self._xp.dtype(f"uint{8 * dtype.itemsize}"))

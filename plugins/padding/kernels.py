@@ -1,5 +1,6 @@
 """Index maps of the padding modes, the generic padding kernels (any ``xp``), and
-the family's kernel table (with the Cython ones of ``cpu.py``).
+the family's kernel table (with the Cython ones of ``cpu.py`` and the CuPy
+RawKernels of ``cuda.py``).
 
 Every padding mode is linear in the input and separable: along each padded
 dimension of size ``n`` with pads ``(lo, hi)``, output position ``j`` reads one
@@ -22,7 +23,7 @@ import numpy as np
 
 from ember import kernels
 
-__all__ = ["index_map", "fill_border", "negated", "MODES"]
+__all__ = ["index_map", "fill_border", "negated", "device_id", "MODES"]
 
 MODES = ("reflect", "replicate", "circular")
 
@@ -110,6 +111,13 @@ def _constant_adjoint(xp):
     return constant_adjoint
 
 
+def device_id(xp):
+    """The current device's index in namespace ``xp`` (None for NumPy): device
+    copies of the index maps are kept per device."""
+    device = getattr(getattr(xp, "cuda", None), "Device", None)
+    return device().id if device is not None else None
+
+
 class _DeviceMaps:
     """Index maps as arrays of one backend, made once per (mode, n, lo, hi, device)."""
 
@@ -118,8 +126,7 @@ class _DeviceMaps:
         self.cache = {}
 
     def get(self, mode, n, lo, hi, border=False):
-        device = getattr(getattr(self.xp, "cuda", None), "Device", None)
-        key = (mode, n, lo, hi, border, device().id if device is not None else None)
+        key = (mode, n, lo, hi, border, device_id(self.xp))
         arr = self.cache.get(key)
         if arr is None:
             idx, (a, b, _) = index_map(mode, n, lo, hi)
@@ -191,6 +198,7 @@ GENERIC_KERNELS = {
 
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
     from .cpu import cpu_kernels
 
-    return kernels.table(GENERIC_KERNELS, cpu=cpu_kernels())
+    return kernels.table(GENERIC_KERNELS, cpu=cpu_kernels(), cuda=cuda.KERNELS)
