@@ -1,29 +1,46 @@
 #!/usr/bin/env bash
-# One prepared run on a lent GPU machine (CuPy and torch preinstalled, no network):
-# build ember in place, report what it finds, run the cuda-marked tests, time a few ops.
+# The prepared run for a lent GPU machine (CuPy, torch and pytest-xdist preinstalled,
+# no network), about 8 minutes: build ember in place, then
+#   1. the cuda backend's kernels checked on the GPU by the tests that check them
+#      emulated on every machine (EMBER_CUDA_KERNEL_TESTS=gpu),
+#   2. every cuda-marked test,
+#   3. a 10,000-step training loop: flat memory_allocated, no host sync per step,
+#   4. the ember/torch GPU time ratios (each library in its own processes),
+# and a summary table. Everything is kept under $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/ember-gpu}
 mkdir -p "$OUT"
-python -m pip install --no-build-isolation --no-deps --no-index -q -e . >"$OUT/install.log" 2>&1 \
-  || { tail -30 "$OUT/install.log"; exit 1; }
-python -m ember | head -12 | tee "$OUT/ember.txt"
-timeout 300 python -m pytest -q -m cuda -p no:cacheprovider --tb=line tests >"$OUT/pytest_full.txt" 2>&1
-grep -E "^/.*:[0-9]+: |[0-9]+ (passed|failed)" "$OUT/pytest_full.txt" | sed 's/^.*\/tests\//tests\//' \
-  | sort | uniq -c | sort -rn | head -40
-python - <<'PY' 2>&1 | tee "$OUT/timing.txt"
-import time, ember
-x = ember.randn(1024, 1024, device="cuda", requires_grad=True)
-w = ember.randn(1024, 1024, device="cuda", requires_grad=True)
-for _ in range(3):
-    (x @ w).sigmoid().sum().backward()
-ember.cuda.synchronize()
-t = time.perf_counter()
-for _ in range(20):
-    (x @ w).sigmoid().sum().backward()
-ember.cuda.synchronize()
-print(f"cuda 1024 matmul+sigmoid fwd+bwd: {(time.perf_counter() - t) / 20 * 1e3:.2f} ms")
-print("grad device:", x.grad.device, "dtype:", x.grad.dtype)
-PY
-# ember/torch ratios of the benchmark workloads on the GPU (torch there is a CUDA build)
-timeout 240 python benchmarks/ratio.py --quick --device cuda 2>&1 | tee "$OUT/ratio_cuda.txt"
+export PYTHONUNBUFFERED=1
+EMBER_BUILD_ONLY=__none__ python -m pip install --no-build-isolation --no-deps --no-index -q -e . \
+  >"$OUT/install.log" 2>&1 || { tail -20 "$OUT/install.log"; exit 1; }
+python setup.py -q build_ext --inplace -j "$(nproc)" >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+{ date -u +%FT%TZ; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  python -m ember | head -12; } | tee "$OUT/device.txt"
+
+summary() {  # the pytest closing line of a log
+  grep -E "[0-9]+ (passed|failed)|no tests ran" "$1" | tail -1
+}
+
+echo "== 1. cuda kernels on the GPU"
+EMBER_CUDA_KERNEL_TESTS=gpu timeout 150 python -m pytest -q -p no:cacheprovider --tb=short -n 4 \
+  tests/backends/test_cuda_kernels.py $(ls tests/plugins/*/test_cuda_kernels.py 2>/dev/null) \
+  >"$OUT/kernels.txt" 2>&1
+grep -E "^(FAILED|ERROR)" "$OUT/kernels.txt" | head -20
+
+echo "== 2. cuda-marked tests"
+timeout 240 python -m pytest -q -m cuda -p no:cacheprovider --tb=line -n 6 tests >"$OUT/cuda_tests.txt" 2>&1
+grep -E "^/.*:[0-9]+: |^(FAILED|ERROR)" "$OUT/cuda_tests.txt" | sed 's/^.*\/tests\//tests\//' \
+  | sort | uniq -c | sort -rn | head -30
+
+echo "== 3. steady state"
+timeout 120 python benchmarks/gpu_steady_state.py --steps 10000 2>&1 | tee "$OUT/steady_state.txt"
+
+echo "== 4. ember/torch GPU ratios"
+timeout 200 python benchmarks/ratio.py --quick --device cuda >"$OUT/ratio_cuda.txt" 2>&1
+tail -45 "$OUT/ratio_cuda.txt"
+
+echo "== summary"
+printf '%-28s %s\n' "cuda kernels (real CuPy)" "$(summary "$OUT/kernels.txt")" \
+  "-m cuda tests" "$(summary "$OUT/cuda_tests.txt")" \
+  "steady state" "$(grep -E 'host copies|memory_allocated' "$OUT/steady_state.txt" | tr '\n' ' ')"

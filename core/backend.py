@@ -217,6 +217,22 @@ def check_same_device(*tensors):
         same_backend(present[0], t)
 
 
+def assert_on_device(like, site, failed, witness, error):
+    """Raise ``error(value)`` when the 0-d boolean array ``failed`` is true, ``value``
+    being the Python number of the 0-d array ``witness()`` (the bad index, say).
+
+    On a backend whose arrays live in host memory this is checked at once. A backend
+    with ``deferred_checks`` (the cuda backend) records it instead and raises at its
+    next synchronisation, as torch's device-side asserts do, so a training step
+    never waits for the GPU to answer. ``site`` names the check (one pending slot
+    per site); ``like`` is a tensor of the backend."""
+    pending = getattr(like._be, "deferred_checks", None)
+    if pending is not None:
+        pending.add(site, failed, witness, error)
+    elif failed:
+        raise error(witness().item())
+
+
 def tensor_like(array, like):
     """A new tensor without history holding ``array``, on the backend of ``like``."""
     return _tensor.wrap(array, like._be)

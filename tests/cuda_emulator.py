@@ -13,6 +13,9 @@ ctypes on NumPy arrays:
 * a raw kernel runs every thread of every block one after another, so kernels that
   share memory between threads (``__shared__``, ``__syncthreads``) are refused.
 
+On a GPU machine, ``EMBER_CUDA_KERNEL_TESTS=gpu`` makes :func:`on_device` build the
+kernels with the real CuPy instead, so the same tests check them on the device.
+
 It checks what a kernel computes, not how fast or how safely in parallel: a GPU run
 remains the test of races and speed.
 """
@@ -319,11 +322,54 @@ CUPY = _EmulatedCuPy()
 
 
 def on_device(op):
-    """The cuda backend's kernel for ``op``, built with :data:`CUPY`."""
+    """The cuda backend's kernel for ``op``, as a callable of NumPy arrays: built with
+    :data:`CUPY`, or, when ``EMBER_CUDA_KERNEL_TESTS=gpu`` (a GPU run), with the real
+    CuPy, its arguments copied to the GPU and its results (and arguments it updated
+    in place) copied back."""
     from ember.backend import REGISTRY
     from ember.kernels import built
 
-    return built(REGISTRY.kernels[(op, "cuda")], CUPY)
+    entry = REGISTRY.kernels[(op, "cuda")]
+    if os.environ.get("EMBER_CUDA_KERNEL_TESTS") != "gpu":
+        return built(entry, CUPY)
+    import cupy
+
+    return _through_the_gpu(built(entry, cupy), cupy)
+
+
+def _through_the_gpu(fn, cupy):
+    """``fn`` of CuPy arrays as a function of NumPy arrays. Arguments that share
+    memory on the host share it on the GPU too (views of one base become views of
+    its copy, with the same offsets and strides), and the bases are copied back."""
+
+    def run(*args):
+        bases = {}
+
+        def move(a):
+            root = a
+            while isinstance(root.base, np.ndarray):
+                root = root.base
+            if not root.flags.c_contiguous:  # no view to rebuild: a copy of its own
+                root = a = np.ascontiguousarray(a)
+            if id(root) not in bases:
+                bases[id(root)] = (root, cupy.asarray(root))
+            gpu = bases[id(root)][1]
+            offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+            return cupy.ndarray(a.shape, a.dtype, gpu.data + offset, strides=a.strides)
+
+        result = fn(*[move(a) if isinstance(a, np.ndarray) else a for a in args])
+        for root, gpu in bases.values():
+            if root.flags.writeable:
+                root[...] = gpu.get().reshape(root.shape)
+        return _on_host(result, cupy)
+
+    return run
+
+
+def _on_host(result, cupy):
+    if isinstance(result, (tuple, list)):
+        return type(result)(_on_host(r, cupy) for r in result)
+    return result.get() if isinstance(result, cupy.ndarray) else result
 
 
 def generic(op):

@@ -8,6 +8,7 @@ itself unavailable with the reason.
 from ember.hookspecs import hookimpl
 from ember.kernels import table
 
+from .checks import DeferredChecks
 from .kernels import KERNELS
 from .runtime import Runtime
 
@@ -26,6 +27,7 @@ class CUDABackend(Runtime):
         self._generators = {}
         self._used = set()     # indices of the devices used so far
         self._initialized = False
+        self._checks = None
 
     def _load(self):
         if self._cupy is not None or self._reason is not None:
@@ -83,7 +85,17 @@ class CUDABackend(Runtime):
             return self.xp.asarray(array)
 
     def to_host(self, array):
-        return array.get()  # synchronises with the device
+        host = array.get()  # synchronises with the device
+        self.deferred_checks.raise_failed()
+        return host
+
+    @property
+    def deferred_checks(self):
+        """The checks of device values waiting for the next synchronisation
+        (see :mod:`.checks`); ``ember.backend.assert_on_device`` fills them."""
+        if self._checks is None:
+            self._checks = DeferredChecks(self.xp)
+        return self._checks
 
     def full(self, shape, fill, dtype, index):
         with self._device(index):
@@ -114,6 +126,7 @@ class CUDABackend(Runtime):
 
     def synchronize(self, index=None):
         self._device(index).synchronize()
+        self.deferred_checks.raise_failed()
 
 
 BACKEND = CUDABackend()

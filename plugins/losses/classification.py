@@ -11,9 +11,10 @@ made of differentiable ops so that double backward works.
 
 import ember
 from ember.autograd import Function
+from ember.backend import assert_on_device, data_of
 
 from . import _reduction
-from .nll import NegativeLogLikelihood, NegativeLogLikelihood2d
+from .nll import NegativeLogLikelihood, NegativeLogLikelihood2d, check_targets
 from .._checks import real, tensor_arg
 
 __all__ = [
@@ -81,9 +82,7 @@ def _class_terms(input, target, weight, ignore_index, class_dim, n_classes):
     kept mask, per-element class weight with 0 on ignored targets)``."""
     target = target.long()
     kept = target != ignore_index
-    bad = kept & ((target < 0) | (target >= n_classes))
-    if bool(bad.any()):
-        raise IndexError(f"Target {target.masked_select(bad)[0].item()} is out of bounds.")
+    check_targets(target, data_of(target), data_of(kept), n_classes)
     safe = ember.where(kept, target, ember.zeros((), dtype=target.dtype, device=target.device))
     if weight is None:
         w = kept.to(input.dtype)
@@ -254,6 +253,16 @@ class _BinaryCrossEntropy(Function):
         return g_input, g_target
 
 
+def _check_probabilities(values, name):
+    """torch's RuntimeError unless every element of ``values`` is in ``[0, 1]``
+    (written as "not inside", so that NaN is refused too); on a GPU it is raised at
+    the next synchronisation."""
+    if values.numel():
+        outside = ~((values >= 0) & (values <= 1)).all()
+        assert_on_device(values, "probability " + name, data_of(outside), lambda: data_of(outside),
+                         lambda _: RuntimeError(f"all elements of {name} should be between 0 and 1"))
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross entropy between probabilities ``input`` and ``target``:
     ``-weight * (t*log(x) + (1-t)*log(1-x))``, each log clamped to at least -100.
@@ -280,11 +289,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.dtype != input.dtype:
         raise RuntimeError(f"Found dtype {target.dtype.scalar_name} but expected "
                            f"{input.dtype.scalar_name}")
-    # written as "not inside" so that NaN is refused too
-    if input.numel() and not bool(((input >= 0) & (input <= 1)).all()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
-    if target.numel() and not bool(((target >= 0) & (target <= 1)).all()):
-        raise RuntimeError("all elements of target should be between 0 and 1")
+    _check_probabilities(input, "input")
+    _check_probabilities(target, "target")
     loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         ws, ts = tuple(weight.shape), tuple(target.shape)

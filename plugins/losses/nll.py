@@ -10,16 +10,28 @@ written with differentiable ops, so it can be differentiated again.
 
 import ember
 from ember.autograd import Function
-from ember.backend import data_of, tensor_like, xp_of
+from ember.backend import assert_on_device, data_of, tensor_like, xp_of
 
 
-def _picked_terms(x, t, weight, ignore_index, class_dim, xp):
+def out_of_bounds(target):
+    """torch's error for a class index outside ``[0, C)``."""
+    return IndexError(f"Target {target} is out of bounds.")
+
+
+def check_targets(like, t, kept, n_classes):
+    """Raise :func:`out_of_bounds` for the first kept target (array ``t``) outside
+    ``[0, n_classes)``: at once on the CPU, at the next synchronisation on a GPU."""
+    bad = kept & ((t < 0) | (t >= n_classes))
+    assert_on_device(like, "class index target", bad.any(),
+                     lambda: t.reshape(-1)[bad.reshape(-1).argmax()], out_of_bounds)
+
+
+def _picked_terms(input, t, weight, ignore_index, class_dim, xp):
     """``(safe targets, kept mask, per-target weight with 0 where ignored)`` as arrays;
     raises torch's IndexError for a target outside ``[0, C)``."""
+    x = data_of(input)
     kept = t != ignore_index
-    bad = kept & ((t < 0) | (t >= x.shape[class_dim]))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+    check_targets(input, t, kept, x.shape[class_dim])
     safe = xp.where(kept, t, 0)
     if weight is None:
         w = kept.astype(x.dtype)
@@ -39,7 +51,7 @@ class NegativeLogLikelihood(Function):
         x = data_of(input)
         t = data_of(target).astype(xp.int64, copy=False)
         w_classes = None if weight is None else data_of(weight)
-        safe, kept, w = _picked_terms(x, t, w_classes, ignore_index, class_dim, xp)
+        safe, kept, w = _picked_terms(input, t, w_classes, ignore_index, class_dim, xp)
         index = xp.expand_dims(safe, class_dim)
         picked = xp.take_along_axis(x, index, class_dim).squeeze(class_dim)
         loss = xp.where(kept, -picked * w, 0).astype(x.dtype, copy=False)
@@ -47,11 +59,11 @@ class NegativeLogLikelihood(Function):
         if reduction != "none":
             loss = loss.sum()
         if reduction == "mean":
-            if kept.any():
-                total = w.sum()
-                loss, coefficients = loss / total, coefficients / total
-            else:
-                loss, coefficients = xp.full((), xp.nan, dtype=x.dtype), xp.zeros_like(w)
+            # decided on the device: every target ignored gives NaN and a zero gradient
+            some = kept.any()
+            total = xp.where(some, w.sum(), 1)
+            loss = xp.where(some, loss / total, xp.nan)
+            coefficients = (coefficients / total).astype(w.dtype, copy=False)
         ctx.index, ctx.class_dim, ctx.coefficients = index, class_dim, coefficients
         ctx.input_shape = x.shape
         return tensor_like(xp.asarray(loss, dtype=x.dtype), input)

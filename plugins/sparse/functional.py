@@ -16,7 +16,8 @@ import math
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import check_allocation, check_same_device, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import (assert_on_device, check_allocation, check_same_device, data_of, kernel_for,
+                           tensor_like, xp_of)
 
 from .._checks import integer, real, tensor_arg
 from .kernels import bag_positions, bag_weights
@@ -435,10 +436,12 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         num_classes = int(tensor.max()) + 1
     if tensor.numel():
-        if int(tensor.min()) < 0:
-            raise RuntimeError("Class values must be non-negative.")
-        if int(tensor.max()) >= num_classes:
-            raise RuntimeError("Class values must be smaller than num_classes.")
+        values = data_of(tensor)
+        assert_on_device(tensor, "one_hot negative class", values.min() < 0, lambda: values.min(),
+                         lambda _: RuntimeError("Class values must be non-negative."))
+        assert_on_device(tensor, "one_hot class too large", values.max() >= num_classes,
+                         lambda: values.max(),
+                         lambda _: RuntimeError("Class values must be smaller than num_classes."))
     check_allocation(tuple(tensor.shape) + (num_classes,), 8, "one_hot")
     classes = ember.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()

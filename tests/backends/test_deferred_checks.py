@@ -1,0 +1,87 @@
+"""Checks of device values wait for the next synchronisation on a GPU backend (as
+torch's device-side asserts do) and are raised at once on the CPU; a loss's bad
+class index is reported either way, with torch's message."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember.backend import assert_on_device
+from ember.backends.cuda.checks import DeferredChecks
+
+
+def out_of_range(value):
+    return IndexError(f"bad value {value}")
+
+
+def test_the_first_failure_of_a_site_is_raised_once_and_forgotten():
+    checks = DeferredChecks(np)
+    checks.add("site", np.array(False), lambda: np.array(1), out_of_range)
+    checks.raise_failed()  # nothing failed
+    checks.add("site", np.array(False), lambda: np.array(2), out_of_range)
+    checks.add("site", np.array(True), lambda: np.array(3), out_of_range)
+    checks.add("site", np.array(True), lambda: np.array(4), out_of_range)
+    checks.add("other", np.array(False), lambda: np.array(5), out_of_range)
+    with pytest.raises(IndexError, match="bad value 3"):
+        checks.raise_failed()
+    checks.raise_failed()  # forgotten after being raised
+
+
+def test_sites_are_kept_apart():
+    checks = DeferredChecks(np)
+    checks.add("a", np.array(False), lambda: np.array(1), out_of_range)
+    checks.add("b", np.array(True), lambda: np.array(7), lambda v: RuntimeError(f"b failed with {v}"))
+    with pytest.raises(RuntimeError, match="b failed with 7"):
+        checks.raise_failed()
+
+
+class Deferring:
+    """A backend that defers checks, as the cuda backend does."""
+
+    def __init__(self):
+        self.deferred_checks = DeferredChecks(np)
+
+
+class OnBackend:
+    def __init__(self, be):
+        self._be = be
+
+
+def test_assert_on_device_defers_where_the_backend_can():
+    be = Deferring()
+    assert_on_device(OnBackend(be), "s", np.array(True), lambda: np.array(9), out_of_range)
+    with pytest.raises(IndexError, match="bad value 9"):
+        be.deferred_checks.raise_failed()
+
+
+def test_assert_on_device_raises_at_once_on_the_cpu():
+    cpu = ember.zeros(1)
+    assert_on_device(cpu, "s", np.array(False), lambda: np.array(9), out_of_range)
+    with pytest.raises(IndexError, match="bad value 9"):
+        assert_on_device(cpu, "s", np.array(True), lambda: np.array(9), out_of_range)
+
+
+@pytest.mark.parametrize("targets,bad", [([0, 3, 1], 3), ([-2, 0, 1], -2), ([1, 5, 7], 5)])
+def test_nll_names_the_first_bad_target(targets, bad, device):
+    logp = ember.zeros(3, 3, device=device)
+    with pytest.raises(IndexError, match=f"Target {bad} is out of bounds"):
+        F.nll_loss(logp, ember.tensor(targets, device=device)).item()
+
+
+def test_mean_nll_of_only_ignored_targets_is_nan_with_zero_gradient(device):
+    logp = ember.zeros(2, 3, device=device, requires_grad=True)
+    loss = F.nll_loss(logp, ember.tensor([-100, -100], device=device))
+    loss.backward()
+    assert np.isnan(loss.item())
+    assert logp.grad.abs().sum().item() == 0
+
+
+@pytest.mark.parametrize("values", [[0.5, 1.5], [0.5, float("nan")], [-0.1, 0.2]])
+def test_binary_cross_entropy_refuses_values_outside_0_1(values, device):
+    inside = ember.tensor([0.5, 0.5], device=device)
+    outside = ember.tensor(values, device=device)
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(outside, inside).item()
+    with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
+        F.binary_cross_entropy(inside, outside).item()

@@ -1,0 +1,91 @@
+"""A training step reads nothing back from the device: the autograd engine, the
+losses, ``clip_grad_norm_`` and the optimizers keep their numbers where the tensors
+live. On the CPU this counts the backend's device-to-host copies (``to_host``,
+which every Tensor conversion goes through); on a GPU the step also runs under
+CuPy's synchronisation detector."""
+
+import contextlib
+
+import pytest
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+from ember.backend import REGISTRY
+
+OPTIMIZERS = {
+    "SGD momentum": lambda p: ember.optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4),
+    "Adam": lambda p: ember.optim.Adam(p, lr=1e-3, amsgrad=True),
+    "AdamW": lambda p: ember.optim.AdamW(p, lr=1e-3),
+    "RMSprop": lambda p: ember.optim.RMSprop(p, lr=1e-3, momentum=0.5, centered=True),
+    "Adagrad": lambda p: ember.optim.Adagrad(p, lr=1e-2),
+}
+
+LOSSES = {
+    "cross_entropy": lambda out, y: F.cross_entropy(out, y, ignore_index=2, label_smoothing=0.1),
+    "nll_loss": lambda out, y: F.nll_loss(out.log_softmax(1), y),
+    "mse_loss": lambda out, y: F.mse_loss(out, F.one_hot(y, 4).to(out.dtype)),
+    "binary_cross_entropy": lambda out, y: F.binary_cross_entropy(out.sigmoid(), F.one_hot(y, 4).to(out.dtype)),
+}
+
+
+@contextlib.contextmanager
+def counted_host_copies(device, ignored=()):
+    """Count the backend's ``to_host`` calls, but of the arrays whose ids are
+    ``ignored`` (and on a GPU, refuse synchronisation)."""
+    be = REGISTRY.get(device)
+    calls = []
+    plain = be.to_host
+
+    def counting(array):
+        if id(array) not in ignored:
+            calls.append(array.shape)
+        return plain(array)
+
+    be.to_host = counting
+    try:
+        if device == "cuda":
+            import cupyx
+
+            with cupyx.allow_synchronize(False):
+                yield calls
+        else:
+            yield calls
+    finally:
+        del be.to_host
+
+
+def model(device):
+    ember.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(4 * 4 * 4, 32), nn.LayerNorm(32), nn.Tanh(),
+                         nn.Dropout(0.1), nn.Linear(32, 4)).to(device)
+
+
+@pytest.mark.parametrize("loss_name", sorted(LOSSES))
+@pytest.mark.parametrize("optimizer_name", sorted(OPTIMIZERS))
+def test_a_training_step_copies_nothing_to_the_host(optimizer_name, loss_name, device):
+    net = model(device)
+    opt = OPTIMIZERS[optimizer_name](net.parameters())
+    x = ember.randn(8, 1, 8, 8, device=device)
+    y = ember.tensor([0, 1, 2, 3, 0, 1, 2, 3], device=device)
+    for step in range(3):
+        # the step counters are host tensors wherever the parameters are (as in torch):
+        # reading them is no device round trip
+        counters = {id(state["step"]._data) for state in opt.state.values() if "step" in state}
+        with counted_host_copies(device, ignored=counters) as copies:
+            opt.zero_grad()
+            loss = LOSSES[loss_name](net(x), y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+        if step:  # the first step creates the optimizer's state
+            assert copies == [], f"step {step} copied {len(copies)} arrays to the host"
+    assert ember.isfinite(loss).item()
+    assert all(state["step"].device.type == "cpu" for state in opt.state.values() if "step" in state)
+
+
+def test_the_count_sees_a_conversion(device):
+    with counted_host_copies(device) as copies:
+        float(ember.ones((), device=device) * 2)
+    assert len(copies) == 1
