@@ -9,12 +9,14 @@ Geometry as in ``unfold.py``, padded to 3 spatial dims with leading unit dims:
 image ``(N, C, D, H, W)`` <-> columns ``(N, C*K, L)``, row ``c*K + tap``. Both
 kernels gather: one thread per output element, so col2im needs no atomics, and it
 adds the taps of an image element in tap order from zero, as the generic kernel's
-sliced adds do (same float32 rounding).
+sliced adds do (same float32 rounding). im2col only moves elements, so it takes
+every dtype of 1 to 8 bytes (bool images for unfold, integers, float16); col2im
+sums, in float32 or float64.
 """
 
 import math
 
-from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels
+from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, WidthKernels
 from ember.kernels import floating, kernel
 
 from .kernels import GENERIC_KERNELS
@@ -87,14 +89,17 @@ def _geometry(xp, in_sp, out_sp, k, d, p, s):
 
 def _im2col(xp):
     """``conv.im2col``: one gather launch writing every column element (into ``out``
-    when given). Registered without ``accepts``, since the convolution passes ``out``
-    by keyword and the table's dispatch takes positional arguments only: other
-    dtypes, and an ``out`` this kernel cannot write, go to the generic kernel here."""
-    run = FloatKernels(xp, _IM2COL, "ember_im2col")
+    when given). It only moves elements, so one build per item size serves every
+    dtype of that size (bool for unfold, integers, float16). Registered without
+    ``accepts``, since the convolution passes ``out`` by keyword and the table's
+    dispatch takes positional arguments only: other dtypes (complex128), and an
+    ``out`` this kernel cannot write, go to the generic kernel here."""
+    run = WidthKernels(xp, _IM2COL, "ember_im2col")
     generic = GENERIC_KERNELS["conv.im2col"](xp)
 
     def im2col(x, in_sp, out_sp, k, d, p, s, out=None):
-        if not floating(x) or not (out is None or (out.dtype == x.dtype and out.flags.c_contiguous)):
+        writable = out is None or (out.dtype == x.dtype and out.flags.c_contiguous)
+        if not (writable and WidthKernels.takes(x.dtype)):
             return generic(x, in_sp, out_sp, k, d, p, s, out=out)
         n, c = x.shape[:2]
         shape = (n, c * math.prod(k), math.prod(out_sp))

@@ -92,12 +92,21 @@ def test_nan_and_infinity_are_copied_and_summed():
                                   generic("conv.col2im")(cols, *geometry))
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.bool_])
-def test_other_dtypes_take_the_generic_kernels(dtype):
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.float16, np.int32, np.int64, np.complex64,
+                                   np.complex128])
+def test_im2col_moves_every_dtype(dtype):
+    """Elements of 1 to 8 bytes are moved by the kernel; complex128 takes the generic one."""
     geometry = GEOMETRIES[3]
     x = (random((2, 3) + geometry[0], np.float64) * 4).astype(dtype)
+    if dtype == np.complex64:
+        x = x * (1 - 2j)
     assert_same_array(on_device("conv.im2col")(x, *geometry), generic("conv.im2col")(x, *geometry))
-    cols = generic("conv.im2col")(x, *geometry)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.bool_])
+def test_col2im_of_other_dtypes_goes_to_the_generic_kernel(dtype):
+    geometry = GEOMETRIES[3]
+    cols = np.ones((2, 27, 12), dtype)
     assert not REGISTRY.kernels[("conv.col2im", "cuda")].accepts(cols, *geometry)
 
 
@@ -143,6 +152,13 @@ def test_the_calls_convolutions_make(name, xs, ws, bias, kw, dtype, monkeypatch)
     (y * ember.tensor(random(tuple(y.shape), dtype, 3))).sum().backward()
     shortcut = all(v == 1 for v in ws[2:]) and not kw  # 1x1: the columns are the image
     assert bool(calls()) != shortcut
+    _replay(calls())
+
+
+def test_the_calls_unfold_makes_of_a_bool_image(monkeypatch):
+    calls = _record(monkeypatch)
+    EF.unfold(ember.tensor(random((2, 3, 5, 6), np.float64) > 0), kernel_size=(2, 3), padding=(1, 0))
+    assert calls()[0][1][0][0].dtype == np.bool_
     _replay(calls())
 
 
