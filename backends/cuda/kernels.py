@@ -186,22 +186,24 @@ def _adam_step(xp):
     return adam_step
 
 
-def _on_device(factory, accepts=None):
+def on_device(factory, accepts=None):
+    """A cuda kernel entry: ``factory`` builds it from the ``cupy`` namespace on the
+    op's first use; ``accepts`` sends the calls it does not take to the generic kernel."""
     return kernel(factory, accepts=accepts, factory=True)
 
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
-    "erf": _on_device(_erf, accepts=floating),
-    "relu": _on_device(_relu, accepts=floating),
-    "sigmoid": _on_device(_sigmoid, accepts=floating),
-    "sigmoid_backward": _on_device(_sigmoid_backward, accepts=same_floats),
-    "tanh_backward": _on_device(_tanh_backward, accepts=same_floats),
-    "threshold_backward": _on_device(_threshold_backward, accepts=same_floats),
-    "softmax": _on_device(_softmax, accepts=_softmax_args),
-    "log_softmax": _on_device(_log_softmax, accepts=_softmax_args),
-    "softmax_backward": _on_device(_softmax_backward, accepts=_softmax_backward_args),
-    "log_softmax_backward": _on_device(_log_softmax_backward, accepts=_softmax_backward_args),
-    "optim.sgd_step": _on_device(_sgd_step),
-    "optim.adam_step": _on_device(_adam_step),
+    "erf": on_device(_erf, accepts=floating),
+    "relu": on_device(_relu, accepts=floating),
+    "sigmoid": on_device(_sigmoid, accepts=floating),
+    "sigmoid_backward": on_device(_sigmoid_backward, accepts=same_floats),
+    "tanh_backward": on_device(_tanh_backward, accepts=same_floats),
+    "threshold_backward": on_device(_threshold_backward, accepts=same_floats),
+    "softmax": on_device(_softmax, accepts=_softmax_args),
+    "log_softmax": on_device(_log_softmax, accepts=_softmax_args),
+    "softmax_backward": on_device(_softmax_backward, accepts=_softmax_backward_args),
+    "log_softmax_backward": on_device(_log_softmax_backward, accepts=_softmax_backward_args),
+    "optim.sgd_step": on_device(_sgd_step),
+    "optim.adam_step": on_device(_adam_step),
 }

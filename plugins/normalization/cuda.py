@@ -38,8 +38,7 @@ import functools
 
 import numpy as np
 
-from ember.backends.cuda.kernels import same_floats
-from ember.kernels import kernel
+from ember.backends.cuda.kernels import on_device, same_floats
 
 _F64 = np.dtype(np.float64)
 
@@ -298,16 +297,13 @@ def rms_norm_backward_args(g, x, ms, eps, weight, want_dx=True):
     return x.ndim == 2 and g.shape == x.shape and _forward_args(x, g, weight) and _stats(ms)
 
 
-def _on_device(factory, accepts):
-    return kernel(factory, accepts=accepts, factory=True)
-
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
-    "normalization.batch_norm_forward": _on_device(_batch_norm_forward, batch_norm_forward_args),
-    "normalization.batch_norm_backward": _on_device(_batch_norm_backward, batch_norm_backward_args),
-    "normalization.group_norm_forward": _on_device(_group_norm_forward, group_norm_forward_args),
-    "normalization.group_norm_backward": _on_device(_group_norm_backward, group_norm_backward_args),
-    "normalization.rms_norm_forward": _on_device(_rms_norm_forward, rms_norm_forward_args),
-    "normalization.rms_norm_backward": _on_device(_rms_norm_backward, rms_norm_backward_args),
+    "normalization.batch_norm_forward": on_device(_batch_norm_forward, batch_norm_forward_args),
+    "normalization.batch_norm_backward": on_device(_batch_norm_backward, batch_norm_backward_args),
+    "normalization.group_norm_forward": on_device(_group_norm_forward, group_norm_forward_args),
+    "normalization.group_norm_backward": on_device(_group_norm_backward, group_norm_backward_args),
+    "normalization.rms_norm_forward": on_device(_rms_norm_forward, rms_norm_forward_args),
+    "normalization.rms_norm_backward": on_device(_rms_norm_backward, rms_norm_backward_args),
 }

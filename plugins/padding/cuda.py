@@ -30,8 +30,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from ember.backends.cuda.kernels import on_device
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, WidthKernels
-from ember.kernels import floating, kernel
+from ember.kernels import floating
 
 from .kernels import MODES, device_id, index_map, negated
 
@@ -235,14 +236,11 @@ def _constant_adjoint_call(g, spec):
     return _constant_call(g, negated(spec))
 
 
-def _on_device(factory, accepts):
-    return kernel(factory, accepts=accepts, factory=True)
-
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
-    "padding.constant": _on_device(_constant, _constant_call),
-    "padding.constant_adjoint": _on_device(_constant_adjoint, _constant_adjoint_call),
-    **{f"padding.{m}": _on_device(lambda xp, m=m: _gather(xp, m), _movable_3d) for m in MODES},
-    **{f"padding.{m}_adjoint": _on_device(lambda xp, m=m: _adjoint(xp, m), _floats_3d) for m in MODES},
+    "padding.constant": on_device(_constant, _constant_call),
+    "padding.constant_adjoint": on_device(_constant_adjoint, _constant_adjoint_call),
+    **{f"padding.{m}": on_device(lambda xp, m=m: _gather(xp, m), _movable_3d) for m in MODES},
+    **{f"padding.{m}_adjoint": on_device(lambda xp, m=m: _adjoint(xp, m), _floats_3d) for m in MODES},
 }

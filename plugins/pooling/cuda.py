@@ -34,8 +34,9 @@ go to the generic kernels through ``accepts``.
 
 import math
 
+from ember.backends.cuda.kernels import on_device
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, launch
-from ember.kernels import floating, kernel
+from ember.kernels import floating
 
 from .kernels import check_unpool_indices
 
@@ -492,25 +493,22 @@ def _unpool_call(values, indices, in_spatial, out_spatial):
     return floating(values) and indices.dtype == "int64" and indices.shape == values.shape
 
 
-def _on_device(factory, accepts):
-    return kernel(factory, accepts=accepts, factory=True)
-
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
-    "pooling.max_nd": _on_device(_max_nd, _max_call),
-    "pooling.avg_nd": _on_device(lambda xp: _avg(xp, _AVG, "ember_avg_pool", False), _avg_call),
-    "pooling.avg_nd_adjoint": _on_device(
+    "pooling.max_nd": on_device(_max_nd, _max_call),
+    "pooling.avg_nd": on_device(lambda xp: _avg(xp, _AVG, "ember_avg_pool", False), _avg_call),
+    "pooling.avg_nd_adjoint": on_device(
         lambda xp: _avg(xp, _AVG_ADJOINT, "ember_avg_pool_adjoint", True), _avg_call),
-    "pooling.adaptive_avg_nd": _on_device(
+    "pooling.adaptive_avg_nd": on_device(
         lambda xp: _adaptive(xp, _ADAPTIVE_AVG, "ember_adaptive_avg_pool", False), _unequal_windows),
-    "pooling.adaptive_avg_nd_adjoint": _on_device(
+    "pooling.adaptive_avg_nd_adjoint": on_device(
         lambda xp: _adaptive(xp, _ADAPTIVE_AVG_ADJOINT, "ember_adaptive_avg_pool_adjoint", True),
         _unequal_windows),
-    "pooling.window_argmax_nd": _on_device(_window_argmax, _argmax_call),
-    "pooling.gather_planes": _on_device(
+    "pooling.window_argmax_nd": on_device(_window_argmax, _argmax_call),
+    "pooling.gather_planes": on_device(
         lambda xp: _indexed(xp, _GATHER, "ember_gather_planes", False), _gather_call),
-    "pooling.scatter_planes": _on_device(
+    "pooling.scatter_planes": on_device(
         lambda xp: _indexed(xp, _SCATTER, "ember_scatter_planes", True), _scatter_call),
-    "pooling.unpool_planes": _on_device(_unpool, _unpool_call),
+    "pooling.unpool_planes": on_device(_unpool, _unpool_call),
 }

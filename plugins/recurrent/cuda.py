@@ -16,8 +16,7 @@ Calls with float16, integer or mixed dtypes, or arrays whose shapes do not match
 those layouts, go to the generic kernels through ``accepts``.
 """
 
-from ember.backends.cuda.kernels import same_floats
-from ember.kernels import kernel
+from ember.backends.cuda.kernels import on_device, same_floats
 
 # The hidden unit's row and column (one 64-bit division per unit).
 _UNIT = "long long row = i / H, j = i - row * H;"
@@ -181,16 +180,13 @@ def rnn_args(a, b, relu):
     return same_floats(a, b)
 
 
-def _on_device(factory, accepts):
-    return kernel(factory, accepts=accepts, factory=True)
-
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
-    "recurrent.lstm_forward": _on_device(_lstm_forward, lstm_forward_args),
-    "recurrent.lstm_backward": _on_device(_lstm_backward, lstm_backward_args),
-    "recurrent.gru_forward": _on_device(_gru_forward, gru_forward_args),
-    "recurrent.gru_backward": _on_device(_gru_backward, gru_backward_args),
-    "recurrent.rnn_forward": _on_device(_rnn_forward, rnn_args),
-    "recurrent.rnn_backward": _on_device(_rnn_backward, rnn_args),
+    "recurrent.lstm_forward": on_device(_lstm_forward, lstm_forward_args),
+    "recurrent.lstm_backward": on_device(_lstm_backward, lstm_backward_args),
+    "recurrent.gru_forward": on_device(_gru_forward, gru_forward_args),
+    "recurrent.gru_backward": on_device(_gru_backward, gru_backward_args),
+    "recurrent.rnn_forward": on_device(_rnn_forward, rnn_args),
+    "recurrent.rnn_backward": on_device(_rnn_backward, rnn_args),
 }

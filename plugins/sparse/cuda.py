@@ -19,9 +19,9 @@ each term as the generic kernels do (``w = coef / div``, then ``value * w``):
 their generic kernels.
 """
 
-from ember.backends.cuda.kernels import same_floats
+from ember.backends.cuda.kernels import on_device, same_floats
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels
-from ember.kernels import floating, kernel
+from ember.kernels import floating
 
 # the weight of position p of bag b, as the generic kernels compute it
 _WEIGHT = """
@@ -190,14 +190,11 @@ def _float_weight(W, *args):
     return floating(W)
 
 
-def _on_device(factory, accepts):
-    return kernel(factory, accepts=accepts, factory=True)
-
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
-    "sparse.bag_gather": _on_device(_bag_gather, _float_bags),
-    "sparse.bag_scatter": _on_device(_bag_scatter, _float_bags),
-    "sparse.row_scatter": _on_device(_row_scatter, _float_rows),
-    "sparse.bag_argmax": _on_device(_bag_argmax, _float_weight),
+    "sparse.bag_gather": on_device(_bag_gather, _float_bags),
+    "sparse.bag_scatter": on_device(_bag_scatter, _float_bags),
+    "sparse.row_scatter": on_device(_row_scatter, _float_rows),
+    "sparse.bag_argmax": on_device(_bag_argmax, _float_weight),
 }
