@@ -70,26 +70,26 @@ def _sum_over(xp, map_expr, params, name):
     return xp.ReductionKernel(params, "T s", map_expr, "a + b", "s = a", "0", "ember_" + name)
 
 
-def _softmax(xp):
+def _shifted(xp, operation, name):
+    """A softmax-like op of ``x`` along ``dim``: ``operation`` of ``x``, its maximum
+    ``m`` and ``s = sum(exp(x - m))``, in a max, a reduction and an element-wise launch."""
     sum_exp = _sum_over(xp, "exp(x - m)", "T x, T m", "sum_exp")
-    scale = _elementwise(xp, ("T x, T m, T s", "T y"), "y = exp(x - m) / s", "softmax")
+    finish = _elementwise(xp, ("T x, T m, T s", "T y"), operation, name)
 
-    def softmax(x, dim):
+    def run(x, dim):
         m = x.max(axis=dim, keepdims=True)
-        return scale(x, m, sum_exp(x, m, axis=dim, keepdims=True))
+        return finish(x, m, sum_exp(x, m, axis=dim, keepdims=True))
 
-    return softmax
+    run.__name__ = name
+    return run
+
+
+def _softmax(xp):
+    return _shifted(xp, "y = exp(x - m) / s", "softmax")
 
 
 def _log_softmax(xp):
-    sum_exp = _sum_over(xp, "exp(x - m)", "T x, T m", "sum_exp")
-    shift = _elementwise(xp, ("T x, T m, T s", "T y"), "y = x - m - log(s)", "log_softmax")
-
-    def log_softmax(x, dim):
-        m = x.max(axis=dim, keepdims=True)
-        return shift(x, m, sum_exp(x, m, axis=dim, keepdims=True))
-
-    return log_softmax
+    return _shifted(xp, "y = x - m - log(s)", "log_softmax")
 
 
 def _softmax_backward(xp):

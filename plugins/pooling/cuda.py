@@ -106,7 +106,20 @@ __device__ inline long long ember_avg_span(long long o, long long k, long long s
 }
 """
 
-_AVG = _AVG_SPAN + f"""
+# The sum of a plane's box [d0, d1) x [h0, h1) x [w0, w1), in the generic kernels' order.
+_BOX_SUM = """
+__device__ inline T ember_box_sum(const T* src, long long d0, long long d1, long long h0,
+        long long h1, long long w0, long long w1, long long n1, long long n2) {
+    T acc = T(0);
+    for (long long d = d0; d < d1; ++d)
+        for (long long h = h0; h < h1; ++h)
+            for (long long w = w0; w < w1; ++w)
+                acc += src[(d * n1 + h) * n2 + w];
+    return acc;
+}
+"""
+
+_AVG = _AVG_SPAN + _BOX_SUM + f"""
 extern "C" __global__ void ember_avg_pool(const T* x, T* y, long long n, {_PLANES}, {_WINDOW},
         int include_pad, long long divisor) {{
     {GRID_STRIDE_LOOP} {{
@@ -117,11 +130,7 @@ extern "C" __global__ void ember_avg_pool(const T* x, T* y, long long n, {_PLANE
             * ember_avg_span(ow, k2, s2, p2, n2, include_pad, &w0, &w1);
         long long div = divisor != 0 ? divisor : count;
         const T* src = x + plane * n0 * n1 * n2;
-        T acc = T(0);
-        for (long long d = d0; d < d1; ++d)
-            for (long long h = h0; h < h1; ++h)
-                for (long long w = w0; w < w1; ++w)
-                    acc += src[(d * n1 + h) * n2 + w];
+        T acc = ember_box_sum(src, d0, d1, h0, h1, w0, w1, n1, n2);
         y[i] = div == 0 ? T(0) : acc / T(div);
     }}
 }}
@@ -174,7 +183,7 @@ __device__ inline long long ember_adaptive_end(long long o, long long size, long
 }
 """
 
-_ADAPTIVE_AVG = _ADAPTIVE_SPAN + f"""
+_ADAPTIVE_AVG = _ADAPTIVE_SPAN + _BOX_SUM + f"""
 extern "C" __global__ void ember_adaptive_avg_pool(const T* x, T* y, long long n, {_PLANES}) {{
     {GRID_STRIDE_LOOP} {{
         {_AT_OUTPUT}
@@ -182,12 +191,7 @@ extern "C" __global__ void ember_adaptive_avg_pool(const T* x, T* y, long long n
         long long h0 = ember_adaptive_start(oh, n1, o1), h1 = ember_adaptive_end(oh, n1, o1);
         long long w0 = ember_adaptive_start(ow, n2, o2), w1 = ember_adaptive_end(ow, n2, o2);
         const T* src = x + plane * n0 * n1 * n2;
-        T acc = T(0);
-        for (long long d = d0; d < d1; ++d)
-            for (long long h = h0; h < h1; ++h)
-                for (long long w = w0; w < w1; ++w)
-                    acc += src[(d * n1 + h) * n2 + w];
-        y[i] = acc / T((d1 - d0) * (h1 - h0) * (w1 - w0));
+        y[i] = ember_box_sum(src, d0, d1, h0, h1, w0, w1, n1, n2) / T((d1 - d0) * (h1 - h0) * (w1 - w0));
     }}
 }}
 """
