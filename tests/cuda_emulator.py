@@ -15,6 +15,10 @@ ctypes on NumPy arrays:
 
 On a GPU machine, ``EMBER_CUDA_KERNEL_TESTS=gpu`` makes :func:`on_device` build the
 kernels with the real CuPy instead, so the same tests check them on the device.
+Where NVRTC and CuPy's headers are installed (the test extra installs them; no GPU
+needed, see tests/cuda_nvrtc.py), every kernel is also compiled by NVRTC in the form
+CuPy gives it, since g++ accepts host C++ that CUDA lacks (``INFINITY``, ``std::``,
+host headers); ``EMBER_CUDA_KERNEL_TESTS=nvrtc`` makes a missing NVRTC an error.
 
 It checks what a kernel computes, not how fast or how safely in parallel: a GPU run
 remains the test of races and speed.
@@ -83,6 +87,27 @@ def _compile(source):
             raise RuntimeError(f"the kernel does not compile:\n{done.stderr[-4000:]}\n--- source ---\n{source}")
         os.replace(tmp, lib)
     return ctypes.CDLL(lib)
+
+
+def _nvrtc_check(source, name):
+    """Compile ``source`` with NVRTC where this machine has it (see the module's docstring)."""
+    from .cuda_nvrtc import compiler
+
+    nvrtc = compiler()
+    if nvrtc is not None:
+        nvrtc.check(source, name)
+    elif os.environ.get("EMBER_CUDA_KERNEL_TESTS") == "nvrtc":
+        raise RuntimeError("EMBER_CUDA_KERNEL_TESTS=nvrtc, but no NVRTC or no CuPy headers were found "
+                           "(see tests/cuda_nvrtc.py)")
+
+
+def _cupy_form(typedefs, preamble, name, params, body):
+    """A kernel's CUDA C as CuPy generates it: its headers, the type placeholders'
+    typedefs, the preamble, then ``extern "C" __global__ void name(params) {body}``."""
+    from .cuda_nvrtc import CUPY_HEADER
+
+    return (CUPY_HEADER + typedefs + preamble + "\n"
+            + f"extern \"C\" __global__ void {name}({', '.join(params)}) {{\n{body}\n}}\n")
 
 
 def _c_type(dtype):
@@ -179,6 +204,7 @@ class ElementwiseKernel:
             arrays.append(work)
             lines.append(f"{p.ctype}* {p.name} = ({p.ctype}*)_a[{k}];" if p.raw
                          else f"{p.ctype}& {p.name} = (({p.ctype}*)_a[{k}])[i];")
+        _nvrtc_check(self._cupy_form(bound, ins, outs, len(shape)), self.name)
         source = (_PRELUDE + _typedefs(bound) + self.preamble + "\n"
                   + "extern \"C\" void run(void** _a, long long _n) {\n"
                   + "_Index _ind{_n};\n" + self.loop_prep + "\n"
@@ -193,6 +219,23 @@ class ElementwiseKernel:
         if len(results) == 1 and not self.return_tuple:
             return results[0]
         return tuple(results)
+
+
+    def _cupy_form(self, bound, ins, outs, ndim):
+        params, lines = [], []
+        for k, (p, a) in enumerate(zip(self.ins + self.outs, ins + outs)):
+            is_input = k < len(self.ins)
+            if p.raw:
+                params.append(f"CArray<{p.ctype}, {np.ndim(a)}, true> {p.name}")
+            elif isinstance(a, np.ndarray) or not is_input:
+                params.append(f"CArray<{p.ctype}, {ndim}, true> _raw_{p.name}")
+                lines.append(f"{'const ' if is_input else ''}{p.ctype} &{p.name} = _raw_{p.name}[_ind.get()];")
+            else:
+                params.append(f"{p.ctype} {p.name}")
+        body = (self.loop_prep + ";\nCUPY_FOR(i, _ind.size()) {\n_ind.set(i);\n" + "\n".join(lines)
+                + "\n" + self.operation + ";\n}\n" + self.after_loop + ";")
+        return _cupy_form(_typedefs(bound), self.preamble, self.name,
+                          params + [f"CIndexer<{ndim}> _ind"], body)
 
 
 class ReductionKernel:
@@ -236,6 +279,7 @@ class ReductionKernel:
         buffers.append(result)
         reduce_type = self.reduce_type or out.type
         reduce_c = _c_type(reduce_type) if reduce_type in _C_TYPES else reduce_type
+        _nvrtc_check(self._cupy_form(bound, args, reduce_c, len(kept), len(axes)), self.name)
         source = (_PRELUDE + _typedefs(bound) + f"typedef {reduce_c} _type_reduce;\n"
                   + self.preamble + "\n"
                   + "extern \"C\" void run(void** _a, long long _outer, long long _inner) {\n"
@@ -252,6 +296,31 @@ class ReductionKernel:
         return result.reshape(out_shape)
 
 
+    def _cupy_form(self, bound, args, reduce_c, out_ndim, in_ndim):
+        """One thread per output folding its inputs, as CuPy's kernel does before it
+        combines the threads' partial results through shared memory."""
+        params, lines = [], []
+        for p, a in zip(self.ins, args):
+            if isinstance(a, np.ndarray):
+                params.append(f"CArray<{p.ctype}, {out_ndim + in_ndim}, true> _raw_{p.name}")
+                lines.append(f"const {p.ctype} {p.name} = _raw_{p.name}[_in_ind.get()];")
+            else:
+                params.append(f"{p.ctype} {p.name}")
+        out = self.outs[0]
+        params += [f"CArray<{out.ctype}, {out_ndim}, true> _raw_{out.name}",
+                   f"CIndexer<{out_ndim + in_ndim}> _in_ind", f"CIndexer<{out_ndim}> _out_ind"]
+        body = ("CUPY_FOR(_j, _out_ind.size()) {\n"
+                f"_type_reduce _s = _type_reduce({self.identity});\n"
+                "for (ptrdiff_t _r = 0; _r < _in_ind.size() / _out_ind.size(); ++_r) {\n"
+                "_in_ind.set(_j * (_in_ind.size() / _out_ind.size()) + _r);\n" + "\n".join(lines) + "\n"
+                f"_type_reduce _a = static_cast<_type_reduce>({self.map_expr});\n_s = REDUCE(_s, _a);\n}}\n"
+                f"_out_ind.set(_j);\n{out.ctype} &{out.name} = _raw_{out.name}[_out_ind.get()];\n"
+                "POST_MAP(_s);\n}")
+        macros = (f"#define REDUCE(a, b) ({self.reduce_expr})\n#define POST_MAP(a) ({self.post_map_expr})\n"
+                  f"typedef {reduce_c} _type_reduce;\n")
+        return _cupy_form(_typedefs(bound, macros), self.preamble, self.name, params, body)
+
+
 _SIGNATURE = re.compile(r"__global__\s+void\s+(\w+)\s*\(([^)]*)\)", re.S)
 
 
@@ -264,6 +333,7 @@ class RawKernel:
                                       "shares memory between threads (__shared__, __syncthreads) "
                                       "cannot be emulated")
         self.code, self.name = code, name
+        _nvrtc_check(code, name)
         for found, params in _SIGNATURE.findall(code):
             if found == name:
                 self.params = [self._param(p) for p in params.split(",") if p.strip()]
