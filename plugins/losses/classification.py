@@ -14,7 +14,7 @@ from ember.autograd import Function
 from ember.backend import assert_on_device, data_of
 
 from . import _reduction
-from .nll import NegativeLogLikelihood, NegativeLogLikelihood2d, check_targets
+from .nll import ClassIndexLoss, ClassIndexLoss2d, check_targets
 from .._checks import real, tensor_arg
 
 __all__ = [
@@ -92,18 +92,25 @@ def _class_terms(input, target, weight, ignore_index, class_dim, n_classes):
     return safe, kept, w
 
 
-def _nll(input, target, weight, ignore_index, reduction):
+def _class_index_loss(input, target, weight, ignore_index, reduction, label_smoothing, normalize):
+    """NLL of the log-probabilities ``input``, or with ``normalize`` the cross entropy
+    of the scores ``input`` (with ``label_smoothing``), against class indices."""
     class_dim, n_classes = _check_class_target(input, target, weight, ignore_index)
     if input.dim() == 1 and target.dim() == 1:
         target = target.reshape(())
     if weight is None or not weight.requires_grad:
-        node = NegativeLogLikelihood if input.dim() <= 2 else NegativeLogLikelihood2d
-        return node.apply(input, target, weight, ignore_index, reduction, class_dim)
+        node = ClassIndexLoss if input.dim() <= 2 else ClassIndexLoss2d
+        return node.apply(input, target, weight, ignore_index, reduction, label_smoothing, normalize)
     # a weight that requires grad gets its gradient through the composite form
-    safe, kept, w = _class_terms(input, target, weight, ignore_index, class_dim, n_classes)
-    picked = input.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
+    logp = input.log_softmax(class_dim) if normalize else input
+    safe, kept, w = _class_terms(logp, target, weight, ignore_index, class_dim, n_classes)
+    picked = logp.gather(class_dim, safe.unsqueeze(class_dim)).squeeze(class_dim)
     zero = ember.zeros((), dtype=input.dtype, device=input.device)
     loss = ember.where(kept, -picked * w, zero)
+    if label_smoothing > 0:
+        # the uniform part is the class-weighted sum of -log p
+        smooth = ember.where(kept, -(logp * _class_view(weight, input.dim(), class_dim)).sum(class_dim), zero)
+        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -136,7 +143,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     tensor_arg(input, "nll_loss", "input")
     tensor_arg(target, "nll_loss", "target")
     reduction = _reduction.resolve(size_average, reduce, reduction)
-    return _nll(input, target, weight, ignore_index, reduction)
+    return _class_index_loss(input, target, weight, ignore_index, reduction, 0.0, False)
 
 
 def _class_view(weight, ndim, class_dim):
@@ -208,28 +215,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     real(label_smoothing, "cross_entropy", "label_smoothing", error=RuntimeError)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    class_dim = 0 if input.dim() == 1 else 1
     if input.shape == target.shape:
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
-    logp = input.log_softmax(class_dim)
-    nll = _nll(logp, target, weight, ignore_index, reduction)
-    if not label_smoothing > 0:
-        return nll
-    # label smoothing: the uniform part is the (class-weighted) mean of -log p
-    if input.dim() == 1 and target.dim() == 1:
-        target = target.reshape(())
-    n_classes = input.shape[class_dim]
-    _, kept, w = _class_terms(input, target, weight, ignore_index, class_dim, n_classes)
-    terms = logp if weight is None else logp * _class_view(weight, input.dim(), class_dim)
-    zero = ember.zeros((), dtype=input.dtype, device=input.device)
-    smooth = ember.where(kept, -terms.sum(class_dim), zero)
-    if reduction == "sum":
-        smooth = smooth.sum()
-    elif reduction == "mean":
-        smooth = _kept_mean(smooth.sum(), w, kept)
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    return _class_index_loss(input, target, weight, ignore_index, reduction, float(label_smoothing), True)
 
 
 # ------------------------------------------------------------------ binary

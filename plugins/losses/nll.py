@@ -1,16 +1,23 @@
-"""The negative log likelihood of class indices as one autograd node.
+"""The class-index losses, negative log likelihood and cross entropy, as one
+autograd node each.
 
-``loss[i] = -weight[t[i]] * input[i, t[i]]`` (0 where ``t[i] == ignore_index``),
-summed, or divided by the kept targets' total weight for ``'mean'`` (NaN when every
-target is ignored, with a zero gradient), as torch's ``nll_loss``. Forward and
-backward run on the arrays: the gradient is ``-weight[t[i]]`` times the incoming
-gradient at each picked entry and 0 elsewhere. With ``create_graph`` the backward is
-written with differentiable ops, so it can be differentiated again.
+``loss[i] = -weight[t[i]] * logp[i, t[i]]`` (0 where ``t[i] == ignore_index``), with
+``logp`` the input itself (NLL) or its log-softmax over the classes (cross entropy,
+which may mix in label smoothing); summed, or divided by the kept targets' total
+weight for ``'mean'`` (NaN when every target is ignored, with a zero gradient), as
+torch's ``nll_loss`` and ``cross_entropy``. Forward and backward are one kernel
+each (``losses.class_index_loss`` and its backward, see ``kernels.py``), so that
+the cuda backend computes each in one launch. With ``create_graph`` the backward
+is written with differentiable ops, so it can be differentiated again.
 """
+
+import math
 
 import ember
 from ember.autograd import Function
-from ember.backend import assert_on_device, data_of, tensor_like, xp_of
+from ember.backend import assert_on_device, data_of, kernel_for, tensor_like, xp_of
+
+from .kernels import counted_targets, target_weights
 
 
 def out_of_bounds(target):
@@ -26,72 +33,88 @@ def check_targets(like, t, kept, n_classes):
                      lambda: t.reshape(-1)[bad.reshape(-1).argmax()], out_of_bounds)
 
 
-def _picked_terms(input, t, weight, ignore_index, class_dim, xp):
-    """``(safe targets, kept mask, per-target weight with 0 where ignored)`` as arrays;
-    raises torch's IndexError for a target outside ``[0, C)``."""
-    x = data_of(input)
-    kept = t != ignore_index
-    check_targets(input, t, kept, x.shape[class_dim])
-    safe = xp.where(kept, t, 0)
-    if weight is None:
-        w = kept.astype(x.dtype)
-    else:
-        w = xp.where(kept, weight[safe], 0).astype(x.dtype, copy=False)
-    return safe, kept, w
-
-
-class NegativeLogLikelihood(Function):
-    """``nll_loss`` of ``input`` (class dim ``class_dim``) against int64 ``target``."""
+class ClassIndexLoss(Function):
+    """``nll_loss`` (``normalize`` False) or ``cross_entropy`` (``normalize`` True: the
+    log-softmax is part of the node) of ``input`` against the class indices ``target``
+    (class dim 1, or 0 for an unbatched ``(C)`` input with a ``()`` target), with
+    ``label_smoothing`` (cross entropy only), through the ``losses.class_index_loss``
+    kernels (see ``kernels.py``)."""
 
     backward_name = "NllLossBackward0"
 
     @staticmethod
-    def forward(ctx, input, target, weight, ignore_index, reduction, class_dim):
+    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing, normalize):
         xp = xp_of(input)
         x = data_of(input)
-        t = data_of(target).astype(xp.int64, copy=False)
-        w_classes = None if weight is None else data_of(weight)
-        safe, kept, w = _picked_terms(input, t, w_classes, ignore_index, class_dim, xp)
-        index = xp.expand_dims(safe, class_dim)
-        picked = xp.take_along_axis(x, index, class_dim).squeeze(class_dim)
-        loss = xp.where(kept, -picked * w, 0).astype(x.dtype, copy=False)
-        coefficients = -w
-        if reduction != "none":
+        n_classes = x.shape[0 if x.ndim == 1 else 1]
+        batch = 1 if x.ndim == 1 else x.shape[0]
+        spatial = math.prod(x.shape[2:])
+        x3 = x.reshape(batch, n_classes, spatial)
+        t = data_of(target).astype(xp.int64, copy=False).reshape(batch, spatial)
+        kept = t != ignore_index
+        check_targets(input, t, kept, n_classes)
+        w = None if weight is None else data_of(weight)
+        options = (w, ignore_index, label_smoothing, normalize)
+        loss, target_weight = kernel_for("losses.class_index_loss", input)(x3, t, *options)
+        scale = None
+        if reduction == "none":
+            loss = loss.reshape(target.shape)
+        else:
             loss = loss.sum()
         if reduction == "mean":
             # decided on the device: every target ignored gives NaN and a zero gradient
             some = kept.any()
-            total = xp.where(some, w.sum(), 1)
+            total = xp.where(some, target_weight.sum(), 1)
             loss = xp.where(some, loss / total, xp.nan)
-            coefficients = (coefficients / total).astype(w.dtype, copy=False)
-        ctx.index, ctx.class_dim, ctx.coefficients = index, class_dim, coefficients
+            scale = 1 / total
+        if normalize:
+            ctx.save_for_backward(input)
+        ctx.loss = (x3, t, options, reduction, scale)
         ctx.input_shape = x.shape
         return tensor_like(xp.asarray(loss, dtype=x.dtype), input)
 
     @staticmethod
     def backward(ctx, grad):
         if not ctx.needs_input_grad[0]:
-            return None, None, None, None, None, None
-        coefficients = ctx.coefficients
+            return (None,) * 7
+        x3, t, options, reduction, scale = ctx.loss
+        # saved for normalize only (its scores are read again): checks they were not changed
+        input = ctx.saved_tensors[0] if ctx.saved_tensors else None
         if ember.is_grad_enabled():
-            return (_grad_as_ops(ctx, grad, coefficients),) + (None,) * 5
+            return (_grad_as_ops(ctx, grad, input),) + (None,) * 6
         xp = xp_of(grad)
         g = data_of(grad)
-        values = xp.expand_dims((coefficients * g).astype(g.dtype, copy=False), ctx.class_dim)
-        out = xp.zeros(ctx.input_shape, dtype=g.dtype)
-        xp.put_along_axis(out, ctx.index, values, ctx.class_dim)
-        return (tensor_like(out, grad),) + (None,) * 5
+        if scale is not None:
+            g = g * scale
+        g = xp.ascontiguousarray(xp.broadcast_to(g.astype(x3.dtype, copy=False).reshape(
+            t.shape if reduction == "none" else ()), t.shape))
+        out = kernel_for("losses.class_index_loss_backward", grad)(x3, t, *options, g)
+        return (tensor_like(out.reshape(ctx.input_shape), grad),) + (None,) * 6
 
 
-class NegativeLogLikelihood2d(NegativeLogLikelihood):
-    """:class:`NegativeLogLikelihood` of inputs with spatial dims, named as torch names it."""
+class ClassIndexLoss2d(ClassIndexLoss):
+    """:class:`ClassIndexLoss` of inputs with spatial dims, named as torch names it."""
 
     backward_name = "NllLoss2DBackward0"
 
 
-def _grad_as_ops(ctx, grad, coefficients):
-    """The input gradient as differentiable ops on ``grad`` (for ``create_graph``)."""
-    index = tensor_like(ctx.index, grad)
-    values = (grad * tensor_like(coefficients.astype(data_of(grad).dtype), grad)).unsqueeze(ctx.class_dim)
-    zeros = ember.zeros(ctx.input_shape, dtype=grad.dtype, device=grad.device)
-    return zeros.scatter(ctx.class_dim, index, values)
+def _grad_as_ops(ctx, grad, input):
+    """The input gradient as differentiable ops on ``grad`` (and on ``input``, through
+    the softmax, for cross entropy), for ``create_graph``: the formula of
+    ``kernels.py``."""
+    x3, t, (w, ignore_index, label_smoothing, normalize), reduction, scale = ctx.loss
+    n, n_classes, spatial = x3.shape
+    xp = xp_of(grad)
+    counted, safe = counted_targets(xp, t, ignore_index, n_classes)
+    wt = target_weights(xp, w, safe, counted, x3.dtype)
+    g = grad if scale is None else grad * tensor_like(xp.asarray(scale, dtype=x3.dtype), grad)
+    g = g.reshape(t.shape if reduction == "none" else (1, 1)).expand(n, spatial)
+    a = g * tensor_like(wt * (1 - label_smoothing), grad)
+    b = g * tensor_like(xp.where(counted, label_smoothing / n_classes, 0).astype(x3.dtype), grad)
+    weights = 1 if w is None else tensor_like(w.reshape(1, -1, 1), grad)
+    zeros = ember.zeros(x3.shape, dtype=grad.dtype, device=grad.device)
+    out = (zeros - b.unsqueeze(1) * weights) - zeros.scatter(1, tensor_like(safe[:, None], grad), a.unsqueeze(1))
+    if normalize:
+        total = n_classes if w is None else tensor_like(w.sum(), grad)
+        out = out + input.reshape(x3.shape).softmax(1) * (a + b * total).unsqueeze(1)
+    return out.reshape(ctx.input_shape)

@@ -1,0 +1,98 @@
+"""The losses family's kernels: the generic (array-namespace) ones, the CuPy
+RawKernels of the cuda backend (``cuda.py``), and the family's kernel table.
+
+Class-index losses (``nll.py``) see their input as ``x`` of shape ``(N, C, S)``
+(batch, classes, the spatial positions flattened; ``S = 1`` without them) and the
+int64 targets ``t`` as ``(N, S)``. A target is *counted* when it is in ``[0, C)``
+and not ``ignore_index``; any other target contributes neither loss nor gradient
+(the family checks the range beforehand, on the device, see ``nll.check_targets``).
+
+* ``losses.class_index_loss(x, t, weight, ignore_index, label_smoothing, normalize)
+  -> (loss, target_weight)``, both ``(N, S)`` of ``x``'s dtype: with ``normalize``
+  the scores ``x`` are log-softmaxed over the classes first (cross entropy),
+  without it they are log-probabilities already (NLL). With ``lp`` the
+  log-probabilities and ``w`` the class weights (ones when ``weight`` is None),
+  a counted target ``k`` gives
+  ``(1 - ls) * (-w[k] * lp[k]) + ls / C * (-sum_c w[c] * lp[c])`` and
+  ``target_weight = w[k]``; the others 0.
+* ``losses.class_index_loss_backward(x, t, weight, ignore_index, label_smoothing,
+  normalize, scale) -> grad``, ``(N, C, S)``: the gradient of
+  ``sum(scale * loss)`` with respect to ``x``, ``scale`` being ``(N, S)``. With
+  ``a = scale * (1 - ls) * w[k]`` and ``b = scale * ls / C``, the gradient with
+  respect to ``lp`` is ``-a`` at ``k`` less ``b * w[c]``; through the log-softmax,
+  ``softmax(x)[c] * (a + b * sum(w))`` is added to it.
+"""
+
+from ember import kernels
+
+
+def counted_targets(xp, t, ignore_index, n_classes):
+    """``(counted mask, targets with 0 where not counted)``."""
+    counted = (t != ignore_index) & (t >= 0) & (t < n_classes)
+    return counted, xp.where(counted, t, 0)
+
+
+def target_weights(xp, weight, safe, counted, dtype):
+    """Each target's class weight (1 without ``weight``), 0 where it is not counted."""
+    if weight is None:
+        return counted.astype(dtype)
+    return xp.where(counted, weight[safe], 0).astype(dtype, copy=False)
+
+
+def _log_softmax(xp, x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _class_weights(weight):
+    """Class weights as ``(1, C, 1)`` (or the scalar 1 without weights)."""
+    return 1 if weight is None else weight.reshape(1, -1, 1)
+
+
+def _class_index_loss(xp):
+    def class_index_loss(x, t, weight, ignore_index, label_smoothing, normalize):
+        n_classes = x.shape[1]
+        counted, safe = counted_targets(xp, t, ignore_index, n_classes)
+        lp = _log_softmax(xp, x) if normalize else x
+        wt = target_weights(xp, weight, safe, counted, x.dtype)
+        loss = -xp.take_along_axis(lp, safe[:, None, :], 1)[:, 0] * wt
+        if label_smoothing > 0:
+            smooth = -(lp * _class_weights(weight)).sum(axis=1)
+            loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+        # where(), not a product: an ignored target's -inf score must not give NaN
+        return xp.where(counted, loss, 0).astype(x.dtype, copy=False), wt
+    return class_index_loss
+
+
+def _class_index_loss_backward(xp):
+    def class_index_loss_backward(x, t, weight, ignore_index, label_smoothing, normalize, scale):
+        n_classes = x.shape[1]
+        counted, safe = counted_targets(xp, t, ignore_index, n_classes)
+        wt = target_weights(xp, weight, safe, counted, x.dtype)
+        a = scale * (1 - label_smoothing) * wt
+        b = xp.where(counted, scale * (label_smoothing / n_classes), 0).astype(x.dtype, copy=False)
+        w = _class_weights(weight)
+        grad = xp.zeros(x.shape, dtype=x.dtype) - b[:, None, :] * w
+        xp.put_along_axis(grad, safe[:, None, :],
+                          xp.take_along_axis(grad, safe[:, None, :], 1) - a[:, None, :], 1)
+        if normalize:
+            total = n_classes if weight is None else weight.sum()
+            shifted = x - x.max(axis=1, keepdims=True)
+            e = xp.exp(shifted)
+            p = e / e.sum(axis=1, keepdims=True)
+            grad = grad + p * (a + b * total)[:, None, :]
+        return grad.astype(x.dtype, copy=False)
+    return class_index_loss_backward
+
+
+GENERIC_KERNELS = {
+    "losses.class_index_loss": _class_index_loss,
+    "losses.class_index_loss_backward": _class_index_loss_backward,
+}
+
+
+def table():
+    """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
+    from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
+
+    return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS)

@@ -1,0 +1,125 @@
+"""The losses family's cuda kernels (plugins/losses/cuda.py) compute what its
+generic kernels compute, on the CPU stand-in for ``cupy`` (tests/cuda_emulator.py),
+in float32 and float64: the class-index losses forward and backward, with and
+without class weights, with ignored targets (all of them, too), label smoothing,
+NLL and cross entropy, 2-d and K-d inputs; with the arguments ``F.nll_loss`` and
+``F.cross_entropy`` really pass (replayed); and the calls they refuse go to the
+generic kernels.
+"""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+from ember.backend import REGISTRY
+from ember.plugins.losses.cuda import KERNELS
+
+from ...cuda_emulator import generic, on_device
+from ..cuda_replay import assert_same_results, replayed_on_device
+
+FLOATS = [np.float32, np.float64]
+# the sums over classes run in another order than NumPy's (pairwise) ones
+TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+LOSS, GRAD = "losses.class_index_loss", "losses.class_index_loss_backward"
+# (N, C, S) of the kernels' view; S > 1 is a K-d input flattened
+SHAPES = [(5, 4, 1), (1, 1, 1), (3, 7, 6), (2, 3, 10), (0, 3, 1), (4, 300, 1)]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(5)
+
+
+def same(op, *args, dtype):
+    """The cuda kernel (emulated) and the generic one agree on ``args``."""
+    assert REGISTRY.kernels[(op, "cuda")].accepts(*args)
+    assert_same_results(on_device(op)(*args), generic(op)(*args), **TOL[dtype])
+
+
+def case(rng, shape, dtype, weighted, ignored):
+    """Scores, targets (with ``ignored`` of them -100) and class weights or None."""
+    n, c, s = shape
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    t = rng.integers(0, c, (n, s)).astype(np.int64)
+    t.reshape(-1)[:ignored] = -100
+    w = rng.uniform(0.2, 2.0, c).astype(dtype) if weighted else None
+    return x, t, w
+
+
+def test_every_op_is_a_cuda_factory():
+    for op in KERNELS:
+        entry = REGISTRY.kernels[(op, "cuda")]
+        assert entry is KERNELS[op] and entry.factory
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_forward_and_backward(shape, weighted, smoothing, normalize, dtype, rng):
+    x, t, w = case(rng, shape, dtype, weighted, ignored=2)
+    options = (w, -100, smoothing, normalize)
+    same(LOSS, x, t, *options, dtype=dtype)
+    scale = rng.standard_normal(t.shape).astype(dtype)
+    same(GRAD, x, t, *options, scale, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_every_target_ignored_gives_zeros(ignore_index, dtype, rng):
+    x = rng.standard_normal((3, 4, 2)).astype(dtype)
+    t = np.full((3, 2), ignore_index, np.int64)
+    loss, weights = on_device(LOSS)(x, t, None, ignore_index, 0.1, True)
+    assert not loss.any() and not weights.any()
+    assert not on_device(GRAD)(x, t, None, ignore_index, 0.1, True, np.ones((3, 2), dtype)).any()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_targets_outside_the_classes_are_not_followed(dtype, rng):
+    # the family reports them on the device; the kernels must not read through them
+    x = rng.standard_normal((3, 4, 1)).astype(dtype)
+    t = np.array([[9], [-3], [1]], np.int64)
+    same(LOSS, x, t, None, -100, 0.0, True, dtype=dtype)
+    same(GRAD, x, t, None, -100, 0.0, True, np.ones((3, 1), dtype), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_extreme_and_nan_scores(dtype):
+    x = np.array([[[1e30], [-1e30], [0.0]], [[np.inf], [0.0], [1.0]], [[np.nan], [0.0], [1.0]]], dtype)
+    t = np.array([[0], [1], [2]], np.int64)
+    for smoothing in (0.0, 0.2):
+        same(LOSS, x, t, None, -100, smoothing, True, dtype=dtype)
+        same(GRAD, x, t, None, -100, smoothing, True, np.ones((3, 1), dtype), dtype=dtype)
+
+
+def test_refused_calls_go_to_the_generic_kernel(rng):
+    accepts = REGISTRY.kernels[(LOSS, "cuda")].accepts
+    x, t, w = case(rng, (3, 4, 1), np.float32, True, 0)
+    assert accepts(x, t, w, -100, 0.0, True)
+    assert not accepts(x.astype(np.float16), t, None, -100, 0.0, True)
+    assert not accepts(x, t, w.astype(np.float64), -100, 0.0, True)
+    assert not accepts(x, t.astype(np.int32), None, -100, 0.0, True)
+    assert not REGISTRY.kernels[(GRAD, "cuda")].accepts(x, t, w, -100, 0.0, True, np.ones((3, 2), np.float32))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("shape", [(4, 5), (5,), (2, 3, 4), (2, 3, 2, 3)])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_the_calls_the_losses_make(fn, shape, reduction, dtype, monkeypatch, rng):
+    loss_calls = replayed_on_device(monkeypatch, LOSS)
+    grad_calls = replayed_on_device(monkeypatch, GRAD)
+    x = ember.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    c = shape[0] if len(shape) == 1 else shape[1]
+    target_shape = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    t = rng.integers(0, c, target_shape)
+    t.reshape(-1)[:1] = 1  # the ignored class below: one hit at least
+    weight = ember.tensor(rng.uniform(0.5, 1.5, c).astype(dtype))
+    extra = dict(label_smoothing=0.2) if fn == "cross_entropy" else {}
+    loss = getattr(F, fn)(x, ember.tensor(t), weight=weight, ignore_index=1, reduction=reduction, **extra)
+    loss.sum().backward()
+    assert len(loss_calls) == len(grad_calls) == 1
+    for got, want in loss_calls + grad_calls:
+        assert_same_results(got, want, **TOL[dtype])
