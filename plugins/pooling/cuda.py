@@ -21,8 +21,9 @@ with leading unit axes. One thread computes one output element:
   generic kernel sums in float64 (bincount), this one in the array's dtype, in
   an order that varies between runs where indices repeat;
 * ``unpool_planes`` keeps the last of repeated indices with an ``atomicMax`` of the
-  writer's position, then writes; an index outside its plane is flagged on the
-  device and raises the generic kernel's error after one read back.
+  writer's position, then writes; an index outside its plane is skipped (the
+  family checks the indices on the device beforehand, ``assert_on_device``, so
+  nothing is read back).
 
 Indices outside a plane are never followed: ``gather_planes``/``scatter_planes``
 wrap them as CuPy's own indexing does, ``window_argmax_nd`` clamps its bounds (the
@@ -37,8 +38,6 @@ import math
 from ember.backends.cuda.kernels import on_device
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, launch
 from ember.kernels import floating
-
-from .kernels import check_unpool_indices
 
 # The shape parameters of a kernel: the input plane (n*) and the output plane (o*).
 _PLANES = ("long long n0, long long n1, long long n2, "
@@ -287,15 +286,14 @@ extern "C" __global__ void ember_scatter_planes(const T* g, const long long* idx
 }}
 """
 
-# Unpooling, pass 1: each output position keeps the largest (last) writer; a bad
-# index marks slot ``flag`` (initially -1) and is not followed.
+# Unpooling, pass 1: each output position keeps the largest (last) writer; an index
+# outside its plane is not followed.
 _UNPOOL_MARK = f"""
 extern "C" __global__ void ember_unpool_mark(const long long* idx, long long* writer, long long n,
-        long long n_small, long long n_big, long long flag) {{
+        long long n_small, long long n_big) {{
     {GRID_STRIDE_LOOP} {{
         long long at = idx[i];
-        if (at < 0 || at >= n_big) writer[flag] = 0;
-        else atomicMax(&writer[(i / n_small) * n_big + at], i);
+        if (at >= 0 && at < n_big) atomicMax(&writer[(i / n_small) * n_big + at], i);
     }}
 }}
 """
@@ -436,11 +434,9 @@ def _unpool(xp):
         values = xp.ascontiguousarray(values)
         indices = xp.ascontiguousarray(indices)
         total = math.prod(lead) * n_big
-        writer = xp.full(total + 1, -1, dtype=xp.int64)  # the last slot flags a bad index
+        writer = xp.full(total, -1, dtype=xp.int64)
         n_small = values.size // max(math.prod(lead), 1)
-        launch(mark, values.size, (indices, writer, *_longs(xp, values.size, max(n_small, 1), n_big, total)))
-        if int(writer[total]) >= 0:  # host sync, as the generic kernel's own check
-            check_unpool_indices(indices, in_spatial)
+        launch(mark, values.size, (indices, writer, *_longs(xp, values.size, max(n_small, 1), n_big)))
         out = xp.empty(lead + tuple(in_spatial), dtype=values.dtype)
         write(values.dtype, total, (values, writer, out, xp.int64(total)))
         return out

@@ -31,9 +31,10 @@ import numbers
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import FLOATING, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, assert_on_device, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
+from .kernels import invalid_index
 from .._checks import real, tensor_arg
 from .adaptive import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
                        adaptive_max_pool1d_with_indices, adaptive_max_pool2d,
@@ -332,6 +333,16 @@ def _max_unpool(input, indices, nd, out_spatial):
     return _unpool_function(nd).apply(input, indices, tuple(out_spatial), in_spatial)
 
 
+def assert_unpool_indices(like, indices, in_spatial):
+    """torch's RuntimeError (:func:`invalid_index`) when an index of the array
+    ``indices`` falls outside a plane of shape ``in_spatial``: at once on the CPU,
+    at the next synchronisation on a GPU, so that unpooling reads nothing back."""
+    if indices.size:
+        lo, hi = indices.min(), indices.max()
+        assert_on_device(like, "max_unpool index", (lo < 0) | (hi >= math.prod(in_spatial)),
+                         lambda: xp_of(like).where(lo < 0, lo, hi), lambda v: invalid_index(v, in_spatial))
+
+
 class _MaxUnpool(Function):
     """Writes ``input`` at ``indices`` (the kernel checks each index first; of repeated
     indices the last wins). Not a plain ``linear_map``: as in PyTorch, the gradient
@@ -340,6 +351,7 @@ class _MaxUnpool(Function):
     @staticmethod
     def forward(ctx, input, indices, out_spatial, in_spatial):
         ctx.unpool = (indices, in_spatial, type(ctx).__name__.replace("Backward0", "BackwardBackward0"))
+        assert_unpool_indices(input, data_of(indices), out_spatial)
         return tensor_like(kernel_for("pooling.unpool_planes", input)(
             data_of(input), data_of(indices), out_spatial, in_spatial), input)
 

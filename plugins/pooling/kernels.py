@@ -148,15 +148,20 @@ def _avg_generic(xp, adjoint):
     return avg_nd
 
 
+def invalid_index(value, in_spatial):
+    """torch's RuntimeError for the unpooling index ``value`` outside a plane of
+    shape ``in_spatial``."""
+    return RuntimeError(f"Found an invalid max index: {value} (output volumes are of "
+                        f"size {'x'.join(str(int(v)) for v in in_spatial)})")
+
+
 def check_unpool_indices(indices, in_spatial):
-    """Raise torch's RuntimeError when an index of ``indices`` falls outside a plane
+    """Raise :func:`invalid_index` when an index of ``indices`` falls outside a plane
     of shape ``in_spatial`` (a host sync on a GPU)."""
     if indices.size:
         lo, hi = int(indices.min()), int(indices.max())
         if lo < 0 or hi >= math.prod(in_spatial):
-            raise RuntimeError(
-                f"Found an invalid max index: {lo if lo < 0 else hi} (output volumes are of "
-                f"size {'x'.join(str(int(v)) for v in in_spatial)})")
+            raise invalid_index(lo if lo < 0 else hi, in_spatial)
 
 
 def _unpool_generic(xp):

@@ -39,6 +39,8 @@ def test_sites_are_kept_apart():
 class Deferring:
     """A backend that defers checks, as the cuda backend does."""
 
+    xp = np
+
     def __init__(self):
         self.deferred_checks = DeferredChecks(np)
 
@@ -85,3 +87,23 @@ def test_binary_cross_entropy_refuses_values_outside_0_1(values, device):
         F.binary_cross_entropy(outside, inside).item()
     with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
         F.binary_cross_entropy(inside, outside).item()
+
+
+@pytest.mark.parametrize("bad,reported", [([0, -3, 9], -3), ([0, 16, 2], 16)])
+def test_unpool_index_check_is_deferred_where_the_backend_can(bad, reported):
+    from ember.plugins.pooling.functional import assert_unpool_indices
+
+    be = Deferring()
+    indices = np.array(bad, np.int64)
+    assert_unpool_indices(OnBackend(be), indices, (4, 4))
+    with pytest.raises(RuntimeError, match=rf"Found an invalid max index: {reported} \(output volumes are of size 4x4\)"):
+        be.deferred_checks.raise_failed()
+    assert_unpool_indices(OnBackend(be), np.array([0, 15], np.int64), (4, 4))
+    be.deferred_checks.raise_failed()  # in range: nothing to raise
+
+
+def test_max_unpool_names_a_bad_index(device):
+    x = ember.randn(1, 1, 2, 2, device=device)
+    indices = ember.tensor([[[[0, 1], [30, 3]]]], device=device)
+    with pytest.raises(RuntimeError, match=r"Found an invalid max index: 30 \(output volumes are of size 4x4\)"):
+        F.max_unpool2d(x, indices, 2).sum().item()
