@@ -1,7 +1,8 @@
 """Connectionist temporal classification: ``F.ctc_loss`` and ``nn.CTCLoss``.
 
-The dynamic programmes (alpha forward, beta backward) run in the Cython
-kernel ``_ctc`` on the host; tensors on another device make a round trip.
+The dynamic programmes (alpha forward, beta backward) are the family's
+``losses.ctc_forward``/``losses.ctc_backward`` kernels: the Cython kernel ``_ctc``
+on the cpu backend, one thread per batch item on the cuda backend.
 Argument checks follow PyTorch's, with its messages, and run before the kernel
 is entered, which checks every index it reads once more.
 """
@@ -12,7 +13,7 @@ import numpy as np
 
 import ember
 from ember.autograd import Function, once_differentiable
-from ember.backend import check_dtype
+from ember.backend import check_dtype, data_of, kernel_for, tensor_like, xp_of
 
 from ._base import _Loss
 from .._checks import tensor_arg
@@ -92,44 +93,35 @@ def _check_labels(labels, num_classes, blank):
 
 
 class _CTC(Function):
-    """Per-item negative log-likelihood of the targets; backward as in PyTorch."""
+    """Per-item negative log-likelihood of the targets; backward as in PyTorch. The
+    recursions are the ``losses.ctc_forward``/``losses.ctc_backward`` kernels of
+    the log-probabilities' backend; the index arrays (checked on the host) are
+    copied to it."""
 
     @staticmethod
     def forward(ctx, log_probs, targets, offsets, input_lengths, target_lengths, blank, zero_infinity):
-        from . import _ctc
-
-        lp = np.ascontiguousarray(log_probs.detach().cpu().numpy())
-        T, N, _ = lp.shape
+        xp = xp_of(log_probs)
+        lp = data_of(log_probs)
+        indices = tuple(xp.asarray(a) for a in (targets, offsets, input_lengths, target_lengths))
         width = 2 * int(target_lengths.max(initial=0)) + 1
-        log_alpha = np.empty((N, T, width), dtype=lp.dtype)
-        nll = np.empty(N, dtype=lp.dtype)
-        _ctc.ctc_forward(lp, targets, offsets, input_lengths, target_lengths, blank, log_alpha, nll)
-        # log_probs itself is saved so that changing it in place before
-        # backward is caught (the array ``lp`` may share its memory)
+        log_alpha, nll = kernel_for("losses.ctc_forward", log_probs)(lp, *indices, blank, width)
+        # log_probs itself is saved so that changing it in place before backward is caught
         ctx.save_for_backward(log_probs)
-        ctx.arrays = (targets, offsets, input_lengths, target_lengths, log_alpha, nll)
+        ctx.arrays = (indices, log_alpha, nll)
         ctx.blank, ctx.zero_infinity = blank, zero_infinity
-        ctx.device = log_probs.device
-        out = np.where(nll == np.inf, 0, nll).astype(lp.dtype) if zero_infinity else nll
-        out = ember.from_numpy(out)
-        return out if ctx.device.type == "cpu" else out.to(ctx.device)
+        out = xp.where(nll == xp.inf, 0, nll).astype(lp.dtype) if zero_infinity else nll
+        return tensor_like(out, log_probs)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_nll):
-        from . import _ctc
-
         (log_probs,) = ctx.saved_tensors
-        lp = np.ascontiguousarray(log_probs.detach().cpu().numpy())
-        targets, offsets, input_lengths, target_lengths, log_alpha, nll = ctx.arrays
-        go = np.ascontiguousarray(grad_nll.detach().cpu().numpy(), dtype=lp.dtype).reshape(-1)
-        grad = np.empty_like(lp)
-        _ctc.ctc_backward(go, lp, targets, offsets, input_lengths, target_lengths, ctx.blank,
-                          log_alpha, nll, ctx.zero_infinity, grad)
-        grad = ember.from_numpy(grad)
-        if ctx.device.type != "cpu":
-            grad = grad.to(ctx.device)
-        return grad, None, None, None, None, None, None
+        lp = data_of(log_probs)
+        indices, log_alpha, nll = ctx.arrays
+        go = data_of(grad_nll).astype(lp.dtype, copy=False).reshape(-1)
+        grad = kernel_for("losses.ctc_backward", log_probs)(go, lp, *indices, ctx.blank, log_alpha, nll,
+                                                            ctx.zero_infinity)
+        return tensor_like(grad, log_probs), None, None, None, None, None, None
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",

@@ -113,6 +113,150 @@ def _class_index_loss_backward(xp):
     return class_index_loss_backward
 
 
+# CTC: one thread per batch item runs its dynamic programme over the extended label
+# sequence blank, l1, blank, ..., lS, blank in log space, as ``_ctc.pyx`` does (its
+# docstring has the formulas); ``lp`` (T, N, C), ``log_alpha`` (N, T, L), ``beta``
+# two alternating rows (N, 2, L). Item ``b``'s labels are
+# ``targets[offsets[b] : offsets[b] + target_lengths[b]]``, checked on the host.
+_CTC_COMMON = """
+__device__ __forceinline__ T ctc_exp0(T x) { return x == -T(INFINITY) ? T(0) : exp(x); }
+__device__ __forceinline__ T ctc_lse2(T a, T b) {
+    if (a >= b) return a == -T(INFINITY) ? a : a + log(T(1) + ctc_exp0(b - a));
+    return b + log(T(1) + ctc_exp0(a - b));
+}
+__device__ __forceinline__ T ctc_lse3(T a, T b, T c) {
+    if (a >= b && a >= c) return a == -T(INFINITY) ? a : a + log(T(1) + ctc_exp0(b - a) + ctc_exp0(c - a));
+    if (b >= c) return b + log(T(1) + ctc_exp0(a - b) + ctc_exp0(c - b));
+    return c + log(T(1) + ctc_exp0(a - c) + ctc_exp0(b - c));
+}
+__device__ __forceinline__ long long ctc_label(const long long* tgt, long long s, long long blank) {
+    return s % 2 == 0 ? blank : tgt[s / 2];
+}
+"""
+
+_CTC_FORWARD = _CTC_COMMON + f"""
+extern "C" __global__ void ember_ctc_forward(const T* lp, const long long* targets, const long long* offsets,
+        const long long* input_lengths, const long long* target_lengths, long long blank, long long n,
+        long long T_, long long C, long long L, T* log_alpha, T* nll) {{
+    {GRID_STRIDE_LOOP} {{
+        const T* p0 = lp + i * C;
+        long long row = n * C, il = input_lengths[i], tl = target_lengths[i], S2 = 2 * tl + 1;
+        const long long* tgt = targets + offsets[i];
+        T* la = log_alpha + i * T_ * L;
+        if (il == 0) {{ nll[i] = tl == 0 ? T(0) : T(INFINITY); continue; }}
+        for (long long s = 0; s < S2; ++s) la[s] = -T(INFINITY);
+        la[0] = p0[blank];
+        if (tl > 0) la[1] = p0[tgt[0]];
+        for (long long t = 1; t < il; ++t) {{
+            const T* prev = la + (t - 1) * L;
+            T* cur = la + t * L;
+            const T* p = p0 + t * row;
+            for (long long s = 0; s < S2; ++s) {{
+                long long c = ctc_label(tgt, s, blank);
+                T a2 = s > 0 ? prev[s - 1] : -T(INFINITY);
+                T a3 = (s > 1 && (s & 1) && tgt[s / 2 - 1] != c) ? prev[s - 2] : -T(INFINITY);
+                cur[s] = ctc_lse3(prev[s], a2, a3) + p[c];
+            }}
+        }}
+        const T* last = la + (il - 1) * L;
+        nll[i] = -ctc_lse2(last[2 * tl], tl > 0 ? last[2 * tl - 1] : -T(INFINITY));
+    }}
+}}
+"""
+
+_CTC_BACKWARD = _CTC_COMMON + f"""
+extern "C" __global__ void ember_ctc_backward(const T* grad_out, const T* lp, const long long* targets,
+        const long long* offsets, const long long* input_lengths, const long long* target_lengths,
+        long long blank, long long n, long long T_, long long C, long long L, const T* log_alpha,
+        const T* nll, int zero_infinity, T* beta, T* grad) {{
+    {GRID_STRIDE_LOOP} {{
+        const T* p0 = lp + i * C;
+        T* g0 = grad + i * C;
+        long long row = n * C, il = input_lengths[i], tl = target_lengths[i], S2 = 2 * tl + 1;
+        const long long* tgt = targets + offsets[i];
+        const T* la = log_alpha + i * T_ * L;
+        T* bt = beta + i * 2 * L;
+        T loss = nll[i], gr = grad_out[i];
+        if (zero_infinity && loss == T(INFINITY)) il = 0;  // the whole item gets a zero gradient
+        if (il > 0 && !(loss < T(INFINITY))) {{
+            // no alignment (or NaN input): torch's formula yields NaN everywhere
+            for (long long t = 0; t < il; ++t) for (long long k = 0; k < C; ++k) g0[t * row + k] = T(NAN);
+        }} else if (il > 0) {{
+            for (long long t = 0; t < il; ++t) for (long long k = 0; k < C; ++k) g0[t * row + k] = T(0);
+            long long t = il - 1;
+            T* cur = bt + (t % 2) * L;
+            const T* p = p0 + t * row;
+            T* gt = g0 + t * row;
+            const T* at = la + t * L;
+            for (long long s = 0; s < S2; ++s) cur[s] = -T(INFINITY);
+            cur[2 * tl] = p[blank];
+            gt[blank] = ctc_exp0(at[2 * tl] + cur[2 * tl] + loss - p[blank]);
+            if (tl > 0) {{
+                long long c = tgt[tl - 1];
+                cur[2 * tl - 1] = p[c];
+                gt[c] = ctc_exp0(at[2 * tl - 1] + cur[2 * tl - 1] + loss - p[c]);
+            }}
+            for (t = il - 2; t >= 0; --t) {{
+                const T* nxt = bt + ((t + 1) % 2) * L;
+                cur = bt + (t % 2) * L;
+                p = p0 + t * row;
+                gt = g0 + t * row;
+                at = la + t * L;
+                for (long long s = S2 - 1; s >= 0; --s) {{
+                    long long c = ctc_label(tgt, s, blank);
+                    T b2 = s < 2 * tl ? nxt[s + 1] : -T(INFINITY);
+                    T b3 = (s < 2 * tl - 1 && (s & 1) && tgt[s / 2 + 1] != c) ? nxt[s + 2] : -T(INFINITY);
+                    cur[s] = ctc_lse3(nxt[s], b2, b3) + p[c];
+                    gt[c] += ctc_exp0(at[s] + cur[s] + loss - p[c]);
+                }}
+            }}
+            for (t = 0; t < il; ++t)
+                for (long long k = 0; k < C; ++k) g0[t * row + k] = (exp(p0[t * row + k]) - g0[t * row + k]) * gr;
+        }}
+        for (long long t = il; t < T_; ++t) for (long long k = 0; k < C; ++k) g0[t * row + k] = T(0);
+    }}
+}}
+"""
+
+
+def _ctc_shape(xp, log_probs, width):
+    """``(lp contiguous, its (T, N, C) and width L as kernel arguments)``."""
+    lp = xp.ascontiguousarray(log_probs)
+    steps, n, n_classes = lp.shape
+    return lp, (xp.int64(n), xp.int64(steps), xp.int64(n_classes), xp.int64(width))
+
+
+def _ctc_forward(xp):
+    run = FloatKernels(xp, _CTC_FORWARD, "ember_ctc_forward")
+
+    def ctc_forward(log_probs, targets, offsets, input_lengths, target_lengths, blank, width):
+        lp, shape = _ctc_shape(xp, log_probs, width)
+        steps, n = lp.shape[:2]
+        log_alpha = xp.empty((n, steps, width), dtype=lp.dtype)
+        nll = xp.empty(n, dtype=lp.dtype)
+        run(lp.dtype, n, (lp, targets, offsets, input_lengths, target_lengths, xp.int64(blank), *shape,
+                          log_alpha, nll))
+        return log_alpha, nll
+
+    return ctc_forward
+
+
+def _ctc_backward(xp):
+    run = FloatKernels(xp, _CTC_BACKWARD, "ember_ctc_backward")
+
+    def ctc_backward(grad_out, log_probs, targets, offsets, input_lengths, target_lengths, blank,
+                     log_alpha, nll, zero_infinity):
+        lp, shape = _ctc_shape(xp, log_probs, log_alpha.shape[2])
+        beta = xp.empty((lp.shape[1], 2, log_alpha.shape[2]), dtype=lp.dtype)
+        grad = xp.empty(lp.shape, dtype=lp.dtype)
+        run(lp.dtype, lp.shape[1], (xp.ascontiguousarray(grad_out), lp, targets, offsets, input_lengths,
+                                    target_lengths, xp.int64(blank), *shape, log_alpha, nll,
+                                    xp.int32(bool(zero_infinity)), beta, grad))
+        return grad
+
+    return ctc_backward
+
+
 def _class_index_call(x, t, weight, *rest):
     """Float32/float64 scores ``(N, C, S)``, int64 targets ``(N, S)``, weights
     (when given) of ``C`` and of the scores' dtype; a backward's ``scale`` too."""
@@ -129,4 +273,6 @@ def _class_index_call(x, t, weight, *rest):
 KERNELS = {
     "losses.class_index_loss": on_device(_class_index_loss, _class_index_call),
     "losses.class_index_loss_backward": on_device(_class_index_loss_backward, _class_index_call),
+    "losses.ctc_forward": on_device(_ctc_forward),
+    "losses.ctc_backward": on_device(_ctc_backward),
 }

@@ -21,7 +21,23 @@ and not ``ignore_index``; any other target contributes neither loss nor gradient
   ``a = scale * (1 - ls) * w[k]`` and ``b = scale * ls / C``, the gradient with
   respect to ``lp`` is ``-a`` at ``k`` less ``b * w[c]``; through the log-softmax,
   ``softmax(x)[c] * (a + b * sum(w))`` is added to it.
+
+CTC (``ctc.py``), on ``log_probs`` ``(T, N, C)`` and the int64 ``targets``,
+``offsets``, ``input_lengths`` and ``target_lengths`` laid out as ``_ctc.pyx``
+describes:
+
+* ``losses.ctc_forward(log_probs, targets, offsets, input_lengths, target_lengths,
+  blank, width) -> (log_alpha, nll)``: the alpha recursion, ``log_alpha``
+  ``(N, T, width)`` with ``width = 2 * max(target_lengths) + 1``, ``nll`` ``(N)``;
+* ``losses.ctc_backward(grad_out, log_probs, targets, offsets, input_lengths,
+  target_lengths, blank, log_alpha, nll, zero_infinity) -> grad`` ``(T, N, C)``.
+
+The cpu backend runs the Cython kernels of ``_ctc.pyx``; the generic kernels run
+them too, on a copy of the arrays in host memory; the cuda backend has its own
+(``cuda.py``).
 """
+
+import numpy as np
 
 from ember import kernels
 
@@ -85,9 +101,45 @@ def _class_index_loss_backward(xp):
     return class_index_loss_backward
 
 
+def _ctc_forward(log_probs, targets, offsets, input_lengths, target_lengths, blank, width):
+    from . import _ctc
+
+    steps, n = log_probs.shape[:2]
+    log_alpha = np.empty((n, steps, width), dtype=log_probs.dtype)
+    nll = np.empty(n, dtype=log_probs.dtype)
+    _ctc.ctc_forward(np.ascontiguousarray(log_probs), targets, offsets, input_lengths, target_lengths, blank,
+                     log_alpha, nll)
+    return log_alpha, nll
+
+
+def _ctc_backward(grad_out, log_probs, targets, offsets, input_lengths, target_lengths, blank, log_alpha,
+                  nll, zero_infinity):
+    from . import _ctc
+
+    grad = np.empty(log_probs.shape, dtype=log_probs.dtype)
+    _ctc.ctc_backward(np.ascontiguousarray(grad_out), np.ascontiguousarray(log_probs), targets, offsets,
+                      input_lengths, target_lengths, blank, log_alpha, nll, zero_infinity, grad)
+    return grad
+
+
+def _on_the_host(xp, fn):
+    """``fn`` (of NumPy arrays) for arrays of ``xp``: its array arguments are copied
+    to the host and its results back (a round trip on a GPU)."""
+    to_host = getattr(xp, "asnumpy", np.asarray)
+
+    def run(*args):
+        found = fn(*[to_host(a) if hasattr(a, "dtype") and a.ndim else a for a in args])
+        return tuple(xp.asarray(r) for r in found) if isinstance(found, tuple) else xp.asarray(found)
+
+    run.__name__ = fn.__name__
+    return run
+
+
 GENERIC_KERNELS = {
     "losses.class_index_loss": _class_index_loss,
     "losses.class_index_loss_backward": _class_index_loss_backward,
+    "losses.ctc_forward": lambda xp: _on_the_host(xp, _ctc_forward),
+    "losses.ctc_backward": lambda xp: _on_the_host(xp, _ctc_backward),
 }
 
 
@@ -95,4 +147,5 @@ def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
     from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
 
-    return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS)
+    return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS,
+                         cpu={"losses.ctc_forward": _ctc_forward, "losses.ctc_backward": _ctc_backward})

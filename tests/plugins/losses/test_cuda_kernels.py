@@ -123,3 +123,60 @@ def test_the_calls_the_losses_make(fn, shape, reduction, dtype, monkeypatch, rng
     assert len(loss_calls) == len(grad_calls) == 1
     for got, want in loss_calls + grad_calls:
         assert_same_results(got, want, **TOL[dtype])
+
+
+# --- CTC: one thread per batch item, the Cython kernel's recursions -------------------
+
+CTC_FWD, CTC_BWD = "losses.ctc_forward", "losses.ctc_backward"
+# (T, C, input lengths, target lengths): repeated labels, empty targets and inputs,
+# targets too long for their input (infinite loss)
+CTC_CASES = [(6, 4, [6, 5, 3], [2, 3, 0]), (5, 3, [5, 0, 2], [0, 1, 2]), (3, 5, [3, 3], [3, 2]),
+             (1, 2, [1], [1]), (8, 6, [8, 7, 8, 2], [4, 4, 1, 2])]
+
+
+def ctc_case(rng, steps, n_classes, input_lengths, target_lengths, dtype, blank, repeat=False):
+    n = len(input_lengths)
+    scores = rng.standard_normal((steps, n, n_classes))
+    lp = (scores - np.log(np.exp(scores).sum(-1, keepdims=True))).astype(dtype)
+    tl = np.array(target_lengths, np.int64)
+    labels = [c for c in range(n_classes) if c != blank]
+    targets = rng.choice(labels, int(tl.sum())).astype(np.int64)
+    if repeat and targets.size > 1:
+        targets[1] = targets[0]
+    offsets = np.cumsum(tl) - tl
+    return lp, (targets, offsets.astype(np.int64), np.array(input_lengths, np.int64), tl, blank,
+                2 * int(tl.max(initial=0)) + 1)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", CTC_CASES)
+@pytest.mark.parametrize("blank", [0, 1])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_forward_and_backward(case, blank, zero_infinity, dtype, rng):
+    lp, args = ctc_case(rng, *case, dtype, blank, repeat=True)
+    log_alpha, nll = on_device(CTC_FWD)(lp, *args)
+    want_alpha, want_nll = generic(CTC_FWD)(lp, *args)
+    np.testing.assert_allclose(nll, want_nll, **TOL[dtype])
+    for b, length in enumerate(args[2]):  # the rows the recursion wrote
+        rows = slice(0, length), slice(0, 2 * args[3][b] + 1)
+        np.testing.assert_allclose(log_alpha[b][rows], want_alpha[b][rows], **TOL[dtype])
+    go = rng.uniform(0.5, 2.0, lp.shape[1]).astype(dtype)
+    tail = (*args[:5], want_alpha, want_nll, zero_infinity)
+    np.testing.assert_allclose(on_device(CTC_BWD)(go, lp, *tail), generic(CTC_BWD)(go, lp, *tail), **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("padded", [False, True])
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_the_calls_ctc_loss_makes(padded, reduction, dtype, monkeypatch, rng):
+    fwd, bwd = replayed_on_device(monkeypatch, CTC_FWD), replayed_on_device(monkeypatch, CTC_BWD)
+    lengths, target_lengths = [7, 5, 6], [3, 0, 2]
+    lp = ember.tensor(rng.standard_normal((7, 3, 5)).astype(dtype)).log_softmax(2).detach().requires_grad_()
+    if padded:
+        targets = ember.tensor(rng.integers(1, 5, (3, 4)))
+    else:
+        targets = ember.tensor(rng.integers(1, 5, sum(target_lengths)))
+    F.ctc_loss(lp, targets, lengths, target_lengths, reduction=reduction).sum().backward()
+    assert len(fwd) == len(bwd) == 1
+    for got, want in bwd + [(fwd[0][0][1], fwd[0][1][1])]:
+        np.testing.assert_allclose(got, want, **TOL[dtype])
