@@ -11,7 +11,18 @@ Every kernel loops over its ``n`` work items with :data:`GRID_STRIDE_LOOP`
 threads covers any ``n``, 0 included. Scalars reach a kernel as the NumPy scalar
 types of its C parameters (``xp.int64`` for ``long long``, the array's own
 scalar type for ``T``): CuPy picks the C type of a bare Python number itself.
+
+A *multi-tensor* kernel updates many arrays in one launch (every parameter of an
+optimizer's group, say). It reads them through a device table of their addresses
+(:class:`TensorTables`): the running totals of the tensors' sizes, then one
+column of addresses per role (parameters, gradients, a state...). Work item ``i``
+finds its tensor with :data:`TENSOR_OF` (a binary search over the totals) and its
+offset in it; the tables are cached on the device by the addresses they hold, so
+a training loop whose memory pool hands back the same addresses each step uploads
+nothing after its first step.
 """
+
+import numpy as np
 
 #: Threads per block.
 BLOCK = 256
@@ -88,3 +99,83 @@ class WidthKernels(FloatKernels):
     def kernel(self, dtype):
         """The RawKernel moving elements of ``dtype`` (built on first request with its width)."""
         return super().kernel(self._xp.dtype(f"uint{8 * dtype.itemsize}"))
+
+
+#: CUDA C of ``ember_tensor_of(ends, count, i)``: the tensor of a multi-tensor launch
+#: holding work item ``i`` (``0 <= i < ends[count - 1]``), the first ``j`` with
+#: ``ends[j] > i``, so an empty tensor is never picked; and ``ember_offset_in``, the
+#: item's position inside that tensor.
+TENSOR_OF = r"""
+__device__ __forceinline__ long long ember_tensor_of(const long long* ends, long long count, long long i) {
+    long long lo = 0, hi = count - 1;
+    while (lo < hi) {
+        const long long mid = lo + (hi - lo) / 2;
+        if (ends[mid] > i) hi = mid; else lo = mid + 1;
+    }
+    return lo;
+}
+__device__ __forceinline__ long long ember_offset_in(const long long* ends, long long j, long long i) {
+    return j == 0 ? i : i - ends[j - 1];
+}
+"""
+
+
+def address(array):
+    """The device address of ``array``'s first element: ``data.ptr`` of a CuPy array,
+    ``ctypes.data`` of a NumPy one (the CPU emulator's device arrays)."""
+    return array.ctypes.data if isinstance(array, np.ndarray) else array.data.ptr
+
+
+def disjoint(arrays):
+    """True when no two of the C-contiguous ``arrays`` share a byte (empty ones
+    never do): a multi-tensor kernel may then write any of them while reading the others."""
+    spans = sorted((address(a), a.nbytes) for a in arrays if a.nbytes)
+    return all(start + size <= following for (start, size), (following, _) in zip(spans, spans[1:]))
+
+
+class TensorTables:
+    """Device tables of a multi-tensor kernel, cached by what they hold.
+
+    :meth:`addresses` gives the int64 table ``[ends..., column 0..., column 1...]``
+    of ``columns`` (lists of arrays, one entry per tensor); :meth:`values` a table of
+    numbers; :meth:`workspace` a scratch array. Each is uploaded on first request and kept while it is among the
+    :attr:`KEEP` most recent, so a step that sees the same arrays again (the
+    memory pool's usual behaviour) copies nothing to the device.
+
+    Args:
+        xp: the array namespace (``cupy``, or the CPU emulator's stand-in).
+    """
+
+    #: Tables kept per cache: enough for several parameter groups and dtypes.
+    KEEP = 32
+
+    def __init__(self, xp):
+        self._xp = xp
+        self._cache = {}
+
+    def _get(self, key, build):
+        found = self._cache.pop(key, None)  # re-inserted: the dict's order is recency
+        if found is None:
+            found = build()
+            while len(self._cache) >= self.KEEP:
+                del self._cache[next(iter(self._cache))]
+        self._cache[key] = found
+        return found
+
+    def addresses(self, columns):
+        """The table of ``columns``: the running totals of the first column's sizes,
+        then each column's addresses (``count`` entries each)."""
+        sizes = [a.size for a in columns[0]]
+        key = ("addresses", tuple(sizes), *(tuple(address(a) for a in c) for c in columns))
+        return self._get(key, lambda: self._xp.asarray(
+            np.concatenate([np.cumsum(sizes, dtype=np.int64)] + [np.array(c, np.int64) for c in key[2:]])))
+
+    def values(self, numbers, dtype):
+        """A device array of ``numbers`` (a flat sequence) in ``dtype``."""
+        key = ("values", np.dtype(dtype).str, tuple(numbers))
+        return self._get(key, lambda: self._xp.asarray(np.array(numbers, dtype)))
+
+    def workspace(self, size, dtype):
+        """A device array of ``size`` elements of ``dtype`` for a kernel to write and
+        a later launch to read (the same one each time: a CUDA graph may hold it)."""
+        return self._get(("workspace", size, np.dtype(dtype).str), lambda: self._xp.empty(size, dtype))

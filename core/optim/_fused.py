@@ -1,17 +1,33 @@
-"""Fused optimizer steps: one kernel call per parameter where the backend has one.
+"""Fused optimizer steps: one kernel call per parameter, or per group of parameters,
+where the backend has one.
 
-A backend may register ``optim.sgd_step`` and ``optim.adam_step`` (the CPU backend
-does, see ``ember/backends/cpu/optim.py`` for their arguments): kernels that update
-the parameter and its state arrays in place in one pass and return True, or return
-False for arrays they do not take. The generic kernels (registered by the ``core``
-plugin) take nothing. Where the kernel declines, or the gradient is sparse, the
-optimizer runs its tensor ops; both compute the same numbers.
+Per parameter, a backend may register ``optim.sgd_step`` and ``optim.adam_step``
+(the CPU backend does, see ``ember/backends/cpu/optim.py`` for their arguments):
+kernels that update the parameter and its state arrays in place in one pass and
+return True, or return False for arrays they do not take.
+
+Per group, ``optim.sgd_steps``, ``optim.adam_steps``, ``optim.rmsprop_steps`` and
+``optim.adagrad_steps`` take lists instead, one entry per parameter, and update
+them all in one launch (the cuda backend's, see ``ember/backends/cuda/optim.py``
+for their arguments); the optimizer calls them once per :func:`batches` entry, with
+the gradients as given and a ``maximize`` flag.
+
+The generic kernels (registered by the ``core`` plugin) take nothing. Where a group
+kernel declines, the optimizer goes on parameter by parameter; where the
+per-parameter kernel declines, or the gradient is sparse, it runs its tensor ops.
+All compute the same numbers.
 """
+
+from itertools import chain
 
 from ..backend import data_of, kernel_for
 
 SGD_STEP = "optim.sgd_step"
 ADAM_STEP = "optim.adam_step"
+SGD_STEPS = "optim.sgd_steps"
+ADAM_STEPS = "optim.adam_steps"
+RMSPROP_STEPS = "optim.rmsprop_steps"
+ADAGRAD_STEPS = "optim.adagrad_steps"
 
 
 def _declines(xp):
@@ -19,7 +35,8 @@ def _declines(xp):
     return lambda *arrays_and_hyperparameters: False
 
 
-GENERIC_KERNELS = {SGD_STEP: _declines, ADAM_STEP: _declines}
+GENERIC_KERNELS = {op: _declines for op in (SGD_STEP, ADAM_STEP, SGD_STEPS, ADAM_STEPS, RMSPROP_STEPS,
+                                            ADAGRAD_STEPS)}
 
 
 def run(op, param, grad, state, *hyper):
@@ -35,4 +52,36 @@ def run(op, param, grad, state, *hyper):
     for t in state:
         if t is not None:
             t._bump_version()
+    return True
+
+
+def batches(pairs):
+    """The ``(parameter, gradient)`` pairs of a group as ``(parameters, gradients)``
+    lists, one per device and dtype (in the order first seen): what one group
+    kernel call may take."""
+    found = {}
+    for p, grad in pairs:
+        params, grads = found.setdefault((p.device, p.dtype), ([], []))
+        params.append(p)
+        grads.append(grad)
+    return list(found.values())
+
+
+def dense(grads):
+    """True when no gradient is sparse (a group kernel takes dense arrays only)."""
+    return not any(g.is_sparse for g in grads)
+
+
+def run_many(op, params, grads, states, *hyper):
+    """Run group kernel ``op`` on the arrays of ``params``, ``grads`` and ``states``
+    (lists of tensors, one entry per parameter, or None); True when it updated them
+    all, False when the caller must go parameter by parameter (nothing was changed)."""
+    if not dense(grads):
+        return False
+    columns = [None if c is None else [data_of(t) for t in c] for c in states]
+    if not kernel_for(op, params[0])([data_of(p) for p in params], [data_of(g) for g in grads],
+                                     *columns, *hyper):
+        return False
+    for t in chain(params, *(c for c in states if c is not None)):
+        t._bump_version()
     return True

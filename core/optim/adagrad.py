@@ -3,7 +3,8 @@
 from .. import _creation
 from .._sparse import sparse_mask, with_values
 from ..autograd import no_grad
-from .optimizer import Optimizer, _check
+from . import _fused
+from .optimizer import Optimizer, _check, _counted
 
 
 class Adagrad(Optimizer):
@@ -23,7 +24,10 @@ class Adagrad(Optimizer):
         weight_decay (float): L2 penalty (default: 0).
         initial_accumulator_value (float): starting value of ``s`` (default: 0).
         eps (float): added to the denominator for stability (default: 1e-10).
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; ember updates
+            all parameters of a group (of one device and dtype) with dense
+            gradients in one launch where the backend has a group kernel
+            (cuda), else in tensor ops.
         maximize (bool): ascend the objective instead (default: False).
 
     Example:
@@ -57,26 +61,32 @@ class Adagrad(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-                weight_decay = group["weight_decay"]
-                for p, grad in self._gradients(group):
-                    state = self.state[p]
-                    step_t = state["step"]
-                    step_t += 1
-                    step = step_t.item()
-                    if weight_decay != 0:
-                        if grad.is_sparse:
-                            raise RuntimeError("weight_decay option is not compatible with sparse "
-                                               "gradients")
-                        grad = grad.add(p, alpha=weight_decay)
-                    clr = lr / (1 + (step - 1) * lr_decay)
-                    state_sum = state["sum"]
-                    if grad.is_sparse:
-                        _sparse_update(p, grad, state_sum, clr, eps)
+                weight_decay, maximize = group["weight_decay"], group["maximize"]
+                pairs = self._gradients(group, negate=False)
+                if weight_decay != 0 and not _fused.dense(g for _, g in pairs):
+                    raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+                for params, grads in _fused.batches(pairs):
+                    clrs = [lr / (1 + (_counted(self.state[p]["step"]) - 1) * lr_decay) for p in params]
+                    sums = [self.state[p]["sum"] for p in params]
+                    if _fused.run_many(_fused.ADAGRAD_STEPS, params, grads, (sums,), clrs, eps,
+                                       weight_decay, maximize):
                         continue
-                    state_sum.add_(grad * grad)
-                    std = state_sum.sqrt().add_(eps)
-                    p.add_(grad / std, alpha=-clr)
+                    for p, grad, state_sum, clr in zip(params, grads, sums, clrs):
+                        _update(p, -grad if maximize else grad, state_sum, clr, eps, weight_decay)
         return loss
+
+
+def _update(p, grad, state_sum, clr, eps, weight_decay):
+    """The step of one parameter in tensor ops, its gradient dense or sparse (then
+    without weight decay)."""
+    if weight_decay != 0:
+        grad = grad.add(p, alpha=weight_decay)
+    if grad.is_sparse:
+        _sparse_update(p, grad, state_sum, clr, eps)
+        return
+    state_sum.add_(grad * grad)
+    std = state_sum.sqrt().add_(eps)
+    p.add_(grad / std, alpha=-clr)
 
 
 def _sparse_update(p, grad, state_sum, clr, eps):

@@ -21,6 +21,8 @@ class AdamW(Adam):
         maximize (bool): ascend the objective instead (default: False).
         foreach (bool, optional): accepted for torch compatibility; as in
             :class:`Adam`, a backend's fused kernel runs where it has one.
+        capturable (bool): step counts and bias corrections on the device, for
+            CUDA graphs, as in :class:`Adam` (default: False).
 
     Example:
         >>> model = ember.nn.Linear(3, 1)
@@ -30,6 +32,6 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False, foreach=None):
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad, maximize=maximize, foreach=foreach)
+                         amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable)

@@ -119,11 +119,12 @@ class Optimizer:
     # (None: the optimizer takes sparse gradients)
     _sparse_error = None
 
-    def _gradients(self, group):
+    def _gradients(self, group, negate=True):
         """``(parameter, gradient)`` for each parameter of ``group`` that has a gradient,
-        the gradient negated when the group maximizes its objective. All gradients are
-        checked before any is returned, so a refused one leaves every parameter as it was."""
-        maximize = group.get("maximize", False)
+        the gradient negated when the group maximizes its objective (unless not
+        ``negate``: a group kernel negates in its launch). All gradients are checked
+        before any is returned, so a refused one leaves every parameter as it was."""
+        maximize = negate and group.get("maximize", False)
         pairs = []
         for p in group["params"]:
             grad = p.grad
@@ -258,6 +259,24 @@ def _check_flags(capturable, differentiable):
     if differentiable:
         raise NotImplementedError("differentiable=True is not supported: ember's optimizer steps "
                                   "are not recorded by autograd")
+
+
+def _counted(step_t):
+    """Count a step on the host counter ``step_t``; the new count."""
+    step_t += 1
+    return step_t.item()
+
+
+#: The device types whose parameters may take ``capturable=True`` (torch's list, of
+#: the types ember has): a step replayed from a CUDA graph needs its counts on the GPU.
+CAPTURABLE_DEVICES = ("cuda",)
+
+
+def _check_capturable(param):
+    """torch's refusal of a capturable step of a parameter on another device type."""
+    if param.device.type not in CAPTURABLE_DEVICES:
+        raise AssertionError("If capturable=True, params and state_steps must be on supported "
+                             f"devices: {list(CAPTURABLE_DEVICES)}.")
 
 
 def _scalar(value):

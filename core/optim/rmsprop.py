@@ -2,6 +2,7 @@
 
 from .. import _creation
 from ..autograd import no_grad
+from . import _fused
 from .optimizer import Optimizer, _check
 
 
@@ -25,7 +26,9 @@ class RMSprop(Optimizer):
         centered (bool): normalise by the estimated variance instead of the raw
             second moment (default: False).
         maximize (bool): ascend the objective instead (default: False).
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; ember updates
+            all parameters of a group (of one device and dtype) in one launch where
+            the backend has a group kernel (cuda), else in tensor ops.
 
     Example:
         >>> model = ember.nn.Linear(3, 1)
@@ -54,32 +57,46 @@ class RMSprop(Optimizer):
             for group in self.param_groups:
                 lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
                 weight_decay, momentum = group["weight_decay"], group["momentum"]
-                centered = group["centered"]
-                for p, grad in self._gradients(group):
-                    state = self.state[p]
-                    if not state:
-                        state["step"] = _creation.tensor(0.0)
-                        state["square_avg"] = _creation.zeros_like(p)
-                        if momentum > 0:
-                            state["momentum_buffer"] = _creation.zeros_like(p)
-                        if centered:
-                            state["grad_avg"] = _creation.zeros_like(p)
-                    state["step"] += 1
-                    if weight_decay != 0:
-                        grad = grad.add(p, alpha=weight_decay)
-                    square_avg = state["square_avg"]
-                    square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
-                    if centered:
-                        grad_avg = state["grad_avg"]
-                        grad_avg.mul_(alpha).add_(grad, alpha=1 - alpha)
-                        avg = (square_avg - grad_avg * grad_avg).sqrt_()
-                    else:
-                        avg = square_avg.sqrt()
-                    avg.add_(eps)
-                    if momentum > 0:
-                        buf = state["momentum_buffer"]
-                        buf.mul_(momentum).add_(grad / avg)
-                        p.add_(buf, alpha=-lr)
-                    else:
-                        p.add_(grad / avg, alpha=-lr)
+                centered, maximize = group["centered"], group["maximize"]
+                hyper = (lr, alpha, eps, weight_decay, momentum)
+                for params, grads in _fused.batches(self._gradients(group, negate=False)):
+                    states = [self._state_of(p, momentum, centered) for p in params]
+                    columns = [[s[key] for s in states] if used else None for key, used in (
+                        ("square_avg", True), ("grad_avg", centered), ("momentum_buffer", momentum > 0))]
+                    if _fused.run_many(_fused.RMSPROP_STEPS, params, grads, columns, *hyper, maximize):
+                        continue
+                    for k, (p, grad) in enumerate(zip(params, grads)):
+                        _update(p, -grad if maximize else grad, *(None if c is None else c[k] for c in columns), *hyper)
         return loss
+
+    def _state_of(self, p, momentum, centered):
+        """``p``'s state, made on its first step, with its step counted."""
+        state = self.state[p]
+        if not state:
+            state["step"] = _creation.tensor(0.0)
+            state["square_avg"] = _creation.zeros_like(p)
+            if momentum > 0:
+                state["momentum_buffer"] = _creation.zeros_like(p)
+            if centered:
+                state["grad_avg"] = _creation.zeros_like(p)
+        state["step"] += 1
+        return state
+
+
+def _update(p, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay, momentum):
+    """The step of one parameter in tensor ops (``grad_avg`` None unless centered,
+    ``buf`` None without momentum)."""
+    if weight_decay != 0:
+        grad = grad.add(p, alpha=weight_decay)
+    square_avg.mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+    if grad_avg is not None:
+        grad_avg.mul_(alpha).add_(grad, alpha=1 - alpha)
+        avg = (square_avg - grad_avg * grad_avg).sqrt_()
+    else:
+        avg = square_avg.sqrt()
+    avg.add_(eps)
+    if buf is not None:
+        buf.mul_(momentum).add_(grad / avg)
+        p.add_(buf, alpha=-lr)
+    else:
+        p.add_(grad / avg, alpha=-lr)

@@ -29,8 +29,10 @@ class SGD(Optimizer):
             zero dampening.
         maximize (bool): ascend the objective instead (default: False).
         foreach (bool, optional): accepted for torch compatibility; ember updates
-            each parameter in one pass of its backend's fused kernel where there is
-            one (contiguous float32/float64 tensors on the CPU), else in tensor ops.
+            all parameters of a group (of one device and dtype) in one launch where
+            the backend has a group kernel (cuda), else each parameter in one pass
+            of its backend's fused kernel where there is one (contiguous
+            float32/float64 tensors on the CPU), else in tensor ops.
 
     Example:
         >>> model = ember.nn.Linear(3, 1)
@@ -60,10 +62,36 @@ class SGD(Optimizer):
             for group in self.param_groups:
                 hyper = (group["lr"], group["momentum"], group["dampening"], group["weight_decay"],
                          group["nesterov"])
-                for p, grad in self._gradients(group):
-                    if not _fused_update(self.state, p, grad, *hyper):
-                        _update(self.state, p, grad, *hyper)
+                maximize = group["maximize"]
+                for params, grads in _fused.batches(self._gradients(group, negate=False)):
+                    if _group_update(self.state, params, grads, *hyper, maximize):
+                        continue
+                    for p, grad in zip(params, grads):
+                        grad = -grad if maximize else grad
+                        if not _fused_update(self.state, p, grad, *hyper):
+                            _update(self.state, p, grad, *hyper)
         return loss
+
+
+def _group_update(states, params, grads, lr, momentum, dampening, weight_decay, nesterov, maximize):
+    """The step of a batch of parameters in one launch of their backend's group
+    kernel; False when it has none for these tensors, or when some parameters have
+    momentum buffers and others not yet (nothing changed then)."""
+    if not _fused.dense(grads):
+        return False
+    bufs = new_bufs = None
+    if momentum != 0:
+        bufs = [states[p].get("momentum_buffer") for p in params]
+        if all(b is None for b in bufs):
+            bufs = new_bufs = [_creation.empty_like(g) for g in grads]
+        elif any(b is None for b in bufs):
+            return False
+    if not _fused.run_many(_fused.SGD_STEPS, params, grads, (bufs,), lr, momentum, dampening,
+                           weight_decay, nesterov, maximize, new_bufs is not None):
+        return False
+    for p, buf in zip(params, new_bufs or ()):
+        states[p]["momentum_buffer"] = buf
+    return True
 
 
 def _fused_update(states, p, grad, lr, momentum, dampening, weight_decay, nesterov):
