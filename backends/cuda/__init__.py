@@ -5,6 +5,7 @@ stays fast and works on machines without CuPy or a GPU; there the backend report
 itself unavailable with the reason.
 """
 
+from ember.cuda.graphs import refuse_during_capture
 from ember.hookspecs import hookimpl
 from ember.kernels import table
 
@@ -81,10 +82,12 @@ class CUDABackend(Runtime):
         return dev
 
     def from_host(self, array, index):
+        refuse_during_capture("host copy")
         with self._device(index):
             return self.xp.asarray(array)
 
     def to_host(self, array):
+        refuse_during_capture("host read")
         host = array.get()  # synchronises with the device
         self.deferred_checks.raise_failed()
         return host
@@ -113,18 +116,27 @@ class CUDABackend(Runtime):
         return gen
 
     def manual_seed(self, seed, index=None):
+        """Reseed device ``index`` (every device when None). A generator that exists is
+        reseeded in place: a CUDA graph that captured draws from it keeps its state's
+        address, and draws from the new seed at its next replays."""
+        refuse_during_capture("seed")
         if index is None:
             self._seed = seed
             self._seeds.clear()
-            self._generators.clear()
         else:
             self._seeds[index] = seed
-            self._generators.pop(index, None)
+        for i, gen in self._generators.items():
+            if index in (None, i):
+                with self._device(i):
+                    fresh = self.xp.random.default_rng(self.initial_seed(i))
+                    # CuPy keeps a cuRAND state per thread in this device array (a private attribute)
+                    gen.bit_generator._state[...] = fresh.bit_generator._state
 
     def initial_seed(self, index):
         return self._seeds.get(index, self._seed)
 
     def synchronize(self, index=None):
+        refuse_during_capture("synchronize")
         self._device(index).synchronize()
         self.deferred_checks.raise_failed()
 

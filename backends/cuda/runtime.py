@@ -1,9 +1,16 @@
 """The part of the cuda backend that ``ember.cuda`` drives (``ember.cuda._runtime.Runtime``):
-devices, the memory pool, streams and events, each a call or two into CuPy.
+devices, the memory pool, streams and events, CUDA graphs, each a call or two into CuPy.
 
 CuPy keeps the current device and, per device, the current stream for each host
 thread, as the CUDA runtime does for torch; these methods read and set CuPy's.
 """
+
+from collections import namedtuple
+
+from ember.cuda.graphs import refuse_during_capture
+
+#: a captured graph: CuPy's ``Graph`` and the slots of the device checks captured in it
+CapturedGraph = namedtuple("CapturedGraph", "graph checks")
 
 
 class Runtime:
@@ -44,6 +51,7 @@ class Runtime:
             return pool.used_bytes(), pool.total_bytes()
 
     def empty_cache(self):
+        refuse_during_capture("empty cache")
         pool = self.xp.get_default_memory_pool()
         for index in sorted(self._used):
             with self._device(index):
@@ -56,6 +64,7 @@ class Runtime:
     def from_pinned(self, array, index):
         """``array`` (page-locked host memory) copied onto device ``index`` by a copy
         queued on that device's current stream: the host does not wait for it."""
+        refuse_during_capture("host copy")
         with self._device(index):
             out = self.xp.empty(array.shape, dtype=array.dtype)
             out.set(array, stream=self.xp.cuda.get_current_stream())
@@ -86,6 +95,7 @@ class Runtime:
         return stream.done
 
     def stream_synchronize(self, stream):
+        refuse_during_capture("synchronize")
         stream.synchronize()
 
     def stream_wait_event(self, stream, event):
@@ -101,7 +111,46 @@ class Runtime:
         return event.done
 
     def event_synchronize(self, event):
+        refuse_during_capture("synchronize")
         event.synchronize()
 
     def elapsed_time(self, start, end):
         return self.xp.cuda.get_elapsed_time(start, end)
+
+    # --- CUDA graphs (ember.cuda.graphs): CuPy's stream capture
+
+    def new_graph_pool(self):
+        return self.xp.cuda.MemoryPool()
+
+    def begin_capture(self, stream, pool, mode):
+        runtime = self.xp.cuda.runtime
+        modes = {"global": runtime.streamCaptureModeGlobal, "thread_local": runtime.streamCaptureModeThreadLocal,
+                 "relaxed": runtime.streamCaptureModeRelaxed}
+        # CuPy's allocator of this thread alone (using_allocator); set_allocator would change every thread's
+        allocator = self.xp.cuda.using_allocator(pool.malloc)
+        allocator.__enter__()
+        try:
+            stream.begin_capture(mode=modes[mode])
+        except BaseException:
+            allocator.__exit__(None, None, None)
+            raise
+        self.deferred_checks.begin_capture()
+        return allocator
+
+    def end_capture(self, stream, token):
+        try:
+            checks = self.deferred_checks.end_capture()
+            graph = stream.end_capture()
+        finally:
+            token.__exit__(None, None, None)
+        self.deferred_checks.watch(checks, stream)
+        return CapturedGraph(graph, checks)
+
+    def graph_launch(self, graph, stream):
+        graph.graph.launch(stream)
+
+    def graph_release(self, graph):
+        self.deferred_checks.forget(graph.checks)
+
+    def stream_is_capturing(self, stream):
+        return stream.is_capturing()

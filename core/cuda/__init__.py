@@ -2,7 +2,8 @@
 
 Devices are here; streams and events in :mod:`ember.cuda.streams`, the memory pool's
 statistics in :mod:`ember.cuda.memory`, the generators' seeds in
-:mod:`ember.cuda.random`. The backend keeps the state (see :class:`_runtime.Runtime`):
+:mod:`ember.cuda.random`, CUDA graphs (capture a static step, replay it with one
+launch) in :mod:`ember.cuda.graphs`. The backend keeps the state (see :class:`_runtime.Runtime`):
 each host thread has a current device, on which a tensor made with ``device="cuda"``
 (no index) is placed, and a current stream per device.
 
@@ -10,13 +11,15 @@ Without CuPy or a GPU (the plugin disabled, no driver), ember.cuda answers as to
 CPU-only build does: :func:`is_available` is False, :func:`device_count` 0, the memory
 counters 0, seeding is silently skipped, and what needs a device raises the exception
 type torch raises there (AssertionError for most; RuntimeError for ``Stream``,
-``Event`` and entering ``device(i)``), with the reason the backend gives.
+``Event``, entering ``device(i)`` and the graphs' names), with the reason the backend
+gives.
 """
 
 from dataclasses import dataclass
 
-from . import _runtime, memory, random, streams
+from . import _runtime, graphs, memory, random, streams
 from ._runtime import current_device, device_index as _index
+from .graphs import CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,
                      memory_reserved, memory_stats, reset_max_memory_allocated, reset_peak_memory_stats)
 from .random import initial_seed, manual_seed, manual_seed_all, seed, seed_all
@@ -24,7 +27,7 @@ from .streams import Event, Stream, StreamContext, current_stream, default_strea
 
 __all__ = ["current_device", "device", "device_count", "device_of", "get_device_capability", "get_device_name",
            "get_device_properties", "init", "is_available", "is_initialized", "set_device", "synchronize",
-           *memory.__all__, *random.__all__, *streams.__all__]
+           *graphs.__all__, *memory.__all__, *random.__all__, *streams.__all__]
 
 
 def is_available():

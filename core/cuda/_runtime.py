@@ -88,6 +88,28 @@ class Runtime(Protocol):
     def elapsed_time(self, start, end) -> float:
         """Milliseconds between two recorded timing events."""
 
+    def new_graph_pool(self):
+        """A new memory pool for CUDA graphs to capture into (nothing allocated yet)."""
+
+    def begin_capture(self, stream, pool, mode: str):
+        """Begin capturing the work queued on ``stream`` into a graph (``mode``:
+        ``"global"``, ``"thread_local"`` or ``"relaxed"``), the calling thread
+        allocating from ``pool`` until :meth:`end_capture`; returns what
+        :meth:`end_capture` needs to undo that."""
+
+    def end_capture(self, stream, token):
+        """End the capture on ``stream`` and return the graph; the thread allocates from
+        its previous pool again, even when ending fails."""
+
+    def graph_launch(self, graph, stream) -> None:
+        """Queue one replay of ``graph`` on ``stream``."""
+
+    def graph_release(self, graph) -> None:
+        """Forget ``graph`` (its device checks among them)."""
+
+    def stream_is_capturing(self, stream) -> bool:
+        """Whether ``stream`` is capturing a graph."""
+
 
 def backend():
     """The ``cuda`` backend, or None when its plugin is not loaded."""

@@ -8,12 +8,14 @@ from tests.core.fake_gpus import FakeGPUs
 
 @pytest.fixture
 def gpus(monkeypatch):
-    """Two fake GPUs as the cuda backend (and ember.cuda's memory peaks forgotten)."""
+    """Two fake GPUs as the cuda backend (and ember.cuda's memory peaks and graph capture
+    streams forgotten)."""
     import ember.cuda.memory
 
     fake = FakeGPUs()
     monkeypatch.setitem(REGISTRY.backends, "cuda", fake)
     monkeypatch.setattr(ember.cuda.memory, "_PEAKS", {})
+    monkeypatch.setattr(ember.cuda.graphs.graph, "_capture_streams", {})
     return fake
 
 

@@ -1,16 +1,22 @@
 """A stand-in ``cuda`` backend for tests on machines without a GPU.
 
 :class:`FakeGPUs` keeps the state a GPU runtime keeps (current device, current stream
-per device, a memory pool's two counters, seeds) in plain attributes and records what
-ember asks of it, so that tests can drive ``ember.cuda`` and ``ember.accelerator`` and
-check both what they answer and what reached the backend. Its arrays are NumPy arrays
-that remember the index of the fake device holding them. The fixtures ``gpus`` and
+per device, a memory pool's two counters, seeds, graph captures) in plain attributes
+and records what ember asks of it, so that tests can drive ``ember.cuda`` and
+``ember.accelerator`` and check both what they answer and what reached the backend.
+Its arrays are NumPy arrays that remember the index of the fake device holding them,
+computed on by the CPU backend's kernels; what a real GPU refuses during a graph
+capture it refuses through ``ember.cuda.graphs.refuse_during_capture``, as the cuda
+backend does. The fixtures ``gpus`` and
 ``no_gpu`` (tests/core/conftest.py) put one in ``ember.backend.REGISTRY``.
 """
 
 import itertools
 
 import numpy as np
+
+from ember.backend import REGISTRY
+from ember.cuda.graphs import refuse_during_capture
 
 DEFAULT_SEED = 67280421310721
 
@@ -34,6 +40,15 @@ class FakeStream:
         self.index, self.priority, self.handle = index, priority, handle
         self.waited_for = []   # events it was told to wait for
         self.synchronized = 0
+        self.capturing = None  # the capture mode while it captures a graph
+
+
+class FakeGraph:
+    """A graph of the fake runtime: where and how it was captured, and where replayed."""
+
+    def __init__(self, stream, pool, mode):
+        self.stream, self.pool, self.mode = stream, pool, mode
+        self.launches = []     # the streams it was launched on
 
 
 class FakeEvent:
@@ -67,6 +82,14 @@ class FakeGPUs:
         self._handles = itertools.count(0x1000)
         self.defaults = {i: FakeStream(i, 0, 0) for i in range(self.count)}
         self.currents = dict(self.defaults)
+        self.allocators = [None]   # the pools the thread allocated from, the current last (None: default)
+        self.released = []         # graphs given to graph_release
+        self.fail_begin = None     # an exception begin_capture raises, when set
+
+    @property
+    def kernels(self):
+        """The CPU backend's kernels: the fake devices compute with NumPy."""
+        return REGISTRY.get("cpu").kernels
 
     # --- the Backend protocol
 
@@ -86,14 +109,17 @@ class FakeGPUs:
         return self.current if index is None else index
 
     def from_host(self, array, index):
+        refuse_during_capture("host copy")
         self.placed.append(("from_host", index))
         return _on(array, self._index(index))
 
     def from_pinned(self, array, index):
+        refuse_during_capture("host copy")
         self.placed.append(("from_pinned", index))
         return _on(array, self._index(index))
 
     def to_host(self, array):
+        refuse_during_capture("host read")
         return np.asarray(array).view(np.ndarray)
 
     def full(self, shape, fill, dtype, index):
@@ -108,6 +134,7 @@ class FakeGPUs:
         return np.random.default_rng(self.initial_seed(self._index(index)))
 
     def manual_seed(self, seed, index=None):
+        refuse_during_capture("seed")
         if index is None:
             self.seed_all = seed
             self.seeds.clear()
@@ -118,6 +145,7 @@ class FakeGPUs:
         return self.seeds.get(index, self.seed_all)
 
     def synchronize(self, index=None):
+        refuse_during_capture("synchronize")
         self.synced.append(index)
 
     # --- the runtime ember.cuda drives
@@ -143,6 +171,7 @@ class FakeGPUs:
         return self.pool.get(index, (0, 0))
 
     def empty_cache(self):
+        refuse_during_capture("empty cache")
         self.cache_emptied += 1
         self.pool = {i: (allocated, allocated) for i, (allocated, _) in self.pool.items()}
 
@@ -170,6 +199,7 @@ class FakeGPUs:
         return True
 
     def stream_synchronize(self, stream):
+        refuse_during_capture("synchronize")
         stream.synchronized += 1
 
     def stream_wait_event(self, stream, event):
@@ -185,9 +215,37 @@ class FakeGPUs:
         return event.at_ms is not None
 
     def event_synchronize(self, event):
-        pass
+        refuse_during_capture("synchronize")
 
     def elapsed_time(self, start, end):
         if not (start.enable_timing and end.enable_timing):
             raise RuntimeError("both events must be created with enable_timing=True")
         return end.at_ms - start.at_ms
+
+    def new_graph_pool(self):
+        return object()
+
+    def begin_capture(self, stream, pool, mode):
+        if self.fail_begin is not None:
+            raise self.fail_begin
+        self.allocators.append(pool)
+        stream.capturing = mode
+        return len(self.allocators) - 1
+
+    def end_capture(self, stream, token):
+        try:
+            if stream.capturing is None:
+                raise RuntimeError("the stream is not capturing")
+            return FakeGraph(stream, self.allocators[token], stream.capturing)
+        finally:
+            stream.capturing = None
+            del self.allocators[token:]
+
+    def graph_launch(self, graph, stream):
+        graph.launches.append(stream)
+
+    def graph_release(self, graph):
+        self.released.append(graph)
+
+    def stream_is_capturing(self, stream):
+        return stream.capturing is not None

@@ -522,7 +522,7 @@ def test_the_backend_and_the_stand_in_have_every_runtime_method():
     from tests.core.fake_gpus import FakeGPUs
 
     wanted = [name for name in vars(Runtime) if not name.startswith("_")]
-    assert len(wanted) == 23
+    assert len(wanted) == 29
     assert [n for n in wanted + ["from_pinned"] if not (hasattr(CUDABackend, n) and hasattr(FakeGPUs, n))] == []
 
 
