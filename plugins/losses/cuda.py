@@ -119,13 +119,15 @@ def _class_index_loss_backward(xp):
 # two alternating rows (N, 2, L). Item ``b``'s labels are
 # ``targets[offsets[b] : offsets[b] + target_lengths[b]]``, checked on the host.
 _CTC_COMMON = """
-__device__ __forceinline__ T ctc_exp0(T x) { return x == -T(INFINITY) ? T(0) : exp(x); }
+// no INFINITY/NAN macros under NVRTC: infinity by overflow, NaN as inf - inf
+__device__ __forceinline__ T ctc_inf() { return T(1e308) * T(10); }
+__device__ __forceinline__ T ctc_exp0(T x) { return x == -ctc_inf() ? T(0) : exp(x); }
 __device__ __forceinline__ T ctc_lse2(T a, T b) {
-    if (a >= b) return a == -T(INFINITY) ? a : a + log(T(1) + ctc_exp0(b - a));
+    if (a >= b) return a == -ctc_inf() ? a : a + log(T(1) + ctc_exp0(b - a));
     return b + log(T(1) + ctc_exp0(a - b));
 }
 __device__ __forceinline__ T ctc_lse3(T a, T b, T c) {
-    if (a >= b && a >= c) return a == -T(INFINITY) ? a : a + log(T(1) + ctc_exp0(b - a) + ctc_exp0(c - a));
+    if (a >= b && a >= c) return a == -ctc_inf() ? a : a + log(T(1) + ctc_exp0(b - a) + ctc_exp0(c - a));
     if (b >= c) return b + log(T(1) + ctc_exp0(a - b) + ctc_exp0(c - b));
     return c + log(T(1) + ctc_exp0(a - c) + ctc_exp0(b - c));
 }
@@ -143,8 +145,8 @@ extern "C" __global__ void ember_ctc_forward(const T* lp, const long long* targe
         long long row = n * C, il = input_lengths[i], tl = target_lengths[i], S2 = 2 * tl + 1;
         const long long* tgt = targets + offsets[i];
         T* la = log_alpha + i * T_ * L;
-        if (il == 0) {{ nll[i] = tl == 0 ? T(0) : T(INFINITY); continue; }}
-        for (long long s = 0; s < S2; ++s) la[s] = -T(INFINITY);
+        if (il == 0) {{ nll[i] = tl == 0 ? T(0) : ctc_inf(); continue; }}
+        for (long long s = 0; s < S2; ++s) la[s] = -ctc_inf();
         la[0] = p0[blank];
         if (tl > 0) la[1] = p0[tgt[0]];
         for (long long t = 1; t < il; ++t) {{
@@ -153,13 +155,13 @@ extern "C" __global__ void ember_ctc_forward(const T* lp, const long long* targe
             const T* p = p0 + t * row;
             for (long long s = 0; s < S2; ++s) {{
                 long long c = ctc_label(tgt, s, blank);
-                T a2 = s > 0 ? prev[s - 1] : -T(INFINITY);
-                T a3 = (s > 1 && (s & 1) && tgt[s / 2 - 1] != c) ? prev[s - 2] : -T(INFINITY);
+                T a2 = s > 0 ? prev[s - 1] : -ctc_inf();
+                T a3 = (s > 1 && (s & 1) && tgt[s / 2 - 1] != c) ? prev[s - 2] : -ctc_inf();
                 cur[s] = ctc_lse3(prev[s], a2, a3) + p[c];
             }}
         }}
         const T* last = la + (il - 1) * L;
-        nll[i] = -ctc_lse2(last[2 * tl], tl > 0 ? last[2 * tl - 1] : -T(INFINITY));
+        nll[i] = -ctc_lse2(last[2 * tl], tl > 0 ? last[2 * tl - 1] : -ctc_inf());
     }}
 }}
 """
@@ -177,10 +179,10 @@ extern "C" __global__ void ember_ctc_backward(const T* grad_out, const T* lp, co
         const T* la = log_alpha + i * T_ * L;
         T* bt = beta + i * 2 * L;
         T loss = nll[i], gr = grad_out[i];
-        if (zero_infinity && loss == T(INFINITY)) il = 0;  // the whole item gets a zero gradient
-        if (il > 0 && !(loss < T(INFINITY))) {{
+        if (zero_infinity && loss == ctc_inf()) il = 0;  // the whole item gets a zero gradient
+        if (il > 0 && !(loss < ctc_inf())) {{
             // no alignment (or NaN input): torch's formula yields NaN everywhere
-            for (long long t = 0; t < il; ++t) for (long long k = 0; k < C; ++k) g0[t * row + k] = T(NAN);
+            for (long long t = 0; t < il; ++t) for (long long k = 0; k < C; ++k) g0[t * row + k] = (ctc_inf() - ctc_inf());
         }} else if (il > 0) {{
             for (long long t = 0; t < il; ++t) for (long long k = 0; k < C; ++k) g0[t * row + k] = T(0);
             long long t = il - 1;
@@ -188,7 +190,7 @@ extern "C" __global__ void ember_ctc_backward(const T* grad_out, const T* lp, co
             const T* p = p0 + t * row;
             T* gt = g0 + t * row;
             const T* at = la + t * L;
-            for (long long s = 0; s < S2; ++s) cur[s] = -T(INFINITY);
+            for (long long s = 0; s < S2; ++s) cur[s] = -ctc_inf();
             cur[2 * tl] = p[blank];
             gt[blank] = ctc_exp0(at[2 * tl] + cur[2 * tl] + loss - p[blank]);
             if (tl > 0) {{
@@ -204,8 +206,8 @@ extern "C" __global__ void ember_ctc_backward(const T* grad_out, const T* lp, co
                 at = la + t * L;
                 for (long long s = S2 - 1; s >= 0; --s) {{
                     long long c = ctc_label(tgt, s, blank);
-                    T b2 = s < 2 * tl ? nxt[s + 1] : -T(INFINITY);
-                    T b3 = (s < 2 * tl - 1 && (s & 1) && tgt[s / 2 + 1] != c) ? nxt[s + 2] : -T(INFINITY);
+                    T b2 = s < 2 * tl ? nxt[s + 1] : -ctc_inf();
+                    T b3 = (s < 2 * tl - 1 && (s & 1) && tgt[s / 2 + 1] != c) ? nxt[s + 2] : -ctc_inf();
                     cur[s] = ctc_lse3(nxt[s], b2, b3) + p[c];
                     gt[c] += ctc_exp0(at[s] + cur[s] + loss - p[c]);
                 }}
