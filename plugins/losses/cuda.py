@@ -10,6 +10,11 @@ the picked log-probability (forward), or writes the ``C`` gradients (backward),
 following the formulas of ``kernels.py``. A target that is not counted (ignored,
 or outside ``[0, C)``: the family reports that on the device) is never used as an
 index. Without class weights the kernels get a dummy pointer and ``weighted = 0``.
+
+CTC's forward and backward (``losses.ctc_forward``/``losses.ctc_backward``) are
+one launch each too, one thread per batch item running the Cython kernel's
+recursions (``_ctc.pyx``) over its own rows of ``log_alpha``, ``beta`` and the
+gradient, so no two threads write one element.
 """
 
 from ember.backends.cuda.kernels import on_device, same_floats
@@ -80,7 +85,7 @@ extern "C" __global__ void ember_class_index_loss_backward({_PARAMS}, const T* s
 
 def _shape_args(xp, x, t, weight, ignore_index, label_smoothing, normalize):
     """The arguments the two kernels share, after ``x``'s and ``t``'s own."""
-    n, n_classes, spatial = x.shape
+    _, n_classes, spatial = x.shape
     return (x if weight is None else weight, xp.int64(t.size), xp.int64(n_classes), xp.int64(spatial),
             xp.int64(ignore_index), xp.float64(label_smoothing), xp.int32(bool(normalize)),
             xp.int32(weight is not None))
