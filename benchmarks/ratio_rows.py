@@ -8,6 +8,7 @@ the one library it times.
 """
 
 from benchmarks import attention_workloads as aw
+from benchmarks import graph_workloads as gw
 from benchmarks import normalization_workloads as nw
 from benchmarks import real_workloads as rw
 from benchmarks import sequence_workloads as qw
@@ -48,6 +49,9 @@ ROWS = [
     ("polynomial regression SGD step, b=32", rw.polynomial_regression_step, 32, 1),
     ("TransformerEncoderLayer 256/4/1024 SGD step, 32x128", aw.encoder_layer_training_step, 32, 1),
     ("sdpa causal 4x8x1024x64 f+b", aw.sdpa_causal, 1024, 1),
+    # GPU only: one replay of a captured CUDA graph per call
+    ("chain 4x4 fwd+bwd CUDA graph, per op", gw.graphed(workloads.chain_backward), 4, workloads.CHAIN_OPS),
+    ("LeNet-5 SGD step b=64 CUDA graph", gw.graphed(sw.lenet5_training_step), 64, 1),
 ]
 
 #: Rows whose throughput is also printed: label -> floating-point operations per

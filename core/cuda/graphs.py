@@ -1,83 +1,31 @@
 """CUDA graphs, as torch.cuda has them (torch 2.x): capture the GPU work of a static
 step once, then replay it with one launch, over CuPy's stream capture
-(``Stream.begin_capture``/``end_capture`` and ``cupy.cuda.Graph.launch``).
+(``Stream.begin_capture``/``end_capture``, ``cupy.cuda.Graph.launch``). The guide,
+with a captured training step, is docs/cuda_graphs.rst; the design in short:
 
-A small model spends most of a training step launching kernels from Python; a graph
-replays the same kernels, on the same memory, without Python. What is captured is the
-work queued on the GPU, not the Python that queued it, so everything a step depends
-on must live on the GPU at fixed addresses: **static** inputs (copy each new batch
-into them with ``copy_`` before :meth:`CUDAGraph.replay`), parameters, gradients and
-optimizer state, and the outputs, which each replay overwrites in place.
+**Warm-up and static tensors.** Run the step eagerly a few times on a side stream
+first (optimizer state, compiled kernels), then capture it. A replay runs the same
+kernels on the same addresses with the same host numbers: inputs are refilled in
+place (``static_x.copy_(batch)``), outputs are overwritten by each replay.
 
-**How to capture a training step.** Run a few steps eagerly on a side stream first
-(warm-up: the optimizer makes its state, CuPy compiles its kernels; none of that may
-happen during capture), then capture one step and replay it::
+**Memory.** A capture allocates from a ``cupy.cuda.MemoryPool`` of its own, switched in
+for the capturing thread only (``cupy.cuda.using_allocator``) and switched back when
+the capture ends, also when the captured code raises; the graph holds the pool until
+:meth:`CUDAGraph.reset`, and graphs may share one through ``pool=``.
 
-    >>> model, opt = ..., ember.optim.SGD(model.parameters(), lr=0.1)   # doctest: +SKIP
-    >>> static_x = ember.zeros(64, 784, device="cuda")                     # doctest: +SKIP
-    >>> static_y = ember.zeros(64, dtype=ember.int64, device="cuda")        # doctest: +SKIP
-    >>> s = ember.cuda.Stream()                                             # doctest: +SKIP
-    >>> s.wait_stream(ember.cuda.current_stream())                          # doctest: +SKIP
-    >>> with ember.cuda.stream(s):                                          # doctest: +SKIP
-    ...     for _ in range(3):                                              # warm-up
-    ...         opt.zero_grad()
-    ...         F.cross_entropy(model(static_x), static_y).backward()
-    ...         opt.step()
-    >>> ember.cuda.current_stream().wait_stream(s)                          # doctest: +SKIP
-    >>> g = ember.cuda.CUDAGraph()                                          # doctest: +SKIP
-    >>> opt.zero_grad()                                                     # doctest: +SKIP
-    >>> with ember.cuda.graph(g):                                           # doctest: +SKIP
-    ...     static_loss = F.cross_entropy(model(static_x), static_y)
-    ...     static_loss.backward()
-    ...     opt.step()
-    >>> for x, y in loader:                                                 # doctest: +SKIP
-    ...     static_x.copy_(x); static_y.copy_(y)
-    ...     g.replay()                                                      # static_loss holds this step's loss
+**Capture mode.** The pool calls ``cudaMalloc`` during capture, which CUDA refuses
+under the ``"global"`` and ``"thread_local"`` modes (torch's allocator switches the
+thread to relaxed mode around it; CuPy has no binding for that), so ember's default
+is ``"relaxed"``, CuPy's own.
 
-**Memory.** The memory a capture allocates is baked into the graph: every replay
-writes the same addresses. So the capture allocates from a memory pool of its own (a
-``cupy.cuda.MemoryPool``, switched in for the capturing thread only with
-``cupy.cuda.using_allocator`` and switched back when the capture ends, also when the
-captured code raises). Its blocks are never handed to work outside the graph, and the
-graph keeps the pool until :meth:`CUDAGraph.reset`. Graphs that are replayed in the
-order they were captured may share one pool (``pool=`` with
-:func:`graph_pool_handle` or another graph's :meth:`CUDAGraph.pool`); they then share
-their temporaries, as in torch. The memory counters of :mod:`ember.cuda.memory` count
-the default pool only, not the graphs' pools.
+**Refused during capture** (RuntimeError naming the cause, see
+:func:`refuse_during_capture`): host reads, synchronisation, host-to-GPU copies,
+reseeding, ``empty_cache``, nested captures, capturing on the legacy default stream.
 
-**Capture mode.** The pool takes fresh memory from the driver (``cudaMalloc``) during
-the capture. The CUDA runtime refuses ``cudaMalloc`` under the ``"global"`` and
-``"thread_local"`` capture modes; torch defaults to ``"global"`` because its allocator
-switches the thread to relaxed mode around each ``cudaMalloc``
-(``cudaThreadExchangeStreamCaptureMode``), which CuPy has no binding for. ember's
-default is therefore ``"relaxed"`` (CuPy's own default): the other two are accepted
-and given to CUDA, and work only when the pool needs no new memory during the capture.
-ember's own checks below refuse what would break a capture in the capturing thread.
-
-**What is refused during capture** (RuntimeError naming the cause), in the capturing
-thread: reading a GPU value on the host (``.item()``, ``.tolist()``, ``.numpy()``,
-``float(t)``, printing: the graph would keep the value read now, not read it at each
-replay), synchronising with the GPU (``ember.cuda.synchronize``, ``Stream.synchronize``,
-``Event.synchronize``: there is nothing to wait for yet), copying host data to
-the GPU (``ember.tensor(..., device="cuda")``, ``.to("cuda")``: the graph would copy
-from a host buffer that is gone at replay; fill static inputs before
-:meth:`CUDAGraph.replay` instead), reseeding (``ember.manual_seed``) and
-``ember.cuda.empty_cache``. A second capture in the same thread (captures do not
-nest) and a capture on the legacy default stream are refused too. The optimizers
-decide on their own whether their step can be captured (torch's ``capturable=``).
-
-**Checks of device values** (a class index outside ``[0, C)``; see
-``ember.backends.cuda.checks``) keep working in a graph: a captured check accumulates
-into flags that the graph owns, and every synchronisation after replays looks at them.
-
-**Random numbers.** ember's draws on a GPU come from CuPy's ``Generator`` (cuRAND
-XORWOW), whose state lives in device memory and is advanced by the drawing kernel
-itself. A draw captured into a graph therefore draws new numbers at each replay, the
-same numbers as the same draws made eagerly would. ember makes the device's
-generator before the capture begins (its making is not captured), and
-``manual_seed`` reseeds an existing generator in place (the graph keeps drawing from
-the state it captured), so ``manual_seed(s)`` followed by N replays draws what
-``manual_seed(s)`` followed by N eager steps draws.
+**Random numbers.** CuPy's ``Generator`` keeps its cuRAND state in device memory and
+its drawing kernels advance it, so a captured draw draws new numbers at each replay.
+ember makes the generator before the capture and reseeds it in place, so
+``manual_seed(s)`` then N replays draws what ``manual_seed(s)`` then N eager steps do.
 
 Without CuPy or a GPU, every name here raises the RuntimeError torch's CPU-only build
 raises (with the reason there is no GPU).
@@ -175,7 +123,7 @@ class CUDAGraph:
         legacy default stream, into this graph's memory pool (``pool``: a token from
         :func:`graph_pool_handle` or :meth:`pool`, to share one). ``capture_error_mode``
         is ``"relaxed"`` (ember's default), ``"thread_local"`` or ``"global"``: see the
-        module's note on capture modes. Prefer the :class:`graph` context manager."""
+        module's notes. Prefer the :class:`graph` context manager."""
         be = self._be
         if self._captured is not None or self._capture is not None:
             raise RuntimeError("This CUDAGraph instance already owns a captured graph. To capture a new graph, "
