@@ -32,6 +32,7 @@ raises (with the reason there is no GPU).
 """
 
 import threading
+import weakref
 
 from . import _runtime
 from .memory import empty_cache
@@ -115,6 +116,7 @@ class CUDAGraph:
         self._be = _require_gpu()
         self._capture = None    # (backend stream, the backend's token) while capturing
         self._captured = None   # the backend's graph once captured
+        self._release = None    # gives it back to the backend, at reset() or when this object goes
         self._pool = None
         self._device = None
 
@@ -153,6 +155,7 @@ class CUDAGraph:
         (raw, token), self._capture = self._capture, None
         _CAPTURE.graph = None
         self._captured = self._be.end_capture(raw, token)
+        self._release = weakref.finalize(self, self._be.graph_release, self._captured)
 
     def replay(self):
         """Launch the captured work on the current stream, with one call: it reads the
@@ -169,8 +172,8 @@ class CUDAGraph:
         if self._capture is not None:
             raise RuntimeError("reset() during this graph's capture: end it (capture_end) first")
         if self._captured is not None:
-            self._be.graph_release(self._captured)
-        self._captured = self._pool = None
+            self._release()
+        self._captured = self._release = self._pool = None
 
     def pool(self):
         """Return the token of the memory pool this graph captured into, to share it

@@ -96,6 +96,9 @@ def test_replay_launches_on_the_current_stream_and_reset_frees(gpus):
     with cuda.graph(g):   # a reset graph captures again
         pass
     assert g._captured is not captured
+    again = g._captured
+    del g
+    assert gpus.released == [captured, again], "a graph that goes is released too"
 
 
 def test_a_block_that_raises_ends_the_capture_and_restores_the_pool_and_stream(gpus):
