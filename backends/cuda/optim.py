@@ -127,18 +127,21 @@ def _adam_corrections(lr, beta1, beta2, step):
     return (1 - beta2 ** step) ** 0.5, -lr / (1 - beta1 ** step)
 
 
-def _multi_source(name, params, roles, body):
+def _multi_source(name, params, scalars, roles, body):
     """CUDA C of multi-tensor kernel ``name``: its arguments after the table are
-    ``params``; in the loop, ``j`` is item ``i``'s tensor, ``k`` its offset there, and
-    each of ``roles`` (C names, in the table's column order) points at tensor ``j``'s
-    array of that role; ``body`` updates element ``k``."""
+    ``params``, then the ``scalars`` (names), given as double and used as ``T``; in
+    the loop, ``j`` is item ``i``'s tensor, ``k`` its offset there, and each of
+    ``roles`` (C names, in the table's column order) points at tensor ``j``'s array
+    of that role; ``body`` updates element ``k``."""
+    doubles = ", ".join(f"double {s}_" for s in scalars)
+    typed = "".join(f"    const T {s} = T({s}_);\n" for s in scalars)
     pointers = "".join(f"        T* {role} = (T*)table[{c + 1} * count + j];\n" for c, role in enumerate(roles))
     return TENSOR_OF + f"""
-extern "C" __global__ void {name}(const long long* table, long long count, long long n, {params}) {{
-    {GRID_STRIDE_LOOP} {{
+extern "C" __global__ void {name}(const long long* table, long long count, long long n, {params}, {doubles}) {{
+{typed}    {GRID_STRIDE_LOOP} {{
         const long long j = ember_tensor_of(table, count, i);
         const long long k = ember_offset_in(table, j, i);
-{pointers}        {body}
+{pointers}        {body};
     }}
 }}
 """
@@ -169,36 +172,34 @@ def _takes(columns, counters=()):
 
 
 class _MultiTensor:
-    """One multi-tensor kernel: its float32/float64 builds, its cached address
-    tables, and the per-tensor numbers given to it (see :meth:`per_tensor`)."""
+    """One multi-tensor kernel (see :func:`_multi_source` for the arguments): its
+    float32/float64 builds, its cached address tables, and the per-tensor numbers
+    given to it (see :meth:`per_tensor`)."""
 
-    def __init__(self, xp, name, params, roles, body):
-        self.kernels = FloatKernels(xp, _multi_source(name, params, roles, body), name)
+    def __init__(self, xp, name, params, scalars, roles, body):
+        self.kernels = FloatKernels(xp, _multi_source(name, params, scalars, roles, body), name)
         self.tables = TensorTables(xp)
-        self._xp = xp
 
     def per_tensor(self, rows, dtype):
         """``(table, flag, row)`` for per-tensor numbers ``rows`` (equal-length tuples):
         when all rows are equal, a placeholder table, 0 and the row, to go as kernel
         arguments; else the rows' device table, 1 and a row of zeros."""
         if all(row == rows[0] for row in rows):
-            return self.tables.values((0,), dtype), np.int32(0), rows[0]
+            return self.tables.values((0,), dtype), 0, rows[0]
         flat = [x for row in rows for x in row]
-        return self.tables.values(flat, dtype), np.int32(1), (0,) * len(rows[0])
+        return self.tables.values(flat, dtype), 1, (0,) * len(rows[0])
 
-    def __call__(self, columns, scalars):
-        """Launch over every element of the parameters (``columns[0]``), with ``scalars``
-        after the table; an unused role's column reads the parameters (never used)."""
-        params = columns[0]
-        n = sum(a.size for a in params)
+    def __call__(self, columns, params, scalars):
+        """Launch over every element of the parameters (``columns[0]``) with ``params``
+        (arrays, and numbers for ``int`` flags) and ``scalars``; an unused role's
+        column reads the parameters (never used)."""
+        arrays = columns[0]
+        n = sum(a.size for a in arrays)
         if n:
-            table = self.tables.addresses([params if c is None else c for c in columns])
-            self.kernels(params[0].dtype, n, (table, np.int64(len(params)), np.int64(n), *scalars))
-
-
-def _typed(dtype, *numbers):
-    """``numbers`` as scalars of the kernels' C types: ``T`` for floats, ``int`` for flags."""
-    return tuple(np.int32(x) if isinstance(x, (bool, np.bool_)) else dtype.type(x) for x in numbers)
+            table = self.tables.addresses([arrays if c is None else c for c in columns])
+            params = tuple(np.int32(x) if isinstance(x, (bool, int)) else x for x in params)
+            self.kernels(arrays[0].dtype, n, (table, np.int64(len(arrays)), np.int64(n), *params,
+                                              *(np.float64(x) for x in scalars)))
 
 
 _ELEMENT = "const T g = maximize ? -G[k] : G[k]; T& p = P[k];"
@@ -206,9 +207,8 @@ _ELEMENT = "const T g = maximize ? -G[k] : G[k]; T& p = P[k];"
 
 def _sgd_steps(xp):
     run = _MultiTensor(
-        xp, "ember_sgd_steps",
-        "T lr, T momentum, T keep, T weight_decay, int decays, int nesterov, int first, int maximize,"
-        " int momentum_on", ("P", "G", "B"),
+        xp, "ember_sgd_steps", "int decays, int nesterov, int first, int maximize, int momentum_on",
+        ("lr", "momentum", "keep", "weight_decay"), ("P", "G", "B"),
         f"{_ELEMENT} T& buf = B[k]; if (momentum_on) {{ {_SGD_MOMENTUM}; }} else {{ {_SGD_PLAIN}; }}")
 
     def sgd_steps(params, grads, momentum_buffers, lr, momentum, dampening, weight_decay, nesterov,
@@ -216,9 +216,8 @@ def _sgd_steps(xp):
         columns = [params, grads, momentum_buffers]
         if not _takes(columns):
             return False
-        run(columns, _typed(params[0].dtype, -lr, momentum, 1 - dampening, weight_decay,
-                            weight_decay != 0, bool(nesterov), bool(first), bool(maximize),
-                            momentum_buffers is not None))
+        run(columns, (weight_decay != 0, bool(nesterov), bool(first), bool(maximize),
+                      momentum_buffers is not None), (-lr, momentum, 1 - dampening, weight_decay))
         return True
 
     return sgd_steps
@@ -246,8 +245,8 @@ extern "C" __global__ void ember_adam_corrections(const long long* steps, long l
 def _adam_steps(xp):
     run = _MultiTensor(
         xp, "ember_adam_steps",
-        "const T* corr, int per_tensor, T c0, T c1, T beta1, T keep1, T beta2, T keep2, T weight_decay,"
-        " T decay, T eps, int decoupled, int coupled, int amsgrad, int maximize, int capturable",
+        "const T* corr, int per_tensor, int decoupled, int coupled, int amsgrad, int maximize, int capturable",
+        ("c0", "c1", "beta1", "keep1", "beta2", "keep2", "weight_decay", "decay", "eps"),
         ("P", "G", "M", "V", "VMAX"),
         # i becomes the element's offset in its tensor: the moments' formula indexes vmax by it
         f"{{ const long long i = k; {_ELEMENT} T& m = M[k]; T& v = V[k]; T* vmax = VMAX;"
@@ -266,16 +265,16 @@ def _adam_steps(xp):
         dtype = params[0].dtype
         decay, coupled_decay = _adam_decays(lr, weight_decay, decoupled)
         if capturable:
-            corr, per_tensor, pair = run.tables.workspace(2 * len(params), dtype), np.int32(1), (0, 0)
+            corr, per_tensor, pair = run.tables.workspace(2 * len(params), dtype), 1, (0, 0)
             table = run.tables.addresses([device_steps])[len(params):]
             count_steps(dtype, len(params), (table, np.int64(len(params)), corr, *(
                 np.float32(x) for x in (beta1, beta2, lr, eps))))
         else:
             rows = [_adam_corrections(lr, beta1, beta2, step)[::-1] for step in steps]
             corr, per_tensor, pair = run.per_tensor(rows, dtype)
-        run(columns, (corr, per_tensor, *_typed(
-            dtype, *pair, beta1, 1 - beta1, beta2, 1 - beta2, coupled_decay, decay, eps, decay != 1,
-            coupled_decay != 0, max_exp_avg_sqs is not None, bool(maximize), capturable)))
+        run(columns, (corr, per_tensor, decay != 1, coupled_decay != 0, max_exp_avg_sqs is not None,
+                      bool(maximize), capturable),
+            (*pair, beta1, 1 - beta1, beta2, 1 - beta2, coupled_decay, decay, eps))
         return True
 
     return adam_steps
@@ -295,9 +294,8 @@ _RMSPROP = ("T d = decays ? g + p * weight_decay : g;"
 
 def _rmsprop_steps(xp):
     run = _MultiTensor(
-        xp, "ember_rmsprop_steps",
-        "T lr, T alpha, T keep, T eps, T weight_decay, T momentum, int decays, int centered,"
-        " int momentum_on, int maximize", ("P", "G", "SQ", "GA", "B"),
+        xp, "ember_rmsprop_steps", "int decays, int centered, int momentum_on, int maximize",
+        ("lr", "alpha", "keep", "eps", "weight_decay", "momentum"), ("P", "G", "SQ", "GA", "B"),
         f"{_ELEMENT} T& sq = SQ[k]; T& gavg = GA[k]; T& buf = B[k]; {_RMSPROP}")
 
     def rmsprop_steps(params, grads, square_avgs, grad_avgs, momentum_buffers, lr, alpha, eps,
@@ -305,9 +303,8 @@ def _rmsprop_steps(xp):
         columns = [params, grads, square_avgs, grad_avgs, momentum_buffers]
         if not _takes(columns):
             return False
-        run(columns, _typed(params[0].dtype, -lr, alpha, 1 - alpha, eps, weight_decay, momentum,
-                            weight_decay != 0, grad_avgs is not None, momentum_buffers is not None,
-                            bool(maximize)))
+        run(columns, (weight_decay != 0, grad_avgs is not None, momentum_buffers is not None,
+                      bool(maximize)), (-lr, alpha, 1 - alpha, eps, weight_decay, momentum))
         return True
 
     return rmsprop_steps
@@ -321,19 +318,16 @@ _ADAGRAD = ("T d = decays ? g + p * weight_decay : g; T s = sum + d * d; sum = s
 
 def _adagrad_steps(xp):
     run = _MultiTensor(
-        xp, "ember_adagrad_steps",
-        "const T* clrs, int per_tensor, T clr, T eps, T weight_decay, int decays, int maximize",
-        ("P", "G", "S"),
+        xp, "ember_adagrad_steps", "const T* clrs, int per_tensor, int decays, int maximize",
+        ("clr", "eps", "weight_decay"), ("P", "G", "S"),
         f"{_ELEMENT} T& sum = S[k]; const T lr = per_tensor ? clrs[j] : clr; {_ADAGRAD}")
 
     def adagrad_steps(params, grads, state_sums, clrs, eps, weight_decay, maximize):
         columns = [params, grads, state_sums]
         if not _takes(columns):
             return False
-        dtype = params[0].dtype
-        table, per_tensor, (clr,) = run.per_tensor([(-c,) for c in clrs], dtype)
-        run(columns, (table, per_tensor, *_typed(dtype, clr, eps, weight_decay, weight_decay != 0,
-                                                 bool(maximize))))
+        table, per_tensor, (clr,) = run.per_tensor([(-c,) for c in clrs], params[0].dtype)
+        run(columns, (table, per_tensor, weight_decay != 0, bool(maximize)), (clr, eps, weight_decay))
         return True
 
     return adagrad_steps
