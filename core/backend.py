@@ -202,6 +202,12 @@ def kernel_for(op, tensor):
     return tensor._be.kernels[op]
 
 
+def has_own_kernel(op, tensor):
+    """True when ``tensor``'s backend registered a kernel of its own for ``op``, not
+    only the generic one (which may take some calls only, see ``accepts``)."""
+    return (op, tensor._be.name) in REGISTRY.kernels
+
+
 def xp_of(tensor):
     """The array namespace (``numpy``, ``cupy``) of ``tensor``'s backend."""
     return tensor._be.xp

@@ -55,6 +55,13 @@ def target_weights(xp, weight, safe, counted, dtype):
     return xp.where(counted, weight[safe], 0).astype(dtype, copy=False)
 
 
+def _at_targets(xp, safe):
+    """The index of each sample's target score in an ``(N, C, S)`` array, ``safe``
+    the ``(N, S)`` targets: one element per sample, so ``-=`` through it is exact."""
+    n, s = safe.shape
+    return xp.arange(n)[:, None], safe, xp.arange(s)[None, :]
+
+
 def _log_softmax(xp, x):
     shifted = x - x.max(axis=1, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
@@ -71,7 +78,7 @@ def _class_index_loss(xp):
         counted, safe = counted_targets(xp, t, ignore_index, n_classes)
         lp = _log_softmax(xp, x) if normalize else x
         wt = target_weights(xp, weight, safe, counted, x.dtype)
-        loss = -xp.take_along_axis(lp, safe[:, None, :], 1)[:, 0] * wt
+        loss = -lp[_at_targets(xp, safe)] * wt
         if label_smoothing > 0:
             smooth = -(lp * _class_weights(weight)).sum(axis=1)
             loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
@@ -88,9 +95,11 @@ def _class_index_loss_backward(xp):
         a = scale * (1 - label_smoothing) * wt
         b = xp.where(counted, scale * (label_smoothing / n_classes), 0).astype(x.dtype, copy=False)
         w = _class_weights(weight)
-        grad = xp.zeros(x.shape, dtype=x.dtype) - b[:, None, :] * w
-        xp.put_along_axis(grad, safe[:, None, :],
-                          xp.take_along_axis(grad, safe[:, None, :], 1) - a[:, None, :], 1)
+        if label_smoothing > 0:
+            grad = xp.broadcast_to(-(b[:, None, :] * w), x.shape).astype(x.dtype)
+        else:
+            grad = xp.zeros(x.shape, dtype=x.dtype)
+        grad[_at_targets(xp, safe)] -= a
         if normalize:
             total = n_classes if weight is None else weight.sum()
             shifted = x - x.max(axis=1, keepdims=True)

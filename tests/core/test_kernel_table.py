@@ -157,3 +157,12 @@ def test_python_m_ember_kernels_lists_owner_of_every_kernel():
     assert len(rows) == len({op for op, _ in REGISTRY.kernels})
     assert "cpu? [cpu]" in rows["sigmoid"] and "generic [core]" in rows["sigmoid"]
     assert "cpu [conv]" in rows["conv.im2col"]
+
+
+def test_has_own_kernel_tells_a_backends_kernel_from_the_generic_one():
+    from ember.backend import has_own_kernel
+
+    x = ember.ones(3)
+    assert has_own_kernel("log_softmax", x)  # the cpu backend's Cython rows
+    assert not has_own_kernel("losses.class_index_loss", x)  # only cuda fuses the log-softmax in
+    assert (("losses.class_index_loss", "cuda") in REGISTRY.kernels)
