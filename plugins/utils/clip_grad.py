@@ -6,6 +6,9 @@ import types
 import warnings
 
 import ember
+from ember.backend import data_of, kernel_for, tensor_like
+
+from .kernels import CLIP_GRADIENTS, TOTAL_NORM
 
 
 def _as_list(parameters):
@@ -43,7 +46,10 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
             value (default: 2.0).
         error_if_nonfinite (bool): raise a ``RuntimeError`` when the norm is
             ``nan`` or ``inf`` (default: False).
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; ember takes the
+            norm of all tensors in one reduction where the backend has a kernel for
+            it (cuda: dense float32/float64 tensors of one dtype and device), else
+            tensor by tensor.
 
     Returns:
         Tensor: the total norm, a 0-dim tensor (``tensor(0.)`` for no tensors).
@@ -52,10 +58,15 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return ember.tensor(0.0)
-    device = tensors[0].device
-    with ember.no_grad():
-        norms = [t.norm(norm_type).to(device) for t in tensors]  # the method serves sparse too
-        total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
+    total = None
+    if not any(t.is_sparse for t in tensors):
+        found = kernel_for(TOTAL_NORM, tensors[0])([data_of(t) for t in tensors], norm_type)
+        total = None if found is None else tensor_like(found, tensors[0])
+    if total is None:
+        device = tensors[0].device
+        with ember.no_grad():
+            norms = [t.norm(norm_type).to(device) for t in tensors]  # the method serves sparse too
+            total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
     if error_if_nonfinite and not bool(total.isfinite()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
@@ -71,10 +82,19 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         parameters (Iterable[Tensor] or Tensor): tensors whose ``.grad`` is scaled.
         max_norm (float): the largest norm allowed.
         total_norm (Tensor): the gradients' total norm, e.g. from :func:`get_total_norm`.
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; ember scales all
+            gradients in one launch where the backend has a kernel for it (cuda:
+            dense float32/float64 gradients of the total's dtype and device), else
+            gradient by gradient.
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
+        return
+    if (isinstance(total_norm, ember.Tensor) and not any(g.is_sparse for g in grads)
+            and kernel_for(CLIP_GRADIENTS, grads[0])([data_of(g) for g in grads], float(max_norm),
+                                                     data_of(total_norm))):
+        for g in grads:
+            g._bump_version()
         return
     with ember.no_grad():
         coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
@@ -96,7 +116,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             (default: 2.0).
         error_if_nonfinite (bool): raise a ``RuntimeError`` when the norm is ``nan``
             or ``inf`` instead of scaling by it (default: False).
-        foreach (bool, optional): accepted for torch compatibility; ignored.
+        foreach (bool, optional): accepted for torch compatibility; as in
+            :func:`get_total_norm` and :func:`clip_grads_with_norm_`, one reduction
+            and one scaling launch for all gradients where the backend has kernels
+            for them (cuda).
 
     Returns:
         Tensor: the total norm of the gradients before clipping.
