@@ -135,9 +135,11 @@ def _multi_source(name, params, scalars, roles, body):
     of that role; ``body`` updates element ``k``."""
     doubles = ", ".join(f"double {s}_" for s in scalars)
     typed = "".join(f"    const T {s} = T({s}_);\n" for s in scalars)
-    pointers = "".join(f"        T* {role} = (T*)table[{c + 1} * count + j];\n" for c, role in enumerate(roles))
+    pointers = "".join(f"        T* {role} = (T*)table[{c + 1} * count + j];\n"
+                       for c, role in enumerate(roles))
     return TENSOR_OF + f"""
-extern "C" __global__ void {name}(const long long* table, long long count, long long n, {params}, {doubles}) {{
+extern "C" __global__ void {name}(const long long* table, long long count, long long n,
+                                  {params}, {doubles}) {{
 {typed}    {GRID_STRIDE_LOOP} {{
         const long long j = ember_tensor_of(table, count, i);
         const long long k = ember_offset_in(table, j, i);
@@ -245,7 +247,8 @@ extern "C" __global__ void ember_adam_corrections(const long long* steps, long l
 def _adam_steps(xp):
     run = _MultiTensor(
         xp, "ember_adam_steps",
-        "const T* corr, int per_tensor, int decoupled, int coupled, int amsgrad, int maximize, int capturable",
+        "const T* corr, int per_tensor, int decoupled, int coupled, int amsgrad, int maximize,"
+        " int capturable",
         ("c0", "c1", "beta1", "keep1", "beta2", "keep2", "weight_decay", "decay", "eps"),
         ("P", "G", "M", "V", "VMAX"),
         # i becomes the element's offset in its tensor: the moments' formula indexes vmax by it

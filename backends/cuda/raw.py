@@ -138,9 +138,10 @@ class TensorTables:
 
     :meth:`addresses` gives the int64 table ``[ends..., column 0..., column 1...]``
     of ``columns`` (lists of arrays, one entry per tensor); :meth:`values` a table of
-    numbers; :meth:`workspace` a scratch array. Each is uploaded on first request and kept while it is among the
-    :attr:`KEEP` most recent, so a step that sees the same arrays again (the
-    memory pool's usual behaviour) copies nothing to the device.
+    numbers; :meth:`workspace` a scratch array. Each is made (uploaded) on first
+    request and kept while it is among the :attr:`KEEP` most recent, so a step
+    that sees the same arrays again (the memory pool's usual behaviour) copies
+    nothing to the device.
 
     Args:
         xp: the array namespace (``cupy``, or the CPU emulator's stand-in).

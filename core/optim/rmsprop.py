@@ -66,7 +66,8 @@ class RMSprop(Optimizer):
                     if _fused.run_many(_fused.RMSPROP_STEPS, params, grads, columns, *hyper, maximize):
                         continue
                     for k, (p, grad) in enumerate(zip(params, grads)):
-                        _update(p, -grad if maximize else grad, *(None if c is None else c[k] for c in columns), *hyper)
+                        state = (None if c is None else c[k] for c in columns)
+                        _update(p, -grad if maximize else grad, *state, *hyper)
         return loss
 
     def _state_of(self, p, momentum, centered):

@@ -24,7 +24,8 @@ import math
 import numpy as np
 
 from ember.backends.cuda.kernels import on_device
-from ember.backends.cuda.raw import BLOCK, GRID_STRIDE_LOOP, TENSOR_OF, FloatKernels, TensorTables, blocks, disjoint
+from ember.backends.cuda.raw import (BLOCK, GRID_STRIDE_LOOP, TENSOR_OF, FloatKernels, TensorTables, blocks,
+                                     disjoint)
 from ember.kernels import floating
 
 #: Most blocks of the partial-norm launch: at most this many times BLOCK partials to fold.
