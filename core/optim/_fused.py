@@ -20,7 +20,7 @@ All compute the same numbers.
 
 from itertools import chain
 
-from ..backend import data_of, kernel_for
+from ..backend import data_of, has_own_kernel, kernel_for
 
 SGD_STEP = "optim.sgd_step"
 ADAM_STEP = "optim.adam_step"
@@ -67,6 +67,13 @@ def batches(pairs):
     return list(found.values())
 
 
+def takes_groups(op, params, grads):
+    """True when the backend of ``params`` has a group kernel ``op`` of its own (the
+    generic one declines every call) and no gradient is sparse: worth preparing a
+    group call for."""
+    return bool(params) and has_own_kernel(op, params[0]) and dense(grads)
+
+
 def dense(grads):
     """True when no gradient is sparse (a group kernel takes dense arrays only)."""
     return not any(g.is_sparse for g in grads)
@@ -76,7 +83,7 @@ def run_many(op, params, grads, states, *hyper):
     """Run group kernel ``op`` on the arrays of ``params``, ``grads`` and ``states``
     (lists of tensors, one entry per parameter, or None); True when it updated them
     all, False when the caller must go parameter by parameter (nothing was changed)."""
-    if not dense(grads):
+    if not takes_groups(op, params, grads):
         return False
     columns = [None if c is None else [data_of(t) for t in c] for c in states]
     if not kernel_for(op, params[0])([data_of(p) for p in params], [data_of(g) for g in grads],

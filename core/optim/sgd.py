@@ -77,7 +77,7 @@ def _group_update(states, params, grads, lr, momentum, dampening, weight_decay, 
     """The step of a batch of parameters in one launch of their backend's group
     kernel; False when it has none for these tensors, or when some parameters have
     momentum buffers and others not yet (nothing changed then)."""
-    if not _fused.dense(grads):
+    if not _fused.takes_groups(_fused.SGD_STEPS, params, grads):
         return False
     bufs = new_bufs = None
     if momentum != 0:

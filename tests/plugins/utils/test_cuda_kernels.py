@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-import torch
+torch = pytest.importorskip("torch")
 
 import ember
 from ember.backend import REGISTRY
