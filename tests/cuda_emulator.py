@@ -395,7 +395,7 @@ def on_device(op):
     """The cuda backend's kernel for ``op``, as a callable of NumPy arrays: built with
     :data:`CUPY`, or, when ``EMBER_CUDA_KERNEL_TESTS=gpu`` (a GPU run), with the real
     CuPy, its arguments copied to the GPU and its results (and arguments it updated
-    in place) copied back."""
+    in place) copied back, lists of arrays included."""
     from ember.backend import REGISTRY
     from ember.kernels import built
 
@@ -427,7 +427,14 @@ def _through_the_gpu(fn, cupy):
             offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
             return cupy.ndarray(a.shape, a.dtype, gpu.data + offset, strides=a.strides)
 
-        result = fn(*[move(a) if isinstance(a, np.ndarray) else a for a in args])
+        def moved(a):
+            if isinstance(a, np.ndarray):
+                return move(a)
+            if isinstance(a, (list, tuple)):  # the group kernels take lists of arrays
+                return type(a)(moved(b) for b in a)
+            return a
+
+        result = fn(*[moved(a) for a in args])
         for root, gpu in bases.values():
             if root.flags.writeable:
                 root[...] = gpu.get().reshape(root.shape)
