@@ -1,7 +1,13 @@
 """Activation functions: the math behind the ``activation`` family's modules.
 
-Most functions are compositions of core Tensor ops, so their gradients (and
-double-backward gradients) come from the core. Two rules keep them exact:
+The element-wise activations of ``formulas.py`` (gelu, silu, mish, softplus,
+leaky_relu, the ELU family, hardtanh and relu6, hardsigmoid, hardswish,
+logsigmoid) are one autograd node each, whose forward and backward are one kernel
+each (see ``kernels.py``; one CUDA launch each way on the cuda backend). With
+``create_graph`` their backward is the same formula written with Tensor ops, so it
+is differentiable again. The others are compositions of core Tensor ops, so their
+gradients (and double-backward gradients) come from the core. Two rules keep them
+all exact:
 
 * a branch that ``where`` discards never sees an input that overflows (``exp`` is
   fed clamped values), otherwise ``0 * inf`` would leak NaN into the gradient;
@@ -13,13 +19,15 @@ data (``masked_fill_``, ``mul_``) or compute on a clone and ``copy_`` the result
 back, so autograd sees a correct history and a leaf that requires grad raises.
 """
 
-import math
 import warnings
+from types import SimpleNamespace
 
 import ember
-from ember.backend import FLOATING, check_dtype
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, run_kernel, tensor_like
 
 from .._checks import real, tensor_arg
+from .formulas import FORMULAS
+from .kernels import op_names
 
 __all__ = ["elu", "elu_", "hardshrink", "hardtanh", "hardtanh_", "leaky_relu", "leaky_relu_",
            "logsigmoid", "prelu", "relu", "relu_", "relu6", "rrelu", "rrelu_", "selu", "selu_",
@@ -34,6 +42,44 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def _no_bool(input, name):
     if input.dtype == ember.bool:
         raise RuntimeError(f"Bool inputs not supported for {name}")
+
+
+#: the formulas' math namespace on tensors (see ``formulas.py``)
+_TENSOR_MATH = SimpleNamespace(where=ember.where, minimum=lambda t, c: t.clamp(max=c), exp=ember.exp,
+                               expm1=ember.expm1, log1p=ember.log1p, tanh=ember.tanh, erf=ember.erf,
+                               sigmoid=ember.sigmoid, abs=ember.abs)
+
+
+class _Fused(ember.autograd.Function):
+    """Activation ``name`` of ``formulas.py`` with scalar ``params``: the forward is the
+    kernel ``activation.<name>``, the backward ``activation.<name>_backward``, or with
+    ``create_graph`` the backward formula on tensors (differentiable again)."""
+
+    @staticmethod
+    def forward(ctx, x, name, *params):
+        ctx.save_for_backward(x)
+        ctx.activation = name, params
+        return run_kernel(op_names(name)[0], x, *params)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        name, params = ctx.activation
+        if ember.is_grad_enabled():
+            dx = FORMULAS[name].backward(_TENSOR_MATH, grad, x, *params)
+        else:
+            dx = tensor_like(kernel_for(op_names(name)[1], grad)(data_of(grad), data_of(x), *params), grad)
+        return (dx, None) + (None,) * len(params)
+
+
+#: activation -> its :class:`_Fused` subclass, whose node bears torch's name (``GeluBackward0``...)
+_FUNCTIONS = {name: type(f"_{name}", (_Fused,), {"backward_name": formula.node, "__doc__": _Fused.__doc__})
+              for name, formula in FORMULAS.items()}
+
+
+def _fused(name, input, *params):
+    """Activation ``name`` of ``input`` as one node (the parameters as floats)."""
+    return _FUNCTIONS[name].apply(input, name, *map(float, params))
 
 
 def _into(input, result):
@@ -109,6 +155,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if inplace:
         return hardtanh_(input, min_val, max_val)
     _no_bool(input, "hardtanh")
+    if input.is_floating_point():
+        return _fused("hardtanh", input, min_val, max_val)
     low, high = input <= min_val, input >= max_val
     return input.masked_fill(low, min_val).masked_fill(high, max_val)
 
@@ -153,7 +201,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
         return leaky_relu_(input, negative_slope)
     real(negative_slope, "leaky_relu", "negative_slope")
     check_dtype(input, "leaky_relu_cpu", FLOATING)
-    return ember.where(input > 0, input, input * negative_slope)
+    return _fused("leaky_relu", input, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -239,39 +287,10 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 # ---------------------------------------------------------------- exponential units
-class _Elu(ember.autograd.Function):
-    """``scale * x`` for ``x > 0``, else ``scale * alpha * (exp(input_scale * x) - 1)``.
-
-    The derivative takes the negative branch at exactly 0 (as torch does), but its own
-    derivative (the second derivative) is 0 there, as torch's double backward of ELU
-    only counts inputs strictly below 0. The backward is written with Tensor ops, so it
-    is differentiable again.
-    """
-
-    @staticmethod
-    def forward(ctx, x, alpha, scale, input_scale):
-        ctx.save_for_backward(x)
-        ctx.consts = (alpha, scale, input_scale)
-        # negative branch on clamped input: the discarded exp never overflows
-        neg = (x.clamp(max=0) * input_scale).expm1() * (alpha * scale)
-        pos = x * scale if scale != 1 else x
-        return ember.where(x > 0, pos, neg)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        alpha, scale, input_scale = ctx.consts
-        # zero (not x) at x == 0, so the second derivative vanishes there
-        below = ember.where(x < 0, x, ember.zeros_like(x))
-        slope_neg = (below * input_scale).exp() * (alpha * scale * input_scale)
-        slope = ember.where(x <= 0, slope_neg, ember.full_like(x, scale))
-        return grad * slope, None, None, None
-
-
 def _elu_core(input, alpha, scale, input_scale):
     real(alpha, "elu", "alpha")
     check_dtype(input, "elu_cpu", FLOATING)
-    return _Elu.apply(input, alpha, scale, input_scale)
+    return _fused("elu", input, alpha * scale, scale, input_scale)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -359,7 +378,7 @@ def silu(input, inplace=False):
     """
     tensor_arg(input, "silu", "input")
     check_dtype(input, "silu", FLOATING)
-    return _inplace(silu, input) if inplace else input * input.sigmoid()
+    return _inplace(silu, input) if inplace else _fused("silu", input)
 
 
 def mish(input, inplace=False):
@@ -371,7 +390,7 @@ def mish(input, inplace=False):
     """
     tensor_arg(input, "mish", "input")
     check_dtype(input, "mish", FLOATING)
-    return _inplace(mish, input) if inplace else input * softplus(input).tanh()
+    return _inplace(mish, input) if inplace else _fused("mish", input)
 
 
 def hardsigmoid(input, inplace=False):
@@ -383,7 +402,7 @@ def hardsigmoid(input, inplace=False):
     """
     tensor_arg(input, "hardsigmoid", "input")
     check_dtype(input, "hardsigmoid", FLOATING)
-    return _inplace(hardsigmoid, input) if inplace else hardtanh(input + 3, 0.0, 6.0) / 6
+    return _inplace(hardsigmoid, input) if inplace else _fused("hardsigmoid", input)
 
 
 def hardswish(input, inplace=False):
@@ -395,7 +414,7 @@ def hardswish(input, inplace=False):
     """
     tensor_arg(input, "hardswish", "input")
     check_dtype(input, "hardswish", FLOATING)
-    return _inplace(hardswish, input) if inplace else input * hardtanh(input + 3, 0.0, 6.0) / 6
+    return _inplace(hardswish, input) if inplace else _fused("hardswish", input)
 
 
 def softsign(input):
@@ -410,26 +429,11 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
-class _LogSigmoid(ember.autograd.Function):
-    """``log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|))``: finite for any finite ``x``;
-    gradient ``sigmoid(-x)`` (written with Tensor ops, so it is differentiable again)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.clamp(max=0) - (-x.abs()).exp().log1p()
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (-x).sigmoid()
-
-
 def logsigmoid(input):
     """``log(1 / (1 + exp(-x)))`` element-wise, without overflow for large ``|x|``."""
     tensor_arg(input, "logsigmoid", "input")
     check_dtype(input, "log_sigmoid_cpu", FLOATING)
-    return _LogSigmoid.apply(input)
+    return _fused("logsigmoid", input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -445,12 +449,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     real(beta, "softplus", "beta")
     real(threshold, "softplus", "threshold")
     check_dtype(input, "softplus_cpu", FLOATING)
-    scaled = input * beta if beta != 1 else input
-    # the smooth branch sees at most ``threshold``: the discarded part never overflows
-    smooth = scaled.clamp(max=threshold).exp().log1p()
-    if beta != 1:
-        smooth = smooth / beta
-    return ember.where(scaled > threshold, input, smooth)
+    return _fused("softplus", input, beta, threshold)
 
 
 def hardshrink(input, lambd=0.5):
@@ -494,12 +493,9 @@ def gelu(input, approximate="none"):
     """
     tensor_arg(input, "gelu", "input")
     check_dtype(input, "GeluKernelImpl", FLOATING)
-    if approximate == "tanh":
-        inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
-        return input * 0.5 * (inner.tanh() + 1)
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return input * 0.5 * (ember.erf(input * (1.0 / math.sqrt(2.0))) + 1)
+    return _fused("gelu_tanh" if approximate == "tanh" else "gelu", input)
 
 
 def glu(input, dim=-1):
