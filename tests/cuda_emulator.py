@@ -391,6 +391,11 @@ class _EmulatedCuPy:
 CUPY = _EmulatedCuPy()
 
 
+#: False in a GPU run (``EMBER_CUDA_KERNEL_TESTS=gpu``), whose kernels are CuPy's:
+#: tests that count the emulator's launches skip then.
+EMULATED = os.environ.get("EMBER_CUDA_KERNEL_TESTS") != "gpu"
+
+
 def on_device(op):
     """The cuda backend's kernel for ``op``, as a callable of NumPy arrays: built with
     :data:`CUPY`, or, when ``EMBER_CUDA_KERNEL_TESTS=gpu`` (a GPU run), with the real
@@ -400,7 +405,7 @@ def on_device(op):
     from ember.kernels import built
 
     entry = REGISTRY.kernels[(op, "cuda")]
-    if os.environ.get("EMBER_CUDA_KERNEL_TESTS") != "gpu":
+    if EMULATED:
         return built(entry, CUPY)
     import cupy
 

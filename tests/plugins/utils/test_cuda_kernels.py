@@ -25,6 +25,8 @@ TOL = {np.float32: dict(rtol=2e-6, atol=1e-7), np.float64: dict(rtol=1e-13, atol
 def launches(monkeypatch):
     """The cpu backend with the cuda clipping kernels (emulated); the names of the
     kernels launched."""
+    if not cuda_emulator.EMULATED:
+        pytest.skip("counts the emulator's launches")
     names = []
     for cls in (cuda_emulator.RawKernel, cuda_emulator.ReductionKernel):
         plain = cls.__call__
