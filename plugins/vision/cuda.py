@@ -20,12 +20,19 @@ generic kernels' passes, one axis at a time:
 The tables live on the host; their device copies (weights in the array's dtype,
 transposed ones for the adjoint) are kept for the tables last used, so a resize
 repeated every step copies nothing to the device after its first call.
+
+``vision.grid_sample`` is one launch of a thread per output element, which sums
+its taps in the order of the generic kernel (``_sampling.py``);
+``vision.grid_sample_backward`` one of a thread per grid point, which loops over
+the channels, adds each tap's share of the output gradient to the input's with
+``atomicAdd`` and sums the grid point's own gradient in registers.
 """
 
 from collections import OrderedDict
 
 import numpy as np
 
+from ember.backends.cuda.kernels import same_floats
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels
 from ember.kernels import floating, kernel
 
@@ -185,6 +192,253 @@ def _interp_adjoint(xp):
     return interp_adjoint
 
 
+# Modes and paddings as the kernels number them.
+_GS_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+_GS_PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
+
+# A grid point's source: per image axis (slowest first) its size, element stride,
+# padded pixel coordinate and slope d coordinate / d grid (bicubic: the coordinate
+# without padding, which applies to each tap's position instead). Helpers follow
+# grid_sample.py's ``source``, ``pad`` and ``cubic_weights``.
+_GS_COMMON = r"""
+struct ember_gs_point {
+    int nd;
+    int size[3];
+    long long stride[3];
+    T coord[3];
+    T slope[3];
+};
+
+__device__ T ember_gs_pad(T c, int size, int padding, int align, T* slope) {
+    if (padding == 0) return c;
+    if (padding == 2) {
+        T twice = T(align ? 2 * (size - 1) : 2 * size);
+        if (twice == T(0)) {
+            c = T(0);
+        } else {
+            T shifted = align ? c : c + T(0.5);
+            T dist = fabs(shifted);
+            T extra = dist - trunc(dist / twice) * twice;
+            T other = twice - extra;
+            bool flip = extra > other;
+            c = flip ? other : extra;
+            if (!align) c -= T(0.5);
+            if (flip != (shifted < T(0))) *slope = -*slope;
+        }
+    }
+    T high = T(size - 1);
+    if (!(c > T(0) && c < high)) *slope = T(0);
+    return c > T(0) ? (c < high ? c : high) : T(0);  // NaN goes to 0
+}
+
+__device__ void ember_gs_locate(ember_gs_point& p, const T* g, const int* size, int nd, int mode,
+                                int padding, int align) {
+    p.nd = nd;
+    long long stride = 1;
+    for (int a = nd - 1; a >= 0; --a) {
+        p.size[a] = size[a];
+        p.stride[a] = stride;
+        stride *= size[a];
+        T scale = align ? T(size[a] - 1) / T(2) : T(size[a]) / T(2);
+        T c = align ? (g[nd - 1 - a] + T(1)) * scale : (g[nd - 1 - a] + T(1)) * scale - T(0.5);
+        p.slope[a] = scale;
+        p.coord[a] = mode == 2 ? c : ember_gs_pad(c, size[a], padding, align, &p.slope[a]);
+    }
+}
+
+// The flat offset of the tap at pos[] (integer values); false outside the image.
+__device__ bool ember_gs_tap(const ember_gs_point& p, const T* pos, long long* offset) {
+    long long off = 0;
+    for (int a = 0; a < p.nd; ++a) {
+        if (!(pos[a] > T(-1) && pos[a] < T(p.size[a]))) return false;
+        off += (long long)pos[a] * p.stride[a];
+    }
+    *offset = off;
+    return true;
+}
+
+// Corner k of the cell around the point (bit nd-1-a: high on axis a): its position,
+// weight and the weight's derivative along every axis.
+__device__ void ember_gs_corner(const ember_gs_point& p, int k, T* pos, T* weight, T* dweight) {
+    T factor[3], frac[3];
+    for (int a = 0; a < p.nd; ++a) {
+        T low = floor(p.coord[a]);
+        bool high = (k >> (p.nd - 1 - a)) & 1;
+        frac[a] = p.coord[a] - low;
+        factor[a] = high ? frac[a] : T(1) - frac[a];
+        pos[a] = low + T(high);
+    }
+    T w = factor[0];
+    for (int a = 1; a < p.nd; ++a) w *= factor[a];
+    *weight = w;
+    for (int a = 0; a < p.nd; ++a) {
+        T d = ((k >> (p.nd - 1 - a)) & 1) ? T(1) : T(-1);
+        for (int b = 0; b < p.nd; ++b) {
+            if (b != a) d *= factor[b];
+        }
+        dweight[a] = d;
+    }
+}
+
+// The cubic-convolution weights (A = -0.75) of taps at -1, 0, 1, 2 from the
+// fractional offset t, and their derivatives in t.
+__device__ void ember_gs_cubic(T t, T* w, T* dw) {
+    const T a = T(-0.75);
+    T x0 = t + T(1), x1 = t, x2 = T(1) - t, x3 = T(2) - t;
+    w[0] = ((a * x0 - T(5) * a) * x0 + T(8) * a) * x0 - T(4) * a;
+    w[1] = ((a + T(2)) * x1 - (a + T(3))) * x1 * x1 + T(1);
+    w[2] = ((a + T(2)) * x2 - (a + T(3))) * x2 * x2 + T(1);
+    w[3] = ((a * x3 - T(5) * a) * x3 + T(8) * a) * x3 - T(4) * a;
+    dw[0] = (T(3) * a * x0 - T(10) * a) * x0 + T(8) * a;
+    dw[1] = (T(3) * (a + T(2)) * x1 - T(2) * (a + T(3))) * x1;
+    dw[2] = -((T(3) * (a + T(2)) * x2 - T(2) * (a + T(3))) * x2);
+    dw[3] = -((T(3) * a * x3 - T(10) * a) * x3 + T(8) * a);
+}
+
+// Tap (i, j) of the bicubic 4x4 block: its padded position.
+__device__ void ember_gs_cubic_tap(const ember_gs_point& p, int i, int j, int padding, int align, T* pos) {
+    T ignored;
+    pos[0] = ember_gs_pad(floor(p.coord[0]) + T(i - 1), p.size[0], padding, align, &ignored);
+    pos[1] = ember_gs_pad(floor(p.coord[1]) + T(j - 1), p.size[1], padding, align, &ignored);
+}
+"""
+
+_GS_ARGS = "int nd, int size0, int size1, int size2, int mode, int padding, int align"
+
+_GRID_SAMPLE = _GS_COMMON + f"""
+extern "C" __global__ void ember_grid_sample(const T* x, const T* grid, T* y, long long n, int channels,
+        long long points, {_GS_ARGS}) {{
+    const int size[3] = {{size0, size1, size2}};
+    const long long plane = (long long)size0 * size1 * size2;
+    {GRID_STRIDE_LOOP} {{
+        long long point = i % points, image = i / points, batch = image / channels;
+        ember_gs_point p;
+        ember_gs_locate(p, grid + (batch * points + point) * nd, size, nd, mode, padding, align);
+        const T* src = x + image * plane;
+        T pos[3], acc = T(0);
+        long long off;
+        if (mode == 2) {{
+            T wy[4], wx[4], dy[4], dx[4];
+            ember_gs_cubic(p.coord[0] - floor(p.coord[0]), wy, dy);
+            ember_gs_cubic(p.coord[1] - floor(p.coord[1]), wx, dx);
+            for (int r = 0; r < 4; ++r) {{
+                T across = T(0);
+                for (int c = 0; c < 4; ++c) {{
+                    ember_gs_cubic_tap(p, r, c, padding, align, pos);
+                    across += wx[c] * (ember_gs_tap(p, pos, &off) ? src[off] : T(0));
+                }}
+                acc += wy[r] * across;
+            }}
+        }} else if (mode == 1) {{
+            for (int a = 0; a < nd; ++a) pos[a] = nearbyint(p.coord[a]);
+            acc = ember_gs_tap(p, pos, &off) ? src[off] : T(0);
+        }} else {{
+            T w, dw[3];
+            for (int k = 0; k < (1 << nd); ++k) {{
+                ember_gs_corner(p, k, pos, &w, dw);
+                acc += (ember_gs_tap(p, pos, &off) ? src[off] : T(0)) * w;
+            }}
+        }}
+        y[i] = acc;
+    }}
+}}
+"""
+
+# n counts grid points; gx is null when the input's gradient is not wanted.
+_GRID_SAMPLE_BACKWARD = _GS_COMMON + f"""
+extern "C" __global__ void ember_grid_sample_backward(const T* gy, const T* x, const T* grid, T* gx,
+        T* ggrid, long long n, int channels, long long points, int need_input, {_GS_ARGS}) {{
+    const int size[3] = {{size0, size1, size2}};
+    const long long plane = (long long)size0 * size1 * size2;
+    {GRID_STRIDE_LOOP} {{
+        long long point = i % points, batch = i / points;
+        ember_gs_point p;
+        ember_gs_locate(p, grid + i * nd, size, nd, mode, padding, align);
+        T sums[3] = {{T(0), T(0), T(0)}}, pos[3];
+        long long off;
+        T wy[4], wx[4], dy[4], dx[4];
+        if (mode == 2) {{
+            ember_gs_cubic(p.coord[0] - floor(p.coord[0]), wy, dy);
+            ember_gs_cubic(p.coord[1] - floor(p.coord[1]), wx, dx);
+        }}
+        for (int c = 0; c < channels; ++c) {{
+            long long image = batch * channels + c;
+            const T g = gy[image * points + point];
+            const T* src = x + image * plane;
+            T* dst = gx + image * plane;
+            T share[3] = {{T(0), T(0), T(0)}};
+            if (mode == 2) {{
+                for (int r = 0; r < 4; ++r) {{
+                    for (int q = 0; q < 4; ++q) {{
+                        ember_gs_cubic_tap(p, r, q, padding, align, pos);
+                        bool inside = ember_gs_tap(p, pos, &off);
+                        if (inside && need_input) atomicAdd(dst + off, g * (wx[q] * wy[r]));
+                        T v = inside ? src[off] : T(0);
+                        share[0] += v * (dy[r] * wx[q]);
+                        share[1] += v * (wy[r] * dx[q]);
+                    }}
+                }}
+            }} else if (mode == 1) {{
+                for (int a = 0; a < nd; ++a) pos[a] = nearbyint(p.coord[a]);
+                if (need_input && ember_gs_tap(p, pos, &off)) atomicAdd(dst + off, g);
+            }} else {{
+                T w, dw[3];
+                for (int k = 0; k < (1 << nd); ++k) {{
+                    ember_gs_corner(p, k, pos, &w, dw);
+                    bool inside = ember_gs_tap(p, pos, &off);
+                    if (inside && need_input) atomicAdd(dst + off, g * w);
+                    T v = inside ? src[off] : T(0);
+                    for (int a = 0; a < nd; ++a) share[a] += v * dw[a];
+                }}
+            }}
+            for (int a = 0; a < nd; ++a) sums[a] += share[a] * g;
+        }}
+        for (int a = 0; a < nd; ++a) ggrid[i * nd + nd - 1 - a] = mode == 1 ? T(0) : sums[a] * p.slope[a];
+    }}
+}}
+"""
+
+
+def _grid_args(xp, x, mode, padding_mode, align_corners):
+    """The trailing arguments of both grid-sample kernels."""
+    size = tuple(x.shape[2:]) + (1,) * (5 - x.ndim)
+    return [xp.int32(x.ndim - 2), *(xp.int32(s) for s in size), xp.int32(_GS_MODES[mode]),
+            xp.int32(_GS_PADDINGS[padding_mode]), xp.int32(bool(align_corners))]
+
+
+def _grid_sample(xp):
+    """``vision.grid_sample``: a thread per output element."""
+    run = FloatKernels(xp, _GRID_SAMPLE, "ember_grid_sample")
+
+    def grid_sample(x, grid, mode, padding_mode, align_corners):
+        x, grid = xp.ascontiguousarray(x), xp.ascontiguousarray(grid)
+        out_spatial = tuple(grid.shape[1:-1])
+        y = xp.empty(tuple(x.shape[:2]) + out_spatial, dtype=x.dtype)
+        points = y.size // max(1, x.shape[0] * x.shape[1])
+        run(x.dtype, y.size, [x, grid, y, xp.int64(y.size), xp.int32(x.shape[1]), xp.int64(points),
+                              *_grid_args(xp, x, mode, padding_mode, align_corners)])
+        return y
+
+    return grid_sample
+
+
+def _grid_sample_backward(xp):
+    """``vision.grid_sample_backward``: a thread per grid point, looping over channels."""
+    run = FloatKernels(xp, _GRID_SAMPLE_BACKWARD, "ember_grid_sample_backward")
+
+    def grid_sample_backward(grad, x, grid, mode, padding_mode, align_corners, need_input):
+        grad, x, grid = (xp.ascontiguousarray(a) for a in (grad, x, grid))
+        gx = xp.zeros(x.shape if need_input else (1,), dtype=x.dtype)
+        ggrid = xp.empty(grid.shape, dtype=grid.dtype)
+        n = ggrid.size // grid.shape[-1]
+        points = n // max(1, x.shape[0])
+        run(x.dtype, n, [grad, x, grid, gx, ggrid, xp.int64(n), xp.int32(x.shape[1]), xp.int64(points),
+                         xp.int32(bool(need_input)), *_grid_args(xp, x, mode, padding_mode, align_corners)])
+        return (gx if need_input else None), ggrid
+
+    return grid_sample_backward
+
+
 def _floating(x, *args):
     """What the kernels take: a float32 or float64 array (the generic kernel
     computes float16 in float32)."""
@@ -193,6 +447,8 @@ def _floating(x, *args):
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
+    "vision.grid_sample": kernel(_grid_sample, factory=True, accepts=same_floats),
+    "vision.grid_sample_backward": kernel(_grid_sample_backward, factory=True, accepts=same_floats),
     "vision.interp": kernel(_interp, factory=True, accepts=_floating),
     "vision.interp_adjoint": kernel(_interp_adjoint, factory=True, accepts=_floating),
 }

@@ -14,6 +14,9 @@ float32 results round the same way.
 ``vision.pixel_shuffle(x, r)`` / ``vision.pixel_unshuffle(x, r)`` move
 ``r*r`` channel groups into ``r x r`` spatial blocks and back; each is the
 other's adjoint (a permutation's transpose is its inverse).
+
+``vision.grid_sample`` and ``vision.grid_sample_backward`` have their generic
+kernels in ``_sampling.py``.
 """
 
 import numpy as np
@@ -140,12 +143,14 @@ def _floating(x, *args):
 def table():
     """``(op, backend) -> kernel`` for ``ember_register_kernels``."""
     from . import cuda  # CuPy kernel factories: nothing is built before a cuda op runs
+    from ._sampling import GENERIC_KERNELS as sampling
 
+    generic = {**GENERIC_KERNELS, **sampling}
     try:
         from . import _upsample
     except ImportError:  # not built: the generic kernels serve the cpu backend
-        return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS)
-    return kernels.table(GENERIC_KERNELS, cuda=cuda.KERNELS, cpu={
+        return kernels.table(generic, cuda=cuda.KERNELS)
+    return kernels.table(generic, cuda=cuda.KERNELS, cpu={
         "vision.interp": kernels.kernel(_upsample.interp, accepts=_floating),
         "vision.interp_adjoint": kernels.kernel(_upsample.interp_adjoint, accepts=_floating),
     })
