@@ -13,6 +13,8 @@ torch's CPU kernel (bicubic: each row over x, then the rows), so the float32
 results round as torch's do.
 """
 
+import math
+
 from .grid_sample import cubic_slopes, cubic_weights, pad, scale, source, unnormalize
 from .kernels import _opmath, _scatter_add
 
@@ -81,7 +83,9 @@ def _prepare(x, grid):
     """Arrays in the dtype the sums run in: ``(N, C, P)`` image, ``(N, Q, nd)`` grid."""
     t = _opmath(x.dtype)
     n, c = x.shape[:2]
-    return x.astype(t, copy=False).reshape(n, c, -1), grid.astype(t, copy=False).reshape(n, -1, grid.shape[-1])
+    points = math.prod(grid.shape[1:-1])
+    return (x.astype(t, copy=False).reshape(n, c, math.prod(x.shape[2:])),
+            grid.astype(t, copy=False).reshape(n, points, grid.shape[-1]))
 
 
 def _forward(xp):
@@ -120,7 +124,7 @@ def _backward(xp):
     def grid_sample_backward(grad, x, grid, mode, padding_mode, align_corners, need_input):
         spatial, nd = tuple(x.shape[2:]), len(x.shape) - 2
         flat, g = _prepare(x, grid)
-        go = grad.astype(flat.dtype, copy=False).reshape(flat.shape[:2] + (-1,))
+        go = grad.astype(flat.dtype, copy=False).reshape(flat.shape[:2] + g.shape[1:2])
         gin = xp.zeros((flat.shape[0], flat.shape[2], flat.shape[1]), dtype=flat.dtype) if need_input else None
         sums = [0] * nd  # per axis: the output's slope along it, per channel
         if mode == "bicubic":
