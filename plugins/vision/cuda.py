@@ -365,7 +365,7 @@ extern "C" __global__ void ember_grid_sample_backward(const T* gy, const T* x, c
             long long image = batch * channels + c;
             const T g = gy[image * points + point];
             const T* src = x + image * plane;
-            T* dst = gx + image * plane;
+            T* dst = need_input ? gx + image * plane : gx;  // gx: one element when not wanted
             T share[3] = {{T(0), T(0), T(0)}};
             if (mode == 2) {{
                 for (int r = 0; r < 4; ++r) {{

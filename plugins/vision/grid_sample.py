@@ -13,6 +13,10 @@ The coordinate helpers below take the namespace ``xp`` of their arguments: the
 array namespace in the kernels, ``ember`` for Tensors. They follow torch's CPU
 kernel: a NaN coordinate clips to 0 (border, reflection), taps outside the image
 read 0 (zeros), nearest rounds half to even, bicubic pads each tap's position.
+5-d grids are treated the same way; torch's 5-d CPU kernel differs from its 4-d
+one only at NaN, infinite or huge coordinates (it sends a NaN to the far border,
+and beyond the int range to -100). Where a NaN coordinate makes torch's backward
+NaN, ember's is that of the clipped point.
 """
 
 import warnings
