@@ -21,6 +21,7 @@ back, so autograd sees a correct history and a leaf that requires grad raises.
 
 import warnings
 from types import SimpleNamespace
+from typing import Callable, NamedTuple
 
 import ember
 from ember.backend import FLOATING, check_dtype, data_of, kernel_for, run_kernel, tensor_like
@@ -50,25 +51,37 @@ _TENSOR_MATH = SimpleNamespace(where=ember.where, minimum=lambda t, c: t.clamp(m
                                sigmoid=ember.sigmoid, abs=ember.abs)
 
 
+class _Activation(NamedTuple):
+    """What a :class:`_Fused` node runs: its two kernel ops and its backward formula."""
+
+    forward: str
+    backward: str
+    formula: Callable
+
+
+#: activation -> its kernels and backward formula
+_ACTIVATIONS = {name: _Activation(*op_names(name), formula.backward) for name, formula in FORMULAS.items()}
+
+
 class _Fused(ember.autograd.Function):
-    """Activation ``name`` of ``formulas.py`` with scalar ``params``: the forward is the
-    kernel ``activation.<name>``, the backward ``activation.<name>_backward``, or with
+    """An activation of ``formulas.py`` with scalar ``params``: the forward is the kernel
+    ``activation.<name>``, the backward ``activation.<name>_backward``, or with
     ``create_graph`` the backward formula on tensors (differentiable again)."""
 
     @staticmethod
-    def forward(ctx, x, name, *params):
+    def forward(ctx, x, activation, *params):
         ctx.save_for_backward(x)
-        ctx.activation = name, params
-        return run_kernel(op_names(name)[0], x, *params)
+        ctx.activation = activation, params
+        return run_kernel(activation.forward, x, *params)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        name, params = ctx.activation
+        activation, params = ctx.activation
         if ember.is_grad_enabled():
-            dx = FORMULAS[name].backward(_TENSOR_MATH, grad, x, *params)
+            dx = activation.formula(_TENSOR_MATH, grad, x, *params)
         else:
-            dx = tensor_like(kernel_for(op_names(name)[1], grad)(data_of(grad), data_of(x), *params), grad)
+            dx = tensor_like(kernel_for(activation.backward, grad)(data_of(grad), data_of(x), *params), grad)
         return (dx, None) + (None,) * len(params)
 
 
@@ -78,8 +91,12 @@ _FUNCTIONS = {name: type(f"_{name}", (_Fused,), {"backward_name": formula.node, 
 
 
 def _fused(name, input, *params):
-    """Activation ``name`` of ``input`` as one node (the parameters as floats)."""
-    return _FUNCTIONS[name].apply(input, name, *map(float, params))
+    """Activation ``name`` of ``input``: one node when its gradient is recorded, else
+    the kernel alone (the parameters as floats)."""
+    params = tuple(map(float, params))
+    if input.requires_grad and ember.is_grad_enabled():
+        return _FUNCTIONS[name].apply(input, _ACTIVATIONS[name], *params)
+    return run_kernel(_ACTIVATIONS[name].forward, input, *params)
 
 
 def _into(input, result):

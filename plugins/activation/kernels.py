@@ -35,8 +35,10 @@ def _generic(fn):
         m = array_math(xp)
 
         def run(*args):
-            # a 0-d operand makes NumPy return a scalar: give back an array of the input's dtype
-            return xp.asarray(fn(m, *args), dtype=args[0].dtype)
+            if args[0].ndim == 0 and all(getattr(a, "ndim", 0) == 0 for a in args):
+                # NumPy's ufuncs make scalars of 0-d arrays, which the core's kernels refuse
+                return run(*[a.reshape(1) if hasattr(a, "ndim") else a for a in args]).reshape(())
+            return fn(m, *args)
 
         return run
 
