@@ -16,7 +16,7 @@ results round as torch's do.
 import math
 
 from .grid_sample import cubic_slopes, cubic_weights, pad, scale, source, unnormalize
-from .kernels import _opmath, _scatter_add
+from .kernels import _opmath
 
 
 def _tap(xp, positions, spatial):
@@ -114,10 +114,16 @@ def _forward(xp):
 
 
 def _scatter(xp, target, offset, inside, values):
-    """``target[n, c, offset[n, q]] += values[n, c, q]`` where ``inside``: the input's
-    gradient (``target`` is ``(N, P, C)``, C last, so a tap adds a row)."""
+    """``target[n, offset[n, q], c] += values[n, c, q]`` where ``inside``: the input's
+    gradient (``target`` is ``(N, P, C)``, C last, so a tap adds a row). A weighted
+    ``bincount`` over the flat positions: one pass, where ``add.at`` over rows took
+    several times longer."""
     batch, point = xp.nonzero(inside)
-    _scatter_add(xp, target, (batch, offset[batch, point]), values[batch, :, point])
+    _, positions, channels = target.shape
+    rows = (batch * positions + offset[batch, point]) * channels
+    flat = (rows[:, None] + xp.arange(channels)).reshape(-1)
+    target += xp.bincount(flat, weights=values[batch, :, point].reshape(-1),
+                          minlength=target.size).reshape(target.shape).astype(target.dtype, copy=False)
 
 
 def _backward(xp):
