@@ -504,16 +504,22 @@ class _CuPy:
         return self._pool
 
 
-@pytest.fixture
-def cupy(monkeypatch):
+def backend_over(monkeypatch, fake):
+    """Register, for the test, a cuda backend with two GPUs whose CuPy is the
+    stand-in ``fake``; return ``fake``."""
     from ember.backends.cuda import CUDABackend
 
     be = CUDABackend()
-    be._cupy = cp = _CuPy()
+    be._cupy = fake
     be.device_count = lambda: 2
     monkeypatch.setitem(ember.backend.REGISTRY.backends, "cuda", be)
     monkeypatch.setattr(cuda.memory, "_PEAKS", {})
-    return cp
+    return fake
+
+
+@pytest.fixture
+def cupy(monkeypatch):
+    return backend_over(monkeypatch, _CuPy())
 
 
 def test_the_backend_and_the_stand_in_have_every_runtime_method():

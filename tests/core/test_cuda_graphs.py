@@ -15,7 +15,7 @@ import ember.nn.functional as F
 from ember import cuda
 from ember.backends.cuda.checks import DeferredChecks
 from tests.core.fake_gpus import FakeGraph
-from tests.core.test_cuda_api import _CuPy
+from tests.core.test_cuda_api import _CuPy, backend_over
 
 gpu = pytest.mark.skipif(not cuda.is_available(), reason="needs CuPy and a GPU")
 
@@ -261,14 +261,8 @@ class _CuPyGraphs(_CuPy):
 
 @pytest.fixture
 def cupy(monkeypatch):
-    from ember.backends.cuda import CUDABackend
-
-    be = CUDABackend()
-    be._cupy = cp = _CuPyGraphs()
-    be.device_count = lambda: 2
-    monkeypatch.setitem(ember.backend.REGISTRY.backends, "cuda", be)
     monkeypatch.setattr(cuda.graphs.graph, "_capture_streams", {})
-    return cp
+    return backend_over(monkeypatch, _CuPyGraphs())
 
 
 def test_the_cupy_backend_captures_with_a_thread_allocator(cupy):
