@@ -116,6 +116,9 @@ class _CudaMath:
         e = a.emit(f"exp(-fabs({a.name}))")
         return a.emit(f"{a.name} >= T(0) ? T(1) / (T(1) + {e.name}) : {e.name} / (T(1) + {e.name})")
 
+    def sigmoid_backward(self, a, s):
+        return a * s * (1 - s)
+
     def minimum(self, a, c):
         return a.emit(f"{a.name} > {_code(c)} ? {_code(c)} : {a.name}")
 
@@ -140,14 +143,32 @@ def _factory(name, fn, operands, params):
     return build
 
 
+def _keeping_nothing(name, formula):
+    """The forward and backward factories of a formula with a ``kept`` intermediate: the
+    forward gives ``(y, None)`` and the backward recomputes it (see ``kernels.py``)."""
+    forward = _factory(name, formula.whole_forward, ("x",), formula.params)
+    backward = _factory(name + "_backward", formula.whole_backward, ("g", "x"), formula.params)
+
+    def build_forward(xp):
+        run = forward(xp)
+        return lambda x, *params: (run(x, *params), None)
+
+    def build_backward(xp):
+        run = backward(xp)
+        return lambda g, x, kept, *params: run(g, x, *params)
+
+    return build_forward, build_backward
+
+
 def _kernels():
     table = {}
     for name, formula in FORMULAS.items():
-        forward, backward = op_names(name)
-        table[forward] = on_device(_factory(name, formula.forward, ("x",), formula.params),
-                                   accepts=same_floats)
-        table[backward] = on_device(_factory(name + "_backward", formula.backward, ("g", "x"), formula.params),
-                                    accepts=same_floats)
+        if formula.kept is None:
+            pair = (_factory(name, formula.forward, ("x",), formula.params),
+                    _factory(name + "_backward", formula.backward, ("g", "x"), formula.params))
+        else:
+            pair = _keeping_nothing(name, formula)
+        table.update({op: on_device(make, accepts=same_floats) for op, make in zip(op_names(name), pair)})
     return table
 
 

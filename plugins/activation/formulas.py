@@ -4,7 +4,8 @@ A formula is a Python function of a *math namespace* ``m`` and its operands: the
 forward ``f(m, x, *params) -> y`` and the backward ``d(m, g, x, *params) -> dx``
 (``g`` the incoming gradient). Arithmetic and comparisons are Python's operators;
 everything else comes from ``m``: ``exp``, ``expm1``, ``log1p``, ``tanh``,
-``erf``, ``sigmoid``, ``abs``, ``minimum(a, c)`` and ``where(cond, a, b)``. The
+``erf``, ``sigmoid``, ``sigmoid_backward(a, s) = a * s * (1 - s)``, ``abs``,
+``minimum(a, c)`` and ``where(cond, a, b)``. The
 same function is then
 
 * evaluated on arrays (the generic kernels ``activation.<name>`` and
@@ -21,10 +22,15 @@ overflow: ``0 * inf`` would otherwise leak NaN into the second derivative.
 ``params`` are scalars: on arrays and tensors Python floats, in CUDA arguments of
 the arrays' type; a formula multiplies arrays by them, never two of them together,
 so both round alike.
+
+A formula may name an intermediate its backward reuses (``kept``: gelu's normal
+CDF, whose ``erf`` costs more on a CPU than the rest of both passes; silu's sigmoid): its forward
+and backward then take it after ``x`` (``f(m, x, k, *params)``,
+``d(m, g, x, k, *params)``), and ``k = kept(m, x, *params)``.
 """
 
 import math
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Optional
 
 _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -34,12 +40,26 @@ _KAPPA = 0.044715  # the cubic term of gelu's tanh approximation
 
 class Formula(NamedTuple):
     """One activation: the names of its scalar parameters (in call order), its forward
-    and backward formulas, and the name of its autograd node (torch's)."""
+    and backward formulas, the name of its autograd node (torch's), and the
+    intermediate both formulas take, if any."""
 
     params: tuple
     forward: Callable
     backward: Callable
     node: str
+    kept: Optional[Callable] = None
+
+    def whole_forward(self, m, x, *params):
+        """The forward formula of ``x`` alone (computing ``kept`` itself)."""
+        if self.kept is None:
+            return self.forward(m, x, *params)
+        return self.forward(m, x, self.kept(m, x, *params), *params)
+
+    def whole_backward(self, m, g, x, *params):
+        """The backward formula of ``g`` and ``x`` alone (computing ``kept`` itself)."""
+        if self.kept is None:
+            return self.backward(m, g, x, *params)
+        return self.backward(m, g, x, self.kept(m, x, *params), *params)
 
 
 def _clip(m, x, low, high):
@@ -48,12 +68,15 @@ def _clip(m, x, low, high):
     return m.where(x >= high, high, m.where(x <= low, low, x))
 
 
-def _gelu(m, x):
-    return x * 0.5 * (m.erf(x * _SQRT1_2) + 1)
+def _gelu_cdf(m, x):
+    return (m.erf(x * _SQRT1_2) + 1) * 0.5
 
 
-def _gelu_backward(m, g, x):
-    cdf = (m.erf(x * _SQRT1_2) + 1) * 0.5
+def _gelu(m, x, cdf):
+    return x * cdf
+
+
+def _gelu_backward(m, g, x, cdf):
     return g * (cdf + x * (m.exp(x * x * -0.5) * _INV_SQRT_2PI))
 
 
@@ -68,13 +91,13 @@ def _gelu_tanh_backward(m, g, x):
     return g * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * inner_slope)
 
 
-def _silu(m, x):
-    return x * m.sigmoid(x)
+def _silu(m, x, s):
+    return x * s
 
 
-def _silu_backward(m, g, x):
-    s = m.sigmoid(x)
-    return g * s * (1 + x * (1 - s))
+def _silu_backward(m, g, x, s):
+    # g * s * (1 + x * (1 - s)), in the passes of the core's fused sigmoid gradient
+    return g * s + m.sigmoid_backward(g * x, s)
 
 
 def _softplus(m, x, beta, threshold):
@@ -152,9 +175,9 @@ def _logsigmoid_backward(m, g, x):
 #: (``negcoef = alpha * scale``, ``poscoef = scale``, ``input_scale``), ``hardtanh``
 #: serves relu6.
 FORMULAS = {
-    "gelu": Formula((), _gelu, _gelu_backward, "GeluBackward0"),
+    "gelu": Formula((), _gelu, _gelu_backward, "GeluBackward0", _gelu_cdf),
     "gelu_tanh": Formula((), _gelu_tanh, _gelu_tanh_backward, "GeluBackward0"),
-    "silu": Formula((), _silu, _silu_backward, "SiluBackward0"),
+    "silu": Formula((), _silu, _silu_backward, "SiluBackward0", lambda m, x: m.sigmoid(x)),
     "mish": Formula((), _mish, _mish_backward, "MishBackward0"),
     "softplus": Formula(("beta", "threshold"), _softplus, _softplus_backward, "SoftplusBackward0"),
     "leaky_relu": Formula(("negative_slope",), _leaky_relu, _leaky_relu_backward, "LeakyReluBackward0"),

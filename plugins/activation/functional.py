@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Callable, NamedTuple
 
 import ember
-from ember.backend import FLOATING, check_dtype, data_of, kernel_for, run_kernel, tensor_like
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like
 
 from .._checks import real, tensor_arg
 from .formulas import FORMULAS
@@ -48,19 +48,23 @@ def _no_bool(input, name):
 #: the formulas' math namespace on tensors (see ``formulas.py``)
 _TENSOR_MATH = SimpleNamespace(where=ember.where, minimum=lambda t, c: t.clamp(max=c), exp=ember.exp,
                                expm1=ember.expm1, log1p=ember.log1p, tanh=ember.tanh, erf=ember.erf,
-                               sigmoid=ember.sigmoid, abs=ember.abs)
+                               sigmoid=ember.sigmoid, sigmoid_backward=lambda a, s: a * s * (1 - s),
+                               abs=ember.abs)
 
 
 class _Activation(NamedTuple):
-    """What a :class:`_Fused` node runs: its two kernel ops and its backward formula."""
+    """What a :class:`_Fused` node runs: its two kernel ops, whether they pass a kept
+    intermediate (see ``kernels.py``), and the backward formula on tensors."""
 
     forward: str
     backward: str
+    keeps: bool
     formula: Callable
 
 
-#: activation -> its kernels and backward formula
-_ACTIVATIONS = {name: _Activation(*op_names(name), formula.backward) for name, formula in FORMULAS.items()}
+#: activation -> what its node runs
+_ACTIVATIONS = {name: _Activation(*op_names(name), formula.kept is not None, formula.whole_backward)
+                for name, formula in FORMULAS.items()}
 
 
 class _Fused(ember.autograd.Function):
@@ -71,18 +75,22 @@ class _Fused(ember.autograd.Function):
     @staticmethod
     def forward(ctx, x, activation, *params):
         ctx.save_for_backward(x)
+        y = kernel_for(activation.forward, x)(data_of(x), *params)
+        if activation.keeps:
+            y, kept = y
+            params = (kept,) + params  # an array no one else holds: no in-place check needed
         ctx.activation = activation, params
-        return run_kernel(activation.forward, x, *params)
+        return tensor_like(y, x)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         activation, params = ctx.activation
         if ember.is_grad_enabled():
-            dx = activation.formula(_TENSOR_MATH, grad, x, *params)
+            dx = activation.formula(_TENSOR_MATH, grad, x, *params[activation.keeps:])
         else:
             dx = tensor_like(kernel_for(activation.backward, grad)(data_of(grad), data_of(x), *params), grad)
-        return (dx, None) + (None,) * len(params)
+        return (dx, None) + (None,) * (len(params) - activation.keeps)
 
 
 #: activation -> its :class:`_Fused` subclass, whose node bears torch's name (``GeluBackward0``...)
@@ -96,7 +104,9 @@ def _fused(name, input, *params):
     params = tuple(map(float, params))
     if input.requires_grad and ember.is_grad_enabled():
         return _FUNCTIONS[name].apply(input, _ACTIVATIONS[name], *params)
-    return run_kernel(_ACTIVATIONS[name].forward, input, *params)
+    activation = _ACTIVATIONS[name]
+    y = kernel_for(activation.forward, input)(data_of(input), *params)
+    return tensor_like(y[0] if activation.keeps else y, input)
 
 
 def _into(input, result):

@@ -42,27 +42,50 @@ def inputs(dtype, seed=0):
     return x.astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("name,params", CASES, ids=IDS)
-def test_cuda_kernels_compute_what_the_generic_ones_compute(name, params, dtype):
+def both_ways(name, kernel, g, x, params):
+    """``(y, dx)`` of the forward and backward ``kernel`` (``on_device`` or ``generic``)
+    of activation ``name``, the backward given what the forward kept, if anything."""
     forward, backward = op_names(name)
-    x = inputs(dtype)
-    g = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
-    for op, args in ((forward, (x,) + params), (backward, (g, x) + params)):
-        assert REGISTRY.kernels[(op, "cuda")].accepts(*args)
-        got, want = on_device(op)(*args), generic(op)(*args)
+    y = kernel(forward)(x, *params)
+    if FORMULAS[name].kept is None:
+        return y, kernel(backward)(g, x, *params)
+    y, kept = y
+    return y, kernel(backward)(g, x, kept, *params)
+
+
+def compare(name, g, x, params, dtype):
+    forward, backward = op_names(name)
+    assert REGISTRY.kernels[(forward, "cuda")].accepts(x, *params)
+    assert REGISTRY.kernels[(backward, "cuda")].accepts(g, x, *params)
+    for got, want, op in zip(both_ways(name, on_device, g, x, params), both_ways(name, generic, g, x, params),
+                             (forward, backward)):
         assert got.dtype == want.dtype == dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, err_msg=op, **TOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name,params", CASES, ids=IDS)
+def test_cuda_kernels_compute_what_the_generic_ones_compute(name, params, dtype):
+    x = inputs(dtype)
+    compare(name, np.random.default_rng(1).standard_normal(x.shape).astype(dtype), x, params, dtype)
+
+
 @pytest.mark.parametrize("name,params", CASES[:3], ids=IDS[:3])
 def test_cuda_kernels_broadcast_and_take_strided_views(name, params):
-    forward, backward = op_names(name)
     x = inputs(np.float64).reshape(-1, 1)[::2]
-    g = np.random.default_rng(2).standard_normal((1, 5))
-    np.testing.assert_allclose(on_device(forward)(x, *params), generic(forward)(x, *params), **TOL[np.float64])
-    np.testing.assert_allclose(on_device(backward)(g, x, *params), generic(backward)(g, x, *params),
-                               **TOL[np.float64])
+    g = np.broadcast_to(np.random.default_rng(2).standard_normal((1, 1)), x.shape)
+    compare(name, g, x, params, np.float64)
+
+
+def test_the_kept_intermediate():
+    # gelu's generic forward keeps its CDF for the backward; the cuda forward keeps
+    # nothing, and a backward given nothing computes it again
+    x = inputs(np.float64)
+    g = np.ones_like(x)
+    y, kept = generic("activation.gelu")(x)
+    assert on_device("activation.gelu")(x)[1] is None
+    np.testing.assert_array_equal(generic("activation.gelu_backward")(g, x, None),
+                                  generic("activation.gelu_backward")(g, x, kept))
 
 
 def test_other_dtypes_go_to_the_generic_kernels():
@@ -73,14 +96,12 @@ def test_other_dtypes_go_to_the_generic_kernels():
 
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
 def test_generic_kernels_keep_nan_and_the_dtype(name, params):
-    forward, backward = op_names(name)
     for dtype in (np.float16, np.float32, np.float64):
         x = np.array([np.nan, 0.5, -0.5], dtype)
-        y = generic(forward)(x, *params)
-        assert y.dtype == dtype and np.isnan(y[0])
-        assert generic(backward)(np.ones(3, dtype), x, *params).dtype == dtype
-    scalar = generic(forward)(np.array(0.5), *params)
-    assert isinstance(scalar, np.ndarray) and scalar.shape == ()
+        y, dx = both_ways(name, generic, np.ones(3, dtype), x, params)
+        assert y.dtype == dx.dtype == dtype and np.isnan(y[0])
+    y, dx = both_ways(name, generic, np.array(1.0), np.array(0.5), params)
+    assert isinstance(y, np.ndarray) and y.shape == dx.shape == ()
 
 
 # the public functions behind the formulas, with arguments covering each formula's parameters
