@@ -7,9 +7,13 @@ the optimizer steps are compared with the CPU backend's loops. On a GPU the same
 factories run under CuPy in the ``-m cuda`` tests of every family.
 """
 
+import importlib
+import pathlib
+
 import numpy as np
 import pytest
 
+import ember.plugins
 from ember.backend import REGISTRY
 from ember.backends.cuda.kernels import KERNELS, same_floats
 
@@ -35,6 +39,18 @@ def rng():
 def test_every_cuda_kernel_is_a_factory_of_the_namespace():
     assert set(KERNELS) <= set(op for op, backend in REGISTRY.kernels if backend == "cuda")
     assert all(entry.factory for (op, backend), entry in REGISTRY.kernels.items() if backend == "cuda")
+
+
+FAMILIES_WITH_CUDA_KERNELS = sorted(path.parent.name for folder in ember.plugins.__path__
+                                    for path in pathlib.Path(folder).glob("*/cuda.py"))
+
+
+@pytest.mark.parametrize("family", FAMILIES_WITH_CUDA_KERNELS)
+def test_a_familys_cuda_kernels_are_registered_as_it_wrote_them(family):
+    written = importlib.import_module(f"ember.plugins.{family}.cuda").KERNELS
+    assert written
+    for op, entry in written.items():
+        assert REGISTRY.kernels[(op, "cuda")] is entry and entry.factory
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

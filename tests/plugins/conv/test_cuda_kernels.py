@@ -44,12 +44,6 @@ def assert_same_array(got, want):
     np.testing.assert_array_equal(got, want)
 
 
-def test_the_cuda_pair_is_registered_as_factories():
-    for op in KERNELS:
-        entry = REGISTRY.kernels[(op, "cuda")]
-        assert entry is KERNELS[op] and entry.factory
-
-
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("batch,channels", [(2, 3), (1, 1), (0, 2)])
 @pytest.mark.parametrize("geometry", GEOMETRIES)

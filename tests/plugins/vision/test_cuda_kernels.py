@@ -54,11 +54,6 @@ def record(monkeypatch):
     return lambda: [(op, call) for op, calls in recorded.items() for call in calls]
 
 
-def test_the_pair_is_registered_as_factories():
-    for op in cuda.KERNELS:
-        assert REGISTRY.kernels[(op, "cuda")] is cuda.KERNELS[op] and cuda.KERNELS[op].factory
-
-
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("mode,nd,align,req", GRID)
 def test_the_calls_interpolate_makes(mode, nd, align, req, dtype, monkeypatch):
