@@ -11,7 +11,7 @@ made of differentiable ops so that double backward works.
 
 import ember
 from ember.autograd import Function
-from ember.backend import assert_on_device, data_of
+from ember.backend import FLOATING, assert_on_device, check_dtype, data_of
 
 from . import _reduction
 from .nll import ClassIndexLoss, ClassIndexLoss2d, check_targets
@@ -219,6 +219,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    check_dtype(input, "log_softmax_lastdim_kernel_impl", FLOATING)  # torch's log-softmax refuses it first
     return _class_index_loss(input, target, weight, ignore_index, reduction, float(label_smoothing), True)
 
 
