@@ -78,7 +78,7 @@ class Compiler:
     """Compiles CUDA C with NVRTC as CuPy would, raising on a rejected source."""
 
     def __init__(self, library, include, cache):
-        self._lib = ctypes.CDLL(library)
+        self._lib, self._library = ctypes.CDLL(library), library
         self._lib.nvrtcGetErrorString.restype = ctypes.c_char_p
         cccl = os.path.join(include, "cupy", "_cccl")
         arch = os.environ.get("EMBER_NVRTC_ARCH", "compute_90")
@@ -88,7 +88,7 @@ class Compiler:
 
     def check(self, source, name):
         """Compile ``source`` (kernel ``name``); RuntimeError with NVRTC's log if it fails."""
-        digest = hashlib.sha256(("\0".join(self._options) + source).encode()).hexdigest()[:24]
+        digest = hashlib.sha256("\0".join([self._library, *self._options, source]).encode()).hexdigest()[:24]
         passed = os.path.join(self._cache, f"n{digest}.ok")
         if os.path.exists(passed):
             return
