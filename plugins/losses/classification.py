@@ -11,7 +11,7 @@ made of differentiable ops so that double backward works.
 
 import ember
 from ember.autograd import Function
-from ember.backend import FLOATING, assert_on_device, check_dtype, data_of
+from ember.backend import FLOATING, assert_on_device, check_dtype, data_of, has_own_kernel
 
 from . import _reduction
 from .nll import ClassIndexLoss, ClassIndexLoss2d, check_targets
@@ -99,6 +99,10 @@ def _class_index_loss(input, target, weight, ignore_index, reduction, label_smoo
     if input.dim() == 1 and target.dim() == 1:
         target = target.reshape(())
     if weight is None or not weight.requires_grad:
+        if normalize and not has_own_kernel("losses.class_index_loss", input):
+            # a backend that does not fuse the log-softmax in (the CPU) runs its own, as
+            # torch's graph does: the scores are then freed, the log-probabilities kept
+            input, normalize = input.log_softmax(class_dim), False
         node = ClassIndexLoss if input.dim() <= 2 else ClassIndexLoss2d
         return node.apply(input, target, weight, ignore_index, reduction, label_smoothing, normalize)
     # a weight that requires grad gets its gradient through the composite form

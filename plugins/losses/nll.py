@@ -15,7 +15,7 @@ import math
 
 import ember
 from ember.autograd import Function
-from ember.backend import assert_on_device, data_of, has_own_kernel, kernel_for, tensor_like, xp_of
+from ember.backend import assert_on_device, data_of, kernel_for, tensor_like, xp_of
 
 from .kernels import counted_targets, target_weights
 
@@ -55,10 +55,7 @@ class ClassIndexLoss(Function):
         check_targets(input, t, kept, n_classes)
         w = None if weight is None else data_of(weight)
         options = (w, ignore_index, label_smoothing, normalize)
-        scores = _scores(input, x3, normalize)
-        log_softmaxed = scores is not x3
-        loss, target_weight = kernel_for("losses.class_index_loss", input)(
-            scores, t, *_read_as(log_softmaxed, options))
+        loss, target_weight = kernel_for("losses.class_index_loss", input)(x3, t, *options)
         scale = None
         if reduction == "none":
             loss = loss.reshape(target.shape)
@@ -72,8 +69,7 @@ class ClassIndexLoss(Function):
             scale = 1 / total
         if normalize:
             ctx.save_for_backward(input)
-        ctx.loss = (scores, t, options, reduction, scale)
-        ctx.log_softmaxed = log_softmaxed
+        ctx.loss = (x3, t, options, reduction, scale)
         ctx.input_shape = x.shape
         return tensor_like(xp.asarray(loss, dtype=x.dtype), input)
 
@@ -81,7 +77,7 @@ class ClassIndexLoss(Function):
     def backward(ctx, grad):
         if not ctx.needs_input_grad[0]:
             return (None,) * 7
-        scores, t, options, reduction, scale = ctx.loss
+        x3, t, options, reduction, scale = ctx.loss
         # saved for normalize only (its scores are read again): checks they were not changed
         input = ctx.saved_tensors[0] if ctx.saved_tensors else None
         if ember.is_grad_enabled():
@@ -90,32 +86,10 @@ class ClassIndexLoss(Function):
         g = data_of(grad)
         if scale is not None:
             g = g * scale
-        g = xp.ascontiguousarray(xp.broadcast_to(g.astype(scores.dtype, copy=False).reshape(
+        g = xp.ascontiguousarray(xp.broadcast_to(g.astype(x3.dtype, copy=False).reshape(
             t.shape if reduction == "none" else ()), t.shape))
-        out = kernel_for("losses.class_index_loss_backward", grad)(
-            scores, t, *_read_as(ctx.log_softmaxed, options), g)
-        if ctx.log_softmaxed:
-            out = kernel_for("log_softmax_backward", grad)(out, scores, 1)
+        out = kernel_for("losses.class_index_loss_backward", grad)(x3, t, *options, g)
         return (tensor_like(out.reshape(ctx.input_shape), grad),) + (None,) * 6
-
-
-def _scores(input, x3, normalize):
-    """The scores the class-index kernels read: ``x3`` itself for NLL, or where the
-    backend fuses the log-softmax into its own kernel (cuda); else (cross entropy
-    on the CPU, say) the backend's log-softmax of ``x3``, which its own kernel
-    computes faster than the generic class-index kernel would."""
-    if not normalize or has_own_kernel("losses.class_index_loss", input):
-        return x3
-    return kernel_for("log_softmax", input)(x3, 1)
-
-
-def _read_as(log_softmaxed, options):
-    """``options`` for the kernels reading the scores: read as log-probabilities
-    (``normalize`` False) when :func:`_scores` log-softmaxed them already."""
-    if not log_softmaxed:
-        return options
-    w, ignore_index, label_smoothing, _ = options
-    return w, ignore_index, label_smoothing, False
 
 
 class ClassIndexLoss2d(ClassIndexLoss):
