@@ -92,12 +92,12 @@ def _class_index_loss_backward(xp):
         n_classes = x.shape[1]
         counted, safe = counted_targets(xp, t, ignore_index, n_classes)
         wt = target_weights(xp, weight, safe, counted, x.dtype)
-        a = scale * (1 - label_smoothing) * wt
-        b = xp.where(counted, scale * (label_smoothing / n_classes), 0).astype(x.dtype, copy=False)
-        w = _class_weights(weight)
         if label_smoothing > 0:
-            grad = xp.broadcast_to(-(b[:, None, :] * w), x.shape).astype(x.dtype)
+            a = scale * (1 - label_smoothing) * wt
+            b = xp.where(counted, scale * (label_smoothing / n_classes), 0).astype(x.dtype, copy=False)
+            grad = xp.broadcast_to(-(b[:, None, :] * _class_weights(weight)), x.shape).astype(x.dtype)
         else:
+            a, b = scale * wt, 0
             grad = xp.zeros(x.shape, dtype=x.dtype)
         grad[_at_targets(xp, safe)] -= a
         if normalize:
