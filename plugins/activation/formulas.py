@@ -171,6 +171,25 @@ def _logsigmoid_backward(m, g, x):
     return g * m.sigmoid(-x)
 
 
+def _outside(x, lambd):
+    # False for a NaN, whose gradient is 0 in torch's shrink kernels
+    return (x < -lambd) | (x > lambd)
+
+
+def _hardshrink(m, x, lambd):
+    # x in the band is 0; a NaN is kept
+    return m.where((x >= -lambd) & (x <= lambd), 0.0, x)
+
+
+def _softshrink(m, x, lambd):
+    # ``x * 0`` in the band: a NaN stays NaN
+    return m.where(x > lambd, x - lambd, m.where(x < -lambd, x + lambd, x * 0))
+
+
+def _shrink_backward(m, g, x, lambd):
+    return m.where(_outside(x, lambd), g, 0.0)
+
+
 #: activation -> :class:`Formula`; ``elu`` serves selu and celu through its coefficients
 #: (``negcoef = alpha * scale``, ``poscoef = scale``, ``input_scale``), ``hardtanh``
 #: serves relu6.
@@ -186,4 +205,6 @@ FORMULAS = {
     "hardsigmoid": Formula((), _hardsigmoid, _hardsigmoid_backward, "HardsigmoidBackward0"),
     "hardswish": Formula((), _hardswish, _hardswish_backward, "HardswishBackward0"),
     "logsigmoid": Formula((), _logsigmoid, _logsigmoid_backward, "LogSigmoidBackward0"),
+    "hardshrink": Formula(("lambd",), _hardshrink, _shrink_backward, "HardshrinkBackward0"),
+    "softshrink": Formula(("lambd",), _softshrink, _shrink_backward, "SoftshrinkBackward0"),
 }

@@ -489,7 +489,7 @@ def hardshrink(input, lambd=0.5):
     tensor_arg(input, "hardshrink", "input")
     real(lambd, "hardshrink", "lambd")
     check_dtype(input, "hardshrink_cpu", FLOATING)
-    return input.masked_fill((input >= -lambd) & (input <= lambd), 0)
+    return _fused("hardshrink", input, lambd)
 
 
 def softshrink(input, lambd=0.5):
@@ -505,9 +505,7 @@ def softshrink(input, lambd=0.5):
     check_dtype(input, "softshrink_check", FLOATING)
     if lambd < 0:
         raise RuntimeError(f"lambda must be in range [0, inf) for input dtype {input.dtype.scalar_name}, but found {lambd}")
-    # ``input * 0`` rather than 0: a NaN stays NaN, as in torch
-    inner = ember.where(input < -lambd, input + lambd, input * 0)
-    return ember.where(input > lambd, input - lambd, inner)
+    return _fused("softshrink", input, lambd)
 
 
 def gelu(input, approximate="none"):

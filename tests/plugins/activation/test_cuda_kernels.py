@@ -30,6 +30,8 @@ PARAMS = {
     "elu": [(1.0, 1.0, 1.0), (0.5, 1.0, 1.0), (1.6732632423543772 * 1.0507009873554805, 1.0507009873554805, 1.0),
             (2.0, 1.0, 0.5)],
     "hardtanh": [(-1.0, 1.0), (0.0, 6.0), (-0.5, 2.0), (1.0, 1.0)],
+    "hardshrink": [(0.5,), (0.0,), (2.0,), (-1.0,)],
+    "softshrink": [(0.5,), (0.0,), (2.0,)],
 }
 CASES = [(name, params) for name in FORMULAS for params in PARAMS.get(name, [()])]
 IDS = [f"{name}-{'-'.join(f'{p:g}' for p in params)}" if params else name for name, params in CASES]
@@ -112,6 +114,7 @@ FUNCTIONS = [
     ("leaky_relu", lambda x: F.leaky_relu(x, 0.2)), ("elu", lambda x: F.elu(x, 0.7)), ("selu", F.selu),
     ("celu", lambda x: F.celu(x, 2.0)), ("hardtanh", lambda x: F.hardtanh(x, -0.5, 2.0)), ("relu6", F.relu6),
     ("hardsigmoid", F.hardsigmoid), ("hardswish", F.hardswish), ("logsigmoid", F.logsigmoid),
+    ("hardshrink", lambda x: F.hardshrink(x, 0.7)), ("softshrink", lambda x: F.softshrink(x, 0.7)),
 ]
 
 
@@ -119,7 +122,7 @@ def away_from_kinks(seed=3):
     """float64 inputs at least 0.05 away from every kink (0, +-3, 6, the bounds above),
     where finite differences hold."""
     x = np.random.default_rng(seed).uniform(-7, 7, 30)
-    kinks = np.array([0.0, 3.0, -3.0, 6.0, -0.5, 2.0, 1.5])
+    kinks = np.array([0.0, 3.0, -3.0, 6.0, -0.5, 2.0, 1.5, 0.7, -0.7])
     near = np.abs(x[:, None] - kinks[None, :]).min(axis=1) < 0.05
     return ember.tensor(np.where(near, x + 0.1, x), dtype=ember.float64, requires_grad=True)
 
