@@ -24,6 +24,8 @@ nothing after its first step.
 
 import numpy as np
 
+from ember.cuda.graphs import keep_alive
+
 #: Threads per block.
 BLOCK = 256
 
@@ -158,25 +160,42 @@ class TensorTables:
         found = self._cache.pop(key, None)  # re-inserted: the dict's order is recency
         if found is None:
             found = build()
+            keep_alive(found)  # a graph being captured reads it at every replay
             while len(self._cache) >= self.KEEP:
                 del self._cache[next(iter(self._cache))]
         self._cache[key] = found
-        return found
+        return found[0]
 
     def addresses(self, columns):
         """The table of ``columns``: the running totals of the first column's sizes,
         then each column's addresses (``count`` entries each)."""
         sizes = [a.size for a in columns[0]]
         key = ("addresses", tuple(sizes), *(tuple(address(a) for a in c) for c in columns))
-        return self._get(key, lambda: self._xp.asarray(
-            np.concatenate([np.cumsum(sizes, dtype=np.int64)] + [np.array(c, np.int64) for c in key[2:]])))
+        return self._get(key, lambda: upload(self._xp, np.concatenate(
+            [np.cumsum(sizes, dtype=np.int64)] + [np.array(c, np.int64) for c in key[2:]])))
 
     def values(self, numbers, dtype):
         """A device array of ``numbers`` (a flat sequence) in ``dtype``."""
         key = ("values", np.dtype(dtype).str, tuple(numbers))
-        return self._get(key, lambda: self._xp.asarray(np.array(numbers, dtype)))
+        return self._get(key, lambda: upload(self._xp, np.array(numbers, dtype)))
 
     def workspace(self, size, dtype):
         """A device array of ``size`` elements of ``dtype`` for a kernel to write and
         a later launch to read (the same one each time: a CUDA graph may hold it)."""
-        return self._get(("workspace", size, np.dtype(dtype).str), lambda: self._xp.empty(size, dtype))
+        return self._get(("workspace", size, np.dtype(dtype).str), lambda: (self._xp.empty(size, dtype),))
+
+
+def upload(xp, host):
+    """``(device copy of the NumPy array host, what must outlive the copy)``: on a GPU
+    the copy is queued on the current stream from a pinned staging buffer, which a
+    CUDA graph capturing it reads again at each replay (a copy from pageable memory
+    could not be captured); the CPU emulator's namespace has no ``cuda`` and copies."""
+    if getattr(xp, "cuda", None) is None:
+        return xp.asarray(host), None
+    import cupyx
+
+    staged = cupyx.empty_pinned(host.shape, host.dtype)
+    staged[...] = host
+    device = xp.empty(host.shape, host.dtype)
+    device.set(staged)
+    return device, staged

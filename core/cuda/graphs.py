@@ -77,6 +77,16 @@ def refuse_during_capture(action):
         raise RuntimeError(f"{what} is not allowed during CUDA graph capture: {why}")
 
 
+def keep_alive(*objects):
+    """Keep ``objects`` (device tables, their pinned host copies) alive as long as the
+    graph this thread is capturing, whose replays read them; nothing when no capture
+    is underway. Kernels call it for the buffers they cache themselves, which a cache
+    may otherwise drop while a graph still reads them."""
+    graph = getattr(_CAPTURE, "graph", None)
+    if graph is not None:
+        graph._kept.extend(objects)
+
+
 def is_current_stream_capturing():
     """Return True when the current stream of the current GPU is capturing a CUDA
     graph; False before the GPU is first used. RuntimeError without a GPU."""
@@ -119,6 +129,7 @@ class CUDAGraph:
         self._release = None    # gives it back to the backend, at reset() or when this object goes
         self._pool = None
         self._device = None
+        self._kept = []         # what the captured kernels read that no tensor holds (keep_alive)
 
     def capture_begin(self, pool=None, capture_error_mode="relaxed"):
         """Begin capturing the work queued on the current stream, which must not be the
@@ -174,6 +185,7 @@ class CUDAGraph:
         if self._captured is not None:
             self._release()
         self._captured = self._release = self._pool = None
+        self._kept = []
 
     def pool(self):
         """Return the token of the memory pool this graph captured into, to share it

@@ -286,6 +286,24 @@ def test_the_cupy_backend_captures_with_a_thread_allocator(cupy):
     assert cupy.allocator is None, "the allocator is restored when ending fails"
 
 
+def test_a_kernel_table_made_during_capture_lives_as_long_as_the_graph(cupy, monkeypatch):
+    from ember.backends.cuda.raw import TensorTables
+
+    monkeypatch.setattr(TensorTables, "KEEP", 2)
+    tables = TensorTables(np)
+    before = tables.values([1.0], np.float64)   # made outside a capture: the cache alone holds it
+    g = cuda.CUDAGraph()
+    with cuda.stream(cuda.Stream()):
+        g.capture_begin()
+        table = tables.values([2.0, 3.0], np.float64)
+        g.capture_end()
+    for k in range(3):   # the cache drops its oldest tables
+        tables.values([float(k)], np.float64)
+    assert len(g._kept) == 1 and g._kept[0][0] is table and before is not table
+    g.reset()
+    assert g._kept == []
+
+
 # --------------------------------------------------------------------------- on a GPU
 
 def _mlp(seed=0, dropout=0.0):
