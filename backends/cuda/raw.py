@@ -186,11 +186,13 @@ class TensorTables:
 
 
 def upload(xp, host):
-    """``(device copy of the NumPy array host, what must outlive the copy)``: on a GPU
-    the copy is queued on the current stream from a pinned staging buffer, which a
-    CUDA graph capturing it reads again at each replay (a copy from pageable memory
-    could not be captured); the CPU emulator's namespace has no ``cuda`` and copies."""
-    if getattr(xp, "cuda", None) is None:
+    """``(device copy of the NumPy array host, its staging buffer)``, for a kernel's
+    cached tables: on a GPU the copy is queued on the current stream from a pinned
+    buffer (the caller keeps the pair, so the buffer outlives the queued copy), which
+    a CUDA graph capturing the copy reads again at each replay (a copy from pageable
+    memory cannot be captured) and therefore keeps alive too. Other namespaces (the
+    CPU emulator's, the tests' stand-ins) get a plain copy."""
+    if getattr(xp, "__name__", None) != "cupy":
         return xp.asarray(host), None
     import cupyx
 
@@ -198,4 +200,5 @@ def upload(xp, host):
     staged[...] = host
     device = xp.empty(host.shape, host.dtype)
     device.set(staged)
+    keep_alive(device, staged)
     return device, staged

@@ -31,7 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from ember.backends.cuda.kernels import on_device
-from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, WidthKernels
+from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, WidthKernels, upload
 from ember.kernels import floating
 
 from .kernels import MODES, device_id, index_map, negated
@@ -132,8 +132,8 @@ class _Tables:
             key = (mode, n, lo, hi, device_id(self.xp))
             found = self.cache.get(key)
             if found is None:
-                found = self.cache[key] = self.xp.asarray(packed_table(mode, n, lo, hi))
-            tables.append(found)
+                found = self.cache[key] = upload(self.xp, packed_table(mode, n, lo, hi))
+            tables.append(found[0])
         return tables
 
 

@@ -33,7 +33,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ember.backends.cuda.kernels import same_floats
-from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels
+from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, upload
 from ember.kernels import floating, kernel
 
 #: Device copies of this many tables are kept (per dtype and direction).
@@ -113,8 +113,8 @@ class _Tables:
             self._kept.move_to_end(key)
             return entry[1]
         host = taps if n_in is None else transposed(taps, n_in)
-        device = self._upload(host, dtype)
-        self._kept[key] = (taps, device)
+        device, staged = self._upload(host, dtype)
+        self._kept[key] = (taps, device, staged)
         if len(self._kept) > CACHED_TABLES:
             self._kept.popitem(last=False)
         return device
@@ -126,14 +126,14 @@ class _Tables:
         if found is None:
             one = (np.array([0, 1], np.int64), np.zeros(1, np.int64), np.ones(1))
             found = self._unit[key] = self._upload(one, dtype)
-        return found
+        return found[0]
 
     def _upload(self, taps, dtype):
+        """``((ptr, idx, w) on the device, their staging buffers)`` (see ``upload``)."""
         ptr, idx, w = taps
-        xp = self._xp
-        return (xp.asarray(np.ascontiguousarray(ptr, dtype=np.int64)),
-                xp.asarray(np.ascontiguousarray(idx, dtype=np.int64)),
-                xp.asarray(np.ascontiguousarray(w, dtype=dtype)))
+        copies = [upload(self._xp, np.ascontiguousarray(a, dtype=t))
+                  for a, t in ((ptr, np.int64), (idx, np.int64), (w, dtype))]
+        return tuple(c[0] for c in copies), tuple(c[1] for c in copies)
 
 
 def _strides(spatial):
