@@ -7,7 +7,6 @@ mode, padding and align_corners, 4-d and 5-d, odd sizes, grids reaching far outs
 where the grid leaves the image.
 """
 
-import os
 import warnings
 
 import numpy as np
@@ -19,15 +18,13 @@ from ember.backend import REGISTRY
 from tests.oracle import torch
 
 from ..cuda_replay import assert_same_results, replayed_on_device
+from .test_cuda_kernels import assert_close
 from ...cuda_emulator import generic, on_device
 
 FORWARD, BACKWARD = "vision.grid_sample", "vision.grid_sample_backward"
 FLOATS = [np.float32, np.float64]
 # the input's gradient is a scatter-add (atomicAdd): its sums come in another order
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
-# emulated, the kernels sum as the generic ones do, to the bit; a GPU may fuse a
-# product and a sum into one fma
-EXACT = os.environ.get("EMBER_CUDA_KERNEL_TESTS") != "gpu"
 CASES = [(d, m, p, a) for d in (4, 5) for m in ("bilinear", "nearest", "bicubic")
          for p in ("zeros", "border", "reflection") for a in (False, True)
          if not (d == 5 and m == "bicubic")]
@@ -45,18 +42,10 @@ def _inputs(dims, dtype, seed=0):
     return rng.standard_normal(shape).astype(dtype), grid.astype(dtype)
 
 
-def _exact(got, want):
-    assert got.shape == want.shape and got.dtype == want.dtype
-    if EXACT:
-        np.testing.assert_array_equal(got, want)
-    else:
-        np.testing.assert_allclose(got, want, **TOL[want.dtype.type])
-
-
 def _check(args, grad, need_input=True):
-    _exact(on_device(FORWARD)(*args), generic(FORWARD)(*args))
+    assert_close(on_device(FORWARD)(*args), generic(FORWARD)(*args), TOL)
     got, want = on_device(BACKWARD)(grad, *args, need_input), generic(BACKWARD)(grad, *args, need_input)
-    _exact(got[1], want[1])
+    assert_close(got[1], want[1], TOL)
     assert_same_results(got[0], want[0], **TOL[want[1].dtype.type])
 
 
@@ -121,9 +110,9 @@ def test_the_calls_grid_sample_makes(dims, mode, padding, align, monkeypatch):
     EF.grid_sample(ember.tensor(x), gt2, mode=mode, padding_mode=padding, align_corners=align).sum().backward()
     assert len(forward) == 2 and len(backward) == 2
     for got, want in forward:
-        _exact(got, want)
+        assert_close(got, want, TOL)
     for got, want in backward:
-        _exact(got[1], want[1])
+        assert_close(got[1], want[1], TOL)
         assert_same_results(got[0], want[0], **TOL[np.float32])
 
 

@@ -35,12 +35,13 @@ def random(shape, dtype, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
-def assert_close(got, want):
+def assert_close(got, want, tol=TOL):
+    """Equal to the bit emulated; within ``tol`` (per dtype) on a GPU."""
     assert got.shape == want.shape and got.dtype == want.dtype
     if EXACT:
         np.testing.assert_array_equal(got, want)
     else:
-        np.testing.assert_allclose(got, want, **TOL[want.dtype.type])
+        np.testing.assert_allclose(got, want, **tol[want.dtype.type])
 
 
 def replay(calls):
