@@ -264,9 +264,19 @@ def _ctc_backward(xp):
     return ctc_backward
 
 
+#: Most classes the one-thread-per-sample kernels take: a thread reads its sample's
+#: scores two or three times over, one after another, so with many classes (a
+#: language model's vocabulary) the generic kernels' reductions, which spread the
+#: classes over threads, are the faster ones.
+MOST_CLASSES = 256
+
+
 def _class_index_call(x, t, weight, *rest):
-    """Float32/float64 scores ``(N, C, S)``, int64 targets ``(N, S)``, weights
-    (when given) of ``C`` and of the scores' dtype; a backward's ``scale`` too."""
+    """Float32/float64 scores ``(N, C, S)`` with at most :data:`MOST_CLASSES` classes,
+    int64 targets ``(N, S)``, weights (when given) of ``C`` and of the scores'
+    dtype; a backward's ``scale`` too."""
+    if x.ndim != 3 or x.shape[1] > MOST_CLASSES:
+        return False
     if weight is not None and (not same_floats(x, weight) or weight.shape != (x.shape[1],)):
         return False
     scale = rest[3] if len(rest) == 4 else None

@@ -13,6 +13,7 @@ import pytest
 import ember
 import ember.nn.functional as F
 from ember.backend import REGISTRY
+from ember.plugins.losses.cuda import MOST_CLASSES
 
 from ...cuda_emulator import generic, on_device
 from ..cuda_replay import assert_same_results, replayed_on_device
@@ -22,7 +23,7 @@ FLOATS = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
 LOSS, GRAD = "losses.class_index_loss", "losses.class_index_loss_backward"
 # (N, C, S) of the kernels' view; S > 1 is a K-d input flattened
-SHAPES = [(5, 4, 1), (1, 1, 1), (3, 7, 6), (2, 3, 10), (0, 3, 1), (4, 300, 1)]
+SHAPES = [(5, 4, 1), (1, 1, 1), (3, 7, 6), (2, 3, 10), (0, 3, 1), (4, 256, 1)]
 
 
 @pytest.fixture
@@ -95,6 +96,8 @@ def test_refused_calls_go_to_the_generic_kernel(rng):
     assert not accepts(x, t, w.astype(np.float64), -100, 0.0, True)
     assert not accepts(x, t.astype(np.int32), None, -100, 0.0, True)
     assert not REGISTRY.kernels[(GRAD, "cuda")].accepts(x, t, w, -100, 0.0, True, np.ones((3, 2), np.float32))
+    many = np.zeros((2, MOST_CLASSES + 1, 1), np.float32)  # a thread per sample would loop too long
+    assert not accepts(many, np.zeros((2, 1), np.int64), None, -100, 0.0, True)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
