@@ -361,6 +361,7 @@ class RawKernel:
                 buffers.append(a)
                 passes.append(f"({ctype}*)_a[{k}]")
             else:
+                _check_scalar(self.name, k, ctype, a)
                 buffers.append(np.array(a, dtype=_FROM_C[ctype]))
                 passes.append(f"*({ctype}*)_a[{k}]")
         source = (_PRELUDE + self.code + "\n"
@@ -374,6 +375,16 @@ class RawKernel:
                   + f"{self.name}({', '.join(passes)});\n}}\n}}\n}}\n")
         dims = [ctypes.c_uint(int(v)) for v in grid + block]
         _compile(source).launch(_pointers(buffers), *dims)
+
+
+def _check_scalar(name, k, ctype, value):
+    """CuPy passes a raw kernel a NumPy scalar as its own C type and a Python number
+    as a type of its choosing (int64, float64): only a NumPy scalar of the
+    parameter's own type is sure to arrive as the kernel reads it."""
+    want = np.dtype(_FROM_C[ctype])
+    if not isinstance(value, np.generic) or value.dtype != want:
+        raise TypeError(f"argument {k} of {name} is the C type {ctype}: pass a NumPy {want} scalar, "
+                        f"not {type(value).__name__} {value!r}")
 
 
 class _EmulatedCuPy:

@@ -180,3 +180,15 @@ def test_optimizer_steps_decline_arrays_they_do_not_take(rng):
     assert on_device("optim.adam_step")(p, p.copy(), p[:4].copy(), p.copy(), None,
                                          1e-3, 0.9, 0.999, 1e-8, 0.0, False, 1) is False  # shapes
     np.testing.assert_array_equal(p, before)
+
+
+def test_the_emulator_refuses_a_scalar_cupy_would_pass_as_another_c_type():
+    from ..cuda_emulator import CUPY
+
+    kernel = CUPY.RawKernel('extern "C" __global__ void ember_fill(float* y, int n) '
+                            '{ for (int i = 0; i < n; ++i) y[i] = 1.0f; }', "ember_fill")
+    y = np.zeros(3, np.float32)
+    with pytest.raises(TypeError, match="pass a NumPy int32 scalar"):
+        kernel((1,), (1,), (y, 3))   # CuPy would pass 8 bytes of int64
+    kernel((1,), (1,), (y, np.int32(3)))
+    assert (y == 1).all()
