@@ -358,6 +358,9 @@ class RawKernel:
             if pointer:
                 if not isinstance(a, np.ndarray):
                     raise TypeError(f"argument {k} of {self.name} must be an array")
+                if not a.flags.c_contiguous:  # a raw kernel gets the address alone, no strides
+                    raise TypeError(f"argument {k} of {self.name} is not C-contiguous: the kernel would "
+                                    "read it as if it were (pass xp.ascontiguousarray(...))")
                 buffers.append(a)
                 passes.append(f"({ctype}*)_a[{k}]")
             else:

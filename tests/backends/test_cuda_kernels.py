@@ -192,3 +192,15 @@ def test_the_emulator_refuses_a_scalar_cupy_would_pass_as_another_c_type():
         kernel((1,), (1,), (y, 3))   # CuPy would pass 8 bytes of int64
     kernel((1,), (1,), (y, np.int32(3)))
     assert (y == 1).all()
+
+
+def test_the_emulator_refuses_a_strided_array_for_a_raw_kernel():
+    from ..cuda_emulator import CUPY
+
+    kernel = CUPY.RawKernel('extern "C" __global__ void ember_first(const float* x, float* y) '
+                            '{ y[0] = x[1]; }', "ember_first")
+    x, y = np.arange(6, dtype=np.float32), np.zeros(1, np.float32)
+    with pytest.raises(TypeError, match="not C-contiguous"):
+        kernel((1,), (1,), (x[::2], y))   # the kernel would read x[1], not x[2]
+    kernel((1,), (1,), (np.ascontiguousarray(x[::2]), y))
+    assert y[0] == 2
