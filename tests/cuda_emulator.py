@@ -334,6 +334,7 @@ class RawKernel:
                                       "cannot be emulated")
         self.code, self.name = code, name
         _nvrtc_check(code, name)
+        self._typedefs = dict((alias, base) for base, alias in _TYPEDEF.findall(code))
         for found, params in _SIGNATURE.findall(code):
             if found == name:
                 self.params = [self._param(p) for p in params.split(",") if p.strip()]
@@ -358,6 +359,7 @@ class RawKernel:
             if pointer:
                 if not isinstance(a, np.ndarray):
                     raise TypeError(f"argument {k} of {self.name} must be an array")
+                _check_pointee(self.name, k, self._typedefs.get(ctype, ctype), a)
                 if not a.flags.c_contiguous:  # a raw kernel gets the address alone, no strides
                     raise TypeError(f"argument {k} of {self.name} is not C-contiguous: the kernel would "
                                     "read it as if it were (pass xp.ascontiguousarray(...))")
@@ -378,6 +380,22 @@ class RawKernel:
                   + f"{self.name}({', '.join(passes)});\n}}\n}}\n}}\n")
         dims = [ctypes.c_uint(int(v)) for v in grid + block]
         _compile(source).launch(_pointers(buffers), *dims)
+
+
+_TYPEDEF = re.compile(r"typedef\s+([\w ]+?)\s+(\w+)\s*;")
+
+
+def _check_pointee(name, k, ctype, array):
+    """An array for a ``ctype*`` parameter must hold that C type, the kernel reading
+    other bytes as if they were; an unsigned integer type takes any dtype of its
+    width (kernels that only move elements, ``raw.WidthKernels``)."""
+    want = _FROM_C.get(ctype)
+    if want is None:
+        return
+    want = np.dtype(want)
+    fits = array.dtype.itemsize == want.itemsize if want.kind == "u" else array.dtype == want
+    if not fits:
+        raise TypeError(f"argument {k} of {name} is a {ctype}*: got an array of {array.dtype}")
 
 
 def _check_scalar(name, k, ctype, value):

@@ -204,3 +204,17 @@ def test_the_emulator_refuses_a_strided_array_for_a_raw_kernel():
         kernel((1,), (1,), (x[::2], y))   # the kernel would read x[1], not x[2]
     kernel((1,), (1,), (np.ascontiguousarray(x[::2]), y))
     assert y[0] == 2
+
+
+def test_the_emulator_refuses_an_array_of_another_type_than_the_kernel_reads():
+    from ..cuda_emulator import CUPY
+
+    kernel = CUPY.RawKernel('typedef double T;\nextern "C" __global__ void ember_copy(const long long* i, T* y) '
+                            '{ y[0] = T(i[0]); }', "ember_copy")
+    y = np.zeros(1)
+    with pytest.raises(TypeError, match="argument 0 of ember_copy is a long long\\*: got an array of int32"):
+        kernel((1,), (1,), (np.array([7], np.int32), y))
+    with pytest.raises(TypeError, match="argument 1 of ember_copy is a double\\*: got an array of float32"):
+        kernel((1,), (1,), (np.array([7]), np.zeros(1, np.float32)))
+    kernel((1,), (1,), (np.array([7], np.int64), y))
+    assert y[0] == 7
