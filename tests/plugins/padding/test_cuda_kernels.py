@@ -77,15 +77,25 @@ def replay(calls, ops):
     return len(taken)
 
 
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("shape,pad", GRID + [((2, 3, 4), (6, 7)), ((2, 3, 4, 5), (0, 9, 5, 0)),
-                                              ((1, 2, 4), (4, 4)), ((1, 2, 4), (-1, 1)), ((1, 2, 4), (2, -2))])
-@pytest.mark.parametrize("mode", MODES)
-def test_the_calls_pad_makes(mode, shape, pad, dtype, monkeypatch):
+def _padded(mode, shape, pad):
+    """True when ``F.pad`` takes ``pad`` of ``shape`` in ``mode`` (reflect refuses a pad
+    as wide as the dim, circular one that wraps around more than once)."""
     try:
         EF.pad(ember.zeros(*shape), pad, mode)
-    except RuntimeError as refused:
-        pytest.skip(f"the family refuses it: {refused}")
+    except RuntimeError:
+        return False
+    return True
+
+
+CALLS = [(mode, shape, pad) for mode in MODES
+         for shape, pad in GRID + [((2, 3, 4), (6, 7)), ((2, 3, 4, 5), (0, 9, 5, 0)), ((1, 2, 4), (4, 4)),
+                                   ((1, 2, 4), (-1, 1)), ((1, 2, 4), (2, -2))]
+         if _padded(mode, shape, pad)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("mode,shape,pad", CALLS)
+def test_the_calls_pad_makes(mode, shape, pad, dtype, monkeypatch):
     calls = record(monkeypatch)
     pad_to_second_order(random(shape, dtype), pad, mode)
     assert replay(calls(), [f"padding.{mode}", f"padding.{mode}_adjoint"]) == len(calls())
