@@ -49,13 +49,13 @@ def test_value_types_match_torchs():
     assert dist.default_pg_timeout == timedelta(minutes=30)
 
 
-def test_nccl_is_reported_missing_without_cupy():
-    try:
-        import cupy  # noqa: F401
-    except ImportError:
-        assert dist.is_nccl_available() is False
-    else:
-        pytest.skip("CuPy is installed: whether NCCL is there depends on its build")
+def test_nccl_is_reported_missing_without_cupy(monkeypatch):
+    from ember.distributed import _nccl
+
+    monkeypatch.setitem(sys.modules, "cupy", None)   # import cupy raises ImportError
+    monkeypatch.setitem(sys.modules, "cupy.cuda", None)
+    monkeypatch.setattr(_nccl, "_module", [])
+    assert dist.is_nccl_available() is False
 
 
 @pytest.fixture(scope="module")
