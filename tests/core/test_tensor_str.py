@@ -151,12 +151,10 @@ def test_scalar_float(value, dtype):
     _check(torch.tensor(value, dtype=dtype, requires_grad=True))
 
 
-@pytest.mark.parametrize("value", [0, 7, -7, 2**40, -(2**63)])
-@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.int8, torch.uint8, torch.int16])
+@pytest.mark.parametrize("value,dtype", [
+    (value, dtype) for dtype in (torch.int64, torch.int32, torch.int8, torch.uint8, torch.int16)
+    for value in (0, 7, -7, 2**40, -(2**63)) if torch.iinfo(dtype).min <= value <= torch.iinfo(dtype).max])
 def test_scalar_int(value, dtype):
-    info = torch.iinfo(dtype)
-    if not info.min <= value <= info.max:
-        pytest.skip("out of range for dtype")
     _check(torch.tensor(value, dtype=dtype))
 
 
@@ -266,17 +264,17 @@ def test_empty(shape, dtype):
 # ------------------------------------------------------------- default dtype
 
 
-@pytest.mark.parametrize(
-    "data",
-    [np.array([1.5, 2.0]), np.array([1, 2]), np.zeros((0, 2)), np.array(2.0), np.array([1 + 1j])],
-    ids=["float", "int", "empty", "scalar", "complex"],
-)
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, None])
-def test_default_dtype_float64(data, dtype):
+_DEFAULT_DTYPE_DATA = {"float": np.array([1.5, 2.0]), "int": np.array([1, 2]), "empty": np.zeros((0, 2)),
+                       "scalar": np.array(2.0), "complex": np.array([1 + 1j])}
+
+
+# an explicit dtype converts float data only
+@pytest.mark.parametrize("name,dtype", [
+    (name, dtype) for dtype in (torch.float32, torch.float64, None) for name, data in _DEFAULT_DTYPE_DATA.items()
+    if dtype is None or data.dtype.kind not in "ic"])
+def test_default_dtype_float64(name, dtype):
     torch.set_default_dtype(torch.float64)
-    if dtype is not None and data.dtype.kind in "ic":
-        pytest.skip("only float conversions")
-    _check(torch.tensor(data, dtype=dtype))
+    _check(torch.tensor(_DEFAULT_DTYPE_DATA[name], dtype=dtype))
 
 
 # ------------------------------------------------------------- print options
