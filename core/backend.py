@@ -29,7 +29,10 @@ class Backend(Protocol):
     ``current_device() -> int``: a device named without an index means that one
     (:meth:`Registry.placement`). A backend may have ``from_pinned(array, index)``: a
     copy of page-locked host memory that the host does not wait for, which
-    ``tensor.to(device, non_blocking=True)`` of a pinned tensor uses.
+    ``tensor.to(device, non_blocking=True)`` of a pinned tensor uses. A backend may
+    have ``generator_state(index)`` and ``set_generator_state(index, state)``: a
+    snapshot of device ``index``'s generator and its restoration, which checkpointing
+    uses to replay random draws (without them only a NumPy generator is saved).
     """
 
     name: str

@@ -50,6 +50,14 @@ class CPUBackend:
     def manual_seed(self, seed):
         self._generator = np.random.default_rng(seed)
 
+    def generator_state(self, index):
+        """The generator's state (NumPy's ``bit_generator.state``, a dict)."""
+        return self._generator.bit_generator.state
+
+    def set_generator_state(self, index, state):
+        """Restore a state from :meth:`generator_state`."""
+        self._generator.bit_generator.state = state
+
     def synchronize(self, index=None):
         pass
 

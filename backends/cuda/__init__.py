@@ -14,6 +14,12 @@ from .kernels import KERNELS
 from .runtime import Runtime
 
 
+def _curand_states(generator):
+    """The device array of a CuPy ``Generator``'s cuRAND states (one per thread of its
+    drawing kernels), which is all its state: a private attribute of CuPy's."""
+    return generator.bit_generator._state
+
+
 class CUDABackend(Runtime):
     """GPU memory through CuPy; one random generator per device. A device index of
     None means the calling thread's current device (see ``ember.cuda.set_device``)."""
@@ -129,8 +135,19 @@ class CUDABackend(Runtime):
             if index in (None, i):
                 with self._device(i):
                     fresh = self.xp.random.default_rng(self.initial_seed(i))
-                    # CuPy keeps a cuRAND state per thread in this device array (a private attribute)
-                    gen.bit_generator._state[...] = fresh.bit_generator._state
+                    _curand_states(gen)[...] = _curand_states(fresh)
+
+    def generator_state(self, index):
+        """A copy, on the GPU, of device ``index``'s generator state: no host round
+        trip, so that checkpointing a step saves and replays its random draws."""
+        with self._device(index):
+            return _curand_states(self.generator(index)).copy()
+
+    def set_generator_state(self, index, state):
+        """Restore a state from :meth:`generator_state` (a device array of its size),
+        in place: a CUDA graph that captured draws keeps reading the same memory."""
+        with self._device(index):
+            _curand_states(self.generator(index))[...] = state
 
     def initial_seed(self, index):
         return self._seeds.get(index, self._seed)

@@ -21,6 +21,16 @@ from ..backend import REGISTRY
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
+def _state_of(be, index):
+    """The state of backend ``be``'s generator of device ``index`` (its
+    ``generator_state``, or a NumPy generator's), or None when it cannot be taken."""
+    take = getattr(be, "generator_state", None)
+    if take is not None:
+        return take(index)
+    gen = be.generator(index)
+    return gen.bit_generator.state if isinstance(gen, np.random.Generator) else None
+
+
 class _RandomState:
     """The state of ember's CPU generator and of the generators of the devices that
     ``tensors`` live on, to replay their draws later."""
@@ -30,23 +40,27 @@ class _RandomState:
         places.update((t._be.name, t._be.device_index(t._data)) for t in tensors)
         self.states = []
         for name, index in sorted(places, key=str):
-            gen = REGISTRY.get(name).generator(index)
-            if not isinstance(gen, np.random.Generator):  # only NumPy generators are saved here
+            state = _state_of(REGISTRY.get(name), index)
+            if state is None:
                 warnings.warn(f"checkpoint cannot save the random state of the {name} backend; "
                               f"random ops may draw differently when recomputed")
                 continue
-            self.states.append((name, index, gen.bit_generator.state))
+            self.states.append((name, index, state))
 
     def _apply(self, states):
         for name, index, state in states:
-            REGISTRY.get(name).generator(index).bit_generator.state = state
+            be = REGISTRY.get(name)
+            restore = getattr(be, "set_generator_state", None)
+            if restore is not None:
+                restore(index, state)
+            else:
+                be.generator(index).bit_generator.state = state
 
     @contextlib.contextmanager
     def replayed(self):
         """Within the block the generators draw as they did when this state was taken;
         afterwards they continue from where they were before the block."""
-        now = [(name, index, REGISTRY.get(name).generator(index).bit_generator.state)
-               for name, index, _ in self.states]
+        now = [(name, index, _state_of(REGISTRY.get(name), index)) for name, index, _ in self.states]
         self._apply(self.states)
         try:
             yield

@@ -4,6 +4,8 @@ checked against what reaches the backend; the tests marked ``cuda`` run on a rea
 
 import warnings
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -68,9 +70,10 @@ def test_what_returns_without_a_gpu_returns_the_same(call, same_outcome):
     lambda L: L.cuda.default_stream(),
     lambda L: L.cuda.mem_get_info(),
     lambda L: L.cuda.initial_seed(),
+    lambda L: L.cuda.get_rng_state(),
 ], ids=["init", "current_device", "get_device_name", "get_device_name-0", "get_device_capability",
         "get_device_properties", "synchronize", "synchronize-0", "current_stream", "default_stream",
-        "mem_get_info", "initial_seed"])
+        "mem_get_info", "initial_seed", "get_rng_state"])
 def test_what_needs_a_gpu_raises_assertion_error_with_the_reason(call, same_outcome):
     same_outcome(call, raises=AssertionError, exact_type=True, match=NO_GPU)
 
@@ -313,6 +316,12 @@ def test_seeding_without_a_gpu_touches_nothing(no_gpu):
     assert no_gpu.seeds == {} and no_gpu.seed_all != 5
 
 
+def test_generator_states_without_a_gpu_are_none_or_empty_as_in_torch(no_gpu, same_outcome):
+    same_outcome(lambda L: L.cuda.get_rng_state_all())
+    same_outcome(lambda L: L.cuda.set_rng_state(L.zeros(3, dtype=L.uint8)))
+    same_outcome(lambda L: L.cuda.set_rng_state_all([L.zeros(3, dtype=L.uint8)]))
+
+
 # --------------------------------------------------------------------------- pinned copies
 
 def test_non_blocking_copies_of_pinned_tensors_use_the_async_copy(gpus):
@@ -407,6 +416,25 @@ def test_gpu_devices_placement_and_seeds():
     cuda.synchronize()
 
 
+@pytest.mark.cuda
+@gpu
+def test_gpu_generator_states_replay_draws_and_checkpointed_dropout():
+    state = cuda.get_rng_state()
+    a = ember.rand(1000, device="cuda").cpu().numpy()
+    cuda.set_rng_state(state)
+    np.testing.assert_array_equal(ember.rand(1000, device="cuda").cpu().numpy(), a)
+    layer = ember.nn.Sequential(ember.nn.Linear(64, 64), ember.nn.Dropout(0.5), ember.nn.Linear(64, 1)).cuda()
+    x = ember.randn(32, 64, device="cuda")
+    cuda.manual_seed(11)
+    layer(x).sum().backward()
+    plain = [p.grad.cpu().numpy() for p in layer.parameters()]
+    layer.zero_grad()
+    cuda.manual_seed(11)
+    ember.utils.checkpoint.checkpoint(layer, x, use_reentrant=False).sum().backward()
+    for p, want in zip(layer.parameters(), plain):   # the recomputation drew the same mask
+        np.testing.assert_allclose(p.grad.cpu().numpy(), want, rtol=1e-5, atol=1e-6)
+
+
 # --------------------------------------------------------------------------- the CuPy backend's runtime
 
 class _CuPy:
@@ -484,9 +512,19 @@ class _CuPy:
             def set(self, arr, stream=None):
                 self.host, self.stream = arr, stream
 
+        class DeviceArray(np.ndarray):
+            def get(self):
+                return np.asarray(self).copy()
+
+        def default_rng(seed):
+            states = np.random.default_rng(seed).integers(-128, 128, 48, dtype=np.int8)
+            return SimpleNamespace(bit_generator=SimpleNamespace(_state=states.view(DeviceArray)))
+
         Stream.null = Stream(null=True)
         self._pool = Pool()
         self.empty = Array
+        self.asarray = lambda a: np.array(a).view(DeviceArray)
+        self.random = SimpleNamespace(default_rng=default_rng)
         self.cuda = type("cuda", (), dict(
             Device=Device, Stream=Stream, Event=Event,
             get_current_stream=staticmethod(lambda device_id=-1: cp.currents.get(
@@ -551,6 +589,25 @@ def test_the_cupy_backend_devices_and_memory(cupy):
     cuda.empty_cache()
     assert sorted(cupy.freed) == [0, 1, 1] and cupy.current == 1
     assert cuda.mem_get_info(0) == (100, 200) and cuda.mem_get_info() == (99, 200)
+
+
+def test_the_cupy_backend_saves_and_restores_generator_states_on_the_device(cupy):
+    with cuda.device(1):
+        cuda.manual_seed(9)
+    states = cuda.get_rng_state_all()
+    assert len(states) == 2 and all(s.dtype == ember.uint8 and s.device.type == "cpu" for s in states)
+    assert not np.array_equal(states[0].numpy(), states[1].numpy())   # seeded apart
+    be = ember.backend.REGISTRY.backends["cuda"]
+    drawn = be.generator(0).bit_generator._state
+    drawn[...] = drawn + 1   # as a draw advances the states
+    cuda.set_rng_state(states[0])
+    assert np.array_equal(be.generator(0).bit_generator._state.view(np.uint8), states[0].numpy())
+    assert be.generator(0).bit_generator._state is drawn, "restored in place (a graph may read it)"
+    cuda.set_rng_state_all(states[::-1])
+    assert np.array_equal(cuda.get_rng_state(1).numpy(), states[0].numpy())
+    assert np.array_equal(cuda.get_rng_state("cuda:0").numpy(), states[1].numpy())
+    with pytest.raises(RuntimeError, match="uint8 tensor of 48 bytes"):
+        cuda.set_rng_state(ember.zeros(5, dtype=ember.uint8))
 
 
 def test_the_cupy_backend_streams_events_and_pinned_copies(cupy):
