@@ -37,6 +37,18 @@ GRID_STRIDE_LOOP = ("for (long long i = blockIdx.x * (long long)blockDim.x + thr
                     " i += (long long)gridDim.x * blockDim.x)")
 
 
+def plane_position(names, sizes):
+    """CUDA C (in a :data:`GRID_STRIDE_LOOP`) splitting item ``i`` of planes of three
+    axes into its position, declared as the ``long long`` variables ``names`` (outer
+    to inner), and ``const long long plane``; ``sizes`` name the axes' sizes."""
+    (a, b, c), (na, nb, nc) = names, sizes
+    return f"""
+        long long {c} = i % {nc}, rest = i / {nc};
+        long long {b} = rest % {nb}; rest /= {nb};
+        long long {a} = rest % {na};
+        const long long plane = rest / {na};"""
+
+
 def blocks(n):
     """Blocks of :data:`BLOCK` threads for ``n`` work items: at least 1, at most
     :data:`MAX_BLOCKS`."""

@@ -31,7 +31,7 @@ from functools import lru_cache
 import numpy as np
 
 from ember.backends.cuda.kernels import on_device
-from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, WidthKernels, upload
+from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, WidthKernels, plane_position, upload
 from ember.kernels import floating
 
 from .kernels import MODES, device_id, index_map, negated
@@ -40,11 +40,7 @@ _SIZES = ("long long n0, long long n1, long long n2, "
           "long long m0, long long m1, long long m2")
 
 # Thread i's output position (j0, j1, j2) of plane ``plane`` (m*: the output's sizes).
-_AT_OUTPUT = """
-        long long j2 = i % m2, rest = i / m2;
-        long long j1 = rest % m1; rest /= m1;
-        long long j0 = rest % m0;
-        const long long plane = rest / m0;"""
+_AT_OUTPUT = plane_position(("j0", "j1", "j2"), ("m0", "m1", "m2"))
 
 _CONSTANT = f"""
 extern "C" __global__ void ember_pad_constant(const T* x, T* y, long long n, long long lo0, long long lo1,
@@ -74,10 +70,7 @@ _ADJOINT = f"""
 extern "C" __global__ void ember_pad_adjoint(const T* g, T* dx, long long n, const long long* map0,
         const long long* map1, const long long* map2, {_SIZES}) {{
     {GRID_STRIDE_LOOP} {{
-        long long i2 = i % n2, rest = i / n2;
-        long long i1 = rest % n1; rest /= n1;
-        long long i0 = rest % n0;
-        const long long plane = rest / n0;
+        {plane_position(("i0", "i1", "i2"), ("n0", "n1", "n2"))}
         const long long *first0 = map0 + m0, *first1 = map1 + m1, *first2 = map2 + m2;
         const long long *readers0 = first0 + n0 + 1, *readers1 = first1 + n1 + 1, *readers2 = first2 + n2 + 1;
         const T* src = g + plane * m0 * m1 * m2;
@@ -147,8 +140,22 @@ def _sizes(xp, spec3):
     return tuple(xp.int64(v) for v in [n for n, _, _ in spec3] + [n + lo + hi for n, lo, hi in spec3])
 
 
-def _padded_shape(lead, spec):
-    return tuple(lead) + tuple(n + lo + hi for n, lo, hi in spec)
+def _padded(spec):
+    """The sizes of the padded axes."""
+    return tuple(n + lo + hi for n, lo, hi in spec)
+
+
+def _per_element(xp, run, src, spec, axes, extra):
+    """A new array of ``src``'s leading (unpadded) dims followed by ``axes``, each of its
+    elements written by one thread of ``run`` from the contiguous ``src``;
+    ``extra(spec3)`` gives the kernel's arguments between the element count and the
+    axes' sizes."""
+    lead = src.shape[:src.ndim - len(spec)]
+    src = xp.ascontiguousarray(src)
+    out = xp.empty(tuple(lead) + tuple(axes), dtype=src.dtype)
+    spec3 = _three(spec)
+    run(src.dtype, out.size, (src, out, xp.int64(out.size), *extra(spec3), *_sizes(xp, spec3)))
+    return out
 
 
 def _trimmed(spec):
@@ -165,12 +172,7 @@ def _constant(xp):
 
     def constant(x, spec):
         spec = _trimmed(spec)
-        lead = x.shape[:x.ndim - len(spec)]
-        x = xp.ascontiguousarray(x)
-        y = xp.empty(_padded_shape(lead, spec), dtype=x.dtype)
-        spec3 = _three(spec)
-        run(x.dtype, y.size, (x, y, xp.int64(y.size), *(xp.int64(lo) for _, lo, _ in spec3), *_sizes(xp, spec3)))
-        return y
+        return _per_element(xp, run, x, spec, _padded(spec), lambda spec3: (xp.int64(lo) for _, lo, _ in spec3))
 
     return constant
 
@@ -185,32 +187,15 @@ def _gather(xp, mode):
     """``padding.<mode>``: every output element copies its source through the maps."""
     run = WidthKernels(xp, _GATHER, "ember_pad_gather")
     tables = _Tables(xp)
-
-    def gather(x, spec):
-        lead = x.shape[:x.ndim - len(spec)]
-        x = xp.ascontiguousarray(x)
-        y = xp.empty(_padded_shape(lead, spec), dtype=x.dtype)
-        spec3 = _three(spec)
-        run(x.dtype, y.size, (x, y, xp.int64(y.size), *tables.get(mode, spec3), *_sizes(xp, spec3)))
-        return y
-
-    return gather
+    return lambda x, spec: _per_element(xp, run, x, spec, _padded(spec), lambda spec3: tables.get(mode, spec3))
 
 
 def _adjoint(xp, mode):
     """``padding.<mode>_adjoint``: every input element sums the gradient of its readers."""
     run = FloatKernels(xp, _ADJOINT, "ember_pad_adjoint")
     tables = _Tables(xp)
-
-    def adjoint(g, spec):
-        lead = g.shape[:g.ndim - len(spec)]
-        g = xp.ascontiguousarray(g)
-        dx = xp.empty(tuple(lead) + tuple(n for n, _, _ in spec), dtype=g.dtype)
-        spec3 = _three(spec)
-        run(g.dtype, dx.size, (g, dx, xp.int64(dx.size), *tables.get(mode, spec3), *_sizes(xp, spec3)))
-        return dx
-
-    return adjoint
+    return lambda g, spec: _per_element(xp, run, g, spec, (n for n, _, _ in spec),
+                                        lambda spec3: tables.get(mode, spec3))
 
 
 # ------------------------------------------------------------------ accepts

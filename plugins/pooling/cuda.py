@@ -36,7 +36,7 @@ go to the generic kernels through ``accepts``.
 import math
 
 from ember.backends.cuda.kernels import on_device
-from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, launch
+from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels, launch, plane_position
 from ember.kernels import floating
 
 # The shape parameters of a kernel: the input plane (n*) and the output plane (o*).
@@ -46,18 +46,10 @@ _WINDOW = ("long long k0, long long k1, long long k2, long long s0, long long s1
            "long long p0, long long p1, long long p2")
 
 # Thread i's output element (od, oh, ow) of plane ``plane``, and where its input plane starts.
-_AT_OUTPUT = """
-        long long ow = i % o2, rest = i / o2;
-        long long oh = rest % o1; rest /= o1;
-        long long od = rest % o0;
-        const long long plane = rest / o0;"""
+_AT_OUTPUT = plane_position(("od", "oh", "ow"), ("o0", "o1", "o2"))
 
 # Thread i's input element (d, h, w) of plane ``plane``.
-_AT_INPUT = """
-        long long w = i % n2, rest = i / n2;
-        long long h = rest % n1; rest /= n1;
-        long long d = rest % n0;
-        const long long plane = rest / n0;"""
+_AT_INPUT = plane_position(("d", "h", "w"), ("n0", "n1", "n2"))
 
 _MAX = f"""
 extern "C" __global__ void ember_max_pool(const T* x, T* y, long long* at, long long n, double lowest,
