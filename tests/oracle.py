@@ -55,6 +55,12 @@ def current_device():
     return _device
 
 
+def placed(device):
+    """The device a tensor made with ``device=device`` lands on: ``"cuda"`` names the
+    current GPU, so its tensors are on ``cuda:0`` (say), as in torch."""
+    return ember.empty(0, device=device).device
+
+
 def tol(dtype):
     """Tolerance for comparing results of ``dtype`` (ints/bools compare exactly)."""
     return TOL.get(np.dtype(dtype).type, dict(rtol=0, atol=0))

@@ -6,7 +6,7 @@ import pytest
 
 import ember
 import ember.nn.functional as EF
-from tests.oracle import as_numpy, assert_same, check, same_outcome, torch
+from tests.oracle import as_numpy, assert_same, check, placed, same_outcome, torch
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -388,9 +388,9 @@ def test_default_init_bounds():
 def test_module_device_dtype_arguments(device):
     m = ember.nn.Conv1d(2, 3, 2, dtype=ember.float64, device=device)
     assert m.weight.dtype == ember.float64 and m.bias.dtype == ember.float64
-    assert m.weight.device == ember.device(device) and m.bias.device == ember.device(device)
+    assert m.weight.device == placed(device) and m.bias.device == placed(device)
     y = m(ember.randn(1, 2, 4, dtype=ember.float64, device=device))
-    assert y.dtype == ember.float64 and y.device == ember.device(device)
+    assert y.dtype == ember.float64 and y.device == placed(device)
 
 
 # ------------------------------------------------------------------ errors

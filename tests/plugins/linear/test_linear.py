@@ -7,7 +7,7 @@ import pytest
 
 import ember
 import ember.nn.functional as EF
-from tests.oracle import as_numpy, assert_same, check, torch
+from tests.oracle import as_numpy, assert_same, check, placed, torch
 
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
@@ -116,7 +116,7 @@ def test_init_reproducible():
 def test_dtype_argument(device):
     m = ember.nn.Linear(3, 4, dtype=ember.float64, device=device)
     assert m.weight.dtype == ember.float64 and m.bias.dtype == ember.float64
-    assert m.weight.device == m.bias.device == ember.device(device)
+    assert m.weight.device == m.bias.device == placed(device)
 
 
 def test_errors(device):

@@ -9,7 +9,7 @@ import pytest
 
 import ember
 import ember.nn.functional as EF
-from tests.oracle import as_numpy, assert_same, check, same_outcome, tol, torch
+from tests.oracle import as_numpy, assert_same, check, placed, same_outcome, tol, torch
 from tests.plugins.library_tensors import lib_tensor
 
 TF = torch.nn.functional
@@ -403,9 +403,9 @@ def test_module_dtype_and_device_args(device):
     m = ember.nn.BatchNorm2d(3, dtype=ember.float64, device=device)
     assert m.weight.dtype == ember.float64 and m.running_var.dtype == ember.float64
     assert m.num_batches_tracked.dtype == ember.int64
-    assert {t.device for t in (m.weight, m.bias, m.running_mean, m.num_batches_tracked)} == {ember.device(device)}
+    assert {t.device for t in (m.weight, m.bias, m.running_mean, m.num_batches_tracked)} == {placed(device)}
     ln = ember.nn.LayerNorm(3, dtype=ember.float64, device=device)
-    assert ln.bias.dtype == ember.float64 and ln.bias.device == ember.device(device)
+    assert ln.bias.dtype == ember.float64 and ln.bias.device == placed(device)
 
 
 def test_instance_norm_warns_on_channel_mismatch(device):

@@ -9,6 +9,7 @@ import pytest
 import ember
 import ember.nn as nn
 from ember.nn.parallel import data_parallel, parallel_apply, replicate
+from tests.oracle import placed
 
 
 class _Probe(nn.Module):
@@ -56,7 +57,7 @@ def test_arguments_a_single_input_a_list_and_no_kwargs(device):
 def test_an_error_in_a_replica_is_raised_in_the_caller(device):
     modules = [_Probe(), _Fails(ValueError("bad shape")), _Fails(KeyError("k"))]
     inputs = [ember.ones(1, device=device)] * 3
-    with pytest.raises(ValueError, match=f"Caught ValueError in replica 1 on device {device}: bad shape") as info:
+    with pytest.raises(ValueError, match=f"Caught ValueError in replica 1 on device {placed(device)}: bad shape") as info:
         parallel_apply(modules, inputs, devices=[device] * 3)
     assert isinstance(info.value.__cause__, ValueError) and str(info.value.__cause__) == "bad shape"
     with pytest.raises(RuntimeError, match="Caught _NeedsTwoArguments in replica 0 on device"):

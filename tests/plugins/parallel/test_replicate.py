@@ -8,6 +8,7 @@ import pytest
 import ember
 import ember.nn as nn
 from ember.nn.parallel import data_parallel, replicate
+from tests.oracle import placed
 
 
 def _data(*shape, device="cpu"):
@@ -36,7 +37,7 @@ def test_replicas_mirror_the_module_without_registered_parameters(devices):
                [(name, type(m)) for name, m in net.named_modules()]
         assert list(replica.parameters()) == [] and replica[2].bias is None
         weight = replica[0].weight
-        assert not weight.is_leaf and weight.requires_grad and weight.device == ember.device(device)
+        assert not weight.is_leaf and weight.requires_grad and weight.device == placed(device)
         np.testing.assert_array_equal(weight.detach().cpu().numpy(), net[0].weight.detach().cpu().numpy())
         assert [name for name, _ in replica.named_buffers()] == [name for name, _ in net.named_buffers()]
 
@@ -97,7 +98,7 @@ def test_hooks_run_once_per_replica(devices):
     data_parallel(net, x, devices).sum().backward()
     pre = [(m, d) for kind, m, d in seen if kind == "pre"]
     assert len(pre) == 2 and all(m is not net[0] for m, _ in pre) and pre[0][0] is not pre[1][0]
-    assert sorted(str(d) for _, d in pre) == sorted(str(ember.device(d)) for d in devices)
+    assert sorted(str(d) for _, d in pre) == sorted(str(placed(d)) for d in devices)
     assert len([s for s in seen if s[0] == "backward"]) == 2
     doubled = net[2](net[1](net[0](x)))
     np.testing.assert_allclose(data_parallel(net, x, devices).detach().cpu().numpy(),

@@ -11,6 +11,7 @@ import pytest
 import ember
 from ember.nn.parallel import gather, scatter
 from ember.plugins.parallel.scatter_gather import scatter_kwargs
+from tests.oracle import placed
 
 torch = pytest.importorskip("torch")
 Pair = namedtuple("Pair", "a b")
@@ -42,7 +43,7 @@ def test_scatter_and_gather_along_another_dim(devices, dim):
     x = _data(2, 5, device=devices[0])
     chunks = scatter(x, devices, dim=dim)
     assert [tuple(c.shape) for c in chunks] == [(2, 3), (2, 2)]
-    assert [c.device for c in chunks] == [ember.device(d) for d in devices]
+    assert [c.device for c in chunks] == [placed(d) for d in devices]
     back = gather(chunks, devices[0], dim=dim)
     np.testing.assert_array_equal(back.cpu().numpy(), x.cpu().numpy())
 
@@ -56,7 +57,7 @@ def test_containers_are_split_item_by_item_and_other_objects_shared(devices):
         rows = slice(2 * j, 2 * j + 2)
         np.testing.assert_array_equal(px.cpu().numpy(), x.cpu().numpy()[rows])
         np.testing.assert_array_equal(py.cpu().numpy(), y.cpu().numpy()[rows])
-        assert px.device == ember.device(devices[j]) and s == "s" and none is None
+        assert px.device == placed(devices[j]) and s == "s" and none is None
         assert list(kw) == ["k", "n"] and kw["n"] == 3
         assert type(pair) is Pair and pair.b is marker
 
@@ -80,7 +81,7 @@ def test_gather_joins_containers_on_the_target_device(devices):
             for d in devices]
     joined = gather(outs, target)
     assert isinstance(joined, tuple) and type(joined[2]) is Pair
-    assert tuple(joined[0].shape) == (4, 3) and joined[0].device == ember.device(target)
+    assert tuple(joined[0].shape) == (4, 3) and joined[0].device == placed(target)
     assert tuple(joined[1]["v"].shape) == (4,) and joined[1]["none"] is None
     assert tuple(joined[2].a.shape) == (2,) and joined[2].b is None
     np.testing.assert_array_equal(joined[0].cpu().numpy(), np.concatenate([o[0].cpu().numpy() for o in outs]))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.oracle import as_numpy, same_outcome, torch
+from tests.oracle import as_numpy, placed, same_outcome, torch
 
 ER = ember.nn.utils.rnn
 TR = torch.nn.utils.rnn
@@ -108,7 +108,7 @@ def test_packed_sequence_methods():
 def test_packed_sequence_on_device(device):
     if device == "cpu":
         pytest.skip("moving between devices needs a second device")
-    target = ember.device(device)
+    target = placed(device)
     ep = ER.pack_sequence([ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0, 5.0])], enforce_sorted=False)
     g = ep.to(device)
     assert g.data.device == target and g.is_cuda == (target.type == "cuda")
