@@ -147,8 +147,10 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False,
         raise RuntimeError(f"n must be non-negative, got {n}")
     be, index = _backend(device)
     dt = _dtype.int64 if dtype is None else _dtype.to_dtype(dtype)
-    data = numpy_source(generator, be, index).permutation(int(n)).astype(dt.np)
-    return Tensor._make(data, be)
+    gen, n = numpy_source(generator, be, index), int(n)
+    # CuPy's generator has no permutation: the order of n uniform draws is one
+    order = gen.permutation(n) if hasattr(gen, "permutation") else be.xp.argsort(gen.random(n))
+    return Tensor._make(order.astype(dt.np), be)
 
 
 # --------------------------------------------------------------------------

@@ -3,13 +3,13 @@ the cuda backend's own kernels built by the CuPy emulator (tests/cuda_emulator.p
 
 ``pytest -p tests.emulated_gpu -m cuda`` swaps the cuda backend for
 :class:`EmulatedGPU`: one fake device (tests/core/fake_gpus.py) whose array
-namespace is the emulator's stand-in for ``cupy``. Every op a test runs on
-``"cuda"`` then goes through the kernels registered for ``(op, "cuda")``, compiled
-from their CUDA C by the host's compiler, or the generic kernels where those refuse
-the call, with the arguments the layers really pass: what a GPU run would compute,
-checked against the same torch oracle, before any GPU is lent. It checks what the
-kernels compute and that the layers call them correctly; races, speed and the CUDA
-runtime (streams, graphs, memory) remain a GPU run's to check.
+namespace is NumPy under CuPy's rules (tests/emulated_cupy.py). Every op a test runs
+on ``"cuda"`` then goes through the kernels registered for ``(op, "cuda")``,
+compiled from their CUDA C by the host's compiler, or the generic kernels where those
+refuse the call, with the arguments the layers really pass: what a GPU run would
+compute, checked against the same torch oracle, and refused where CuPy would refuse
+it, before any GPU is lent. Races, speed and the CUDA runtime (streams, graphs,
+memory counters) remain a GPU run's to check.
 """
 
 import numpy as np
@@ -17,13 +17,13 @@ import pytest
 
 from ember.backend import KernelTable, REGISTRY
 from tests.core.fake_gpus import FakeGPUs
-from tests.cuda_emulator import CUPY
+from tests.emulated_cupy import XP, DeviceArray
 
 
 class EmulatedGPU(FakeGPUs):
-    """One fake GPU computing with the cuda backend's kernels, on the emulator's ``cupy``."""
+    """One fake GPU computing with the cuda backend's kernels on device arrays."""
 
-    xp = CUPY
+    xp = XP
     version = "emulated"
     kernels = None
 
@@ -33,16 +33,27 @@ class EmulatedGPU(FakeGPUs):
         self._generator = None
 
     def device_index(self, array):
+        if not isinstance(array, DeviceArray):
+            raise TypeError(f"a cuda tensor holds a {type(array).__name__}, not a device array: "
+                            "on a GPU it would have no device")
         return 0
 
+    def from_host(self, array, index):
+        return XP.asarray(np.array(array))
+
+    from_pinned = from_host
+
     def to_host(self, array):
-        return np.array(array).view(np.ndarray)
+        self.device_index(array)
+        return array.get()
+
+    def full(self, shape, fill, dtype, index):
+        return XP.full(shape, fill, dtype=dtype)
 
     def generator(self, index):
-        """One generator kept for the device, as CuPy keeps one (the fake's is remade
-        at each call, drawing the same numbers every time)."""
+        """One generator kept for the device, as CuPy keeps one."""
         if self._generator is None:
-            self._generator = np.random.default_rng(self.initial_seed(0))
+            self._generator = XP.random.default_rng(self.initial_seed(0))
         return self._generator
 
     def manual_seed(self, seed, index=None):
@@ -55,6 +66,14 @@ def pytest_configure(config):
 
     os.environ["EMBER_TEST_DEVICES"] = "cpu,cuda"
     REGISTRY.backends["cuda"] = EmulatedGPU()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out the tests of the CUDA runtime itself, which the emulation has not."""
+    runtime = [item for item in items if item.get_closest_marker("gpu_runtime")]
+    if runtime:
+        config.hook.pytest_deselected(items=runtime)
+        items[:] = [item for item in items if not item.get_closest_marker("gpu_runtime")]
 
 
 @pytest.fixture(autouse=True)

@@ -351,6 +351,7 @@ def test_positional_copy_flag_copies_on_the_cpu():
 # --------------------------------------------------------------------------- on a GPU
 
 @pytest.mark.cuda
+@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_memory_allocated_follows_a_tensor():
     cuda.init()
@@ -371,6 +372,7 @@ def test_gpu_memory_allocated_follows_a_tensor():
 
 
 @pytest.mark.cuda
+@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_event_times_a_matmul():
     a = ember.randn(1024, 1024, device="cuda")
@@ -417,6 +419,7 @@ def test_gpu_devices_placement_and_seeds():
 
 
 @pytest.mark.cuda
+@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_generator_states_replay_draws_and_checkpointed_dropout():
     state = cuda.get_rng_state()

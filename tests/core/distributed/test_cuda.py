@@ -11,7 +11,8 @@ from ember import distributed as dist
 from tests.core.distributed.harness import outcomes_of, worker_command
 
 # A world of one needs mpi4py but no mpiexec.
-pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not dist.is_mpi_available(), reason="needs mpi4py"),
+pytestmark = [pytest.mark.cuda, pytest.mark.gpu_runtime,
+              pytest.mark.skipif(not dist.is_mpi_available(), reason="needs mpi4py"),
               pytest.mark.skipif(not ember.cuda.is_available(), reason="needs CuPy and a GPU")]
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import ember
 import ember.nn.functional as F
-from tests.oracle import as_numpy, assert_same, check, same_outcome, tol, torch
+from tests.oracle import as_numpy, assert_same, check, placed, same_outcome, tol, torch
 
 TF = torch.nn.functional
 
@@ -408,7 +408,7 @@ def test_embedding_on_device(device):
 def test_one_hot_like_torch(make, device):
     e, t = make(ember, {"device": device}), make(torch, {})
     assert e.dtype == ember.int64 and e.tolist() == t.tolist() and tuple(e.shape) == tuple(t.shape)
-    assert e.device == ember.device(device)
+    assert e.device == placed(device)
 
 
 @pytest.mark.parametrize("make", [

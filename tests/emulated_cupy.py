@@ -1,0 +1,197 @@
+"""CuPy's manners on NumPy's arrays, for the emulated GPU (tests/emulated_gpu.py).
+
+A kernel that is right on NumPy can still fail on a GPU in ways that have nothing to
+do with what it computes: it calls a function or a generator method CuPy lacks, or it
+mixes a host array into device arithmetic, which CuPy refuses. :data:`XP` is NumPy
+under CuPy's rules:
+
+* its arrays are :class:`DeviceArray`, a NumPy array that refuses, as CuPy does,
+  arithmetic and functions with a host (NumPy) array, and whose reductions and
+  element reads give 0-d arrays, not scalars;
+* it answers only the names, ufunc methods and generator methods that the installed
+  CuPy has (CuPy imports without a GPU), so a name CuPy lacks fails at once;
+* its kernel classes are the CPU emulator's (tests/cuda_emulator.py), refusing host
+  arrays and giving device arrays.
+"""
+
+import numpy as np
+
+from tests import cuda_emulator
+
+try:
+    import cupy as _cupy
+except ImportError:  # pragma: no cover - the test extra installs CuPy
+    _cupy = None
+
+#: Whether the names are checked against an installed CuPy.
+CHECKS_NAMES = _cupy is not None
+
+
+def _cupy_has(path):
+    if _cupy is None:
+        return True
+    obj = _cupy
+    for part in path.split("."):
+        if not hasattr(obj, part):
+            return False
+        obj = getattr(obj, part)
+    return True
+
+
+def _refuse_host(values, what):
+    """CuPy takes scalars and its own arrays; a host array in device work is a
+    TypeError there (0-d host arrays pass, as scalars)."""
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            _refuse_host(v, what)
+        elif isinstance(v, np.ndarray) and not isinstance(v, DeviceArray) and v.ndim:
+            raise TypeError(f"{what}: a host (NumPy) array of shape {v.shape} given to device work; "
+                            "CuPy refuses it (copy it with xp.asarray first)")
+
+
+def _host(value):
+    """``value`` with the device arrays in it seen as plain NumPy arrays."""
+    if isinstance(value, DeviceArray):
+        return value.view(np.ndarray)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _host(v) for k, v in value.items()}
+    return value
+
+
+def _device(value):
+    """``value`` with its NumPy arrays and scalars made device arrays (0-d for scalars)."""
+    if isinstance(value, np.ndarray):
+        return value if isinstance(value, DeviceArray) else value.view(DeviceArray)
+    if isinstance(value, np.generic):
+        return np.asarray(value).view(DeviceArray)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_device(v) for v in value)
+    if isinstance(value, tuple):  # a named tuple of results (xp.linalg.slogdet, ...)
+        return type(value)(*(_device(v) for v in value))
+    return value
+
+
+class _DeviceId:
+    id = 0
+
+
+class DeviceArray(np.ndarray):
+    """An array on the emulated GPU: NumPy's memory, CuPy's manners."""
+
+    device = _DeviceId()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        _refuse_host(inputs, f"{ufunc.__name__}.{method}")
+        if out is not None:
+            kwargs["out"] = tuple(_host(o) for o in out)
+        result = getattr(ufunc, method)(*_host(inputs), **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _device(result)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if not _cupy_has(func.__name__):
+            raise TypeError(f"numpy.{func.__name__} of a CuPy array: CuPy has no {func.__name__}")
+        _refuse_host(args, func.__name__)
+        return _device(func(*_host(args), **_host(kwargs)))
+
+    def __getitem__(self, index):
+        return _device(super().__getitem__(_host(index)))
+
+    def __setitem__(self, index, value):
+        super().__setitem__(_host(index), _host(value))
+
+    def get(self, stream=None):
+        """A host copy (CuPy's ``ndarray.get``)."""
+        return np.array(self.view(np.ndarray))
+
+    def set(self, host, stream=None):
+        """Fill from a host array of the same shape (CuPy's ``ndarray.set``)."""
+        self.view(np.ndarray)[...] = host
+
+
+class _Function:
+    """A NumPy function under CuPy's rules: host arrays refused, device arrays out."""
+
+    def __init__(self, fn, path, takes_host=False):
+        self._fn, self._path, self._takes_host = fn, path, takes_host
+
+    def __call__(self, *args, **kwargs):
+        if not self._takes_host:
+            _refuse_host(args, self._path)
+            _refuse_host(kwargs.values(), self._path)
+        return _device(self._fn(*_host(args), **_host(kwargs)))
+
+    def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)
+        if not _cupy_has(f"{self._path}.{name}"):
+            raise AttributeError(f"cupy.{self._path} has no {name!r}")
+        value = getattr(self._fn, name)
+        return _Function(value, f"{self._path}.{name}") if callable(value) else value
+
+
+#: Functions that copy host data onto the device, as CuPy's do.
+_FROM_HOST = {"asarray", "array", "asanyarray"}
+
+_KERNELS = ("ElementwiseKernel", "ReductionKernel", "RawKernel")
+
+
+class _Namespace:
+    """A NumPy namespace (``numpy``, ``numpy.linalg``...) answering only what CuPy has."""
+
+    def __init__(self, module, prefix=""):
+        self._module, self._prefix = module, prefix
+
+    def __getattr__(self, name):
+        path = self._prefix + name
+        if not _cupy_has(path):
+            raise AttributeError(f"cupy has no {path!r} (NumPy does): the GPU run would fail here")
+        if not self._prefix and name == "ndarray":
+            return DeviceArray
+        if not self._prefix and name in _KERNELS:
+            return _kernel_class(getattr(cuda_emulator, name))
+        value = getattr(self._module, name)
+        if isinstance(value, type) or not callable(value):
+            return _Namespace(value, path + ".") if type(value).__name__ == "module" else value
+        return _Function(value, path, takes_host=not self._prefix and name in _FROM_HOST)
+
+
+def _kernel_class(emulated):
+    """The emulator's kernel class, refusing host arrays and giving device arrays."""
+
+    class DeviceKernel(emulated):
+        def __call__(self, *args, **kwargs):
+            _refuse_host(args, f"kernel {self.name}")
+            return _device(super().__call__(*args, **kwargs))
+
+    DeviceKernel.__name__ = emulated.__name__
+    return DeviceKernel
+
+
+class _Random(_Namespace):
+    """``xp.random``, whose ``default_rng`` gives a generator with CuPy's methods."""
+
+    def default_rng(self, seed=None):
+        return Generator(seed)
+
+
+class Generator:
+    """A NumPy generator with only the methods CuPy's ``Generator`` has, drawing device arrays."""
+
+    def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+
+    def __getattr__(self, name):
+        if not _cupy_has(f"random.Generator.{name}"):
+            raise AttributeError(f"CuPy's random Generator has no {name!r} (NumPy's has): "
+                                 "the GPU run would fail here")
+        return _Function(getattr(self._rng, name), f"random.Generator.{name}")
+
+
+class _XP(_Namespace):
+    random = _Random(np.random, "random.")
+
+
+#: The emulated GPU's array namespace.
+XP = _XP(np)
