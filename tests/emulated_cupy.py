@@ -14,6 +14,9 @@ under CuPy's rules:
   arrays and giving device arrays.
 """
 
+import functools
+import inspect
+
 import numpy as np
 
 from tests import cuda_emulator
@@ -36,6 +39,21 @@ def _cupy_has(path):
             return False
         obj = getattr(obj, part)
     return True
+
+
+def _cupy_signature(path, method=False):
+    """The signature of CuPy's ``path`` (None where CuPy gives none, as for ufuncs),
+    less ``self`` for a ``method``."""
+    if _cupy is None:
+        return None
+    obj = _cupy
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    return sig.replace(parameters=list(sig.parameters.values())[1:]) if method else sig
 
 
 def _refuse_host(values, what):
@@ -77,10 +95,18 @@ class _DeviceId:
     id = 0
 
 
+def _lacking(name):
+    def refuse(self):
+        raise AttributeError(f"CuPy's ndarray has no {name!r} (NumPy's has): the GPU run would fail here")
+    return property(refuse)
+
+
 class DeviceArray(np.ndarray):
     """An array on the emulated GPU: NumPy's memory, CuPy's manners."""
 
     device = _DeviceId()
+    resize, setflags, getfield, setfield = (_lacking(n) for n in ("resize", "setflags", "getfield", "setfield"))
+    __index__ = None  # a CuPy array is no integer: operator.index refuses it
 
     def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
         _refuse_host(inputs, f"{ufunc.__name__}.{method}")
@@ -94,8 +120,7 @@ class DeviceArray(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         if not _cupy_has(func.__name__):
             raise TypeError(f"numpy.{func.__name__} of a CuPy array: CuPy has no {func.__name__}")
-        _refuse_host(args, func.__name__)
-        return _device(func(*_host(args), **_host(kwargs)))
+        return _function(func.__name__)(*args, **kwargs)
 
     def __getitem__(self, index):
         return _device(super().__getitem__(_host(index)))
@@ -113,12 +138,20 @@ class DeviceArray(np.ndarray):
 
 
 class _Function:
-    """A NumPy function under CuPy's rules: host arrays refused, device arrays out."""
+    """A NumPy function under CuPy's rules: only the arguments CuPy's takes, host
+    arrays refused, device arrays out."""
 
-    def __init__(self, fn, path, takes_host=False):
+    def __init__(self, fn, path, takes_host=False, method=False):
         self._fn, self._path, self._takes_host = fn, path, takes_host
+        self._signature = _cupy_signature(path, method)
 
     def __call__(self, *args, **kwargs):
+        if self._signature is not None:
+            try:
+                self._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"cupy.{self._path}{self._signature} refuses these arguments ({exc}): "
+                                "the GPU run would fail here") from None
         if not self._takes_host:
             _refuse_host(args, self._path)
             _refuse_host(kwargs.values(), self._path)
@@ -129,6 +162,12 @@ class _Function:
             raise AttributeError(f"cupy.{self._path} has no {name!r}")
         value = getattr(self._fn, name)
         return _Function(value, f"{self._path}.{name}") if callable(value) else value
+
+
+@functools.cache
+def _function(name):
+    """NumPy's function ``name`` under CuPy's rules."""
+    return _Function(getattr(np, name), name)
 
 
 #: Functions that copy host data onto the device, as CuPy's do.
@@ -154,7 +193,9 @@ class _Namespace:
         value = getattr(self._module, name)
         if isinstance(value, type) or not callable(value):
             return _Namespace(value, path + ".") if type(value).__name__ == "module" else value
-        return _Function(value, path, takes_host=not self._prefix and name in _FROM_HOST)
+        function = _Function(value, path, takes_host=not self._prefix and name in _FROM_HOST)
+        setattr(self, name, function)  # answered from now on without __getattr__
+        return function
 
 
 def _kernel_class(emulated):
@@ -186,7 +227,7 @@ class Generator:
         if not _cupy_has(f"random.Generator.{name}"):
             raise AttributeError(f"CuPy's random Generator has no {name!r} (NumPy's has): "
                                  "the GPU run would fail here")
-        return _Function(getattr(self._rng, name), f"random.Generator.{name}")
+        return _Function(getattr(self._rng, name), f"random.Generator.{name}", method=True)
 
 
 class _XP(_Namespace):
