@@ -8,7 +8,7 @@
 #   4. the ember/torch GPU time ratios (each library in its own processes),
 # and a summary table. Everything is kept under $OUT.
 # A device command may run 10 minutes at most: `gpu_check.sh tests` runs steps 1-2
-# (about 7 minutes), `gpu_check.sh bench` steps 3-4 (about 6); no argument runs all.
+# (about 8 minutes), `gpu_check.sh bench` steps 3-4 (about 6); no argument runs all.
 set -uo pipefail
 STAGE=${1:-all}
 cd "$(dirname "$0")/.."
@@ -33,7 +33,7 @@ if [ "$STAGE" != bench ]; then
   grep -E "^(FAILED|ERROR)" "$OUT/kernels.txt" | head -20
 
   echo "== 2. cuda-marked tests"
-  timeout 240 python -m pytest -q -m cuda -p no:cacheprovider --tb=line -n 12 tests >"$OUT/cuda_tests.txt" 2>&1
+  timeout 330 python -m pytest -q -m cuda -p no:cacheprovider --tb=line -n 12 tests >"$OUT/cuda_tests.txt" 2>&1
   grep -E "^/.*:[0-9]+: |^(FAILED|ERROR)" "$OUT/cuda_tests.txt" | sed 's/^.*\/tests\//tests\//' \
     | sort | uniq -c | sort -rn | head -30
 fi

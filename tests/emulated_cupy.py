@@ -233,6 +233,11 @@ class Generator:
 class _XP(_Namespace):
     random = _Random(np.random, "random.")
 
+    @staticmethod
+    def asnumpy(array):
+        """A host copy of a device array (CuPy's own name, which NumPy lacks)."""
+        return np.array(_host(array))
+
 
 #: The emulated GPU's array namespace.
 XP = _XP(np)

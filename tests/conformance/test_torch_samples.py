@@ -47,25 +47,27 @@ MODULES = sorted(info.module_cls.__name__ for info in module_db
                  if hasattr(ember.nn, info.module_cls.__name__))
 
 
-def _to_ember(x, pairs):
-    """The same structure with ember values; ``pairs`` collects (torch, ember) tensors. A
-    torch tensor met twice (a sample passing one tensor as two arguments) becomes one
-    ember tensor, so that their gradients add up alike."""
+def _to_ember(x, pairs, device="cpu"):
+    """The same structure with ember values, tensors on ``device``; ``pairs`` collects
+    (torch, ember) tensors. A torch tensor met twice (a sample passing one tensor as two
+    arguments) becomes one ember tensor, so that their gradients add up alike."""
     if isinstance(x, torch.Tensor):
         seen = next((e for t, e in pairs if t is x), None)
         if seen is not None:
             return seen
-        t = ember.tensor(x.detach().numpy())
+        t = ember.tensor(x.detach().numpy(), device=device)
         if x.requires_grad:
             t.requires_grad_()
         pairs.append((x, t))
         return t
-    if type(x).__name__ == "PackedSequence":
-        return ember.nn.utils.rnn.PackedSequence(*[_to_ember(v, pairs) for v in x])
+    if type(x).__name__ == "PackedSequence":  # its batch sizes stay on the CPU, as torch wants them
+        data, batch_sizes, *indices = x
+        return ember.nn.utils.rnn.PackedSequence(_to_ember(data, pairs, device), _to_ember(batch_sizes, pairs),
+                                                 *_to_ember(indices, pairs, device))
     if isinstance(x, (list, tuple)):
-        return type(x)(_to_ember(v, pairs) for v in x)
+        return type(x)(_to_ember(v, pairs, device) for v in x)
     if isinstance(x, dict):
-        return {k: _to_ember(v, pairs) for k, v in x.items()}
+        return {k: _to_ember(v, pairs, device) for k, v in x.items()}
     if isinstance(x, torch.dtype):
         return getattr(ember, str(x).split(".")[-1])
     if isinstance(x, torch.Size):
@@ -100,7 +102,7 @@ def _tensors(out):
 def _close(e, t, what, dtype=torch.float64):
     assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
     expected = t.detach().numpy()
-    np.testing.assert_allclose(e.detach().numpy(), expected, equal_nan=True, err_msg=what,
+    np.testing.assert_allclose(e.detach().cpu().numpy(), expected, equal_nan=True, err_msg=what,
                                **tolerance(str(dtype).split(".")[-1], expected))
 
 
@@ -115,7 +117,7 @@ def _asks_for_dropout(fn, sample):
 
 @pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name, variant", FUNCTIONALS, ids=[f"{n}-{v}" if v else n for n, v in FUNCTIONALS])
-def test_functional_on_torchs_samples(name, variant, floating):
+def test_functional_on_torchs_samples(name, variant, floating, device):
     op = next(o for o in op_db if o.name == "nn.functional." + name and o.variant_test_name == variant)
     fn = getattr(ember.nn.functional, name)
     named_random = any(word in name for word in RANDOM)
@@ -130,7 +132,7 @@ def test_functional_on_torchs_samples(name, variant, floating):
                 continue
             random = named_random or _asks_for_dropout(fn, sample)
             pairs = []
-            e_in, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), pairs)
+            e_in, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), pairs, device)
             if name in WEIGHT_FIRST:
                 e_out = fn(e_args[0], e_in, *e_args[1:], **e_kwargs)
             else:
@@ -155,19 +157,19 @@ def _close_gradients(t_main, e_main, leaves, what, dtype):
         str(t_main.dtype).replace("torch.", ""))
     t_grads = torch.autograd.grad((t_main * torch.tensor(weights)).sum(), [t for t, _ in leaves],
                                   allow_unused=True)
-    e_grads = ember.autograd.grad((e_main * ember.tensor(weights)).sum(), [e for _, e in leaves],
+    e_grads = ember.autograd.grad((e_main * ember.tensor(weights, device=e_main.device)).sum(), [e for _, e in leaves],
                                   allow_unused=True)
     for i, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
         if e_g is None or t_g is None:  # "no dependence" and "all zeros" agree
             other = t_g if e_g is None else e_g
-            assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {i}"
+            assert other is None or not np.any(other.detach().cpu().numpy()), f"{what}: gradient {i}"
         else:
             _close(e_g, t_g, f"{what}: gradient {i}", dtype)
 
 
 @pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", MODULES)
-def test_module_on_torchs_inputs(name, floating):
+def test_module_on_torchs_inputs(name, floating, device):
     """Outputs, and the gradients of the inputs and parameters, on the same weights."""
     info = next(i for i in module_db if i.module_cls.__name__ == name)
     random = name.startswith(("Dropout", "AlphaDropout", "FeatureAlphaDropout", "RReLU", "Fractional"))
@@ -183,15 +185,15 @@ def test_module_on_torchs_inputs(name, floating):
                 try:
                     torch.manual_seed(0)
                     t_mod = info.module_cls(*args, **kwargs).to(floating).train(training)
-                    state = {k: ember.tensor(v.detach().numpy()) for k, v in t_mod.state_dict().items()}
+                    state = {k: ember.tensor(v.detach().numpy(), device=device) for k, v in t_mod.state_dict().items()}
                     t_out = t_mod(*case.forward_input.args, **case.forward_input.kwargs)
                 except Exception:  # noqa: BLE001 - an input torch itself rejects
                     continue
-                e_mod = getattr(ember.nn, name)(*_to_ember(args, []), **_to_ember(kwargs, []))
-                e_mod.to(getattr(ember, str(floating).split(".")[-1])).train(training)
+                e_mod = getattr(ember.nn, name)(*_to_ember(args, [], device), **_to_ember(kwargs, [], device))
+                e_mod.to(device, getattr(ember, str(floating).split(".")[-1])).train(training)
                 e_mod.load_state_dict(state)
                 pairs = []
-                e_args, e_kwargs = _to_ember((case.forward_input.args, case.forward_input.kwargs), pairs)
+                e_args, e_kwargs = _to_ember((case.forward_input.args, case.forward_input.kwargs), pairs, device)
                 e_out = e_mod(*e_args, **e_kwargs)
             what = f"{name}(training={training}, args={str(args)[:60]}, kwargs={str(kwargs)[:60]})"
             t_list, e_list = _tensors(t_out), _tensors(e_out)

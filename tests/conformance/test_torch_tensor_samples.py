@@ -161,11 +161,12 @@ def _leaves(x):
     return [x]
 
 
-def _to_ember(x, seen):
-    """The same structure with ember values; ``seen`` maps id(torch tensor) -> (torch, ember)."""
+def _to_ember(x, seen, device="cpu"):
+    """The same structure with ember values, tensors on ``device``; ``seen`` maps
+    id(torch tensor) -> (torch, ember)."""
     if isinstance(x, torch.Tensor):
         if id(x) not in seen:
-            t = ember.tensor(x.detach().numpy())
+            t = ember.tensor(x.detach().numpy(), device=device)
             if x.requires_grad:
                 t.requires_grad_()
             seen[id(x)] = (x, t)
@@ -173,9 +174,9 @@ def _to_ember(x, seen):
     if isinstance(x, torch.Size):
         return ember.Size(x)
     if isinstance(x, (list, tuple)):
-        return type(x)(_to_ember(v, seen) for v in x)
+        return type(x)(_to_ember(v, seen, device) for v in x)
     if isinstance(x, dict):
-        return {k: _to_ember(v, seen) for k, v in x.items()}
+        return {k: _to_ember(v, seen, device) for k, v in x.items()}
     if isinstance(x, torch.dtype):
         return getattr(ember, str(x).split(".")[-1])
     if isinstance(x, torch.device):
@@ -202,7 +203,7 @@ def _compare(e, t, what, values=True):
         assert _dtype_name(e.dtype) == _dtype_name(t.dtype), f"{what}: dtype {e.dtype} != torch's {t.dtype}"
         if values:
             expected = t.detach().numpy()
-            np.testing.assert_allclose(e.detach().numpy(), expected, equal_nan=True, err_msg=what,
+            np.testing.assert_allclose(e.detach().cpu().numpy(), expected, equal_nan=True, err_msg=what,
                                        **tolerance(_dtype_name(t.dtype), expected))
     elif values:
         if isinstance(t, torch.Size):
@@ -223,13 +224,13 @@ def _run(fn, sample_input, args, kwargs, inplace):
     return fn(target, *args, **kwargs)
 
 
-def _check_sample(op, kind, torch_fn, ember_fn, sample):
+def _check_sample(op, kind, torch_fn, ember_fn, sample, device):
     """Raises AssertionError (or ember's own error) naming the difference."""
     what = f"{op.name} {kind} input={_describe(sample.input)} args={str(sample.args)[:100]} kwargs={sample.kwargs}"
     inplace = kind == "inplace"
     theirs = outcome(lambda: _run(torch_fn, sample.input, sample.args, sample.kwargs, inplace), quiet=True)
     seen = {}
-    e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), seen)
+    e_input, e_args, e_kwargs = _to_ember((sample.input, sample.args, sample.kwargs), seen, device)
     ours = outcome(lambda: _run(ember_fn, e_input, e_args, e_kwargs, inplace), quiet=True)
     if theirs.error is not None:  # torch refuses the sample: ember must too, with any error
         assert ours.error is not None, f"{what}: torch refuses it ({str(theirs)[:130]}), ember accepted it"
@@ -272,12 +273,13 @@ def _check_gradients(t_list, e_list, seen, what):
         return
     for i in graded:
         assert e_list[i].requires_grad, f"{what}: output {i} does not require grad, torch's does"
-    e_loss = sum((e_list[i] * ember.tensor(w)).sum() for i, w in zip(graded, weights))
+    e_loss = sum((e_list[i] * ember.tensor(w, device=e_list[i].device)).sum()
+                 for i, w in zip(graded, weights))
     e_grads = ember.autograd.grad(e_loss, e_leaves, allow_unused=True)
     for k, (e_g, t_g) in enumerate(zip(e_grads, t_grads)):
         if e_g is None or t_g is None:  # "no dependence" and "all zeros" agree
             other = t_g if e_g is None else e_g
-            assert other is None or not np.any(other.detach().numpy()), f"{what}: gradient {k}"
+            assert other is None or not np.any(other.detach().cpu().numpy()), f"{what}: gradient {k}"
         else:
             _compare(e_g, t_g, f"{what}: gradient {k}")
 
@@ -287,7 +289,7 @@ def _check_gradients(t_list, e_list, seen, what):
 
 @pytest.mark.parametrize("floating", [torch.float64, torch.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name, variant, kind", CASES, ids=[_label(*case) for case in CASES])
-def test_tensor_op_on_torchs_samples(name, variant, kind, floating):
+def test_tensor_op_on_torchs_samples(name, variant, kind, floating, device):
     op = next(o for o in op_db if o.name == name and o.variant_test_name == variant)
     torch_fn = dict(_forms(op))[kind]
     ember_fn = _ember_callable(op, torch_fn)
@@ -297,7 +299,7 @@ def test_tensor_op_on_torchs_samples(name, variant, kind, floating):
     requires_grad = op.supports_autograd and dtype.is_floating_point
     samples = op.sample_inputs("cpu", dtype, requires_grad=requires_grad)
     _check_all(f"{_label(name, variant, kind)} {_dtype_name(dtype)}", samples,
-               lambda sample: _check_sample(op, kind, torch_fn, ember_fn, sample))
+               lambda sample: _check_sample(op, kind, torch_fn, ember_fn, sample, device))
 
 
 ERROR_CASES = [case for case in CASES if case[2] == "function" and next(
