@@ -11,11 +11,17 @@ under CuPy's rules:
 * it answers only the names, ufunc methods and generator methods that the installed
   CuPy has (CuPy imports without a GPU), so a name CuPy lacks fails at once;
 * its kernel classes are the CPU emulator's (tests/cuda_emulator.py), refusing host
-  arrays and giving device arrays.
+  arrays and giving device arrays;
+* under :func:`allow_synchronize` (False), what would make the host wait for the
+  device raises, as under ``cupyx.allow_synchronize``: reading a value (``bool``,
+  ``float``, ``item``, ``get``...) and the functions whose output size depends on the
+  data (``nonzero``, boolean-mask indexing...).
 """
 
+import contextlib
 import functools
 import inspect
+import threading
 
 import numpy as np
 
@@ -54,6 +60,33 @@ def _cupy_signature(path, method=False):
     except (TypeError, ValueError):
         return None
     return sig.replace(parameters=list(sig.parameters.values())[1:]) if method else sig
+
+
+class DeviceSynchronized(RuntimeError):
+    """The host waited for the device where synchronising was refused (cupyx's error)."""
+
+
+_SYNC = threading.local()
+
+
+@contextlib.contextmanager
+def allow_synchronize(allow):
+    """``cupyx.allow_synchronize`` for the emulated GPU: with ``allow`` False, in this
+    thread, what would make the host wait for the device raises DeviceSynchronized."""
+    before, _SYNC.allowed = getattr(_SYNC, "allowed", True), allow
+    try:
+        yield
+    finally:
+        _SYNC.allowed = before
+
+
+def _synchronizes(what):
+    if not getattr(_SYNC, "allowed", True):
+        raise DeviceSynchronized(f"{what} makes the host wait for the device (synchronising is refused)")
+
+
+#: What sizes its output by the data, so CuPy reads a count back from the device.
+_DATA_SIZED = {"nonzero", "flatnonzero", "argwhere", "unique", "extract", "compress", "bincount"}
 
 
 def _refuse_host(values, what):
@@ -101,6 +134,14 @@ def _lacking(name):
     return property(refuse)
 
 
+def _read_back(name):
+    """NumPy's ``ndarray.<name>``, which reads values back to the host."""
+    def read(self, *args, **kwargs):
+        _synchronizes(f"ndarray.{name}")
+        return getattr(self.view(np.ndarray), name)(*args, **kwargs)
+    return read
+
+
 class DeviceArray(np.ndarray):
     """An array on the emulated GPU: NumPy's memory, CuPy's manners."""
 
@@ -123,13 +164,20 @@ class DeviceArray(np.ndarray):
         return _function(func.__name__)(*args, **kwargs)
 
     def __getitem__(self, index):
+        masks = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(m, np.ndarray) and m.dtype == bool for m in masks):
+            _synchronizes("boolean-mask indexing")
         return _device(super().__getitem__(_host(index)))
+
+    __bool__, __int__, __float__, __complex__, item, tolist, nonzero = (
+        _read_back(n) for n in ("__bool__", "__int__", "__float__", "__complex__", "item", "tolist", "nonzero"))
 
     def __setitem__(self, index, value):
         super().__setitem__(_host(index), _host(value))
 
     def get(self, stream=None):
         """A host copy (CuPy's ``ndarray.get``)."""
+        _synchronizes("ndarray.get")
         return np.array(self.view(np.ndarray))
 
     def set(self, host, stream=None):
@@ -155,6 +203,8 @@ class _Function:
         if not self._takes_host:
             _refuse_host(args, self._path)
             _refuse_host(kwargs.values(), self._path)
+        if self._path in _DATA_SIZED or (self._path == "where" and len(args) + len(kwargs) == 1):
+            _synchronizes(self._path)
         return _device(self._fn(*_host(args), **_host(kwargs)))
 
     def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)
@@ -236,6 +286,7 @@ class _XP(_Namespace):
     @staticmethod
     def asnumpy(array):
         """A host copy of a device array (CuPy's own name, which NumPy lacks)."""
+        _synchronizes("asnumpy")
         return np.array(_host(array))
 
 

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from ember.backend import KernelTable, REGISTRY
+from ember.backends.cuda.checks import DeferredChecks
 from tests.core.fake_gpus import FakeGPUs
-from tests.emulated_cupy import XP, DeviceArray
+from tests.emulated_cupy import XP, DeviceArray, allow_synchronize
 
 
 class EmulatedGPU(FakeGPUs):
@@ -31,6 +32,7 @@ class EmulatedGPU(FakeGPUs):
         super().__init__(count=1)
         self.kernels = KernelTable(REGISTRY, self)
         self._generator = None
+        self.deferred_checks = DeferredChecks(XP)  # raised at synchronisation, as on a GPU
 
     def device_index(self, array):
         if not isinstance(array, DeviceArray):
@@ -45,7 +47,13 @@ class EmulatedGPU(FakeGPUs):
 
     def to_host(self, array):
         self.device_index(array)
-        return array.get()
+        host = array.get()
+        self.deferred_checks.raise_failed()
+        return host
+
+    def synchronize(self, index=None):
+        super().synchronize(index)
+        self.deferred_checks.raise_failed()
 
     def full(self, shape, fill, dtype, index):
         return XP.full(shape, fill, dtype=dtype)
@@ -66,6 +74,11 @@ def pytest_configure(config):
 
     os.environ["EMBER_TEST_DEVICES"] = "cpu,cuda"
     REGISTRY.backends["cuda"] = EmulatedGPU()
+    try:  # the synchronisation detector tests put a step under is the emulated GPU's
+        import cupyx
+    except ImportError:
+        return
+    cupyx.allow_synchronize = allow_synchronize
 
 
 def pytest_collection_modifyitems(config, items):

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.backend import REGISTRY
 
 torch = pytest.importorskip("torch")
 
@@ -154,13 +155,24 @@ class Outcome(NamedTuple):
         return f"raised {type(self.error).__name__}: {self.error}"
 
 
+def synchronize_device():
+    """Wait for the test's device (``on_device``): the errors a GPU reports late (the
+    checks of ``ember.backend.assert_on_device``) are raised now."""
+    be = REGISTRY.backends.get(ember.device(_device).type)
+    if be is not None:
+        be.synchronize()
+
+
 def outcome(call, quiet=False):
-    """Run ``call()``: its ``Outcome`` (warnings silenced when ``quiet``)."""
+    """Run ``call()``: its ``Outcome`` (warnings silenced when ``quiet``), errors that
+    the test's device reports late included."""
     with warnings.catch_warnings() if quiet else contextlib.nullcontext():
         if quiet:
             warnings.simplefilter("ignore")
         try:
-            return Outcome(value=call())
+            value = call()
+            synchronize_device()
+            return Outcome(value=value)
         except Exception as error:  # noqa: BLE001 - an error is an outcome like a value
             return Outcome(error=error)
 

@@ -28,6 +28,8 @@ def out_of_bounds(target):
 def check_targets(like, t, kept, n_classes):
     """Raise :func:`out_of_bounds` for the first kept target (array ``t``) outside
     ``[0, n_classes)``: at once on the CPU, at the next synchronisation on a GPU."""
+    if not t.size:  # no target to check (and no first bad one to report)
+        return
     bad = kept & ((t < 0) | (t >= n_classes))
     assert_on_device(like, "class index target", bad.any(),
                      lambda: t.reshape(-1)[bad.reshape(-1).argmax()], out_of_bounds)

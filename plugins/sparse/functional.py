@@ -437,11 +437,15 @@ def one_hot(tensor, num_classes=-1):
         num_classes = int(tensor.max()) + 1
     if tensor.numel():
         values = data_of(tensor)
-        assert_on_device(tensor, "one_hot negative class", values.min() < 0, lambda: values.min(),
-                         lambda _: RuntimeError("Class values must be non-negative."))
-        assert_on_device(tensor, "one_hot class too large", values.max() >= num_classes,
-                         lambda: values.max(),
-                         lambda _: RuntimeError("Class values must be smaller than num_classes."))
+        checks = (("one_hot negative class", values.min() < 0, values.min, "Class values must be non-negative."),
+                  ("one_hot class too large", values.max() >= num_classes, values.max,
+                   "Class values must be smaller than num_classes."))
+        for site, failed, witness, message in checks:
+            if num_classes < 0:  # the call fails whatever the values: say why now, not at a GPU's next sync
+                if failed:
+                    raise RuntimeError(message)
+            else:
+                assert_on_device(tensor, site, failed, witness, lambda _, m=message: RuntimeError(m))
     check_allocation(tuple(tensor.shape) + (num_classes,), 8, "one_hot")
     classes = ember.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()

@@ -6,7 +6,7 @@ import pytest
 import ember
 import ember.nn.functional as EF
 from ember.backend import REGISTRY
-from tests.oracle import as_numpy, assert_same, check, same_outcome, torch
+from tests.oracle import as_numpy, assert_same, check, same_outcome, synchronize_device, torch
 
 TF = torch.nn.functional
 DTYPES = [np.float64, np.float32]
@@ -323,6 +323,7 @@ def test_error_messages(device):
     _, i = EF.max_pool2d(x, 2, return_indices=True)
     with pytest.raises(RuntimeError, match=r"Found an invalid max index: \d+ \(output volumes are of size 8x8\)"):
         EF.max_unpool2d(x[:, :, :4, :4], i + 100, 2)
+        synchronize_device()  # where a GPU reports it
 
 
 # ------------------------------------------------------------- on each device
@@ -348,6 +349,7 @@ def test_max_pool_indices_and_unpool_on_device(device):
                 TF.max_unpool2d(ty, ti, 3, 2, 1, output_size=[9, 8]))
     with pytest.raises(RuntimeError):
         EF.max_unpool2d(ey, ei + 100, 3, 2, 1)
+        synchronize_device()  # where a GPU reports it
 
 
 # ------------------------------------- generic (array namespace) kernels on NumPy
