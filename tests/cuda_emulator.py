@@ -352,6 +352,7 @@ class RawKernel:
     def __call__(self, grid, block, args, shared_mem=0, **_):
         grid = tuple(grid) + (1,) * (3 - len(grid))
         block = tuple(block) + (1,) * (3 - len(block))
+        _check_launch(self.name, grid, block)
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments, got {len(args)}")
         buffers, passes = [], []
@@ -383,6 +384,21 @@ class RawKernel:
 
 
 _TYPEDEF = re.compile(r"typedef\s+([\w ]+?)\s+(\w+)\s*;")
+
+
+#: What a CUDA launch may ask for (every GPU since compute capability 3.0).
+_GRID_LIMITS, _BLOCK_LIMITS, _THREADS_PER_BLOCK = (2 ** 31 - 1, 65535, 65535), (1024, 1024, 64), 1024
+
+
+def _check_launch(name, grid, block):
+    """A launch the GPU would refuse (a grid or block too large, or empty) fails here too."""
+    for what, dims, limits in (("grid", grid, _GRID_LIMITS), ("block", block, _BLOCK_LIMITS)):
+        for axis, size, limit in zip("xyz", dims, limits):
+            if not 1 <= int(size) <= limit:
+                raise ValueError(f"{name}: {what} dimension {axis} is {size}, outside [1, {limit}]: "
+                                 "the GPU would refuse the launch")
+    if block[0] * block[1] * block[2] > _THREADS_PER_BLOCK:
+        raise ValueError(f"{name}: a block of {block} has more than {_THREADS_PER_BLOCK} threads")
 
 
 def _check_pointee(name, k, ctype, array):

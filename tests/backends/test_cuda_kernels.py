@@ -218,3 +218,18 @@ def test_the_emulator_refuses_an_array_of_another_type_than_the_kernel_reads():
         kernel((1,), (1,), (np.array([7]), np.zeros(1, np.float32)))
     kernel((1,), (1,), (np.array([7], np.int64), y))
     assert y[0] == 7
+
+
+@pytest.mark.parametrize("grid, block, what", [
+    ((0,), (1,), "grid dimension x is 0"),
+    ((1, 65536), (1,), "grid dimension y is 65536"),
+    ((1,), (2048,), "block dimension x is 2048"),
+    ((1,), (1, 1, 65), "block dimension z is 65"),
+    ((1,), (64, 32), "more than 1024 threads"),
+])
+def test_the_emulator_refuses_a_launch_the_gpu_would_refuse(grid, block, what):
+    from ..cuda_emulator import CUPY
+
+    kernel = CUPY.RawKernel('extern "C" __global__ void ember_nothing(float* y) {}', "ember_nothing")
+    with pytest.raises(ValueError, match=what):
+        kernel(grid, block, (np.zeros(1, np.float32),))
