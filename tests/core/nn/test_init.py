@@ -55,7 +55,7 @@ def test_kaiming_bad_mode():
 
 
 def _bounds_and_moments(t):
-    a = t.detach().numpy().astype(np.float64)
+    a = t.detach().cpu().numpy().astype(np.float64)
     return a.min(), a.max(), a.mean(), a.std()
 
 
@@ -72,10 +72,10 @@ SHAPE = (400, 250, 3)   # fan_in 750, fan_out 1200, 300,000 draws
     ("kaiming_normal_", dict(a=0.1, mode="FAN_OUT"), "normal", math.sqrt(2 / 1.01) / math.sqrt(1200)),
     ("normal_", dict(mean=1.5, std=0.2), "normal", 0.2),
 ])
-def test_statistics_match_torch(fn, kwargs, kind, bound_or_std):
+def test_statistics_match_torch(fn, kwargs, kind, bound_or_std, device):
     ember.manual_seed(0)
     torch.manual_seed(0)
-    ours = getattr(init, fn)(ember.empty(*SHAPE), **kwargs)
+    ours = getattr(init, fn)(ember.empty(*SHAPE, device=device), **kwargs)
     theirs = getattr(tinit, fn)(torch.empty(*SHAPE), **kwargs)
     lo, hi, mean, std = _bounds_and_moments(ours)
     tlo, thi, tmean, tstd = _bounds_and_moments(theirs)
@@ -94,11 +94,11 @@ def test_statistics_match_torch(fn, kwargs, kind, bound_or_std):
         assert abs(mean - tmean) < 0.02 * bound_or_std
 
 
-def test_trunc_normal_statistics():
+def test_trunc_normal_statistics(device):
     ember.manual_seed(1)
     torch.manual_seed(1)
     kw = dict(mean=0.5, std=2.0, a=-1.0, b=3.0)
-    lo, hi, mean, std = _bounds_and_moments(init.trunc_normal_(ember.empty(300, 1000), **kw))
+    lo, hi, mean, std = _bounds_and_moments(init.trunc_normal_(ember.empty(300, 1000, device=device), **kw))
     tlo, thi, tmean, tstd = _bounds_and_moments(tinit.trunc_normal_(torch.empty(300, 1000), **kw))
     assert -1.0 <= lo and hi <= 3.0
     assert abs(mean - tmean) < 0.01 and abs(std - tstd) < 0.01
@@ -110,19 +110,20 @@ def test_trunc_normal_far_mean_warns():
     assert float(t.abs().max()) <= 1.0
 
 
-def test_constant_ones_zeros_eye():
-    assert init.constant_(ember.empty(2, 3), 0.25).tolist() == [[0.25] * 3] * 2
-    assert init.ones_(ember.empty(3)).tolist() == [1.0] * 3
-    assert init.zeros_(ember.ones(3)).tolist() == [0.0] * 3
-    np.testing.assert_array_equal(init.eye_(ember.empty(3, 5)).numpy(), tinit.eye_(torch.empty(3, 5)).numpy())
+def test_constant_ones_zeros_eye(device):
+    assert init.constant_(ember.empty(2, 3, device=device), 0.25).tolist() == [[0.25] * 3] * 2
+    assert init.ones_(ember.empty(3, device=device)).tolist() == [1.0] * 3
+    assert init.zeros_(ember.ones(3, device=device)).tolist() == [0.0] * 3
+    np.testing.assert_array_equal(init.eye_(ember.empty(3, 5, device=device)).cpu().numpy(),
+                                  tinit.eye_(torch.empty(3, 5)).numpy())
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
         init.eye_(ember.empty(2, 2, 2))
 
 
 @pytest.mark.parametrize("shape,groups", [((4, 4, 3), 1), ((6, 3, 3, 3), 1), ((4, 2, 3, 3), 2),
                                           ((6, 2, 3, 4, 5), 3), ((2, 5, 3), 1), ((5, 2, 3, 3), 1)])
-def test_dirac_matches_torch(shape, groups):
-    np.testing.assert_array_equal(init.dirac_(ember.empty(*shape), groups).numpy(),
+def test_dirac_matches_torch(shape, groups, device):
+    np.testing.assert_array_equal(init.dirac_(ember.empty(*shape, device=device), groups).cpu().numpy(),
                                   tinit.dirac_(torch.empty(*shape), groups).numpy())
 
 
@@ -135,8 +136,8 @@ def test_dirac_errors():
 
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 3), (6, 6)])
 @pytest.mark.parametrize("dtype", [ember.float32, ember.float64])
-def test_orthogonal(shape, dtype):
-    w = init.orthogonal_(ember.empty(*shape, dtype=dtype), gain=2.0).numpy().reshape(shape[0], -1)
+def test_orthogonal(shape, dtype, device):
+    w = init.orthogonal_(ember.empty(*shape, dtype=dtype, device=device), gain=2.0).cpu().numpy().reshape(shape[0], -1)
     rows, cols = w.shape
     gram = w @ w.T if rows <= cols else w.T @ w
     np.testing.assert_allclose(gram, 4.0 * np.eye(min(rows, cols)), atol=1e-4)
@@ -148,9 +149,9 @@ def test_orthogonal_errors_and_empty():
     assert tuple(init.orthogonal_(ember.empty(0, 3)).shape) == (0, 3)
 
 
-def test_sparse():
+def test_sparse(device):
     ember.manual_seed(3)
-    w = init.sparse_(ember.empty(20, 50), sparsity=0.25, std=0.5).numpy()
+    w = init.sparse_(ember.empty(20, 50, device=device), sparsity=0.25, std=0.5).cpu().numpy()
     assert ((w == 0).sum(axis=0) == 5).all()
     assert abs(w[w != 0].std() - 0.5) < 0.05
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):

@@ -17,11 +17,11 @@ STEPS = 20
 TOL = dict(rtol=1e-10, atol=1e-10)
 
 
-def make_pair(seed=0):
-    """The same float64 parameters in ember and torch, as numpy-backed copies."""
+def make_pair(seed=0, device="cpu"):
+    """The same float64 parameters in ember (on ``device``) and torch, as copies."""
     rng = np.random.default_rng(seed)
     values = [rng.standard_normal(s) for s in SHAPES]
-    e = [ember.nn.Parameter(ember.tensor(v.copy())) for v in values]
+    e = [ember.nn.Parameter(ember.tensor(v.copy(), device=device)) for v in values]
     t = [torch.nn.Parameter(torch.from_numpy(v.copy())) for v in values]
     return e, t
 
@@ -32,13 +32,13 @@ def set_grads(e_params, t_params, rng, skip=None):
             e.grad, t.grad = None, None
             continue
         g = rng.standard_normal(tuple(e.shape))
-        e.grad = ember.tensor(g.copy())
+        e.grad = ember.tensor(g.copy(), device=e.device)
         t.grad = torch.from_numpy(g.copy())
 
 
 def assert_params_equal(e_params, t_params, what=""):
     for i, (e, t) in enumerate(zip(e_params, t_params)):
-        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), **TOL,
+        np.testing.assert_allclose(e.detach().cpu().numpy(), t.detach().numpy(), **TOL,
                                    err_msg=f"{what} parameter {i}")
 
 
@@ -81,16 +81,16 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=[f"{n}-{kw}" for n, kw in CONFIGS])
-def test_same_trajectory_as_torch(name, kwargs):
-    e_params, t_params = make_pair()
+def test_same_trajectory_as_torch(name, kwargs, device):
+    e_params, t_params = make_pair(device=device)
     e_opt = getattr(ember.optim, name)(e_params, **kwargs)
     t_opt = getattr(torch.optim, name)(t_params, foreach=False, **kwargs)
     run_side_by_side(e_opt, t_opt, e_params, t_params)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
-def test_param_groups_and_missing_grads(name):
-    e_params, t_params = make_pair()
+def test_param_groups_and_missing_grads(name, device):
+    e_params, t_params = make_pair(device=device)
     extra = dict(momentum=0.9) if name in ("SGD", "RMSprop") else {}
 
     def groups(params):
@@ -456,18 +456,18 @@ def test_custom_optimizer_with_scheduler_and_no_spurious_warning():
                                           ("Adam", dict(lr=0.01, amsgrad=True)),
                                           ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
                                           ("Adagrad", dict(lr=0.1))])
-def test_float32_keeps_dtype_and_tracks_torch(name, kwargs):
+def test_float32_keeps_dtype_and_tracks_torch(name, kwargs, device):
     rng = np.random.default_rng(0)
     value = rng.standard_normal((6, 5)).astype(np.float32)
-    e = ember.nn.Parameter(ember.tensor(value.copy()))
+    e = ember.nn.Parameter(ember.tensor(value.copy(), device=device))
     t = torch.nn.Parameter(torch.from_numpy(value.copy()))
     e_opt = getattr(ember.optim, name)([e], **kwargs)
     t_opt = getattr(torch.optim, name)([t], foreach=False, **kwargs)
     for _ in range(STEPS):
         g = rng.standard_normal((6, 5)).astype(np.float32)
-        e.grad, t.grad = ember.tensor(g), torch.from_numpy(g.copy())
+        e.grad, t.grad = ember.tensor(g, device=device), torch.from_numpy(g.copy())
         e_opt.step()
         t_opt.step()
     assert e.dtype == ember.float32
     assert all(v.dtype == (ember.float32) for v in e_opt.state[e].values())
-    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(e.detach().cpu().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-5)

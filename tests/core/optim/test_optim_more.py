@@ -45,7 +45,7 @@ def state_arrays(state):
     for key, value in state.items():
         if hasattr(value, "detach"):
             value = value.detach()
-            value = (value.to_dense() if value.is_sparse else value).numpy()
+            value = (value.to_dense() if value.is_sparse else value).cpu().numpy()
         out[key] = value
     return out
 
@@ -62,8 +62,8 @@ def assert_states_equal(e_opt, t_opt, e_params, t_params):
 
 # ---------------------------------------------------------------- dense trajectories
 @pytest.mark.parametrize("name, kwargs", CONFIGS, ids=IDS)
-def test_same_trajectory_as_torch(name, kwargs):
-    e_params, t_params = make_pair()
+def test_same_trajectory_as_torch(name, kwargs, device):
+    e_params, t_params = make_pair(device=device)
     e_opt = getattr(ember.optim, name)(e_params, **kwargs)
     t_opt = getattr(torch.optim, name)(t_params, foreach=False, **kwargs)
     run_side_by_side(e_opt, t_opt, e_params, t_params, steps=STEPS)
@@ -92,15 +92,15 @@ def test_rosenbrock_gradients_from_each_library(name, kwargs):
                                    err_msg=f"step {step}")
 
 
-def test_rprop_zero_and_sign_flipping_gradients():
-    e_params, t_params = make_pair()
+def test_rprop_zero_and_sign_flipping_gradients(device):
+    e_params, t_params = make_pair(device=device)
     e_opt = ember.optim.Rprop(e_params, lr=0.03)
     t_opt = torch.optim.Rprop(t_params, lr=0.03)
     rng = np.random.default_rng(5)
     for step in range(STEPS):
         for e, t in zip(e_params, t_params):
             g = rng.standard_normal(tuple(e.shape)) * (rng.random(tuple(e.shape)) > 0.3)
-            e.grad, t.grad = ember.tensor(g), torch.from_numpy(g.copy())
+            e.grad, t.grad = ember.tensor(g, device=device), torch.from_numpy(g.copy())
         e_opt.step()
         t_opt.step()
         assert_params_equal(e_params, t_params, f"step {step}:")
@@ -108,8 +108,8 @@ def test_rprop_zero_and_sign_flipping_gradients():
 
 
 @pytest.mark.parametrize("name", ["Adadelta", "Adamax", "ASGD", "Rprop"])
-def test_param_groups_and_missing_grads(name):
-    e_params, t_params = make_pair()
+def test_param_groups_and_missing_grads(name, device):
+    e_params, t_params = make_pair(device=device)
 
     def groups(params):
         return [{"params": params[:2]}, {"params": [params[2]], "lr": 0.003}]
@@ -333,7 +333,7 @@ def test_lbfgs_default_max_eval():
 
 
 # ---------------------------------------------------------------- sparse gradients
-def embedding_pair(kind, seed=0):
+def embedding_pair(kind, seed=0, device="cpu"):
     rng = np.random.default_rng(seed)
     weight = rng.standard_normal((10, 3))
     mods = []
@@ -342,7 +342,7 @@ def embedding_pair(kind, seed=0):
             m = lib.nn.Embedding(10, 3, sparse=True, padding_idx=2)
         else:
             m = lib.nn.EmbeddingBag(10, 3, sparse=True, mode="mean")
-        m = m.double()
+        m = m.double().to(device if lib is ember else "cpu")
         with lib.no_grad():
             m.weight.copy_(lib.tensor(weight))
         mods.append(m)
@@ -350,11 +350,13 @@ def embedding_pair(kind, seed=0):
 
 
 def sparse_step(m, lib, idx, target):
+    """A loss of module ``m`` of ``lib``, its inputs put where ``m``'s weight is."""
+    on = dict(device=m.weight.device)
     if isinstance(m, lib.nn.EmbeddingBag):
-        out = m(lib.tensor(idx.reshape(-1)), lib.tensor([0, 3, 3, 7]))
+        out = m(lib.tensor(idx.reshape(-1), **on), lib.tensor([0, 3, 3, 7], **on))
     else:
-        out = m(lib.tensor(idx))
-    return ((out - lib.tensor(target[:out.numel()].reshape(tuple(out.shape)))) ** 2).sum()
+        out = m(lib.tensor(idx, **on))
+    return ((out - lib.tensor(target[:out.numel()].reshape(tuple(out.shape)), **on)) ** 2).sum()
 
 
 REPEATS = np.array([[1, 1, 2, 1], [2, 2, 1, 1]])
@@ -376,8 +378,8 @@ SPARSE_CONFIGS = [
 @pytest.mark.parametrize("kind", ["Embedding", "EmbeddingBag"])
 @pytest.mark.parametrize("name, kwargs", SPARSE_CONFIGS,
                          ids=[f"{n}-{kw}" for n, kw in SPARSE_CONFIGS])
-def test_sparse_embedding_trajectories(kind, name, kwargs):
-    e_mod, t_mod = embedding_pair(kind)
+def test_sparse_embedding_trajectories(kind, name, kwargs, device):
+    e_mod, t_mod = embedding_pair(kind, device=device)
     e_opt = getattr(ember.optim, name)(e_mod.parameters(), **kwargs)
     t_opt = getattr(torch.optim, name)(t_mod.parameters(), **kwargs)
     rng = np.random.default_rng(3)
@@ -390,10 +392,10 @@ def test_sparse_embedding_trajectories(kind, name, kwargs):
             sparse_step(m, lib, idx, target).backward()
         e_grad, t_grad = e_mod.weight.grad, t_mod.weight.grad
         assert e_grad.is_sparse and t_grad.is_sparse
-        np.testing.assert_allclose(e_grad.to_dense().numpy(), t_grad.to_dense().numpy(), **TOL)
+        np.testing.assert_allclose(e_grad.to_dense().cpu().numpy(), t_grad.to_dense().numpy(), **TOL)
         e_opt.step()
         t_opt.step()
-        np.testing.assert_allclose(e_mod.weight.detach().numpy(), t_mod.weight.detach().numpy(),
+        np.testing.assert_allclose(e_mod.weight.detach().cpu().numpy(), t_mod.weight.detach().numpy(),
                                    **TOL, err_msg=f"step {step}")
     assert_states_equal(e_opt, t_opt, [e_mod.weight], [t_mod.weight])
 
