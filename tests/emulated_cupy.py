@@ -15,7 +15,10 @@ under CuPy's rules:
 * under :func:`allow_synchronize` (False), what would make the host wait for the
   device raises, as under ``cupyx.allow_synchronize``: reading a value (``bool``,
   ``float``, ``item``, ``get``...) and the functions whose output size depends on the
-  data (``nonzero``, boolean-mask indexing...).
+  data (``nonzero``, boolean-mask indexing...);
+* within :func:`recording` (a CUDA graph capture), every computation on device
+  arrays is also recorded, so that replaying the record computes it again into the
+  same arrays, as a captured graph's launch does.
 """
 
 import contextlib
@@ -81,8 +84,46 @@ def allow_synchronize(allow):
 
 
 def _synchronizes(what):
+    if getattr(_TAPE, "entries", None) is not None:
+        raise DeviceSynchronized(f"{what} makes the host wait for the device during a CUDA graph capture")
     if not getattr(_SYNC, "allowed", True):
         raise DeviceSynchronized(f"{what} makes the host wait for the device (synchronising is refused)")
+
+
+_TAPE = threading.local()
+
+
+@contextlib.contextmanager
+def recording():
+    """Record, in this thread, the device computations of the block (a CUDA graph's
+    capture): yields the list of replays, each computing one again into its arrays."""
+    _TAPE.entries = entries = []
+    try:
+        yield entries
+    finally:
+        _TAPE.entries = None
+
+
+def _run(compute, record=True):
+    """``compute()``, its results made device arrays; while recording (and ``record``:
+    not for what only allocates, which a graph's launch leaves as it is), also a replay
+    that computes it again (reading its inputs as they are then) into those arrays."""
+    result = _device(compute())
+    entries = getattr(_TAPE, "entries", None)
+    if entries is not None and record:
+        entries.append(lambda: _write_into(result, compute()))
+    return result
+
+
+def _write_into(target, value):
+    if isinstance(target, (list, tuple)):
+        for t, v in zip(target, value):
+            _write_into(t, v)
+    elif isinstance(target, np.ndarray) and target.flags.writeable:
+        same = (isinstance(value, np.ndarray) and value.__array_interface__["data"][0]
+                == target.__array_interface__["data"][0] and value.strides == target.strides)
+        if not same:  # a view of its input, or the out= array, holds the new values already
+            target.view(np.ndarray)[...] = value
 
 
 #: What sizes its output by the data, so CuPy reads a count back from the device.
@@ -134,6 +175,15 @@ def _lacking(name):
     return property(refuse)
 
 
+def _computing(name):
+    """NumPy's ``ndarray.<name>``, computing on the device (recorded, see :func:`_run`)."""
+    plain = getattr(np.ndarray, name)
+
+    def compute(self, *args, **kwargs):  # on self: a view's base is a device array, as in CuPy
+        return _run(lambda: plain(self, *_host(args), **_host(kwargs)))
+    return compute
+
+
 def _read_back(name):
     """NumPy's ``ndarray.<name>``, which reads values back to the host."""
     def read(self, *args, **kwargs):
@@ -153,10 +203,10 @@ class DeviceArray(np.ndarray):
         _refuse_host(inputs, f"{ufunc.__name__}.{method}")
         if out is not None:
             kwargs["out"] = tuple(_host(o) for o in out)
-        result = getattr(ufunc, method)(*_host(inputs), **kwargs)
+        result = _run(lambda: getattr(ufunc, method)(*_host(inputs), **kwargs))
         if out is not None:
             return out[0] if len(out) == 1 else out
-        return _device(result)
+        return result
 
     def __array_function__(self, func, types, args, kwargs):
         if not _cupy_has(func.__name__):
@@ -167,13 +217,18 @@ class DeviceArray(np.ndarray):
         masks = index if isinstance(index, tuple) else (index,)
         if any(isinstance(m, np.ndarray) and m.dtype == bool for m in masks):
             _synchronizes("boolean-mask indexing")
-        return _device(super().__getitem__(_host(index)))
+        return _run(lambda: np.ndarray.__getitem__(self, _host(index)))
 
     __bool__, __int__, __float__, __complex__, item, tolist, nonzero = (
         _read_back(n) for n in ("__bool__", "__int__", "__float__", "__complex__", "item", "tolist", "nonzero"))
+    (astype, copy, fill, take, put, repeat, argmax, argmin, argsort, sort, searchsorted, reshape, ravel,
+     flatten, dot, diagonal, trace, choose, partition) = (_computing(n) for n in (
+        "astype", "copy", "fill", "take", "put", "repeat", "argmax", "argmin", "argsort", "sort", "searchsorted",
+        "reshape", "ravel", "flatten", "dot", "diagonal", "trace", "choose", "partition"))
 
     def __setitem__(self, index, value):
-        super().__setitem__(_host(index), _host(value))
+        host = self.view(np.ndarray)
+        _run(lambda: host.__setitem__(_host(index), _host(value)))
 
     def get(self, stream=None):
         """A host copy (CuPy's ``ndarray.get``)."""
@@ -205,7 +260,7 @@ class _Function:
             _refuse_host(kwargs.values(), self._path)
         if self._path in _DATA_SIZED or (self._path == "where" and len(args) + len(kwargs) == 1):
             _synchronizes(self._path)
-        return _device(self._fn(*_host(args), **_host(kwargs)))
+        return _run(lambda: self._fn(*_host(args), **_host(kwargs)), record=self._path not in _ALLOCATE_ONLY)
 
     def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)
         if not _cupy_has(f"{self._path}.{name}"):
@@ -219,6 +274,9 @@ def _function(name):
     """NumPy's function ``name`` under CuPy's rules."""
     return _Function(getattr(np, name), name)
 
+
+#: Functions that allocate and compute nothing: a captured graph has no work of theirs.
+_ALLOCATE_ONLY = {"empty", "empty_like"}
 
 #: Functions that copy host data onto the device, as CuPy's do.
 _FROM_HOST = {"asarray", "array", "asanyarray"}
@@ -254,7 +312,8 @@ def _kernel_class(emulated):
     class DeviceKernel(emulated):
         def __call__(self, *args, **kwargs):
             _refuse_host(args, f"kernel {self.name}")
-            return _device(super().__call__(*args, **kwargs))
+            launch = super().__call__
+            return _run(lambda: launch(*args, **kwargs))
 
     DeviceKernel.__name__ = emulated.__name__
     return DeviceKernel
@@ -268,16 +327,24 @@ class _Random(_Namespace):
 
 
 class Generator:
-    """A NumPy generator with only the methods CuPy's ``Generator`` has, drawing device arrays."""
+    """A NumPy generator with only the methods CuPy's ``Generator`` has, drawing device
+    arrays; :meth:`reseed` restarts it in place, as the cuda backend reseeds CuPy's, so
+    that a recorded draw draws from the new seed at its next replay."""
 
     def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+
+    def reseed(self, seed):
         self._rng = np.random.default_rng(seed)
 
     def __getattr__(self, name):
         if not _cupy_has(f"random.Generator.{name}"):
             raise AttributeError(f"CuPy's random Generator has no {name!r} (NumPy's has): "
                                  "the GPU run would fail here")
-        return _Function(getattr(self._rng, name), f"random.Generator.{name}", method=True)
+        draw = _Function(lambda *args, **kwargs: getattr(self._rng, name)(*args, **kwargs),
+                         f"random.Generator.{name}", method=True)
+        setattr(self, name, draw)  # answered from now on without __getattr__
+        return draw
 
 
 class _XP(_Namespace):

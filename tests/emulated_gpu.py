@@ -8,9 +8,12 @@ on ``"cuda"`` then goes through the kernels registered for ``(op, "cuda")``,
 compiled from their CUDA C by the host's compiler, or the generic kernels where those
 refuse the call, with the arguments the layers really pass: what a GPU run would
 compute, checked against the same torch oracle, and refused where CuPy would refuse
-it, before any GPU is lent. Races, speed and the CUDA runtime (streams, graphs,
-memory counters) remain a GPU run's to check.
+it, before any GPU is lent. A CUDA graph's capture records the device work and its
+replay computes it again into the same arrays. Races, speed and the rest of the CUDA
+runtime (streams, events, memory counters) remain a GPU run's to check.
 """
+
+import types
 
 import numpy as np
 import pytest
@@ -18,7 +21,8 @@ import pytest
 from ember.backend import KernelTable, REGISTRY
 from ember.backends.cuda.checks import DeferredChecks
 from tests.core.fake_gpus import FakeGPUs
-from tests.emulated_cupy import XP, DeviceArray, allow_synchronize
+from ember.cuda.graphs import refuse_during_capture
+from tests.emulated_cupy import XP, DeviceArray, allow_synchronize, recording
 
 
 class EmulatedGPU(FakeGPUs):
@@ -41,11 +45,13 @@ class EmulatedGPU(FakeGPUs):
         return 0
 
     def from_host(self, array, index):
+        refuse_during_capture("host copy")
         return XP.asarray(np.array(array))
 
     from_pinned = from_host
 
     def to_host(self, array):
+        refuse_during_capture("host read")
         self.device_index(array)
         host = array.get()
         self.deferred_checks.raise_failed()
@@ -66,7 +72,37 @@ class EmulatedGPU(FakeGPUs):
 
     def manual_seed(self, seed, index=None):
         super().manual_seed(seed, index)
-        self._generator = None
+        if self._generator is not None:  # in place: a captured draw draws from the new seed
+            self._generator.reseed(self.initial_seed(0))
+
+    # --- CUDA graphs: the capture records the device work, a launch computes it again
+
+    def begin_capture(self, stream, pool, mode):
+        token = super().begin_capture(stream, pool, mode)
+        stream.record = recording()
+        stream.replays = stream.record.__enter__()
+        self.deferred_checks.begin_capture()
+        return token
+
+    def end_capture(self, stream, token):
+        record = getattr(stream, "record", None)
+        if record is not None:
+            record.__exit__(None, None, None)
+            stream.record = None
+        checks = self.deferred_checks.end_capture()
+        graph = super().end_capture(stream, token)
+        graph.replays, graph.checks = stream.replays, checks
+        self.deferred_checks.watch(checks, types.SimpleNamespace(synchronize=lambda: None))
+        return graph
+
+    def graph_launch(self, graph, stream):
+        super().graph_launch(graph, stream)
+        for replay in graph.replays:
+            replay()
+
+    def graph_release(self, graph):
+        super().graph_release(graph)
+        self.deferred_checks.forget(graph.checks)
 
 
 def pytest_configure(config):

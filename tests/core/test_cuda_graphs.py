@@ -364,28 +364,24 @@ def _graphed_matches_eager(make_optimizer, dropout=0.0, steps=5):
 
 
 @pytest.mark.cuda
-@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_replayed_sgd_steps_match_eager_steps():
     _graphed_matches_eager(lambda p: ember.optim.SGD(p, lr=0.1, momentum=0.9))
 
 
 @pytest.mark.cuda
-@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_replayed_dropout_draws_new_numbers_each_replay():
     _graphed_matches_eager(lambda p: ember.optim.SGD(p, lr=0.1), dropout=0.3)
 
 
 @pytest.mark.cuda
-@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_replayed_capturable_adam_steps_match_eager_steps():
     _graphed_matches_eager(lambda p: ember.optim.Adam(p, lr=1e-2, capturable=True))
 
 
 @pytest.mark.cuda
-@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_a_class_index_check_in_a_graph_raises_at_synchronisation():
     g, static_y = _graphed_matches_eager(lambda p: ember.optim.SGD(p, lr=0.1), steps=1)
@@ -399,7 +395,6 @@ def test_gpu_a_class_index_check_in_a_graph_raises_at_synchronisation():
 
 
 @pytest.mark.cuda
-@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_a_host_read_breaks_the_capture_off_cleanly():
     x = ember.ones(8, device="cuda")
