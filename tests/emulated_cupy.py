@@ -35,29 +35,30 @@ try:
 except ImportError:  # pragma: no cover - the test extra installs CuPy
     _cupy = None
 
-#: Whether the names are checked against an installed CuPy.
-CHECKS_NAMES = _cupy is not None
+_MISSING = object()
+
+
+def _cupy_object(path):
+    """CuPy's object at ``path`` (``"random.Generator.random"``), or _MISSING."""
+    obj = _cupy
+    for part in path.split("."):
+        obj = getattr(obj, part, _MISSING)
+        if obj is _MISSING:
+            break
+    return obj
 
 
 def _cupy_has(path):
-    if _cupy is None:
-        return True
-    obj = _cupy
-    for part in path.split("."):
-        if not hasattr(obj, part):
-            return False
-        obj = getattr(obj, part)
-    return True
+    """Whether CuPy has ``path`` (always True without an installed CuPy to ask)."""
+    return _cupy is None or _cupy_object(path) is not _MISSING
 
 
 def _cupy_signature(path, method=False):
     """The signature of CuPy's ``path`` (None where CuPy gives none, as for ufuncs),
     less ``self`` for a ``method``."""
-    if _cupy is None:
+    obj = None if _cupy is None else _cupy_object(path)
+    if obj is None or obj is _MISSING:
         return None
-    obj = _cupy
-    for part in path.split("."):
-        obj = getattr(obj, part)
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
@@ -166,10 +167,13 @@ def _device(value):
 
 
 class _DeviceId:
+    """What ``array.device`` answers: the one emulated GPU."""
+
     id = 0
 
 
 def _lacking(name):
+    """A member of NumPy's arrays that CuPy's lack: reading it raises AttributeError."""
     def refuse(self):
         raise AttributeError(f"CuPy's ndarray has no {name!r} (NumPy's has): the GPU run would fail here")
     return property(refuse)
