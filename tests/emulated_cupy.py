@@ -341,6 +341,26 @@ class Generator:
     def reseed(self, seed):
         self._rng = np.random.default_rng(seed)
 
+    #: a PCG64 state's fields and their sizes in bytes, as the device array of :meth:`state` packs them
+    _FIELDS = (("state", 16), ("inc", 16), ("has_uint32", 1), ("uinteger", 4))
+
+    def state(self):
+        """The generator's state as a device array of bytes (of one size for every
+        state, as a GPU generator's is)."""
+        raw = self._rng.bit_generator.state
+        values = {**raw["state"], "has_uint32": raw["has_uint32"], "uinteger": raw["uinteger"]}
+        packed = b"".join(int(values[name]).to_bytes(size, "little") for name, size in self._FIELDS)
+        return XP.asarray(np.frombuffer(packed, np.uint8).copy())
+
+    def set_state(self, state):
+        """Restore a state from :meth:`state`, in place."""
+        packed, values, at = _host(state).tobytes(), {}, 0
+        for name, size in self._FIELDS:
+            values[name], at = int.from_bytes(packed[at:at + size], "little"), at + size
+        self._rng.bit_generator.state = {
+            "bit_generator": "PCG64", "state": {"state": values["state"], "inc": values["inc"]},
+            "has_uint32": values["has_uint32"], "uinteger": values["uinteger"]}
+
     def __getattr__(self, name):
         if not _cupy_has(f"random.Generator.{name}"):
             raise AttributeError(f"CuPy's random Generator has no {name!r} (NumPy's has): "

@@ -70,6 +70,12 @@ class EmulatedGPU(FakeGPUs):
             self._generator = XP.random.default_rng(self.initial_seed(0))
         return self._generator
 
+    def generator_state(self, index):
+        return self.generator(index).state()
+
+    def set_generator_state(self, index, state):
+        self.generator(index).set_state(state)
+
     def manual_seed(self, seed, index=None):
         super().manual_seed(seed, index)
         if self._generator is not None:  # in place: a captured draw draws from the new seed

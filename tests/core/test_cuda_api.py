@@ -419,7 +419,6 @@ def test_gpu_devices_placement_and_seeds():
 
 
 @pytest.mark.cuda
-@pytest.mark.gpu_runtime
 @gpu
 def test_gpu_generator_states_replay_draws_and_checkpointed_dropout():
     state = cuda.get_rng_state()
