@@ -264,6 +264,8 @@ class _Function:
             _refuse_host(kwargs.values(), self._path)
         if self._path in _DATA_SIZED or (self._path == "where" and len(args) + len(kwargs) == 1):
             _synchronizes(self._path)
+        if self._path == "take":  # CuPy's take has no mode: it wraps indices out of range
+            kwargs = {**kwargs, "mode": "wrap"}
         return _run(lambda: self._fn(*_host(args), **_host(kwargs)), record=self._path not in _ALLOCATE_ONLY)
 
     def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)

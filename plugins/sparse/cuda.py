@@ -70,11 +70,12 @@ extern "C" __global__ void ember_bag_scatter(const T* G, T* out, {_BAG_PARAMS}) 
 
 _ROW_SCATTER = f"""
 extern "C" __global__ void ember_row_scatter(const T* G, T* out, const long long* idx, const T* coef,
-                                             long long n, long long D, int has_coef) {{
+                                             long long n, long long D, long long rows, int has_coef) {{
     {GRID_STRIDE_LOOP} {{
-        long long p = i / D;
+        long long p = i / D, r = idx[p];
+        if (r < 0 || r >= rows) continue;  // embedding's check reports it at synchronisation: write nothing
         T v = has_coef ? G[i] * coef[p] : G[i];
-        atomicAdd(&out[idx[p] * D + (i - p * D)], v);
+        atomicAdd(&out[r * D + (i - p * D)], v);
     }}
 }}
 """
@@ -155,7 +156,8 @@ def _row_scatter(xp):
         out = xp.zeros((num, G.shape[1]), dtype=G.dtype)
         coef, has_coef = _optional(xp, coef, G)
         idx, = _indices(xp, idx.reshape(-1))
-        run(G.dtype, G.size, (G, out, idx, coef, xp.int64(G.size), xp.int64(G.shape[1]), xp.int32(has_coef)))
+        run(G.dtype, G.size, (G, out, idx, coef, xp.int64(G.size), xp.int64(G.shape[1]), xp.int64(num),
+                              xp.int32(has_coef)))
         return out
 
     return row_scatter

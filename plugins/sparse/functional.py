@@ -200,9 +200,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             padding_idx += num
     pad = -1 if padding_idx is None else int(padding_idx)
     idx = _index_array(input, "embedding")
-    lo, hi = _bounds(idx)
-    if lo < 0 or hi >= num:
-        raise IndexError("index out of range in self")
+    if idx.size:  # at once on the CPU; on a GPU at its next synchronisation, so a step never waits
+        assert_on_device(input, "embedding index", (idx.min() < 0) | (idx.max() >= num), idx.max,
+                         lambda _: IndexError("index out of range in self"))
     if max_norm is not None:
         _renorm_(weight, idx, max_norm, norm_type)
     xp = xp_of(weight)

@@ -89,3 +89,20 @@ def test_the_count_sees_a_conversion(device):
     with counted_host_copies(device, refuse_sync=False) as copies:
         float(ember.ones((), device=device) * 2)
     assert len(copies) == 1
+
+
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_an_embedding_step_copies_nothing_to_the_host(padding_idx, device):
+    ember.manual_seed(0)
+    net = nn.ModuleDict({"embed": nn.Embedding(20, 8, padding_idx=padding_idx), "out": nn.Linear(8, 4)}).to(device)
+    opt = ember.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    words = ember.randint(0, 20, (6, 5), device=device)
+    y = ember.tensor([0, 1, 2, 3, 0, 1], device=device)
+    for step in range(3):
+        with counted_host_copies(device) as copies:
+            opt.zero_grad()
+            F.cross_entropy(net["out"](net["embed"](words).mean(1)), y).backward()
+            opt.step()
+        if step:
+            assert copies == [], f"step {step} copied {len(copies)} arrays to the host"
+    assert net["embed"].weight.grad.abs().sum().item() > 0
