@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._tensor import Tensor
+from ..backend import assert_on_device
 from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
@@ -338,11 +339,13 @@ def _check_index_tensor(index, name, size, allow_ndim=(0, 1)):
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
     if index._data.ndim not in allow_ndim:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
-    if index._data.size:
-        lo, hi = int(index._data.min()), int(index._data.max())
-        if lo < 0 or hi >= size:    # torch's index_select takes no negative indices
-            bad = hi if hi >= size else lo
-            raise IndexError(f"index out of range in self: index {bad} is out of bounds for size {size}")
+    if index._data.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        lo, hi = index._data.min(), index._data.max()
+        xp = index._be.xp
+        assert_on_device(index, name + " index", (lo < 0) | (hi >= size),  # torch takes no negative index
+                         lambda: xp.where(hi >= size, hi, lo),
+                         lambda bad: IndexError(f"index out of range in self: index {bad} is out of bounds for "
+                                                f"size {size}"))
 
 
 def index_select(input, dim, index):
