@@ -266,6 +266,11 @@ class _Function:
             _synchronizes(self._path)
         if self._path == "take":  # CuPy's take has no mode: it wraps indices out of range
             kwargs = {**kwargs, "mode": "wrap"}
+        if self._path == "take_along_axis":  # so does CuPy's integer-array indexing
+            bound = inspect.signature(np.take_along_axis).bind(*args, **kwargs)
+            bound.apply_defaults()
+            array, indices, axis = bound.arguments.values()
+            args, kwargs = (array, indices % array.shape[axis], axis), {}
         return _run(lambda: self._fn(*_host(args), **_host(kwargs)), record=self._path not in _ALLOCATE_ONLY)
 
     def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)

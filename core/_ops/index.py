@@ -397,10 +397,11 @@ def _gather_index_check(input, d, index, name):
                 f"larger than self {list(input.shape)} apart from dimension {d}"
             )
     size = input._data.shape[d] if input._data.ndim else 1
-    if index._data.size:
-        lo, hi = int(index._data.min()), int(index._data.max())
-        if lo < 0 or hi >= size:
-            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
+    if index._data.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        lo, hi = index._data.min(), index._data.max()
+        xp = index._be.xp
+        assert_on_device(index, name + " index", (lo < 0) | (hi >= size), lambda: xp.where(hi >= size, hi, lo),
+                         lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
 
 
 def gather(input, dim, index):

@@ -427,8 +427,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.shape[0] != c:
         raise RuntimeError(f"inconsistent weight size, expected {c} but got {_reduction.sizes(weight)}")
     t = target.reshape(n, 1)
-    if n and bool(((t < 0) | (t >= c)).any()):
-        raise RuntimeError("target out of range")
+    if n:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        outside = data_of(((t < 0) | (t >= c)).any())
+        assert_on_device(target, "multi_margin target", outside, lambda: outside,
+                         lambda _: RuntimeError("target out of range"))
     x_y = x.gather(1, t)
     z = (margin - x_y + x).clamp(min=0)
     if p == 2:
