@@ -64,7 +64,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if fused is not None:
             return fused
     bias = _additive_mask(attn_mask, is_causal, batch + (query.shape[-2], key.shape[-2]), query)
-    return unfused.attention(query, key, value, bias, dropout_p, scale)
+    return unfused.attention(query, key, value, bias, dropout_p, scale, rows_may_be_empty=attn_mask is not None)
 
 
 def _check_inputs(query, key, value):

@@ -17,11 +17,15 @@ def causal_bias(L, S, like):
     return ember.zeros((L, S), dtype=like.dtype, device=like.device).masked_fill(later, -math.inf)
 
 
-def attention(query, key, value, bias, dropout_p, scale):
+def attention(query, key, value, bias, dropout_p, scale, rows_may_be_empty=True):
     """The attention on checked inputs: ``bias`` is an additive float mask (or None)
-    that broadcasts to the scores, ``scale`` a float."""
+    that broadcasts to the scores, ``scale`` a float. ``rows_may_be_empty`` False says
+    that the mask leaves every query a key (a causal one does), so none is looked for:
+    that look reads the mask back from a GPU."""
     scores = (query * scale).matmul(key.transpose(-2, -1))
-    if bias is not None:
+    if bias is not None and not rows_may_be_empty:
+        weights = (scores + bias).softmax(-1)
+    elif bias is not None:
         scores = scores + bias
         # a row with no key to attend to: its softmax would be 0/0; it gets zero weights
         # (and zero gradients), as torch's safe softmax gives. Read off the mask, which

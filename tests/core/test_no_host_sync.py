@@ -106,3 +106,18 @@ def test_an_embedding_step_copies_nothing_to_the_host(padding_idx, device):
         if step:
             assert copies == [], f"step {step} copied {len(copies)} arrays to the host"
     assert net["embed"].weight.grad.abs().sum().item() > 0
+
+
+def test_a_causal_attention_step_copies_nothing_to_the_host(device):
+    ember.manual_seed(0)
+    proj = nn.Linear(8, 24).to(device)
+    opt = ember.optim.SGD(proj.parameters(), lr=0.01)
+    x = ember.randn(2, 5, 8, device=device)
+    for step in range(3):
+        with counted_host_copies(device) as copies:
+            opt.zero_grad()
+            q, k, v = proj(x).chunk(3, -1)
+            F.scaled_dot_product_attention(q, k, v, dropout_p=0.1, is_causal=True).square().mean().backward()
+            opt.step()
+        if step:
+            assert copies == [], f"step {step} copied {len(copies)} arrays to the host"
