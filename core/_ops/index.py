@@ -339,13 +339,20 @@ def _check_index_tensor(index, name, size, allow_ndim=(0, 1)):
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
     if index._data.ndim not in allow_ndim:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
-    if index._data.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+    _assert_in_range(index, name, size,  # torch's index_select takes no negative index
+                     lambda bad: IndexError(f"index out of range in self: index {bad} is out of bounds for "
+                                            f"size {size}"))
+
+
+def _assert_in_range(index, name, size, error):
+    """Raise ``error(bad)`` when an index of the tensor ``index`` is outside ``[0, size)``,
+    ``bad`` being the largest index when it is too large, else the smallest: at once on
+    the CPU; on a GPU at its next synchronisation, so that indexing never waits for it."""
+    if index._data.size:
         lo, hi = index._data.min(), index._data.max()
         xp = index._be.xp
-        assert_on_device(index, name + " index", (lo < 0) | (hi >= size),  # torch takes no negative index
-                         lambda: xp.where(hi >= size, hi, lo),
-                         lambda bad: IndexError(f"index out of range in self: index {bad} is out of bounds for "
-                                                f"size {size}"))
+        assert_on_device(index, name + " index", (lo < 0) | (hi >= size), lambda: xp.where(hi >= size, hi, lo),
+                         error)
 
 
 def index_select(input, dim, index):
@@ -397,11 +404,8 @@ def _gather_index_check(input, d, index, name):
                 f"larger than self {list(input.shape)} apart from dimension {d}"
             )
     size = input._data.shape[d] if input._data.ndim else 1
-    if index._data.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
-        lo, hi = index._data.min(), index._data.max()
-        xp = index._be.xp
-        assert_on_device(index, name + " index", (lo < 0) | (hi >= size), lambda: xp.where(hi >= size, hi, lo),
-                         lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
+    _assert_in_range(index, name, size,
+                     lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
 
 
 def gather(input, dim, index):
