@@ -242,6 +242,28 @@ def assert_on_device(like, site, failed, witness, error):
         raise error(witness().item())
 
 
+def defers_checks(like):
+    """Whether ``like``'s backend reports failed checks at its next synchronisation
+    (see :func:`assert_on_device`) rather than at once. Its array namespace does not
+    check indices either: CuPy wraps an index out of range where NumPy raises."""
+    return getattr(like._be, "deferred_checks", None) is not None
+
+
+def assert_in_range(like, site, values, low, high, error):
+    """Raise ``error(v)``, ``v`` being the first entry of the integer array ``values``
+    (in row-major order, as torch's kernels meet it) outside ``[low, high)``, when
+    and where :func:`assert_on_device` raises."""
+    if not values.size:
+        return
+    flat = values.reshape(-1)
+
+    def first_outside():
+        outside = (flat < low) | (flat >= high)
+        return flat[outside.argmax()]
+
+    assert_on_device(like, site, (flat.min() < low) | (flat.max() >= high), first_outside, error)
+
+
 def tensor_like(array, like):
     """A new tensor without history holding ``array``, on the backend of ``like``."""
     return _tensor.wrap(array, like._be)

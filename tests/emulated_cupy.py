@@ -196,6 +196,27 @@ def _read_back(name):
     return read
 
 
+def _wrapped(shape, index):
+    """``index`` (host arrays) into an array of ``shape`` with each integer array taken
+    modulo the size of the dim it indexes: CuPy's integer-array indexing, its writes
+    and ``ufunc.at`` wrap an index out of range where NumPy raises."""
+    parts = index if isinstance(index, tuple) else (index,)
+    used = sum(0 if p is None or p is Ellipsis else np.ndim(p) if np.asarray(p).dtype == bool else 1
+               for p in parts)
+    dim, out = 0, []
+    for p in parts:
+        if p is Ellipsis:
+            dim += len(shape) - used
+        elif isinstance(p, np.ndarray) and p.dtype.kind in "iu":
+            if dim < len(shape) and shape[dim]:
+                p = p % shape[dim]
+            dim += 1
+        elif p is not None:
+            dim += np.ndim(p) if np.asarray(p).dtype == bool else 1
+        out.append(p)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
 class DeviceArray(np.ndarray):
     """An array on the emulated GPU: NumPy's memory, CuPy's manners."""
 
@@ -221,7 +242,7 @@ class DeviceArray(np.ndarray):
         masks = index if isinstance(index, tuple) else (index,)
         if any(isinstance(m, np.ndarray) and m.dtype == bool for m in masks):
             _synchronizes("boolean-mask indexing")
-        return _run(lambda: np.ndarray.__getitem__(self, _host(index)))
+        return _run(lambda: np.ndarray.__getitem__(self, _wrapped(self.shape, _host(index))))
 
     __bool__, __int__, __float__, __complex__, item, tolist, nonzero = (
         _read_back(n) for n in ("__bool__", "__int__", "__float__", "__complex__", "item", "tolist", "nonzero"))
@@ -232,7 +253,7 @@ class DeviceArray(np.ndarray):
 
     def __setitem__(self, index, value):
         host = self.view(np.ndarray)
-        _run(lambda: host.__setitem__(_host(index), _host(value)))
+        _run(lambda: host.__setitem__(_wrapped(self.shape, _host(index)), _host(value)))
 
     def get(self, stream=None):
         """A host copy (CuPy's ``ndarray.get``)."""
@@ -271,6 +292,8 @@ class _Function:
             bound.apply_defaults()
             array, indices, axis = bound.arguments.values()
             args, kwargs = (array, indices % array.shape[axis], axis), {}
+        if self._path.endswith(".at"):  # ufunc.at(array, index, ...); the wrap is device work (recorded)
+            args = (args[0], _wrapped(np.shape(args[0]), args[1]), *args[2:])
         return _run(lambda: self._fn(*_host(args), **_host(kwargs)), record=self._path not in _ALLOCATE_ONLY)
 
     def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)

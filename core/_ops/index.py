@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ..backend import assert_on_device
+from ..backend import assert_in_range, defers_checks
 from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
@@ -103,9 +103,14 @@ def _index_error(data, parts, err):
     return IndexError(f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}")
 
 
+def _dims_used(parts):
+    """How many dims of the indexed array the normalised index ``parts`` consumes."""
+    return sum(1 if isinstance(p, (int, np.integer, slice)) else 0 if p is None or p is Ellipsis
+               else p.ndim if p.dtype == np.bool_ else 1 for p in parts)
+
+
 def _mask_mismatch(data, parts):
-    n_used = sum(1 if isinstance(p, (int, np.integer, slice)) else 0 if p is None or p is Ellipsis
-                 else p.ndim if p.dtype == np.bool_ else 1 for p in parts)
+    n_used = _dims_used(parts)
     dim = 0
     for p in parts:
         if p is None:
@@ -122,6 +127,30 @@ def _mask_mismatch(data, parts):
                         f"of the indexed tensor {list(data.shape)} at index {dim + k}")
         dim += p.ndim
     return None
+
+
+def _assert_indices_in_range(x, parts):
+    """torch's IndexError for an entry of an integer index array in ``parts`` past the
+    dim it indexes, raised at the next synchronisation: for a backend whose array
+    namespace wraps such an index (CuPy) where NumPy raises at once. As in torch,
+    the error numbers the dim by the index array's place among the tensor indices."""
+    shape = x._data.shape
+    dim, position = 0, 0
+    for p in parts:
+        if p is Ellipsis:
+            dim += len(shape) - _dims_used(parts)
+        elif isinstance(p, (int, np.integer, slice)):
+            dim += 1
+        elif p is not None and p.dtype == np.bool_:
+            dim, position = dim + p.ndim, position + p.ndim
+        elif p is not None:
+            if dim >= len(shape):  # too many indices: the namespace says so at once
+                return
+            size = shape[dim]
+            assert_in_range(x, f"tensor index {position} of size {size}", p, -size, size,
+                            lambda bad, k=position, n=size: IndexError(
+                                f"index {bad} is out of bounds for dimension {k} with size {n}"))
+            dim, position = dim + 1, position + 1
 
 
 def _checked_get(data, idx):
@@ -216,6 +245,8 @@ def getitem(x, index, node_cls=None):
     else:
         idx, advanced = normalize_index(index, x._be)
         if advanced:
+            if defers_checks(x):
+                _assert_indices_in_range(x, idx)
             stages = _split_ints(idx)
             if stages is not None:
                 return getitem(getitem(x, _Raw(stages[0], False)), _Raw(stages[1], True))
@@ -278,6 +309,8 @@ def _sum_to_value(g, shape):
 def setitem(x, index, value):
     """``x[index] = value`` in place; recorded for backward when needed."""
     idx, advanced = normalize_index(index, x._be)
+    if advanced and defers_checks(x):
+        _assert_indices_in_range(x, idx)
     stages = ((idx, advanced),)
     if advanced:
         split = _split_ints(idx)
@@ -333,26 +366,22 @@ def index_add_zeros_dim(g, dim, index, shape):
     return index_into_zeros(g, idx, shape, True)
 
 
-def _check_index_tensor(index, name, size, allow_ndim=(0, 1)):
+def _check_index_tensor(index, name, d, shape):
     check_tensor(index, "index")
     if index._data.dtype not in (np.int64, np.int32):
         raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
-    if index._data.ndim not in allow_ndim:
+    if index._data.ndim > 1:
         raise IndexError(f"{name}(): Index is supposed to be a vector")
-    _assert_in_range(index, name, size,  # torch's index_select takes no negative index
-                     lambda bad: IndexError(f"index out of range in self: index {bad} is out of bounds for "
-                                            f"size {size}"))
+    size = shape[d]
+    if len(shape) > 1 and not size and index._data.size:
+        raise RuntimeError(f"{name}(): self indexing axis dim should be positive")
 
+    def out_of_range(bad):  # torch's index_select takes no negative index
+        if d == 1:  # torch's kernel along dim 1 says so in its own words
+            return RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={size}")
+        return IndexError(f"index out of range in self: index {bad} is out of bounds for size {size}")
 
-def _assert_in_range(index, name, size, error):
-    """Raise ``error(bad)`` when an index of the tensor ``index`` is outside ``[0, size)``,
-    ``bad`` being the largest index when it is too large, else the smallest: at once on
-    the CPU; on a GPU at its next synchronisation, so that indexing never waits for it."""
-    if index._data.size:
-        lo, hi = index._data.min(), index._data.max()
-        xp = index._be.xp
-        assert_on_device(index, name + " index", (lo < 0) | (hi >= size), lambda: xp.where(hi >= size, hi, lo),
-                         error)
+    assert_in_range(index, f"{name} index (dim {d}, size {size})", index._data, 0, size, out_of_range)
 
 
 def index_select(input, dim, index):
@@ -364,8 +393,7 @@ def index_select(input, dim, index):
         if index._data.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index._data.size} value(s)")
         return index_select(input.reshape(1), 0, index.reshape(1)).reshape(())
-    size = input._data.shape[d]
-    _check_index_tensor(index, "index_select", size)
+    _check_index_tensor(index, "index_select", d, input._data.shape)
     data = input._be.xp.take(input._data, index._data.reshape(-1), axis=d)
     if MODE.enabled and input._rg:
         node = IndexSelectBackward0()
@@ -391,6 +419,13 @@ class ScatterIntoZerosBackward(Node):
         return (gather(g, self.dim, index),)
 
 
+def _assert_along_dim(index, name, d, size):
+    """torch's RuntimeError of gather/scatter for an entry of ``index`` outside ``[0, size)``
+    (at once on the CPU, at the next synchronisation on a GPU)."""
+    assert_in_range(index, f"{name} index (dimension {d}, size {size})", index._data, 0, size,
+                    lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
+
+
 def _gather_index_check(input, d, index, name):
     check_tensor(index, "index")
     if index._data.dtype not in (np.int64, np.int32):
@@ -404,8 +439,7 @@ def _gather_index_check(input, d, index, name):
                 f"larger than self {list(input.shape)} apart from dimension {d}"
             )
     size = input._data.shape[d] if input._data.ndim else 1
-    _assert_in_range(index, name, size,
-                     lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
+    _assert_along_dim(index, name, d, size)
 
 
 def gather(input, dim, index):
@@ -468,11 +502,7 @@ def _scatter_checks(input, dim, index, src, name):
         raise RuntimeError(f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} "
                            f"apart from dimension {d}{src_text}")
     size = input._data.shape[d] if input._data.ndim else 1
-    if index._data.size:
-        lo, hi = int(index._data.min()), int(index._data.max())
-        if lo < 0 or hi >= size:
-            raise RuntimeError(f"index {hi if hi >= size else lo} is out of bounds for dimension {d} "
-                               f"with size {size}")
+    _assert_along_dim(index, name, d, size)
     return d
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import MODE
+from ..backend import assert_in_range
 from ..autograd.graph import Node
 from .common import (_make, broadcast_error, cast, checked_scalar, is_scalar, needs_grad, normalize_dim,
                      python_scalar, record, same_backend)
@@ -30,16 +31,6 @@ def _check_operand(x, op, name, position):
 def _check_dim_arg(dim, op):
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{op}(): argument 'dim' (position 1) must be int, not {type(dim).__name__}")
-
-
-def _first_out_of_range(idx, size, negative_ok):
-    """The first entry of the index array outside the valid range, or None."""
-    if not idx.size:
-        return None
-    bad = (idx >= size) | (idx < (-size if negative_ok else 0))
-    if not bool(bad.any()):
-        return None
-    return int(idx[bad][0])
 
 
 def _key(dim, idx):
@@ -95,9 +86,8 @@ def _check_index_add(input, dim, index, source, alpha):
                            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
     idx = idx.reshape(-1)
     size = input._data.shape[d] if input._data.ndim else 1
-    bad = _first_out_of_range(idx, size, negative_ok=False)
-    if bad is not None:
-        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    assert_in_range(index, f"index_add index (dimension {d}, size {size})", idx, 0, size,
+                    lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
     return d, idx, source._data, python_scalar(alpha, input.dtype)
 
 
@@ -192,9 +182,8 @@ def _check_index_copy(input, dim, index, source):
                          f"({src.shape[d]})")
     idx = idx.reshape(-1)
     size = input._data.shape[d] if input._data.ndim else 1
-    bad = _first_out_of_range(idx, size, negative_ok=False)
-    if bad is not None:
-        raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {size}")
+    assert_in_range(index, f"index_copy index (dimension {d}, size {size})", idx, 0, size, lambda bad: IndexError(
+        f"index_copy_(): index {bad} is out of bounds for dimension {d} with size {size}"))
     return d, idx, src
 
 
@@ -272,9 +261,8 @@ def _check_index_fill(input, dim, index, value):
     same_backend(input, index)
     idx = idx.reshape(-1)
     size = input._data.shape[d] if input._data.ndim else 1
-    bad = _first_out_of_range(idx, size, negative_ok=True)
-    if bad is not None:
-        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    assert_in_range(index, f"index_fill index (dimension {d}, size {size})", idx, -size, size,
+                    lambda bad: IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
     return d, idx, checked_scalar(number, input.dtype)
 
 
@@ -438,9 +426,8 @@ def _check_flat_index(input, index, op):
     if idx.size and n == 0:
         raise IndexError("put_(): Tried to put elements into an empty tensor" if op == "put_"
                          else "take(): tried to take from an empty tensor")
-    bad = _first_out_of_range(idx, n, negative_ok=True)
-    if bad is not None:
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    assert_in_range(index, f"{op} index (numel {n})", idx, -n, n, lambda bad: IndexError(
+        f"out of range: tried to access index {bad} on a tensor of {n} elements."))
     return idx
 
 

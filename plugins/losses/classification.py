@@ -11,7 +11,7 @@ made of differentiable ops so that double backward works.
 
 import ember
 from ember.autograd import Function
-from ember.backend import FLOATING, assert_on_device, check_dtype, data_of, has_own_kernel
+from ember.backend import FLOATING, assert_in_range, assert_on_device, check_dtype, data_of, has_own_kernel
 
 from . import _reduction
 from .nll import ClassIndexLoss, ClassIndexLoss2d, check_targets
@@ -427,10 +427,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if weight is not None and weight.shape[0] != c:
         raise RuntimeError(f"inconsistent weight size, expected {c} but got {_reduction.sizes(weight)}")
     t = target.reshape(n, 1)
-    if n:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
-        outside = data_of(((t < 0) | (t >= c)).any())
-        assert_on_device(target, "multi_margin target", outside, lambda: outside,
-                         lambda _: RuntimeError("target out of range"))
+    # at once on the CPU; on a GPU at its next synchronisation, never a wait
+    assert_in_range(target, "multi_margin target", data_of(t), 0, c, lambda _: RuntimeError("target out of range"))
     x_y = x.gather(1, t)
     z = (margin - x_y + x).clamp(min=0)
     if p == 2:

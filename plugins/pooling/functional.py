@@ -31,7 +31,7 @@ import numbers
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import FLOATING, assert_on_device, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, assert_in_range, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
 
 from ._indexed import gather_planes
 from .kernels import invalid_index
@@ -337,10 +337,8 @@ def assert_unpool_indices(like, indices, in_spatial):
     """torch's RuntimeError (:func:`invalid_index`) when an index of the array
     ``indices`` falls outside a plane of shape ``in_spatial``: at once on the CPU,
     at the next synchronisation on a GPU, so that unpooling reads nothing back."""
-    if indices.size:
-        lo, hi = indices.min(), indices.max()
-        assert_on_device(like, "max_unpool index", (lo < 0) | (hi >= math.prod(in_spatial)),
-                         lambda: xp_of(like).where(lo < 0, lo, hi), lambda v: invalid_index(v, in_spatial))
+    assert_in_range(like, f"max_unpool index (plane {in_spatial})", indices, 0, math.prod(in_spatial),
+                    lambda v: invalid_index(v, in_spatial))
 
 
 class _MaxUnpool(Function):

@@ -16,7 +16,7 @@ import math
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import (assert_on_device, check_allocation, check_same_device, data_of, kernel_for,
+from ember.backend import (assert_in_range, assert_on_device, check_allocation, check_same_device, data_of, kernel_for,
                            tensor_like, xp_of)
 
 from .._checks import integer, real, tensor_arg
@@ -200,9 +200,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             padding_idx += num
     pad = -1 if padding_idx is None else int(padding_idx)
     idx = _index_array(input, "embedding")
-    if idx.size:  # at once on the CPU; on a GPU at its next synchronisation, so a step never waits
-        assert_on_device(input, "embedding index", (idx.min() < 0) | (idx.max() >= num), idx.max,
-                         lambda _: IndexError("index out of range in self"))
+    # at once on the CPU; on a GPU at its next synchronisation, so a step never waits
+    assert_in_range(input, "embedding index", idx, 0, num, lambda _: IndexError("index out of range in self"))
     if max_norm is not None:
         _renorm_(weight, idx, max_norm, norm_type)
     xp = xp_of(weight)

@@ -42,6 +42,19 @@ def test_refused_synchronisation_raises():
     assert float(y[1]) == 2.0
 
 
+def test_integer_array_indices_out_of_range_wrap_as_in_cupy():
+    x = XP.arange(12.0).reshape(3, 4)
+    i = XP.asarray(np.array([4, -5]))
+    np.testing.assert_array_equal(x[:, i].get(), x[:, XP.asarray(np.array([0, 3]))].get())
+    np.testing.assert_array_equal(XP.take(x[0], i).get(), [0.0, 3.0])
+    y = XP.zeros(3)
+    y[XP.asarray(np.array([3, -1]))] = 1.0
+    XP.add.at(y, XP.asarray(np.array([4, 4])), 5.0)
+    np.testing.assert_array_equal(y.get(), [1.0, 10.0, 1.0])
+    with pytest.raises(IndexError):   # an integer, not an array: CuPy raises as NumPy does
+        x[3]
+
+
 def test_a_recording_replays_its_work_into_the_same_arrays():
     x = XP.ones(3)
     with recording() as replays:

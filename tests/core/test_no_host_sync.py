@@ -121,3 +121,32 @@ def test_a_causal_attention_step_copies_nothing_to_the_host(device):
             opt.step()
         if step:
             assert copies == [], f"step {step} copied {len(copies)} arrays to the host"
+
+
+INDEXING = {
+    "getitem": lambda x, i: x[i],
+    "setitem": lambda x, i: x.clone().__setitem__(i, 0.0),
+    "index_select": lambda x, i: x.index_select(0, i),
+    "gather": lambda x, i: x.gather(0, i[:, None].expand(-1, 4)),
+    "scatter": lambda x, i: x.scatter(0, i[:, None].expand(-1, 4), 0.0),
+    "scatter_add": lambda x, i: x.scatter_add(0, i[:, None].expand(-1, 4), x[:4]),
+    "index_add": lambda x, i: x.index_add(0, i, x[:4]),
+    "index_copy": lambda x, i: x.index_copy(0, i[:2], x[:2]),
+    "index_fill": lambda x, i: x.index_fill(0, i, 0.0),
+    "put": lambda x, i: x.put(i, x[0]),
+    "take": lambda x, i: x.take(i),
+    "embedding": lambda x, i: F.embedding(i, x),
+    "multi_margin_loss": lambda x, i: F.multi_margin_loss(x[:4], i % 4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEXING))
+def test_indexing_with_tensors_copies_nothing_to_the_host(name, device):
+    """Their index checks wait for nothing: on a GPU they report at the next synchronisation."""
+    x = ember.randn(5, 4, device=device, requires_grad=True)
+    i = ember.tensor([0, 2, 4, 3], device=device)
+    with counted_host_copies(device) as copies:
+        out = INDEXING[name](x, i)
+        if out is not None:
+            out.square().sum().backward()
+    assert copies == []
