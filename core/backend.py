@@ -228,7 +228,8 @@ def check_same_device(*tensors):
 
 def assert_on_device(like, site, failed, witness, error):
     """Raise ``error(value)`` when the 0-d boolean array ``failed`` is true, ``value``
-    being the Python number of the 0-d array ``witness()`` (the bad index, say).
+    being the Python number of the 0-d array ``witness()`` (the bad index, say), or
+    the list of numbers of a 1-D one (the bad index and where it is).
 
     On a backend whose arrays live in host memory this is checked at once. A backend
     with ``deferred_checks`` (the cuda backend) records it instead and raises at its
@@ -239,7 +240,7 @@ def assert_on_device(like, site, failed, witness, error):
     if pending is not None:
         pending.add(site, failed, witness, error)
     elif failed:
-        raise error(witness().item())
+        raise error(witness().tolist())
 
 
 def defers_checks(like):
@@ -249,19 +250,21 @@ def defers_checks(like):
     return getattr(like._be, "deferred_checks", None) is not None
 
 
-def assert_in_range(like, site, values, low, high, error):
+def assert_in_range(like, site, values, low, high, error, *, position=False):
     """Raise ``error(v)``, ``v`` being the first entry of the integer array ``values``
     (in row-major order, as torch's kernels meet it) outside ``[low, high)``, when
-    and where :func:`assert_on_device` raises."""
+    and where :func:`assert_on_device` raises; with ``position``, ``error(i, v)``,
+    ``i`` being where ``v`` is in ``values`` flattened."""
     if not values.size:
         return
     flat = values.reshape(-1)
 
     def first_outside():
-        outside = (flat < low) | (flat >= high)
-        return flat[outside.argmax()]
+        at = ((flat < low) | (flat >= high)).argmax()
+        return like._be.xp.stack([at, flat[at]]) if position else flat[at]
 
-    assert_on_device(like, site, (flat.min() < low) | (flat.max() >= high), first_outside, error)
+    assert_on_device(like, site, (flat.min() < low) | (flat.max() >= high), first_outside,
+                     (lambda found: error(*found)) if position else error)
 
 
 def tensor_like(array, like):

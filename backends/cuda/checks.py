@@ -60,7 +60,7 @@ class DeferredChecks:
 
     def add(self, site, failed, witness, error):
         """Record the 0-d boolean array ``failed`` of ``site`` (a string naming the
-        check); ``witness()`` gives the 0-d array the message reports, and
+        check); ``witness()`` gives the array (0-d or 1-D) the message reports, and
         ``error(value)`` the exception to raise. Only the first failure is kept."""
         xp = self._xp
         value = witness()
@@ -89,4 +89,4 @@ class DeferredChecks:
                 seen.fill(False)
         for failed, (_, value, error) in zip(flags, checks):
             if failed:
-                raise error(value.item())
+                raise error(value.tolist())

@@ -23,8 +23,21 @@ from ember.backends.cuda.kernels import on_device, same_floats
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels
 from ember.kernels import floating
 
+# embedding_bag checks its offsets and indices on the device and reports a bad one
+# at the next synchronisation (``assert_on_device``): until then a position past
+# ``idx`` or a row past the weight is skipped, never read
+_GUARDS = """
+__device__ __forceinline__ long long clamped(long long p, long long n) {
+    return p < 0 ? 0 : (p > n ? n : p);
+}
+
+__device__ __forceinline__ bool skipped(long long r, long long pad, long long rows) {
+    return r == pad || r < 0 || r >= rows;
+}
+"""
+
 # the weight of position p of bag b, as the generic kernels compute it
-_WEIGHT = """
+_WEIGHT = _GUARDS + """
 __device__ __forceinline__ T bag_weight(const T* coef, const T* div, long long p, long long b,
                                         int has_coef, int has_div) {
     T w = has_coef ? coef[p] : T(1);
@@ -37,16 +50,17 @@ __device__ __forceinline__ T bag_weight(const T* coef, const T* div, long long p
 """
 
 _BAG_PARAMS = ("const long long* idx, const long long* starts, const long long* ends, const T* coef,"
-               " const T* div, long long n, long long D, long long pad, int has_coef, int has_div")
+               " const T* div, long long n, long long D, long long pad, int has_coef, int has_div,"
+               " long long n_idx, long long rows")
 
 _BAG_GATHER = _WEIGHT + f"""
 extern "C" __global__ void ember_bag_gather(const T* W, T* out, {_BAG_PARAMS}) {{
     {GRID_STRIDE_LOOP} {{
         long long b = i / D, c = i - b * D;
         T acc = T(0);
-        for (long long p = starts[b]; p < ends[b]; ++p) {{
+        for (long long p = clamped(starts[b], n_idx); p < clamped(ends[b], n_idx); ++p) {{
             long long r = idx[p];
-            if (r == pad) continue;
+            if (skipped(r, pad, rows)) continue;
             acc += W[r * D + c] * bag_weight(coef, div, p, b, has_coef, has_div);
         }}
         out[i] = acc;
@@ -59,9 +73,9 @@ extern "C" __global__ void ember_bag_scatter(const T* G, T* out, {_BAG_PARAMS}) 
     {GRID_STRIDE_LOOP} {{
         long long b = i / D, c = i - b * D;
         T g = G[i];
-        for (long long p = starts[b]; p < ends[b]; ++p) {{
+        for (long long p = clamped(starts[b], n_idx); p < clamped(ends[b], n_idx); ++p) {{
             long long r = idx[p];
-            if (r == pad) continue;
+            if (skipped(r, pad, rows)) continue;
             atomicAdd(&out[r * D + c], g * bag_weight(coef, div, p, b, has_coef, has_div));
         }}
     }}
@@ -82,18 +96,19 @@ extern "C" __global__ void ember_row_scatter(const T* G, T* out, const long long
 
 # torch's rule: a bag's first row (padding skipped) holds each column until a
 # strictly greater value comes, so a NaN wins only as the first; -1: no row
-_BAG_ARGMAX = f"""
-extern "C" __global__ void ember_bag_argmax(const T* W, long long* rows, const long long* idx,
+_BAG_ARGMAX = _GUARDS + f"""
+extern "C" __global__ void ember_bag_argmax(const T* W, long long* best_rows, const long long* idx,
                                             const long long* starts, const long long* ends,
-                                            long long n, long long D, long long pad) {{
+                                            long long n, long long D, long long pad, long long n_idx,
+                                            long long rows) {{
     {GRID_STRIDE_LOOP} {{
         long long b = i / D, c = i - b * D, best = -1;
-        for (long long p = starts[b]; p < ends[b]; ++p) {{
+        for (long long p = clamped(starts[b], n_idx); p < clamped(ends[b], n_idx); ++p) {{
             long long r = idx[p];
-            if (r == pad) continue;
+            if (skipped(r, pad, rows)) continue;
             if (best < 0 || W[r * D + c] > W[best * D + c]) best = r;
         }}
-        rows[i] = best;
+        best_rows[i] = best;
     }}
 }}
 """
@@ -109,13 +124,15 @@ def _optional(xp, a, stand_in):
     return (stand_in, 0) if a is None else (xp.ascontiguousarray(a), 1)
 
 
-def _bag_args(xp, values, out, idx, starts, ends, coef, div, pad):
-    """The arguments of the gather and scatter kernels, one thread per (bag, column)."""
+def _bag_args(xp, values, out, idx, starts, ends, coef, div, pad, rows):
+    """The arguments of the gather and scatter kernels, one thread per (bag, column),
+    of a weight of ``rows`` rows."""
     n = starts.shape[0] * values.shape[1]
     coef, has_coef = _optional(xp, coef, values)
     div, has_div = _optional(xp, div, values)
     return n, (values, out, *_indices(xp, idx, starts, ends), coef, div, xp.int64(n),
-               xp.int64(values.shape[1]), xp.int64(pad), xp.int32(has_coef), xp.int32(has_div))
+               xp.int64(values.shape[1]), xp.int64(pad), xp.int32(has_coef), xp.int32(has_div),
+               xp.int64(idx.shape[0]), xp.int64(rows))
 
 
 def _bag_gather(xp):
@@ -125,7 +142,7 @@ def _bag_gather(xp):
     def bag_gather(W, idx, starts, ends, coef, div, pad, num):
         W = xp.ascontiguousarray(W)
         out = xp.empty((starts.shape[0], W.shape[1]), dtype=W.dtype)
-        n, args = _bag_args(xp, W, out, idx, starts, ends, coef, div, pad)
+        n, args = _bag_args(xp, W, out, idx, starts, ends, coef, div, pad, W.shape[0])
         run(W.dtype, n, args)
         return out
 
@@ -140,7 +157,7 @@ def _bag_scatter(xp):
     def bag_scatter(G, idx, starts, ends, coef, div, pad, num):
         G = xp.ascontiguousarray(G)
         out = xp.zeros((num, G.shape[1]), dtype=G.dtype)
-        n, args = _bag_args(xp, G, out, idx, starts, ends, coef, div, pad)
+        n, args = _bag_args(xp, G, out, idx, starts, ends, coef, div, pad, num)
         run(G.dtype, n, args)
         return out
 
@@ -171,7 +188,8 @@ def _bag_argmax(xp):
         W = xp.ascontiguousarray(W)
         rows = xp.empty((starts.shape[0], W.shape[1]), dtype=xp.int64)
         run(W.dtype, rows.size, (W, rows, *_indices(xp, idx, starts, ends), xp.int64(rows.size),
-                                 xp.int64(W.shape[1]), xp.int64(pad)))
+                                 xp.int64(W.shape[1]), xp.int64(pad), xp.int64(idx.shape[0]),
+                                 xp.int64(W.shape[0])))
         return rows
 
     return bag_argmax

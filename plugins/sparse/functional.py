@@ -103,13 +103,6 @@ def _index_array(input, op):
     return arr.astype(xp_of(input).int64, copy=False)
 
 
-def _bounds(arr):
-    """(min, max) of an index array as Python ints (one host sync on a GPU)."""
-    if arr.size == 0:
-        return 0, 0
-    return int(arr.min()), int(arr.max())
-
-
 def _check_renorm(op, max_norm, norm_type):
     """``max_norm`` (None, or a number at least 0) and ``norm_type`` (a number; inf
     allowed) as floats: a NaN would turn every row it touches into NaN."""
@@ -252,21 +245,17 @@ def _bags(input, offsets, include_last_offset, xp):
     else:
         starts = off
         ends = xp.concatenate([off[1:], xp.full(1, n, dtype=xp.int64)]) if off.shape[0] else off
-    if off.shape[0]:
-        first = int(off[0])
-        if first != 0:
-            raise RuntimeError(
-                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
-                f"position 0. However, got {first}")
-        lo, hi = _bounds(off)
-        if lo < 0:
-            raise IndexError("index out of range in self")
-        if hi > n:
-            raise RuntimeError(
-                f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {hi}")
-        if off.shape[0] > 1 and bool((off[1:] < off[:-1]).any()):
-            raise RuntimeError("embedding_bag: offsets must be non-decreasing (bag b is "
-                               "input[offsets[b]:offsets[b + 1]])")
+    if off.shape[0]:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        assert_on_device(offsets, "embedding_bag offsets[0]", off[0] != 0, lambda: off[0], lambda first: RuntimeError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+            f"position 0. However, got {first}"))
+        assert_on_device(offsets, "embedding_bag negative offset", off.min() < 0, off.min,
+                         lambda _: IndexError("index out of range in self"))
+        assert_on_device(offsets, f"embedding_bag offsets past {n}", off.max() > n, off.max, lambda last: RuntimeError(
+            f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}"))
+        assert_on_device(offsets, "embedding_bag offsets order", (off[1:] < off[:-1]).any(), lambda: off[0],
+                         lambda _: RuntimeError("embedding_bag: offsets must be non-decreasing (bag b is "
+                                                "input[offsets[b]:offsets[b + 1]])"))
     return idx, starts, ends
 
 
@@ -340,10 +329,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     elif mode not in ("sum", "mean"):
         raise ValueError("mode has to be one of sum, mean or max")
     num = weight.shape[0]
-    lo, hi = _bounds(idx)
-    if lo < 0 or hi >= num:
-        bad = lo if lo < 0 else hi
-        raise RuntimeError(f"embedding_bag: Expected idx >= 0 && idx < num_embeddings but found idx to be {bad}")
+    assert_in_range(input, f"embedding_bag index (num_embeddings {num})", idx, 0, num, lambda at, bad: RuntimeError(
+        f"Index {at} of input takes value {bad} which is not in the valid range [0, {num})"), position=True)
     if max_norm is not None:
         _renorm_(weight, idx, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":

@@ -136,6 +136,9 @@ INDEXING = {
     "put": lambda x, i: x.put(i, x[0]),
     "take": lambda x, i: x.take(i),
     "embedding": lambda x, i: F.embedding(i, x),
+    "embedding_bag": lambda x, i: F.embedding_bag(i, x, i[:2]),   # offsets [0, 2]
+    "embedding_bag max": lambda x, i: F.embedding_bag(i, x, i[:2], mode="max"),
+    "embedding_bag 2-D sum": lambda x, i: F.embedding_bag(i.reshape(2, 2), x, mode="sum", padding_idx=4),
     "multi_margin_loss": lambda x, i: F.multi_margin_loss(x[:4], i % 4),
 }
 

@@ -126,6 +126,26 @@ def test_chosen_bags(factors, pad, dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
+def test_bad_offsets_and_indices_are_skipped_never_read(dtype):
+    """embedding_bag reports them at the next synchronisation; until then the
+    kernels read neither before nor past ``idx``, nor rows outside the weight."""
+    num, pad = 6, 2
+    W, G = random((num, 4), dtype), random((4, 4), dtype, 1)
+    idx = np.array([1, -3, 5, num + 4, 0, 3, 1 << 40, 4])
+    starts, ends = np.array([-5, 2, 6, 7]), np.array([3, 1, 9, 1 << 40])
+    # what they compute: bad rows taken as padding, bags cut to idx (a bag ending before it starts: empty)
+    tame, n = np.where((idx < 0) | (idx >= num), pad, idx), len(idx)
+    lo = np.clip(starts, 0, n)
+    hi = np.maximum(np.clip(ends, 0, n), lo)
+    for op, values, want in [("sparse.bag_gather", W, (W, tame, lo, hi, None, None, pad, num)),
+                             ("sparse.bag_scatter", G, (G, tame, lo, hi, None, None, pad, num))]:
+        got = on_device(op)(values, idx, starts, ends, None, None, pad, num)
+        np.testing.assert_allclose(got, generic(op)(*want), **TOL[dtype])
+    np.testing.assert_array_equal(on_device("sparse.bag_argmax")(W, idx, starts, ends, pad),
+                                  generic("sparse.bag_argmax")(W, tame, lo, hi, pad))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("with_coef", [False, True])
 def test_row_scatter(with_coef, dtype):
     rng = np.random.default_rng(6)
