@@ -243,11 +243,12 @@ def assert_on_device(like, site, failed, witness, error):
         raise error(witness().tolist())
 
 
-def defers_checks(like):
-    """Whether ``like``'s backend reports failed checks at its next synchronisation
-    (see :func:`assert_on_device`) rather than at once. Its array namespace does not
-    check indices either: CuPy wraps an index out of range where NumPy raises."""
-    return getattr(like._be, "deferred_checks", None) is not None
+def on_host(like):
+    """Whether the arrays of ``like``'s backend live in host memory (NumPy's): reading
+    a value back costs nothing, a failed check raises at once, and an index out of
+    range raises. False on a GPU, where a read makes the host wait for the device,
+    checks are deferred (:func:`assert_on_device`) and CuPy wraps such an index."""
+    return getattr(like._be, "deferred_checks", None) is None
 
 
 def assert_in_range(like, site, values, low, high, error, *, position=False):

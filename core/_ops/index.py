@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ..backend import assert_in_range, defers_checks
+from ..backend import assert_in_range, on_host
 from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
@@ -245,7 +245,7 @@ def getitem(x, index, node_cls=None):
     else:
         idx, advanced = normalize_index(index, x._be)
         if advanced:
-            if defers_checks(x):
+            if not on_host(x):
                 _assert_indices_in_range(x, idx)
             stages = _split_ints(idx)
             if stages is not None:
@@ -309,7 +309,7 @@ def _sum_to_value(g, shape):
 def setitem(x, index, value):
     """``x[index] = value`` in place; recorded for backward when needed."""
     idx, advanced = normalize_index(index, x._be)
-    if advanced and defers_checks(x):
+    if advanced and not on_host(x):
         _assert_indices_in_range(x, idx)
     stages = ((idx, advanced),)
     if advanced:

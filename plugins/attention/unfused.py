@@ -6,6 +6,7 @@ and double backward need no formulas of their own."""
 import math
 
 import ember
+from ember.backend import data_of, on_host
 
 __all__ = []
 
@@ -20,8 +21,8 @@ def causal_bias(L, S, like):
 def attention(query, key, value, bias, dropout_p, scale, rows_may_be_empty=True):
     """The attention on checked inputs: ``bias`` is an additive float mask (or None)
     that broadcasts to the scores, ``scale`` a float. ``rows_may_be_empty`` False says
-    that the mask leaves every query a key (a causal one does), so none is looked for:
-    that look reads the mask back from a GPU."""
+    that the mask leaves every query a key (a causal one does): no query without one
+    is looked for or given zero weights."""
     scores = (query * scale).matmul(key.transpose(-2, -1))
     if bias is not None and not rows_may_be_empty:
         weights = (scores + bias).softmax(-1)
@@ -29,9 +30,10 @@ def attention(query, key, value, bias, dropout_p, scale, rows_may_be_empty=True)
         scores = scores + bias
         # a row with no key to attend to: its softmax would be 0/0; it gets zero weights
         # (and zero gradients), as torch's safe softmax gives. Read off the mask, which
-        # is often much smaller than the scores.
+        # is often much smaller than the scores; on a GPU, where the look would wait
+        # for the device, every row is treated as if it might be one.
         dead = (bias == -math.inf).all(-1, keepdim=True)
-        if dead.any():
+        if not on_host(bias) or data_of(dead).any():
             weights = scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
         else:
             weights = scores.softmax(-1)

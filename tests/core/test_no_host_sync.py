@@ -108,19 +108,27 @@ def test_an_embedding_step_copies_nothing_to_the_host(padding_idx, device):
     assert net["embed"].weight.grad.abs().sum().item() > 0
 
 
-def test_a_causal_attention_step_copies_nothing_to_the_host(device):
+@pytest.mark.parametrize("mask", ["causal", "boolean", "additive"])
+def test_an_attention_step_copies_nothing_to_the_host(mask, device):
     ember.manual_seed(0)
     proj = nn.Linear(8, 24).to(device)
     opt = ember.optim.SGD(proj.parameters(), lr=0.01)
     x = ember.randn(2, 5, 8, device=device)
+    keep = ember.rand(5, 5, device=device) > 0.3
+    keep[0] = False  # a query with no key: zero weights
+    masks = {"causal": {"is_causal": True}, "boolean": {"attn_mask": keep},
+             "additive": {"attn_mask": ember.zeros(5, 5, device=device).masked_fill(~keep, float("-inf"))}}
     for step in range(3):
         with counted_host_copies(device) as copies:
             opt.zero_grad()
             q, k, v = proj(x).chunk(3, -1)
-            F.scaled_dot_product_attention(q, k, v, dropout_p=0.1, is_causal=True).square().mean().backward()
+            out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.1, **masks[mask])
+            out.square().mean().backward()
             opt.step()
         if step:
             assert copies == [], f"step {step} copied {len(copies)} arrays to the host"
+    first_query = out[:, 0].abs().sum().item()
+    assert (first_query == 0) == (mask != "causal")   # the masks leave it no key: zeros
 
 
 INDEXING = {
