@@ -117,7 +117,9 @@ def _renorm_(weight, idx, max_norm, norm_type):
     whose ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm``."""
     xp = xp_of(weight)
     W = data_of(weight)
-    rows = xp.unique(idx.reshape(-1))
+    # every position, repeats included (they write the same values): no unique rows
+    # and no look at which exceed, each of which would wait for a GPU
+    rows = idx.reshape(-1)
     if rows.shape[0] == 0:
         return
     sel = W[rows]
@@ -136,12 +138,9 @@ def _renorm_(weight, idx, max_norm, norm_type):
     else:
         norms = (mag ** p).sum(axis=1) ** (1.0 / p)
     norms = norms.astype(xp.float64)
-    over = norms > max_norm
-    if not bool(over.any()):
-        return
-    scale = (max_norm / (norms[over] + 1e-7)).astype(W.dtype)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(W.dtype)
     with ember.no_grad():
-        weight[tensor_like(rows[over], weight)] = tensor_like(sel[over] * scale[:, None], weight)
+        weight[tensor_like(rows, weight)] = tensor_like(sel * scale[:, None], weight)
 
 
 def _freq_coef(xp, idx, num, dtype):

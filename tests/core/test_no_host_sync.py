@@ -144,6 +144,7 @@ INDEXING = {
     "put": lambda x, i: x.put(i, x[0]),
     "take": lambda x, i: x.take(i),
     "embedding": lambda x, i: F.embedding(i, x),
+    "embedding max_norm": lambda x, i: F.embedding(i, x, max_norm=1.0),
     "embedding_bag": lambda x, i: F.embedding_bag(i, x, i[:2]),   # offsets [0, 2]
     "embedding_bag max": lambda x, i: F.embedding_bag(i, x, i[:2], mode="max"),
     "embedding_bag 2-D sum": lambda x, i: F.embedding_bag(i.reshape(2, 2), x, mode="sum", padding_idx=4),
