@@ -9,6 +9,7 @@ and ``mask_check`` are accepted and kept as attributes.
 import copy
 
 import ember
+from ember.backend import data_of, on_host
 from ember import nn
 from ember.nn import Module, ModuleList, init
 
@@ -38,11 +39,12 @@ def _seq_len(x, batch_first):
 
 def _is_causal(mask, is_causal, size):
     """The ``is_causal`` hint when given; else whether ``mask`` is exactly the causal
-    mask of ``size`` (of the mask's own dtype)."""
-    if is_causal is not None or mask is None:
+    mask of ``size`` (of the mask's own dtype). On a GPU, where the comparison would
+    wait for the device, a mask is taken as it is: the hint only picks a faster path."""
+    if is_causal is not None or mask is None or not on_host(mask):
         return is_causal is True
     causal = Transformer.generate_square_subsequent_mask(size, device=mask.device, dtype=mask.dtype)
-    return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
+    return tuple(mask.shape) == tuple(causal.shape) and bool(data_of(mask == causal).all())
 
 
 def _attend(attention, x, memory, mask, key_padding_mask, is_causal):

@@ -465,8 +465,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         raise RuntimeError(
             f"inconsistent target size: {_reduction.sizes(target)} for input of size: {_reduction.sizes(input)}")
     t = target.reshape(n, c)
-    if t.numel() and bool(((t < -1) | (t >= c)).any()):
-        raise RuntimeError("argument #2 'target' is out of range")
+    assert_in_range(target, "multilabel_margin target", data_of(t), -1, c,
+                    lambda _: RuntimeError("argument #2 'target' is out of range"))
     # a target entry counts while no negative entry came before it (or at it)
     valid = (t < 0).long().cumsum(1) == 0
     safe = ember.where(valid, t, ember.zeros((), dtype=t.dtype, device=t.device))

@@ -11,6 +11,7 @@ import math
 import warnings
 
 import ember
+from ember.backend import assert_on_device, data_of
 
 from . import _reduction, pointwise
 from .._checks import real, tensor_arg
@@ -222,8 +223,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = ember.full_like(input, float(var))
-    elif bool((var < 0).any()):
-        raise ValueError("var has negative entry/entries")
+    elif var.numel():  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        smallest = data_of(var).min()
+        assert_on_device(var, "gaussian_nll_loss var", smallest < 0, lambda: smallest,
+                         lambda _: ValueError("var has negative entry/entries"))
     if var.shape != input.shape:
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)

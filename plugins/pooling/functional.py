@@ -31,7 +31,8 @@ import numbers
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import FLOATING, assert_in_range, check_dtype, check_same_device, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import (FLOATING, assert_in_range, check_dtype, check_same_device, data_of, kernel_for, on_host,
+                           tensor_like, xp_of)
 
 from ._indexed import gather_planes
 from .kernels import invalid_index
@@ -164,9 +165,10 @@ def _max_pool(input, nd, fn, kernel_size, stride, padding, dilation, ceil_mode):
     if input.requires_grad and ember.is_grad_enabled():
         # the maxima again, as a gather recorded in the graph (differentiable to any order)
         out = gather_planes(input, indices, out_spatial, f"MaxPool{nd}DWithIndicesBackward0", values)
-        if max(dilation) > 1 and xp_of(input).isneginf(values).any():
+        if max(dilation) > 1 and (not on_host(input) or xp_of(input).isneginf(values).any()):
             # a window lying wholly in the padding (dilation) has no element: its
-            # maximum is -inf and nothing receives its gradient
+            # maximum is -inf and nothing receives its gradient (on a GPU, where the
+            # look would wait for the device, any window may be one)
             found = tensor_like(values, input)
             out = ember.where(found == float("-inf"), found, out)
     else:

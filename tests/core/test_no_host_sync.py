@@ -131,7 +131,16 @@ def test_an_attention_step_copies_nothing_to_the_host(mask, device):
     assert (first_query == 0) == (mask != "causal")   # the masks leave it no key: zeros
 
 
-INDEXING = {
+def encoder_with_causal_mask(x):
+    """A Transformer encoder given the causal mask (no ``is_causal`` hint): on a GPU the
+    mask is not compared with the causal one, a comparison that would wait."""
+    ember.manual_seed(0)
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 1).to(x.device)
+    return encoder(x.unsqueeze(1), mask=nn.Transformer.generate_square_subsequent_mask(5, device=x.device))
+
+
+# calls whose checks, or looks at the data, once waited for a GPU
+CALLS = {
     "getitem": lambda x, i: x[i],
     "setitem": lambda x, i: x.clone().__setitem__(i, 0.0),
     "index_select": lambda x, i: x.index_select(0, i),
@@ -149,16 +158,20 @@ INDEXING = {
     "embedding_bag max": lambda x, i: F.embedding_bag(i, x, i[:2], mode="max"),
     "embedding_bag 2-D sum": lambda x, i: F.embedding_bag(i.reshape(2, 2), x, mode="sum", padding_idx=4),
     "multi_margin_loss": lambda x, i: F.multi_margin_loss(x[:4], i % 4),
+    "multilabel_margin_loss": lambda x, i: F.multilabel_margin_loss(x[:4], (i % 4).expand(4, 4)),
+    "gaussian_nll_loss": lambda x, i: F.gaussian_nll_loss(x, x.detach() * 0, x.detach().abs() + 1),
+    "max_pool2d dilated": lambda x, i: F.max_pool2d(x.reshape(1, 1, 5, 4), 2, dilation=2, padding=1),
+    "TransformerEncoder causal mask": lambda x, i: encoder_with_causal_mask(x),
 }
 
 
-@pytest.mark.parametrize("name", sorted(INDEXING))
-def test_indexing_with_tensors_copies_nothing_to_the_host(name, device):
-    """Their index checks wait for nothing: on a GPU they report at the next synchronisation."""
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_these_calls_copy_nothing_to_the_host(name, device):
+    """Their checks wait for nothing: on a GPU they report at the next synchronisation."""
     x = ember.randn(5, 4, device=device, requires_grad=True)
     i = ember.tensor([0, 2, 4, 3], device=device)
     with counted_host_copies(device) as copies:
-        out = INDEXING[name](x, i)
+        out = CALLS[name](x, i)
         if out is not None:
             out.square().sum().backward()
     assert copies == []
