@@ -11,7 +11,7 @@ from ._generator import default_generator, fresh_seed, numpy_source
 from ._ops.common import needs_grad, record
 from ._tensor import Tensor
 from .autograd.graph import Node
-from .backend import REGISTRY
+from .backend import REGISTRY, refuse_on_device
 
 
 def manual_seed(seed):
@@ -380,8 +380,9 @@ def _representable(value, dt, up):
 def _check_probabilities(p):
     """RuntimeError unless every element of the floating tensor ``p`` lies in [0, 1]."""
     xp = p._be.xp
-    if p._data.size and not bool(xp.all((p._data >= 0) & (p._data <= 1))):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    if p._data.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        refuse_on_device(p, "bernoulli p", ~xp.all((p._data >= 0) & (p._data <= 1)),
+                         RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false."))
 
 
 def _draw_below(t, p, gen):
@@ -462,20 +463,18 @@ def _check_multinomial(input, num_samples, replacement):
         raise RuntimeError("number of categories cannot exceed 2^24")
     xp = input._be.xp
     rows = input._data.reshape(-1, input._data.shape[-1]).astype(np.float64)
-    if rows.size:
-        if not bool(xp.isfinite(rows).all()):
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0"
-                               if not replacement or num_samples == 1 else
-                               "invalid multinomial distribution (encountering probability entry = infinity or NaN)")
-        if bool((rows < 0).any()):
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0"
-                               if not replacement or num_samples == 1 else
-                               "invalid multinomial distribution (encountering probability entry < 0)")
+    if rows.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+        bad_entry = "probability tensor contains either `inf`, `nan` or element < 0"
+        drawing_again = replacement and num_samples > 1   # torch's kernel for it words the errors its own way
         totals = rows.sum(axis=1)
-        if not bool(xp.isfinite(totals).all()):
-            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-        if bool((totals <= 0).any()):
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        checks = ((~xp.isfinite(rows).all(), "invalid multinomial distribution (encountering probability entry "
+                                             "= infinity or NaN)" if drawing_again else bad_entry),
+                  ((rows < 0).any(), "invalid multinomial distribution (encountering probability entry < 0)"
+                                     if drawing_again else bad_entry),
+                  (~xp.isfinite(totals).all(), bad_entry),
+                  ((totals <= 0).any(), "invalid multinomial distribution (sum of probabilities <= 0)"))
+        for k, (failed, message) in enumerate(checks):
+            refuse_on_device(input, f"multinomial check {k}: {message}", failed, RuntimeError(message))
     return rows
 
 
@@ -567,8 +566,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     ref = mean if isinstance(mean, Tensor) else std
     _require_floating(ref, _not_implemented("normal_kernel_cpu"))
     if isinstance(std, Tensor):
-        if std._data.size and not bool(std._be.xp.all(std._data >= 0)):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if std._data.size:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
+            refuse_on_device(std, "normal std", ~std._be.xp.all(std._data >= 0),
+                             RuntimeError("normal expects all elements of std >= 0.0"))
     elif not _number(std, "normal", "std") >= 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shapes = [x._data.shape for x in (mean, std) if isinstance(x, Tensor)]

@@ -243,6 +243,12 @@ def assert_on_device(like, site, failed, witness, error):
         raise error(witness().tolist())
 
 
+def refuse_on_device(like, site, failed, error):
+    """:func:`assert_on_device` for a check whose message names no value: raise the
+    exception ``error`` when the 0-d boolean array ``failed`` is true."""
+    assert_on_device(like, site, failed, lambda: failed, lambda _: error)
+
+
 def on_host(like):
     """Whether the arrays of ``like``'s backend live in host memory (NumPy's): reading
     a value back costs nothing, a failed check raises at once, and an index out of

@@ -230,10 +230,11 @@ def _median_all(input):
         if flat.dtype.kind != "f":
             raise RuntimeError("median(): an empty integer tensor has no median")
         data = xp.full((), np.nan, dtype=flat.dtype)
-    elif flat.dtype.kind == "f" and xp.isnan(flat).any():
-        data = xp.full((), np.nan, dtype=flat.dtype)
     else:
-        data = xp.sort(flat)[(flat.size - 1) // 2].reshape(()).copy()
+        ordered = xp.sort(flat)
+        data = ordered[(flat.size - 1) // 2].reshape(()).copy()
+        if flat.dtype.kind == "f":  # NaNs sort last: one there makes the median NaN
+            data = xp.where(xp.isnan(ordered[-1]), ordered[-1], data)
     if MODE.enabled and input._rg:
         return record_with_output(MedianBackward0(input, tuple(range(input._data.ndim)), False), data, input)
     return _make(data, input._be)
