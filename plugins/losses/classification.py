@@ -11,7 +11,7 @@ made of differentiable ops so that double backward works.
 
 import ember
 from ember.autograd import Function
-from ember.backend import FLOATING, assert_in_range, assert_on_device, check_dtype, data_of, has_own_kernel
+from ember.backend import FLOATING, assert_in_range, check_dtype, data_of, has_own_kernel, refuse_on_device
 
 from . import _reduction
 from .nll import ClassIndexLoss, ClassIndexLoss2d, check_targets
@@ -254,8 +254,8 @@ def _check_probabilities(values, name):
     the next synchronisation."""
     if values.numel():
         outside = ~((values >= 0) & (values <= 1)).all()
-        assert_on_device(values, "probability " + name, data_of(outside), lambda: data_of(outside),
-                         lambda _: RuntimeError(f"all elements of {name} should be between 0 and 1"))
+        refuse_on_device(values, "probability " + name, data_of(outside),
+                         RuntimeError(f"all elements of {name} should be between 0 and 1"))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):

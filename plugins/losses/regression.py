@@ -11,7 +11,7 @@ import math
 import warnings
 
 import ember
-from ember.backend import assert_on_device, data_of
+from ember.backend import data_of, refuse_on_device
 
 from . import _reduction, pointwise
 from .._checks import real, tensor_arg
@@ -224,9 +224,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var has negative entry/entries")
         var = ember.full_like(input, float(var))
     elif var.numel():  # at once on the CPU; on a GPU at its next synchronisation, never a wait
-        smallest = data_of(var).min()
-        assert_on_device(var, "gaussian_nll_loss var", smallest < 0, lambda: smallest,
-                         lambda _: ValueError("var has negative entry/entries"))
+        refuse_on_device(var, "gaussian_nll_loss var", data_of(var).min() < 0,
+                         ValueError("var has negative entry/entries"))
     if var.shape != input.shape:
         if tuple(input.shape[:-1]) == tuple(var.shape):
             var = var.unsqueeze(-1)

@@ -17,7 +17,7 @@ import math
 import ember
 from ember.autograd import Function, linear_map
 from ember.backend import (assert_in_range, assert_on_device, check_allocation, check_same_device, data_of, kernel_for,
-                           tensor_like, xp_of)
+                           refuse_on_device, tensor_like, xp_of)
 
 from .._checks import integer, real, tensor_arg
 from .kernels import bag_positions, bag_weights
@@ -248,13 +248,12 @@ def _bags(input, offsets, include_last_offset, xp):
         assert_on_device(offsets, "embedding_bag offsets[0]", off[0] != 0, lambda: off[0], lambda first: RuntimeError(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
             f"position 0. However, got {first}"))
-        assert_on_device(offsets, "embedding_bag negative offset", off.min() < 0, off.min,
-                         lambda _: IndexError("index out of range in self"))
+        refuse_on_device(offsets, "embedding_bag negative offset", off.min() < 0,
+                         IndexError("index out of range in self"))
         assert_on_device(offsets, f"embedding_bag offsets past {n}", off.max() > n, off.max, lambda last: RuntimeError(
             f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}"))
-        assert_on_device(offsets, "embedding_bag offsets order", (off[1:] < off[:-1]).any(), lambda: off[0],
-                         lambda _: RuntimeError("embedding_bag: offsets must be non-decreasing (bag b is "
-                                                "input[offsets[b]:offsets[b + 1]])"))
+        refuse_on_device(offsets, "embedding_bag offsets order", (off[1:] < off[:-1]).any(), RuntimeError(
+            "embedding_bag: offsets must be non-decreasing (bag b is input[offsets[b]:offsets[b + 1]])"))
     return idx, starts, ends
 
 
@@ -422,15 +421,15 @@ def one_hot(tensor, num_classes=-1):
         num_classes = int(tensor.max()) + 1
     if tensor.numel():
         values = data_of(tensor)
-        checks = (("one_hot negative class", values.min() < 0, values.min, "Class values must be non-negative."),
-                  ("one_hot class too large", values.max() >= num_classes, values.max,
+        checks = (("one_hot negative class", values.min() < 0, "Class values must be non-negative."),
+                  ("one_hot class too large", values.max() >= num_classes,
                    "Class values must be smaller than num_classes."))
-        for site, failed, witness, message in checks:
+        for site, failed, message in checks:
             if num_classes < 0:  # the call fails whatever the values: say why now, not at a GPU's next sync
                 if failed:
                     raise RuntimeError(message)
             else:
-                assert_on_device(tensor, site, failed, witness, lambda _, m=message: RuntimeError(m))
+                refuse_on_device(tensor, site, failed, RuntimeError(message))
     check_allocation(tuple(tensor.shape) + (num_classes,), 8, "one_hot")
     classes = ember.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
