@@ -30,6 +30,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 
 import numpy as np
 
@@ -64,7 +65,8 @@ template <typename T> static inline T atomicAdd(T* p, T v) { T old = *p; *p = ol
 template <typename T> static inline T atomicMax(T* p, T v) { T old = *p; if (v > old) *p = v; return old; }
 template <typename T> static inline T atomicExch(T* p, T v) { T old = *p; *p = v; return old; }
 struct _Dim3 { unsigned int x, y, z; };
-static _Dim3 threadIdx, blockIdx, blockDim, gridDim;
+// per host thread: ctypes lets launches from several Python threads (DataParallel's replicas) run at once
+static thread_local _Dim3 threadIdx, blockIdx, blockDim, gridDim;
 struct _Index { long long n; long long size() const { return n; } };
 """
 
@@ -77,15 +79,16 @@ def _compile(source):
     os.makedirs(_CACHE, exist_ok=True)
     lib = os.path.join(_CACHE, f"k{digest}.so")
     if not os.path.exists(lib):
-        src = os.path.join(_CACHE, f"k{digest}.cpp")
-        with open(src, "w") as f:
+        # files of this process and thread alone: other threads and processes may build it too
+        own = os.path.join(_CACHE, f"k{digest}.{os.getpid()}.{threading.get_ident()}")
+        with open(own + ".cpp", "w") as f:
             f.write(source)
-        tmp = lib + f".{os.getpid()}.tmp"
-        done = subprocess.run(["g++", "-O1", "-std=c++17", "-shared", "-fPIC", "-w", "-o", tmp, src],
+        done = subprocess.run(["g++", "-O1", "-std=c++17", "-shared", "-fPIC", "-w", "-o", own + ".so", own + ".cpp"],
                               capture_output=True, text=True)
+        os.remove(own + ".cpp")
         if done.returncode:
             raise RuntimeError(f"the kernel does not compile:\n{done.stderr[-4000:]}\n--- source ---\n{source}")
-        os.replace(tmp, lib)
+        os.replace(own + ".so", lib)
     return ctypes.CDLL(lib)
 
 
