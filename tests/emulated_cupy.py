@@ -108,11 +108,15 @@ def recording():
 def _run(compute, record=True):
     """``compute()``, its results made device arrays; while recording (and ``record``:
     not for what only allocates, which a graph's launch leaves as it is), also a replay
-    that computes it again (reading its inputs as they are then) into those arrays."""
+    that computes it again (reading its inputs as they are then) into those arrays.
+    Whatever is made while recording lives as long as the recording: a graph's memory
+    pool keeps its memory for the graph, where kernels may still read it by address."""
     result = _device(compute())
     entries = getattr(_TAPE, "entries", None)
     if entries is not None and record:
         entries.append(lambda: _write_into(result, compute()))
+    elif entries is not None:  # no work; but its memory stays the graph's, as a graph pool's does
+        entries.append(lambda kept=result: None)
     return result
 
 

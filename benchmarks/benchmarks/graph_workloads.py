@@ -23,7 +23,10 @@ def graphed(builder):
         g = lib.cuda.CUDAGraph()
         with lib.cuda.graph(g):
             run()
-        return g.replay
+        # a replay reads and writes the workload's tensors (parameters, optimizer state,
+        # inputs) where they were at capture: they must live as long as the replays do
+        kept = (g, run)
+        return lambda: kept[0].replay()
 
     build.__doc__ = f"{builder.__doc__.rstrip('.')}, replayed from a CUDA graph."
     return build

@@ -1,6 +1,8 @@
 """The emulated GPU's namespace (tests/emulated_cupy.py) refuses what CuPy refuses,
 so that the emulated run of the cuda variants fails where a GPU run would."""
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,14 @@ def test_a_recording_replays_its_work_into_the_same_arrays():
     np.testing.assert_array_equal(y.get(), [3.0, 6.0, 6.0])
     np.testing.assert_array_equal(scratch.get(), [7.0, 7.0, 7.0])   # an allocation is no work to replay
     assert getattr(emulated_cupy._TAPE, "entries", None) is None
+
+
+def test_what_a_recording_allocates_lives_as_long_as_its_replays():
+    with recording() as replays:
+        kept = weakref.ref(XP.empty(3))
+    assert kept() is not None   # a graph's memory pool keeps it for the graph, which may use its address
+    replays.clear()
+    assert kept() is None
 
 
 def test_a_generator_state_restores_the_draws():

@@ -5,6 +5,8 @@ backend's calls into CuPy run against a stand-in of CuPy; the tests marked ``cud
 capture and replay training steps on a real GPU."""
 
 import contextlib
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -408,3 +410,32 @@ def test_gpu_a_host_read_breaks_the_capture_off_cleanly():
     g.replay()
     np.testing.assert_array_equal(y.cpu().numpy(), np.full(8, 6.0, np.float32))
     g.reset()
+
+
+@pytest.mark.cuda
+@gpu
+def test_gpu_a_graphed_benchmark_workload_lives_as_long_as_its_replays():
+    """benchmarks' ``graphed``: a replay reads and writes the workload's tensors where
+    they were at capture, so it keeps the workload alive; dropped, its tensors would go
+    back to the memory pool while the graph still writes into them."""
+    from benchmarks.benchmarks.graph_workloads import graphed
+
+    made = []
+
+    def builder(lib, device, size):
+        """Counting up."""
+        counts = lib.zeros(size, device=device)
+
+        def run():
+            counts.add_(1)
+
+        made.append(weakref.ref(run))
+        return run
+
+    replay = graphed(builder)(ember, "cuda", 4)
+    gc.collect()
+    assert made[0]() is not None, "the workload died while its graph may still be replayed"
+    counts = made[0]().__closure__[0].cell_contents
+    before = counts.cpu().numpy()
+    replay()
+    np.testing.assert_array_equal(counts.cpu().numpy(), before + 1)
