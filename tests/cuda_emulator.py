@@ -21,7 +21,15 @@ CuPy gives it, since g++ accepts host C++ that CUDA lacks (``INFINITY``, ``std::
 host headers); ``EMBER_CUDA_KERNEL_TESTS=nvrtc`` makes a missing NVRTC an error.
 
 It checks what a kernel computes, not how fast or how safely in parallel: a GPU run
-remains the test of races and speed.
+remains the test of races and speed. To catch a kernel reading or writing outside
+its arrays (on a GPU an illegal address, or silent corruption), build the kernels
+with AddressSanitizer and load its runtime first, with the NVRTC check off::
+
+    EMBER_EMULATOR_CXXFLAGS="-g -fsanitize=address" EMBER_NVRTC=off \
+    LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \
+    TMPDIR=/tmp/asan python -m pytest tests/plugins/*/test_cuda_*.py
+
+(``TMPDIR`` keeps those builds apart from the cached plain ones.)
 """
 
 import ctypes
@@ -83,8 +91,8 @@ def _compile(source):
         own = os.path.join(_CACHE, f"k{digest}.{os.getpid()}.{threading.get_ident()}")
         with open(own + ".cpp", "w") as f:
             f.write(source)
-        done = subprocess.run(["g++", "-O1", "-std=c++17", "-shared", "-fPIC", "-w", "-o", own + ".so", own + ".cpp"],
-                              capture_output=True, text=True)
+        flags = ["-O1", "-std=c++17", "-shared", "-fPIC", "-w", *os.environ.get("EMBER_EMULATOR_CXXFLAGS", "").split()]
+        done = subprocess.run(["g++", *flags, "-o", own + ".so", own + ".cpp"], capture_output=True, text=True)
         os.remove(own + ".cpp")
         if done.returncode:
             raise RuntimeError(f"the kernel does not compile:\n{done.stderr[-4000:]}\n--- source ---\n{source}")

@@ -38,6 +38,8 @@ _WHEEL_LIBRARIES = ("nvidia/cu13/lib/libnvrtc.so.13", "nvidia/cuda_nvrtc/lib/lib
 
 def _library_path():
     given = os.environ.get("EMBER_NVRTC")
+    if given == "off":  # no check (NVRTC does not load beside AddressSanitizer's runtime)
+        return None
     if given:
         return given
     for folder in sys.path:
