@@ -265,13 +265,17 @@ def assert_in_range(like, site, values, low, high, error, *, position=False):
     if not values.size:
         return
     flat = values.reshape(-1)
+    if on_host(like):  # two passes, and where the bad entry is only when there is one
+        outside, failed = None, (flat.min() < low) | (flat.max() >= high)
+    else:  # one mask serves both: fewer launches
+        outside = (flat < low) | (flat >= high)
+        failed = outside.any()
 
     def first_outside():
-        at = ((flat < low) | (flat >= high)).argmax()
+        at = ((flat < low) | (flat >= high) if outside is None else outside).argmax()
         return like._be.xp.stack([at, flat[at]]) if position else flat[at]
 
-    assert_on_device(like, site, (flat.min() < low) | (flat.max() >= high), first_outside,
-                     (lambda found: error(*found)) if position else error)
+    assert_on_device(like, site, failed, first_outside, (lambda found: error(*found)) if position else error)
 
 
 def tensor_like(array, like):

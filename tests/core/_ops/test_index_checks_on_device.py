@@ -24,6 +24,8 @@ CASES = {
     "getitem": (lambda x, i: x[i], [np.array([0, 5])], IndexError, "index 5 is out of bounds"),
     "getitem negative": (lambda x, i: x[i], [np.array([1, -4])], IndexError, "index -4 is out of bounds"),
     "getitem second dim": (lambda x, i: x[:, i], [np.array([0, 4])], IndexError, "index 4 is out of bounds"),
+    "getitem after ellipsis": (lambda x, i: x[None, ..., i], [np.array([-5])], IndexError,
+                               "index -5 is out of bounds"),
     "getitem after int": (lambda x, i, j: x[0, i] + x[j, 1], [np.array([9]), np.array([0])], IndexError,
                           "index 9 is out of bounds"),
     "getitem pair": (lambda x, i, j: x[i, j], [np.array([1]), np.array([7])], IndexError,
