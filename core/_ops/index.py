@@ -420,8 +420,8 @@ class ScatterIntoZerosBackward(Node):
 
 
 def _assert_along_dim(index, name, d, size):
-    """torch's RuntimeError of gather/scatter for an entry of ``index`` outside ``[0, size)``
-    (at once on the CPU, at the next synchronisation on a GPU)."""
+    """torch's RuntimeError of gather, scatter and index_add for an entry of ``index``
+    outside ``[0, size)`` (at once on the CPU, at the next synchronisation on a GPU)."""
     assert_in_range(index, f"{name} index (dimension {d}, size {size})", index._data, 0, size,
                     lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
 

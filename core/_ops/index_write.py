@@ -17,7 +17,7 @@ from ..backend import assert_in_range
 from ..autograd.graph import Node
 from .common import (_make, broadcast_error, cast, checked_scalar, is_scalar, needs_grad, normalize_dim,
                      python_scalar, record, same_backend)
-from .index import index_select, masked_select
+from .index import _assert_along_dim, index_select, masked_select
 from .inplace import apply_inplace
 from .select import masked_fill
 
@@ -86,8 +86,7 @@ def _check_index_add(input, dim, index, source, alpha):
                            f"Got self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
     idx = idx.reshape(-1)
     size = input._data.shape[d] if input._data.ndim else 1
-    assert_in_range(index, f"index_add index (dimension {d}, size {size})", idx, 0, size,
-                    lambda bad: RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {size}"))
+    _assert_along_dim(index, "index_add", d, size)
     return d, idx, source._data, python_scalar(alpha, input.dtype)
 
 

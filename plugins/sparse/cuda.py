@@ -23,16 +23,20 @@ from ember.backends.cuda.kernels import on_device, same_floats
 from ember.backends.cuda.raw import GRID_STRIDE_LOOP, FloatKernels
 from ember.kernels import floating
 
-# embedding_bag checks its offsets and indices on the device and reports a bad one
-# at the next synchronisation (``assert_on_device``): until then a position past
-# ``idx`` or a row past the weight is skipped, never read
+# embedding and embedding_bag check their indices (and offsets) on the device and
+# report a bad one at the next synchronisation (``assert_on_device``): until then a
+# position past ``idx`` or a row outside the weight is skipped, never read or written
 _GUARDS = """
 __device__ __forceinline__ long long clamped(long long p, long long n) {
     return p < 0 ? 0 : (p > n ? n : p);
 }
 
+__device__ __forceinline__ bool outside(long long r, long long rows) {
+    return r < 0 || r >= rows;
+}
+
 __device__ __forceinline__ bool skipped(long long r, long long pad, long long rows) {
-    return r == pad || r < 0 || r >= rows;
+    return r == pad || outside(r, rows);
 }
 """
 
@@ -82,12 +86,12 @@ extern "C" __global__ void ember_bag_scatter(const T* G, T* out, {_BAG_PARAMS}) 
 }}
 """
 
-_ROW_SCATTER = f"""
+_ROW_SCATTER = _GUARDS + f"""
 extern "C" __global__ void ember_row_scatter(const T* G, T* out, const long long* idx, const T* coef,
                                              long long n, long long D, long long rows, int has_coef) {{
     {GRID_STRIDE_LOOP} {{
         long long p = i / D, r = idx[p];
-        if (r < 0 || r >= rows) continue;  // embedding's check reports it at synchronisation: write nothing
+        if (outside(r, rows)) continue;  // embedding's check reports it at synchronisation: write nothing
         T v = has_coef ? G[i] * coef[p] : G[i];
         atomicAdd(&out[r * D + (i - p * D)], v);
     }}
