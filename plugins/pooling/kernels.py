@@ -114,6 +114,18 @@ def _divisor(xp, in_spatial, out_spatial, kernel, stride, padding, include_pad, 
     return div.astype(dtype)
 
 
+def _divided(xp, values, div):
+    """``values / div`` (0 where ``div`` is 0), of ``values``' dtype: an integer
+    quotient is truncated toward zero, as torch's integer pooling kernels divide."""
+    safe = xp.where(div == 0, xp.ones_like(div), div)
+    if values.dtype.kind == "f":
+        quotient = values / safe
+    else:
+        magnitude = xp.abs(values) // xp.abs(safe)
+        quotient = xp.where((values < 0) != (safe < 0), -magnitude, magnitude)
+    return xp.where(div == 0, xp.zeros_like(quotient), quotient)
+
+
 def _avg_generic(xp, adjoint):
     def avg_nd(array, in_spatial, out_spatial, kernel, stride, padding, count_include_pad,
                divisor_override):
@@ -131,12 +143,9 @@ def _avg_generic(xp, adjoint):
             total = xp.zeros((n_planes,) + tuple(out_spatial), dtype=array.dtype)
             for offset in offsets:
                 total += padded[view(offset)]
-            safe = xp.where(div == 0, xp.ones_like(div), div)
-            out = xp.where(div == 0, xp.zeros_like(total), total / safe)
-            return out.reshape(lead + tuple(out_spatial))
+            return _divided(xp, total, div).reshape(lead + tuple(out_spatial))
         g = array.reshape((n_planes,) + tuple(out_spatial))
-        safe = xp.where(div == 0, xp.ones_like(div), div)
-        share = xp.where(div == 0, xp.zeros_like(g), g / safe)
+        share = _divided(xp, g, div)
         zeros = xp.zeros((n_planes,) + tuple(in_spatial), dtype=array.dtype)
         padded, view = _padded_views(xp, zeros, in_spatial, out_spatial, kernel, stride,
                                      padding, ones, 0)

@@ -117,6 +117,18 @@ def test_avg_pool(nd, shape, k, s, p, ceil, cip, div, dtype):
     check(fn(EF), [_r(shape, dtype)], fn(TF), gradcheck=dtype == np.float64)
 
 
+@pytest.mark.parametrize("nd,shape,k,s,p,ceil,cip,div", AVG_GRID)
+def test_avg_pool_of_integers_truncates_toward_zero(nd, shape, k, s, p, ceil, cip, div):
+    """int64 input gives int64 averages, each sum divided and truncated toward zero
+    (negative sums and divisors included), as torch's CPU kernels divide."""
+    extra = () if nd == 1 else (div,)
+    x = np.random.default_rng(1).integers(-50, 50, shape)
+
+    def fn(F):
+        return lambda x: getattr(F, f"avg_pool{nd}d")(x, k, s, p, ceil, cip, *extra)
+    check(fn(EF), [x], fn(TF), grad=False)
+
+
 def test_avg_pool_grad_fn_names(device):
     x = ember.randn(2, 3, 4, 4, 4, requires_grad=True, device=device)
     assert EF.avg_pool2d(x[0], 2).grad_fn.name() == "AvgPool2DBackward0"
