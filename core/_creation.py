@@ -5,7 +5,7 @@ import numpy as np
 from . import _dtype
 from ._ops.shape import sizes_arg
 from ._tensor import Tensor
-from .backend import REGISTRY, check_allocation
+from .backend import REGISTRY, check_allocation, check_storage_size
 
 _make = Tensor._make
 
@@ -191,6 +191,8 @@ def _filled(fill, size, dtype, device, requires_grad, default=None, name=None):
     np_dtype = _np_dtype(dtype, default)
     if be.name == "cpu":
         check_allocation(shape, np.dtype(np_dtype).itemsize, name or "empty")
+    else:  # the device's allocator says whether it fits
+        check_storage_size(shape, np.dtype(np_dtype).itemsize)
     data = be.full(shape, fill, np_dtype, index)
     t = _make(data, be)
     if requires_grad:

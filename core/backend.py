@@ -308,11 +308,21 @@ def _host_memory():
         return None
 
 
+def check_storage_size(shape, itemsize):
+    """The bytes of an array of ``shape`` with items of ``itemsize`` bytes; torch's
+    RuntimeError where that count does not fit in 63 bits (no device could hold it, and
+    a C size would overflow on the way to the allocator)."""
+    nbytes = math.prod(int(s) for s in shape) * int(itemsize)
+    if nbytes >= 1 << 63:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={[int(s) for s in shape]}")
+    return nbytes
+
+
 def check_allocation(shape, itemsize, what="tensor"):
     """Raise RuntimeError, before allocating, when an array of ``shape`` with items
     of ``itemsize`` bytes cannot fit in the host's memory: asking for more would
     fail late (NumPy's MemoryError) or drive the machine into swap and the OOM killer."""
-    nbytes = math.prod(int(s) for s in shape) * int(itemsize)
+    nbytes = check_storage_size(shape, itemsize)
     limit = _host_memory()
     if limit is not None and nbytes > limit:
         raise RuntimeError(f"{what}: cannot allocate {nbytes} bytes for shape {list(shape)} "

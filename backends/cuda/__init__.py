@@ -11,7 +11,7 @@ from ember.kernels import table
 
 from .checks import DeferredChecks
 from .kernels import KERNELS
-from .runtime import Runtime
+from .runtime import Runtime, raising_torchs_error
 
 
 def _curand_states(generator):
@@ -53,6 +53,10 @@ class CUDABackend(Runtime):
         except Exception as exc:
             self._reason = f"CuPy could not query the GPU: {exc}"
             return None
+        try:  # CuPy's allocator (its default pool, unless the user chose another) for every thread
+            cupy.cuda.set_allocator(raising_torchs_error(cupy, cupy.cuda.get_allocator()))
+        except ValueError:  # CuPy refuses within cupy.cuda.using_allocator: left as the caller set it
+            pass
         self._cupy = cupy
         return cupy
 

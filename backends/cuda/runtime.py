@@ -8,9 +8,37 @@ thread, as the CUDA runtime does for torch; these methods read and set CuPy's.
 from collections import namedtuple
 
 from ember.cuda.graphs import refuse_during_capture
+from ember.cuda.memory import OutOfMemoryError
 
 #: a captured graph: CuPy's ``Graph`` and the slots of the device checks captured in it
 CapturedGraph = namedtuple("CapturedGraph", "graph checks")
+
+
+def _in_words(n_bytes):
+    """A byte count as torch writes one in its out-of-memory message ("3.64 TiB")."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        n_bytes /= 1024
+        if n_bytes < 1024 or unit == "TiB":
+            return f"{n_bytes:.2f} {unit}"
+
+
+def raising_torchs_error(cupy, malloc):
+    """The CuPy allocator ``malloc`` (a memory pool's), raising
+    :class:`ember.cuda.OutOfMemoryError` (a RuntimeError, with torch's message) where
+    CuPy's raises its own OutOfMemoryError (a MemoryError)."""
+
+    def allocate(size):
+        try:
+            return malloc(size)
+        except cupy.cuda.memory.OutOfMemoryError as exc:
+            free, total = cupy.cuda.runtime.memGetInfo()
+            raise OutOfMemoryError(
+                f"CUDA out of memory. Tried to allocate {_in_words(size)}. GPU {cupy.cuda.runtime.getDevice()} "
+                f"has a total capacity of {_in_words(total)} of which {_in_words(free)} is free.") from exc
+
+    return allocate
 
 
 class Runtime:
@@ -127,7 +155,7 @@ class Runtime:
         modes = {"global": runtime.streamCaptureModeGlobal, "thread_local": runtime.streamCaptureModeThreadLocal,
                  "relaxed": runtime.streamCaptureModeRelaxed}
         # CuPy's allocator of this thread alone (using_allocator); set_allocator would change every thread's
-        allocator = self.xp.cuda.using_allocator(pool.malloc)
+        allocator = self.xp.cuda.using_allocator(raising_torchs_error(self.xp, pool.malloc))
         allocator.__enter__()
         try:
             stream.begin_capture(mode=modes[mode])

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from . import _runtime, graphs, memory, random, streams
 from ._runtime import current_device, device_index as _index
 from .graphs import CUDAGraph, graph, graph_pool_handle, is_current_stream_capturing
-from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,
-                     memory_reserved, memory_stats, reset_max_memory_allocated, reset_peak_memory_stats)
+from .memory import (OutOfMemoryError, empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info,
+                     memory_allocated, memory_reserved, memory_stats, reset_max_memory_allocated,
+                     reset_peak_memory_stats)
 from .random import (get_rng_state, get_rng_state_all, initial_seed, manual_seed, manual_seed_all, seed,
                      seed_all, set_rng_state, set_rng_state_all)
 from .streams import Event, Stream, StreamContext, current_stream, default_stream, set_stream, stream

@@ -1,5 +1,6 @@
 """GPU memory statistics, as torch.cuda has them, from the backend's memory pool
-(CuPy's default pool: ``used_bytes()``, ``total_bytes()``, ``free_all_blocks()``).
+(CuPy's default pool: ``used_bytes()``, ``total_bytes()``, ``free_all_blocks()``), and
+:class:`OutOfMemoryError`, what an allocation the GPU cannot hold raises.
 
 "Allocated" is what live arrays hold (the pool's used bytes, blocks rounded up to its
 unit); "reserved" is what the pool has taken from the driver, in use or cached for
@@ -22,8 +23,15 @@ import warnings
 from . import _runtime
 from ._runtime import device_index
 
-__all__ = ["empty_cache", "max_memory_allocated", "max_memory_reserved", "mem_get_info", "memory_allocated",
-           "memory_reserved", "memory_stats", "reset_max_memory_allocated", "reset_peak_memory_stats"]
+__all__ = ["OutOfMemoryError", "empty_cache", "max_memory_allocated", "max_memory_reserved", "mem_get_info",
+           "memory_allocated", "memory_reserved", "memory_stats", "reset_max_memory_allocated",
+           "reset_peak_memory_stats"]
+
+
+class OutOfMemoryError(RuntimeError):
+    """A GPU allocation failed: the device has no room for it, even with the pool's
+    cached blocks given back. A RuntimeError, as torch's is, so code written for
+    torch (``except RuntimeError`` and a look for "out of memory") catches it."""
 
 _KINDS = ("allocated_bytes", "reserved_bytes")
 # device index -> {kind: the largest value seen since the start or the last reset}

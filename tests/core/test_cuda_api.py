@@ -572,6 +572,70 @@ def test_the_backend_and_the_stand_in_have_every_runtime_method():
     assert [n for n in wanted + ["from_pinned"] if not (hasattr(CUDABackend, n) and hasattr(FakeGPUs, n))] == []
 
 
+class _CuPyOutOfMemory(MemoryError):
+    """CuPy's OutOfMemoryError (a MemoryError)."""
+
+
+def _cupy_allocating(limit):
+    """A stand-in CuPy whose allocator gives blocks of up to ``limit`` bytes and
+    raises its OutOfMemoryError past that, on a GPU 1 of 80 GiB with 1.5 GiB free."""
+    def malloc(size):
+        return f"block of {size}" if size <= limit else _raise(_CuPyOutOfMemory(size))
+
+    runtime = SimpleNamespace(memGetInfo=lambda: (3 << 29, 80 << 30), getDevice=lambda: 1)
+    return SimpleNamespace(allocators=[], cuda=SimpleNamespace(
+        is_available=lambda: True, runtime=runtime, get_allocator=lambda: malloc,
+        memory=SimpleNamespace(OutOfMemoryError=_CuPyOutOfMemory)))
+
+
+def _raise(error):
+    raise error
+
+
+@pytest.mark.parametrize("inside_using_allocator", [False, True])
+def test_an_allocation_past_the_gpus_memory_raises_torchs_runtime_error(monkeypatch, inside_using_allocator):
+    """The cuda backend puts CuPy's allocator (its default pool) behind one that raises
+    ember.cuda.OutOfMemoryError, a RuntimeError with torch's message, where CuPy's
+    raises its MemoryError; within a caller's cupy.cuda.using_allocator (where CuPy
+    refuses set_allocator) it leaves CuPy's allocator alone."""
+    import sys
+
+    from ember.backends.cuda import CUDABackend
+
+    fake = _cupy_allocating(limit=1024)
+
+    def set_allocator(allocator):
+        if inside_using_allocator:
+            raise ValueError("Can't change the global allocator inside `using_allocator` context manager")
+        fake.allocators.append(allocator)
+
+    fake.cuda.set_allocator = set_allocator
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    assert CUDABackend()._load() is fake
+    if inside_using_allocator:
+        assert fake.allocators == []
+        return
+    [allocate] = fake.allocators
+    assert allocate(512) == "block of 512"
+    sizes = {4 * 10 ** 12: "3.64 TiB", 1536: "1.50 KiB", 1025 << 20: "1.00 GiB"}
+    for size, words in sizes.items():
+        with pytest.raises(cuda.OutOfMemoryError) as info:
+            allocate(size)
+        assert str(info.value) == (f"CUDA out of memory. Tried to allocate {words}. GPU 1 has a total capacity "
+                                   "of 80.00 GiB of which 1.50 GiB is free.")
+        assert isinstance(info.value, RuntimeError) and isinstance(info.value.__cause__, _CuPyOutOfMemory)
+
+
+def test_a_size_past_63_bits_is_torchs_overflow_error_on_every_device(gpus):
+    """A factory refuses, before the device allocates, a tensor whose byte count would
+    overflow: on a GPU as on the CPU, with torch's message."""
+    for device in ("cpu", "cuda"):
+        with pytest.raises(RuntimeError, match=r"^Storage size calculation overflowed with sizes=\[1000000000000, "
+                                               r"1000000000000\]$"):
+            ember.zeros(10 ** 12, 10 ** 12, device=device)
+    assert [how for how, _ in gpus.placed] == []
+
+
 def test_the_cupy_backend_devices_and_memory(cupy):
     assert not cuda.is_initialized()
     cuda.set_device(1)
