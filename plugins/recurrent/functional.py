@@ -64,18 +64,14 @@ class Recurrence(Function):
         T = len(batch_sizes)
         offs = _offsets(batch_sizes)
         order = range(T - 1, -1, -1) if reverse else range(T)
-        N = X.shape[0]
-        out = xp.empty((N, H0.shape[1]), X.dtype)
-        hprev = xp.empty_like(out)
-        hr_buf = xp.empty((N, WR.shape[1]), X.dtype) if WR is not None else None
         hn = xp.empty_like(H0)
         cn = xp.empty_like(C0) if lstm else None
         saved = [None] * T
         b0 = batch_sizes[order[0]]
         h = H0[:b0]
         c = C0[:b0] if lstm else None
-        h, c = _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hprev,
-                             hr_buf, hn, cn, saved, h, c, lstm, gru, relu, xp)
+        h, c, out, hprev, hr_buf = _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs,
+                                                 hn, cn, saved, h, c, lstm, gru, relu, xp)
         q = h.shape[0]
         hn[:q] = h
         if lstm:
@@ -106,16 +102,13 @@ class Recurrence(Function):
         GCN = data_of(gcn) if lstm else None
         T = len(batch_sizes)
         order = list(range(T - 1, -1, -1) if ctx.reverse else range(T))
-        dxg = xp.empty(xg.shape, out.dtype)
-        dgh_all = xp.empty_like(dxg) if gru else dxg
-        dhout = xp.empty_like(out) if WR is not None else None
         dh0 = xp.empty(h0.shape, out.dtype)
         dc0 = xp.empty(c0.shape, out.dtype) if lstm else None
         b = batch_sizes[order[-1]]
         dh = GHN[:b]
         dc = GCN[:b] if lstm else None
-        dh, dc = _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, out,
-                                hprev, dxg, dgh_all, dhout, dh0, dc0, dh, dc, lstm, gru, relu, xp)
+        dh, dc, dxg, dgh_all, dhout = _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved,
+                                                     out, hprev, dh0, dc0, dh, dc, lstm, gru, relu, xp)
         q = dh.shape[0]
         dh0[:q] = dh
         if lstm:
@@ -131,9 +124,19 @@ class Recurrence(Function):
                 tensor_like(dc0, like) if lstm else None, g_w, g_b, g_wr, None, None, None)
 
 
-def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hprev, hr_buf,
-                  hn, cn, saved, h, c, lstm, gru, relu, xp):
-    """The time loop of :meth:`Recurrence.forward` on arrays; returns the last ``h, c``."""
+def _rows(xp, steps, width, dtype):
+    """The per-step arrays ``steps`` (one per time step, in time order) stacked as the
+    packed rows: one concatenation, not one copy per step (a launch each on a GPU)."""
+    return xp.concatenate(steps, dtype=dtype) if steps else xp.empty((0, width), dtype)
+
+
+def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, hn, cn, saved, h, c,
+                  lstm, gru, relu, xp):
+    """The time loop of :meth:`Recurrence.forward` on arrays; returns the last ``h, c``
+    and the packed rows of the outputs, of each step's incoming ``h`` and (LSTM with a
+    projection) of the unprojected outputs."""
+    T = len(order)
+    outs, prevs, unprojected = [None] * T, [None] * T, [None] * T
     for t in order:
         b, s = batch_sizes[t], offs[t]
         q = h.shape[0]
@@ -148,7 +151,7 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hp
                 h = xp.concatenate([h, H0[q:b]])
                 if lstm:
                     c = xp.concatenate([c, C0[q:b]])
-        hprev[s:s + b] = h
+        prevs[t] = h
         gh = h @ WT
         if BH is not None:
             gh += BH
@@ -157,7 +160,7 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hp
             saved[t] = (act, c_new, c)
             c = c_new
             if WRT is not None:
-                hr_buf[s:s + b] = hr
+                unprojected[t] = hr
                 h = hr @ WRT
             else:
                 h = hr
@@ -166,36 +169,40 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, out, hp
             saved[t] = act
         else:
             h = fwd(X[s:s + b], gh, relu)
-        out[s:s + b] = h
-    return h, c
+        outs[t] = h
+    width = H0.shape[1]
+    hr_buf = _rows(xp, unprojected, WRT.shape[0], X.dtype) if WRT is not None else None
+    return h, c, _rows(xp, outs, width, X.dtype), _rows(xp, prevs, width, X.dtype), hr_buf
 
 
-def _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, out, hprev, dxg,
-                   dgh_all, dhout, dh0, dc0, dh, dc, lstm, gru, relu, xp):
+def _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, out, hprev,
+                   dh0, dc0, dh, dc, lstm, gru, relu, xp):
     """The time loop of :meth:`Recurrence.backward` (back-propagation through time);
-    returns the gradients of the first step's incoming ``h, c``."""
+    returns the gradients of the first step's incoming ``h, c``, and the packed rows of
+    the gradients of the input projections, of ``h @ W_hh^T`` (the same rows but for
+    GRU) and (LSTM with a projection) of the unprojected outputs."""
     T = len(order)
+    d_inputs, d_hidden, d_unprojected = [None] * T, [None] * T, [None] * T
     for k in range(T - 1, -1, -1):
         t = order[k]
         b, s = batch_sizes[t], offs[t]
         dh = GO[s:s + b] + dh
         if lstm:
             if WR is not None:
-                dhout[s:s + b] = dh
+                d_unprojected[t] = dh
                 dh = dh @ WR
             act, c_new, c_prev = saved[t]
             dg, dc = bwd(dh, dc, act, c_new, c_prev)
-            dxg[s:s + b] = dg
+            d_inputs[t] = dg
             dh = dg @ W
         elif gru:
             dx, dgh, dhp = bwd(dh, saved[t], hprev[s:s + b])
-            dxg[s:s + b] = dx
-            dgh_all[s:s + b] = dgh
+            d_inputs[t], d_hidden[t] = dx, dgh
             dh = dgh @ W
             dh += dhp
         else:
             dg = bwd(dh, out[s:s + b], relu)
-            dxg[s:s + b] = dg
+            d_inputs[t] = dg
             dh = dg @ W
         q = batch_sizes[order[k - 1]] if k > 0 else b
         if b < q:  # rows b..q of the previous output went to h_n
@@ -208,7 +215,10 @@ def _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, ou
             if lstm:
                 dc0[q:b] = dc[q:]
                 dc = dc[:q]
-    return dh, dc
+    dxg = _rows(xp, d_inputs, W.shape[0], out.dtype)
+    dgh_all = _rows(xp, d_hidden, W.shape[0], out.dtype) if gru else dxg
+    dhout = _rows(xp, d_unprojected, WR.shape[0], out.dtype) if WR is not None else None
+    return dh, dc, dxg, dgh_all, dhout
 
 
 def recurrence_ops(xg, h0, c0, w_hh, b_hh, w_hr, mode, batch_sizes, reverse):

@@ -175,6 +175,29 @@ def test_long_sequence_float32(device):
     _compare(t_m, e_m, _r((60, 4, 8), np.float32), None, np.float32, device)
 
 
+@pytest.mark.parametrize("name,kw", [("LSTM", {}), ("LSTM", {"proj_size": 2}), ("GRU", {}), ("RNN", {})])
+def test_no_row_copy_per_time_step_on_a_gpu(name, kw, device, monkeypatch):
+    """On a GPU each copy is a launch: the outputs, incoming states and gradients of
+    the steps are stacked once per layer, not written in step by step, so the writes
+    into device arrays during forward and backward do not grow with the sequence length."""
+    from ember.backend import REGISTRY
+    from tests import emulated_cupy
+
+    if device != "cuda" or REGISTRY.backends["cuda"].xp is not emulated_cupy.XP:
+        pytest.skip("counts the emulated GPU's writes")
+    writes = []
+    plain = emulated_cupy.DeviceArray.__setitem__
+    monkeypatch.setattr(emulated_cupy.DeviceArray, "__setitem__",
+                        lambda array, index, value: writes.append(index) or plain(array, index, value))
+    model = getattr(ember.nn, name)(3, 4, 2, bidirectional=True, **kw).to(device)
+    counts = []
+    for steps in (2, 9):
+        writes.clear()
+        model(ember.randn(steps, 2, 3, device=device))[0].sum().backward()
+        counts.append(len(writes))
+    assert counts[0] == counts[1], f"{counts[0]} writes for 2 steps, {counts[1]} for 9"
+
+
 def test_non_contiguous_input(device):
     t_m, e_m = _pair("GRU", 4, 5, 2)
     x = _r((3, 12, 8))[:, ::2, ::2]  # a step-sliced view
