@@ -29,7 +29,7 @@ import math
 
 import ember
 from ember.autograd import Function
-from ember.backend import FLOATING, check_dtype, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, on_host, tensor_like, xp_of
 
 from .unfold import col2im, im2col
 from .._checks import tensor_arg
@@ -106,14 +106,14 @@ def _weight_grad(img, blk, weight_shape, geo):
 # (N, C*K, L) matrix (9x the input for a 3x3 kernel) is never allocated.
 _CHUNK_BYTES = 1 << 22
 
-
-def _chunk(n, per_sample_bytes):
-    return max(1, min(n, _CHUNK_BYTES // max(1, per_sample_bytes)))
-
-
 # The forward keeps the columns for the weight gradient when they take at most this
 # (then it runs in one chunk): the backward saves an im2col, memory holds them meanwhile.
 _KEEP_BYTES = 1 << 24
+
+# On a GPU (no cache to stay in) a chunk costs a launch per kernel and GEMM: its
+# columns take up to 256 MiB (the whole batch of most layers, one batched GEMM), and
+# an im2col is cheap to do again, so the forward keeps less than a chunk.
+_DEVICE_CHUNK_BYTES, _DEVICE_KEEP_BYTES = 1 << 28, 1 << 26
 
 
 _BUFFERED = ("float32", "float64")  # dtypes the kernels write in place
@@ -139,6 +139,9 @@ class _Arrays:
         self.K = math.prod(geo.k)
         self.L = math.prod(geo.blk_sp)
         self._buffers = {}
+        host = on_host(like)
+        self.chunk_bytes = _CHUNK_BYTES if host else _DEVICE_CHUNK_BYTES
+        self.keep_bytes = _KEEP_BYTES if host else _DEVICE_KEEP_BYTES
 
     def workspace(self, role, shape, dtype):
         """An array of ``shape`` reused by every chunk of this call for one ``role``:
@@ -166,6 +169,10 @@ class _Arrays:
 
     def cols_bytes(self):
         return self.ci * self.K * self.L * self.w.itemsize
+
+    def chunk(self, n):
+        """How many of ``n`` samples one chunk takes (at least one)."""
+        return max(1, min(n, self.chunk_bytes // max(1, self.cols_bytes())))
 
     def whole_forward(self, img, bias):
         """``forward`` by the ``conv.winograd`` kernel, else ``conv.direct``, or None
@@ -205,8 +212,8 @@ class _Arrays:
         xp, geo = self.xp, self.geo
         n = img.shape[0]
         out = xp.empty((n, geo.groups, self.cb // geo.groups, self.L), dtype=img.dtype)
-        keep = keep and 0 < n and not geo.shortcut and n * self.cols_bytes() <= _KEEP_BYTES
-        step = n if keep else _chunk(n, self.cols_bytes())
+        keep = keep and 0 < n and not geo.shortcut and n * self.cols_bytes() <= self.keep_bytes
+        step = n if keep else self.chunk(n)
         for s in range(0, n, step):
             cols = self.columns(img[s:s + step])
             xp.matmul(self.w, cols, out=out[s:s + step])
@@ -236,7 +243,7 @@ class _Arrays:
         xp, geo = self.xp, self.geo
         n = blk.shape[0]
         out = xp.empty((n, self.ci) + geo.img_sp, dtype=blk.dtype)
-        step = _chunk(n, self.cols_bytes())
+        step = self.chunk(n)
         for s in range(0, n, step):
             out[s:s + step] = self.adjoint_chunk(blk[s:s + step])
         if bias is not None:
@@ -268,7 +275,7 @@ class _Arrays:
             g_shape = (n, self.ci) + geo.img_sp if img_is_input else \
                 (n, geo.groups, self.cb // geo.groups, self.L)
             g_in = xp.empty(g_shape, dtype=img.dtype)
-        step = n if columns is not None else _chunk(n, self.cols_bytes())
+        step = n if columns is not None else self.chunk(n)
         for s in range(0, n, step):
             b = blk[s:s + step]
             m = b.shape[0]

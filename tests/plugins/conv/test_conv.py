@@ -94,8 +94,10 @@ def test_first_order_backward_in_chunks(monkeypatch, device):
     """Several chunks of samples (a tiny chunk budget), groups, strides."""
     from ember.plugins.conv import functional as CF
 
-    monkeypatch.setattr(CF, "_CHUNK_BYTES", 1)
-    monkeypatch.setattr(CF, "_KEEP_BYTES", 0)
+    for budget in ("_CHUNK_BYTES", "_DEVICE_CHUNK_BYTES"):
+        monkeypatch.setattr(CF, budget, 1)
+    for budget in ("_KEEP_BYTES", "_DEVICE_KEEP_BYTES"):
+        monkeypatch.setattr(CF, budget, 0)
     test_first_order_backward("conv2d", (5, 4, 7, 6), (6, 2, 3, 2), True, dict(stride=(1, 2), padding=1, groups=2),
                               device)
     test_first_order_backward("conv_transpose2d", (5, 4, 3, 4), (4, 3, 2, 3), True,
@@ -127,6 +129,26 @@ def test_forward_columns_serve_the_weight_gradient_once(monkeypatch):
     tw = torch.from_numpy(_r((4, 2, 3, 2), seed=1)).requires_grad_()
     TF.conv2d(tx, tw, stride=(2, 1), padding=1).backward(torch.from_numpy(_r(tuple(y.shape), seed=2)))
     np.testing.assert_allclose(first.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+def test_a_gpu_takes_the_batch_in_one_chunk(monkeypatch, device):
+    """A host CPU works on chunks of samples whose columns stay in its caches; a GPU,
+    where each chunk costs launches, takes a batch of 9 MiB of columns in one chunk
+    (one im2col, one batched GEMM) and keeps them for the weight gradient (stride 2:
+    no whole-convolution kernel serves it)."""
+    from ember.backend import on_host
+    from ember.plugins.conv import functional as CF
+
+    calls = []
+    columns = CF._Arrays.columns
+    monkeypatch.setattr(CF._Arrays, "columns", lambda self, img: calls.append(img.shape[0]) or columns(self, img))
+    x = ember.tensor(_r((16, 4, 130, 130)), device=device, requires_grad=True)
+    w = ember.tensor(_r((3, 4, 3, 3), seed=1), device=device, requires_grad=True)
+    EF.conv2d(x, w, stride=2).sum().backward()
+    if on_host(x):
+        assert len(calls) > 2 and max(calls) < 16, calls
+    else:
+        assert calls == [16]
 
 
 @pytest.mark.parametrize("name", ["conv1d", "conv2d"])
