@@ -10,11 +10,16 @@ Attributes:
     benchmark: let cuDNN time several algorithms and keep the fastest (default False).
     deterministic: ask for algorithms that give the same result on every run
         (default False).
+    allow_tf32: let convolutions on a GPU compute float32 products on
+        TensorFloat-32 units (inputs rounded to 10 mantissa bits, float32 sums):
+        several times the float32 rate, about 1e-3 relative error (default True, as
+        in torch).
 """
 
 enabled = True
 benchmark = False
 deterministic = False
+allow_tf32 = True
 
 
 def _cudnn():

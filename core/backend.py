@@ -7,6 +7,7 @@ they look their kernel up by op name in ``backend.kernels``, a dict that resolve
 and ``(op, GENERIC)``, and caches the answer.
 """
 
+import contextlib
 import math
 import os
 from typing import Any, Protocol, runtime_checkable
@@ -32,7 +33,9 @@ class Backend(Protocol):
     ``tensor.to(device, non_blocking=True)`` of a pinned tensor uses. A backend may
     have ``generator_state(index)`` and ``set_generator_state(index, state)``: a
     snapshot of device ``index``'s generator and its restoration, which checkpointing
-    uses to replay random draws (without them only a NumPy generator is saved).
+    uses to replay random draws (without them only a NumPy generator is saved). A
+    backend may have ``tf32_products()``: a context within which its float32 matrix
+    products may run on TensorFloat-32 units (see :func:`tf32_products`).
     """
 
     name: str
@@ -255,6 +258,17 @@ def on_host(like):
     range raises. False on a GPU, where a read makes the host wait for the device,
     checks are deferred (:func:`assert_on_device`) and CuPy wraps such an index."""
     return getattr(like._be, "deferred_checks", None) is None
+
+
+def tf32_products(like, allowed):
+    """A context within which the float32 matrix products of ``like``'s backend may
+    run on TensorFloat-32 units (inputs rounded to 10 mantissa bits, float32 sums), as
+    torch's cuDNN convolutions do while ``torch.backends.cudnn.allow_tf32``: where
+    ``allowed``, ``like`` is float32 and its backend has them; else it changes nothing."""
+    switch = getattr(like._be, "tf32_products", None)
+    if not allowed or switch is None or like.dtype.name != "float32":
+        return contextlib.nullcontext()
+    return switch()
 
 
 def assert_in_range(like, site, values, low, high, error, *, position=False):

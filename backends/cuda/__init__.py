@@ -11,6 +11,7 @@ from ember.kernels import table
 
 from .checks import DeferredChecks
 from .kernels import KERNELS
+from .precision import TF32Switch
 from .runtime import Runtime, raising_torchs_error
 
 
@@ -35,6 +36,7 @@ class CUDABackend(Runtime):
         self._used = set()     # indices of the devices used so far
         self._initialized = False
         self._checks = None
+        self._tf32 = None
 
     def _load(self):
         if self._cupy is not None or self._reason is not None:
@@ -101,6 +103,12 @@ class CUDABackend(Runtime):
         host = array.get()  # synchronises with the device
         self.deferred_checks.raise_failed()
         return host
+
+    def tf32_products(self):
+        """A context within which float32 matrix products may run in TF32 (see :mod:`.precision`)."""
+        if self._tf32 is None:
+            self._tf32 = TF32Switch(self.xp)
+        return self._tf32()
 
     @property
     def deferred_checks(self):

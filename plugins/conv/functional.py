@@ -25,11 +25,13 @@ convolution of one group goes to ``conv.direct`` and ``conv.direct_weight_grad``
 input element once per tap for products too thin for BLAS).
 """
 
+import functools
 import math
 
 import ember
 from ember.autograd import Function
-from ember.backend import FLOATING, check_dtype, data_of, kernel_for, on_host, tensor_like, xp_of
+from ember.backend import FLOATING, check_dtype, data_of, kernel_for, on_host, tensor_like, tf32_products, xp_of
+from ember.backends import cudnn
 
 from .unfold import col2im, im2col
 from .._checks import tensor_arg
@@ -298,6 +300,17 @@ class _Arrays:
         return g_in, gw
 
 
+def _in_tf32(method):
+    """``method(ctx, tensor, ...)`` with its float32 products on TF32 units where the
+    tensor's backend has them and ``ember.backends.cudnn.allow_tf32`` (torch's default)."""
+
+    @functools.wraps(method)
+    def run(ctx, tensor, *args):
+        with tf32_products(tensor, cudnn.allow_tf32):
+            return method(ctx, tensor, *args)
+    return run
+
+
 class _Convolution(Function):
     """Convolution (``geo.transposed`` False) or transposed convolution of a batched
     input. Forward and first-order backward run on arrays (see :class:`_Arrays`);
@@ -307,6 +320,7 @@ class _Convolution(Function):
     backward_name = "ConvolutionBackward0"
 
     @staticmethod
+    @_in_tf32
     def forward(ctx, input, weight, bias, geo):
         ctx.geo = geo
         ctx.has_bias = bias is not None
@@ -322,6 +336,7 @@ class _Convolution(Function):
         return tensor_like(out, input)
 
     @staticmethod
+    @_in_tf32
     def backward(ctx, grad):
         input, weight = ctx.saved_tensors
         geo = ctx.geo

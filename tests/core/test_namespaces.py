@@ -14,7 +14,7 @@ from tests.oracle import torch
 # ---------------------------------------------------------------- backends.cudnn
 def test_cudnn_flags_have_torchs_defaults_and_can_be_set():
     cudnn = ember.backends.cudnn
-    for flag in ("enabled", "benchmark", "deterministic"):
+    for flag in ("enabled", "benchmark", "deterministic", "allow_tf32"):
         assert getattr(cudnn, flag) == getattr(torch.backends.cudnn, flag)
     saved = cudnn.benchmark, cudnn.deterministic
     try:

@@ -151,6 +151,44 @@ def test_a_gpu_takes_the_batch_in_one_chunk(monkeypatch, device):
         assert calls == [16]
 
 
+@pytest.mark.parametrize("dtype,allowed,expected", [(np.float32, True, 2), (np.float32, False, 0),
+                                                     (np.float64, True, 0)])
+def test_float32_convolutions_ask_their_backend_for_tf32_products(dtype, allowed, expected, device, monkeypatch):
+    """A float32 convolution, forward and backward, runs inside its backend's TF32
+    context where ``ember.backends.cudnn.allow_tf32`` (torch's cuDNN default) lets it."""
+    import contextlib
+
+    from ember.backend import REGISTRY
+
+    entered = []
+    backend = REGISTRY.backends[ember.device(device).type]
+    monkeypatch.setattr(backend, "tf32_products", lambda: entered.append(1) or contextlib.nullcontext(),
+                        raising=False)
+    monkeypatch.setattr(ember.backends.cudnn, "allow_tf32", allowed)
+    x = ember.tensor(_r((2, 3, 6, 6)).astype(dtype), device=device, requires_grad=True)
+    w = ember.tensor(_r((4, 3, 3, 3), seed=1).astype(dtype), device=device, requires_grad=True)
+    EF.conv2d(x, w, stride=2).sum().backward()
+    assert len(entered) == expected
+
+
+@pytest.mark.cuda
+def test_gpu_tf32_convolutions_stay_within_tf32_error(monkeypatch):
+    """On a GPU with TF32 units (compute capability 8.0 on), torch's default: a float32
+    convolution is within TF32's error of the oracle, and not IEEE-exact."""
+    from ember.backend import REGISTRY
+
+    if not (ember.cuda.is_available() and hasattr(REGISTRY.backends["cuda"], "tf32_products")):
+        pytest.skip("needs CuPy and a GPU (the emulated one computes in IEEE float32)")
+    monkeypatch.setattr(ember.backends.cudnn, "allow_tf32", True)
+    x, w = _r((8, 64, 16, 16)).astype(np.float32), _r((64, 64, 3, 3), seed=1).astype(np.float32)
+    got = EF.conv2d(ember.tensor(x, device="cuda"), ember.tensor(w, device="cuda"), stride=2).cpu().numpy()
+    want = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=2).numpy()
+    scale = np.abs(want).max()
+    assert np.abs(got - want).max() <= 1e-2 * scale
+    if int(ember.cuda.get_device_capability()[0]) >= 8:
+        assert np.abs(got - want).max() > 1e-6 * scale, "TF32 products were not used"
+
+
 @pytest.mark.parametrize("name", ["conv1d", "conv2d"])
 def test_an_empty_batch_trains(name):
     """Empty batch, weight requiring grad (the forward keeps no columns): zero gradients."""
