@@ -385,7 +385,8 @@ def _indexed(array, indices, in_spatial, out_spatial, int mode):
     bad = np.zeros(n_planes, dtype=np.uint8)
     if array.dtype != np.float32 and array.dtype != np.float64:
         array = array.astype(np.float32)
-    work = np.ascontiguousarray(array).reshape(n_planes, size_of(spatial))
+    # writable too: the memoryviews refuse read-only memory (a one-element broadcast gradient)
+    work = np.require(array, None, ["C", "W"]).reshape(n_planes, size_of(spatial))
     if mode == _GATHER:
         big, small = work, np.empty((n_planes, n_small), dtype=work.dtype)
     else:

@@ -149,7 +149,9 @@ def _check(name, a, shape):
 
 
 def _prep(a, dtype):
-    return np.ascontiguousarray(a, dtype=dtype)
+    """``a`` as a C-contiguous, writable array of ``dtype`` (the kernels' memoryviews
+    refuse read-only memory: a one-element broadcast, a user's read-only array)."""
+    return np.require(a, dtype, ["C", "W"])
 
 
 cdef void _lstm_pre(floating[:, ::1] xg, floating[:, ::1] gh, floating[:, ::1] act,

@@ -48,6 +48,13 @@ def R(L, *shape, dtype="float32", rg=False):
     return T(L, arr, dtype=dtype, rg=rg)
 
 
+def RO(L, *shape):
+    """Deterministic values of ``shape`` (float64) over read-only NumPy memory."""
+    arr = np.sin(np.arange(1, int(np.prod(shape)) + 1) * 0.7).reshape(shape)
+    arr.setflags(write=False)
+    return L.from_numpy(arr)
+
+
 def E(L, *shape, rg=False):
     return L.zeros(*shape, requires_grad=rg)
 
@@ -416,6 +423,20 @@ CASES.update({
     "noncontig-backward": lambda L: grad_of(L, lambda x: x.t()[::2].softmax(-1) * R(L, 2, 3),
                                             R(L, 3, 4, rg=True)),
     "noncontig-numpy": lambda L: R(L, 3, 4).t()[1:, ::2].numpy().copy().tolist(),
+    # read-only memory: a user's read-only array (from_numpy), a one-element broadcast gradient
+    "readonly-adaptive_max_pool2d": lambda L: F(L).adaptive_max_pool2d(RO(L, 1, 2, 7, 6), 3, return_indices=True),
+    "readonly-max_pool2d": lambda L: F(L).max_pool2d(RO(L, 1, 2, 6, 6), 2, return_indices=True),
+    "readonly-conv2d": lambda L: F(L).conv2d(RO(L, 1, 2, 5, 5), RO(L, 3, 2, 3, 3), stride=2),
+    "readonly-interpolate": lambda L: F(L).interpolate(RO(L, 1, 2, 4, 4), scale_factor=2, mode="bicubic"),
+    "readonly-embedding_bag": lambda L: F(L).embedding_bag(lab(L, [0, 2, 1]), RO(L, 4, 3), lab(L, [0, 1])),
+    "readonly-lstm": lambda L: det(L, L.nn.LSTM(3, 4).double())(RO(L, 5, 2, 3), (RO(L, 1, 2, 4), RO(L, 1, 2, 4))),
+    "readonly-gru": lambda L: det(L, L.nn.GRU(3, 4).double())(RO(L, 5, 2, 3), RO(L, 1, 2, 4)),
+    "readonly-lstm-cell": lambda L: det(L, L.nn.LSTMCell(3, 4).double())(RO(L, 2, 3), (RO(L, 2, 4), RO(L, 2, 4))),
+    "readonly-grad-max_pool1d": lambda L: grad_of(L, lambda x: F(L).max_pool1d(x, 4), R(L, 1, 1, 4, rg=True)),
+    "readonly-grad-adaptive_max_pool1d": lambda L: grad_of(L, lambda x: F(L).adaptive_max_pool1d(x, 1),
+                                                           R(L, 1, 1, 4, rg=True)),
+    "readonly-grad-fractional_max_pool2d": lambda L: grad_of(
+        L, lambda x: F(L).fractional_max_pool2d(x, 2, output_size=1), R(L, 1, 1, 2, 2, rg=True)),
     # requires_grad on ints / autograd misuse
     "int-requires_grad": lambda L: L.tensor([1, 2], requires_grad=True),
     "int-requires_grad_": lambda L: T(L, [1, 2]).requires_grad_(),
