@@ -142,11 +142,6 @@ def _window_geometry(input, nd, fn, kernel_size, stride, padding, dilation, ceil
             f"Given input size: ({'x'.join(str(v) for v in (channels,) + in_spatial)}). "
             f"Calculated output size: ({'x'.join(str(v) for v in (channels,) + out_spatial)}). "
             f"Output size is too small")
-    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if any(r > n + 2 * p for r, n, p in zip(reach, in_spatial, padding)):
-        # torch's ceil mode pools such a window over what it finds; no window fits
-        raise RuntimeError(f"{fn}: the window (kernel_size {kernel}, dilation {dilation}) spans {reach}, "
-                           f"more than the padded input {tuple(n + 2 * p for n, p in zip(in_spatial, padding))}")
     return kernel, stride, padding, dilation, in_spatial, out_spatial
 
 

@@ -786,8 +786,6 @@ DELIBERATE = {
     # --- empty inputs
     "empty-channels-BatchNorm*": "zero channels against 3 running statistics: refused (torch returns "
                                  "an empty tensor)",
-    "args-*-ceil": "a window wider than the padded input: refused (torch's ceil mode pools the part "
-                   "it finds)",
     "device-float": "a float as a device: TypeError naming it (torch takes 1.5 silently)",
 }
 

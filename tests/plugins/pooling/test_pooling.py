@@ -129,6 +129,36 @@ def test_avg_pool_of_integers_truncates_toward_zero(nd, shape, k, s, p, ceil, ci
     check(fn(EF), [x], fn(TF), grad=False)
 
 
+# (fn, input shape, kernel, stride, padding, dilation, count_include_pad): the first
+# window, with ceil_mode, reaches past the padded input; torch pools what it covers
+# (avg_pool3d alone refuses an input smaller than its kernel, tested below)
+CEIL_PAST_THE_INPUT = [
+    ("max_pool1d", (1, 1, 3), 4, 3, 0, 1, None),
+    ("max_pool1d", (2, 1, 2), 3, 4, 0, 2, None),
+    ("max_pool2d", (2, 1, 7, 5), 4, 3, 0, 2, None),
+    ("max_pool3d", (1, 1, 2, 3, 6), 3, None, 0, 1, None),
+    ("avg_pool1d", (1, 1, 1), 3, 3, 0, None, False),
+    ("avg_pool2d", (3, 1, 1, 1), 3, None, 0, None, False),
+    ("avg_pool2d", (1, 2, 6, 3), 4, 3, 1, None, True),
+    ("lp_pool1d", (3, 3, 2), 3, 3, None, None, None),
+    ("lp_pool2d", (1, 2, 7, 3), 4, 3, None, None, None),
+]
+
+
+@pytest.mark.parametrize("fn,shape,k,s,p,d,cip", CEIL_PAST_THE_INPUT)
+def test_ceil_mode_windows_reaching_past_the_padded_input(fn, shape, k, s, p, d, cip):
+    """With ceil_mode a window may start inside the input and reach past its padded
+    end, the first one too: torch pools the elements it covers (it refuses the call
+    only when no window starts inside)."""
+    def call(F):
+        if fn.startswith("lp"):
+            return lambda x: getattr(F, fn)(x.abs() + 0.5, 2, k, s, ceil_mode=True)
+        if fn.startswith("max"):
+            return lambda x: getattr(F, fn)(x, k, s, p, d, ceil_mode=True, return_indices=True)
+        return lambda x: getattr(F, fn)(x, k, s, p, ceil_mode=True, count_include_pad=cip)
+    check(call(EF), [_r(shape)], call(TF))
+
+
 def test_avg_pool_grad_fn_names(device):
     x = ember.randn(2, 3, 4, 4, 4, requires_grad=True, device=device)
     assert EF.avg_pool2d(x[0], 2).grad_fn.name() == "AvgPool2DBackward0"
