@@ -353,6 +353,16 @@ def test_positional_copy_flag_copies_on_the_cpu():
 @pytest.mark.cuda
 @pytest.mark.gpu_runtime
 @gpu
+def test_gpu_an_allocation_past_the_gpus_memory_is_torchs_out_of_memory_error():
+    """Through CuPy's own pool: a RuntimeError naming the size, and the GPU still works."""
+    with pytest.raises(cuda.OutOfMemoryError, match=r"^CUDA out of memory\. Tried to allocate 9\.09 TiB\. GPU "):
+        ember.empty(10 ** 13 // 4, dtype=ember.float32, device="cuda")
+    assert ember.ones(3, device="cuda").sum().item() == 3
+
+
+@pytest.mark.cuda
+@pytest.mark.gpu_runtime
+@gpu
 def test_gpu_memory_allocated_follows_a_tensor():
     cuda.init()
     cuda.empty_cache()

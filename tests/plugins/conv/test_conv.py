@@ -172,13 +172,12 @@ def test_float32_convolutions_ask_their_backend_for_tf32_products(dtype, allowed
 
 
 @pytest.mark.cuda
+@pytest.mark.gpu_runtime
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="needs CuPy and a GPU")
 def test_gpu_tf32_convolutions_stay_within_tf32_error(monkeypatch):
     """On a GPU with TF32 units (compute capability 8.0 on), torch's default: a float32
-    convolution is within TF32's error of the oracle, and not IEEE-exact."""
-    from ember.backend import REGISTRY
-
-    if not (ember.cuda.is_available() and hasattr(REGISTRY.backends["cuda"], "tf32_products")):
-        pytest.skip("needs CuPy and a GPU (the emulated one computes in IEEE float32)")
+    convolution is within TF32's error of the oracle, and not IEEE-exact (the emulated
+    GPU computes in IEEE float32: it leaves this test out)."""
     monkeypatch.setattr(ember.backends.cudnn, "allow_tf32", True)
     x, w = _r((8, 64, 16, 16)).astype(np.float32), _r((64, 64, 3, 3), seed=1).astype(np.float32)
     got = EF.conv2d(ember.tensor(x, device="cuda"), ember.tensor(w, device="cuda"), stride=2).cpu().numpy()
