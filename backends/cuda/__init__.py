@@ -11,7 +11,7 @@ from ember.kernels import table
 
 from .checks import DeferredChecks
 from .kernels import KERNELS
-from .precision import TF32Switch
+from .precision import matmul, switch_for  # noqa: F401  (matmul: ember.backends.cuda.matmul.allow_tf32)
 from .runtime import Runtime, raising_torchs_error
 
 
@@ -36,7 +36,6 @@ class CUDABackend(Runtime):
         self._used = set()     # indices of the devices used so far
         self._initialized = False
         self._checks = None
-        self._tf32 = None
 
     def _load(self):
         if self._cupy is not None or self._reason is not None:
@@ -106,9 +105,7 @@ class CUDABackend(Runtime):
 
     def tf32_products(self):
         """A context within which float32 matrix products may run in TF32 (see :mod:`.precision`)."""
-        if self._tf32 is None:
-            self._tf32 = TF32Switch(self.xp)
-        return self._tf32()
+        return switch_for(self.xp)()
 
     @property
     def deferred_checks(self):

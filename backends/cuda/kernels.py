@@ -119,6 +119,7 @@ def on_device(factory, accepts=None):
 
 # the optimizer steps use the helpers above: imported once they exist
 from .optim import KERNELS as _OPTIM_KERNELS  # noqa: E402
+from .precision import tf32_matmul  # noqa: E402
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
@@ -132,5 +133,6 @@ KERNELS = {
     "log_softmax": on_device(_log_softmax, accepts=_softmax_args),
     "softmax_backward": on_device(_softmax_backward, accepts=_softmax_backward_args),
     "log_softmax_backward": on_device(_log_softmax_backward, accepts=_softmax_backward_args),
+    "matmul": on_device(tf32_matmul),
     **_OPTIM_KERNELS,
 }

@@ -1,7 +1,8 @@
 """The cuda backend's TF32 switch (backends/cuda/precision.py) over a stand-in CuPy:
 it sets CuPy's float32 compute type to TF32 while any caller is inside, restores
 what was there when the last one leaves, and does nothing where the GPU or the
-installed CuPy cannot."""
+installed CuPy cannot; the matmul kernel enters it while
+``ember.backends.cuda.matmul.allow_tf32``."""
 
 import threading
 from types import SimpleNamespace
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from ember.backends.cuda import precision
 from ember.backends.cuda.precision import TF32Switch
 
 DEFAULT, TF32 = 1, 7
@@ -72,3 +74,22 @@ def test_nothing_changes_where_tf32_cannot_be_had(cupy):
     with TF32Switch(cupy)():
         pass
     assert cupy.calls == []
+
+
+@pytest.mark.parametrize("allowed,dtype,entered", [(False, np.float32, 0), (True, np.float32, 1),
+                                                   (True, np.float64, 0)])
+def test_the_matmul_kernel_takes_tf32_while_torchs_matmul_switch_allows_it(allowed, dtype, entered, monkeypatch):
+    import contextlib
+
+    contexts = []
+    monkeypatch.setattr(precision, "switch_for", lambda cupy: lambda: contexts.append(cupy) or contextlib.nullcontext())
+    monkeypatch.setattr(precision.matmul, "allow_tf32", allowed)
+    a, b = np.ones((2, 3), dtype), np.ones((3, 4), dtype)
+    np.testing.assert_array_equal(precision.tf32_matmul(np)(a, b), np.full((2, 4), 3.0))
+    assert contexts == [np] * entered
+
+
+def test_convolutions_and_matrix_products_share_one_switch_per_cupy():
+    """Two switches over one CuPy setting would each restore what the other set."""
+    cupy = _cupy()
+    assert precision.switch_for(cupy) is precision.switch_for(cupy)

@@ -26,6 +26,15 @@ def test_cudnn_flags_have_torchs_defaults_and_can_be_set():
         cudnn.benchmark, cudnn.deterministic = saved
 
 
+def test_cuda_matmul_tf32_switch_has_torchs_default_and_can_be_set(monkeypatch):
+    """``torch.backends.cuda.matmul.allow_tf32 = True``, a line of many scripts, runs."""
+    assert ember.backends.cuda.matmul.allow_tf32 is torch.backends.cuda.matmul.allow_tf32 is False
+    monkeypatch.setattr(ember.backends.cuda.matmul, "allow_tf32", True)
+    import ember.backends.cuda as again
+    assert again.matmul.allow_tf32 is True
+    assert (ember.ones(1, 2) @ ember.ones(2, 1)).item() == 2.0   # no effect on the CPU
+
+
 def test_cudnn_availability_follows_the_cuda_backend():
     cudnn = ember.backends.cudnn
     if not ember.cuda.is_available():
