@@ -25,6 +25,19 @@ def _place(arr, device, requires_grad=False):
     return t
 
 
+def factory_size(name, sizes, size):
+    """The shape a factory was given, as ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``
+    (``sizes`` the positional ones, ``size`` the keyword), in ``_sizes``' form; torch's
+    TypeError when it is given both ways or not at all."""
+    if size is None:
+        if not sizes:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+        return sizes
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (size,)
+
+
 def _require_grad(t):
     """``requires_grad=True`` at creation, with the message torch gives there."""
     if t._data.dtype.kind != "f":
@@ -200,19 +213,20 @@ def _filled(fill, size, dtype, device, requires_grad, default=None, name=None):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    """A tensor of zeros with shape ``size``."""
-    return _filled(0, size, dtype, device, requires_grad, name="zeros")
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of zeros with shape ``size`` (given as ints, one sequence, or ``size=``)."""
+    return _filled(0, factory_size("zeros", sizes, size), dtype, device, requires_grad, name="zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    """A tensor of ones with shape ``size``."""
-    return _filled(1, size, dtype, device, requires_grad)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """A tensor of ones with shape ``size`` (given as ints, one sequence, or ``size=``)."""
+    return _filled(1, factory_size("ones", sizes, size), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
-    """An uninitialised tensor with shape ``size`` (ember fills it with zeros)."""
-    return _filled(0, size, dtype, device, requires_grad)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, out=None, layout=None, pin_memory=False):
+    """An uninitialised tensor with shape ``size`` (given as ints, one sequence, or
+    ``size=``; ember fills it with zeros)."""
+    return _filled(0, factory_size("empty", sizes, size), dtype, device, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from . import _dtype
-from ._creation import _require_grad, _backend, _sizes
+from ._creation import _require_grad, _backend, _sizes, factory_size
 from ._generator import default_generator, fresh_seed, numpy_source
 from ._ops.common import needs_grad, record
 from ._tensor import Tensor
@@ -78,15 +78,15 @@ def _sample(kind, shape, dt, device, requires_grad, generator, *args):
     return t
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    """Uniform samples from ``[0, 1)`` with shape ``size``."""
-    return _sample("uniform", _sizes(size), _floating(dtype, "check_uniform_bounds"), device, requires_grad,
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """Uniform samples from ``[0, 1)`` with shape ``size`` (given as ints, one sequence, or ``size=``)."""
+    return _sample("uniform", _sizes(factory_size("rand", sizes, size)), _floating(dtype, "check_uniform_bounds"), device, requires_grad,
                    generator)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
-    """Standard normal samples with shape ``size``."""
-    return _sample("normal", _sizes(size), _floating(dtype, "normal_kernel_cpu"), device, requires_grad,
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    """Standard normal samples with shape ``size`` (given as ints, one sequence, or ``size=``)."""
+    return _sample("normal", _sizes(factory_size("randn", sizes, size)), _floating(dtype, "normal_kernel_cpu"), device, requires_grad,
                    generator)
 
 

@@ -423,6 +423,13 @@ CASES.update({
     "noncontig-backward": lambda L: grad_of(L, lambda x: x.t()[::2].softmax(-1) * R(L, 2, 3),
                                             R(L, 3, 4, rg=True)),
     "noncontig-numpy": lambda L: R(L, 3, 4).t()[1:, ::2].numpy().copy().tolist(),
+    # factories' sizes: none (TypeError), the size= keyword (the shape: values may be random
+    # or uninitialised), both ways at once (TypeError)
+    **{f"factory-{how}-{name}": (lambda n, call: lambda L: call(getattr(L, n)))(name, call)
+       for name in ("zeros", "ones", "empty", "rand", "randn")
+       for how, call in (("no-size", lambda f: f()), ("size-keyword", lambda f: tuple(f(size=(2, 3)).shape)),
+                         ("size-keyword-empty", lambda f: tuple(f(size=()).shape)),
+                         ("size-twice", lambda f: f(2, size=(2, 3))))},
     # read-only memory: a user's read-only array (from_numpy), a one-element broadcast gradient
     "readonly-adaptive_max_pool2d": lambda L: F(L).adaptive_max_pool2d(RO(L, 1, 2, 7, 6), 3, return_indices=True),
     "readonly-max_pool2d": lambda L: F(L).max_pool2d(RO(L, 1, 2, 6, 6), 2, return_indices=True),

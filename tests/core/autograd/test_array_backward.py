@@ -16,7 +16,7 @@ def _both_ways(fn, *shapes, dtype=ember.float64, seed=0):
     results = []
     for create_graph in (False, True):
         ember.manual_seed(seed)
-        leaves = [ember.randn(*s, dtype=dtype, requires_grad=True) for s in shapes]
+        leaves = [ember.randn(s, dtype=dtype, requires_grad=True) for s in shapes]
         out = fn(*leaves)
         grads = ember.autograd.grad(out.sum(), leaves, create_graph=create_graph)
         results.append([g.detach().numpy() for g in grads])

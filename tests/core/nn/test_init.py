@@ -41,9 +41,9 @@ def test_fans_exact(shape):
 @pytest.mark.parametrize("shape", [(), (5,)])
 def test_fans_need_two_dims(shape):
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
-        init._calculate_fan_in_and_fan_out(ember.empty(*shape))
+        init._calculate_fan_in_and_fan_out(ember.empty(shape))
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
-        init.xavier_uniform_(ember.empty(*shape))
+        init.xavier_uniform_(ember.empty(shape))
 
 
 def test_kaiming_bad_mode():
