@@ -80,14 +80,14 @@ def _sample(kind, shape, dt, device, requires_grad, generator, *args):
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """Uniform samples from ``[0, 1)`` with shape ``size`` (given as ints, one sequence, or ``size=``)."""
-    return _sample("uniform", _sizes(factory_size("rand", sizes, size)), _floating(dtype, "check_uniform_bounds"), device, requires_grad,
-                   generator)
+    shape = _sizes(factory_size("rand", sizes, size))
+    return _sample("uniform", shape, _floating(dtype, "check_uniform_bounds"), device, requires_grad, generator)
 
 
 def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False, out=None, layout=None):
     """Standard normal samples with shape ``size`` (given as ints, one sequence, or ``size=``)."""
-    return _sample("normal", _sizes(factory_size("randn", sizes, size)), _floating(dtype, "normal_kernel_cpu"), device, requires_grad,
-                   generator)
+    shape = _sizes(factory_size("randn", sizes, size))
+    return _sample("normal", shape, _floating(dtype, "normal_kernel_cpu"), device, requires_grad, generator)
 
 
 def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
