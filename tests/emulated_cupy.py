@@ -18,7 +18,9 @@ under CuPy's rules:
   data (``nonzero``, boolean-mask indexing...);
 * within :func:`recording` (a CUDA graph capture), every computation on device
   arrays is also recorded, so that replaying the record computes it again into the
-  same arrays, as a captured graph's launch does.
+  same arrays, as a captured graph's launch does;
+* within :func:`counting_launches`, the device calls that would be kernel launches
+  on a GPU are counted (what makes a view, or only allocates, is none).
 """
 
 import contextlib
@@ -92,6 +94,26 @@ def _synchronizes(what):
 
 
 _TAPE = threading.local()
+_LAUNCHES = threading.local()
+
+
+@contextlib.contextmanager
+def counting_launches():
+    """Count, in this thread, the kernel launches a GPU would make in the block: the
+    device computations giving new values or writing into arrays, each once (not the
+    device work the emulation of one kernel does inside it), but not those making a
+    view of memory that exists, or only allocating. Yields a list, one entry a launch."""
+    _LAUNCHES.count = count = []
+    try:
+        yield count
+    finally:
+        _LAUNCHES.count = None
+
+
+def _launched(value, writes):
+    """Whether a device call that gave ``value`` (before it is made a device array)
+    would be a kernel launch: it ``writes`` into arrays, or its result is not a view."""
+    return writes or not (isinstance(value, np.ndarray) and not value.flags.owndata)
 
 
 @contextlib.contextmanager
@@ -105,13 +127,23 @@ def recording():
         _TAPE.entries = None
 
 
-def _run(compute, record=True):
+def _run(compute, record=True, writes=False):
     """``compute()``, its results made device arrays; while recording (and ``record``:
     not for what only allocates, which a graph's launch leaves as it is), also a replay
     that computes it again (reading its inputs as they are then) into those arrays.
     Whatever is made while recording lives as long as the recording: a graph's memory
-    pool keeps its memory for the graph, where kernels may still read it by address."""
-    result = _device(compute())
+    pool keeps its memory for the graph, where kernels may still read it by address.
+    ``writes``: the call writes into arrays it is given (counted as a launch)."""
+    depth = getattr(_LAUNCHES, "depth", 0)
+    _LAUNCHES.depth = depth + 1
+    try:
+        value = compute()
+    finally:
+        _LAUNCHES.depth = depth
+    count = getattr(_LAUNCHES, "count", None)
+    if count is not None and not depth and record and _launched(value, writes):
+        count.append(compute)
+    result = _device(value)
     entries = getattr(_TAPE, "entries", None)
     if entries is not None and record:
         entries.append(lambda: _write_into(result, compute()))
@@ -232,7 +264,7 @@ class DeviceArray(np.ndarray):
         _refuse_host(inputs, f"{ufunc.__name__}.{method}")
         if out is not None:
             kwargs["out"] = tuple(_host(o) for o in out)
-        result = _run(lambda: getattr(ufunc, method)(*_host(inputs), **kwargs))
+        result = _run(lambda: getattr(ufunc, method)(*_host(inputs), **kwargs), writes=out is not None)
         if out is not None:
             return out[0] if len(out) == 1 else out
         return result
@@ -257,7 +289,7 @@ class DeviceArray(np.ndarray):
 
     def __setitem__(self, index, value):
         host = self.view(np.ndarray)
-        _run(lambda: host.__setitem__(_wrapped(self.shape, _host(index)), _host(value)))
+        _run(lambda: host.__setitem__(_wrapped(self.shape, _host(index)), _host(value)), writes=True)
 
     def get(self, stream=None):
         """A host copy (CuPy's ``ndarray.get``)."""
@@ -298,7 +330,8 @@ class _Function:
             args, kwargs = (array, indices % array.shape[axis], axis), {}
         if self._path.endswith(".at"):  # ufunc.at(array, index, ...); the wrap is device work (recorded)
             args = (args[0], _wrapped(np.shape(args[0]), args[1]), *args[2:])
-        return _run(lambda: self._fn(*_host(args), **_host(kwargs)), record=self._path not in _ALLOCATE_ONLY)
+        return _run(lambda: self._fn(*_host(args), **_host(kwargs)), record=self._path not in _ALLOCATE_ONLY,
+                    writes=kwargs.get("out") is not None)
 
     def __getattr__(self, name):  # a ufunc's methods (at, reduce, outer, ...)
         if not _cupy_has(f"{self._path}.{name}"):
@@ -351,7 +384,7 @@ def _kernel_class(emulated):
         def __call__(self, *args, **kwargs):
             _refuse_host(args, f"kernel {self.name}")
             launch = super().__call__
-            return _run(lambda: launch(*args, **kwargs))
+            return _run(lambda: launch(*args, **kwargs), writes=True)
 
     DeviceKernel.__name__ = emulated.__name__
     return DeviceKernel

@@ -57,6 +57,8 @@ class Recurrence(Function):
         WR = data_of(w_hr) if w_hr is not None else None
         lstm, gru = mode == "LSTM", mode == "GRU"
         relu = mode == "RNN_RELU"
+        if BH is not None and not gru:  # added to every step's sum: once for all steps
+            X, BH = X + BH, None
         fwd = kernel_for("recurrent.lstm_forward" if lstm else "recurrent.gru_forward" if gru
                          else "recurrent.rnn_forward", xg)
         WT = xp.ascontiguousarray(W.T)
@@ -153,8 +155,6 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, hn, cn,
                     c = xp.concatenate([c, C0[q:b]])
         prevs[t] = h
         gh = h @ WT
-        if BH is not None:
-            gh += BH
         if lstm:
             hr, c_new, act = fwd(X[s:s + b], gh, c)
             saved[t] = (act, c_new, c)
@@ -165,7 +165,7 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, hn, cn,
             else:
                 h = hr
         elif gru:
-            h, act = fwd(X[s:s + b], gh, h)
+            h, act = fwd(X[s:s + b], gh, h, BH)
             saved[t] = act
         else:
             h = fwd(X[s:s + b], gh, relu)
@@ -180,31 +180,37 @@ def _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, ou
     """The time loop of :meth:`Recurrence.backward` (back-propagation through time);
     returns the gradients of the first step's incoming ``h, c``, and the packed rows of
     the gradients of the input projections, of ``h @ W_hh^T`` (the same rows but for
-    GRU) and (LSTM with a projection) of the unprojected outputs."""
+    GRU) and (LSTM with a projection) of the unprojected outputs.
+
+    The step kernels add the gradient's parts themselves (see ``kernels.py``): the
+    output row's, the product's and (GRU) the direct part ``dh_direct``, which is
+    added here only where the batch changes and at the end."""
     T = len(order)
     d_inputs, d_hidden, d_unprojected = [None] * T, [None] * T, [None] * T
+    dh_direct = None
     for k in range(T - 1, -1, -1):
         t = order[k]
         b, s = batch_sizes[t], offs[t]
-        dh = GO[s:s + b] + dh
+        d_out = GO[s:s + b]
         if lstm:
             if WR is not None:
-                d_unprojected[t] = dh
-                dh = dh @ WR
+                d_unprojected[t] = d_out + dh
+                dh, d_out = d_unprojected[t] @ WR, None
             act, c_new, c_prev = saved[t]
-            dg, dc = bwd(dh, dc, act, c_new, c_prev)
+            dg, dc = bwd(d_out, dh, dc, act, c_new, c_prev)
             d_inputs[t] = dg
             dh = dg @ W
         elif gru:
-            dx, dgh, dhp = bwd(dh, saved[t], hprev[s:s + b])
+            dx, dgh, dh_direct = bwd(d_out, dh, dh_direct, saved[t], hprev[s:s + b])
             d_inputs[t], d_hidden[t] = dx, dgh
             dh = dgh @ W
-            dh += dhp
         else:
-            dg = bwd(dh, out[s:s + b], relu)
+            dg = bwd(d_out, dh, out[s:s + b], relu)
             d_inputs[t] = dg
             dh = dg @ W
         q = batch_sizes[order[k - 1]] if k > 0 else b
+        if dh_direct is not None and (b != q or k == 0):
+            dh, dh_direct = dh + dh_direct, None
         if b < q:  # rows b..q of the previous output went to h_n
             dh = xp.concatenate([dh, GHN[b:q]])
             if lstm:

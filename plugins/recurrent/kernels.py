@@ -7,11 +7,19 @@ float32/float64, see its docstring for the layouts, and ``cuda.py`` replaces all
 on the cuda backend with one CuPy launch each):
 
 * ``recurrent.lstm_forward(xg, gh, c_prev) -> (h, c, act)``
-* ``recurrent.lstm_backward(dh, dc, act, c, c_prev) -> (d_gates, d_c_prev)``
-* ``recurrent.gru_forward(xg, gh, h_prev) -> (h, act)``
-* ``recurrent.gru_backward(dh, act, h_prev) -> (d_xg, d_gh, d_h_prev_direct)``
+* ``recurrent.lstm_backward(d_out, dh, dc, act, c, c_prev) -> (d_gates, d_c_prev)``
+* ``recurrent.gru_forward(xg, gh, h_prev, b_hh) -> (h, act)``
+* ``recurrent.gru_backward(d_out, dh, dh_direct, act, h_prev) -> (d_xg, d_gh, d_h_prev_direct)``
 * ``recurrent.rnn_forward(xg, gh, relu) -> h`` (``tanh`` or ``relu`` of the sum)
-* ``recurrent.rnn_backward(dh, h, relu) -> d_pre``
+* ``recurrent.rnn_backward(d_out, dh, h, relu) -> d_pre``
+
+The gradient of a step's ``h`` arrives by several paths, which the backward kernels
+add up themselves, so that the time loop spends no launch per step on the sum:
+``d_out`` from the layer's output row of the step (None where the caller has added
+it already), ``dh`` from the next step's ``h @ W_hh^T``, and (GRU) ``dh_direct``, the
+next step's direct part ``dh * z`` (None at the last step). The GRU forward adds the
+hidden bias ``b_hh`` (``(3H,)``, or None) to ``gh`` itself, for the same reason:
+``r`` multiplies ``W_hn h + b_hn``, so the bias cannot go into the input projection.
 """
 
 from ember import kernels
@@ -19,6 +27,16 @@ from ember import kernels
 
 def _sigmoid(xp, x):
     return 1 / (1 + xp.exp(-x))
+
+
+def sum_present(*parts):
+    """The sum of the arrays of ``parts`` that are not None (a step's gradient from
+    the paths it arrives by; a product and its optional bias)."""
+    present = [p for p in parts if p is not None]
+    total = present[0]
+    for p in present[1:]:
+        total = total + p
+    return total
 
 
 def _lstm_forward(xp):
@@ -37,7 +55,8 @@ def _lstm_forward(xp):
 
 
 def _lstm_backward(xp):
-    def lstm_backward(dh, dc, act, c, c_prev):
+    def lstm_backward(d_out, dh, dc, act, c, c_prev):
+        dh = sum_present(d_out, dh)
         H = c_prev.shape[1]
         i, f, g, o = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
         tc = xp.tanh(c)
@@ -52,8 +71,9 @@ def _lstm_backward(xp):
 
 
 def _gru_forward(xp):
-    def gru_forward(xg, gh, h_prev):
+    def gru_forward(xg, gh, h_prev, b_hh):
         H = h_prev.shape[1]
+        gh = sum_present(gh, b_hh)
         rz = _sigmoid(xp, xg[:, :2 * H] + gh[:, :2 * H])
         r, z = rz[:, :H], rz[:, H:]
         hn = gh[:, 2 * H:]
@@ -64,7 +84,8 @@ def _gru_forward(xp):
 
 
 def _gru_backward(xp):
-    def gru_backward(dh, act, h_prev):
+    def gru_backward(d_out, dh, dh_direct, act, h_prev):
+        dh = sum_present(d_out, dh, dh_direct)
         H = h_prev.shape[1]
         r, z, n, hn = act[:, :H], act[:, H:2 * H], act[:, 2 * H:3 * H], act[:, 3 * H:]
         dn = dh * (1 - z) * (1 - n * n)
@@ -84,7 +105,8 @@ def _rnn_forward(xp):
 
 
 def _rnn_backward(xp):
-    def rnn_backward(dh, h, relu):
+    def rnn_backward(d_out, dh, h, relu):
+        dh = sum_present(d_out, dh)
         return dh * (h > 0) if relu else dh * (1 - h * h)
     return rnn_backward
 
@@ -100,8 +122,25 @@ GENERIC_KERNELS = {
 
 
 def _last_is_floating(*args):
-    """The Cython loops take float32/float64 (the last argument has the dtype)."""
-    return kernels.floating(args[-1])
+    """The Cython loops take float32/float64 (the last array argument has the dtype)."""
+    return kernels.floating(next(a for a in reversed(args) if a is not None))
+
+
+def _cython_steps(gates):
+    """The step kernels of ``_gates.pyx`` under the ops' signatures: the gradient's
+    parts (and GRU's hidden bias) summed first, as the loop summed them before."""
+    def lstm_backward(d_out, dh, dc, act, c, c_prev):
+        return gates.lstm_backward(sum_present(d_out, dh), dc, act, c, c_prev)
+
+    def gru_forward(xg, gh, h_prev, b_hh):
+        return gates.gru_forward(xg, sum_present(gh, b_hh), h_prev)
+
+    def gru_backward(d_out, dh, dh_direct, act, h_prev):
+        return gates.gru_backward(sum_present(d_out, dh, dh_direct), act, h_prev)
+
+    steps = {"recurrent.lstm_forward": gates.lstm_forward, "recurrent.lstm_backward": lstm_backward,
+             "recurrent.gru_forward": gru_forward, "recurrent.gru_backward": gru_backward}
+    return {op: kernels.kernel(fn, accepts=_last_is_floating) for op, fn in steps.items()}
 
 
 def table():
@@ -112,7 +151,4 @@ def table():
         from . import _gates
     except ImportError:  # not built: the generic kernels serve the cpu backend
         return kernels.table(GENERIC_KERNELS, cuda=cuda)
-    return kernels.table(GENERIC_KERNELS, cuda=cuda, cpu={
-        op: kernels.kernel(getattr(_gates, op.split(".")[1]), accepts=_last_is_floating)
-        for op in ("recurrent.lstm_forward", "recurrent.lstm_backward",
-                   "recurrent.gru_forward", "recurrent.gru_backward")})
+    return kernels.table(GENERIC_KERNELS, cuda=cuda, cpu=_cython_steps(_gates))
