@@ -62,8 +62,9 @@ def test_lstm_step(b, hidden, dtype, rng):
     c_prev = normal(rng, (b, hidden), dtype)
     same(LSTM_FWD, xg, gh, c_prev, dtype=dtype)
     _, c, act = generic(LSTM_FWD)(xg, gh, c_prev)
-    dh, dc = normal(rng, (b, hidden), dtype), normal(rng, (b, hidden), dtype)
-    same(LSTM_BWD, dh, dc, act, c, c_prev, dtype=dtype)
+    d_out, dh, dc = (normal(rng, (b, hidden), dtype) for _ in range(3))
+    same(LSTM_BWD, d_out, dh, dc, act, c, c_prev, dtype=dtype)
+    same(LSTM_BWD, None, dh, dc, act, c, c_prev, dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -74,17 +75,20 @@ def test_lstm_backward_with_a_broadcast_cell_gradient(dtype, rng):
                       normal(rng, (b, hidden), dtype))
     _, c, act = generic(LSTM_FWD)(xg, gh, c_prev)
     dc = np.broadcast_to(normal(rng, (1, hidden), dtype), (b, hidden))
-    same(LSTM_BWD, normal(rng, (b, hidden), dtype), dc, act, c, c_prev, dtype=dtype)
+    same(LSTM_BWD, None, normal(rng, (b, hidden), dtype), dc, act, c, c_prev, dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("b,hidden", SHAPES)
 def test_gru_step(b, hidden, dtype, rng):
     xg, gh = gates(rng, b, hidden, 3, dtype), normal(rng, (b, 3 * hidden), dtype)
-    h_prev = normal(rng, (b, hidden), dtype)
-    same(GRU_FWD, xg, gh, h_prev, dtype=dtype)
-    _, act = generic(GRU_FWD)(xg, gh, h_prev)
-    same(GRU_BWD, normal(rng, (b, hidden), dtype), act, h_prev, dtype=dtype)
+    h_prev, b_hh = normal(rng, (b, hidden), dtype), normal(rng, 3 * hidden, dtype)
+    same(GRU_FWD, xg, gh, h_prev, None, dtype=dtype)
+    same(GRU_FWD, xg, gh, h_prev, b_hh, dtype=dtype)
+    _, act = generic(GRU_FWD)(xg, gh, h_prev, b_hh)
+    d_out, dh, dh_direct = (normal(rng, (b, hidden), dtype) for _ in range(3))
+    same(GRU_BWD, d_out, dh, dh_direct, act, h_prev, dtype=dtype)
+    same(GRU_BWD, d_out, dh, None, act, h_prev, dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -95,11 +99,12 @@ def test_gate_arrays_that_are_not_contiguous(dtype, rng):
     c_prev = normal(rng, (b, 2 * hidden), dtype)[:, 1::2]
     same(LSTM_FWD, xg, gh, c_prev, dtype=dtype)
     _, c, act = generic(LSTM_FWD)(xg, gh, c_prev)
-    same(LSTM_BWD, c, c, np.asfortranarray(act), c, c_prev, dtype=dtype)
+    same(LSTM_BWD, c, c, c, np.asfortranarray(act), c, c_prev, dtype=dtype)
     h_prev = normal(rng, (b, hidden), dtype)
-    same(GRU_FWD, xg[:, :3 * hidden], gh[:, ::1][:, hidden:], h_prev, dtype=dtype)
-    _, act = generic(GRU_FWD)(xg[:, :3 * hidden], gh[:, hidden:], h_prev)
-    same(GRU_BWD, h_prev, np.asfortranarray(act), h_prev, dtype=dtype)
+    b_hh = normal(rng, 6 * hidden, dtype)[::2]
+    same(GRU_FWD, xg[:, :3 * hidden], gh[:, ::1][:, hidden:], h_prev, b_hh, dtype=dtype)
+    _, act = generic(GRU_FWD)(xg[:, :3 * hidden], gh[:, hidden:], h_prev, b_hh)
+    same(GRU_BWD, h_prev, h_prev, h_prev, np.asfortranarray(act), h_prev, dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -108,18 +113,19 @@ def test_rnn_step(relu, dtype, rng):
     xg, gh = saturated(normal(rng, (3, 5), dtype, scale=2.0)), normal(rng, (3, 5), dtype)
     same(RNN_FWD, xg, gh, relu, dtype=dtype)
     h = generic(RNN_FWD)(xg, gh, relu)
-    same(RNN_BWD, normal(rng, (3, 5), dtype), h, relu, dtype=dtype)
+    same(RNN_BWD, normal(rng, (3, 5), dtype), normal(rng, (3, 5), dtype), h, relu, dtype=dtype)
+    same(RNN_BWD, None, normal(rng, (3, 5), dtype), h, relu, dtype=dtype)
 
 
 @pytest.mark.parametrize("op,args", [
     (LSTM_FWD, lambda r: (r(2, 8), r(2, 8), r(2, 2))),
-    (LSTM_BWD, lambda r: (r(2, 2), r(2, 2), r(2, 8), r(2, 2), r(2, 2))),
-    (GRU_FWD, lambda r: (r(2, 6), r(2, 6), r(2, 2))),
-    (GRU_BWD, lambda r: (r(2, 2), r(2, 8), r(2, 2))),
+    (LSTM_BWD, lambda r: (r(2, 2), r(2, 2), r(2, 2), r(2, 8), r(2, 2), r(2, 2))),
+    (GRU_FWD, lambda r: (r(2, 6), r(2, 6), r(2, 2), r(6))),
+    (GRU_BWD, lambda r: (r(2, 2), r(2, 2), r(2, 2), r(2, 8), r(2, 2))),
     (RNN_FWD, lambda r: (r(2, 3), r(2, 3), False)),
     (RNN_FWD, lambda r: (r(2, 3), r(2, 3), True)),
-    (RNN_BWD, lambda r: (r(2, 3), r(2, 3), False)),
-    (RNN_BWD, lambda r: (r(2, 3), r(2, 3), True)),
+    (RNN_BWD, lambda r: (r(2, 3), r(2, 3), r(2, 3), False)),
+    (RNN_BWD, lambda r: (r(2, 3), r(2, 3), r(2, 3), True)),
 ])
 def test_nan_and_infinity_go_where_the_generic_kernel_puts_them(op, args, rng):
     def r(*shape):
@@ -170,13 +176,18 @@ def f32(*shape):
     (LSTM_FWD, (f32(2, 6), f32(2, 6), f32(2, 2))),  # not 4 gates
     (LSTM_FWD, (f32(2, 8), f32(1, 8), f32(2, 2))),  # broadcast rows
     (LSTM_FWD, (f32(8), f32(8), f32(2))),  # 1-d
-    (LSTM_BWD, (f32(2, 2), f32(2, 2), f32(2, 8), f32(2, 2), f32(2, 3))),
-    (LSTM_BWD, (f32(2, 2), f32(2, 2), f32(2, 8).astype(np.float64), f32(2, 2), f32(2, 2))),
-    (GRU_FWD, (f32(2, 8), f32(2, 8), f32(2, 2))),  # 4 gates, not 3
-    (GRU_FWD, (f32(2, 6).astype(np.int32), f32(2, 6), f32(2, 2))),
-    (GRU_BWD, (f32(2, 2), f32(2, 6), f32(2, 2))),  # act holds 4 blocks
+    (LSTM_BWD, (None, f32(2, 2), f32(2, 2), f32(2, 8), f32(2, 2), f32(2, 3))),
+    (LSTM_BWD, (None, f32(2, 2), f32(2, 2), f32(2, 8).astype(np.float64), f32(2, 2), f32(2, 2))),
+    (LSTM_BWD, (f32(1, 2), f32(2, 2), f32(2, 2), f32(2, 8), f32(2, 2), f32(2, 2))),  # broadcast part
+    (GRU_FWD, (f32(2, 8), f32(2, 8), f32(2, 2), None)),  # 4 gates, not 3
+    (GRU_FWD, (f32(2, 6).astype(np.int32), f32(2, 6), f32(2, 2), None)),
+    (GRU_FWD, (f32(2, 6), f32(2, 6), f32(2, 2), f32(4))),  # a bias of another size
+    (GRU_FWD, (f32(2, 6), f32(2, 6), f32(2, 2), f32(6).astype(np.float64))),
+    (GRU_BWD, (None, f32(2, 2), None, f32(2, 6), f32(2, 2))),  # act holds 4 blocks
+    (GRU_BWD, (f32(2, 2), f32(2, 2), f32(2, 2).astype(np.float64), f32(2, 8), f32(2, 2))),
     (RNN_FWD, (f32(2, 3), f32(2, 3).astype(np.float64), False)),
-    (RNN_BWD, (f32(2, 3).astype(np.float16), f32(2, 3).astype(np.float16), True)),
+    (RNN_BWD, (None, f32(2, 3).astype(np.float16), f32(2, 3).astype(np.float16), True)),
+    (RNN_BWD, (f32(2, 3).astype(np.float64), f32(2, 3), f32(2, 3), True)),
 ])
 def test_calls_the_kernels_do_not_take_go_to_the_generic_kernel(op, args):
     assert not REGISTRY.kernels[(op, "cuda")].accepts(*args)

@@ -198,6 +198,30 @@ def test_no_row_copy_per_time_step_on_a_gpu(name, kw, device, monkeypatch):
     assert counts[0] == counts[1], f"{counts[0]} writes for 2 steps, {counts[1]} for 9"
 
 
+@pytest.mark.parametrize("name,kw,per_step", [
+    ("LSTM", {}, 4), ("LSTM", {"proj_size": 2}, 7), ("GRU", {}, 4), ("RNN", {}, 4)])
+def test_launches_per_time_step_on_a_gpu(name, kw, per_step, device):
+    """On a GPU a time step launches its product ``h @ W_hh^T`` and its fused kernel,
+    forward and backward (an LSTM projection adds its product each way, and the sum
+    of the gradient's parts before it): the step kernels add the parts of the
+    gradient and GRU's hidden bias themselves, not a launch each."""
+    from ember.backend import REGISTRY
+    from tests import emulated_cupy
+
+    if device != "cuda" or REGISTRY.backends["cuda"].xp is not emulated_cupy.XP:
+        pytest.skip("counts the emulated GPU's launches")
+    model = getattr(ember.nn, name)(3, 4, 2, bidirectional=True, **kw).to(device)
+    model(ember.randn(2, 2, 3, device=device))[0].sum().backward()  # the first call does more
+    counts = []
+    for steps in (2, 9):
+        x = ember.randn(steps, 2, 3, device=device)
+        with emulated_cupy.counting_launches() as launches:
+            model(x)[0].sum().backward()
+        counts.append(len(launches))
+    layers_and_directions = 4
+    assert counts[1] - counts[0] == per_step * 7 * layers_and_directions, counts
+
+
 def test_non_contiguous_input(device):
     t_m, e_m = _pair("GRU", 4, 5, 2)
     x = _r((3, 12, 8))[:, ::2, ::2]  # a step-sliced view
