@@ -271,25 +271,36 @@ def tf32_products(like, allowed):
     return switch()
 
 
-def assert_in_range(like, site, values, low, high, error, *, position=False):
+def assert_in_range(like, site, values, low, high, error, *, position=False, skip=None):
     """Raise ``error(v)``, ``v`` being the first entry of the integer array ``values``
-    (in row-major order, as torch's kernels meet it) outside ``[low, high)``, when
-    and where :func:`assert_on_device` raises; with ``position``, ``error(i, v)``,
-    ``i`` being where ``v`` is in ``values`` flattened."""
+    (in row-major order, as torch's kernels meet it) outside ``[low, high)`` and not
+    equal to ``skip`` (unless None), when and where :func:`assert_on_device` raises;
+    with ``position``, ``error(i, v)``, ``i`` being where ``v`` is in ``values``
+    flattened. A GPU backend checks it in two launches (``add_range``)."""
     if not values.size:
         return
     flat = values.reshape(-1)
-    if on_host(like):  # two passes, and where the bad entry is only when there is one
-        outside, failed = None, (flat.min() < low) | (flat.max() >= high)
-    else:  # one mask serves both: fewer launches
+    report = (lambda found: error(*found)) if position else error
+    checks = getattr(like._be, "deferred_checks", None)
+    if checks is not None and checks.checks_ranges:
+        checks.add_range(site, flat, low, high, skip, report, position)
+        return
+
+    def outside_mask():
         outside = (flat < low) | (flat >= high)
+        return outside if skip is None else outside & (flat != skip)
+
+    if checks is None and skip is None:  # two passes, and where the bad entry is only when there is one
+        outside, failed = None, (flat.min() < low) | (flat.max() >= high)
+    else:
+        outside = outside_mask()
         failed = outside.any()
 
     def first_outside():
-        at = ((flat < low) | (flat >= high) if outside is None else outside).argmax()
+        at = (outside_mask() if outside is None else outside).argmax()
         return like._be.xp.stack([at, flat[at]]) if position else flat[at]
 
-    assert_on_device(like, site, failed, first_outside, (lambda found: error(*found)) if position else error)
+    assert_on_device(like, site, failed, first_outside, report)
 
 
 def tensor_like(array, like):

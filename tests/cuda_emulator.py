@@ -71,6 +71,7 @@ static inline float __fdividef(float a, float b) { return a / b; }
 template <typename T> static inline T __ldg(const T* p) { return *p; }
 template <typename T> static inline T atomicAdd(T* p, T v) { T old = *p; *p = old + v; return old; }
 template <typename T> static inline T atomicMax(T* p, T v) { T old = *p; if (v > old) *p = v; return old; }
+template <typename T> static inline T atomicMin(T* p, T v) { T old = *p; if (v < old) *p = v; return old; }
 template <typename T> static inline T atomicExch(T* p, T v) { T old = *p; *p = v; return old; }
 struct _Dim3 { unsigned int x, y, z; };
 // per host thread: ctypes lets launches from several Python threads (DataParallel's replicas) run at once

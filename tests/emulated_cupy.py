@@ -203,9 +203,16 @@ def _device(value):
 
 
 class _DeviceId:
-    """What ``array.device`` answers: the one emulated GPU."""
+    """What ``array.device`` answers: the one emulated GPU (a context making it
+    current, as CuPy's device is)."""
 
     id = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _lacking(name):
@@ -253,6 +260,15 @@ def _wrapped(shape, index):
     return tuple(out) if isinstance(index, tuple) else out[0]
 
 
+def _element_view(result, array, index):
+    """``result`` of indexing ``array`` by ``index``; where NumPy gives a scalar (an
+    integer for every dim), the 0-d view of the element CuPy gives, through which
+    a write reaches ``array``."""
+    if not isinstance(result, np.generic):
+        return result
+    return np.ndarray.__getitem__(array, (*(index if isinstance(index, tuple) else (index,)), Ellipsis))
+
+
 class DeviceArray(np.ndarray):
     """An array on the emulated GPU: NumPy's memory, CuPy's manners."""
 
@@ -278,7 +294,8 @@ class DeviceArray(np.ndarray):
         masks = index if isinstance(index, tuple) else (index,)
         if any(isinstance(m, np.ndarray) and m.dtype == bool for m in masks):
             _synchronizes("boolean-mask indexing")
-        return _run(lambda: np.ndarray.__getitem__(self, _wrapped(self.shape, _host(index))))
+        return _run(lambda: _element_view(np.ndarray.__getitem__(self, _wrapped(self.shape, _host(index))),
+                                          self, index))
 
     __bool__, __int__, __float__, __complex__, item, tolist, nonzero = (
         _read_back(n) for n in ("__bool__", "__int__", "__float__", "__complex__", "item", "tolist", "nonzero"))

@@ -82,7 +82,7 @@ def _class_terms(input, target, weight, ignore_index, class_dim, n_classes):
     kept mask, per-element class weight with 0 on ignored targets)``."""
     target = target.long()
     kept = target != ignore_index
-    check_targets(target, data_of(target), data_of(kept), n_classes)
+    check_targets(target, data_of(target), ignore_index, n_classes)
     safe = ember.where(kept, target, ember.zeros((), dtype=target.dtype, device=target.device))
     if weight is None:
         w = kept.to(input.dtype)

@@ -15,7 +15,7 @@ import math
 
 import ember
 from ember.autograd import Function
-from ember.backend import assert_on_device, data_of, kernel_for, tensor_like, xp_of
+from ember.backend import assert_in_range, data_of, kernel_for, tensor_like, xp_of
 
 from .kernels import counted_targets, target_weights
 
@@ -25,14 +25,11 @@ def out_of_bounds(target):
     return IndexError(f"Target {target} is out of bounds.")
 
 
-def check_targets(like, t, kept, n_classes):
-    """Raise :func:`out_of_bounds` for the first kept target (array ``t``) outside
-    ``[0, n_classes)``: at once on the CPU, at the next synchronisation on a GPU."""
-    if not t.size:  # no target to check (and no first bad one to report)
-        return
-    bad = kept & ((t < 0) | (t >= n_classes))
-    assert_on_device(like, "class index target", bad.any(),
-                     lambda: t.reshape(-1)[bad.reshape(-1).argmax()], out_of_bounds)
+def check_targets(like, t, ignore_index, n_classes):
+    """Raise :func:`out_of_bounds` for the first target (array ``t``) but
+    ``ignore_index`` outside ``[0, n_classes)``: at once on the CPU, at the next
+    synchronisation on a GPU."""
+    assert_in_range(like, "class index target", t, 0, n_classes, out_of_bounds, skip=ignore_index)
 
 
 class ClassIndexLoss(Function):
@@ -54,7 +51,7 @@ class ClassIndexLoss(Function):
         x3 = x.reshape(batch, n_classes, spatial)
         t = data_of(target).astype(xp.int64, copy=False).reshape(batch, spatial)
         kept = t != ignore_index
-        check_targets(input, t, kept, n_classes)
+        check_targets(input, t, ignore_index, n_classes)
         w = None if weight is None else data_of(weight)
         options = (w, ignore_index, label_smoothing, normalize)
         loss, target_weight = kernel_for("losses.class_index_loss", input)(x3, t, *options)

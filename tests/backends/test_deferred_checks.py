@@ -36,6 +36,76 @@ def test_sites_are_kept_apart():
         checks.raise_failed()
 
 
+# --- range checks on a GPU: two launches each, a record per site
+
+def _emulated_checks():
+    from tests.emulated_cupy import XP
+
+    return DeferredChecks(XP), XP
+
+
+def test_a_range_check_keeps_the_first_entry_outside_of_the_first_failing_call():
+    checks, xp = _emulated_checks()
+    assert checks.checks_ranges
+    calls = [[0, 1, 2], [1, 7, -1, 9], [8, 0]]
+    for values in calls:
+        checks.add_range("site", xp.asarray(np.array(values)), 0, 3, None, out_of_range, False)
+    with pytest.raises(IndexError, match="bad value 7$"):
+        checks.raise_failed()
+    checks.raise_failed()  # forgotten after being raised
+    checks.add_range("site", xp.asarray(np.array([5])), 0, 3, None, out_of_range, False)
+    with pytest.raises(IndexError, match="bad value 5$"):  # the record starts afresh
+        checks.raise_failed()
+
+
+def test_a_range_check_passes_the_skipped_value_and_reports_a_position():
+    checks, xp = _emulated_checks()
+    values = xp.asarray(np.array([[2, -100], [-100, 4]]).reshape(-1))
+    checks.add_range("skip", values, 0, 3, -100, lambda found: IndexError(f"at {found}"), True)
+    with pytest.raises(IndexError, match=r"at \[3, 4\]"):
+        checks.raise_failed()
+    checks.add_range("skip", values[:3], 0, 3, -100, out_of_range, False)
+    checks.raise_failed()  # in range but for the skipped value
+
+
+def test_a_range_check_is_two_launches_and_reads_nothing_back():
+    from tests.emulated_cupy import allow_synchronize, counting_launches
+
+    checks, xp = _emulated_checks()
+    values = xp.asarray(np.arange(10))
+    checks.add_range("site", values, 0, 10, None, out_of_range, False)  # makes the record
+    with allow_synchronize(False), counting_launches() as launches:
+        checks.add_range("site", values, 0, 10, None, out_of_range, False)
+    assert len(launches) == 2
+
+
+def test_a_range_check_in_a_graph_accumulates_over_replays():
+    from tests.emulated_cupy import recording
+
+    checks, xp = _emulated_checks()
+    values = xp.asarray(np.array([0, 1]))
+    checks.begin_capture()
+    with recording() as replays:
+        checks.add_range("graph site", values, 0, 2, None, out_of_range, False)
+    slots = checks.end_capture()
+    checks.watch(slots, type("Stream", (), {"synchronize": lambda self: None})())
+
+    def replay():
+        for step in replays:
+            step()
+
+    replay()
+    checks.raise_failed()  # in range
+    values[1] = 6
+    replay()
+    values[1] = 1
+    replay()  # a later replay that passes keeps the failure
+    with pytest.raises(IndexError, match="bad value 6$"):
+        checks.raise_failed()
+    replay()
+    checks.raise_failed()
+
+
 class Deferring:
     """A backend that defers checks, as the cuda backend does."""
 
