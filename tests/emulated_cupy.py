@@ -156,7 +156,7 @@ def _write_into(target, value):
     if isinstance(target, (list, tuple)):
         for t, v in zip(target, value):
             _write_into(t, v)
-    elif isinstance(target, np.ndarray) and target.flags.writeable:
+    elif isinstance(target, np.ndarray) and np.ndarray.flags.__get__(target).writeable:
         same = (isinstance(value, np.ndarray) and value.__array_interface__["data"][0]
                 == target.__array_interface__["data"][0] and value.strides == target.strides)
         if not same:  # a view of its input, or the out= array, holds the new values already
@@ -269,8 +269,21 @@ def _element_view(result, array, index):
     return np.ndarray.__getitem__(array, (*(index if isinstance(index, tuple) else (index,)), Ellipsis))
 
 
+class _Flags:
+    """CuPy's ``ndarray.flags``: ``c_contiguous``, ``f_contiguous`` and ``owndata``,
+    and none of NumPy's others (``writeable``, ``aligned``...)."""
+
+    def __init__(self, flags):
+        self.c_contiguous, self.f_contiguous, self.owndata = flags.c_contiguous, flags.f_contiguous, flags.owndata
+
+
 class DeviceArray(np.ndarray):
     """An array on the emulated GPU: NumPy's memory, CuPy's manners."""
+
+    @property
+    def flags(self):
+        """CuPy's flags (:class:`_Flags`) of the array."""
+        return _Flags(np.ndarray.flags.__get__(self))
 
     device = _DeviceId()
     resize, setflags, getfield, setfield = (_lacking(n) for n in ("resize", "setflags", "getfield", "setfield"))

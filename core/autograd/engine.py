@@ -220,7 +220,7 @@ def _run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs, all
                         _release_children(nxt, deps, ready, buffers)
             # the buffers hold what is still needed; a leaf may now take a gradient
             # that nothing else references as its .grad, without a copy
-            in_grads = buf = None
+            in_grads = buf = g = old = None
     finally:
         MODE.enabled = prev_mode
 

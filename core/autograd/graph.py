@@ -275,7 +275,7 @@ def _owns_writable(data):
     """A writable array that owns its memory, or a whole-array view (a reshape) of one
     that nothing else references."""
     flags = getattr(data, "flags", None)
-    if flags is None or not flags.writeable:
+    if flags is None or not getattr(flags, "writeable", True):  # CuPy's arrays have no flag: all writable
         return False
     base = data.base
     # the base: the view's reference and getrefcount's argument (and this local name)

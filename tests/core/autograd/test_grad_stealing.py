@@ -38,22 +38,22 @@ def _copies_during(fn, monkeypatch):
     return len(copies)
 
 
-def test_an_unreferenced_gradient_is_taken_without_a_copy(monkeypatch):
-    x = ember.randn(3, 4, requires_grad=True)
+def test_an_unreferenced_gradient_is_taken_without_a_copy(monkeypatch, device):
+    x = ember.randn(3, 4, requires_grad=True, device=device)
     assert _copies_during(lambda: (x * 2).sum().backward(), monkeypatch) == 0
-    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 2.0, np.float32))
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.full((3, 4), 2.0, np.float32))
 
 
 @pytest.mark.parametrize("shape_of_it", ["itself", "as_view", "reshaped"])
-def test_a_gradient_sharing_memory_kept_elsewhere_is_copied(monkeypatch, shape_of_it):
+def test_a_gradient_sharing_memory_kept_elsewhere_is_copied(monkeypatch, shape_of_it, device):
     if shape_of_it != "itself":
         monkeypatch.setattr(_KeepsGradient, shape_of_it, True)
-    x = ember.randn(3, 4, requires_grad=True)
+    x = ember.randn(3, 4, requires_grad=True, device=device)
     _KeepsGradient.apply(x).sum().backward()
     kept = _KeepsGradient.kept.pop()
-    before = kept.numpy().copy()
+    before = kept.cpu().numpy().copy()
     x.grad.add_(5)
-    np.testing.assert_array_equal(kept.numpy(), before)
+    np.testing.assert_array_equal(kept.cpu().numpy(), before)
 
 
 def test_a_kernel_result_reshaped_is_taken(monkeypatch):
@@ -81,3 +81,11 @@ def test_later_gradients_accumulate_into_a_taken_one():
     for _ in range(3):
         (x * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 6.0, np.float32))
+
+
+def test_every_parameter_gradient_of_a_linear_layer_is_taken(monkeypatch, device):
+    # the bias's, the last gradient the node returns, too: nothing else holds it
+    layer = ember.nn.Linear(5, 3).to(device)
+    x = ember.randn(4, 5, device=device)
+    assert _copies_during(lambda: layer(x).sum().backward(), monkeypatch) == 0
+    np.testing.assert_array_equal(layer.bias.grad.cpu().numpy(), np.full(3, 4.0, np.float32))
