@@ -30,6 +30,9 @@ group/layer norm   4        6                3
 RMS norm           3        4                2
 =================  =======  ===============  ===================
 
+The running statistics of batch (and instance) norm are updated, both buffers, in
+one more launch (``running_stats``).
+
 Calls with float16, integer or mixed dtypes, other ranks, empty arrays, or
 statistics that are not float64 go to the generic kernels through ``accepts``.
 """
@@ -86,6 +89,19 @@ def _batch_norm_grad(xp):
         " dx = T(inv * (double)w * (((double)g - sg * inv_n) - xhat * (sgx * inv_n)));"
         " if (i < plane && i % inner == 0) { dw[i / inner] = T(sgx); db[i / inner] = T(sg); }",
         "ember_norm_batch_norm_grad")
+
+
+def _running_stats(xp):
+    run = xp.ElementwiseKernel(
+        "float64 mean, float64 var, float64 momentum, float64 unbias", "T rm, T rv",
+        "rm = T((double)rm * (1.0 - momentum) + mean * momentum);"
+        " rv = T((double)rv * (1.0 - momentum) + (var * unbias) * momentum)",
+        "ember_norm_running_stats")
+
+    def running_stats_update(running_mean, running_var, mean, var, momentum, unbias):
+        run(mean, var, momentum, unbias, running_mean, running_var)
+
+    return running_stats_update
 
 
 class _Kernels:
@@ -298,6 +314,13 @@ def rms_norm_backward_args(g, x, ms, eps, weight, want_dx=True):
 
 
 
+def running_stats_args(running_mean, running_var, mean, var, momentum, unbias):
+    """The running-statistics updates the cuda kernel takes: both buffers, of one
+    float dtype and the statistics' shape, and float64 statistics."""
+    return (running_mean is not None and running_var is not None and same_floats(running_mean, running_var)
+            and _stats(mean, var) and running_mean.shape == running_var.shape == mean.shape == var.shape)
+
+
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).
 KERNELS = {
     "normalization.batch_norm_forward": on_device(_batch_norm_forward, batch_norm_forward_args),
@@ -306,4 +329,5 @@ KERNELS = {
     "normalization.group_norm_backward": on_device(_group_norm_backward, group_norm_backward_args),
     "normalization.rms_norm_forward": on_device(_rms_norm_forward, rms_norm_forward_args),
     "normalization.rms_norm_backward": on_device(_rms_norm_backward, rms_norm_backward_args),
+    "normalization.running_stats_update": on_device(_running_stats, running_stats_args),
 }

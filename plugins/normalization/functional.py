@@ -215,12 +215,20 @@ def _affine(out, weight, bias, shape=None):
     return out
 
 
-def _blend(buffer, value, momentum):
-    """``buffer = (1 - momentum) * buffer + momentum * value`` in place (no history)."""
-    old = data_of(buffer)
-    new = old * (1.0 - momentum) + value * momentum
-    with ember.no_grad():
-        buffer.copy_(tensor_like(new.astype(old.dtype), buffer))
+def _update_running_stats(running_mean, running_var, mean, var, momentum, unbias):
+    """``running = (1 - momentum) * running + momentum * stat`` in place for each
+    buffer given (no history; the variance's statistic is ``var * unbias``), in one
+    kernel (``normalization.running_stats_update``)."""
+    buffers = [b for b in (running_mean, running_var) if b is not None]
+    kernel_for("normalization.running_stats_update", buffers[0])(
+        _buffer_data(running_mean), _buffer_data(running_var), mean, var, momentum, unbias)
+    for b in buffers:
+        b._bump_version()
+
+
+def _buffer_data(t):
+    """``t``'s array to update in place (None stays None)."""
+    return None if t is None else data_of(t)
 
 
 def _check_dtypes(fn, input, **tensors):
@@ -330,10 +338,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if stats:
         mean, var = stats[0]
         n = input.numel() // c
-        if running_mean is not None:
-            _blend(running_mean, mean, momentum)
-        if running_var is not None:
-            _blend(running_var, var * (n / (n - 1)), momentum)
+        _update_running_stats(running_mean, running_var, mean, var, momentum, n / (n - 1))
     return out
 
 
@@ -399,11 +404,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if stats:
         mean, var = stats[0]
         l = x3.shape[2]
-        if running_mean is not None:
-            _blend(running_mean, mean.reshape(n, c).mean(axis=0), momentum)
-        if running_var is not None:
-            unbiased = var * (l / (l - 1)) if l > 1 else var * math.nan
-            _blend(running_var, unbiased.reshape(n, c).mean(axis=0), momentum)
+        _update_running_stats(running_mean, running_var, mean.reshape(n, c).mean(axis=0),
+                              var.reshape(n, c).mean(axis=0), momentum, l / (l - 1) if l > 1 else math.nan)
     return out
 
 

@@ -20,6 +20,9 @@ what the Cython kernels in ``_norm.pyx`` (CPU) and the CuPy kernels in ``cuda.py
     ``y = x / sqrt(ms + eps) * weight`` (``weight`` ``(K,)`` or None).
 ``normalization.rms_norm_backward(g, x, ms, eps, weight, want_dx) -> (dx, dw)``
     its gradients (``dx`` None unless ``want_dx``).
+``normalization.running_stats_update(running_mean, running_var, mean, var, momentum, unbias)``
+    in place, ``running = (1 - momentum) * running + momentum * stat``, the
+    variance's statistic being ``var * unbias`` (either buffer may be None).
 """
 
 from ember import kernels
@@ -134,6 +137,15 @@ def _rms_backward_factory(xp):
     return rms_norm_backward
 
 
+def _running_stats_factory(xp):
+    def running_stats_update(running_mean, running_var, mean, var, momentum, unbias):
+        for buffer, stat in ((running_mean, mean), (running_var, var if unbias == 1 else var * unbias)):
+            if buffer is not None:
+                xp.copyto(buffer, buffer * (1.0 - momentum) + stat * momentum, casting="unsafe")
+
+    return running_stats_update
+
+
 GENERIC_KERNELS = {
     "normalization.group_norm_forward": _group_forward_factory,
     "normalization.group_norm_backward": _group_backward_factory,
@@ -141,6 +153,7 @@ GENERIC_KERNELS = {
     "normalization.batch_norm_backward": _backward_factory,
     "normalization.rms_norm_forward": _rms_forward_factory,
     "normalization.rms_norm_backward": _rms_backward_factory,
+    "normalization.running_stats_update": _running_stats_factory,
 }
 
 

@@ -254,6 +254,35 @@ def test_the_familys_calls(name, input_grad, affine, dtype, rng, monkeypatch):
             assert_same_results(got, want, **TOL[dtype])
 
 
+# --- the running statistics, updated in place --------------------------------------
+
+STATS = "normalization.running_stats_update"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("unbias", [1.0, 5 / 4, np.nan])
+def test_running_statistics_update(unbias, dtype, rng):
+    mean, var = normal(rng, 3, np.float64), rng.uniform(0.1, 2.0, 3)
+    buffers = normal(rng, 3, dtype), rng.uniform(0.5, 1.5, 3).astype(dtype)
+    on_gpu, reference = [b.copy() for b in buffers], [b.copy() for b in buffers]
+    assert REGISTRY.kernels[(STATS, "cuda")].accepts(*on_gpu, mean, var, 0.1, unbias)
+    on_device(STATS)(*on_gpu, mean, var, 0.1, unbias)
+    generic(STATS)(*reference, mean, var, 0.1, unbias)
+    for got, want in zip(on_gpu, reference):
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+    np.testing.assert_allclose(reference[0], 0.9 * buffers[0] + 0.1 * mean, **TOL[dtype])
+    np.testing.assert_allclose(reference[1], 0.9 * buffers[1] + 0.1 * var * unbias, **TOL[dtype])
+
+
+def test_running_statistics_update_of_strided_buffers(rng):
+    mean, var = normal(rng, 3, np.float64), rng.uniform(0.1, 2.0, 3)
+    storage = [normal(rng, 6, np.float32) for _ in range(2)]
+    expected = [storage[0][::2] * 0.5 + mean * 0.5, storage[1][::2] * 0.5 + var * 2 * 0.5]
+    on_device(STATS)(storage[0][::2], storage[1][::2], mean, var, 0.5, 2.0)
+    for got, want in zip(storage, expected):
+        np.testing.assert_allclose(got[::2], want, rtol=1e-6)
+
+
 # --- what goes to the generic kernels -----------------------------------------------
 
 f32, f64 = np.ones((2, 3, 4), np.float32), np.ones((2, 3, 4))
@@ -278,6 +307,10 @@ c32, s64 = np.ones(3, np.float32), np.ones(3)
     (RMS_FWD, (f32[0], s64[:1].repeat(4), EPS)),
     (RMS_BWD, (f32[0], f32[0], np.ones(3, np.float32), EPS, None, True)),
     (RMS_BWD, (f32[0].astype(np.float16), f32[0], np.ones(3), EPS, None, True)),
+    (STATS, (None, c32, s64, s64, 0.1, 1.0)),  # one buffer only
+    (STATS, (c32, c32.astype(np.float64), s64, s64, 0.1, 1.0)),
+    (STATS, (c32, c32, c32, s64, 0.1, 1.0)),  # float32 statistics
+    (STATS, (c32, c32, s64[:2], s64[:2], 0.1, 1.0)),
 ])
 def test_calls_the_kernels_do_not_take_go_to_the_generic_kernel(op, args):
     assert not REGISTRY.kernels[(op, "cuda")].accepts(*args)

@@ -300,6 +300,19 @@ def test_local_response_norm_module(args, device):
                    np.float64, device)
 
 
+@pytest.mark.parametrize("name,shape", [("BatchNorm2d", (4, 3, 2, 2)), ("InstanceNorm1d", (4, 3, 5))])
+def test_a_training_step_updates_the_running_statistics_in_place_as_torch(name, shape, device):
+    kw = {} if name.startswith("Batch") else {"track_running_stats": True}
+    t_m, e_m = getattr(torch.nn, name)(3, momentum=0.3, **kw), getattr(ember.nn, name)(3, momentum=0.3, **kw).to(device)
+    x = _r(shape, seed=3, loc=2.0).astype(np.float32)
+    versions = [t._version for t in (e_m.running_mean, e_m.running_var)]
+    e_m(ember.tensor(x, device=device))
+    t_m(torch.tensor(x))
+    assert [t._version for t in (e_m.running_mean, e_m.running_var)] == [v + 1 for v in versions]
+    for stat in ("running_mean", "running_var"):
+        np.testing.assert_allclose(as_numpy(getattr(e_m, stat)), getattr(t_m, stat).numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_momentum_none_is_cumulative_average(device):
     m = ember.nn.BatchNorm1d(2, momentum=None).double().to(device)
     xs = [_r((5, 2), seed=s, loc=s) for s in range(4)]
