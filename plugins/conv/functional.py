@@ -272,12 +272,14 @@ class _Arrays:
         need_w = need_w and gw is None
         # the weight gradient is accumulated transposed, (G, Ci/G*K, Cb/G): BLAS runs
         # ``cols @ blk^T`` (tall result) faster than ``blk @ cols^T`` (wide one)
-        gw_t = xp.zeros(self.w.shape[:1] + self.w.shape[:0:-1], dtype=self.w.dtype) if need_w else None
+        step = n if columns is not None else self.chunk(n)
+        # one chunk: its product's sum is the gradient (no zeroed buffer to add it into)
+        gw_shape = self.w.shape[:1] + self.w.shape[:0:-1]
+        gw_t = xp.zeros(gw_shape, dtype=self.w.dtype) if need_w and not 0 < n <= step else None
         if in_chunks:
             g_shape = (n, self.ci) + geo.img_sp if img_is_input else \
                 (n, geo.groups, self.cb // geo.groups, self.L)
             g_in = xp.empty(g_shape, dtype=img.dtype)
-        step = n if columns is not None else self.chunk(n)
         for s in range(0, n, step):
             b = blk[s:s + step]
             m = b.shape[0]
@@ -292,7 +294,11 @@ class _Arrays:
                 if cols is None:
                     cols = self.columns(img[s:s + step]) if columns is None else columns
                 prod = xp.matmul(cols, b.reshape(m, geo.groups, -1, self.L).transpose(0, 1, 3, 2))
-                gw_t += prod[0] if m == 1 else prod.sum(0)
+                summed = prod[0] if m == 1 else prod.sum(0)
+                if gw_t is None:
+                    gw_t = summed
+                else:
+                    gw_t += summed
         if g_in is not None and not img_is_input:
             g_in = g_in.reshape((n, self.cb) + geo.blk_sp)
         if gw_t is not None:
