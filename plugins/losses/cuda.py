@@ -11,6 +11,10 @@ following the formulas of ``kernels.py``. A target that is not counted (ignored,
 or outside ``[0, C)``: the family reports that on the device) is never used as an
 index. Without class weights the kernels get a dummy pointer and ``weighted = 0``.
 
+The mean reduction (``losses.class_index_mean``) is four launches: the two sums, one
+reduction asking whether any target is not ignored, and one element-wise launch on
+the 0-d results for the mean and the gradient's scale.
+
 CTC's forward and backward (``losses.ctc_forward``/``losses.ctc_backward``) are
 one launch each too, one thread per batch item running the Cython kernel's
 recursions (``_ctc.pyx``) over its own rows of ``log_alpha``, ``beta`` and the
@@ -116,6 +120,26 @@ def _class_index_loss_backward(xp):
         return grad
 
     return class_index_loss_backward
+
+
+def _class_index_mean(xp):
+    any_kept = xp.ReductionKernel("int64 t, int64 ignore_index", "bool some", "t != ignore_index", "a || b",
+                                  "some = a", "false", "ember_any_target_kept")
+    finish = xp.ElementwiseKernel(
+        "T loss_sum, T weight_sum, bool some, T nan", "T mean, T scale",
+        "T total = some ? weight_sum : T(1); mean = some ? loss_sum / total : nan; scale = T(1) / total",
+        "ember_class_index_mean")
+
+    def class_index_mean(loss, target_weight, t, ignore_index):
+        some = any_kept(t, ignore_index)
+        return finish(loss.sum(), target_weight.sum(), some, float("nan"))
+
+    return class_index_mean
+
+
+def _class_index_mean_call(loss, target_weight, t, ignore_index):
+    """Losses and weights of one float dtype, int64 targets."""
+    return same_floats(loss, target_weight) and t.dtype == "int64"
 
 
 # CTC: one thread per batch item runs its dynamic programme over the extended label
@@ -290,6 +314,7 @@ def _class_index_call(x, t, weight, *rest):
 KERNELS = {
     "losses.class_index_loss": on_device(_class_index_loss, _class_index_call),
     "losses.class_index_loss_backward": on_device(_class_index_loss_backward, _class_index_call),
+    "losses.class_index_mean": on_device(_class_index_mean, _class_index_mean_call),
     "losses.ctc_forward": on_device(_ctc_forward),
     "losses.ctc_backward": on_device(_ctc_backward),
 }

@@ -21,6 +21,10 @@ and not ``ignore_index``; any other target contributes neither loss nor gradient
   ``a = scale * (1 - ls) * w[k]`` and ``b = scale * ls / C``, the gradient with
   respect to ``lp`` is ``-a`` at ``k`` less ``b * w[c]``; through the log-softmax,
   ``softmax(x)[c] * (a + b * sum(w))`` is added to it.
+* ``losses.class_index_mean(loss, target_weight, t, ignore_index) -> (mean, scale)``,
+  0-d: the mean reduction, ``sum(loss) / sum(target_weight)`` and ``scale`` the
+  gradient's factor ``1 / sum(target_weight)``; when every target is
+  ``ignore_index``, NaN and a scale of 1 (a zero gradient, as torch's).
 
 CTC (``ctc.py``), on ``log_probs`` ``(T, N, C)`` and the int64 ``targets``,
 ``offsets``, ``input_lengths`` and ``target_lengths`` laid out as ``_ctc.pyx``
@@ -110,6 +114,14 @@ def _class_index_loss_backward(xp):
     return class_index_loss_backward
 
 
+def _class_index_mean(xp):
+    def class_index_mean(loss, target_weight, t, ignore_index):
+        some = (t != ignore_index).any()
+        total = xp.where(some, target_weight.sum(), 1)
+        return xp.where(some, loss.sum() / total, xp.nan), 1 / total
+    return class_index_mean
+
+
 def _ctc_forward(log_probs, targets, offsets, input_lengths, target_lengths, blank, width):
     from . import _ctc
 
@@ -147,6 +159,7 @@ def _on_the_host(xp, fn):
 GENERIC_KERNELS = {
     "losses.class_index_loss": _class_index_loss,
     "losses.class_index_loss_backward": _class_index_loss_backward,
+    "losses.class_index_mean": _class_index_mean,
     "losses.ctc_forward": lambda xp: _on_the_host(xp, _ctc_forward),
     "losses.ctc_backward": lambda xp: _on_the_host(xp, _ctc_backward),
 }

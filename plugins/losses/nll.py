@@ -50,7 +50,6 @@ class ClassIndexLoss(Function):
         spatial = math.prod(x.shape[2:])
         x3 = x.reshape(batch, n_classes, spatial)
         t = data_of(target).astype(xp.int64, copy=False).reshape(batch, spatial)
-        kept = t != ignore_index
         check_targets(input, t, ignore_index, n_classes)
         w = None if weight is None else data_of(weight)
         options = (w, ignore_index, label_smoothing, normalize)
@@ -58,14 +57,10 @@ class ClassIndexLoss(Function):
         scale = None
         if reduction == "none":
             loss = loss.reshape(target.shape)
+        elif reduction == "mean":  # decided on the device: every target ignored gives NaN, zero gradient
+            loss, scale = kernel_for("losses.class_index_mean", input)(loss, target_weight, t, ignore_index)
         else:
             loss = loss.sum()
-        if reduction == "mean":
-            # decided on the device: every target ignored gives NaN and a zero gradient
-            some = kept.any()
-            total = xp.where(some, target_weight.sum(), 1)
-            loss = xp.where(some, loss / total, xp.nan)
-            scale = 1 / total
         if normalize:
             ctx.save_for_backward(input)
         ctx.loss = (x3, t, options, reduction, scale)

@@ -88,6 +88,25 @@ def test_extreme_and_nan_scores(dtype):
         same(GRAD, x, t, None, -100, smoothing, True, np.ones((3, 1), dtype), dtype=dtype)
 
 
+MEAN = "losses.class_index_mean"
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("ignored,weights", [(0, "some"), (3, "some"), (6, "some"), (2, "zero")],
+                         ids=["none-ignored", "some-ignored", "all-ignored", "zero-weights"])
+def test_mean_reduction(ignored, weights, dtype, rng):
+    loss = rng.standard_normal((2, 3)).astype(dtype)
+    target_weight = (rng.uniform(0.5, 2.0, (2, 3)) if weights == "some" else np.zeros((2, 3))).astype(dtype)
+    t = rng.integers(0, 4, (2, 3)).astype(np.int64)
+    t.reshape(-1)[:ignored] = -100
+    same(MEAN, loss, target_weight, t, -100, dtype=dtype)
+    mean, scale = on_device(MEAN)(loss, target_weight, t, -100)
+    if ignored == 6:  # every target ignored: NaN, and a finite scale (a zero gradient)
+        assert np.isnan(mean) and scale == 1
+    elif weights == "some":
+        np.testing.assert_allclose(mean, loss.sum() / target_weight.sum(), **TOL[dtype])
+
+
 def test_refused_calls_go_to_the_generic_kernel(rng):
     accepts = REGISTRY.kernels[(LOSS, "cuda")].accepts
     x, t, w = case(rng, (3, 4, 1), np.float32, True, 0)
@@ -96,6 +115,8 @@ def test_refused_calls_go_to_the_generic_kernel(rng):
     assert not accepts(x, t, w.astype(np.float64), -100, 0.0, True)
     assert not accepts(x, t.astype(np.int32), None, -100, 0.0, True)
     assert not REGISTRY.kernels[(GRAD, "cuda")].accepts(x, t, w, -100, 0.0, True, np.ones((3, 2), np.float32))
+    assert not REGISTRY.kernels[(MEAN, "cuda")].accepts(x[:, 0], x[:, 0].astype(np.float64), t, -100)
+    assert not REGISTRY.kernels[(MEAN, "cuda")].accepts(x[:, 0], x[:, 0], t.astype(np.int32), -100)
     many = np.zeros((2, MOST_CLASSES + 1, 1), np.float32)  # a thread per sample would loop too long
     assert not accepts(many, np.zeros((2, 1), np.int64), None, -100, 0.0, True)
 
