@@ -1,15 +1,20 @@
 """``ember.nn.Module``: the base class of every layer and model."""
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
+from .._creation import empty_like
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from .parameter import Parameter
 
 __all__ = ["Module"]
+
+#: The state-dict key (after the module's prefix) of what ``get_extra_state`` returns.
+_EXTRA_STATE = "_extra_state"
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -74,7 +79,10 @@ class Module:
         set_(self, "_non_persistent_buffers_set", set())
         set_(self, "_modules", OrderedDict())
         set_(self, "_forward_hooks", OrderedDict())
+        set_(self, "_forward_hooks_with_kwargs", OrderedDict())
+        set_(self, "_forward_hooks_always_called", OrderedDict())
         set_(self, "_forward_pre_hooks", OrderedDict())
+        set_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         set_(self, "_backward_hooks", OrderedDict())
         set_(self, "_state_dict_hooks", OrderedDict())
         set_(self, "_load_state_dict_pre_hooks", OrderedDict())
@@ -84,22 +92,59 @@ class Module:
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required \"forward\" function")
 
     def __call__(self, *input, **kwargs):
-        for hook in tuple(self._forward_pre_hooks.values()):
-            result = hook(self, input)
-            if result is not None:
-                input = result if isinstance(result, tuple) else (result,)
+        if self._forward_pre_hooks:
+            input, kwargs = self._run_forward_pre_hooks(input, kwargs)
         call = None
         if self._backward_hooks and is_grad_enabled():
             call = _BackwardHookCall(self)
             input = call.wrap_inputs(input)
-        output = self.forward(*input, **kwargs)
-        for hook in tuple(self._forward_hooks.values()):
-            result = hook(self, input, output)
+        try:
+            output = self.forward(*input, **kwargs)
+        except Exception:
+            self._run_always_called_hooks(input, kwargs)
+            raise
+        for hook_id, hook in tuple(self._forward_hooks.items()):
+            if hook_id in self._forward_hooks_with_kwargs:
+                result = hook(self, input, kwargs, output)
+            else:
+                result = hook(self, input, output)
             if result is not None:
                 output = result
         if call is not None:
             output = call.wrap_outputs(output)
         return output
+
+    def _run_forward_pre_hooks(self, input, kwargs):
+        """The positional and keyword inputs after the forward pre-hooks."""
+        for hook_id, hook in tuple(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, input, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {result}.")
+                    input, kwargs = result
+            else:
+                result = hook(self, input)
+                if result is not None:
+                    input = result if isinstance(result, tuple) else (result,)
+        return input, kwargs
+
+    def _run_always_called_hooks(self, input, kwargs):
+        """After a forward that raised: the forward hooks registered with
+        ``always_call=True``, with no output (None); an error of theirs is only warned
+        about, the forward's propagates."""
+        for hook_id, hook in tuple(self._forward_hooks.items()):
+            if hook_id not in self._forward_hooks_always_called:
+                continue
+            try:
+                if hook_id in self._forward_hooks_with_kwargs:
+                    hook(self, input, kwargs, None)
+                else:
+                    hook(self, input, None)
+            except Exception as ex:
+                warnings.warn("forward hook with ``always_call=True`` raised an exception that was silenced as "
+                              f"another error was raised in forward: {ex}")
 
     def _get_name(self):
         return type(self).__name__
@@ -163,15 +208,39 @@ class Module:
         """Alias of :meth:`add_module`."""
         self.add_module(name, module)
 
-    def register_forward_hook(self, hook, *, prepend=False):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """Call ``hook(module, input, output)`` after every forward; a non-None result
-        replaces the output. Returns a handle whose ``remove()`` takes the hook away."""
-        return _Handle(self._forward_hooks, hook, prepend)
+        replaces the output. Returns a handle whose ``remove()`` takes the hook away.
 
-    def register_forward_pre_hook(self, hook, *, prepend=False):
+        With ``with_kwargs`` the hook is ``hook(module, args, kwargs, output)``; with
+        ``always_call`` it also runs (with output None) when forward raises;
+        ``prepend`` runs it before the hooks already registered."""
+        marks = [t for t, on in ((self._forward_hooks_with_kwargs, with_kwargs),
+                                 (self._forward_hooks_always_called, always_call)) if on]
+        return _Handle(self._forward_hooks, hook, prepend, marks)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, input)`` before every forward; a non-None result (a
-        tuple, or one value) replaces the input. Returns a removable handle."""
-        return _Handle(self._forward_pre_hooks, hook, prepend)
+        tuple, or one value) replaces the input. Returns a removable handle.
+
+        With ``with_kwargs`` the hook is ``hook(module, args, kwargs)`` and returns
+        None or a tuple ``(new_args, new_kwargs)``."""
+        marks = [self._forward_pre_hooks_with_kwargs] if with_kwargs else []
+        return _Handle(self._forward_pre_hooks, hook, prepend, marks)
+
+    def _register_state_dict_hook(self, hook):
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` when
+        :meth:`state_dict` has filled this module's entries; a non-None result
+        replaces the state dict. Returns a removable handle."""
+        return _Handle(self._state_dict_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """Call ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` (after ``module``, with ``with_module``) before
+        this module's entries are loaded. Returns a removable handle."""
+        if with_module:
+            return _Handle(self._load_state_dict_pre_hooks, lambda *args: hook(self, *args))
+        return _Handle(self._load_state_dict_pre_hooks, hook)
 
     def register_backward_hook(self, hook):
         """Call ``hook(module, grad_input, grad_output)`` when the gradients with
@@ -245,6 +314,9 @@ class Module:
         self.__dict__.update(state)
         # modules saved before an attribute existed get it empty
         for name, make in (("_forward_pre_hooks", OrderedDict), ("_forward_hooks", OrderedDict),
+                           ("_forward_pre_hooks_with_kwargs", OrderedDict),
+                           ("_forward_hooks_with_kwargs", OrderedDict),
+                           ("_forward_hooks_always_called", OrderedDict),
                            ("_backward_hooks", OrderedDict), ("_state_dict_hooks", OrderedDict),
                            ("_load_state_dict_pre_hooks", OrderedDict),
                            ("_non_persistent_buffers_set", set)):
@@ -379,6 +451,21 @@ class Module:
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """What a module whose state is more than tensors keeps in its state dict (as
+        ``_extra_state``): override it, with :meth:`set_extra_state`; a module that
+        does not override it saves nothing there. The value must be picklable."""
+        raise RuntimeError("Module.get_extra_state() runs only where a module overrides it "
+                           "(its state_dict then holds '_extra_state')")
+
+    def set_extra_state(self, state):
+        """Restore what :meth:`get_extra_state` returned, from a loaded state dict;
+        override both together."""
+        raise RuntimeError("Module.set_extra_state() runs only where a module overrides it "
+                           "(load_state_dict then gives it '_extra_state')")
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An ``OrderedDict`` from dotted names (``'0.weight'``, ``'bn.running_mean'``)
@@ -458,9 +545,17 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model '
                                   f"are {param.shape} and whose dimensions in the checkpoint are {value.shape}, "
                                   f"an exception occurred : {ex.args}.")
+        extra = prefix + _EXTRA_STATE
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra in state_dict:
+                self.set_extra_state(state_dict[extra])
+            elif strict:
+                missing_keys.append(extra)
+        elif strict and extra in state_dict:
+            unexpected_keys.append(extra)
         if strict:
             for key in state_dict.keys():
-                if key.startswith(prefix):
+                if key.startswith(prefix) and key != extra:
                     first = key[len(prefix):].split(".", 1)[0]
                     if first not in self._modules and first not in local_state:
                         unexpected_keys.append(key)
@@ -576,9 +671,10 @@ class Module:
         return self
 
     # ------------------------------------------------------------ conversions
-    def _apply(self, fn):
-        for child in self.children():
-            child._apply(fn)
+    def _apply(self, fn, recurse=True):
+        if recurse:
+            for child in self.children():
+                child._apply(fn)
         for store in (self._parameters, self._buffers):
             for name, t in store.items():
                 if t is None:
@@ -630,6 +726,13 @@ class Module:
             return out
 
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        """Give every parameter and buffer (of the children too, unless not
+        ``recurse``) new, uninitialised memory on ``device``, of the same shape and
+        dtype; returns self. For modules built without real values, to be filled
+        after (a state dict, an init function)."""
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cpu(self):
         """Move every parameter and buffer to the CPU; returns self."""
@@ -707,17 +810,22 @@ class _Handle:
 
     _next_id = 0
 
-    def __init__(self, table, hook, prepend=False):
+    def __init__(self, table, hook, prepend=False, marks=()):
         _Handle._next_id += 1
         self.id = _Handle._next_id
         self._table = table
+        self._marks = marks  # tables marking the hook's options, keyed by its id
         table[self.id] = hook
         if prepend:
             table.move_to_end(self.id, last=False)
+        for mark in marks:
+            mark[self.id] = True
 
     def remove(self):
         """Unregister the hook."""
         self._table.pop(self.id, None)
+        for mark in self._marks:
+            mark.pop(self.id, None)
 
     def __enter__(self):
         return self

@@ -520,3 +520,138 @@ def test_with_linear_layers_matches_torch():
     for le, lt in zip(e.body, t.body):
         ye, yt = le(ye), lt(yt)
     np.testing.assert_allclose(as_numpy(e.heads["a"](ye)), as_numpy(t.heads["a"](yt)), rtol=1e-5, atol=1e-6)
+
+
+# --- hooks with keyword arguments, hooks that always run, extra state, to_empty ------
+
+def _kwargs_hooks(lib):
+    """What forward pre- and post-hooks registered with ``with_kwargs`` see and change."""
+    seen = []
+
+    class Scale(lib.nn.Module):
+        def forward(self, x, *, factor=1.0):
+            return x * factor
+
+    m = Scale()
+
+    def pre(mod, args, kwargs):
+        seen.append(("pre", sorted(kwargs)))
+        return args, {**kwargs, "factor": 3.0}
+
+    def post(mod, args, kwargs, output):
+        seen.append(("post", kwargs["factor"]))
+        return output + 1
+
+    handles = [m.register_forward_pre_hook(pre, with_kwargs=True),
+               m.register_forward_hook(post, with_kwargs=True)]
+    first = m(lib.ones(2), factor=2.0).tolist()
+    for h in handles:
+        h.remove()
+    return first, m(lib.ones(2), factor=2.0).tolist(), seen
+
+
+def test_forward_hooks_with_keyword_arguments():
+    same_outcome(_kwargs_hooks)
+
+
+@pytest.mark.parametrize("result", [3, (1, 2, 3)])
+def test_a_pre_hook_with_kwargs_returns_a_pair(result):
+    def case(lib):
+        m = lib.nn.Identity()
+        m.register_forward_pre_hook(lambda mod, args, kwargs: result, with_kwargs=True)
+        return m(lib.ones(1))
+
+    same_outcome(case, raises=RuntimeError, message=True)
+
+
+def test_a_hook_that_always_runs_runs_when_forward_raises():
+    def case(lib):
+        seen = []
+
+        class Fails(lib.nn.Module):
+            def forward(self, x):
+                raise ValueError("no")
+
+        m = Fails()
+        m.register_forward_hook(lambda mod, args, out: seen.append(("always", out)), always_call=True)
+        m.register_forward_hook(lambda mod, args, out: seen.append("plain"))
+        with pytest.raises(ValueError):
+            m(lib.ones(1))
+        return seen
+
+    same_outcome(case)
+
+
+class _Counter:
+    """A module holding a plain Python counter as extra state, in either library."""
+
+    @staticmethod
+    def build(lib, start):
+        class Counter(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.count = start
+                self.weight = lib.nn.Parameter(lib.ones(1) * start)
+
+            def get_extra_state(self):
+                return {"count": self.count}
+
+            def set_extra_state(self, state):
+                self.count = state["count"]
+
+        return Counter()
+
+
+def test_extra_state_is_saved_and_loaded():
+    def case(lib):
+        outer = lib.nn.Sequential(_Counter.build(lib, 5))
+        keys = list(outer.state_dict())
+        fresh = lib.nn.Sequential(_Counter.build(lib, 0))
+        result = fresh.load_state_dict(outer.state_dict())
+        return keys, fresh[0].count, list(result.missing_keys), list(result.unexpected_keys)
+
+    same_outcome(case)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_extra_state_missing_or_unexpected(strict):
+    def missing(lib):
+        r = _Counter.build(lib, 0).load_state_dict({"weight": lib.ones(1)}, strict=strict)
+        return list(r.missing_keys), list(r.unexpected_keys)
+
+    def unexpected(lib):
+        r = lib.nn.Linear(1, 1).load_state_dict({"weight": lib.ones(1, 1), "bias": lib.ones(1),
+                                                 "_extra_state": 3}, strict=strict)
+        return list(r.missing_keys), list(r.unexpected_keys)
+
+    same_outcome(missing, raises=None if not strict else RuntimeError, message=True)
+    same_outcome(unexpected, raises=None if not strict else RuntimeError, message=True)
+
+
+@pytest.mark.parametrize("recurse", [True, False])
+def test_to_empty_gives_new_memory_of_the_same_shapes(recurse):
+    m = ember.nn.Sequential(ember.nn.BatchNorm1d(3))
+    m.own = ember.nn.Parameter(ember.ones(2))
+    own = m.own
+    before = m.state_dict()  # detached: the old memory
+    assert m.to_empty(device="cpu", recurse=recurse) is m
+    after = m.state_dict(keep_vars=True)
+    for key, old in before.items():
+        new = after[key]
+        assert (new.shape, new.dtype) == (old.shape, old.dtype)
+        moved = recurse or key == "own"
+        assert np.shares_memory(new.detach().numpy(), old.detach().numpy()) != moved, key
+    assert m.own is own, "a Parameter object stays; its memory changes"
+
+
+def test_state_dict_and_load_pre_hooks_of_the_private_api():
+    def case(lib):
+        m = lib.nn.Linear(1, 1)
+        m._register_state_dict_hook(lambda mod, sd, prefix, meta: sd.update({prefix + "x": 1}))
+        seen = []
+        m._register_load_state_dict_pre_hook(lambda mod, sd, prefix, *rest: seen.append(type(mod).__name__),
+                                             with_module=True)
+        m.load_state_dict({"weight": lib.ones(1, 1), "bias": lib.ones(1)})
+        return sorted(m.state_dict()), seen
+
+    same_outcome(case)
