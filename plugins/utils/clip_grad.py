@@ -66,7 +66,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         device = tensors[0].device
         with ember.no_grad():
             norms = [t.norm(norm_type).to(device) for t in tensors]  # the method serves sparse too
-            total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
+            # the norm of the norms; of one (but for the 0-"norm", a count), that norm
+            total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 or norm_type == 0 else norms[0]
     if error_if_nonfinite and not bool(total.isfinite()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
