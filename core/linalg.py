@@ -6,6 +6,8 @@ import numpy as _np
 
 from ._ops import decompositions as _d
 from ._ops.common import check_tensor as _check_tensor
+from ._tensor import Tensor
+from .backend import check_same_device
 from ._ops.decompositions import LinAlgError, matrix_power, slogdet, solve, solve_triangular
 
 det = _d.det
@@ -41,11 +43,25 @@ def cholesky(A, *, upper=False):
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """The pseudo-inverse; singular values at most ``max(atol, rtol * largest)`` count as
-    zero (without either, ``rtol`` is the dtype's epsilon times the larger matrix size)."""
+    zero. ``atol`` and ``rtol`` are numbers or tensors broadcasting against the batch
+    dims; without ``rtol`` it is the dtype's epsilon times the larger matrix size, or 0
+    where ``atol`` is given and positive."""
     _check_tensor(A, "A")
+    xp = A._be.xp
+    atol, rtol = (_tolerance(A, t) for t in (atol, rtol))
     if rtol is None:
-        rtol = 0.0 if atol else float(_np.finfo(A._data.dtype).eps) * max(A._data.shape[-2:], default=0)
-    return _d.pseudo_inverse(A, atol or 0.0, rtol, hermitian)
+        default = float(_np.finfo(A._data.dtype).eps) * max(A._data.shape[-2:], default=0)
+        rtol = default if atol is None else xp.where(xp.asarray(atol) > 0, 0.0, default)
+    return _d.pseudo_inverse(A, 0.0 if atol is None else atol, rtol, hermitian)
+
+
+def _tolerance(A, value):
+    """A tolerance of :func:`pinv` as a number, or a tensor's array on ``A``'s device
+    with a trailing dim to broadcast against the singular values."""
+    if not isinstance(value, Tensor):
+        return value
+    check_same_device(A, value)
+    return value._data.astype(A._data.dtype)[..., None]
 
 
 __all__ = ["LinAlgError", "cholesky", "det", "inv", "matrix_power", "pinv", "qr", "slogdet", "solve",

@@ -20,12 +20,15 @@ under CuPy's rules:
   arrays is also recorded, so that replaying the record computes it again into the
   same arrays, as a captured graph's launch does;
 * within :func:`counting_launches`, the device calls that would be kernel launches
-  on a GPU are counted (what makes a view, or only allocates, is none).
+  on a GPU are counted (what makes a view, or only allocates, is none);
+* after :func:`refuse_host_conversion`, ember's code converting a device array to a
+  NumPy one (``np.asarray`` and its kin) gets CuPy's TypeError.
 """
 
 import contextlib
 import functools
 import inspect
+import sys
 import threading
 
 import numpy as np
@@ -480,3 +483,27 @@ class _XP(_Namespace):
 
 #: The emulated GPU's array namespace.
 XP = _XP(np)
+
+
+#: NumPy's conversions that CuPy's arrays refuse (NumPy takes its subclass, the device
+#: array, as it is, so they would pass unseen).
+_CONVERSIONS = ("asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray", "require")
+
+
+def refuse_host_conversion():
+    """Make NumPy's conversions of a device array, called from ember's own modules,
+    raise CuPy's TypeError (CuPy wants ``.get()``); the emulation's calls pass."""
+    for name in _CONVERSIONS:
+        plain = getattr(np, name)
+        if getattr(plain, "_refusing", False):
+            continue
+
+        def convert(a, *args, _plain=plain, **kwargs):
+            if isinstance(a, DeviceArray) and sys._getframe(1).f_globals.get("__name__", "").startswith("ember"):
+                raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to "
+                                "construct a NumPy array explicitly (CuPy's error: the GPU run would fail here)")
+            return _plain(a, *args, **kwargs)
+
+        convert._refusing = True
+        functools.update_wrapper(convert, plain)
+        setattr(np, name, convert)

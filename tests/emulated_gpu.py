@@ -22,7 +22,7 @@ from ember.backend import KernelTable, REGISTRY
 from ember.backends.cuda.checks import DeferredChecks
 from tests.core.fake_gpus import FakeGPUs
 from ember.cuda.graphs import refuse_during_capture
-from tests.emulated_cupy import XP, DeviceArray, allow_synchronize, recording
+from tests.emulated_cupy import XP, DeviceArray, allow_synchronize, recording, refuse_host_conversion
 
 
 class EmulatedGPU(FakeGPUs):
@@ -116,6 +116,7 @@ def pytest_configure(config):
 
     os.environ["EMBER_TEST_DEVICES"] = "cpu,cuda"
     REGISTRY.backends["cuda"] = EmulatedGPU()
+    refuse_host_conversion()
     try:  # the synchronisation detector tests put a step under is the emulated GPU's
         import cupyx
     except ImportError:

@@ -13,6 +13,19 @@ from ..autograd.graph import edge_of
 _make = Tensor._make
 
 
+def host_kernel(fn):
+    """A kernel factory for ``fn`` (float64 NumPy in and out): other array modules
+    copy to the host and back (``xp.asnumpy``: CuPy refuses a plain conversion)."""
+    def factory(xp):
+        def run(x):
+            host = x if xp is np else xp.asnumpy(x)
+            return xp.asarray(fn(np.asarray(host, dtype=np.float64)).astype(x.dtype))
+
+        return run
+
+    return factory
+
+
 def record(node, data, be, inputs):
     """A new tensor holding ``data``, produced by ``node`` from ``inputs``."""
     if data.__class__ in _NP_SCALARS:

@@ -14,7 +14,8 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
-from .common import _make, broadcast_error, cast, check_tensor, is_scalar, normalize_dim, record, same_backend, sum_to
+from .common import (_make, broadcast_error, cast, check_tensor, host_kernel, is_scalar, normalize_dim, record,
+                     same_backend, sum_to)
 from .inplace import apply_inplace
 from .reduce import norm
 from .select import where
@@ -187,19 +188,6 @@ def _polygamma64(xp, n, x):
 _LGAMMA_SERIES = {root: _lgamma_series(root) for root in (1.0, 2.0)}
 
 
-def _on_host(fn):
-    """A kernel factory for ``fn`` (float64 NumPy in and out): other array modules copy
-    to the host and back."""
-    def factory(xp):
-        def run(x):
-            host = x if xp is np else xp.asnumpy(x)
-            return xp.asarray(fn(np.asarray(host, dtype=np.float64)).astype(x.dtype))
-
-        return run
-
-    return factory
-
-
 def _generic(fn):
     def factory(xp):
         return lambda x, *args: fn(xp, *args, x.astype(np.float64)).astype(x.dtype)
@@ -208,8 +196,8 @@ def _generic(fn):
 
 
 GENERIC_KERNELS = {
-    "erfinv": _on_host(_erfinv64),
-    "lgamma": _on_host(_lgamma64),
+    "erfinv": host_kernel(_erfinv64),
+    "lgamma": host_kernel(_lgamma64),
     "digamma": _generic(_digamma64),
     "polygamma": _generic(_polygamma64),
 }

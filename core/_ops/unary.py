@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import MODE
-from .common import cast, check_tensor, record, wrap
+from .common import cast, check_tensor, host_kernel, record, wrap
 
 
 class UnaryBackward(Node):
@@ -54,13 +54,8 @@ def _sign(xp):
     return sign
 
 
-def _erf_elementwise(xp):
-    """Portable (slow) erf from the standard library; backends register fast ones."""
-    def erf(x):
-        host = np.vectorize(math.erf, otypes=[np.float64])(np.asarray(x)).astype(x.dtype)
-        return xp.asarray(host)
-
-    return erf
+#: Portable (slow) erf from the standard library, on the host; backends register fast ones.
+_erf_elementwise = host_kernel(np.vectorize(math.erf, otypes=[np.float64]))
 
 
 # name: (gradient formula, what it needs: "x", "y" or "", result is floating)

@@ -965,3 +965,10 @@ def test_piecewise_constant_gradient_is_zero_even_for_inf_grad(name):
     x = ember.zeros(3, requires_grad=True)
     getattr(ember, name)(x).backward(ember.tensor([float("inf"), float("nan"), 1.0]))
     assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["erf", "erfinv", "lgamma"])
+def test_functions_computed_on_the_host_in_float16(name, device):
+    # no device kernel takes float16: the portable kernels copy to the host and back
+    x = unary_input(name, (3, 4), np.float16)
+    check(getattr(ember, name), [x], getattr(torch, name), grad=False, device=device)
