@@ -145,7 +145,7 @@ def _run(compute, record=True, writes=False):
         _LAUNCHES.depth = depth
     count = getattr(_LAUNCHES, "count", None)
     if count is not None and not depth and record and _launched(value, writes):
-        count.append(compute)
+        count.append(None)  # not the call: its arrays would live on
     result = _device(value)
     entries = getattr(_TAPE, "entries", None)
     if entries is not None and record:
