@@ -14,11 +14,13 @@ _make = Tensor._make
 
 
 def host_kernel(fn):
-    """A kernel factory for ``fn`` (float64 NumPy in and out): other array modules
-    copy to the host and back (``xp.asnumpy``: CuPy refuses a plain conversion)."""
+    """A kernel factory for ``fn`` (float64 NumPy in and out): array modules with
+    ``asnumpy`` (CuPy, which refuses a plain conversion) copy to the host and back."""
     def factory(xp):
+        to_host = getattr(xp, "asnumpy", None)
+
         def run(x):
-            host = x if xp is np else xp.asnumpy(x)
+            host = x if to_host is None else to_host(x)
             return xp.asarray(fn(np.asarray(host, dtype=np.float64)).astype(x.dtype))
 
         return run

