@@ -6,9 +6,9 @@ import numpy as _np
 
 from ._ops import decompositions as _d
 from ._ops.common import check_tensor as _check_tensor
+from ._ops.decompositions import LinAlgError, matrix_power, slogdet, solve, solve_triangular
 from ._tensor import Tensor
 from .backend import check_same_device
-from ._ops.decompositions import LinAlgError, matrix_power, slogdet, solve, solve_triangular
 
 det = _d.det
 inv = _d.inverse

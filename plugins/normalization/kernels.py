@@ -139,7 +139,7 @@ def _rms_backward_factory(xp):
 
 def _running_stats_factory(xp):
     def running_stats_update(running_mean, running_var, mean, var, momentum, unbias):
-        for buffer, stat in ((running_mean, mean), (running_var, var if unbias == 1 else var * unbias)):
+        for buffer, stat in ((running_mean, mean), (running_var, var * unbias)):
             if buffer is not None:
                 xp.copyto(buffer, buffer * (1.0 - momentum) + stat * momentum, casting="unsafe")
 
