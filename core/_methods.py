@@ -8,6 +8,7 @@ from . import _memory, _random
 from ._ops import binary, convert, index, join, legacy_inplace, linalg, reduce, select, shape, softmax, unary
 from ._ops.common import as_tensor_on, wrap
 from ._ops.inplace import apply_inplace, arithmetic_into, check_inplace
+from ._ops.overlap import refuse_overlapping_operands
 from ._ops.overloads import modern
 from ._tensor import Tensor
 from .autograd.grad_mode import MODE
@@ -186,6 +187,7 @@ def _copy_(self, src, non_blocking=False):
     src = as_tensor_on(src, self._be) if not hasattr(src, "_data") else src
     if src._be is not self._be:
         src = convert.to_device(src, self._be, self._be.device_index(self._data))
+    refuse_overlapping_operands(self, (src,))
 
     def copied(x, s):
         return shape.expand(convert.to_dtype(s, x.dtype), tuple(x.shape)) + x * 0
@@ -215,6 +217,10 @@ def _random_inplace(fn):
 
 
 _INTO_KERNELS = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}
+# in-place methods whose tensor operands torch checks for any overlap with self (an
+# index write), and those that take their value as a number (only the mask checked)
+_INDEX_WRITES = ("scatter", "scatter_add")
+_VALUE_AS_NUMBER = ("masked_fill",)
 
 
 def _inplace(fn):
@@ -223,6 +229,9 @@ def _inplace(fn):
     alpha_first = fn.__name__ in ("add", "sub")  # PyTorch 1.0's add_(alpha, other)
 
     def method(self, *args, **kwargs):
+        if isinstance(self, Tensor):
+            operands = args[:1] if fn.__name__ in _VALUE_AS_NUMBER else (*args, *kwargs.values())
+            refuse_overlapping_operands(self, operands, fn.__name__ in _INDEX_WRITES)
         if kernel is not None and len(args) == 1 and set(kwargs) <= {"alpha"}:
             if arithmetic_into(self, kernel, args[0], kwargs.get("alpha", 1)):
                 return self

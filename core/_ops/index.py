@@ -8,6 +8,7 @@ from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
 from .inplace import check_inplace, set_history
+from .overlap import refuse_overlap
 from .shape import _view_of
 
 
@@ -306,6 +307,22 @@ def _sum_to_value(g, shape):
     return sum_to(g, shape)
 
 
+def _refuse_overlapping_value(target, last, advanced, value):
+    """Torch's overlap checks of ``target[last] = value``: a copy into the selected
+    view (partial overlap refused); with tensor indices an index write (any overlap of
+    ``target`` with the value or an index refused), except that a one-element value
+    put through a single boolean mask is a fill, read as a number."""
+    parts = last if isinstance(last, tuple) else (last,)
+    if not advanced:
+        view = target[parts if any(p is Ellipsis for p in parts) else (*parts, Ellipsis)]
+        refuse_overlap(view, (value._data,))
+        return
+    arrays = [p for p in parts if hasattr(p, "dtype")]
+    if value._data.size == 1 and len(arrays) == 1 and arrays[0].dtype == np.bool_:
+        return
+    refuse_overlap(target, (value._data, *arrays), index_write=True)
+
+
 def setitem(x, index, value):
     """``x[index] = value`` in place; recorded for backward when needed."""
     idx, advanced = normalize_index(index, x._be)
@@ -328,6 +345,7 @@ def setitem(x, index, value):
     target = _view_at(x._data, stages)
     last = stages[-1][0]
     try:
+        _refuse_overlapping_value(target, last, stages[-1][1], v)
         target[last] = v._data
     except ValueError as e:
         if "read-only" in str(e):

@@ -19,6 +19,7 @@ from .common import (_make, broadcast_error, cast, checked_scalar, is_scalar, ne
                      python_scalar, record, same_backend)
 from .index import _assert_along_dim, index_select, masked_select
 from .inplace import apply_inplace
+from .overlap import refuse_overlapping_operands
 from .select import masked_fill
 
 
@@ -534,14 +535,16 @@ def take(input, index):
 # -------------------------------------------------------------- in-place forms
 
 
-def _writes_in_place(op, check, write):
-    """The in-place method of ``op``: checks, then writes into the tensor's own memory;
-    when autograd records, ``apply_inplace`` runs ``op`` (which checks again) instead."""
+def _writes_in_place(op, check, write, reads=()):
+    """The in-place method of ``op``: checks (the arguments at positions ``reads`` may
+    not overlap the tensor), then writes into the tensor's own memory; when autograd
+    records, ``apply_inplace`` runs ``op`` (which checks again) instead."""
 
     def method(self, *args):
         if not isinstance(self, Tensor):
             raise TypeError(f"in-place ops need a Tensor, got {type(self).__name__}")
         plan = check(self, *args)
+        refuse_overlapping_operands(self, [args[i] for i in reads], index_write=True)
         if MODE.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             return apply_inplace(self, op, *args)
         if not getattr(self._data.flags, "writeable", True):
@@ -555,11 +558,12 @@ def _writes_in_place(op, check, write):
     return method
 
 
-_index_add_into = _writes_in_place(_index_add, _check_index_add, _write_index_add)
-_index_copy_into = _writes_in_place(index_copy, _check_index_copy, _write_index_copy)
-_index_fill_into = _writes_in_place(index_fill, _check_index_fill, _write_index_fill)
+# torch checks the index and the source (not a fill value, nor masked_scatter's operands)
+_index_add_into = _writes_in_place(_index_add, _check_index_add, _write_index_add, reads=(1, 2))
+_index_copy_into = _writes_in_place(index_copy, _check_index_copy, _write_index_copy, reads=(1, 2))
+_index_fill_into = _writes_in_place(index_fill, _check_index_fill, _write_index_fill, reads=(1,))
 _masked_scatter_into = _writes_in_place(masked_scatter, _check_masked_scatter_into, _write_masked_scatter)
-_put_into = _writes_in_place(put, _check_put, _write_put)
+_put_into = _writes_in_place(put, _check_put, _write_put, reads=(0, 1))
 
 
 def index_add_(self, dim, index, source, *, alpha=1):

@@ -13,6 +13,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import MODE
 from ..autograd.graph import Node, edge_of
+from .overlap import address
 
 
 def view_base(x):
@@ -61,12 +62,8 @@ def _labels_in_base(base, view, xp):
         return as_strided(buf[start // item:], shape=shape, strides=[s // item * 8 for s in strides])
 
     laid_out(-lo, base.shape, base.strides)[...] = xp.arange(base.size).reshape(base.shape)
-    offset = _address(view) - _address(base)
+    offset = address(view) - address(base)
     return laid_out(offset - lo, view.shape, view.strides).copy()
-
-
-def _address(a):
-    return a.__array_interface__["data"][0] if hasattr(a, "__array_interface__") else a.data.ptr
 
 
 def set_history(x, result):

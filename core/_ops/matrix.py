@@ -3,11 +3,13 @@
 (``beta * input + alpha * product``), with their in-place variants."""
 
 from .. import _dtype
+from .._tensor import Tensor
 from ..autograd.graph import Node
 from .common import _make, broadcast_error, cast, check_tensor, needs_grad, normalize_dim, python_scalar, record
 from .einsum import einsum
 from .inplace import apply_inplace, check_inplace
 from .linalg import MvBackward0, _matmul, bmm, mm, outer
+from .overlap import refuse_overlapping_operands
 from .overloads import modern, taking_deprecated_forms
 from .shape import _view_of
 
@@ -358,6 +360,8 @@ def _in_place(fn):
     def method(self, *args, **kwargs):
         if len(args) > 2:  # PyTorch 1.0's forms with the scale factors first
             (self, *args), kwargs = modern(name, (self, *args), kwargs)
+        if fn in _ELEMENT_WISE and isinstance(self, Tensor):
+            refuse_overlapping_operands(self, (*args, *kwargs.values()))
         return apply_inplace(self, fn, *args, **kwargs)
 
     method.__name__ = name
@@ -368,6 +372,8 @@ def _in_place(fn):
 _PUBLIC = (tril, triu, diag, diag_embed, diagonal, trace, mv, ger, addmm, addmv, addr, addbmm,
            baddbmm, addcmul, addcdiv)
 _IN_PLACE = (tril, triu, addmm, addmv, addr, baddbmm, addcmul, addcdiv)
+# whose operands torch checks against self (the products compute into new memory)
+_ELEMENT_WISE = (addr, addcmul, addcdiv)
 
 FUNCTIONS = {fn.__name__: fn for fn in _PUBLIC}
 FUNCTIONS["einsum"] = einsum

@@ -17,6 +17,7 @@ from ..autograd.grad_mode import MODE
 from .common import (_make, broadcast_error, cast, check_tensor, host_kernel, is_scalar, normalize_dim, record,
                      same_backend, sum_to)
 from .inplace import apply_inplace
+from .overlap import refuse_overlapping_operands
 from .reduce import norm
 from .select import where
 
@@ -432,6 +433,8 @@ def renorm(input, p, dim, maxnorm):
 # ----------------------------------------------------------------- tables
 def _inplace(op):
     def inplace(self, *args):
+        if op is lerp and isinstance(self, Tensor):  # element-wise in torch: its operands are checked
+            refuse_overlapping_operands(self, args)
         return apply_inplace(self, op, *args)
 
     inplace.__name__ = op.__name__ + "_"
