@@ -256,17 +256,21 @@ class ReductionKernel:
     def __init__(self, in_params, out_params, map_expr, reduce_expr, post_map_expr, identity,
                  name="reduce_kernel", reduce_type=None, reduce_dims=True, preamble="", options=(), **_):
         self.ins, self.outs = _params(in_params), _params(out_params)
-        if len(self.outs) != 1:
-            raise TypeError("the CPU emulator takes reduction kernels with one output")
         self.map_expr, self.reduce_expr, self.post_map_expr = map_expr, reduce_expr, post_map_expr
         self.identity, self.name, self.preamble = identity, name, preamble
         self.reduce_type = reduce_type
 
-    def __call__(self, *args, axis=None, keepdims=False, **_):
-        if len(args) != len(self.ins):
+    def __call__(self, *args, axis=None, keepdims=False, out=None, **_):
+        """Reduce; as CuPy's, the outputs are either all given after the inputs (of
+        the reduced shape; the post-map may read them, being references) or all made,
+        and the first is returned."""
+        ins, outs = args[:len(self.ins)], list(args[len(self.ins):])
+        if out is not None:
+            outs = [out]
+        if len(ins) != len(self.ins) or (outs and len(outs) != len(self.outs)):
             raise TypeError(f"{self.name}: wrong number of arguments")
-        bound = _bind(self.ins, args)
-        arrays = [a for p, a in zip(self.ins, args) if isinstance(a, np.ndarray)]
+        bound = _bind(self.ins, ins)
+        arrays = [a for a in ins if isinstance(a, np.ndarray)]
         shape = np.broadcast_shapes(*[a.shape for a in arrays])
         ndim = len(shape)
         axes = tuple(range(ndim)) if axis is None else tuple(
@@ -275,38 +279,46 @@ class ReductionKernel:
         order = kept + list(axes)
         outer = int(np.prod([shape[d] for d in kept]))
         inner = int(np.prod([shape[d] for d in axes]))
-        buffers, lines = [], []
-        for k, (p, a) in enumerate(zip(self.ins, args)):
+        out_shape = tuple(1 if d in axes else shape[d] for d in range(ndim)) if keepdims else \
+            tuple(shape[d] for d in kept)
+        buffers, per_element, scalars = [], [], []
+        for k, (p, a) in enumerate(zip(self.ins, ins)):
             dt = p.dtype(bound)
             if isinstance(a, np.ndarray):
                 full = np.broadcast_to(a.astype(dt, copy=False), shape).transpose(order)
                 buffers.append(np.ascontiguousarray(full))
-                lines.append(f"const {p.ctype} {p.name} = (({p.ctype}*)_a[{k}])[_j * _inner + _r];")
+                per_element.append(f"const {p.ctype} {p.name} = (({p.ctype}*)_a[{k}])[_j * _inner + _r];")
             else:
                 buffers.append(np.array(a, dtype=dt))
-                lines.append(f"const {p.ctype} {p.name} = *({p.ctype}*)_a[{k}];")
-        out = self.outs[0]
-        out_dtype = out.dtype(bound)
-        result = np.empty(outer, out_dtype)
-        buffers.append(result)
-        reduce_type = self.reduce_type or out.type
+                scalars.append(f"const {p.ctype} {p.name} = *({p.ctype}*)_a[{k}];")
+        if not outs:
+            outs = [np.empty(out_shape, p.dtype(bound)) for p in self.outs]
+        for p, o in zip(self.outs, outs):
+            if o.shape != out_shape:
+                raise ValueError(f"{self.name}: out shape is mismatched: {o.shape}, expected {out_shape}")
+        works = [o if o.flags.c_contiguous else np.ascontiguousarray(o) for o in outs]
+        buffers += works
+        reduce_type = self.reduce_type or self.outs[0].type
         reduce_c = _c_type(reduce_type) if reduce_type in _C_TYPES else reduce_type
-        _nvrtc_check(self._cupy_form(bound, args, reduce_c, len(kept), len(axes)), self.name)
-        source = (_PRELUDE + _typedefs(bound) + f"typedef {reduce_c} _type_reduce;\n"
-                  + self.preamble + "\n"
+        _nvrtc_check(self._cupy_form(bound, ins, reduce_c, len(kept), len(axes)), self.name)
+        references = "".join(f"{p.ctype}& {p.name} = (({p.ctype}*)_a[{len(self.ins) + k}])[_j];\n"
+                             for k, p in enumerate(self.outs))
+        source = (_PRELUDE + _typedefs(bound) + self.preamble + "\n"
+                  + f"typedef {reduce_c} _type_reduce;\n"
                   + "extern \"C\" void run(void** _a, long long _outer, long long _inner) {\n"
+                  + "\n".join(scalars) + "\n"
                   + "for (long long _j = 0; _j < _outer; ++_j) {\n"
                   + f"_type_reduce _acc = _type_reduce({self.identity});\n"
-                  + "for (long long _r = 0; _r < _inner; ++_r) {\n" + "\n".join(lines) + "\n"
+                  + "for (long long _r = 0; _r < _inner; ++_r) {\n" + "\n".join(per_element) + "\n"
                   + f"_type_reduce b = _type_reduce({self.map_expr}); _type_reduce a = _acc;\n"
                   + f"_acc = _type_reduce({self.reduce_expr});\n}}\n"
-                  + f"_type_reduce a = _acc; {out.ctype}& {out.name} = (({out.ctype}*)_a[{len(self.ins)}])[_j];\n"
+                  + f"_type_reduce a = _acc; {references}"
                   + f"{self.post_map_expr};\n}}\n}}\n")
         _compile(source).run(_pointers(buffers), ctypes.c_longlong(outer), ctypes.c_longlong(inner))
-        out_shape = tuple(1 if d in axes else shape[d] for d in range(ndim)) if keepdims else \
-            tuple(shape[d] for d in kept)
-        return result.reshape(out_shape)
-
+        for o, work in zip(outs, works):
+            if work is not o:
+                o[...] = work
+        return outs[0]
 
     def _cupy_form(self, bound, args, reduce_c, out_ndim, in_ndim):
         """One thread per output folding its inputs, as CuPy's kernel does before it
@@ -318,19 +330,21 @@ class ReductionKernel:
                 lines.append(f"const {p.ctype} {p.name} = _raw_{p.name}[_in_ind.get()];")
             else:
                 params.append(f"{p.ctype} {p.name}")
-        out = self.outs[0]
-        params += [f"CArray<{out.ctype}, {out_ndim}, true> _raw_{out.name}",
-                   f"CIndexer<{out_ndim + in_ndim}> _in_ind", f"CIndexer<{out_ndim}> _out_ind"]
+        params += [f"CArray<{p.ctype}, {out_ndim}, true> _raw_{p.name}" for p in self.outs]
+        params += [f"CIndexer<{out_ndim + in_ndim}> _in_ind", f"CIndexer<{out_ndim}> _out_ind"]
+        references = "".join(f"{p.ctype} &{p.name} = _raw_{p.name}[_out_ind.get()];\n" for p in self.outs)
         body = ("CUPY_FOR(_j, _out_ind.size()) {\n"
                 f"_type_reduce _s = _type_reduce({self.identity});\n"
                 "for (ptrdiff_t _r = 0; _r < _in_ind.size() / _out_ind.size(); ++_r) {\n"
                 "_in_ind.set(_j * (_in_ind.size() / _out_ind.size()) + _r);\n" + "\n".join(lines) + "\n"
                 f"_type_reduce _a = static_cast<_type_reduce>({self.map_expr});\n_s = REDUCE(_s, _a);\n}}\n"
-                f"_out_ind.set(_j);\n{out.ctype} &{out.name} = _raw_{out.name}[_out_ind.get()];\n"
+                f"_out_ind.set(_j);\n{references}"
                 "POST_MAP(_s);\n}")
         macros = (f"#define REDUCE(a, b) ({self.reduce_expr})\n#define POST_MAP(a) ({self.post_map_expr})\n"
                   f"typedef {reduce_c} _type_reduce;\n")
-        return _cupy_form(_typedefs(bound, macros), self.preamble, self.name, params, body)
+        # CuPy's order: the placeholders' typedefs, the preamble, then the macros and the
+        # reduce type (which the preamble may define)
+        return _cupy_form(_typedefs(bound), self.preamble + "\n" + macros, self.name, params, body)
 
 
 _SIGNATURE = re.compile(r"__global__\s+void\s+(\w+)\s*\(([^)]*)\)", re.S)

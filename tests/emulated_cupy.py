@@ -6,8 +6,8 @@ mixes a host array into device arithmetic, which CuPy refuses. :data:`XP` is Num
 under CuPy's rules:
 
 * its arrays are :class:`DeviceArray`, a NumPy array that refuses, as CuPy does,
-  arithmetic and functions with a host (NumPy) array, and whose reductions and
-  element reads give 0-d arrays, not scalars;
+  arithmetic and functions with a host (NumPy) array, whose reductions and element
+  reads give 0-d arrays, not scalars, and whose views have the owner as base;
 * it answers only the names, ufunc methods and generator methods that the installed
   CuPy has (CuPy imports without a GPU), so a name CuPy lacks fails at once;
 * its kernel classes are the CPU emulator's (tests/cuda_emulator.py), refusing host
@@ -287,6 +287,19 @@ class DeviceArray(np.ndarray):
     def flags(self):
         """CuPy's flags (:class:`_Flags`) of the array."""
         return _Flags(np.ndarray.flags.__get__(self))
+
+    @property
+    def base(self):
+        """CuPy's base: the array owning the memory, which every CuPy view points at
+        (NumPy keeps a chain of views for a subclass). The walk stops at a link that
+        something besides its view also holds, as on CuPy that holder would hold the
+        owner: the answer then still shows the memory shared."""
+        base = np.ndarray.base.__get__(self)
+        # the link's references: its view's base, this name and getrefcount's argument
+        while isinstance(base, np.ndarray) and np.ndarray.base.__get__(base) is not None \
+                and sys.getrefcount(base) == 3:
+            base = np.ndarray.base.__get__(base)
+        return base
 
     device = _DeviceId()
     resize, setflags, getfield, setfield = (_lacking(n) for n in ("resize", "setflags", "getfield", "setfield"))

@@ -2,32 +2,32 @@
 for the statistics and one element-wise kernel for the normalizing, computing what
 the generic kernels of ``kernels.py`` compute (see its docstring for the ops).
 
-Batch, group, layer and RMS norm share three reductions, each accumulating in
-float64 the mapped values times a scale it is given (``1 / n`` gives the mean of
-``n`` values, 1 the plain sum):
+Each statistic comes from one reduction launch that folds its values in float64 and
+writes every output it yields at once (CuPy's reduction kernels take several
+outputs; the post-map may read an output given in, as it is a reference):
 
-* ``weighted_mean``: the mean of ``x * w`` (the statistics' mean, and the
-  gradient's sums ``sum(g)`` and ``mean(g * w)``);
-* ``centred_mean_square``: the mean of ``(x - m)**2`` (the variance; RMS norm's
-  mean square is the case ``m = 0``);
-* ``weighted_xhat_mean``: the mean of ``g * w * xhat``, ``xhat = (x - m) * inv``
-  (the weight's gradient and the input gradient's projection).
+* ``stats``: a group's (or channel's) mean, biased variance and ``1 / sqrt(var + eps)``,
+  from one pass of Chan's pairwise update of count, sum, mean and squared deviations
+  (as stable as the two-pass variance; the mean is the plain sum over the count, as
+  the generic kernel's, so an infinity stays one);
+* ``mean_square``: RMS norm's mean square and its ``1 / sqrt(ms + eps)``;
+* ``grad_sums``: the gradient's sums ``sum(g * w)`` and ``sum(g * w * (x - m))``
+  (times a scale: ``1 / n`` for means), with ``inv`` from the variance given in;
+* ``param_grads``: the weight's and bias's gradients ``sum(g * xhat)`` and ``sum(g)``.
 
 Each op then does its element-wise work in one launch: ``normalize`` (the output,
 affine included) forward, ``normalize_grad`` (group, layer and RMS norm) or
 ``batch_norm_grad`` (which also writes the channel's weight and bias gradients)
 backward. An absent weight is the scalar 1 and an absent bias the scalar 0 (exact
 in float64), and RMS norm is the case ``m = 0``, so one kernel serves every op.
-``1 / sqrt(var + eps)`` is computed once per statistic by ``inv_std``, a launch
-over the statistics alone, so that no kernel takes a float64 square root and
-division per element. Launches per call (the generic kernels take 10-25):
+Launches per call (the generic kernels take 10-25):
 
 =================  =======  ===============  ===================
 op                 forward  backward (+ dx)  backward (no dx)
 =================  =======  ===============  ===================
-batch norm         4        4                3
-group/layer norm   4        6                3
-RMS norm           3        4                2
+batch norm         2        2                2
+group/layer norm   2        3                2
+RMS norm           2        3                2
 =================  =======  ===============  ===================
 
 The running statistics of batch (and instance) norm are updated, both buffers, in
@@ -45,19 +45,71 @@ from ember.backends.cuda.kernels import on_device, same_floats
 
 _F64 = np.dtype(np.float64)
 
-_MAP_WEIGHTED = "(double)x * (double)w"
-_MAP_CENTRED_SQUARE = "((double)x - m) * ((double)x - m)"
-_MAP_WEIGHTED_XHAT = "((double)g * (double)w) * (((double)x - m) * inv)"
+# the reductions' accumulators: Chan's moments, and a pair of sums
+_PREAMBLE = r"""
+struct ember_moments {
+  double n, sum, mean, m2;
+  __device__ ember_moments() : n(0), sum(0), mean(0), m2(0) {}
+  __device__ explicit ember_moments(double x) : n(1), sum(x), mean(x), m2(0) {}
+};
+__device__ ember_moments ember_merge(const ember_moments& a, const ember_moments& b) {
+  if (a.n == 0) return b;
+  if (b.n == 0) return a;
+  ember_moments r;
+  r.n = a.n + b.n;
+  r.sum = a.sum + b.sum;
+  double d = b.mean - a.mean, f = b.n / r.n;
+  r.mean = a.mean + d * f;
+  r.m2 = a.m2 + b.m2 + d * d * a.n * f;
+  return r;
+}
+struct ember_pair {
+  double x, y;
+  __device__ ember_pair() : x(0), y(0) {}
+  __device__ ember_pair(double x_, double y_) : x(x_), y(y_) {}
+};
+__device__ ember_pair ember_add(const ember_pair& a, const ember_pair& b) {
+  return ember_pair(a.x + b.x, a.y + b.y);
+}
+"""
 
 
-def _scaled_sum(xp, params, map_expr, name, out):
-    """A reduction kernel: the sum of ``map_expr * scale`` (``scale`` its last
-    argument: ``1 / n`` for a mean of ``n`` values, 1 for a sum) accumulated in
-    float64, its output of type ``out`` ("float64", or the inputs' "T")."""
-    cast = "" if out == "float64" else out
-    return xp.ReductionKernel(params + ", float64 scale", f"{out} s", f"({map_expr}) * scale",
-                              "a + b", f"s = {cast}(a)", "0", f"ember_norm_{name}_{out}",
-                              reduce_type="double")
+def _moments_reduction(xp, params, outs, map_expr, post_map_expr, name):
+    return xp.ReductionKernel(params, outs, map_expr, "ember_merge(a, b)", post_map_expr,
+                              "ember_moments()", name, reduce_type="ember_moments", preamble=_PREAMBLE)
+
+
+def _pair_reduction(xp, params, outs, map_expr, post_map_expr, name):
+    return xp.ReductionKernel(params, outs, map_expr, "ember_add(a, b)", post_map_expr,
+                              "ember_pair()", name, reduce_type="ember_pair", preamble=_PREAMBLE)
+
+
+def _stats(xp):
+    return _moments_reduction(
+        xp, "T x, float64 eps", "float64 mean, float64 var, float64 inv", "ember_moments((double)x)",
+        "mean = a.sum / a.n, var = a.m2 / a.n, inv = 1.0 / sqrt(var + eps)", "ember_norm_stats")
+
+
+def _mean_square(xp):
+    return xp.ReductionKernel("T x, float64 scale, float64 eps", "float64 ms, float64 inv",
+                              "(double)x * (double)x", "a + b", "ms = a * scale, inv = 1.0 / sqrt(ms + eps)",
+                              "0", "ember_norm_mean_square", reduce_type="double")
+
+
+def _grad_sums(xp):
+    # var is given in as an output and only read
+    return _pair_reduction(
+        xp, "T g, T w, T x, float64 m, float64 scale, float64 eps",
+        "float64 var, float64 inv, float64 sgw, float64 sgwx",
+        "ember_pair((double)g * (double)w, (double)g * (double)w * ((double)x - m))",
+        "inv = 1.0 / sqrt(var + eps), sgw = a.x * scale, sgwx = a.y * scale * inv", "ember_norm_grad_sums")
+
+
+def _param_grads(xp):
+    return _pair_reduction(
+        xp, "T g, T x, float64 m, float64 inv", "T dw, T db",
+        "ember_pair((double)g * (((double)x - m) * inv), (double)g)", "dw = T(a.x), db = T(a.y)",
+        "ember_norm_param_grads")
 
 
 def _inv_std(xp):
@@ -109,33 +161,55 @@ class _Kernels:
     first call with a dtype)."""
 
     def __init__(self, xp):
-        self.mean = _scaled_sum(xp, "T x, T w", _MAP_WEIGHTED, "weighted_mean", "float64")
-        self.sum = _scaled_sum(xp, "T x, T w", _MAP_WEIGHTED, "weighted_mean", "T")
-        self.var = _scaled_sum(xp, "T x, float64 m", _MAP_CENTRED_SQUARE, "centred_mean_square", "float64")
-        params = "T g, T w, T x, float64 m, float64 inv"
-        self.xhat_mean = _scaled_sum(xp, params, _MAP_WEIGHTED_XHAT, "weighted_xhat_mean", "float64")
-        self.xhat_sum = _scaled_sum(xp, params, _MAP_WEIGHTED_XHAT, "weighted_xhat_mean", "T")
+        self.xp = xp
+        self.stats_kernel = _stats(xp)
+        self.mean_square_kernel = _mean_square(xp)
+        self.grad_sums_kernel = _grad_sums(xp)
+        self.param_grads_kernel = _param_grads(xp)
         self.inv_std = _inv_std(xp)
         self.normalize = _normalize(xp)
         self.normalize_grad = _normalize_grad(xp)
         self.batch_norm_grad = _batch_norm_grad(xp)
 
-    def moments(self, x, axis, n):
-        """Float64 mean and biased variance of ``x`` over ``axis`` (``n`` values each),
-        and the mean with the reduced axes kept."""
-        mean = self.mean(x, 1.0, 1.0 / n, axis=axis)
-        kept = _kept(mean, x.ndim, axis)
-        return mean, self.var(x, kept, 1.0 / n, axis=axis), kept
+    def _outputs(self, shape, count, dtype=_F64):
+        return [self.xp.empty(shape, dtype) for _ in range(count)]
 
-    def backward_sums(self, g, x, m, inv, axis):
+    def stats(self, x, axis, eps):
+        """Float64 mean, biased variance and ``1 / sqrt(var + eps)`` of ``x`` over
+        ``axis``, in the reduced shape."""
+        mean, var, inv = self._outputs(_reduced(x.shape, axis), 3)
+        self.stats_kernel(x, eps, mean, var, inv, axis=axis)
+        return mean, var, inv
+
+    def mean_square(self, x, eps):
+        """Float64 mean square of each row of 2-d ``x`` and its ``1 / sqrt(ms + eps)``."""
+        ms, inv = self._outputs(x.shape[:1], 2)
+        self.mean_square_kernel(x, 1.0 / x.shape[1], eps, ms, inv, axis=1)
+        return ms, inv
+
+    def grad_sums(self, g, w, x, m, var, eps, scale, axis):
+        """``inv`` from ``var`` (the statistics in the reduced shape) and the sums
+        ``sum(g * w) * scale`` and ``sum(g * w * xhat) * scale`` over ``axis``."""
+        inv, sgw, sgwx = self._outputs(var.shape, 3)
+        self.grad_sums_kernel(g, w, x, m, scale, eps, var, inv, sgw, sgwx, axis=axis)
+        return inv, sgw, sgwx
+
+    def param_grads(self, g, x, m, inv, axis):
         """``dw = sum(g * xhat)`` and ``db = sum(g)`` over ``axis``, in ``x``'s dtype."""
-        return self.xhat_sum(g, 1.0, x, m, inv, 1.0, axis=axis), self.sum(g, 1.0, 1.0, axis=axis)
+        dw, db = self._outputs(_reduced(x.shape, axis), 2, x.dtype)
+        self.param_grads_kernel(g, x, m, inv, dw, db, axis=axis)
+        return dw, db
 
 
 @functools.cache
 def _kernels(xp):
     """The :class:`_Kernels` of ``xp``, shared by the family's ops."""
     return _Kernels(xp)
+
+
+def _reduced(shape, axis):
+    """``shape`` without the dims of ``axis``."""
+    return tuple(n for d, n in enumerate(shape) if d not in axis)
 
 
 def _kept(stat, ndim, axis):
@@ -167,9 +241,9 @@ def _batch_norm_forward(xp):
 
     def batch_norm_forward(x, weight, bias, eps):
         axis = (0, 2)
-        mean, var, kept = k.moments(x, axis, x.shape[0] * x.shape[2])
-        inv = k.inv_std(_kept(var, 3, axis), eps)
-        y = k.normalize(x, kept, inv, _one(_per_channel(weight)), _zero(_per_channel(bias)))
+        mean, var, inv = k.stats(x, axis, eps)
+        y = k.normalize(x, _kept(mean, 3, axis), _kept(inv, 3, axis), _one(_per_channel(weight)),
+                        _zero(_per_channel(bias)))
         return y, mean, var
 
     return batch_norm_forward
@@ -181,16 +255,14 @@ def _batch_norm_backward(xp):
     def batch_norm_backward(g, x, mean, var, eps, weight, want_dx=True):
         axis = (0, 2)
         m = _kept(mean, 3, axis)
-        inv = k.inv_std(_kept(var, 3, axis), eps)
         if not want_dx:
-            dw, db = k.backward_sums(g, x, m, inv, axis)
+            dw, db = k.param_grads(g, x, m, k.inv_std(_kept(var, 3, axis), eps), axis)
             return None, dw, db
-        sg = k.mean(g, 1.0, 1.0, axis=axis)
-        sgx = k.xhat_mean(g, 1.0, x, m, inv, 1.0, axis=axis)
+        inv, sg, sgx = k.grad_sums(g, 1.0, x, m, var, eps, 1.0, axis)
         c, inner = x.shape[1], x.shape[2]
         dx = xp.empty(x.shape, x.dtype)
         dw, db = xp.empty(c, x.dtype), xp.empty(c, x.dtype)
-        k.batch_norm_grad(g, x, m, inv, _one(_per_channel(weight)), _kept(sg, 3, axis),
+        k.batch_norm_grad(g, x, m, _kept(inv, 3, axis), _one(_per_channel(weight)), _kept(sg, 3, axis),
                           _kept(sgx, 3, axis), 1.0 / (x.shape[0] * inner), c * inner, inner,
                           dx, dw, db)
         return dx, dw, db
@@ -214,9 +286,8 @@ def _group_norm_forward(xp):
 
     def group_norm_forward(x, groups, weight, bias, eps):
         x4, axis = _grouped(x, groups), (2, 3)
-        mean, var, kept = k.moments(x4, axis, x4.shape[2] * x4.shape[3])
-        inv = k.inv_std(_kept(var, 4, axis), eps)
-        y = k.normalize(x4, kept, inv, _one(_group_weight(weight, groups)),
+        mean, var, inv = k.stats(x4, axis, eps)
+        y = k.normalize(x4, _kept(mean, 4, axis), _kept(inv, 4, axis), _one(_group_weight(weight, groups)),
                         _zero(_group_weight(bias, groups)))
         return y.reshape(x.shape), mean.reshape(-1), var.reshape(-1)
 
@@ -230,14 +301,16 @@ def _group_norm_backward(xp):
         n, c, s = x.shape
         x4, g4 = _grouped(x, groups), _grouped(g, groups)
         m = mean.reshape(n, groups, 1, 1)
-        inv = k.inv_std(var.reshape(n, groups, 1, 1), eps)
-        dw, db = k.backward_sums(g4, x4, m, inv, (0, 3))
         dx = None
         if want_dx:
-            w, axis, scale = _one(_group_weight(weight, groups)), (2, 3), 1.0 / (c // groups * s)
-            mgw = _kept(k.mean(g4, w, scale, axis=axis), 4, axis)
-            mgwx = _kept(k.xhat_mean(g4, w, x4, m, inv, scale, axis=axis), 4, axis)
-            dx = k.normalize_grad(g4, x4, m, inv, w, mgw, mgwx).reshape(x.shape)
+            w, scale = _one(_group_weight(weight, groups)), 1.0 / (c // groups * s)
+            inv, mgw, mgwx = k.grad_sums(g4, w, x4, m, var.reshape(n, groups), eps, scale, (2, 3))
+            inv = inv.reshape(n, groups, 1, 1)
+            dx = k.normalize_grad(g4, x4, m, inv, w, mgw.reshape(n, groups, 1, 1),
+                                  mgwx.reshape(n, groups, 1, 1)).reshape(x.shape)
+        else:
+            inv = k.inv_std(var.reshape(n, groups, 1, 1), eps)
+        dw, db = k.param_grads(g4, x4, m, inv, (0, 3))
         return dx, dw.reshape(-1), db.reshape(-1)
 
     return group_norm_backward
@@ -247,9 +320,8 @@ def _rms_norm_forward(xp):
     k = _kernels(xp)
 
     def rms_norm_forward(x, weight, eps):
-        ms = k.var(x, 0.0, 1.0 / x.shape[1], axis=1)
-        inv = k.inv_std(ms[:, None], eps)
-        return k.normalize(x, 0.0, inv, _one(weight), 0.0), ms
+        ms, inv = k.mean_square(x, eps)
+        return k.normalize(x, 0.0, inv[:, None], _one(weight), 0.0), ms
 
     return rms_norm_forward
 
@@ -258,19 +330,21 @@ def _rms_norm_backward(xp):
     k = _kernels(xp)
 
     def rms_norm_backward(g, x, ms, eps, weight, want_dx=True):
-        inv = k.inv_std(ms[:, None], eps)
-        dw = k.xhat_sum(g, 1.0, x, 0.0, inv, 1.0, axis=0)
         dx = None
         if want_dx:
             w = _one(weight)
-            mgwx = k.xhat_mean(g, w, x, 0.0, inv, 1.0 / x.shape[1], axis=1)
+            inv, _, mgwx = k.grad_sums(g, w, x, 0.0, ms, eps, 1.0 / x.shape[1], (1,))
+            inv = inv[:, None]
             dx = k.normalize_grad(g, x, 0.0, inv, w, 0.0, mgwx[:, None])
+        else:
+            inv = k.inv_std(ms[:, None], eps)
+        dw, _ = k.param_grads(g, x, 0.0, inv, (0,))
         return dx, dw
 
     return rms_norm_backward
 
 
-def _stats(*arrays):
+def _float64(*arrays):
     """True when the statistics handed back to a backward are float64."""
     return all(a.dtype == _F64 for a in arrays)
 
@@ -289,7 +363,7 @@ def batch_norm_forward_args(x, weight, bias, eps):
 def batch_norm_backward_args(g, x, mean, var, eps, weight, want_dx=True):
     """The batch norm backward calls the cuda kernel takes."""
     return (x.ndim == 3 and g.shape == x.shape and _forward_args(x, g, weight)
-            and _stats(mean, var))
+            and _float64(mean, var))
 
 
 def group_norm_forward_args(x, groups, weight, bias, eps):
@@ -300,7 +374,7 @@ def group_norm_forward_args(x, groups, weight, bias, eps):
 def group_norm_backward_args(g, x, mean, var, eps, groups, weight, want_dx=True):
     """The group (and layer) norm backward calls the cuda kernel takes."""
     return (x.ndim == 3 and g.shape == x.shape and _forward_args(x, g, weight)
-            and _stats(mean, var))
+            and _float64(mean, var))
 
 
 def rms_norm_forward_args(x, weight, eps):
@@ -310,7 +384,7 @@ def rms_norm_forward_args(x, weight, eps):
 
 def rms_norm_backward_args(g, x, ms, eps, weight, want_dx=True):
     """The RMS norm backward calls the cuda kernel takes."""
-    return x.ndim == 2 and g.shape == x.shape and _forward_args(x, g, weight) and _stats(ms)
+    return x.ndim == 2 and g.shape == x.shape and _forward_args(x, g, weight) and _float64(ms)
 
 
 
@@ -318,7 +392,7 @@ def running_stats_args(running_mean, running_var, mean, var, momentum, unbias):
     """The running-statistics updates the cuda kernel takes: both buffers, of one
     float dtype and the statistics' shape, and float64 statistics."""
     return (running_mean is not None and running_var is not None and same_floats(running_mean, running_var)
-            and _stats(mean, var) and running_mean.shape == running_var.shape == mean.shape == var.shape)
+            and _float64(mean, var) and running_mean.shape == running_var.shape == mean.shape == var.shape)
 
 
 #: op -> kernel factory of the ``cupy`` namespace (registered under the "cuda" backend).

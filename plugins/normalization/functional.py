@@ -158,14 +158,16 @@ class _RMSNormalize(Function):
         if ember.is_grad_enabled():
             w = None if weight is None else weight.reshape(-1)
             dx, dw = _rms_normalize_grad(grad.reshape(ctx.shape2), x.reshape(ctx.shape2), w, ctx.eps)
+            dx = dx.reshape(x.shape) if need_x else None
+            dw = dw.reshape(weight.shape) if need_w else None
         else:
             run = kernel_for("normalization.rms_norm_backward", x)
             dx, dw = run(_data(grad).reshape(ctx.shape2), _data(x).reshape(ctx.shape2), ctx.ms,
                          ctx.eps, _flat(weight), need_x)
-            dx = _like(dx, x) if need_x else None
-            dw = _like(dw, x) if need_w else None
-        dx = dx.reshape(x.shape) if need_x else None
-        dw = dw.reshape(weight.shape) if need_w else None
+            # the arrays reshaped, not the tensors: a tensor's view would keep the first
+            # tensor, and the engine would copy a gradient it sees shared
+            dx = _like(dx.reshape(x.shape), x) if need_x else None
+            dw = _like(dw.reshape(weight.shape), x) if need_w else None
         return dx, dw, None, None
 
 

@@ -57,6 +57,17 @@ def test_integer_array_indices_out_of_range_wrap_as_in_cupy():
         x[3]
 
 
+def test_a_view_has_the_owner_of_its_memory_as_base_as_in_cupy():
+    # a device result views memory the emulator made, and NumPy chains views of it
+    view = XP.ones((4, 3)).sum(axis=0).reshape(-1)
+    assert np.ndarray.base.__get__(np.ndarray.base.__get__(view)) is not None
+    assert view.base is not None and view.base.base is None
+    result = XP.ones((4, 3)).sum(axis=0)
+    # something else holds the link: on CuPy it would hold the owner, so the owner
+    # must not look referenced by this view alone
+    assert result.reshape(-1).base is result
+
+
 def test_a_recording_replays_its_work_into_the_same_arrays():
     x = XP.ones(3)
     with recording() as replays:

@@ -574,3 +574,32 @@ def test_cython_kernel_rejects_bad_shapes():
         _norm.batch_norm_forward(np.zeros((2, 3, 4), dtype=np.int64), None, None, 1e-5)
     with pytest.raises(ValueError):
         _norm.batch_norm_backward(np.zeros((2, 3, 5)), np.zeros((2, 3, 4)), np.zeros(3), np.ones(3), 1e-5, None)
+
+
+@pytest.mark.parametrize("make,shape,launches", [
+    # statistics (1 reduction) + normalizing forward; gradient sums, input gradient and
+    # parameter gradients backward (batch norm's one kernel writes both, and its
+    # training adds the running statistics' update and the batch count)
+    (lambda nn: nn.LayerNorm(6), (4, 5, 6), 5),
+    (lambda nn: nn.GroupNorm(2, 4), (3, 4, 5), 5),
+    (lambda nn: nn.RMSNorm(6), (4, 5, 6), 5),
+    (lambda nn: nn.BatchNorm1d(4), (3, 4, 5), 6)])
+def test_launches_of_a_forward_and_backward_on_a_gpu(make, shape, launches, device):
+    """One reduction launch yields all of a statistic's values (CuPy's reduction
+    kernels write several outputs), so a norm's forward and backward take a handful
+    of launches on a GPU, not one per sum."""
+    from ember.backend import REGISTRY
+    from tests import emulated_cupy
+
+    if device != "cuda" or REGISTRY.backends["cuda"].xp is not emulated_cupy.XP:
+        pytest.skip("counts the emulated GPU's launches")
+    layer = make(ember.nn).to(device)
+    x = ember.randn(*shape, device=device, requires_grad=True)
+    g = ember.randn(*shape, device=device)
+    layer(x).backward(g)  # the first call does more
+    x.grad = None
+    for p in layer.parameters():
+        p.grad = None
+    with emulated_cupy.counting_launches() as counted:
+        layer(x).backward(g)
+    assert len(counted) == launches
