@@ -59,7 +59,9 @@ class DeferredChecks:
         self._capture_records = None  # site -> range record of the graph being captured
         self._watched = []       # those slots of every captured graph
         self._ranges = {}        # (site, device id) -> (range record, its (flag, first value, error))
-        self._ranges_used = set()  # their keys used since the last look
+        # the sites and range records used since the last look, in the order of their
+        # first use: the first failure in program order is the one raised
+        self._used = {}
         #: Whether :meth:`add_range` can run (the namespace has CuPy's kernels).
         self.checks_ranges = hasattr(xp, "ElementwiseKernel")
 
@@ -109,6 +111,7 @@ class DeferredChecks:
         pending = self._sites.get(site)
         if pending is None:
             self._sites[site] = (failed, value, error)
+            self._used[("site", site)] = None
             return
         seen, first, _ = pending
         self._sites[site] = (xp.logical_or(seen, failed), xp.where(seen, first, value), error)
@@ -140,22 +143,24 @@ class DeferredChecks:
             with flat.device:
                 record = xp.asarray(np.array([_NONE, 0, 0, 0], dtype=np.int64))
             self._ranges[key] = (record, _range_slot(record, error, position))
-        self._ranges_used.add(key)
+        self._used[("range", key)] = None
         return self._ranges[key][0]
 
     def raise_failed(self):
         """Raise the error of the first site whose check failed since the last call,
         replays of captured graphs included (one transfer for every site), and forget
         them all."""
-        kept = [self._ranges[key][1] for key in self._ranges_used]
-        replayed = kept + [slot for slots in self._watched for slot in slots.values()]
-        if not (self._sites or replayed):
+        used = [self._sites[key] if kind == "site" else self._ranges[key][1] for kind, key in self._used]
+        watched = [slot for slots in self._watched for slot in slots.values()]
+        checks = used + watched
+        if not checks:
             return
-        checks = [*self._sites.values(), *replayed]
-        self._sites, self._ranges_used = {}, set()
+        # the range records and the graphs' slots persist: their flags go back to "passed"
+        persistent = [kind == "range" for kind, _ in self._used] + [True] * len(watched)
+        self._sites, self._used = {}, {}
         flags = self._xp.stack([seen for seen, _, _ in checks]).tolist()
-        for failed, (seen, _, _) in zip(flags[len(flags) - len(replayed):], replayed):
-            if failed:
+        for failed, keep, (seen, _, _) in zip(flags, persistent, checks):
+            if failed and keep:
                 seen.fill(False)
         for failed, (_, value, error) in zip(flags, checks):
             if failed:

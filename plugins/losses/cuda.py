@@ -11,9 +11,9 @@ following the formulas of ``kernels.py``. A target that is not counted (ignored,
 or outside ``[0, C)``: the family reports that on the device) is never used as an
 index. Without class weights the kernels get a dummy pointer and ``weighted = 0``.
 
-The mean reduction (``losses.class_index_mean``) is four launches: the two sums, one
-reduction asking whether any target is not ignored, and one element-wise launch on
-the 0-d results for the mean and the gradient's scale.
+The mean reduction (``losses.class_index_mean``) is one reduction launch, summing
+the losses and the weights and asking whether any target is kept at once, its
+post-map writing the mean and the gradient's scale.
 
 CTC's forward and backward (``losses.ctc_forward``/``losses.ctc_backward``) are
 one launch each too, one thread per batch item running the Cython kernel's
@@ -122,17 +122,32 @@ def _class_index_loss_backward(xp):
     return class_index_loss_backward
 
 
+# the mean reduction's accumulator: the sums of the losses and of the weights, and
+# whether any target is kept
+_MEAN_PARTS = r"""
+struct ember_mean_parts {
+  T loss, weight;
+  bool kept;
+  __device__ ember_mean_parts() : loss(0), weight(0), kept(false) {}
+  __device__ ember_mean_parts(T l, T w, bool k) : loss(l), weight(w), kept(k) {}
+};
+__device__ ember_mean_parts ember_mean_add(const ember_mean_parts& a, const ember_mean_parts& b) {
+  return ember_mean_parts(a.loss + b.loss, a.weight + b.weight, a.kept || b.kept);
+}
+"""
+
+
 def _class_index_mean(xp):
-    any_kept = xp.ReductionKernel("int64 t, int64 ignore_index", "bool some", "t != ignore_index", "a || b",
-                                  "some = a", "false", "ember_any_target_kept")
-    finish = xp.ElementwiseKernel(
-        "T loss_sum, T weight_sum, bool some, T nan", "T mean, T scale",
-        "T total = some ? weight_sum : T(1); mean = some ? loss_sum / total : nan; scale = T(1) / total",
-        "ember_class_index_mean")
+    run = xp.ReductionKernel(
+        "T loss, T target_weight, int64 t, int64 ignore_index, T nan", "T mean, T scale",
+        "ember_mean_parts(loss, target_weight, t != ignore_index)", "ember_mean_add(a, b)",
+        "mean = a.kept ? a.loss / a.weight : nan, scale = T(1) / (a.kept ? a.weight : T(1))",
+        "ember_mean_parts()", "ember_class_index_mean", reduce_type="ember_mean_parts", preamble=_MEAN_PARTS)
 
     def class_index_mean(loss, target_weight, t, ignore_index):
-        some = any_kept(t, ignore_index)
-        return finish(loss.sum(), target_weight.sum(), some, float("nan"))
+        mean, scale = xp.empty((), loss.dtype), xp.empty((), loss.dtype)
+        run(loss, target_weight, t, ignore_index, float("nan"), mean, scale)
+        return mean, scale
 
     return class_index_mean
 

@@ -16,7 +16,7 @@ import math
 
 import ember
 from ember.autograd import Function, linear_map
-from ember.backend import (assert_in_range, assert_on_device, check_allocation, check_same_device, data_of, kernel_for,
+from ember.backend import (assert_in_range, check_allocation, check_same_device, data_of, kernel_for,
                            refuse_on_device, tensor_like, xp_of)
 
 from .._checks import integer, real, tensor_arg
@@ -245,16 +245,29 @@ def _bags(input, offsets, include_last_offset, xp):
         starts = off
         ends = xp.concatenate([off[1:], xp.full(1, n, dtype=xp.int64)]) if off.shape[0] else off
     if off.shape[0]:  # at once on the CPU; on a GPU at its next synchronisation, never a wait
-        assert_on_device(offsets, "embedding_bag offsets[0]", off[0] != 0, lambda: off[0], lambda first: RuntimeError(
-            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
-            f"position 0. However, got {first}"))
-        refuse_on_device(offsets, "embedding_bag negative offset", off.min() < 0,
-                         IndexError("index out of range in self"))
-        assert_on_device(offsets, f"embedding_bag offsets past {n}", off.max() > n, off.max, lambda last: RuntimeError(
-            f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}"))
-        refuse_on_device(offsets, "embedding_bag offsets order", (off[1:] < off[:-1]).any(), RuntimeError(
-            "embedding_bag: offsets must be non-decreasing (bag b is input[offsets[b]:offsets[b + 1]])"))
+        _check_offsets(offsets, off, n)
     return idx, starts, ends
+
+
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+
+
+def _check_offsets(offsets, off, n):
+    """Torch's checks of the offsets ``off`` of ``n`` indices, in its order: the first
+    is 0, the last at most ``n`` (a RuntimeError naming it), every one in ``[0, n]``
+    (an IndexError, as torch's lookup gives), then non-decreasing. Range checks, two
+    launches each on a GPU."""
+    assert_in_range(offsets, "embedding_bag offsets[0]", off[:1], 0, 1, lambda first: RuntimeError(
+        "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+        f"position 0. However, got {first}"))
+    assert_in_range(offsets, f"embedding_bag offsets[-1] past {n}", off[-1:], _INT64[0], n + 1,
+                    lambda last: RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got "
+                                              f"offsets[-1] of {last}"))
+    assert_in_range(offsets, f"embedding_bag offsets in [0, {n}]", off, 0, n + 1,
+                    lambda _: IndexError("index out of range in self"))
+    assert_in_range(offsets, "embedding_bag offsets order", off[1:] - off[:-1], 0, _INT64[1],
+                    lambda _: RuntimeError("embedding_bag: offsets must be non-decreasing "
+                                           "(bag b is input[offsets[b]:offsets[b + 1]])"))
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,

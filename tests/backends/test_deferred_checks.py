@@ -44,6 +44,25 @@ def _emulated_checks():
     return DeferredChecks(XP), XP
 
 
+def test_the_failure_raised_is_the_first_in_the_order_the_checks_ran():
+    # range records and sites alike, whatever their order in an earlier window
+    checks, xp = _emulated_checks()
+
+    def check(name, value):
+        checks.add_range(name, xp.asarray(np.array([value])), 0, 3, None, lambda v: RuntimeError(name), False)
+
+    check("late", 0)  # the records made in the other order first
+    check("early", 0)
+    checks.raise_failed()
+    for _ in range(2):
+        check("early", 4)
+        checks.add("site", xp.asarray(np.array(True)), lambda: xp.asarray(np.array(1)),
+                   lambda v: RuntimeError("site"))
+        check("late", 5)
+        with pytest.raises(RuntimeError, match="early"):
+            checks.raise_failed()
+
+
 def test_a_range_check_keeps_the_first_entry_outside_of_the_first_failing_call():
     checks, xp = _emulated_checks()
     assert checks.checks_ranges

@@ -303,6 +303,7 @@ L = np.array([1, 2, 3, 4])
 BAD_BAG = [
     (L, np.array([1, 2]), {}),                               # offsets[0] != 0
     (L, np.array([0, 5]), {}),                               # past the end
+    (L, np.array([0, 5, 2]), {}),                            # past the end, not last: an index error
     (L, np.array([0, -1]), {}),                              # negative
     (np.array([1, 2, 10]), np.array([0, 2]), {}),            # index out of range
     (np.array([1, -2, 3]), np.array([0, 2]), {}),
