@@ -276,7 +276,10 @@ class _Arrays:
         # one chunk: its product's sum is the gradient (no zeroed buffer to add it into)
         gw_shape = self.w.shape[:1] + self.w.shape[:0:-1]
         gw_t = xp.zeros(gw_shape, dtype=self.w.dtype) if need_w and not 0 < n <= step else None
-        if in_chunks:
+        # one chunk of a convolution's image gradient: col2im's result is the gradient (a
+        # shortcut's is the workspace of the product: copied out)
+        whole = img_is_input and not geo.shortcut and 0 < n <= step
+        if in_chunks and not whole:
             g_shape = (n, self.ci) + geo.img_sp if img_is_input else \
                 (n, geo.groups, self.cb // geo.groups, self.L)
             g_in = xp.empty(g_shape, dtype=img.dtype)
@@ -285,7 +288,9 @@ class _Arrays:
             m = b.shape[0]
             cols = None
             if in_chunks:
-                if img_is_input:
+                if whole:
+                    g_in = self.adjoint_chunk(b)
+                elif img_is_input:
                     g_in[s:s + step] = self.adjoint_chunk(b)
                 else:
                     cols = self.columns(img[s:s + step])
@@ -294,11 +299,13 @@ class _Arrays:
                 if cols is None:
                     cols = self.columns(img[s:s + step]) if columns is None else columns
                 prod = xp.matmul(cols, b.reshape(m, geo.groups, -1, self.L).transpose(0, 1, 3, 2))
-                summed = prod[0] if m == 1 else prod.sum(0)
-                if gw_t is None:
-                    gw_t = summed
-                else:
-                    gw_t += summed
+                if gw_t is not None:
+                    gw_t += prod[0] if m == 1 else prod.sum(0)
+                elif m == 1:
+                    gw_t = prod[0]
+                else:  # one chunk: summed straight into the weight's layout
+                    gw = xp.empty(self.w.shape, dtype=self.w.dtype)
+                    prod.sum(0, out=gw.transpose(0, 2, 1))
         if g_in is not None and not img_is_input:
             g_in = g_in.reshape((n, self.cb) + geo.blk_sp)
         if gw_t is not None:
