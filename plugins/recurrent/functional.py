@@ -59,8 +59,8 @@ class Recurrence(Function):
         relu = mode == "RNN_RELU"
         if BH is not None and not gru:  # added to every step's sum: once for all steps
             X, BH = X + BH, None
-        fwd = kernel_for("recurrent.lstm_forward" if lstm else "recurrent.gru_forward" if gru
-                         else "recurrent.rnn_forward", xg)
+        kind = "lstm" if lstm else "gru" if gru else "rnn"
+        fwd = (kernel_for(f"recurrent.{kind}_step", xg), kernel_for(f"recurrent.{kind}_forward", xg))
         WT = xp.ascontiguousarray(W.T)
         WRT = xp.ascontiguousarray(WR.T) if WR is not None else None
         T = len(batch_sizes)
@@ -96,8 +96,8 @@ class Recurrence(Function):
         xp = xp_of(xg)
         lstm, gru = mode == "LSTM", mode == "GRU"
         relu = mode == "RNN_RELU"
-        bwd = kernel_for("recurrent.lstm_backward" if lstm else "recurrent.gru_backward" if gru
-                         else "recurrent.rnn_backward", xg)
+        kind = "lstm" if lstm else "gru" if gru else "rnn"
+        bwd = (kernel_for(f"recurrent.{kind}_step_backward", xg), kernel_for(f"recurrent.{kind}_backward", xg))
         W = data_of(w_hh)
         WR = data_of(w_hr) if w_hr is not None else None
         GO, GHN = data_of(gout), data_of(ghn)
@@ -134,9 +134,11 @@ def _rows(xp, steps, width, dtype):
 
 def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, hn, cn, saved, h, c,
                   lstm, gru, relu, xp):
-    """The time loop of :meth:`Recurrence.forward` on arrays; returns the last ``h, c``
-    and the packed rows of the outputs, of each step's incoming ``h`` and (LSTM with a
-    projection) of the unprojected outputs."""
+    """The time loop of :meth:`Recurrence.forward` on arrays, ``fwd`` being the step op
+    and its gate kernel; returns the last ``h, c`` and the packed rows of the outputs,
+    of each step's incoming ``h`` and (LSTM with a projection) of the unprojected
+    outputs."""
+    step, gates = fwd
     T = len(order)
     outs, prevs, unprojected = [None] * T, [None] * T, [None] * T
     for t in order:
@@ -154,9 +156,8 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, hn, cn,
                 if lstm:
                     c = xp.concatenate([c, C0[q:b]])
         prevs[t] = h
-        gh = h @ WT
         if lstm:
-            hr, c_new, act = fwd(X[s:s + b], gh, c)
+            hr, c_new, act = step(X[s:s + b], h, WT, c, gates)
             saved[t] = (act, c_new, c)
             c = c_new
             if WRT is not None:
@@ -165,10 +166,10 @@ def _forward_loop(fwd, X, H0, C0, WT, BH, WRT, order, batch_sizes, offs, hn, cn,
             else:
                 h = hr
         elif gru:
-            h, act = fwd(X[s:s + b], gh, h, BH)
+            h, act = step(X[s:s + b], h, WT, BH, gates)
             saved[t] = act
         else:
-            h = fwd(X[s:s + b], gh, relu)
+            h = step(X[s:s + b], h, WT, relu, gates)
         outs[t] = h
     width = H0.shape[1]
     hr_buf = _rows(xp, unprojected, WRT.shape[0], X.dtype) if WRT is not None else None
@@ -182,12 +183,15 @@ def _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, ou
     the gradients of the input projections, of ``h @ W_hh^T`` (the same rows but for
     GRU) and (LSTM with a projection) of the unprojected outputs.
 
-    The step kernels add the gradient's parts themselves (see ``kernels.py``): the
-    output row's, the product's and (GRU) the direct part ``dh_direct``, which is
-    added here only where the batch changes and at the end."""
+    The step ops (``bwd``: the op and its gate kernel) add the gradient's parts
+    themselves (see ``kernels.py``): the output row's, the product ``pending @ W`` of
+    the later step's gate gradient (taken here only where the rows change, at the
+    end, and before an LSTM projection) and (GRU) the direct part ``dh_direct``, which
+    is added here only where the batch changes and at the end."""
+    step, gates = bwd
     T = len(order)
     d_inputs, d_hidden, d_unprojected = [None] * T, [None] * T, [None] * T
-    dh_direct = None
+    dh_direct = pending = None
     for k in range(T - 1, -1, -1):
         t = order[k]
         b, s = batch_sizes[t], offs[t]
@@ -197,18 +201,19 @@ def _backward_loop(bwd, W, WR, GO, GHN, GCN, order, batch_sizes, offs, saved, ou
                 d_unprojected[t] = d_out + dh
                 dh, d_out = d_unprojected[t] @ WR, None
             act, c_new, c_prev = saved[t]
-            dg, dc = bwd(d_out, dh, dc, act, c_new, c_prev)
-            d_inputs[t] = dg
-            dh = dg @ W
+            dg, dc = step(d_out, pending, W, dh, dc, act, c_new, c_prev, gates)
+            d_inputs[t] = pending = dg
         elif gru:
-            dx, dgh, dh_direct = bwd(d_out, dh, dh_direct, saved[t], hprev[s:s + b])
+            dx, dgh, dh_direct = step(d_out, pending, W, dh, dh_direct, saved[t], hprev[s:s + b], gates)
             d_inputs[t], d_hidden[t] = dx, dgh
-            dh = dgh @ W
+            pending = dgh
         else:
-            dg = bwd(d_out, dh, out[s:s + b], relu)
-            d_inputs[t] = dg
-            dh = dg @ W
+            dg = step(d_out, pending, W, dh, out[s:s + b], relu, gates)
+            d_inputs[t] = pending = dg
+        dh = None
         q = batch_sizes[order[k - 1]] if k > 0 else b
+        if b != q or k == 0 or WR is not None:
+            dh, pending = pending @ W, None
         if dh_direct is not None and (b != q or k == 0):
             dh, dh_direct = dh + dh_direct, None
         if b < q:  # rows b..q of the previous output went to h_n

@@ -13,6 +13,22 @@ on the cuda backend with one CuPy launch each):
 * ``recurrent.rnn_forward(xg, gh, relu) -> h`` (``tanh`` or ``relu`` of the sum)
 * ``recurrent.rnn_backward(d_out, dh, h, relu) -> d_pre``
 
+A whole step, its product ``h_prev @ W_hh^T`` included, is one op each way, given the
+step kernel above (``gates``) that the generic kernels call after the product (a
+backend whose kernel takes the product in too, as cuda's does for small layers,
+needs no second launch); ``w_t`` is ``W_hh^T`` ``(K, G*H)``, ``w`` is ``W_hh``
+``(G*H, K)``, both C-contiguous:
+
+* ``recurrent.lstm_step(xg, h_prev, w_t, c_prev, gates) -> (h, c, act)``
+* ``recurrent.gru_step(xg, h_prev, w_t, b_hh, gates) -> (h, act)``
+* ``recurrent.rnn_step(xg, h_prev, w_t, relu, gates) -> h``
+* ``recurrent.lstm_step_backward(d_out, dg_next, w, dh, dc, act, c, c_prev, gates)``
+  ``-> (d_gates, d_c_prev)``: ``dh`` is ``dg_next @ w`` (the later step's gate
+  gradient through the product), or the ``dh`` given where ``dg_next`` is None;
+* ``recurrent.gru_step_backward(d_out, dgh_next, w, dh, dh_direct, act, h_prev, gates)``
+  ``-> (d_xg, d_gh, d_h_prev_direct)``, likewise from the later step's ``d_gh``;
+* ``recurrent.rnn_step_backward(d_out, dg_next, w, dh, h, relu, gates) -> d_pre``.
+
 The gradient of a step's ``h`` arrives by several paths, which the backward kernels
 add up themselves, so that the time loop spends no launch per step on the sum:
 ``d_out`` from the layer's output row of the step (None where the caller has added
@@ -111,6 +127,47 @@ def _rnn_backward(xp):
     return rnn_backward
 
 
+def _through(dg_next, w, dh):
+    """A step's ``dh`` from the later step: ``dg_next @ w``, or ``dh`` as given."""
+    return dh if dg_next is None else dg_next @ w
+
+
+def _lstm_step(xp):
+    def lstm_step(xg, h_prev, w_t, c_prev, gates):
+        return gates(xg, h_prev @ w_t, c_prev)
+    return lstm_step
+
+
+def _gru_step(xp):
+    def gru_step(xg, h_prev, w_t, b_hh, gates):
+        return gates(xg, h_prev @ w_t, h_prev, b_hh)
+    return gru_step
+
+
+def _rnn_step(xp):
+    def rnn_step(xg, h_prev, w_t, relu, gates):
+        return gates(xg, h_prev @ w_t, relu)
+    return rnn_step
+
+
+def _lstm_step_backward(xp):
+    def lstm_step_backward(d_out, dg_next, w, dh, dc, act, c, c_prev, gates):
+        return gates(d_out, _through(dg_next, w, dh), dc, act, c, c_prev)
+    return lstm_step_backward
+
+
+def _gru_step_backward(xp):
+    def gru_step_backward(d_out, dgh_next, w, dh, dh_direct, act, h_prev, gates):
+        return gates(d_out, _through(dgh_next, w, dh), dh_direct, act, h_prev)
+    return gru_step_backward
+
+
+def _rnn_step_backward(xp):
+    def rnn_step_backward(d_out, dg_next, w, dh, h, relu, gates):
+        return gates(d_out, _through(dg_next, w, dh), h, relu)
+    return rnn_step_backward
+
+
 GENERIC_KERNELS = {
     "recurrent.lstm_forward": _lstm_forward,
     "recurrent.lstm_backward": _lstm_backward,
@@ -118,6 +175,12 @@ GENERIC_KERNELS = {
     "recurrent.gru_backward": _gru_backward,
     "recurrent.rnn_forward": _rnn_forward,
     "recurrent.rnn_backward": _rnn_backward,
+    "recurrent.lstm_step": _lstm_step,
+    "recurrent.gru_step": _gru_step,
+    "recurrent.rnn_step": _rnn_step,
+    "recurrent.lstm_step_backward": _lstm_step_backward,
+    "recurrent.gru_step_backward": _gru_step_backward,
+    "recurrent.rnn_step_backward": _rnn_step_backward,
 }
 
 

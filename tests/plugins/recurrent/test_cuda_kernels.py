@@ -137,6 +137,82 @@ def test_nan_and_infinity_go_where_the_generic_kernel_puts_them(op, args, rng):
     assert_same_results(on_device(op)(*args), generic(op)(*args), **TOL[np.float64])
 
 
+# --- whole steps: the product with W_hh taken in (small layers) ----------------------
+
+LSTM_STEP, LSTM_STEP_BWD = "recurrent.lstm_step", "recurrent.lstm_step_backward"
+GRU_STEP, GRU_STEP_BWD = "recurrent.gru_step", "recurrent.gru_step_backward"
+RNN_STEP, RNN_STEP_BWD = "recurrent.rnn_step", "recurrent.rnn_step_backward"
+
+
+def weights(rng, rows, cols, dtype):
+    """``W_hh`` ``(rows, cols)`` and its C-contiguous transpose ``w_t``."""
+    w = normal(rng, (rows, cols), dtype, scale=0.7)
+    return w, np.ascontiguousarray(w.T)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("b,hidden,width", [(3, 5, 5), (1, 4, 4), (4, 1, 1), (2, 3, 2)])  # width: a projection's
+def test_fused_lstm_step(b, hidden, width, dtype, rng):
+    xg, c_prev = gates(rng, b, hidden, 4, dtype), normal(rng, (b, hidden), dtype)
+    h_prev = normal(rng, (b, width), dtype)
+    w, w_t = weights(rng, 4 * hidden, width, dtype)
+    same(LSTM_STEP, xg, h_prev, w_t, c_prev, generic(LSTM_FWD), dtype=dtype)
+    if width != hidden:  # backward through a projection takes its product apart
+        return
+    _, c, act = generic(LSTM_FWD)(xg, h_prev @ w_t, c_prev)
+    d_out, dc = normal(rng, (b, hidden), dtype), normal(rng, (b, hidden), dtype)
+    dg_next = normal(rng, (b, 4 * hidden), dtype)
+    for part in (d_out, None):
+        same(LSTM_STEP_BWD, part, dg_next, w, None, dc, act, c, c_prev, generic(LSTM_BWD), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("b,hidden", SHAPES)
+@pytest.mark.parametrize("biased", [True, False])
+def test_fused_gru_step(b, hidden, biased, dtype, rng):
+    xg, h_prev = gates(rng, b, hidden, 3, dtype), normal(rng, (b, hidden), dtype)
+    w, w_t = weights(rng, 3 * hidden, hidden, dtype)
+    b_hh = normal(rng, 3 * hidden, dtype) if biased else None
+    same(GRU_STEP, xg, h_prev, w_t, b_hh, generic(GRU_FWD), dtype=dtype)
+    _, act = generic(GRU_FWD)(xg, h_prev @ w_t, h_prev, b_hh)
+    dgh_next, d_out = normal(rng, (b, 3 * hidden), dtype), normal(rng, (b, hidden), dtype)
+    for part, direct in ((d_out, normal(rng, (b, hidden), dtype)), (None, None)):
+        same(GRU_STEP_BWD, part, dgh_next, w, None, direct, act, h_prev, generic(GRU_BWD), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("relu", [True, False])
+def test_fused_rnn_step(relu, dtype, rng):
+    b, hidden = 3, 4
+    xg, h_prev = gates(rng, b, hidden, 1, dtype), normal(rng, (b, hidden), dtype)
+    w, w_t = weights(rng, hidden, hidden, dtype)
+    same(RNN_STEP, xg, h_prev, w_t, relu, generic(RNN_FWD), dtype=dtype)
+    h = generic(RNN_FWD)(xg, h_prev @ w_t, relu)
+    dg_next = normal(rng, (b, hidden), dtype)
+    for part in (normal(rng, (b, hidden), dtype), None):
+        same(RNN_STEP_BWD, part, dg_next, w, None, h, relu, generic(RNN_BWD), dtype=dtype)
+
+
+def test_big_or_unchained_steps_go_to_the_product_and_the_gate_kernel():
+    steps = REGISTRY.kernels
+    b, hidden = 64, 1024   # 64 * 4 * 1024 * 1024 multiply-adds a step: a matrix product's job
+    big = np.empty((b, 4 * hidden), np.float32), np.empty((b, hidden), np.float32)
+    assert not steps[(LSTM_STEP, "cuda")].accepts(big[0], big[1], np.empty((hidden, 4 * hidden), np.float32),
+                                                  big[1], None)
+    small = f32(2, 8), f32(2, 2)
+    assert steps[(LSTM_STEP, "cuda")].accepts(small[0], small[1], f32(2, 8), small[1], None)
+    assert not steps[(LSTM_STEP, "cuda")].accepts(small[0], small[1], f32(8, 2).T, small[1], None)  # strided
+    act = f32(2, 8)
+    # no later step (the last, or the rows change): the dh given, no product to take in
+    assert not steps[(LSTM_STEP_BWD, "cuda")].accepts(None, None, f32(8, 2), f32(2, 2), f32(2, 2), act,
+                                                      f32(2, 2), f32(2, 2), None)
+    assert steps[(LSTM_STEP_BWD, "cuda")].accepts(None, act, f32(8, 2), None, f32(2, 2), act, f32(2, 2),
+                                                  f32(2, 2), None)
+    assert not steps[(GRU_STEP_BWD, "cuda")].accepts(None, None, f32(6, 2), f32(2, 2), None, act, f32(2, 2), None)
+    assert not steps[(RNN_STEP_BWD, "cuda")].accepts(None, f32(2, 2), f32(2, 2).astype(np.float64), None,
+                                                     f32(2, 2), True, None)
+
+
 # --- the family's own calls -----------------------------------------------------------
 
 OPS = {"LSTM": (LSTM_FWD, LSTM_BWD), "GRU": (GRU_FWD, GRU_BWD), "RNN": (RNN_FWD, RNN_BWD)}

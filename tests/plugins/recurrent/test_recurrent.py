@@ -199,12 +199,14 @@ def test_no_row_copy_per_time_step_on_a_gpu(name, kw, device, monkeypatch):
 
 
 @pytest.mark.parametrize("name,kw,per_step", [
-    ("LSTM", {}, 4), ("LSTM", {"proj_size": 2}, 7), ("GRU", {}, 4), ("RNN", {}, 4)])
+    ("LSTM", {}, 2), ("LSTM", {"proj_size": 2}, 6), ("GRU", {}, 2), ("RNN", {}, 2)])
 def test_launches_per_time_step_on_a_gpu(name, kw, per_step, device):
-    """On a GPU a time step launches its product ``h @ W_hh^T`` and its fused kernel,
-    forward and backward (an LSTM projection adds its product each way, and the sum
-    of the gradient's parts before it): the step kernels add the parts of the
-    gradient and GRU's hidden bias themselves, not a launch each."""
+    """On a GPU a small layer's time step is one launch each way: the step kernel
+    takes in the product with ``W_hh`` (``h @ W_hh^T`` forward, the later step's gate
+    gradient times ``W_hh`` backward), adds the parts of the gradient and GRU's hidden
+    bias itself. An LSTM projection adds its product each way, the sum of the
+    gradient's parts before it, and the recurrent product backward (taken apart from
+    the step, as the projection's gradient needs it first)."""
     from ember.backend import REGISTRY
     from tests import emulated_cupy
 
