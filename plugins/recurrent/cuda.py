@@ -151,15 +151,22 @@ def _gru_forward(xp):
                 _GRU_FORWARD, "gru_forward")
 
     def gru_forward(xg, gh, h_prev, b_hh):
-        b, hidden = h_prev.shape
-        h = xp.empty((b, hidden), h_prev.dtype)
-        act = xp.empty((b, 4 * hidden), h_prev.dtype)
-        gh = xp.ascontiguousarray(gh)
-        bias = gh if b_hh is None else xp.ascontiguousarray(b_hh)  # gh: read by no unit
-        run(xp.ascontiguousarray(xg), gh, bias, b_hh is not None, h_prev, hidden, h, act)
-        return h, act
+        return _run_gru(xp, run, xg, (gh,), h_prev, b_hh, (h_prev.shape[1],))
 
     return gru_forward
+
+
+def _run_gru(xp, run, xg, reads, h_prev, b_hh, sizes):
+    """Launch GRU forward kernel ``run`` on ``xg``, the arrays ``reads`` (``gh``, or
+    ``h_prev`` and ``w_t``), the hidden bias (where absent, the first read, which no
+    unit then reads), ``h_prev`` and the ``sizes``; returns ``(h, act)``."""
+    b, hidden = h_prev.shape
+    h = xp.empty((b, hidden), h_prev.dtype)
+    act = xp.empty((b, 4 * hidden), h_prev.dtype)
+    reads = [xp.ascontiguousarray(a) for a in reads]
+    bias = reads[0] if b_hh is None else xp.ascontiguousarray(b_hh)
+    run(xp.ascontiguousarray(xg), *reads, bias, b_hh is not None, h_prev, *sizes, h, act)
+    return h, act
 
 
 def _gru_backward(xp):
@@ -206,13 +213,8 @@ def _gru_step(xp):
                      "T h, raw T act"), _GRU_STEP, "gru_step")
 
     def gru_step(xg, h_prev, w_t, b_hh, gates):
-        b, hidden = h_prev.shape
-        h = xp.empty((b, hidden), h_prev.dtype)
-        act = xp.empty((b, 4 * hidden), h_prev.dtype)
-        src = xp.ascontiguousarray(h_prev)
-        bias = src if b_hh is None else xp.ascontiguousarray(b_hh)  # src: read by no unit
-        run(xp.ascontiguousarray(xg), src, w_t, bias, b_hh is not None, h_prev, hidden, hidden, h, act)
-        return h, act
+        hidden = h_prev.shape[1]
+        return _run_gru(xp, run, xg, (h_prev, w_t), h_prev, b_hh, (hidden, hidden))
 
     return gru_step
 
