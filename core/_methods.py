@@ -8,7 +8,7 @@ from . import _memory, _random
 from ._ops import binary, convert, index, join, legacy_inplace, linalg, reduce, select, shape, softmax, unary
 from ._ops.common import as_tensor_on, wrap
 from ._ops.inplace import apply_inplace, arithmetic_into, check_inplace
-from ._ops.overlap import refuse_overlapping_operands
+from ._ops.overlap import refuse_internal_overlap, refuse_overlapping_operands
 from ._ops.overloads import modern
 from ._tensor import Tensor
 from .autograd.grad_mode import MODE
@@ -187,6 +187,7 @@ def _copy_(self, src, non_blocking=False):
     src = as_tensor_on(src, self._be) if not hasattr(src, "_data") else src
     if src._be is not self._be:
         src = convert.to_device(src, self._be, self._be.device_index(self._data))
+    refuse_internal_overlap(self._data)
     refuse_overlapping_operands(self, (src,))
 
     def copied(x, s):

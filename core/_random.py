@@ -9,6 +9,7 @@ from . import _dtype
 from ._creation import _require_grad, _backend, _sizes, factory_size
 from ._generator import default_generator, fresh_seed, numpy_source
 from ._ops.common import needs_grad, record
+from ._ops.overlap import refuse_internal_overlap
 from ._tensor import Tensor
 from .autograd.graph import Node
 from .backend import REGISTRY, refuse_on_device
@@ -175,10 +176,7 @@ def _work_dtype(t):
 
 def _store(t, values):
     """Write ``values`` (any float/int array of t's shape) into t and move its version on."""
-    if not getattr(t._data.flags, "writeable", True):
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation.")
+    refuse_internal_overlap(t._data)
     t._data[...] = values
     t._bump_version()
     return t

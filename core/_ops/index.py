@@ -8,7 +8,7 @@ from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
 from .inplace import check_inplace, set_history
-from .overlap import refuse_overlap
+from .overlap import refuse_internal_overlap, refuse_overlap
 from .shape import _view_of
 
 
@@ -315,6 +315,8 @@ def _refuse_overlapping_value(target, last, advanced, value):
     parts = last if isinstance(last, tuple) else (last,)
     if not advanced:
         view = target[parts if any(p is Ellipsis for p in parts) else (*parts, Ellipsis)]
+        if any(n > 1 and s == 0 for n, s in zip(view.shape, view.strides)):
+            refuse_internal_overlap(view)
         refuse_overlap(view, (value._data,))
         return
     arrays = [p for p in parts if hasattr(p, "dtype")]
@@ -348,11 +350,8 @@ def setitem(x, index, value):
         _refuse_overlapping_value(target, last, stages[-1][1], v)
         target[last] = v._data
     except ValueError as e:
-        if "read-only" in str(e):
-            raise RuntimeError(
-                "unsupported operation: some elements of the input tensor and the written-to tensor "
-                "refer to a single memory location. Please clone() the tensor before performing "
-                "the operation.") from None
+        if "read-only" in str(e):  # a broadcast view's memory: torch's refusal of its overlap
+            refuse_internal_overlap(target)
         if "could not broadcast" in str(e):
             target_shape = _checked_get(target, last).shape
             raise RuntimeError(

@@ -19,7 +19,7 @@ from .common import (_make, broadcast_error, cast, checked_scalar, is_scalar, ne
                      python_scalar, record, same_backend)
 from .index import _assert_along_dim, index_select, masked_select
 from .inplace import apply_inplace
-from .overlap import refuse_overlapping_operands
+from .overlap import refuse_internal_overlap, refuse_overlapping_operands
 from .select import masked_fill
 
 
@@ -547,10 +547,7 @@ def _writes_in_place(op, check, write, reads=()):
         refuse_overlapping_operands(self, [args[i] for i in reads], index_write=True)
         if MODE.enabled and (self._rg or any(isinstance(a, Tensor) and a._rg for a in args)):
             return apply_inplace(self, op, *args)
-        if not getattr(self._data.flags, "writeable", True):
-            raise RuntimeError(
-                "unsupported operation: more than one element of the written-to tensor refers to a "
-                "single memory location. Please clone() the tensor before performing the operation.")
+        refuse_internal_overlap(self._data)
         write(self._data, self._be.xp, *plan)
         self._bump_version()
         return self

@@ -13,7 +13,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import MODE
 from ..autograd.graph import Node, edge_of
-from .overlap import address
+from .overlap import address, has_internal_overlap, refuse_internal_overlap
 
 
 def view_base(x):
@@ -105,11 +105,7 @@ def write_result(x, result):
         raise RuntimeError(
             f"output with shape {list(x.shape)} doesn't match the broadcast shape {list(result.shape)}"
         )
-    if not getattr(x._data.flags, "writeable", True):
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a "
-            "single memory location. Please clone() the tensor before performing the operation."
-        )
+    refuse_internal_overlap(x._data)
     if result._data is not x._data:
         x._data[...] = result._data
 
@@ -163,7 +159,7 @@ def arithmetic_into(x, kernel_name, other, alpha=1):
         return True
     else:
         return False
-    if not getattr(data.flags, "writeable", True):
+    if has_internal_overlap(data):  # the general path refuses it
         return False
     kernel = x._be.kernels[kernel_name]
     if getattr(kernel, "nin", None) != 2:  # only array ufuncs take ``out=``

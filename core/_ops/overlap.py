@@ -14,6 +14,9 @@ other array the question is too hard and the write goes ahead.
   ``x[index] = value`` with tensor indices) refuse any overlap of the written tensor
   with the index or the source.
 
+A written tensor whose elements share memory (an ``expand``'s broadcast view) is
+refused as well, as torch refuses it (:func:`refuse_internal_overlap`).
+
 A number-like operand torch reads as a number first (``masked_fill_``'s and
 ``index_fill_``'s value, a one-element value put through a boolean mask) is not
 checked, as in torch. Products (``addmm_``, ``baddbmm_``...) compute into new memory
@@ -25,6 +28,24 @@ from .._tensor import Tensor
 _MESSAGE = ("unsupported operation: some elements of the input tensor and the written-to tensor "
             "refer to a single memory location. Please clone() the tensor before performing the "
             "operation.")
+_INTERNAL = ("unsupported operation: more than one element of the written-to tensor refers to a "
+             "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def has_internal_overlap(a):
+    """Whether array ``a`` shows one memory location as several of its elements: a
+    zero (broadcast) stride over more than one element, or NumPy's read-only flag,
+    which its broadcast views carry (CuPy's arrays have no such flag)."""
+    return (not getattr(a.flags, "writeable", True)
+            or any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides)))
+
+
+def refuse_internal_overlap(a):
+    """Raise torch's RuntimeError when array ``a``, about to be written in place,
+    has an internal overlap (:func:`has_internal_overlap`): its elements would race,
+    and torch refuses the write."""
+    if has_internal_overlap(a):
+        raise RuntimeError(_INTERNAL)
 
 
 def address(a):

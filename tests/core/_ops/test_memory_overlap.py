@@ -101,3 +101,26 @@ def test_the_fast_arithmetic_path_is_checked_too():
     with pytest.raises(RuntimeError, match="single memory location"):
         a[1:].add_(a[:-1])
     assert a.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+# (a, i): a = zeros(3).expand(3, 3), whose rows share their memory; i = [0]
+EXPANDED = {
+    "add_": lambda a, i: a.add_(1),
+    "relu_": lambda a, i: a.relu_(),
+    "F.relu inplace": lambda a, i: (ember.nn.functional if isinstance(a, ember.Tensor) else
+                                    __import__("torch").nn.functional).relu(a, inplace=True),
+    "mul_ by a tensor": lambda a, i: a.mul_(a.new_ones(3, 3)),
+    "clamp_": lambda a, i: a.clamp_(0, 1),
+    "copy_": lambda a, i: a.copy_(a.new_ones(3, 3)),
+    "uniform_": lambda a, i: a.uniform_(),
+    "index_add_": lambda a, i: a.index_add_(0, i, a.new_ones(1, 3)),
+    "setitem all": lambda a, i: a.__setitem__(slice(None), 1.0),
+    "setitem column": lambda a, i: a.__setitem__((slice(None), 0), 1.0),
+}
+
+
+@pytest.mark.parametrize("case", EXPANDED.values(), ids=EXPANDED.keys())
+def test_writes_into_a_tensor_whose_elements_share_memory_are_refused(device, case):
+    # on a GPU nothing marks such a view read-only: its zero strides tell
+    same_outcome(lambda a, i: case(a.expand(3, 3), i), [np.zeros(3), np.array([0])], raises=RuntimeError,
+                 message=lambda m: m[:60])
