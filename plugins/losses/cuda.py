@@ -66,13 +66,14 @@ extern "C" __global__ void ember_class_index_loss({_PARAMS}, T* loss, T* target_
 """
 
 _BACKWARD = f"""
-extern "C" __global__ void ember_class_index_loss_backward({_PARAMS}, const T* scale, T* grad) {{
+extern "C" __global__ void ember_class_index_loss_backward({_PARAMS}, const T* scale, long long scale_step,
+        T* grad) {{
     {GRID_STRIDE_LOOP} {{
         {_SAMPLE}
         T* out = grad + (row - x);
         if (!counted) {{ for (long long c = 0; c < C; ++c) out[c * S] = T(0); continue; }}
-        T a = scale[i] * (T(1) - smoothing) * (weighted ? w[k] : T(1));
-        T b2 = scale[i] * (smoothing / T(C));
+        T a = scale[i * scale_step] * (T(1) - smoothing) * (weighted ? w[k] : T(1));
+        T b2 = scale[i * scale_step] * (smoothing / T(C));
         T weights = T(C);
         if (weighted) {{ weights = T(0); for (long long c = 0; c < C; ++c) weights += w[c]; }}
         T through = a + b2 * weights;
@@ -116,7 +117,8 @@ def _class_index_loss_backward(xp):
         x, t = xp.ascontiguousarray(x), xp.ascontiguousarray(t)
         grad = xp.empty(x.shape, dtype=x.dtype)
         args = _shape_args(xp, x, t, weight, ignore_index, label_smoothing, normalize)
-        run(x.dtype, t.size, (x, t, *args, xp.ascontiguousarray(scale), grad))
+        step = xp.int64(1 if scale.ndim else 0)  # a 0-d scale serves every sample
+        run(x.dtype, t.size, (x, t, *args, xp.ascontiguousarray(scale), step, grad))
         return grad
 
     return class_index_loss_backward
@@ -319,7 +321,7 @@ def _class_index_call(x, t, weight, *rest):
     if weight is not None and (not same_floats(x, weight) or weight.shape != (x.shape[1],)):
         return False
     scale = rest[3] if len(rest) == 4 else None
-    if scale is not None and (scale.dtype != x.dtype or scale.shape != t.shape):
+    if scale is not None and (scale.dtype != x.dtype or scale.shape not in (t.shape, ())):
         return False
     return (same_floats(x) and x.ndim == 3 and t.dtype == "int64"
             and t.shape == (x.shape[0], x.shape[2]))

@@ -17,7 +17,8 @@ and not ``ignore_index``; any other target contributes neither loss nor gradient
   ``target_weight = w[k]``; the others 0.
 * ``losses.class_index_loss_backward(x, t, weight, ignore_index, label_smoothing,
   normalize, scale) -> grad``, ``(N, C, S)``: the gradient of
-  ``sum(scale * loss)`` with respect to ``x``, ``scale`` being ``(N, S)``. With
+  ``sum(scale * loss)`` with respect to ``x``, ``scale`` being ``(N, S)``, or 0-d
+  (one factor for every sample: a reduced loss's gradient). With
   ``a = scale * (1 - ls) * w[k]`` and ``b = scale * ls / C``, the gradient with
   respect to ``lp`` is ``-a`` at ``k`` less ``b * w[c]``; through the log-softmax,
   ``softmax(x)[c] * (a + b * sum(w))`` is added to it.

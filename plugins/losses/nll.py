@@ -80,8 +80,9 @@ class ClassIndexLoss(Function):
         g = data_of(grad)
         if scale is not None:
             g = g * scale
-        g = xp.ascontiguousarray(xp.broadcast_to(g.astype(x3.dtype, copy=False).reshape(
-            t.shape if reduction == "none" else ()), t.shape))
+        g = g.astype(x3.dtype, copy=False)
+        # a reduced loss's gradient: one factor, read by every sample
+        g = xp.ascontiguousarray(g.reshape(t.shape)) if reduction == "none" else g.reshape(())
         out = kernel_for("losses.class_index_loss_backward", grad)(x3, t, *options, g)
         return (tensor_like(out.reshape(ctx.input_shape), grad),) + (None,) * 6
 

@@ -61,6 +61,18 @@ def test_forward_and_backward(shape, weighted, smoothing, normalize, dtype, rng)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_one_scale_for_every_sample(smoothing, dtype, rng):
+    # a reduced loss's gradient: the 0-d factor is read by every sample, not copied out
+    x = rng.standard_normal((3, 4, 2)).astype(dtype)
+    t = np.array([[0, 3], [2, -100], [1, 1]], np.int64)
+    scale = np.array(0.37, dtype)
+    same(GRAD, x, t, None, -100, smoothing, True, scale, dtype=dtype)
+    want = generic(GRAD)(x, t, None, -100, smoothing, True, np.full(t.shape, scale, dtype))
+    np.testing.assert_allclose(on_device(GRAD)(x, t, None, -100, smoothing, True, scale), want, **TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("ignore_index", [-100, 2])
 def test_every_target_ignored_gives_zeros(ignore_index, dtype, rng):
     x = rng.standard_normal((3, 4, 2)).astype(dtype)
