@@ -36,6 +36,8 @@ def has_internal_overlap(a):
     """Whether array ``a`` shows one memory location as several of its elements: a
     zero (broadcast) stride over more than one element, or NumPy's read-only flag,
     which its broadcast views carry (CuPy's arrays have no such flag)."""
+    if a.size == 0:  # nothing is written
+        return False
     return (not getattr(a.flags, "writeable", True)
             or any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides)))
 
