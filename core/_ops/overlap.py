@@ -39,7 +39,7 @@ def has_internal_overlap(a):
     if a.size == 0:  # nothing is written
         return False
     return (not getattr(a.flags, "writeable", True)
-            or any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides)))
+            or (0 in a.strides and any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides))))
 
 
 def refuse_internal_overlap(a):
@@ -67,6 +67,12 @@ def _dense_span(a):
     return begin, begin + a.size * a.itemsize
 
 
+def _owner(a):
+    """The array owning ``a``'s memory (NumPy's and CuPy's views point at it)."""
+    base = a.base
+    return a if base is None else base
+
+
 def _overlap(written, read):
     """"full", "partial", or None (no overlap, or too hard to tell) for two arrays."""
     if written is read:
@@ -86,8 +92,10 @@ def refuse_overlap(written, reads, index_write=False):
     ``written``: partially for an element-wise op, at all for an ``index_write``.
     Entries of ``reads`` that are no array of ``written``'s kind are skipped."""
     refused = ("partial", "full") if index_write else ("partial",)
+    owner = _owner(written)
     for read in reads:
-        if type(read) is type(written) and _overlap(written, read) in refused:
+        # arrays of other owners share no memory: most calls end here, cheaply
+        if type(read) is type(written) and _owner(read) is owner and _overlap(written, read) in refused:
             raise RuntimeError(_MESSAGE)
 
 
