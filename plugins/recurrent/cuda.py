@@ -23,6 +23,11 @@ from ember.backends.cuda.kernels import on_device, same_floats
 
 # The hidden unit's row and column (one 64-bit division per unit).
 _UNIT = "long long row = i / H, j = i - row * H;"
+# The fused steps' order: consecutive threads take the B rows of one unit, so that a
+# warp's reads of the weight are one or two addresses, broadcast (each element of the
+# weight is fetched once a step, not once per row); their arrays are all ``raw``, the
+# unit's values bound to the cells' names at ``u``.
+_FUSED_UNIT = "long long j = i / B, row = i - j * B, u = row * H + j;\n"
 _PREAMBLE = """
 template <typename U> __device__ U ember_sigmoid(U x) { return U(1) / (U(1) + exp(-x)); }
 """
@@ -58,7 +63,8 @@ h = go * tanh(cn);
 """
 _LSTM_FORWARD = (_UNIT + "long long a = row * 4 * H + j;\n"
                  "T p0 = gh[a], p1 = gh[a + H], p2 = gh[a + 2 * H], p3 = gh[a + 3 * H];" + _LSTM_CELL)
-_LSTM_STEP = _UNIT + "long long a = row * 4 * H + j;\n" + _product(4) + _LSTM_CELL
+_LSTM_STEP = (_FUSED_UNIT + "long long a = row * 4 * H + j;\n"
+              "const T c_prev = c_prev_rows[u]; T& c = c_rows[u]; T& h = h_rows[u];\n" + _product(4) + _LSTM_CELL)
 
 # ... and back from the step's dh
 _LSTM_BACKWARD_CELL = """
@@ -73,7 +79,10 @@ dg[a + 3 * H] = dh * tc * go * (T(1) - go);
 dc_prev = dct * gf;
 """
 _LSTM_BACKWARD = _UNIT + "T dh = d_out + dh_next;" + _LSTM_BACKWARD_CELL
-_LSTM_STEP_BACKWARD = _UNIT + _product_back(4) + "T dh = d_out + p0;" + _LSTM_BACKWARD_CELL
+_OUT_PART = "const T d_out = has_out ? d_out_rows[u] : T(0);\n"
+_LSTM_STEP_BACKWARD = (_FUSED_UNIT + _OUT_PART + "const T dc = dc_rows[u], c = c_rows[u], c_prev = c_prev_rows[u];"
+                       " T& dc_prev = dc_prev_rows[u];\n" + _product_back(4) + "T dh = d_out + p0;"
+                       + _LSTM_BACKWARD_CELL)
 
 _GRU_CELL = """
 T r = ember_sigmoid(xg[p] + (biased ? p0 + b_hh[j] : p0));
@@ -85,7 +94,8 @@ h = (T(1) - z) * n + z * h_prev;
 """
 _GRU_FORWARD = (_UNIT + "long long p = row * 3 * H + j, a = row * 4 * H + j;\n"
                 "T p0 = gh[p], p1 = gh[p + H], p2 = gh[p + 2 * H];" + _GRU_CELL)
-_GRU_STEP = _UNIT + "long long p = row * 3 * H + j, a = row * 4 * H + j;\n" + _product(3) + _GRU_CELL
+_GRU_STEP = (_FUSED_UNIT + "long long p = row * 3 * H + j, a = row * 4 * H + j;\n"
+             "const T h_prev = h_src[u]; T& h = h_rows[u];\n" + _product(3) + _GRU_CELL)
 
 _GRU_BACKWARD_CELL = """
 long long p = row * 3 * H + j, a = row * 4 * H + j;
@@ -98,16 +108,20 @@ dgh[p] = dr; dgh[p + H] = dz; dgh[p + 2 * H] = dn * r;
 dh_prev = dh * z;
 """
 _GRU_BACKWARD = _UNIT + "T dh = d_out + dh_next + dh_direct;" + _GRU_BACKWARD_CELL
-_GRU_STEP_BACKWARD = _UNIT + _product_back(3) + "T dh = d_out + p0 + dh_direct;" + _GRU_BACKWARD_CELL
+_GRU_STEP_BACKWARD = (_FUSED_UNIT + _OUT_PART + "const T dh_direct = has_direct ? direct_rows[u] : T(0);"
+                      " const T h_prev = h_prev_rows[u]; T& dh_prev = dh_prev_rows[u];\n" + _product_back(3)
+                      + "T dh = d_out + p0 + dh_direct;" + _GRU_BACKWARD_CELL)
 
 # relu as xp.maximum(pre, 0): a NaN passes through
 _RNN_CELL = "h = relu ? ((p > T(0) || p != p) ? p : T(0)) : tanh(p)"
 _RNN_FORWARD = "T p = xg + gh; " + _RNN_CELL
-_RNN_STEP = _UNIT + _product(1) + "T p = xg + p0; " + _RNN_CELL
+_RNN_STEP = (_FUSED_UNIT + "const T xg = xg_rows[u]; T& h = h_rows[u];\n" + _product(1) + "T p = xg + p0; "
+             + _RNN_CELL)
 # dh * (h > 0) keeps a NaN of dh where h <= 0, as the generic product does
 _RNN_BACKWARD_CELL = "d = relu ? dh * T(h > T(0)) : dh * (T(1) - h * h)"
 _RNN_BACKWARD = "T dh = d_out + dh_next; " + _RNN_BACKWARD_CELL
-_RNN_STEP_BACKWARD = _UNIT + _product_back(1) + "T dh = d_out + p0; " + _RNN_BACKWARD_CELL
+_RNN_STEP_BACKWARD = (_FUSED_UNIT + _OUT_PART + "const T h = h_rows[u]; T& d = d_rows[u];\n" + _product_back(1)
+                      + "T dh = d_out + p0; " + _RNN_BACKWARD_CELL)
 
 
 def _zero(a):
@@ -151,21 +165,22 @@ def _gru_forward(xp):
                 _GRU_FORWARD, "gru_forward")
 
     def gru_forward(xg, gh, h_prev, b_hh):
-        return _run_gru(xp, run, xg, (gh,), h_prev, b_hh, (h_prev.shape[1],))
+        return _run_gru(xp, run, xg, (gh,), b_hh, (h_prev, h_prev.shape[1]), h_prev.shape)
 
     return gru_forward
 
 
-def _run_gru(xp, run, xg, reads, h_prev, b_hh, sizes):
+def _run_gru(xp, run, xg, reads, b_hh, rest, shape):
     """Launch GRU forward kernel ``run`` on ``xg``, the arrays ``reads`` (``gh``, or
     ``h_prev`` and ``w_t``), the hidden bias (where absent, the first read, which no
-    unit then reads), ``h_prev`` and the ``sizes``; returns ``(h, act)``."""
-    b, hidden = h_prev.shape
-    h = xp.empty((b, hidden), h_prev.dtype)
-    act = xp.empty((b, 4 * hidden), h_prev.dtype)
+    unit then reads) and the arguments ``rest``, for ``shape`` ``(b, H)`` hidden
+    units; returns ``(h, act)``."""
+    b, hidden = shape
+    h = xp.empty((b, hidden), xg.dtype)
+    act = xp.empty((b, 4 * hidden), xg.dtype)
     reads = [xp.ascontiguousarray(a) for a in reads]
     bias = reads[0] if b_hh is None else xp.ascontiguousarray(b_hh)
-    run(xp.ascontiguousarray(xg), *reads, bias, b_hh is not None, h_prev, *sizes, h, act)
+    run(xp.ascontiguousarray(xg), *reads, bias, b_hh is not None, *rest, h, act)
     return h, act
 
 
@@ -194,70 +209,99 @@ def _rnn_backward(xp):
     return lambda d_out, dh, h, relu: run(_zero(d_out), dh, h, bool(relu))
 
 
+def _rows(a, stand_in):
+    """``(a, True)``, or ``(stand_in, False)`` for a part that is None (an array no
+    thread then reads). A part may be strided (the rows of a broadcast output
+    gradient, say): a raw array's element ``u`` follows its strides, so it is not
+    copied first, a launch a step."""
+    return (stand_in, False) if a is None else (a, True)
+
+
 def _lstm_step(xp):
-    run = _step(xp, ("raw T xg, raw T h_src, raw T w_t, T c_prev, int64 K, int64 H", "T h, T c, raw T act"),
-                _LSTM_STEP, "lstm_step")
+    run = _step(xp, ("raw T xg, raw T h_src, raw T w_t, raw T c_prev_rows, int64 K, int64 H, int64 B",
+                     "raw T h_rows, raw T c_rows, raw T act"), _LSTM_STEP, "lstm_step")
 
     def lstm_step(xg, h_prev, w_t, c_prev, gates):
-        h, c = xp.empty(c_prev.shape, c_prev.dtype), xp.empty(c_prev.shape, c_prev.dtype)
+        (b, hidden), c = c_prev.shape, xp.ascontiguousarray(c_prev)
+        h_new, c_new = xp.empty((b, hidden), c.dtype), xp.empty((b, hidden), c.dtype)
         act = xp.empty(xg.shape, xg.dtype)
-        run(xp.ascontiguousarray(xg), xp.ascontiguousarray(h_prev), w_t, c_prev, h_prev.shape[1],
-            c_prev.shape[1], h, c, act)
-        return h, c, act
+        run(xp.ascontiguousarray(xg), xp.ascontiguousarray(h_prev), w_t, c, h_prev.shape[1], hidden, b,
+            h_new, c_new, act, size=b * hidden)
+        return h_new, c_new, act
 
     return lstm_step
 
 
 def _gru_step(xp):
-    run = _step(xp, ("raw T xg, raw T h_src, raw T w_t, raw T b_hh, bool biased, T h_prev, int64 K, int64 H",
-                     "T h, raw T act"), _GRU_STEP, "gru_step")
+    run = _step(xp, ("raw T xg, raw T h_src, raw T w_t, raw T b_hh, bool biased, int64 K, int64 H, int64 B",
+                     "raw T h_rows, raw T act"), _GRU_STEP, "gru_step")
 
     def gru_step(xg, h_prev, w_t, b_hh, gates):
-        hidden = h_prev.shape[1]
-        return _run_gru(xp, run, xg, (h_prev, w_t), h_prev, b_hh, (hidden, hidden))
+        b, hidden = h_prev.shape
+        return _run_gru(xp, lambda *args: run(*args, size=b * hidden), xg, (h_prev, w_t), b_hh,
+                        (hidden, hidden, b), (b, hidden))
 
     return gru_step
 
 
 def _rnn_step(xp):
-    run = _step(xp, ("T xg, raw T h_src, raw T w_t, bool relu, int64 K, int64 H", "T h"), _RNN_STEP, "rnn_step")
-    return lambda xg, h_prev, w_t, relu, gates: run(xg, xp.ascontiguousarray(h_prev), w_t, bool(relu),
-                                                    h_prev.shape[1], xg.shape[1])
+    run = _step(xp, ("raw T xg_rows, raw T h_src, raw T w_t, bool relu, int64 K, int64 H, int64 B",
+                     "raw T h_rows"), _RNN_STEP, "rnn_step")
+
+    def rnn_step(xg, h_prev, w_t, relu, gates):
+        b, hidden = xg.shape
+        h = xp.empty((b, hidden), xg.dtype)
+        run(xp.ascontiguousarray(xg), xp.ascontiguousarray(h_prev), w_t, bool(relu), h_prev.shape[1], hidden, b,
+            h, size=b * hidden)
+        return h
+
+    return rnn_step
 
 
 def _lstm_step_backward(xp):
-    run = _step(xp, ("T d_out, raw T dg_next, raw T w, T dc, raw T act, T c, T c_prev, int64 H",
-                     "T dc_prev, raw T dg"), _LSTM_STEP_BACKWARD, "lstm_step_backward")
+    run = _step(xp, ("raw T d_out_rows, bool has_out, raw T dg_next, raw T w, raw T dc_rows, raw T act,"
+                     " raw T c_rows, raw T c_prev_rows, int64 H, int64 B", "raw T dc_prev_rows, raw T dg"),
+                _LSTM_STEP_BACKWARD, "lstm_step_backward")
 
     def lstm_step_backward(d_out, dg_next, w, dh, dc, act, c, c_prev, gates):
+        (b, hidden), c_prev = c_prev.shape, xp.ascontiguousarray(c_prev)
         dg = xp.empty(act.shape, act.dtype)
-        dc_prev = xp.empty(c_prev.shape, c_prev.dtype)
-        run(_zero(d_out), dg_next, w, dc, xp.ascontiguousarray(act), c, c_prev, c_prev.shape[1], dc_prev, dg)
+        dc_prev = xp.empty((b, hidden), c_prev.dtype)
+        run(*_rows(d_out, c_prev), dg_next, w, xp.ascontiguousarray(dc), xp.ascontiguousarray(act),
+            xp.ascontiguousarray(c), c_prev, hidden, b, dc_prev, dg, size=b * hidden)
         return dg, dc_prev
 
     return lstm_step_backward
 
 
 def _gru_step_backward(xp):
-    run = _step(xp, ("T d_out, raw T dg_next, raw T w, T dh_direct, raw T act, T h_prev, int64 H",
-                     "T dh_prev, raw T dx, raw T dgh"), _GRU_STEP_BACKWARD, "gru_step_backward")
+    run = _step(xp, ("raw T d_out_rows, bool has_out, raw T dg_next, raw T w, raw T direct_rows, bool has_direct,"
+                     " raw T act, raw T h_prev_rows, int64 H, int64 B", "raw T dh_prev_rows, raw T dx, raw T dgh"),
+                _GRU_STEP_BACKWARD, "gru_step_backward")
 
     def gru_step_backward(d_out, dgh_next, w, dh, dh_direct, act, h_prev, gates):
-        b, hidden = h_prev.shape
+        (b, hidden), h_prev = h_prev.shape, xp.ascontiguousarray(h_prev)
         dx = xp.empty((b, 3 * hidden), h_prev.dtype)
         dgh = xp.empty_like(dx)
-        dh_prev = xp.empty(h_prev.shape, h_prev.dtype)
-        run(_zero(d_out), dgh_next, w, _zero(dh_direct), xp.ascontiguousarray(act), h_prev, hidden,
-            dh_prev, dx, dgh)
+        dh_prev = xp.empty((b, hidden), h_prev.dtype)
+        run(*_rows(d_out, h_prev), dgh_next, w, *_rows(dh_direct, h_prev), xp.ascontiguousarray(act),
+            h_prev, hidden, b, dh_prev, dx, dgh, size=b * hidden)
         return dx, dgh, dh_prev
 
     return gru_step_backward
 
 
 def _rnn_step_backward(xp):
-    run = _step(xp, ("T d_out, raw T dg_next, raw T w, T h, bool relu, int64 H", "T d"),
-                _RNN_STEP_BACKWARD, "rnn_step_backward")
-    return lambda d_out, dg_next, w, dh, h, relu, gates: run(_zero(d_out), dg_next, w, h, bool(relu), h.shape[1])
+    run = _step(xp, ("raw T d_out_rows, bool has_out, raw T dg_next, raw T w, raw T h_rows, bool relu, int64 H,"
+                     " int64 B", "raw T d_rows"), _RNN_STEP_BACKWARD, "rnn_step_backward")
+
+    def rnn_step_backward(d_out, dg_next, w, dh, h, relu, gates):
+        (b, hidden), h = h.shape, xp.ascontiguousarray(h)
+        d = xp.empty((b, hidden), h.dtype)
+        run(*_rows(d_out, h), dg_next, w, h, bool(relu), hidden, b, d, size=b * hidden)
+        return d
+
+    return rnn_step_backward
 
 
 def _units(gates, hidden_state, gate_arrays, unit_arrays, bias=None):
