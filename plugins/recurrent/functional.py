@@ -10,11 +10,12 @@ Per layer and direction:
 
 1. the input projection for all time steps is one matrix product
    (``linear(x, W_ih, b_ih)``, recorded by autograd as usual);
-2. the recurrence, :class:`Recurrence`, runs step by step: one product
-   ``h @ W_hh^T`` and one fused kernel (``recurrent.lstm_forward`` ...) per step.
-   Its backward is back-propagation through time in the same style, one fused
-   kernel and one product per step, and the gradients of ``W_hh`` (and ``W_hr``)
-   as one product over all steps at the end. When gradients are recorded during
+2. the recurrence, :class:`Recurrence`, runs step by step: one step op
+   (``recurrent.lstm_step`` ...) per step, the product ``h @ W_hh^T`` and the fused
+   gate kernel (``recurrent.lstm_forward`` ...), which a backend may take in one
+   launch. Its backward is back-propagation through time in the same style, one
+   step op per step, and the gradients of ``W_hh`` (and ``W_hr``) as one product
+   over all steps at the end. When gradients are recorded during
    backward (``create_graph=True``), the backward instead re-runs the recurrence
    with differentiable tensor ops and differentiates that, so double backward works.
 """
