@@ -1,8 +1,10 @@
 """The cuda backend's kernels for one recurrent time step: the gate nonlinearities
 and state updates of an LSTM, GRU or plain RNN step, forward and backward, each in
 one CuPy element-wise launch (the generic kernels take 2 to 25: a launch per
-slice, activation, product and concatenation). The matrix products around them
-stay with ``cupy.matmul`` in the family's recurrence loop.
+slice, activation, product and concatenation). For a small layer the step ops
+(``recurrent.lstm_step`` ..., see ``kernels.py``) fold the step's product with
+``W_hh`` into that launch too (:data:`MOST_FUSED_PRODUCT`); a bigger one leaves the
+product to ``cupy.matmul`` (cuBLAS).
 
 The ops and their layouts are those of ``kernels.py`` (and ``_gates.pyx``): gate
 blocks of ``H`` columns, in torch's order (LSTM ``i, f, g, o``; GRU ``r, z, n``,
