@@ -8,7 +8,7 @@ from ..autograd.graph import Node, edge_of
 from ..autograd.grad_mode import MODE
 from .common import _make, as_tensor_on, cast, check_tensor, normalize_dim, record, sum_to
 from .inplace import check_inplace, set_history
-from .overlap import refuse_internal_overlap, refuse_overlap
+from .overlap import refuse_internal_overlap, refuse_overlap, repeats_elements
 from .shape import _view_of
 
 
@@ -315,7 +315,7 @@ def _refuse_overlapping_value(target, last, advanced, value):
     parts = last if isinstance(last, tuple) else (last,)
     if not advanced:
         view = target[parts if any(p is Ellipsis for p in parts) else (*parts, Ellipsis)]
-        if any(n > 1 and s == 0 for n, s in zip(view.shape, view.strides)):
+        if repeats_elements(view):  # a read-only view alone is left to the write
             refuse_internal_overlap(view)
         refuse_overlap(view, (value._data,))
         return

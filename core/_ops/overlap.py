@@ -32,14 +32,17 @@ _INTERNAL = ("unsupported operation: more than one element of the written-to ten
              "single memory location. Please clone() the tensor before performing the operation.")
 
 
+def repeats_elements(a):
+    """Whether non-empty array ``a`` has a zero (broadcast) stride over more than one
+    element: its strides show one memory location as several elements."""
+    return a.size > 0 and 0 in a.strides and any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides))
+
+
 def has_internal_overlap(a):
-    """Whether array ``a`` shows one memory location as several of its elements: a
-    zero (broadcast) stride over more than one element, or NumPy's read-only flag,
-    which its broadcast views carry (CuPy's arrays have no such flag)."""
-    if a.size == 0:  # nothing is written
-        return False
-    return (not getattr(a.flags, "writeable", True)
-            or (0 in a.strides and any(n > 1 and s == 0 for n, s in zip(a.shape, a.strides))))
+    """Whether array ``a`` shows one memory location as several of its elements
+    (:func:`repeats_elements`), or carries NumPy's read-only flag, as its broadcast
+    views do (CuPy's arrays have no such flag); an empty one writes nothing."""
+    return a.size > 0 and (not getattr(a.flags, "writeable", True) or repeats_elements(a))
 
 
 def refuse_internal_overlap(a):

@@ -104,10 +104,7 @@ class Module:
             self._run_always_called_hooks(input, kwargs)
             raise
         for hook_id, hook in tuple(self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
-                result = hook(self, input, kwargs, output)
-            else:
-                result = hook(self, input, output)
+            result = self._call_forward_hook(hook_id, hook, input, kwargs, output)
             if result is not None:
                 output = result
         if call is not None:
@@ -130,6 +127,13 @@ class Module:
                     input = result if isinstance(result, tuple) else (result,)
         return input, kwargs
 
+    def _call_forward_hook(self, hook_id, hook, input, kwargs, output):
+        """Forward hook ``hook`` called as it was registered: with the keyword inputs
+        where it takes them."""
+        if hook_id in self._forward_hooks_with_kwargs:
+            return hook(self, input, kwargs, output)
+        return hook(self, input, output)
+
     def _run_always_called_hooks(self, input, kwargs):
         """After a forward that raised: the forward hooks registered with
         ``always_call=True``, with no output (None); an error of theirs is only warned
@@ -138,10 +142,7 @@ class Module:
             if hook_id not in self._forward_hooks_always_called:
                 continue
             try:
-                if hook_id in self._forward_hooks_with_kwargs:
-                    hook(self, input, kwargs, None)
-                else:
-                    hook(self, input, None)
+                self._call_forward_hook(hook_id, hook, input, kwargs, None)
             except Exception as ex:
                 warnings.warn("forward hook with ``always_call=True`` raised an exception that was silenced as "
                               f"another error was raised in forward: {ex}")

@@ -74,20 +74,21 @@ __device__ ember_pair ember_add(const ember_pair& a, const ember_pair& b) {
 """
 
 
-def _moments_reduction(xp, params, outs, map_expr, post_map_expr, name):
-    return xp.ReductionKernel(params, outs, map_expr, "ember_merge(a, b)", post_map_expr,
-                              "ember_moments()", name, reduce_type="ember_moments", preamble=_PREAMBLE)
+# accumulator -> how two of them combine
+_COMBINE = {"ember_moments": "ember_merge(a, b)", "ember_pair": "ember_add(a, b)"}
 
 
-def _pair_reduction(xp, params, outs, map_expr, post_map_expr, name):
-    return xp.ReductionKernel(params, outs, map_expr, "ember_add(a, b)", post_map_expr,
-                              "ember_pair()", name, reduce_type="ember_pair", preamble=_PREAMBLE)
+def _reduction(xp, accumulator, params, outs, map_expr, post_map_expr, name):
+    """A reduction kernel folding ``map_expr`` into the preamble's struct
+    ``accumulator`` (empty at first)."""
+    return xp.ReductionKernel(params, outs, map_expr, _COMBINE[accumulator], post_map_expr,
+                              f"{accumulator}()", name, reduce_type=accumulator, preamble=_PREAMBLE)
 
 
 def _stats(xp):
-    return _moments_reduction(
-        xp, "T x, float64 eps", "float64 mean, float64 var, float64 inv", "ember_moments((double)x)",
-        "mean = a.sum / a.n, var = a.m2 / a.n, inv = 1.0 / sqrt(var + eps)", "ember_norm_stats")
+    return _reduction(
+        xp, "ember_moments", "T x, float64 eps", "float64 mean, float64 var, float64 inv",
+        "ember_moments((double)x)", "mean = a.sum / a.n, var = a.m2 / a.n, inv = 1.0 / sqrt(var + eps)", "ember_norm_stats")
 
 
 def _mean_square(xp):
@@ -98,16 +99,16 @@ def _mean_square(xp):
 
 def _grad_sums(xp):
     # var is given in as an output and only read
-    return _pair_reduction(
-        xp, "T g, T w, T x, float64 m, float64 scale, float64 eps",
+    return _reduction(
+        xp, "ember_pair", "T g, T w, T x, float64 m, float64 scale, float64 eps",
         "float64 var, float64 inv, float64 sgw, float64 sgwx",
         "ember_pair((double)g * (double)w, (double)g * (double)w * ((double)x - m))",
         "inv = 1.0 / sqrt(var + eps), sgw = a.x * scale, sgwx = a.y * scale * inv", "ember_norm_grad_sums")
 
 
 def _param_grads(xp):
-    return _pair_reduction(
-        xp, "T g, T x, float64 m, float64 inv", "T dw, T db",
+    return _reduction(
+        xp, "ember_pair", "T g, T x, float64 m, float64 inv", "T dw, T db",
         "ember_pair((double)g * (((double)x - m) * inv), (double)g)", "dw = T(a.x), db = T(a.y)",
         "ember_norm_param_grads")
 
